@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: every structure that goes on the wire, in one header.
+ *
+ * Rules: fixed-size structs, explicit (big-endian, network) byte order, no enums in wire
+ * structs, sizes and key offsets checked at compile time. docs/protocol.md describes each
+ * message; keep the two in step.
+ */
+#ifndef SL_WIRE_H
+#define SL_WIRE_H
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+
+#include "sl_limits.h"
+
+/* --- first byte of every sluice UDP payload ---------------------------------------------- */
+#define SL_MSG_IK_INIT   1 /* Noise IK message 1 (initiator knows responder's static key) */
+#define SL_MSG_IK_RESP   2 /* Noise IK message 2 */
+#define SL_MSG_COOKIE    3 /* cookie reply: responder under load */
+#define SL_MSG_DATA      4 /* transport data: header + AEAD(frames) */
+#define SL_MSG_XX_INIT   5 /* Noise XX message 1 (responder's key unknown) */
+#define SL_MSG_XX_RESP   6 /* Noise XX message 2 */
+#define SL_MSG_XX_FINISH 7 /* Noise XX message 3 */
+
+/* --- cipher suites (second byte of handshake messages) ------------------------------------ */
+#define SL_SUITE_AESGCM_SHA256      1 /* Noise_*_25519_AESGCM_SHA256 (default) */
+#define SL_SUITE_CHACHAPOLY_BLAKE2B 2 /* Noise_*_25519_ChaChaPoly_BLAKE2b */
+
+/* IPv4 listen address as advertised in a handshake payload. */
+struct sl_wire_addr4 {
+	rte_be32_t ip;
+	rte_be16_t port;
+	uint8_t reserved[2]; /* zero */
+} __rte_packed;
+
+/* Handshake payload, encrypted inside every Noise message that carries one. */
+struct sl_hs_payload {
+	uint8_t version;      /* protocol version the sender speaks */
+	uint8_t min_version;  /* oldest version the sender accepts */
+	uint8_t n_addrs;      /* valid entries in addrs[] */
+	uint8_t reserved0;    /* zero */
+	rte_be32_t reserved1; /* zero */
+	rte_be64_t network_id;
+	rte_be64_t capabilities; /* SL_CAP_* bits */
+	rte_be64_t timestamp;    /* initiator: strictly increasing per identity (anti-replay) */
+	struct sl_wire_addr4 addrs[SL_HS_MAX_ADDRS];
+} __rte_packed;
+
+#define SL_CAP_RELAY  (1ull << 0) /* node forwards messages for others */
+#define SL_CAP_GOSSIP (1ull << 1) /* node re-broadcasts gossip */
+#define SL_CAP_PEX    (1ull << 2) /* node answers get-addr */
+
+/* The two MACs that end every handshake message (admission, before any DH). */
+struct sl_msg_macs {
+	uint8_t mac1[SL_MAC_LEN]; /* keyed by the receiver's public key (or the network id) */
+	uint8_t mac2[SL_MAC_LEN]; /* zero, or keyed by a cookie the receiver handed out */
+} __rte_packed;
+
+#define SL_SEALED(n) ((n) + SL_TAG_LEN)
+
+struct sl_msg_ik_init {
+	uint8_t type;  /* SL_MSG_IK_INIT */
+	uint8_t suite; /* SL_SUITE_* */
+	rte_be16_t reserved;
+	rte_be32_t sender; /* initiator's receiver connection id */
+	uint8_t ephemeral[SL_KEY_LEN];
+	uint8_t static_enc[SL_SEALED(SL_KEY_LEN)];
+	uint8_t payload_enc[SL_SEALED(SL_HS_PAYLOAD_LEN)];
+	struct sl_msg_macs macs;
+} __rte_packed;
+
+struct sl_msg_ik_resp {
+	uint8_t type;  /* SL_MSG_IK_RESP */
+	uint8_t suite;
+	rte_be16_t reserved;
+	rte_be32_t sender;   /* responder's receiver connection id */
+	rte_be32_t receiver; /* initiator's sender id, echoed */
+	uint8_t ephemeral[SL_KEY_LEN];
+	uint8_t payload_enc[SL_SEALED(SL_HS_PAYLOAD_LEN)];
+	struct sl_msg_macs macs;
+} __rte_packed;
+
+struct sl_msg_xx_init {
+	uint8_t type; /* SL_MSG_XX_INIT */
+	uint8_t suite;
+	rte_be16_t reserved;
+	rte_be32_t sender;
+	uint8_t ephemeral[SL_KEY_LEN]; /* Noise payload of message 1 is empty */
+	struct sl_msg_macs macs;
+} __rte_packed;
+
+struct sl_msg_xx_resp {
+	uint8_t type; /* SL_MSG_XX_RESP */
+	uint8_t suite;
+	rte_be16_t reserved;
+	rte_be32_t sender;
+	rte_be32_t receiver;
+	uint8_t ephemeral[SL_KEY_LEN];
+	uint8_t static_enc[SL_SEALED(SL_KEY_LEN)];
+	uint8_t payload_enc[SL_SEALED(SL_HS_PAYLOAD_LEN)];
+	struct sl_msg_macs macs;
+} __rte_packed;
+
+struct sl_msg_xx_finish {
+	uint8_t type; /* SL_MSG_XX_FINISH */
+	uint8_t suite;
+	rte_be16_t reserved;
+	rte_be32_t sender;
+	rte_be32_t receiver;
+	uint8_t static_enc[SL_SEALED(SL_KEY_LEN)];
+	uint8_t payload_enc[SL_SEALED(SL_HS_PAYLOAD_LEN)];
+	struct sl_msg_macs macs;
+} __rte_packed;
+
+/* Sent instead of a handshake answer when the responder is under load. Never larger than the
+ * smallest message that can trigger it. */
+struct sl_msg_cookie {
+	uint8_t type; /* SL_MSG_COOKIE */
+	uint8_t reserved[3];
+	rte_be32_t receiver; /* sender id of the message that triggered it */
+	uint8_t nonce[SL_COOKIE_NONCE_LEN];
+	uint8_t cookie_enc[SL_SEALED(SL_MAC_LEN)];
+} __rte_packed;
+
+/* Transport data: this header is the AEAD associated data; the packet number is the nonce. */
+struct sl_data_hdr {
+	uint8_t type; /* SL_MSG_DATA */
+	uint8_t reserved[3];
+	rte_be32_t receiver; /* receiver connection id: owner lcore | slot */
+	rte_be64_t pn;       /* packet number, never reused under one key */
+} __rte_packed;
+
+/* --- compile-time checks ------------------------------------------------------------------ */
+static_assert(sizeof(struct sl_wire_addr4) == 8, "addr4 size");
+static_assert(sizeof(struct sl_hs_payload) == SL_HS_PAYLOAD_LEN, "payload size");
+static_assert(offsetof(struct sl_hs_payload, network_id) == 8, "payload layout");
+static_assert(offsetof(struct sl_hs_payload, timestamp) == 24, "payload layout");
+static_assert(offsetof(struct sl_hs_payload, addrs) == 32, "payload layout");
+static_assert(sizeof(struct sl_msg_macs) == 2 * SL_MAC_LEN, "macs size");
+
+static_assert(sizeof(struct sl_msg_ik_init) == 200, "ik init size");
+static_assert(offsetof(struct sl_msg_ik_init, sender) == 4, "ik init layout");
+static_assert(offsetof(struct sl_msg_ik_init, ephemeral) == 8, "ik init layout");
+static_assert(offsetof(struct sl_msg_ik_init, macs) == 168, "ik init layout");
+
+static_assert(sizeof(struct sl_msg_ik_resp) == 156, "ik resp size");
+static_assert(offsetof(struct sl_msg_ik_resp, receiver) == 8, "ik resp layout");
+static_assert(offsetof(struct sl_msg_ik_resp, ephemeral) == 12, "ik resp layout");
+static_assert(offsetof(struct sl_msg_ik_resp, macs) == 124, "ik resp layout");
+
+static_assert(sizeof(struct sl_msg_xx_init) == 72, "xx init size");
+static_assert(offsetof(struct sl_msg_xx_init, macs) == 40, "xx init layout");
+static_assert(sizeof(struct sl_msg_xx_resp) == 204, "xx resp size");
+static_assert(offsetof(struct sl_msg_xx_resp, macs) == 172, "xx resp layout");
+static_assert(sizeof(struct sl_msg_xx_finish) == 172, "xx finish size");
+static_assert(offsetof(struct sl_msg_xx_finish, macs) == 140, "xx finish layout");
+
+static_assert(sizeof(struct sl_msg_cookie) == 64, "cookie size");
+static_assert(offsetof(struct sl_msg_cookie, nonce) == 8, "cookie layout");
+static_assert(sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_xx_init),
+	      "a cookie reply must never be larger than what triggers it");
+
+static_assert(sizeof(struct sl_data_hdr) == 16, "data header size");
+static_assert(offsetof(struct sl_data_hdr, receiver) == 4, "data header layout");
+static_assert(offsetof(struct sl_data_hdr, pn) == 8, "data header layout");
+/* The type byte sits at the same place in every message so one load classifies a packet. */
+static_assert(offsetof(struct sl_data_hdr, type) == 0 && offsetof(struct sl_msg_cookie, type) == 0,
+	      "type first");
+
+#endif /* SL_WIRE_H */
