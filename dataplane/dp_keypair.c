@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: per-session keys and data packets (see dp_keypair.h).
+ */
+#include <errno.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <sodium.h>
+
+#include "dp_keypair.h"
+
+static_assert(alignof(struct dp_keypair) >= 64, "ipsec-mb GCM key data must be 64-byte aligned");
+static_assert(DP_DATA_MAX_PLAIN + DP_DATA_OVERHEAD <= 65507, "a data packet fits one datagram");
+
+static void (*release_hook)(const struct dp_keypair *kp, void *arg);
+static void *release_hook_arg;
+
+void
+dp_key_limits_init(struct dp_key_limits *lim)
+{
+	lim->rekey_after_ns = SL_REKEY_AFTER_TIME_NS;
+	lim->reject_after_ns = SL_REJECT_AFTER_TIME_NS;
+	lim->rekey_after_msgs = SL_REKEY_AFTER_MESSAGES;
+	lim->reject_after_msgs = SL_REJECT_AFTER_MESSAGES;
+}
+
+bool
+dp_key_limits_valid(const struct dp_key_limits *lim)
+{
+	return lim->reject_after_ns > 0 && lim->reject_after_msgs > 0 &&
+	       lim->rekey_after_ns < lim->reject_after_ns &&
+	       lim->rekey_after_msgs < lim->reject_after_msgs;
+}
+
+struct dp_keypair *
+dp_keypair_create(IMB_MGR *mgr, enum dp_aead_alg alg, const uint8_t send_key[SL_KEY_LEN],
+		  const uint8_t recv_key[SL_KEY_LEN], uint32_t local_id, uint32_t remote_id,
+		  bool initiator, uint64_t now_ns)
+{
+	struct dp_keypair *kp;
+	void *mem;
+	int rc;
+
+	if (mgr == NULL || send_key == NULL || recv_key == NULL ||
+	    dp_aead_key_len(alg) != SL_KEY_LEN) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (posix_memalign(&mem, alignof(struct dp_keypair), sizeof(*kp)) != 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	kp = mem;
+	memset(kp, 0, sizeof(*kp));
+	rc = dp_aead_key_set(&kp->send, mgr, alg, send_key, SL_KEY_LEN);
+	if (rc == 0)
+		rc = dp_aead_key_set(&kp->recv, mgr, alg, recv_key, SL_KEY_LEN);
+	if (rc != 0) {
+		dp_keypair_destroy(kp);
+		errno = -rc;
+		return NULL;
+	}
+	dp_replay_init(&kp->replay);
+	kp->created_ns = now_ns;
+	kp->local_id = local_id;
+	kp->remote_id = remote_id;
+	kp->alg = alg;
+	kp->initiator = initiator;
+	return kp;
+}
+
+void
+dp_keypair_destroy(struct dp_keypair *kp)
+{
+	if (kp == NULL)
+		return;
+	sodium_memzero(kp, sizeof(*kp));
+	if (release_hook != NULL)
+		release_hook(kp, release_hook_arg);
+	free(kp);
+}
+
+void
+dp_keypair_set_release_hook(void (*hook)(const struct dp_keypair *kp, void *arg), void *arg)
+{
+	release_hook = hook;
+	release_hook_arg = arg;
+}
+
+/* A clock that steps back reads as age 0 rather than as a huge age. */
+static inline uint64_t
+age_ns(const struct dp_keypair *kp, uint64_t now_ns)
+{
+	return now_ns > kp->created_ns ? now_ns - kp->created_ns : 0;
+}
+
+bool
+dp_keypair_can_send(const struct dp_keypair *kp, uint64_t now_ns, const struct dp_key_limits *lim)
+{
+	return age_ns(kp, now_ns) < lim->reject_after_ns && kp->next_pn < lim->reject_after_msgs;
+}
+
+bool
+dp_keypair_can_receive(const struct dp_keypair *kp, uint64_t now_ns,
+		       const struct dp_key_limits *lim)
+{
+	return age_ns(kp, now_ns) < lim->reject_after_ns;
+}
+
+bool
+dp_keypair_needs_rekey(const struct dp_keypair *kp, uint64_t now_ns,
+		       const struct dp_key_limits *lim)
+{
+	if (kp->next_pn >= lim->rekey_after_msgs)
+		return true;
+	/* Only the initiator rekeys on time, so both sides do not start handshakes at once. */
+	return kp->initiator && age_ns(kp, now_ns) >= lim->rekey_after_ns;
+}
+
+int
+dp_keypair_next_pn(struct dp_keypair *kp, uint64_t now_ns, const struct dp_key_limits *lim,
+		   uint64_t *pn)
+{
+	if (!dp_keypair_can_send(kp, now_ns, lim))
+		return -EKEYEXPIRED;
+	*pn = kp->next_pn++;
+	return 0;
+}
+
+int
+dp_keypair_seal(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
+		const struct dp_key_limits *lim, const uint8_t *plain, size_t len, uint8_t *out)
+{
+	uint8_t nonce[SL_NONCE_LEN];
+	struct sl_data_hdr hdr;
+	uint8_t *ct = out + sizeof(hdr);
+	uint64_t pn;
+	int rc;
+
+	if (len > DP_DATA_MAX_PLAIN)
+		return -EMSGSIZE;
+	rc = dp_keypair_next_pn(kp, now_ns, lim, &pn);
+	if (rc != 0)
+		return rc;
+	hdr = (struct sl_data_hdr){
+		.type = SL_MSG_DATA,
+		.receiver = rte_cpu_to_be_32(kp->remote_id),
+		.pn = rte_cpu_to_be_64(pn),
+	};
+	memcpy(out, &hdr, sizeof(hdr));
+	dp_aead_nonce_be(nonce, pn);
+	dp_aead_seal(mgr, &kp->send, nonce, out, sizeof(hdr), plain, len, ct, ct + len);
+	kp->counters.tx_packets++;
+	kp->counters.tx_bytes += len;
+	return (int)(len + DP_DATA_OVERHEAD);
+}
+
+/* Check the framing of a data packet and read its receiver id and packet number.
+ * 0 or -EBADMSG. */
+static int
+parse_hdr(const uint8_t *pkt, size_t len, uint32_t *receiver, uint64_t *pn)
+{
+	struct sl_data_hdr hdr;
+
+	if (len < DP_DATA_OVERHEAD || len - DP_DATA_OVERHEAD > DP_DATA_MAX_PLAIN)
+		return -EBADMSG;
+	memcpy(&hdr, pkt, sizeof(hdr));
+	if (hdr.type != SL_MSG_DATA || (hdr.reserved[0] | hdr.reserved[1] | hdr.reserved[2]) != 0)
+		return -EBADMSG;
+	*receiver = rte_be_to_cpu_32(hdr.receiver);
+	*pn = rte_be_to_cpu_64(hdr.pn);
+	return 0;
+}
+
+int
+dp_keypair_open(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
+		const struct dp_key_limits *lim, const uint8_t *pkt, size_t len, uint8_t *plain)
+{
+	const uint8_t *ct = pkt + sizeof(struct sl_data_hdr);
+	uint8_t nonce[SL_NONCE_LEN];
+	uint32_t receiver;
+	size_t plain_len;
+	uint64_t pn;
+	int rc;
+
+	rc = parse_hdr(pkt, len, &receiver, &pn);
+	if (rc != 0)
+		return rc;
+	if (receiver != kp->local_id)
+		return -ENOKEY;
+	if (!dp_keypair_can_receive(kp, now_ns, lim) || pn >= lim->reject_after_msgs)
+		return -EKEYEXPIRED;
+	if (!dp_replay_check(&kp->replay, pn, lim->reject_after_msgs))
+		return -EALREADY;
+
+	plain_len = len - DP_DATA_OVERHEAD;
+	dp_aead_nonce_be(nonce, pn);
+	if (!dp_aead_open(mgr, &kp->recv, nonce, pkt, sizeof(struct sl_data_hdr), ct, plain_len,
+			  plain, ct + plain_len))
+		return -EPERM; /* plain already zeroed */
+	if (!dp_replay_update(&kp->replay, pn, lim->reject_after_msgs)) {
+		/* Cannot happen after the check above on the owner lcore; never leak anyway. */
+		sodium_memzero(plain, plain_len);
+		return -EALREADY;
+	}
+	kp->counters.rx_packets++;
+	kp->counters.rx_bytes += plain_len;
+	return (int)plain_len;
+}
+
+/* --- keysets ------------------------------------------------------------------------------ */
+
+void
+dp_keyset_init(struct dp_keyset *ks)
+{
+	ks->cur = ks->prev = ks->next = NULL;
+}
+
+void
+dp_keyset_install(struct dp_keyset *ks, struct dp_keypair *kp)
+{
+	if (!kp->initiator) {
+		/* A newer handshake answered before the last one was confirmed: the unconfirmed
+		 * keypair was never used to send, so nothing is lost dropping it. */
+		dp_keypair_destroy(ks->next);
+		ks->next = kp;
+		return;
+	}
+	dp_keypair_destroy(ks->prev);
+	if (ks->next != NULL) {
+		/* Both sides rekeyed at once. The unconfirmed keypair is newer than cur and the
+		 * peer already sends under it: keep it to receive on, and drop cur. */
+		ks->prev = ks->next;
+		ks->next = NULL;
+		dp_keypair_destroy(ks->cur);
+	} else {
+		ks->prev = ks->cur;
+	}
+	ks->cur = kp;
+}
+
+struct dp_keypair *
+dp_keyset_lookup(const struct dp_keyset *ks, uint32_t local_id)
+{
+	if (ks->cur != NULL && ks->cur->local_id == local_id)
+		return ks->cur;
+	if (ks->next != NULL && ks->next->local_id == local_id)
+		return ks->next;
+	if (ks->prev != NULL && ks->prev->local_id == local_id)
+		return ks->prev;
+	return NULL;
+}
+
+bool
+dp_keyset_confirm(struct dp_keyset *ks, const struct dp_keypair *kp)
+{
+	if (kp == NULL || kp != ks->next)
+		return false;
+	dp_keypair_destroy(ks->prev);
+	ks->prev = ks->cur;
+	ks->cur = ks->next;
+	ks->next = NULL;
+	return true;
+}
+
+unsigned int
+dp_keyset_expire(struct dp_keyset *ks, uint64_t now_ns, const struct dp_key_limits *lim)
+{
+	struct dp_keypair **slots[] = { &ks->cur, &ks->prev, &ks->next };
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < RTE_DIM(slots); i++) {
+		if (*slots[i] != NULL && !dp_keypair_can_receive(*slots[i], now_ns, lim)) {
+			dp_keypair_destroy(*slots[i]);
+			*slots[i] = NULL;
+			n++;
+		}
+	}
+	return n;
+}
+
+void
+dp_keyset_clear(struct dp_keyset *ks)
+{
+	dp_keypair_destroy(ks->cur);
+	dp_keypair_destroy(ks->prev);
+	dp_keypair_destroy(ks->next);
+	dp_keyset_init(ks);
+}
+
+int
+dp_keyset_seal(IMB_MGR *mgr, struct dp_keyset *ks, uint64_t now_ns,
+	       const struct dp_key_limits *lim, const uint8_t *plain, size_t len, uint8_t *out)
+{
+	if (ks->cur == NULL)
+		return -ENOKEY;
+	return dp_keypair_seal(mgr, ks->cur, now_ns, lim, plain, len, out);
+}
+
+int
+dp_keyset_open(IMB_MGR *mgr, struct dp_keyset *ks, uint64_t now_ns,
+	       const struct dp_key_limits *lim, const uint8_t *pkt, size_t len, uint8_t *plain)
+{
+	struct dp_keypair *kp;
+	uint32_t receiver;
+	uint64_t pn;
+	int rc;
+
+	rc = parse_hdr(pkt, len, &receiver, &pn);
+	if (rc != 0)
+		return rc;
+	kp = dp_keyset_lookup(ks, receiver);
+	if (kp == NULL)
+		return -ENOKEY;
+	rc = dp_keypair_open(mgr, kp, now_ns, lim, pkt, len, plain);
+	if (rc >= 0)
+		dp_keyset_confirm(ks, kp);
+	return rc;
+}
