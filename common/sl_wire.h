@@ -43,7 +43,7 @@ struct sl_hs_payload {
 	uint8_t min_version;  /* oldest version the sender accepts */
 	uint8_t n_addrs;      /* valid entries in addrs[] */
 	uint8_t reserved0;    /* zero */
-	rte_be32_t reserved1; /* zero */
+	rte_be32_t sender;    /* sender's connection id: equals the message header's (authenticates it) */
 	rte_be64_t network_id;
 	rte_be64_t capabilities; /* SL_CAP_* bits */
 	rte_be64_t timestamp;    /* initiator: strictly increasing per identity (anti-replay) */
@@ -84,12 +84,17 @@ struct sl_msg_ik_resp {
 	struct sl_msg_macs macs;
 } __rte_packed;
 
+/* The responder answers an XX initiation before it knows who sent it, so the initiation is
+ * padded to the size of the answer: sluice never amplifies. */
+#define SL_XX_INIT_PAD 132
+
 struct sl_msg_xx_init {
 	uint8_t type; /* SL_MSG_XX_INIT */
 	uint8_t suite;
 	rte_be16_t reserved;
 	rte_be32_t sender;
-	uint8_t ephemeral[SL_KEY_LEN]; /* Noise payload of message 1 is empty */
+	uint8_t ephemeral[SL_KEY_LEN];
+	uint8_t padding[SL_XX_INIT_PAD]; /* Noise payload of message 1 (cleartext): all zero */
 	struct sl_msg_macs macs;
 } __rte_packed;
 
@@ -152,8 +157,9 @@ static_assert(offsetof(struct sl_msg_ik_resp, receiver) == 8, "ik resp layout");
 static_assert(offsetof(struct sl_msg_ik_resp, ephemeral) == 12, "ik resp layout");
 static_assert(offsetof(struct sl_msg_ik_resp, macs) == 124, "ik resp layout");
 
-static_assert(sizeof(struct sl_msg_xx_init) == 72, "xx init size");
-static_assert(offsetof(struct sl_msg_xx_init, macs) == 40, "xx init layout");
+static_assert(sizeof(struct sl_msg_xx_init) == 204, "xx init size");
+static_assert(offsetof(struct sl_msg_xx_init, padding) == 40, "xx init layout");
+static_assert(offsetof(struct sl_msg_xx_init, macs) == 172, "xx init layout");
 static_assert(sizeof(struct sl_msg_xx_resp) == 204, "xx resp size");
 static_assert(offsetof(struct sl_msg_xx_resp, macs) == 172, "xx resp layout");
 static_assert(sizeof(struct sl_msg_xx_finish) == 172, "xx finish size");
@@ -161,8 +167,15 @@ static_assert(offsetof(struct sl_msg_xx_finish, macs) == 140, "xx finish layout"
 
 static_assert(sizeof(struct sl_msg_cookie) == 64, "cookie size");
 static_assert(offsetof(struct sl_msg_cookie, nonce) == 8, "cookie layout");
-static_assert(sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_xx_init),
+/* No amplification: an unauthenticated message is never answered with more bytes. */
+static_assert(sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_xx_init) &&
+		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_ik_init) &&
+		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_xx_finish),
 	      "a cookie reply must never be larger than what triggers it");
+static_assert(sizeof(struct sl_msg_xx_resp) <= sizeof(struct sl_msg_xx_init),
+	      "an XX answer must never be larger than the initiation");
+static_assert(sizeof(struct sl_msg_ik_resp) <= sizeof(struct sl_msg_ik_init),
+	      "an IK answer must never be larger than the initiation");
 
 static_assert(sizeof(struct sl_data_hdr) == 16, "data header size");
 static_assert(offsetof(struct sl_data_hdr, receiver) == 4, "data header layout");

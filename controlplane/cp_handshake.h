@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the sluice handshake — Noise IK (the initiator knows the responder's static key, as
+ * in id@ip:port) or Noise XX (it does not), carried in the messages of sl_wire.h.
+ *
+ *   IK:  initiator --SL_MSG_IK_INIT-->  responder       XX:  --SL_MSG_XX_INIT-->
+ *        initiator <--SL_MSG_IK_RESP--  responder            <--SL_MSG_XX_RESP--
+ *                                                            --SL_MSG_XX_FINISH-->
+ *
+ * Every message carries mac1/mac2 (cp_admission.h); this module writes them on the way out and
+ * checks mac1 of answers on the way in. The responder's admission decision (mac1, cookies, rate
+ * limit) is taken by the caller with cp_admission_check() before calling the read functions
+ * here, which are the first to spend a Diffie-Hellman.
+ *
+ * The Noise prologue is a fixed label followed by the first message's header, which binds the
+ * header (type, suite, sender id) to the handshake.
+ *
+ * Payloads (struct sl_hs_payload) are validated strictly: reserved bytes zero, address count in
+ * range, same network id, overlapping version range; and, from initiators, a timestamp newer
+ * than any seen before from that identity (cp_tstamp.h). A refused peer gets a reason
+ * (enum cp_hs_reason). A responder that refuses on network or version can still write its
+ * answer, so the initiator learns the reason from the responder's own payload.
+ *
+ * Control thread only. Time is injected; nothing here reads a clock.
+ */
+#ifndef CP_HANDSHAKE_H
+#define CP_HANDSHAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "cp_admission.h"
+#include "cp_noise.h"
+#include "sl_wire.h"
+
+struct cp_tstamp;
+
+#define CP_HS_REASONS(X)                                                                           \
+	X(NONE, "none")                                                                            \
+	X(MALFORMED, "malformed")                                                                  \
+	X(BAD_MAC1, "bad_mac1")                                                                    \
+	X(DECRYPT, "decrypt_failed")                                                               \
+	X(LOW_ORDER, "low_order_key")                                                              \
+	X(VERSION, "incompatible_version")                                                         \
+	X(NETWORK, "wrong_network")                                                                \
+	X(REPLAY, "replayed_initiation")                                                           \
+	X(SELF, "own_identity")                                                                    \
+	X(WRONG_PEER, "unexpected_identity")                                                       \
+	X(STATE, "unexpected_message")
+
+enum cp_hs_reason {
+#define CP_HS_REASON_ENUM(name, str) CP_HS_##name,
+	CP_HS_REASONS(CP_HS_REASON_ENUM)
+#undef CP_HS_REASON_ENUM
+	CP_HS_REASON_COUNT
+};
+
+const char *cp_hs_reason_name(enum cp_hs_reason r);
+
+/* This node, as every handshake presents it. */
+struct cp_hs_config {
+	uint8_t static_priv[SL_KEY_LEN];
+	uint64_t network_id;
+	uint64_t capabilities;
+	uint8_t version, min_version; /* defaults SL_PROTO_VERSION, SL_PROTO_MIN_VERSION */
+	uint8_t n_addrs;
+	struct {
+		uint32_t ip; /* host order */
+		uint16_t port;
+	} addrs[SL_HS_MAX_ADDRS];
+	uint32_t tstamp_capacity; /* identities remembered for anti-replay */
+	uint64_t cookie_max_age_ns; /* how long a received cookie is used (SL_COOKIE_ROTATE_NS) */
+};
+
+struct cp_hs_ctx;
+
+/* NULL with errno set: EINVAL for a bad configuration, ENOMEM. */
+struct cp_hs_ctx *cp_hs_ctx_create(const struct cp_hs_config *cfg);
+void cp_hs_ctx_destroy(struct cp_hs_ctx *ctx);
+const uint8_t *cp_hs_ctx_pubkey(const struct cp_hs_ctx *ctx);
+const struct cp_tstamp *cp_hs_ctx_tstamps(const struct cp_hs_ctx *ctx);
+
+/* Timestamp for a new initiation: wall_ns, but strictly above every earlier one. */
+uint64_t cp_hs_next_timestamp(struct cp_hs_ctx *ctx, uint64_t wall_ns);
+
+/* What a peer told us about itself. */
+struct cp_hs_peerinfo {
+	uint8_t pub[SL_KEY_LEN];
+	uint32_t sender; /* its connection id, as the payload states it */
+	uint8_t version; /* negotiated: the lower of both */
+	uint64_t network_id;
+	uint64_t capabilities;
+	uint64_t timestamp;
+	uint8_t n_addrs;
+	struct {
+		uint32_t ip;
+		uint16_t port;
+	} addrs[SL_HS_MAX_ADDRS];
+};
+
+/* The outcome of a completed handshake: what the dataplane needs for a session. */
+struct cp_hs_session {
+	uint8_t suite; /* SL_SUITE_* */
+	bool initiator;
+	uint32_t local_id;  /* our receiver connection id */
+	uint32_t remote_id; /* the peer's */
+	uint8_t send_key[SL_KEY_LEN];
+	uint8_t recv_key[SL_KEY_LEN];
+	struct cp_hs_peerinfo peer;
+};
+
+void cp_hs_session_wipe(struct cp_hs_session *s);
+
+/* A handshake in progress (either role). Holds ipsec-mb key schedules: allocate it with
+ * 64-byte alignment (aligned_alloc, rte_malloc). */
+struct cp_hs_pending {
+	struct cp_noise_hs noise;
+	uint8_t msg_type;  /* last message type sent or received */
+	uint8_t suite;
+	bool initiator;
+	bool xx;
+	uint32_t local_id, remote_id;
+	uint8_t sent_mac1[SL_MAC_LEN]; /* of our last message: a cookie reply's associated data */
+	uint8_t peer_pub[SL_KEY_LEN];  /* IK initiator: whom we expect */
+	struct cp_hs_peerinfo peer;    /* once the peer's payload has been read */
+	enum cp_hs_reason reason;      /* why the last call failed */
+};
+
+void cp_hs_pending_wipe(struct cp_hs_pending *p);
+
+/* Map a suite to its Noise protocol; false for an unknown suite. */
+bool cp_hs_suite_protocol(uint8_t suite, enum cp_noise_pattern pat, struct cp_noise_protocol *p);
+
+/* --- initiator ------------------------------------------------------------------------------
+ * cookie: the cookie this peer gave us recently, or NULL. Return 0 or -errno; on failure
+ * p->reason says why. */
+int cp_hs_ik_start(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t peer_pub[SL_KEY_LEN],
+		   uint8_t suite, uint32_t local_id, uint64_t wall_ns, const struct cp_cookie *cookie,
+		   uint64_t now_ns, struct sl_msg_ik_init *out) __rte_warn_unused_result;
+int cp_hs_ik_finish(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,
+		    struct cp_hs_session *s) __rte_warn_unused_result;
+
+int cp_hs_xx_start(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, uint8_t suite, uint32_t local_id,
+		   const struct cp_cookie *cookie, uint64_t now_ns, struct sl_msg_xx_init *out)
+	__rte_warn_unused_result;
+/* Reads the XX answer, writes the finishing message and completes the session. */
+int cp_hs_xx_finish(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,
+		    uint64_t wall_ns, const struct cp_cookie *cookie, uint64_t now_ns,
+		    struct sl_msg_xx_finish *out, struct cp_hs_session *s) __rte_warn_unused_result;
+
+/* Take a cookie reply for pending handshake p (mac1 we sent is its associated data). */
+int cp_hs_cookie_consume(struct cp_hs_ctx *ctx, const struct cp_hs_pending *p,
+			 const struct sl_msg_cookie *reply, size_t len, uint64_t now_ns,
+			 struct cp_cookie *cookie) __rte_warn_unused_result;
+
+/* --- responder ------------------------------------------------------------------------------
+ * Call only for messages cp_admission_check() accepted.
+ * cp_hs_ik_respond reads an initiation and writes the answer; it returns 0 with a session,
+ * -ECONNREFUSED when the peer was refused on network or version (out still holds an answer
+ * worth sending: it tells the initiator why), or another -errno with nothing to send. */
+int cp_hs_ik_respond(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,
+		     uint32_t local_id, uint64_t now_ns, struct sl_msg_ik_resp *out,
+		     struct cp_hs_session *s) __rte_warn_unused_result;
+
+/* Read an XX initiation and write the answer; p stays pending for the finishing message.
+ * The finishing message answers our own, which proves its source address: admit it with
+ * pending = 0 (no cookie round trip) so a loaded responder still completes what it started. */
+int cp_hs_xx_respond(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,
+		     uint32_t local_id, struct sl_msg_xx_resp *out) __rte_warn_unused_result;
+int cp_hs_xx_complete(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg,
+		      size_t len, uint64_t now_ns, struct cp_hs_session *s) __rte_warn_unused_result;
+
+/* Payload encoding, exposed for tests and tools. */
+void cp_hs_payload_encode(const struct cp_hs_ctx *ctx, uint32_t sender, uint64_t timestamp,
+			  struct sl_hs_payload *out);
+enum cp_hs_reason cp_hs_payload_decode(const struct cp_hs_ctx *ctx, const struct sl_hs_payload *in,
+				       struct cp_hs_peerinfo *info) __rte_warn_unused_result;
+
+#endif /* CP_HANDSHAKE_H */

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the newest handshake timestamp accepted from each identity.
+ *
+ * An initiation carries a timestamp that must be strictly greater than the last one accepted
+ * from the same static key, so a recorded initiation can never be replayed to disturb a
+ * session. Fixed capacity; indexed by a keyed hash (SipHash with a random key) so remote
+ * parties cannot aim at one bucket; when a neighbourhood is full the least recently updated
+ * entry gives way. Only identities that completed the Diffie-Hellman part of a handshake are
+ * recorded, so filling the table costs an attacker one X25519 key pair per entry.
+ *
+ * Control thread only.
+ */
+#ifndef CP_TSTAMP_H
+#define CP_TSTAMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "sl_limits.h"
+
+struct cp_tstamp;
+
+/* NULL with errno set on failure; capacity is rounded up to a power of two. */
+struct cp_tstamp *cp_tstamp_create(uint32_t capacity);
+void cp_tstamp_destroy(struct cp_tstamp *t);
+
+/* Accept ts from pub if it is newer than anything accepted before, and remember it.
+ * Returns true if fresh, false for a replay (ts <= the stored one). */
+bool cp_tstamp_fresh(struct cp_tstamp *t, const uint8_t pub[SL_KEY_LEN], uint64_t ts,
+		     uint64_t now_ns) __rte_warn_unused_result;
+
+/* Entries held, and entries that gave way to others. */
+uint32_t cp_tstamp_count(const struct cp_tstamp *t);
+uint64_t cp_tstamp_evictions(const struct cp_tstamp *t);
+
+#endif /* CP_TSTAMP_H */

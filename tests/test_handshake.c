@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: handshake tests — IK and XX in both suites, payload validation, refusal reasons,
+ * replayed initiations, low-order keys (Wycheproof's zero-shared-secret points) and a
+ * single-bit flip at every position of every handshake message.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cp_admission.h"
+#include "cp_dh.h"
+#include "cp_handshake.h"
+#include "hs_nodes.h"
+#include "sl_test.h"
+#include "vec.h"
+
+static void
+assert_sessions_match(const struct cp_hs_session *a, const struct cp_hs_session *b,
+		      const struct node *na, const struct node *nb, uint8_t suite)
+{
+	CU_ASSERT_EQUAL(memcmp(a->send_key, b->recv_key, SL_KEY_LEN), 0);
+	CU_ASSERT_EQUAL(memcmp(a->recv_key, b->send_key, SL_KEY_LEN), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(a->send_key, a->recv_key, SL_KEY_LEN), 0);
+	CU_ASSERT_EQUAL(a->local_id, b->remote_id);
+	CU_ASSERT_EQUAL(a->remote_id, b->local_id);
+	CU_ASSERT(a->initiator && !b->initiator);
+	CU_ASSERT(a->suite == suite && b->suite == suite);
+	CU_ASSERT_EQUAL(memcmp(a->peer.pub, nb->pub, SL_KEY_LEN), 0);
+	CU_ASSERT_EQUAL(memcmp(b->peer.pub, na->pub, SL_KEY_LEN), 0);
+	CU_ASSERT_EQUAL(b->peer.n_addrs, 2);
+	CU_ASSERT_EQUAL(b->peer.addrs[0].ip, na->src.ip);
+	CU_ASSERT_EQUAL(b->peer.addrs[1].port, 4790);
+	CU_ASSERT_EQUAL(a->peer.addrs[0].ip, nb->src.ip);
+	CU_ASSERT_EQUAL(b->peer.capabilities, SL_CAP_RELAY | SL_CAP_PEX);
+	CU_ASSERT_EQUAL(b->peer.network_id, NET);
+	CU_ASSERT_EQUAL(a->peer.version, SL_PROTO_VERSION);
+}
+
+static void
+test_ik_both_suites(void)
+{
+	for (size_t i = 0; i < N_SUITES; i++) {
+		static struct cp_hs_pending pa, pb;
+		struct node a, b;
+		struct sl_msg_ik_init init;
+		struct sl_msg_ik_resp resp;
+		struct cp_hs_session sa, sb;
+
+		node_init(&a, 0xc6120001);
+		node_init(&b, 0xc6120002);
+		CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, suites[i], 0x01000007,
+						     5 * SEC, NULL, 0, &init),
+				      0);
+		CU_ASSERT_EQUAL_FATAL(recv_ik_init(&b, &a, &init, sizeof(init), &pb, 0x02000009,
+						   0, &resp, &sb),
+				      0);
+		CU_ASSERT_EQUAL_FATAL(cp_hs_ik_finish(a.ctx, &pa, (uint8_t *)&resp, sizeof(resp),
+						      &sa),
+				      0);
+		assert_sessions_match(&sa, &sb, &a, &b, suites[i]);
+		CU_ASSERT_EQUAL(sb.peer.timestamp, 5 * SEC);
+		CU_ASSERT_EQUAL(sa.local_id, 0x01000007);
+		CU_ASSERT_EQUAL(sb.local_id, 0x02000009);
+		/* nothing secret is left in finished handshake state */
+		for (int side = 0; side < 2; side++) {
+			const struct cp_noise_hs *h = side ? &pb.noise : &pa.noise;
+
+			CU_ASSERT(sodium_is_zero(h->ck, sizeof(h->ck)));
+			CU_ASSERT(sodium_is_zero(h->e_priv, sizeof(h->e_priv)));
+			CU_ASSERT(sodium_is_zero(h->s_priv, sizeof(h->s_priv)));
+			CU_ASSERT(sodium_is_zero((const uint8_t *)&h->cs, sizeof(h->cs)));
+		}
+		cp_hs_session_wipe(&sa);
+		cp_hs_session_wipe(&sb);
+		node_fini(&a);
+		node_fini(&b);
+	}
+}
+
+static void
+test_xx_both_suites(void)
+{
+	for (size_t i = 0; i < N_SUITES; i++) {
+		struct node a, b;
+		struct cp_hs_session sa, sb;
+		int stage;
+
+		node_init(&a, 0xc6120001);
+		node_init(&b, 0xc6120002);
+		CU_ASSERT_EQUAL(run_xx(&a, &b, suites[i], &sa, &sb, &stage), 0);
+		assert_sessions_match(&sa, &sb, &a, &b, suites[i]);
+		CU_ASSERT_EQUAL(sb.peer.timestamp, 7 * SEC);
+		node_fini(&a);
+		node_fini(&b);
+	}
+}
+
+/* Same initiation twice: the second is refused; a newer one is accepted; the old one stays
+ * refused even after the newer one. */
+static void
+test_replayed_initiation(void)
+{
+	static struct cp_hs_pending pa, pb;
+	struct node a, b;
+	struct sl_msg_ik_init first, second;
+	struct sl_msg_ik_resp resp;
+	struct cp_hs_session s;
+
+	node_init(&a, 0xc6120001);
+	node_init(&b, 0xc6120002);
+	CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_AESGCM_SHA256, 1, 100 * SEC,
+					     NULL, 0, &first),
+			      0);
+	CU_ASSERT_EQUAL(recv_ik_init(&b, &a, &first, sizeof(first), &pb, 2, 0, &resp, &s), 0);
+	CU_ASSERT_EQUAL(recv_ik_init(&b, &a, &first, sizeof(first), &pb, 3, 0, &resp, &s),
+			-EALREADY);
+	CU_ASSERT_EQUAL(pb.reason, CP_HS_REPLAY);
+	CU_ASSERT_STRING_EQUAL(cp_hs_reason_name(pb.reason), "replayed_initiation");
+
+	/* the initiator's wall clock went backwards: timestamps still increase */
+	CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_AESGCM_SHA256, 1, 50 * SEC,
+					     NULL, 0, &second),
+			      0);
+	CU_ASSERT_EQUAL(recv_ik_init(&b, &a, &second, sizeof(second), &pb, 4, 0, &resp, &s), 0);
+	CU_ASSERT_EQUAL(recv_ik_init(&b, &a, &first, sizeof(first), &pb, 5, 0, &resp, &s),
+			-EALREADY);
+	CU_ASSERT_EQUAL(recv_ik_init(&b, &a, &second, sizeof(second), &pb, 6, 0, &resp, &s),
+			-EALREADY);
+	node_fini(&a);
+	node_fini(&b);
+}
+
+/* --- low-order points -------------------------------------------------------------------- */
+
+#define MAX_LOW_ORDER 64
+
+/* The distinct public keys Wycheproof flags as giving a zero shared secret. */
+static size_t
+load_low_order(uint8_t pts[MAX_LOW_ORDER][SL_KEY_LEN])
+{
+	json_t *root = vec_load("wycheproof/x25519_test.json"), *g, *t;
+	size_t n = 0, gi, ti;
+
+	if (root == NULL)
+		return 0;
+	json_array_foreach(json_object_get(root, "testGroups"), gi, g)
+	{
+		json_array_foreach(json_object_get(g, "tests"), ti, t)
+		{
+			size_t len = 0;
+			uint8_t *pub;
+			bool dup = false;
+
+			if (!vec_has_flag(t, "ZeroSharedSecret") || n == MAX_LOW_ORDER)
+				continue;
+			pub = vec_hex(t, "public", &len);
+			for (size_t i = 0; pub != NULL && len == SL_KEY_LEN && i < n; i++)
+				dup = dup || memcmp(pts[i], pub, SL_KEY_LEN) == 0;
+			if (pub != NULL && len == SL_KEY_LEN && !dup)
+				memcpy(pts[n++], pub, SL_KEY_LEN);
+			free(pub);
+		}
+	}
+	json_decref(root);
+	return n;
+}
+
+/* Replace a Noise ephemeral in a message and recompute its mac1, as an attacker who knows the
+ * receiver's public key can. */
+static void
+forge_ephemeral(uint8_t *msg, size_t len, size_t e_off, const uint8_t *pt, const uint8_t *mac1_key)
+{
+	memcpy(msg + e_off, pt, SL_KEY_LEN);
+	cp_macs_write(msg, len, mac1_key, NULL, 0, 0);
+}
+
+static void
+test_low_order_keys(void)
+{
+	static uint8_t pts[MAX_LOW_ORDER][SL_KEY_LEN];
+	static struct cp_hs_pending pa, pb;
+	size_t n = load_low_order(pts);
+	unsigned int refused = 0;
+	uint8_t key_b[SL_KEY_LEN], key_a[SL_KEY_LEN], anon[SL_KEY_LEN];
+	struct node a, b;
+
+	printf("\n  %zu distinct low-order points\n", n);
+	CU_ASSERT_FATAL(n >= 10);
+	node_init(&a, 0xc6120001);
+	node_init(&b, 0xc6120002);
+	cp_mac1_key_peer(key_b, b.pub);
+	cp_mac1_key_peer(key_a, a.pub);
+	cp_mac1_key_anon(anon);
+	for (size_t i = 0; i < n; i++) {
+		struct sl_msg_ik_init init;
+		struct sl_msg_ik_resp resp;
+		struct sl_msg_xx_init xi;
+		struct sl_msg_xx_resp xr;
+		struct sl_msg_xx_finish xf;
+		struct cp_hs_session s;
+
+		/* 1. an initiator asked to reach a low-order static key */
+		refused += cp_hs_ik_start(a.ctx, &pa, pts[i], SL_SUITE_AESGCM_SHA256, 1, i + 1, NULL,
+					  0, &init) != 0 &&
+			   pa.reason == CP_HS_LOW_ORDER;
+		/* 2. an initiation whose ephemeral is a low-order point */
+		CU_ASSERT_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_CHACHAPOLY_BLAKE2B, 1,
+					       i + 1, NULL, 0, &init) == 0);
+		forge_ephemeral((uint8_t *)&init, sizeof(init), 8, pts[i], key_b);
+		refused += recv_ik_init(&b, &a, &init, sizeof(init), &pb, 2, i * SEC, &resp, &s) ==
+				   -EKEYREJECTED &&
+			   pb.reason == CP_HS_LOW_ORDER;
+		/* 3. an answer whose ephemeral is a low-order point */
+		CU_ASSERT_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_AESGCM_SHA256, 1,
+					       1000 + i, NULL, 0, &init) == 0);
+		CU_ASSERT_FATAL(recv_ik_init(&b, &a, &init, sizeof(init), &pb, 2, i * SEC, &resp, &s) ==
+				0);
+		forge_ephemeral((uint8_t *)&resp, sizeof(resp), 12, pts[i], key_a);
+		refused += cp_hs_ik_finish(a.ctx, &pa, (uint8_t *)&resp, sizeof(resp), &s) ==
+				   -EKEYREJECTED &&
+			   pa.reason == CP_HS_LOW_ORDER;
+		/* 4. XX initiation and 5. XX answer with a low-order ephemeral */
+		CU_ASSERT_FATAL(cp_hs_xx_start(a.ctx, &pa, SL_SUITE_AESGCM_SHA256, 1, NULL, 0,
+					       &xi) == 0);
+		forge_ephemeral((uint8_t *)&xi, sizeof(xi), 8, pts[i], anon);
+		refused += cp_hs_xx_respond(b.ctx, &pb, (uint8_t *)&xi, sizeof(xi), 3, &xr) != 0 &&
+			   pb.reason == CP_HS_LOW_ORDER;
+		CU_ASSERT_FATAL(cp_hs_xx_start(a.ctx, &pa, SL_SUITE_AESGCM_SHA256, 1, NULL, 0,
+					       &xi) == 0);
+		CU_ASSERT_FATAL(cp_hs_xx_respond(b.ctx, &pb, (uint8_t *)&xi, sizeof(xi), 3, &xr) ==
+				0);
+		forge_ephemeral((uint8_t *)&xr, sizeof(xr), 12, pts[i], anon);
+		refused += cp_hs_xx_finish(a.ctx, &pa, (uint8_t *)&xr, sizeof(xr), 1, NULL, 0, &xf,
+					   &s) == -EKEYREJECTED &&
+			   pa.reason == CP_HS_LOW_ORDER;
+	}
+	CU_ASSERT_EQUAL(refused, 5 * n);
+	node_fini(&a);
+	node_fini(&b);
+}
+
+/* --- refusals with a reason -------------------------------------------------------------- */
+
+static void
+ik_refusal(struct node *a, struct node *b, enum cp_hs_reason want)
+{
+	static struct cp_hs_pending pa, pb;
+	struct sl_msg_ik_init init;
+	struct sl_msg_ik_resp resp;
+	struct cp_hs_session s;
+
+	CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a->ctx, &pa, b->pub, SL_SUITE_AESGCM_SHA256, 1, 1,
+					     NULL, 0, &init),
+			      0);
+	CU_ASSERT_EQUAL(recv_ik_init(b, a, &init, sizeof(init), &pb, 2, 0, &resp, &s),
+			-ECONNREFUSED);
+	CU_ASSERT_EQUAL(pb.reason, want);
+	/* the answer tells the initiator why */
+	CU_ASSERT_EQUAL(cp_hs_ik_finish(a->ctx, &pa, (uint8_t *)&resp, sizeof(resp), &s),
+			-ECONNREFUSED);
+	CU_ASSERT_EQUAL(pa.reason, want);
+}
+
+static void
+test_network_and_version(void)
+{
+	struct node a, b;
+	struct cp_hs_session sa, sb;
+	int stage;
+
+	node_init_ver(&a, NET, 1, 1, 0xc6120001);
+	node_init_ver(&b, NET + 1, 1, 1, 0xc6120002);
+	ik_refusal(&a, &b, CP_HS_NETWORK);
+	CU_ASSERT_EQUAL(run_xx(&a, &b, SL_SUITE_AESGCM_SHA256, &sa, &sb, &stage), -ECONNREFUSED);
+	CU_ASSERT_EQUAL(stage, 3); /* refused by the initiator on reading the answer */
+	node_fini(&a);
+	node_fini(&b);
+
+	node_init_ver(&a, NET, 2, 1, 0xc6120001);
+	node_init_ver(&b, NET, 4, 3, 0xc6120002);
+	ik_refusal(&a, &b, CP_HS_VERSION);
+	CU_ASSERT_STRING_EQUAL(cp_hs_reason_name(CP_HS_VERSION), "incompatible_version");
+	node_fini(&a);
+	node_fini(&b);
+
+	/* overlapping ranges negotiate the lower version */
+	node_init_ver(&a, NET, 3, 1, 0xc6120001);
+	node_init_ver(&b, NET, 4, 2, 0xc6120002);
+	CU_ASSERT_EQUAL(run_xx(&a, &b, SL_SUITE_CHACHAPOLY_BLAKE2B, &sa, &sb, &stage), 0);
+	CU_ASSERT(sa.peer.version == 3 && sb.peer.version == 3);
+	node_fini(&a);
+	node_fini(&b);
+}
+
+static void
+test_self_connection(void)
+{
+	static struct cp_hs_pending pa, pb;
+	struct node a;
+	struct sl_msg_ik_init init;
+	struct sl_msg_xx_init xi;
+	struct sl_msg_xx_resp xr;
+	struct sl_msg_xx_finish xf;
+	struct cp_hs_session s;
+
+	node_init(&a, 0xc6120001);
+	CU_ASSERT_EQUAL(cp_hs_ik_start(a.ctx, &pa, a.pub, SL_SUITE_AESGCM_SHA256, 1, 1, NULL, 0,
+				       &init),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pa.reason, CP_HS_SELF);
+	CU_ASSERT_EQUAL_FATAL(cp_hs_xx_start(a.ctx, &pa, SL_SUITE_AESGCM_SHA256, 1, NULL, 0, &xi), 0);
+	CU_ASSERT_EQUAL_FATAL(cp_hs_xx_respond(a.ctx, &pb, (uint8_t *)&xi, sizeof(xi), 2, &xr), 0);
+	CU_ASSERT_EQUAL(cp_hs_xx_finish(a.ctx, &pa, (uint8_t *)&xr, sizeof(xr), 1, NULL, 0, &xf, &s),
+			-ECONNREFUSED);
+	CU_ASSERT_EQUAL(pa.reason, CP_HS_SELF);
+	node_fini(&a);
+}
+
+/* Payload decoding, table-driven: each row changes one field of a valid payload. */
+static void
+test_payload_decode(void)
+{
+	enum field { OK, RESERVED0, N_ADDRS, UNUSED_ADDR, ADDR_RESERVED, MIN_VER0, MIN_GT_VER,
+		     NETWORK, VERSION_LOW, VERSION_HIGH };
+	static const struct {
+		enum field f;
+		enum cp_hs_reason want;
+	} rows[] = {
+		{ OK, CP_HS_NONE },		 { RESERVED0, CP_HS_MALFORMED },
+		{ N_ADDRS, CP_HS_MALFORMED },	 { UNUSED_ADDR, CP_HS_MALFORMED },
+		{ ADDR_RESERVED, CP_HS_MALFORMED }, { MIN_VER0, CP_HS_MALFORMED },
+		{ MIN_GT_VER, CP_HS_MALFORMED }, { NETWORK, CP_HS_NETWORK },
+		{ VERSION_LOW, CP_HS_VERSION },	 { VERSION_HIGH, CP_HS_VERSION },
+	};
+	struct node a, b;
+
+	node_init_ver(&a, NET, 3, 2, 0xc6120001);
+	node_init(&b, 0xc6120002);
+	for (size_t i = 0; i < RTE_DIM(rows); i++) {
+		struct sl_hs_payload pl;
+		struct cp_hs_peerinfo info;
+
+		cp_hs_payload_encode(b.ctx, 9, 42, &pl);
+		pl.version = 3; /* b speaks 1..3 in this table */
+		switch (rows[i].f) {
+		case RESERVED0: pl.reserved0 = 1; break;
+		case N_ADDRS: pl.n_addrs = SL_HS_MAX_ADDRS + 1; break;
+		case UNUSED_ADDR: pl.addrs[3].port = 1; break;
+		case ADDR_RESERVED: pl.addrs[0].reserved[1] = 1; break;
+		case MIN_VER0: pl.min_version = 0; break;
+		case MIN_GT_VER: pl.min_version = 4; break;
+		case NETWORK: pl.network_id = rte_cpu_to_be_64(NET ^ 1); break;
+		case VERSION_LOW: pl.version = 1; break;
+		case VERSION_HIGH: pl.version = 9; pl.min_version = 4; break;
+		default: break;
+		}
+		CU_ASSERT_EQUAL(cp_hs_payload_decode(a.ctx, &pl, &info), rows[i].want);
+		if (rows[i].want == CP_HS_NONE) {
+			CU_ASSERT_EQUAL(info.timestamp, 42);
+			CU_ASSERT_EQUAL(info.sender, 9);
+			CU_ASSERT_EQUAL(info.version, 3);
+		}
+	}
+	node_fini(&a);
+	node_fini(&b);
+}
+
+static CU_TestInfo cases[] = {
+	{ "IK, both suites", test_ik_both_suites },
+	{ "XX, both suites", test_xx_both_suites },
+	{ "replayed initiation refused", test_replayed_initiation },
+	{ "low-order public keys produce no session", test_low_order_keys },
+	{ "wrong network / version refused with a reason", test_network_and_version },
+	{ "connecting to oneself refused", test_self_connection },
+	{ "payload validation table", test_payload_decode },
+	CU_TEST_INFO_NULL,
+};
+
+SL_TEST_MAIN("handshake", cases)
