@@ -124,6 +124,19 @@ cp_hs_pending_wipe(struct cp_hs_pending *p)
 	sodium_memzero(p, sizeof(*p));
 }
 
+enum dp_aead_alg
+cp_hs_suite_aead(uint8_t suite)
+{
+	switch (suite) {
+	case SL_SUITE_AESGCM_SHA256:
+		return DP_AEAD_AES256_GCM;
+	case SL_SUITE_CHACHAPOLY_BLAKE2B:
+		return DP_AEAD_CHACHA20_POLY1305;
+	default:
+		return DP_AEAD_NONE;
+	}
+}
+
 bool
 cp_hs_suite_protocol(uint8_t suite, enum cp_noise_pattern pat, struct cp_noise_protocol *p)
 {

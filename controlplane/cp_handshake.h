@@ -129,6 +129,9 @@ struct cp_hs_pending {
 
 void cp_hs_pending_wipe(struct cp_hs_pending *p);
 
+/* The data-packet AEAD of a suite (DP_AEAD_NONE for an unknown suite). */
+enum dp_aead_alg cp_hs_suite_aead(uint8_t suite);
+
 /* Map a suite to its Noise protocol; false for an unknown suite. */
 bool cp_hs_suite_protocol(uint8_t suite, enum cp_noise_pattern pat, struct cp_noise_protocol *p);
 
