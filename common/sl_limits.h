@@ -15,19 +15,19 @@
 #define SL_PROTO_MIN_VERSION 1 /* oldest version this build accepts */
 
 /* --- key material ------------------------------------------------------------------------ */
-#define SL_KEY_LEN      32 /* X25519 keys, AEAD keys, chaining keys of SHA-256 */
-#define SL_TAG_LEN      16 /* AEAD tag */
-#define SL_NONCE_LEN    12 /* AEAD nonce (96 bits) */
-#define SL_MAC_LEN      16 /* mac1 / mac2 / cookie */
+#define SL_KEY_LEN	    32 /* X25519 keys, AEAD keys, chaining keys of SHA-256 */
+#define SL_TAG_LEN	    16 /* AEAD tag */
+#define SL_NONCE_LEN	    12 /* AEAD nonce (96 bits) */
+#define SL_MAC_LEN	    16 /* mac1 / mac2 / cookie */
 #define SL_COOKIE_NONCE_LEN 24 /* XChaCha20-Poly1305 nonce of a cookie reply */
-#define SL_HASH_MAX_LEN 64 /* largest Noise HASHLEN (BLAKE2b) */
+#define SL_HASH_MAX_LEN	    64 /* largest Noise HASHLEN (BLAKE2b) */
 
 /* --- session keys (defaults; see conf) ---------------------------------------------------- */
-#define SL_REKEY_AFTER_TIME_NS      (120ull * 1000000000ull) /* initiator starts a new handshake */
-#define SL_REJECT_AFTER_TIME_NS     (180ull * 1000000000ull) /* keypair unusable after this */
-#define SL_REKEY_AFTER_MESSAGES     (1ull << 60)
-#define SL_REJECT_AFTER_MESSAGES    (UINT64_MAX - (1ull << 13)) /* hard limit, packet numbers */
-#define SL_KEEP_PREVIOUS_TIME_NS    SL_REJECT_AFTER_TIME_NS
+#define SL_REKEY_AFTER_TIME_NS	 (120ull * 1000000000ull) /* initiator starts a new handshake */
+#define SL_REJECT_AFTER_TIME_NS	 (180ull * 1000000000ull) /* keypair unusable after this */
+#define SL_REKEY_AFTER_MESSAGES	 (1ull << 60)
+#define SL_REJECT_AFTER_MESSAGES (UINT64_MAX - (1ull << 13)) /* hard limit, packet numbers */
+#define SL_KEEP_PREVIOUS_TIME_NS SL_REJECT_AFTER_TIME_NS
 
 static_assert(SL_REKEY_AFTER_TIME_NS < SL_REJECT_AFTER_TIME_NS,
 	      "rekey must start before the keypair expires");
@@ -38,21 +38,21 @@ static_assert(SL_REKEY_AFTER_MESSAGES < SL_REJECT_AFTER_MESSAGES,
 #define SL_REPLAY_WORD_BITS 64
 #define SL_REPLAY_WINDOW    2048 /* packets accepted behind the highest seen */
 /* One spare word so the window can slide by whole words (RFC 6479). */
-#define SL_REPLAY_WORDS     (SL_REPLAY_WINDOW / SL_REPLAY_WORD_BITS + 1)
+#define SL_REPLAY_WORDS (SL_REPLAY_WINDOW / SL_REPLAY_WORD_BITS + 1)
 
 static_assert(SL_REPLAY_WINDOW % SL_REPLAY_WORD_BITS == 0, "window is whole words");
 static_assert(SL_REPLAY_WINDOW >= 2048, "the design requires at least 2048 packets");
 
 /* --- handshake admission (defaults; see conf) -------------------------------------------- */
-#define SL_COOKIE_ROTATE_NS        (120ull * 1000000000ull) /* cookie secret lifetime */
-#define SL_RATELIMIT_PER_SEC       20 /* handshakes per source per second */
-#define SL_RATELIMIT_BURST         5  /* bucket depth */
-#define SL_RATELIMIT_TABLE_DEFAULT 4096 /* sources tracked at once */
-#define SL_UNDER_LOAD_PENDING      64 /* pending handshakes that switch cookies on */
+#define SL_COOKIE_ROTATE_NS	   (120ull * 1000000000ull) /* cookie secret lifetime */
+#define SL_RATELIMIT_PER_SEC	   20			    /* handshakes per source per second */
+#define SL_RATELIMIT_BURST	   5			    /* bucket depth */
+#define SL_RATELIMIT_TABLE_DEFAULT 4096			    /* sources tracked at once */
+#define SL_UNDER_LOAD_PENDING	   64 /* pending handshakes that switch cookies on */
 
 /* --- handshake payload -------------------------------------------------------------------- */
-#define SL_HS_MAX_ADDRS     4  /* listen addresses carried in a handshake payload */
-#define SL_HS_PAYLOAD_LEN   64 /* fixed size of struct sl_hs_payload */
+#define SL_HS_MAX_ADDRS	  4  /* listen addresses carried in a handshake payload */
+#define SL_HS_PAYLOAD_LEN 64 /* fixed size of struct sl_hs_payload */
 
 /* --- connection ids ----------------------------------------------------------------------- */
 /* A receiver connection id carries its owner lcore in the top bits, so any lcore finds the

@@ -18,16 +18,16 @@
 #include "sl_limits.h"
 
 /* --- first byte of every sluice UDP payload ---------------------------------------------- */
-#define SL_MSG_IK_INIT   1 /* Noise IK message 1 (initiator knows responder's static key) */
-#define SL_MSG_IK_RESP   2 /* Noise IK message 2 */
-#define SL_MSG_COOKIE    3 /* cookie reply: responder under load */
-#define SL_MSG_DATA      4 /* transport data: header + AEAD(frames) */
-#define SL_MSG_XX_INIT   5 /* Noise XX message 1 (responder's key unknown) */
-#define SL_MSG_XX_RESP   6 /* Noise XX message 2 */
+#define SL_MSG_IK_INIT	 1 /* Noise IK message 1 (initiator knows responder's static key) */
+#define SL_MSG_IK_RESP	 2 /* Noise IK message 2 */
+#define SL_MSG_COOKIE	 3 /* cookie reply: responder under load */
+#define SL_MSG_DATA	 4 /* transport data: header + AEAD(frames) */
+#define SL_MSG_XX_INIT	 5 /* Noise XX message 1 (responder's key unknown) */
+#define SL_MSG_XX_RESP	 6 /* Noise XX message 2 */
 #define SL_MSG_XX_FINISH 7 /* Noise XX message 3 */
 
 /* --- cipher suites (second byte of handshake messages) ------------------------------------ */
-#define SL_SUITE_AESGCM_SHA256      1 /* Noise_*_25519_AESGCM_SHA256 (default) */
+#define SL_SUITE_AESGCM_SHA256	    1 /* Noise_*_25519_AESGCM_SHA256 (default) */
 #define SL_SUITE_CHACHAPOLY_BLAKE2B 2 /* Noise_*_25519_ChaChaPoly_BLAKE2b */
 
 /* IPv4 listen address as advertised in a handshake payload. */
@@ -39,14 +39,15 @@ struct sl_wire_addr4 {
 
 /* Handshake payload, encrypted inside every Noise message that carries one. */
 struct sl_hs_payload {
-	uint8_t version;      /* protocol version the sender speaks */
-	uint8_t min_version;  /* oldest version the sender accepts */
-	uint8_t n_addrs;      /* valid entries in addrs[] */
-	uint8_t reserved0;    /* zero */
-	rte_be32_t sender;    /* sender's connection id: equals the message header's (authenticates it) */
+	uint8_t version;     /* protocol version the sender speaks */
+	uint8_t min_version; /* oldest version the sender accepts */
+	uint8_t n_addrs;     /* valid entries in addrs[] */
+	uint8_t reserved0;   /* zero */
+	rte_be32_t
+		sender; /* sender's connection id: equals the message header's (authenticates it) */
 	rte_be64_t network_id;
 	rte_be64_t capabilities; /* SL_CAP_* bits */
-	rte_be64_t timestamp;    /* initiator: strictly increasing per identity (anti-replay) */
+	rte_be64_t timestamp;	 /* initiator: strictly increasing per identity (anti-replay) */
 	struct sl_wire_addr4 addrs[SL_HS_MAX_ADDRS];
 } __rte_packed;
 
@@ -74,7 +75,7 @@ struct sl_msg_ik_init {
 } __rte_packed;
 
 struct sl_msg_ik_resp {
-	uint8_t type;  /* SL_MSG_IK_RESP */
+	uint8_t type; /* SL_MSG_IK_RESP */
 	uint8_t suite;
 	rte_be16_t reserved;
 	rte_be32_t sender;   /* responder's receiver connection id */
@@ -136,7 +137,7 @@ struct sl_data_hdr {
 	uint8_t type; /* SL_MSG_DATA */
 	uint8_t reserved[3];
 	rte_be32_t receiver; /* receiver connection id: owner lcore | slot */
-	rte_be64_t pn;       /* packet number, never reused under one key */
+	rte_be64_t pn;	     /* packet number, never reused under one key */
 } __rte_packed;
 
 /* --- compile-time checks ------------------------------------------------------------------ */

@@ -9,9 +9,9 @@
 
 #include "cp_admission.h"
 
-#define LABEL_MAC1       "sluice mac1 v1"
-#define LABEL_MAC1_ANON  "sluice mac1 anonymous v1"
-#define LABEL_COOKIE     "sluice cookie v1"
+#define LABEL_MAC1	  "sluice mac1 v1"
+#define LABEL_MAC1_ANON	  "sluice mac1 anonymous v1"
+#define LABEL_COOKIE	  "sluice cookie v1"
 #define LABEL_COOKIE_ANON "sluice cookie anonymous v1"
 
 static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES == SL_COOKIE_NONCE_LEN, "nonce");
@@ -19,7 +19,7 @@ static_assert(crypto_aead_xchacha20poly1305_ietf_ABYTES == SL_TAG_LEN, "tag");
 
 struct cp_admission {
 	struct cp_admission_config cfg;
-	uint8_t mac1_key[SL_KEY_LEN];     /* messages addressed to our static key */
+	uint8_t mac1_key[SL_KEY_LEN];	   /* messages addressed to our static key */
 	uint8_t mac1_anon_key[SL_KEY_LEN]; /* XX messages: receiver's key unknown to the sender */
 	uint8_t cookie_key[SL_KEY_LEN];
 	uint8_t cookie_anon_key[SL_KEY_LEN];
@@ -133,9 +133,9 @@ const char *
 cp_admit_name(enum cp_admit verdict)
 {
 	static const char *const names[] = {
-		[CP_ADMIT_ACCEPT] = "accept",	    [CP_ADMIT_BAD_LENGTH] = "bad_length",
-		[CP_ADMIT_BAD_MAC1] = "bad_mac1",
-		[CP_ADMIT_COOKIE] = "cookie_sent", [CP_ADMIT_RATELIMITED] = "ratelimited",
+		[CP_ADMIT_ACCEPT] = "accept",		[CP_ADMIT_BAD_LENGTH] = "bad_length",
+		[CP_ADMIT_BAD_MAC1] = "bad_mac1",	[CP_ADMIT_COOKIE] = "cookie_sent",
+		[CP_ADMIT_RATELIMITED] = "ratelimited",
 	};
 
 	return (unsigned int)verdict < RTE_DIM(names) ? names[verdict] : "unknown";
@@ -147,8 +147,8 @@ cookie_for(struct cp_admission *a, const struct cp_src *src, uint64_t now_ns,
 	   uint8_t cookie[SL_MAC_LEN])
 {
 	uint8_t addr[6] = {
-		(uint8_t)(src->ip >> 24),   (uint8_t)(src->ip >> 16), (uint8_t)(src->ip >> 8),
-		(uint8_t)src->ip,	    (uint8_t)(src->port >> 8), (uint8_t)src->port,
+		(uint8_t)(src->ip >> 24), (uint8_t)(src->ip >> 16),  (uint8_t)(src->ip >> 8),
+		(uint8_t)src->ip,	  (uint8_t)(src->port >> 8), (uint8_t)src->port,
 	};
 
 	if (now_ns - a->secret_born_ns >= a->cfg.cookie_rotate_ns) {
@@ -159,8 +159,8 @@ cookie_for(struct cp_admission *a, const struct cp_src *src, uint64_t now_ns,
 }
 
 static void
-cookie_reply(struct cp_admission *a, const uint8_t *msg, size_t len, bool anon,
-	     size_t sender_off, const uint8_t cookie[SL_MAC_LEN], struct sl_msg_cookie *reply)
+cookie_reply(struct cp_admission *a, const uint8_t *msg, size_t len, bool anon, size_t sender_off,
+	     const uint8_t cookie[SL_MAC_LEN], struct sl_msg_cookie *reply)
 {
 	const uint8_t *mac1 = msg + len - sizeof(struct sl_msg_macs);
 
@@ -216,8 +216,7 @@ cp_admission_check(struct cp_admission *a, const uint8_t *msg, size_t len, bool 
 	v = check_macs(a, msg, len, anon, src, now_ns, under_load, cookie);
 	if (v == CP_ADMIT_COOKIE)
 		cookie_reply(a, msg, len, anon, sender_off, cookie, reply);
-	else if (v == CP_ADMIT_ACCEPT && initiation &&
-		 !cp_ratelimit_allow(a->rl, src->ip, now_ns))
+	else if (v == CP_ADMIT_ACCEPT && initiation && !cp_ratelimit_allow(a->rl, src->ip, now_ns))
 		v = CP_ADMIT_RATELIMITED;
 	sodium_memzero(cookie, sizeof(cookie));
 

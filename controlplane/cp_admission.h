@@ -37,8 +37,8 @@
 #include "sl_wire.h"
 
 struct cp_admission_config {
-	uint64_t cookie_rotate_ns;    /* default SL_COOKIE_ROTATE_NS */
-	uint32_t under_load_pending;  /* default SL_UNDER_LOAD_PENDING */
+	uint64_t cookie_rotate_ns;     /* default SL_COOKIE_ROTATE_NS */
+	uint32_t under_load_pending;   /* default SL_UNDER_LOAD_PENDING */
 	struct cp_ratelimit_conf rate; /* per-source initiations: 20/s, burst 5 by default */
 };
 
@@ -76,9 +76,9 @@ void cp_admission_destroy(struct cp_admission *a);
  * On CP_ADMIT_COOKIE, *reply holds a cookie reply addressed to the message's sender id
  * (sender_off: offset of its 32-bit sender field).
  */
-enum cp_admit cp_admission_check(struct cp_admission *a, const uint8_t *msg, size_t len,
-				 bool anon, bool initiation, size_t sender_off,
-				 const struct cp_src *src, uint32_t pending, uint64_t now_ns,
+enum cp_admit cp_admission_check(struct cp_admission *a, const uint8_t *msg, size_t len, bool anon,
+				 bool initiation, size_t sender_off, const struct cp_src *src,
+				 uint32_t pending, uint64_t now_ns,
 				 struct sl_msg_cookie *reply) __rte_warn_unused_result;
 
 const struct cp_admission_stats *cp_admission_stats(const struct cp_admission *a);
@@ -107,8 +107,8 @@ void cp_macs_write(uint8_t *msg, size_t len, const uint8_t mac1_key[SL_KEY_LEN],
 
 /* Check mac1 of a message (len bytes, MACs at the end) with a mac1 key; for answers, which the
  * receiver checks itself. */
-bool cp_mac1_valid(const uint8_t *msg, size_t len, const uint8_t mac1_key[SL_KEY_LEN])
-	__rte_warn_unused_result;
+bool cp_mac1_valid(const uint8_t *msg, size_t len,
+		   const uint8_t mac1_key[SL_KEY_LEN]) __rte_warn_unused_result;
 
 /* Take a cookie reply answering a message whose mac1 was sent_mac1. Returns 0 and fills
  * *cookie, or -EBADMSG if it does not authenticate. */

@@ -11,8 +11,8 @@
 #include "cp_handshake.h"
 #include "cp_tstamp.h"
 
-#define PROLOGUE_LABEL "sluice handshake v1"
-#define HDR_LEN        8 /* type, suite, reserved, sender: bound into the prologue */
+#define PROLOGUE_LABEL		"sluice handshake v1"
+#define HDR_LEN			8 /* type, suite, reserved, sender: bound into the prologue */
 #define DEFAULT_TSTAMP_CAPACITY 65536
 
 struct cp_hs_ctx {
@@ -423,8 +423,8 @@ cp_hs_ik_finish(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *m
 	if (!answer_macs_ok(msg, len, ctx->mac1_self))
 		return refuse(p, CP_HS_BAD_MAC1, -EBADMSG);
 	p->remote_id = read_be32(msg + 4);
-	rc = noise_read_payload(p, r->ephemeral, sizeof(r->ephemeral) + sizeof(r->payload_enc),
-				&pl, sizeof(pl));
+	rc = noise_read_payload(p, r->ephemeral, sizeof(r->ephemeral) + sizeof(r->payload_enc), &pl,
+				sizeof(pl));
 	if (rc == 0)
 		rc = accept_payload(ctx, p, &pl);
 	if (rc == 0 && sodium_memcmp(p->peer.pub, p->peer_pub, SL_KEY_LEN) != 0)

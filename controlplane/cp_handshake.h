@@ -36,24 +36,24 @@
 
 struct cp_tstamp;
 
-#define CP_HS_REASONS(X)                                                                           \
-	X(NONE, "none")                                                                            \
-	X(MALFORMED, "malformed")                                                                  \
-	X(BAD_MAC1, "bad_mac1")                                                                    \
-	X(DECRYPT, "decrypt_failed")                                                               \
-	X(LOW_ORDER, "low_order_key")                                                              \
-	X(VERSION, "incompatible_version")                                                         \
-	X(NETWORK, "wrong_network")                                                                \
-	X(REPLAY, "replayed_initiation")                                                           \
-	X(SELF, "own_identity")                                                                    \
-	X(WRONG_PEER, "unexpected_identity")                                                       \
+#define CP_HS_REASONS(X)                     \
+	X(NONE, "none")                      \
+	X(MALFORMED, "malformed")            \
+	X(BAD_MAC1, "bad_mac1")              \
+	X(DECRYPT, "decrypt_failed")         \
+	X(LOW_ORDER, "low_order_key")        \
+	X(VERSION, "incompatible_version")   \
+	X(NETWORK, "wrong_network")          \
+	X(REPLAY, "replayed_initiation")     \
+	X(SELF, "own_identity")              \
+	X(WRONG_PEER, "unexpected_identity") \
 	X(STATE, "unexpected_message")
 
 enum cp_hs_reason {
 #define CP_HS_REASON_ENUM(name, str) CP_HS_##name,
 	CP_HS_REASONS(CP_HS_REASON_ENUM)
 #undef CP_HS_REASON_ENUM
-	CP_HS_REASON_COUNT
+		CP_HS_REASON_COUNT
 };
 
 const char *cp_hs_reason_name(enum cp_hs_reason r);
@@ -69,7 +69,7 @@ struct cp_hs_config {
 		uint32_t ip; /* host order */
 		uint16_t port;
 	} addrs[SL_HS_MAX_ADDRS];
-	uint32_t tstamp_capacity; /* identities remembered for anti-replay */
+	uint32_t tstamp_capacity;   /* identities remembered for anti-replay */
 	uint64_t cookie_max_age_ns; /* how long a received cookie is used (SL_COOKIE_ROTATE_NS) */
 };
 
@@ -116,7 +116,7 @@ void cp_hs_session_wipe(struct cp_hs_session *s);
  * 64-byte alignment (aligned_alloc, rte_malloc). */
 struct cp_hs_pending {
 	struct cp_noise_hs noise;
-	uint8_t msg_type;  /* last message type sent or received */
+	uint8_t msg_type; /* last message type sent or received */
 	uint8_t suite;
 	bool initiator;
 	bool xx;
@@ -138,15 +138,16 @@ bool cp_hs_suite_protocol(uint8_t suite, enum cp_noise_pattern pat, struct cp_no
 /* --- initiator ------------------------------------------------------------------------------
  * cookie: the cookie this peer gave us recently, or NULL. Return 0 or -errno; on failure
  * p->reason says why. */
-int cp_hs_ik_start(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t peer_pub[SL_KEY_LEN],
-		   uint8_t suite, uint32_t local_id, uint64_t wall_ns, const struct cp_cookie *cookie,
-		   uint64_t now_ns, struct sl_msg_ik_init *out) __rte_warn_unused_result;
+int cp_hs_ik_start(struct cp_hs_ctx *ctx, struct cp_hs_pending *p,
+		   const uint8_t peer_pub[SL_KEY_LEN], uint8_t suite, uint32_t local_id,
+		   uint64_t wall_ns, const struct cp_cookie *cookie, uint64_t now_ns,
+		   struct sl_msg_ik_init *out) __rte_warn_unused_result;
 int cp_hs_ik_finish(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,
 		    struct cp_hs_session *s) __rte_warn_unused_result;
 
 int cp_hs_xx_start(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, uint8_t suite, uint32_t local_id,
-		   const struct cp_cookie *cookie, uint64_t now_ns, struct sl_msg_xx_init *out)
-	__rte_warn_unused_result;
+		   const struct cp_cookie *cookie, uint64_t now_ns,
+		   struct sl_msg_xx_init *out) __rte_warn_unused_result;
 /* Reads the XX answer, writes the finishing message and completes the session. */
 int cp_hs_xx_finish(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,
 		    uint64_t wall_ns, const struct cp_cookie *cookie, uint64_t now_ns,
@@ -172,7 +173,8 @@ int cp_hs_ik_respond(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8
 int cp_hs_xx_respond(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,
 		     uint32_t local_id, struct sl_msg_xx_resp *out) __rte_warn_unused_result;
 int cp_hs_xx_complete(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg,
-		      size_t len, uint64_t now_ns, struct cp_hs_session *s) __rte_warn_unused_result;
+		      size_t len, uint64_t now_ns,
+		      struct cp_hs_session *s) __rte_warn_unused_result;
 
 /* Payload encoding, exposed for tests and tools. */
 void cp_hs_payload_encode(const struct cp_hs_ctx *ctx, uint32_t sender, uint64_t timestamp,

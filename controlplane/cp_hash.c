@@ -6,7 +6,7 @@
 #include "cp_hash.h"
 
 #define B2B_BLOCK 128
-#define B2B_OUT   crypto_generichash_BYTES_MAX /* 64 */
+#define B2B_OUT	  crypto_generichash_BYTES_MAX /* 64 */
 
 size_t
 cp_hash_len(enum cp_hash_alg alg)
@@ -98,8 +98,8 @@ cp_hmac_final(struct cp_hmac *st, uint8_t *out)
 }
 
 void
-cp_hmac(enum cp_hash_alg alg, uint8_t *out, const uint8_t *key, size_t key_len,
-	const uint8_t *data, size_t len)
+cp_hmac(enum cp_hash_alg alg, uint8_t *out, const uint8_t *key, size_t key_len, const uint8_t *data,
+	size_t len)
 {
 	struct cp_hmac st;
 
@@ -124,8 +124,8 @@ hkdf_expand_one(enum cp_hash_alg alg, const uint8_t *temp_key, const uint8_t *pr
 }
 
 void
-cp_hkdf(enum cp_hash_alg alg, const uint8_t *ck, const uint8_t *ikm, size_t ikm_len,
-	uint8_t *out1, uint8_t *out2, uint8_t *out3)
+cp_hkdf(enum cp_hash_alg alg, const uint8_t *ck, const uint8_t *ikm, size_t ikm_len, uint8_t *out1,
+	uint8_t *out2, uint8_t *out3)
 {
 	uint8_t temp_key[SL_HASH_MAX_LEN];
 	size_t hl = cp_hash_len(alg);

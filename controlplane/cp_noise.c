@@ -26,7 +26,7 @@ enum noise_token {
 struct cp_noise_pattern_def {
 	const char *name;
 	bool resp_pre_s; /* "<- s" pre-message: the initiator knows the responder's static key */
-	bool psk;        /* psk modifier: "e" also feeds MixKey */
+	bool psk;	 /* psk modifier: "e" also feeds MixKey */
 	uint8_t n_msgs;
 	uint8_t tokens[CP_NOISE_MAX_MSGS][MAX_TOKENS + 1];
 };
@@ -34,11 +34,16 @@ struct cp_noise_pattern_def {
 /* Message i is written by the initiator when i is even. */
 static const struct cp_noise_pattern_def patterns[] = {
 	[CP_NOISE_NN] = { "NN", false, false, 2, { { T_E }, { T_E, T_EE } } },
-	[CP_NOISE_IK] = { "IK", true, false, 2,
-			  { { T_E, T_ES, T_S, T_SS }, { T_E, T_EE, T_SE } } },
-	[CP_NOISE_XX] = { "XX", false, false, 3,
+	[CP_NOISE_IK] = { "IK", true, false, 2, { { T_E, T_ES, T_S, T_SS }, { T_E, T_EE, T_SE } } },
+	[CP_NOISE_XX] = { "XX",
+			  false,
+			  false,
+			  3,
 			  { { T_E }, { T_E, T_EE, T_S, T_ES }, { T_S, T_SE } } },
-	[CP_NOISE_IKPSK2] = { "IKpsk2", true, true, 2,
+	[CP_NOISE_IKPSK2] = { "IKpsk2",
+			      true,
+			      true,
+			      2,
 			      { { T_E, T_ES, T_S, T_SS }, { T_E, T_EE, T_SE, T_PSK } } },
 };
 
@@ -100,9 +105,8 @@ cp_noise_parse_name(const char *name, struct cp_noise_protocol *proto)
 	if (pat < 0 || cipher < 0 || plen[2] != 5 || memcmp(part[2], "25519", 5) != 0)
 		return -ENOTSUP;
 	if (hash < 0)
-		return lookup(part[4], plen[4], other_hashes, RTE_DIM(other_hashes)) >= 0 ?
-			       -ENOTSUP :
-			       -EINVAL;
+		return lookup(part[4], plen[4], other_hashes, RTE_DIM(other_hashes)) >= 0 ? -ENOTSUP
+											  : -EINVAL;
 	proto->pattern = (enum cp_noise_pattern)pat;
 	proto->cipher = (enum cp_noise_cipher)cipher;
 	proto->hash = (enum cp_hash_alg)hash;
@@ -123,8 +127,8 @@ cp_noise_name(const struct cp_noise_protocol *proto, char *buf, size_t len)
 static int
 cs_init_key(struct cp_noise_cipherstate *cs, const uint8_t *k)
 {
-	enum dp_aead_alg alg = cs->cipher == CP_NOISE_AESGCM ? DP_AEAD_AES256_GCM :
-							      DP_AEAD_CHACHA20_POLY1305;
+	enum dp_aead_alg alg =
+		cs->cipher == CP_NOISE_AESGCM ? DP_AEAD_AES256_GCM : DP_AEAD_CHACHA20_POLY1305;
 	IMB_MGR *mgr = dp_aead_thread_mgr();
 
 	if (mgr == NULL)

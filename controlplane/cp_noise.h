@@ -22,8 +22,8 @@
 #include "dp_aead.h"
 #include "sl_limits.h"
 
-#define CP_NOISE_MAX_MSG 65535 /* Noise message size limit */
-#define CP_NOISE_MAX_MSGS 3    /* handshake messages in the longest pattern (XX) */
+#define CP_NOISE_MAX_MSG  65535 /* Noise message size limit */
+#define CP_NOISE_MAX_MSGS 3	/* handshake messages in the longest pattern (XX) */
 
 enum cp_noise_pattern {
 	CP_NOISE_NN,
@@ -45,8 +45,7 @@ struct cp_noise_protocol {
 
 /* Parse "Noise_IK_25519_AESGCM_SHA256" and the like. Returns 0, or -ENOTSUP for a well-formed
  * name this implementation does not provide (other DH, hash, pattern), -EINVAL otherwise. */
-int cp_noise_parse_name(const char *name, struct cp_noise_protocol *proto)
-	__rte_warn_unused_result;
+int cp_noise_parse_name(const char *name, struct cp_noise_protocol *proto) __rte_warn_unused_result;
 
 /* Canonical protocol name into buf; returns its length or -ENOSPC. */
 int cp_noise_name(const struct cp_noise_protocol *proto, char *buf, size_t len);
@@ -54,7 +53,7 @@ int cp_noise_name(const struct cp_noise_protocol *proto, char *buf, size_t len);
 /* A CipherState: key, nonce. Used for handshake encryption and for transport messages. */
 struct cp_noise_cipherstate {
 	struct dp_aead_key aead; /* expanded key */
-	uint8_t k[SL_KEY_LEN];   /* raw key, so Split() results can be handed to the dataplane */
+	uint8_t k[SL_KEY_LEN];	 /* raw key, so Split() results can be handed to the dataplane */
 	uint64_t n;
 	enum cp_noise_cipher cipher;
 	bool has_key;
@@ -74,8 +73,8 @@ struct cp_noise_params {
 	bool initiator;
 	const uint8_t *prologue;
 	size_t prologue_len;
-	const uint8_t *s;  /* our static private key, if the pattern uses one */
-	const uint8_t *rs; /* peer's static public key, if known beforehand (IK) */
+	const uint8_t *s;   /* our static private key, if the pattern uses one */
+	const uint8_t *rs;  /* peer's static public key, if known beforehand (IK) */
 	const uint8_t *psk; /* SL_KEY_LEN bytes, for psk patterns */
 	/* Tests only: fixed ephemeral private key instead of a fresh random one. */
 	const uint8_t *fixed_e;
@@ -101,8 +100,7 @@ struct cp_noise_hs {
 };
 
 /* Initialize(): returns 0, or -EINVAL when a key the pattern needs is missing or invalid. */
-int cp_noise_init(struct cp_noise_hs *hs, const struct cp_noise_params *p)
-	__rte_warn_unused_result;
+int cp_noise_init(struct cp_noise_hs *hs, const struct cp_noise_params *p) __rte_warn_unused_result;
 
 /* Size of the next handshake message for a payload of payload_len bytes, or -EINVAL when the
  * handshake is finished or failed. */
@@ -110,8 +108,8 @@ int cp_noise_next_len(const struct cp_noise_hs *hs, size_t payload_len);
 
 /* WriteMessage(): appends the next handshake message to out (out_max bytes) and returns its
  * length, or -errno (-EINVAL not our turn/finished, -ENOSPC, -EKEYREJECTED all-zero DH). */
-int cp_noise_write(struct cp_noise_hs *hs, const uint8_t *payload, size_t payload_len,
-		   uint8_t *out, size_t out_max) __rte_warn_unused_result;
+int cp_noise_write(struct cp_noise_hs *hs, const uint8_t *payload, size_t payload_len, uint8_t *out,
+		   size_t out_max) __rte_warn_unused_result;
 
 /* ReadMessage(): consumes a handshake message and writes its payload to payload (payload_max
  * bytes); returns the payload length or -errno (-EBADMSG bad length or authentication,

@@ -24,13 +24,13 @@ struct rl_entry {
 	uint64_t credit;  /* as of last_ns, at most rl->full */
 	uint64_t last_ns; /* latest time seen for this source */
 	uint32_t src;
-	uint32_t chain; /* next in the hash chain, or in the free list */
+	uint32_t chain;	       /* next in the hash chain, or in the free list */
 	uint32_t older, newer; /* recency list */
 };
 
 struct cp_ratelimit {
 	uint64_t per_sec;
-	uint64_t full;    /* credit of a full bucket: burst tokens */
+	uint64_t full;	  /* credit of a full bucket: burst tokens */
 	uint64_t fill_ns; /* time in which an empty bucket fills */
 	uint32_t capacity;
 	uint32_t mask; /* chain heads - 1 */

@@ -27,12 +27,12 @@
 #include "sl_limits.h"
 
 #define CP_RATELIMIT_MAX_PER_SEC  1000000000u /* one token a nanosecond */
-#define CP_RATELIMIT_MAX_BURST    1000000u
+#define CP_RATELIMIT_MAX_BURST	  1000000u
 #define CP_RATELIMIT_MAX_CAPACITY (1u << 24)
 
 struct cp_ratelimit_conf {
 	uint32_t per_sec;  /* tokens a second, 1..CP_RATELIMIT_MAX_PER_SEC */
-	uint32_t burst;    /* bucket depth, 1..CP_RATELIMIT_MAX_BURST */
+	uint32_t burst;	   /* bucket depth, 1..CP_RATELIMIT_MAX_BURST */
 	uint32_t capacity; /* sources tracked at once, 1..CP_RATELIMIT_MAX_CAPACITY */
 };
 
@@ -59,8 +59,8 @@ void cp_ratelimit_destroy(struct cp_ratelimit *rl);
 
 /* Admit one handshake message from src (IPv4 address, host byte order) at now_ns? Spends a
  * token if so. A clock that steps back earns no credit. */
-bool cp_ratelimit_allow(struct cp_ratelimit *rl, uint32_t src, uint64_t now_ns)
-	__rte_warn_unused_result;
+bool cp_ratelimit_allow(struct cp_ratelimit *rl, uint32_t src,
+			uint64_t now_ns) __rte_warn_unused_result;
 
 /* Drop every source whose bucket is full at now_ns. Returns how many were dropped. Costs one
  * pass over the table: call it from a timer, not per packet. */

@@ -202,13 +202,13 @@ dp_aead_open(IMB_MGR *mgr, const struct dp_aead_key *k, const uint8_t nonce[SL_N
 		aad = empty;
 	switch (k->alg) {
 	case DP_AEAD_AES128_GCM:
-		IMB_AES128_GCM_DEC(mgr, &k->gcm, &ctx, dst, src, len, nonce, aad, aad_len,
-				   computed, SL_TAG_LEN);
+		IMB_AES128_GCM_DEC(mgr, &k->gcm, &ctx, dst, src, len, nonce, aad, aad_len, computed,
+				   SL_TAG_LEN);
 		ok = true;
 		break;
 	case DP_AEAD_AES256_GCM:
-		IMB_AES256_GCM_DEC(mgr, &k->gcm, &ctx, dst, src, len, nonce, aad, aad_len,
-				   computed, SL_TAG_LEN);
+		IMB_AES256_GCM_DEC(mgr, &k->gcm, &ctx, dst, src, len, nonce, aad, aad_len, computed,
+				   SL_TAG_LEN);
 		ok = true;
 		break;
 	case DP_AEAD_CHACHA20_POLY1305:

@@ -32,7 +32,7 @@ enum dp_aead_alg {
 
 struct dp_aead_key {
 	union {
-		struct gcm_key_data gcm;     /* expanded AES round keys + GHASH powers */
+		struct gcm_key_data gcm;    /* expanded AES round keys + GHASH powers */
 		uint8_t chacha[SL_KEY_LEN]; /* ChaCha20 key as given */
 	};
 	enum dp_aead_alg alg;

@@ -291,8 +291,8 @@ dp_keyset_clear(struct dp_keyset *ks)
 }
 
 int
-dp_keyset_seal(IMB_MGR *mgr, struct dp_keyset *ks, uint64_t now_ns,
-	       const struct dp_key_limits *lim, const uint8_t *plain, size_t len, uint8_t *out)
+dp_keyset_seal(IMB_MGR *mgr, struct dp_keyset *ks, uint64_t now_ns, const struct dp_key_limits *lim,
+	       const uint8_t *plain, size_t len, uint8_t *out)
 {
 	if (ks->cur == NULL)
 		return -ENOKEY;
@@ -300,8 +300,8 @@ dp_keyset_seal(IMB_MGR *mgr, struct dp_keyset *ks, uint64_t now_ns,
 }
 
 int
-dp_keyset_open(IMB_MGR *mgr, struct dp_keyset *ks, uint64_t now_ns,
-	       const struct dp_key_limits *lim, const uint8_t *pkt, size_t len, uint8_t *plain)
+dp_keyset_open(IMB_MGR *mgr, struct dp_keyset *ks, uint64_t now_ns, const struct dp_key_limits *lim,
+	       const uint8_t *pkt, size_t len, uint8_t *plain)
 {
 	struct dp_keypair *kp;
 	uint32_t receiver;

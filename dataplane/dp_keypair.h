@@ -38,16 +38,16 @@
 #include "sl_wire.h"
 
 /* Bytes a data packet adds to its payload: header and tag. */
-#define DP_DATA_OVERHEAD  (sizeof(struct sl_data_hdr) + SL_TAG_LEN)
+#define DP_DATA_OVERHEAD (sizeof(struct sl_data_hdr) + SL_TAG_LEN)
 /* Largest payload: the whole packet must fit in one IPv4 UDP datagram (65507 bytes). */
 #define DP_DATA_MAX_PLAIN (65507 - DP_DATA_OVERHEAD)
 
 /* When to start a new handshake and when a keypair becomes unusable. Times are keypair ages;
  * message counts are packet numbers. */
 struct dp_key_limits {
-	uint64_t rekey_after_ns;    /* initiator starts a rekey (the responder never does on time) */
-	uint64_t reject_after_ns;   /* keypair neither sends nor receives */
-	uint64_t rekey_after_msgs;  /* either side starts a rekey */
+	uint64_t rekey_after_ns;   /* initiator starts a rekey (the responder never does on time) */
+	uint64_t reject_after_ns;  /* keypair neither sends nor receives */
+	uint64_t rekey_after_msgs; /* either side starts a rekey */
 	uint64_t reject_after_msgs; /* packet numbers at or above this are never used or accepted */
 };
 
@@ -68,7 +68,7 @@ struct dp_keypair {
 	struct dp_aead_key send __rte_aligned(64);
 	struct dp_aead_key recv __rte_aligned(64);
 	struct dp_replay replay; /* packet numbers received under recv */
-	uint64_t next_pn;        /* next packet number to send */
+	uint64_t next_pn;	 /* next packet number to send */
 	uint64_t created_ns;
 	uint32_t local_id;  /* our receiver connection id: peers put it in their headers */
 	uint32_t remote_id; /* the peer's receiver connection id: we put it in ours */
@@ -91,8 +91,7 @@ void dp_keypair_destroy(struct dp_keypair *kp);
 
 /* Test hook: if set, called with each keypair after it has been wiped and just before its
  * memory is freed. Production code never sets it. Not thread-safe. */
-void dp_keypair_set_release_hook(void (*hook)(const struct dp_keypair *kp, void *arg),
-				 void *arg);
+void dp_keypair_set_release_hook(void (*hook)(const struct dp_keypair *kp, void *arg), void *arg);
 
 /* May this keypair still seal a packet: younger than reject_after_ns and its next packet
  * number below reject_after_msgs? */
@@ -141,7 +140,7 @@ int dp_keypair_open(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
 /* --- keysets ------------------------------------------------------------------------------ */
 
 struct dp_keyset {
-	struct dp_keypair *cur;  /* sends and receives */
+	struct dp_keypair *cur;	 /* sends and receives */
 	struct dp_keypair *prev; /* receives only: packets still in flight under the old keys */
 	struct dp_keypair *next; /* responder's keypair awaiting its first packet; receives only */
 };
@@ -170,13 +169,13 @@ void dp_keyset_clear(struct dp_keyset *ks);
 /* Seal with cur: -ENOKEY if there is none (a responder waits for the initiator's first
  * packet), else as dp_keypair_seal(). */
 int dp_keyset_seal(IMB_MGR *mgr, struct dp_keyset *ks, uint64_t now_ns,
-		   const struct dp_key_limits *lim, const uint8_t *plain, size_t len, uint8_t *out)
-	__rte_warn_unused_result;
+		   const struct dp_key_limits *lim, const uint8_t *plain, size_t len,
+		   uint8_t *out) __rte_warn_unused_result;
 
 /* Open with the keypair the receiver id names, then confirm it: -EBADMSG if malformed,
  * -ENOKEY if no slot has that receiver id, else as dp_keypair_open(). */
 int dp_keyset_open(IMB_MGR *mgr, struct dp_keyset *ks, uint64_t now_ns,
-		   const struct dp_key_limits *lim, const uint8_t *pkt, size_t len, uint8_t *plain)
-	__rte_warn_unused_result;
+		   const struct dp_key_limits *lim, const uint8_t *pkt, size_t len,
+		   uint8_t *plain) __rte_warn_unused_result;
 
 #endif /* DP_KEYPAIR_H */

@@ -35,8 +35,8 @@ struct dp_replay {
 void dp_replay_init(struct dp_replay *r);
 
 /* Would pn be accepted now? Changes nothing; use it before spending time on decryption. */
-bool dp_replay_check(const struct dp_replay *r, uint64_t pn, uint64_t limit)
-	__rte_warn_unused_result;
+bool dp_replay_check(const struct dp_replay *r, uint64_t pn,
+		     uint64_t limit) __rte_warn_unused_result;
 
 /* Call only after the packet authenticated: accept pn and mark it seen (true), or reject it
  * (false) exactly when dp_replay_check() would. Work is bounded by SL_REPLAY_WORDS however

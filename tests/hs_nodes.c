@@ -13,8 +13,7 @@
 const uint8_t suites[N_SUITES] = { SL_SUITE_AESGCM_SHA256, SL_SUITE_CHACHAPOLY_BLAKE2B };
 
 void
-node_init_ver(struct node *n, uint64_t network, uint8_t version, uint8_t min_version,
-	      uint32_t ip)
+node_init_ver(struct node *n, uint64_t network, uint8_t version, uint8_t min_version, uint32_t ip)
 {
 	struct cp_hs_config cfg = {
 		.network_id = network,
@@ -59,8 +58,8 @@ recv_ik_init(struct node *r, const struct node *from, const void *msg, size_t le
 	     struct cp_hs_session *s)
 {
 	struct sl_msg_cookie reply;
-	enum cp_admit v = cp_admission_check(r->adm, msg, len, false, true, 4, &from->src, 0, now,
-					     &reply);
+	enum cp_admit v =
+		cp_admission_check(r->adm, msg, len, false, true, 4, &from->src, 0, now, &reply);
 
 	if (v != CP_ADMIT_ACCEPT)
 		return -EACCES;
@@ -98,4 +97,3 @@ run_xx(struct node *a, struct node *b, uint8_t suite, struct cp_hs_session *sa,
 		rc = cp_hs_xx_complete(b->ctx, &pb, (uint8_t *)&m3, sizeof(m3), 0, sb);
 	return rc;
 }
-

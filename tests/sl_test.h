@@ -11,10 +11,10 @@
 
 int sl_test_run(const char *suite, CU_TestInfo *cases);
 
-#define SL_TEST_MAIN(name, cases)                                                                  \
-	int main(void)                                                                             \
-	{                                                                                          \
-		return sl_test_run(name, cases);                                                   \
+#define SL_TEST_MAIN(name, cases)                \
+	int main(void)                           \
+	{                                        \
+		return sl_test_run(name, cases); \
 	}
 
 #endif /* SL_TEST_H */

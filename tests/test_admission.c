@@ -20,8 +20,8 @@ static void
 initiation(struct node *a, const struct node *b, uint64_t ts, const struct cp_cookie *cookie,
 	   uint64_t now, struct cp_hs_pending *p, struct sl_msg_ik_init *m)
 {
-	CU_ASSERT_FATAL(cp_hs_ik_start(a->ctx, p, b->pub, SL_SUITE_AESGCM_SHA256, 7, ts, cookie, now,
-				       m) == 0);
+	CU_ASSERT_FATAL(cp_hs_ik_start(a->ctx, p, b->pub, SL_SUITE_AESGCM_SHA256, 7, ts, cookie,
+				       now, m) == 0);
 }
 
 static enum cp_admit
@@ -64,9 +64,8 @@ test_cookie_round_trip(void)
 	initiation(&a, &b, 3, &cookie, 2 * MS, &pa, &m);
 	CU_ASSERT(!sodium_is_zero(m.macs.mac2, sizeof(m.macs.mac2)));
 	CU_ASSERT_EQUAL(admit(&b, &m, &a.src, 1000, 2 * MS, &reply), CP_ADMIT_ACCEPT);
-	CU_ASSERT_EQUAL(cp_hs_ik_respond(b.ctx, &pb, (uint8_t *)&m, sizeof(m), 8, 2 * MS, &resp,
-					 &s),
-			0);
+	CU_ASSERT_EQUAL(
+		cp_hs_ik_respond(b.ctx, &pb, (uint8_t *)&m, sizeof(m), 8, 2 * MS, &resp, &s), 0);
 	/* the same mac2 from another address is worth nothing */
 	struct cp_src other = { a.src.ip + 1, a.src.port };
 
@@ -95,7 +94,8 @@ test_cookie_rotation(void)
 	node_init(&b, 0xc6120002);
 	initiation(&a, &b, 1, NULL, 0, &pa, &m);
 	CU_ASSERT_EQUAL(admit(&b, &m, &a.src, 1000, 0, &reply), CP_ADMIT_COOKIE);
-	CU_ASSERT_EQUAL_FATAL(cp_hs_cookie_consume(a.ctx, &pa, &reply, sizeof(reply), 0, &cookie), 0);
+	CU_ASSERT_EQUAL_FATAL(cp_hs_cookie_consume(a.ctx, &pa, &reply, sizeof(reply), 0, &cookie),
+			      0);
 
 	/* just before the rotation the cookie still works */
 	initiation(&a, &b, 2, &cookie, rot - 1, &pa, &m);
@@ -155,12 +155,15 @@ test_rate_limit_sequence(void)
 		uint64_t at;
 		enum cp_admit want;
 	} seq[] = {
-		{ 0, CP_ADMIT_ACCEPT },	     { 0, CP_ADMIT_ACCEPT },	  { 0, CP_ADMIT_ACCEPT },
-		{ 0, CP_ADMIT_ACCEPT },	     { 0, CP_ADMIT_ACCEPT },	  { 0, CP_ADMIT_RATELIMITED },
-		{ 1, CP_ADMIT_RATELIMITED }, { 49, CP_ADMIT_RATELIMITED }, { 50, CP_ADMIT_ACCEPT },
-		{ 50, CP_ADMIT_RATELIMITED }, { 100, CP_ADMIT_ACCEPT },	  { 120, CP_ADMIT_RATELIMITED },
-		{ 150, CP_ADMIT_ACCEPT },    { 10000, CP_ADMIT_ACCEPT },  { 10000, CP_ADMIT_ACCEPT },
-		{ 10000, CP_ADMIT_ACCEPT },  { 10000, CP_ADMIT_ACCEPT },  { 10000, CP_ADMIT_ACCEPT },
+		{ 0, CP_ADMIT_ACCEPT },		 { 0, CP_ADMIT_ACCEPT },
+		{ 0, CP_ADMIT_ACCEPT },		 { 0, CP_ADMIT_ACCEPT },
+		{ 0, CP_ADMIT_ACCEPT },		 { 0, CP_ADMIT_RATELIMITED },
+		{ 1, CP_ADMIT_RATELIMITED },	 { 49, CP_ADMIT_RATELIMITED },
+		{ 50, CP_ADMIT_ACCEPT },	 { 50, CP_ADMIT_RATELIMITED },
+		{ 100, CP_ADMIT_ACCEPT },	 { 120, CP_ADMIT_RATELIMITED },
+		{ 150, CP_ADMIT_ACCEPT },	 { 10000, CP_ADMIT_ACCEPT },
+		{ 10000, CP_ADMIT_ACCEPT },	 { 10000, CP_ADMIT_ACCEPT },
+		{ 10000, CP_ADMIT_ACCEPT },	 { 10000, CP_ADMIT_ACCEPT },
 		{ 10000, CP_ADMIT_RATELIMITED },
 	};
 	struct cp_src other;
@@ -212,9 +215,9 @@ test_no_reply_to_unauthenticated(void)
 	CU_ASSERT_EQUAL(cp_admission_check(b.adm, junk, sizeof(junk), false, true, 4, &a.src, 1000,
 					   0, &reply),
 			CP_ADMIT_BAD_MAC1);
-	CU_ASSERT_EQUAL(cp_admission_check(b.adm, junk, 40, false, true, 4, &a.src, 1000, 0,
-					   &reply),
-			CP_ADMIT_BAD_LENGTH);
+	CU_ASSERT_EQUAL(
+		cp_admission_check(b.adm, junk, 40, false, true, 4, &a.src, 1000, 0, &reply),
+		CP_ADMIT_BAD_LENGTH);
 	initiation(&a, &c, 1, NULL, 0, &p, &m); /* meant for c */
 	CU_ASSERT_EQUAL(admit(&b, &m, &a.src, 1000, 0, &reply), CP_ADMIT_BAD_MAC1);
 	CU_ASSERT_EQUAL(memcmp(&reply, &untouched, sizeof(reply)), 0);
@@ -240,7 +243,8 @@ test_reply_sizes(void)
 
 	node_init(&a, 0xc6120001);
 	node_init(&b, 0xc6120002);
-	CU_ASSERT_EQUAL_FATAL(cp_hs_xx_start(a.ctx, &pa, SL_SUITE_AESGCM_SHA256, 1, NULL, 0, &xi), 0);
+	CU_ASSERT_EQUAL_FATAL(cp_hs_xx_start(a.ctx, &pa, SL_SUITE_AESGCM_SHA256, 1, NULL, 0, &xi),
+			      0);
 	CU_ASSERT_EQUAL(cp_admission_check(b.adm, (uint8_t *)&xi, sizeof(xi), true, true, 4, &a.src,
 					   1000, 0, &reply),
 			CP_ADMIT_COOKIE);

@@ -187,8 +187,7 @@ wp_run_file(const char *file, group_alg_fn group_alg, struct wp_tally *tally)
 	groups = json_object_get(root, "testGroups");
 	CU_ASSERT_FATAL(json_is_array(groups));
 
-	json_array_foreach(groups, gi, g)
-	{
+	json_array_foreach (groups, gi, g) {
 		enum dp_aead_alg alg = group_alg(g);
 		const json_t *tests = json_object_get(g, "tests");
 
@@ -196,8 +195,7 @@ wp_run_file(const char *file, group_alg_fn group_alg, struct wp_tally *tally)
 		if (alg == DP_AEAD_NONE)
 			continue;
 		tally->eligible += json_array_size(tests);
-		json_array_foreach(tests, ti, t)
-		{
+		json_array_foreach (tests, ti, t) {
 			tally->ran++;
 			if (!wp_run_one(mgr, alg, t, tally)) {
 				tally->failures++;

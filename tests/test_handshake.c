@@ -55,12 +55,11 @@ test_ik_both_suites(void)
 		CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, suites[i], 0x01000007,
 						     5 * SEC, NULL, 0, &init),
 				      0);
-		CU_ASSERT_EQUAL_FATAL(recv_ik_init(&b, &a, &init, sizeof(init), &pb, 0x02000009,
-						   0, &resp, &sb),
-				      0);
-		CU_ASSERT_EQUAL_FATAL(cp_hs_ik_finish(a.ctx, &pa, (uint8_t *)&resp, sizeof(resp),
-						      &sa),
-				      0);
+		CU_ASSERT_EQUAL_FATAL(
+			recv_ik_init(&b, &a, &init, sizeof(init), &pb, 0x02000009, 0, &resp, &sb),
+			0);
+		CU_ASSERT_EQUAL_FATAL(
+			cp_hs_ik_finish(a.ctx, &pa, (uint8_t *)&resp, sizeof(resp), &sa), 0);
 		assert_sessions_match(&sa, &sb, &a, &b, suites[i]);
 		CU_ASSERT_EQUAL(sb.peer.timestamp, 5 * SEC);
 		CU_ASSERT_EQUAL(sa.local_id, 0x01000007);
@@ -112,8 +111,8 @@ test_replayed_initiation(void)
 
 	node_init(&a, 0xc6120001);
 	node_init(&b, 0xc6120002);
-	CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_AESGCM_SHA256, 1, 100 * SEC,
-					     NULL, 0, &first),
+	CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_AESGCM_SHA256, 1,
+					     100 * SEC, NULL, 0, &first),
 			      0);
 	CU_ASSERT_EQUAL(recv_ik_init(&b, &a, &first, sizeof(first), &pb, 2, 0, &resp, &s), 0);
 	CU_ASSERT_EQUAL(recv_ik_init(&b, &a, &first, sizeof(first), &pb, 3, 0, &resp, &s),
@@ -147,10 +146,8 @@ load_low_order(uint8_t pts[MAX_LOW_ORDER][SL_KEY_LEN])
 
 	if (root == NULL)
 		return 0;
-	json_array_foreach(json_object_get(root, "testGroups"), gi, g)
-	{
-		json_array_foreach(json_object_get(g, "tests"), ti, t)
-		{
+	json_array_foreach (json_object_get(root, "testGroups"), gi, g) {
+		json_array_foreach (json_object_get(g, "tests"), ti, t) {
 			size_t len = 0;
 			uint8_t *pub;
 			bool dup = false;
@@ -204,8 +201,8 @@ test_low_order_keys(void)
 		struct cp_hs_session s;
 
 		/* 1. an initiator asked to reach a low-order static key */
-		refused += cp_hs_ik_start(a.ctx, &pa, pts[i], SL_SUITE_AESGCM_SHA256, 1, i + 1, NULL,
-					  0, &init) != 0 &&
+		refused += cp_hs_ik_start(a.ctx, &pa, pts[i], SL_SUITE_AESGCM_SHA256, 1, i + 1,
+					  NULL, 0, &init) != 0 &&
 			   pa.reason == CP_HS_LOW_ORDER;
 		/* 2. an initiation whose ephemeral is a low-order point */
 		CU_ASSERT_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_CHACHAPOLY_BLAKE2B, 1,
@@ -217,20 +214,20 @@ test_low_order_keys(void)
 		/* 3. an answer whose ephemeral is a low-order point */
 		CU_ASSERT_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_AESGCM_SHA256, 1,
 					       1000 + i, NULL, 0, &init) == 0);
-		CU_ASSERT_FATAL(recv_ik_init(&b, &a, &init, sizeof(init), &pb, 2, i * SEC, &resp, &s) ==
-				0);
+		CU_ASSERT_FATAL(
+			recv_ik_init(&b, &a, &init, sizeof(init), &pb, 2, i * SEC, &resp, &s) == 0);
 		forge_ephemeral((uint8_t *)&resp, sizeof(resp), 12, pts[i], key_a);
 		refused += cp_hs_ik_finish(a.ctx, &pa, (uint8_t *)&resp, sizeof(resp), &s) ==
 				   -EKEYREJECTED &&
 			   pa.reason == CP_HS_LOW_ORDER;
 		/* 4. XX initiation and 5. XX answer with a low-order ephemeral */
-		CU_ASSERT_FATAL(cp_hs_xx_start(a.ctx, &pa, SL_SUITE_AESGCM_SHA256, 1, NULL, 0,
-					       &xi) == 0);
+		CU_ASSERT_FATAL(
+			cp_hs_xx_start(a.ctx, &pa, SL_SUITE_AESGCM_SHA256, 1, NULL, 0, &xi) == 0);
 		forge_ephemeral((uint8_t *)&xi, sizeof(xi), 8, pts[i], anon);
 		refused += cp_hs_xx_respond(b.ctx, &pb, (uint8_t *)&xi, sizeof(xi), 3, &xr) != 0 &&
 			   pb.reason == CP_HS_LOW_ORDER;
-		CU_ASSERT_FATAL(cp_hs_xx_start(a.ctx, &pa, SL_SUITE_AESGCM_SHA256, 1, NULL, 0,
-					       &xi) == 0);
+		CU_ASSERT_FATAL(
+			cp_hs_xx_start(a.ctx, &pa, SL_SUITE_AESGCM_SHA256, 1, NULL, 0, &xi) == 0);
 		CU_ASSERT_FATAL(cp_hs_xx_respond(b.ctx, &pb, (uint8_t *)&xi, sizeof(xi), 3, &xr) ==
 				0);
 		forge_ephemeral((uint8_t *)&xr, sizeof(xr), 12, pts[i], anon);
@@ -253,9 +250,9 @@ ik_refusal(struct node *a, struct node *b, enum cp_hs_reason want)
 	struct sl_msg_ik_resp resp;
 	struct cp_hs_session s;
 
-	CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a->ctx, &pa, b->pub, SL_SUITE_AESGCM_SHA256, 1, 1,
-					     NULL, 0, &init),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(
+		cp_hs_ik_start(a->ctx, &pa, b->pub, SL_SUITE_AESGCM_SHA256, 1, 1, NULL, 0, &init),
+		0);
 	CU_ASSERT_EQUAL(recv_ik_init(b, a, &init, sizeof(init), &pb, 2, 0, &resp, &s),
 			-ECONNREFUSED);
 	CU_ASSERT_EQUAL(pb.reason, want);
@@ -308,14 +305,16 @@ test_self_connection(void)
 	struct cp_hs_session s;
 
 	node_init(&a, 0xc6120001);
-	CU_ASSERT_EQUAL(cp_hs_ik_start(a.ctx, &pa, a.pub, SL_SUITE_AESGCM_SHA256, 1, 1, NULL, 0,
-				       &init),
-			-EINVAL);
+	CU_ASSERT_EQUAL(
+		cp_hs_ik_start(a.ctx, &pa, a.pub, SL_SUITE_AESGCM_SHA256, 1, 1, NULL, 0, &init),
+		-EINVAL);
 	CU_ASSERT_EQUAL(pa.reason, CP_HS_SELF);
-	CU_ASSERT_EQUAL_FATAL(cp_hs_xx_start(a.ctx, &pa, SL_SUITE_AESGCM_SHA256, 1, NULL, 0, &xi), 0);
+	CU_ASSERT_EQUAL_FATAL(cp_hs_xx_start(a.ctx, &pa, SL_SUITE_AESGCM_SHA256, 1, NULL, 0, &xi),
+			      0);
 	CU_ASSERT_EQUAL_FATAL(cp_hs_xx_respond(a.ctx, &pb, (uint8_t *)&xi, sizeof(xi), 2, &xr), 0);
-	CU_ASSERT_EQUAL(cp_hs_xx_finish(a.ctx, &pa, (uint8_t *)&xr, sizeof(xr), 1, NULL, 0, &xf, &s),
-			-ECONNREFUSED);
+	CU_ASSERT_EQUAL(
+		cp_hs_xx_finish(a.ctx, &pa, (uint8_t *)&xr, sizeof(xr), 1, NULL, 0, &xf, &s),
+		-ECONNREFUSED);
 	CU_ASSERT_EQUAL(pa.reason, CP_HS_SELF);
 	node_fini(&a);
 }
@@ -324,17 +323,32 @@ test_self_connection(void)
 static void
 test_payload_decode(void)
 {
-	enum field { OK, RESERVED0, N_ADDRS, UNUSED_ADDR, ADDR_RESERVED, MIN_VER0, MIN_GT_VER,
-		     NETWORK, VERSION_LOW, VERSION_HIGH };
+	enum field {
+		OK,
+		RESERVED0,
+		N_ADDRS,
+		UNUSED_ADDR,
+		ADDR_RESERVED,
+		MIN_VER0,
+		MIN_GT_VER,
+		NETWORK,
+		VERSION_LOW,
+		VERSION_HIGH
+	};
 	static const struct {
 		enum field f;
 		enum cp_hs_reason want;
 	} rows[] = {
-		{ OK, CP_HS_NONE },		 { RESERVED0, CP_HS_MALFORMED },
-		{ N_ADDRS, CP_HS_MALFORMED },	 { UNUSED_ADDR, CP_HS_MALFORMED },
-		{ ADDR_RESERVED, CP_HS_MALFORMED }, { MIN_VER0, CP_HS_MALFORMED },
-		{ MIN_GT_VER, CP_HS_MALFORMED }, { NETWORK, CP_HS_NETWORK },
-		{ VERSION_LOW, CP_HS_VERSION },	 { VERSION_HIGH, CP_HS_VERSION },
+		{ OK, CP_HS_NONE },
+		{ RESERVED0, CP_HS_MALFORMED },
+		{ N_ADDRS, CP_HS_MALFORMED },
+		{ UNUSED_ADDR, CP_HS_MALFORMED },
+		{ ADDR_RESERVED, CP_HS_MALFORMED },
+		{ MIN_VER0, CP_HS_MALFORMED },
+		{ MIN_GT_VER, CP_HS_MALFORMED },
+		{ NETWORK, CP_HS_NETWORK },
+		{ VERSION_LOW, CP_HS_VERSION },
+		{ VERSION_HIGH, CP_HS_VERSION },
 	};
 	struct node a, b;
 
@@ -347,16 +361,36 @@ test_payload_decode(void)
 		cp_hs_payload_encode(b.ctx, 9, 42, &pl);
 		pl.version = 3; /* b speaks 1..3 in this table */
 		switch (rows[i].f) {
-		case RESERVED0: pl.reserved0 = 1; break;
-		case N_ADDRS: pl.n_addrs = SL_HS_MAX_ADDRS + 1; break;
-		case UNUSED_ADDR: pl.addrs[3].port = 1; break;
-		case ADDR_RESERVED: pl.addrs[0].reserved[1] = 1; break;
-		case MIN_VER0: pl.min_version = 0; break;
-		case MIN_GT_VER: pl.min_version = 4; break;
-		case NETWORK: pl.network_id = rte_cpu_to_be_64(NET ^ 1); break;
-		case VERSION_LOW: pl.version = 1; break;
-		case VERSION_HIGH: pl.version = 9; pl.min_version = 4; break;
-		default: break;
+		case RESERVED0:
+			pl.reserved0 = 1;
+			break;
+		case N_ADDRS:
+			pl.n_addrs = SL_HS_MAX_ADDRS + 1;
+			break;
+		case UNUSED_ADDR:
+			pl.addrs[3].port = 1;
+			break;
+		case ADDR_RESERVED:
+			pl.addrs[0].reserved[1] = 1;
+			break;
+		case MIN_VER0:
+			pl.min_version = 0;
+			break;
+		case MIN_GT_VER:
+			pl.min_version = 4;
+			break;
+		case NETWORK:
+			pl.network_id = rte_cpu_to_be_64(NET ^ 1);
+			break;
+		case VERSION_LOW:
+			pl.version = 1;
+			break;
+		case VERSION_HIGH:
+			pl.version = 9;
+			pl.min_version = 4;
+			break;
+		default:
+			break;
 		}
 		CU_ASSERT_EQUAL(cp_hs_payload_decode(a.ctx, &pl, &info), rows[i].want);
 		if (rows[i].want == CP_HS_NONE) {
@@ -406,8 +440,8 @@ opens_to(struct dp_keyset *ks, const uint8_t *pkt, int len, const char *text, ui
 {
 	uint8_t plain[256];
 	int n = len > 0 ? dp_keyset_open(dp_aead_thread_mgr(), ks, now, lim, pkt, (size_t)len,
-					 plain) :
-			  len;
+					 plain)
+			: len;
 
 	return n == (int)strlen(text) + 1 && memcmp(plain, text, (size_t)n) == 0;
 }

@@ -19,12 +19,12 @@
 
 enum kind { IK_INIT, IK_RESP, XX_INIT, XX_RESP, XX_FINISH, COOKIE, N_KINDS };
 
-static const char *const kind_names[] = { "ik_init", "ik_resp", "xx_init", "xx_resp",
-					  "xx_finish", "cookie" };
+static const char *const kind_names[] = { "ik_init", "ik_resp",	  "xx_init",
+					  "xx_resp", "xx_finish", "cookie" };
 
 /* Everything one message needs to be delivered again and again from the same state. */
 struct world {
-	struct node a, b;            /* a initiates, b responds */
+	struct node a, b;	     /* a initiates, b responds */
 	struct cp_hs_pending pa, pb; /* snapshots taken when the message was produced */
 	struct cp_hs_pending wa, wb; /* working copies */
 	uint8_t msg[256];
@@ -37,8 +37,8 @@ admitted(struct world *w, const uint8_t *m, size_t len, bool anon, bool initiati
 {
 	struct sl_msg_cookie reply;
 
-	return cp_admission_check(w->b.adm, m, len, anon, initiation, 4, &w->a.src, 0, 0,
-				  &reply) == CP_ADMIT_ACCEPT;
+	return cp_admission_check(w->b.adm, m, len, anon, initiation, 4, &w->a.src, 0, 0, &reply) ==
+	       CP_ADMIT_ACCEPT;
 }
 
 /* Deliver m to its receiver, starting from the snapshot; true if no session came out. */
@@ -120,8 +120,8 @@ produce(struct world *w, enum kind k, uint8_t suite)
 		}
 		if (k != IK_RESP)
 			return;
-		CU_ASSERT_FATAL(cp_hs_ik_respond(w->b.ctx, &w->wb, (uint8_t *)&ii, sizeof(ii), 9,
-						 0, &ir, &s) == 0);
+		CU_ASSERT_FATAL(cp_hs_ik_respond(w->b.ctx, &w->wb, (uint8_t *)&ii, sizeof(ii), 9, 0,
+						 &ir, &s) == 0);
 		cp_mac1_key_peer(key, w->a.pub);
 		keep(w, &ir, sizeof(ir), key);
 		return;
@@ -183,8 +183,8 @@ run_flips(bool remac)
 	struct tally t = { 0 };
 	unsigned int want = 0;
 	static const size_t lens[N_KINDS] = {
-		sizeof(struct sl_msg_ik_init),	sizeof(struct sl_msg_ik_resp),
-		sizeof(struct sl_msg_xx_init),	sizeof(struct sl_msg_xx_resp),
+		sizeof(struct sl_msg_ik_init),	 sizeof(struct sl_msg_ik_resp),
+		sizeof(struct sl_msg_xx_init),	 sizeof(struct sl_msg_xx_resp),
 		sizeof(struct sl_msg_xx_finish), sizeof(struct sl_msg_cookie),
 	};
 
@@ -193,7 +193,8 @@ run_flips(bool remac)
 			continue; /* a cookie reply has no MAC; its AEAD is what the flips hit */
 		for (size_t s = 0; s < N_SUITES; s++) {
 			flip_kind((enum kind)k, suites[s], remac, &t);
-			want += 8 * (unsigned int)(lens[k] - (remac ? sizeof(struct sl_msg_macs) : 0));
+			want += 8 *
+				(unsigned int)(lens[k] - (remac ? sizeof(struct sl_msg_macs) : 0));
 		}
 	}
 	printf("\n  %u of %u altered messages rejected\n", t.rejected, t.trials);

@@ -145,15 +145,18 @@ round_trip_one(enum dp_aead_alg alg)
 		CU_ASSERT_EQUAL(hdr.type, SL_MSG_DATA);
 		CU_ASSERT_EQUAL(rte_be_to_cpu_32(hdr.receiver), 0x02000009);
 		CU_ASSERT_EQUAL(rte_be_to_cpu_64(hdr.pn), len / 25);
-		CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 1001, &lim, pkt, (size_t)n, out), (int)len);
+		CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 1001, &lim, pkt, (size_t)n, out),
+				(int)len);
 		CU_ASSERT_EQUAL(memcmp(out, msg, len), 0);
 		CU_ASSERT(b.cur == s.r && b.next == NULL); /* confirmed by the first packet */
 
 		randombytes_buf(msg, len);
 		n = dp_keyset_seal(mgr(), &b, 1002, &lim, msg, len, pkt);
 		CU_ASSERT_EQUAL_FATAL(n, (int)(len + DP_DATA_OVERHEAD));
-		CU_ASSERT_EQUAL(rte_be_to_cpu_32(((struct sl_data_hdr *)pkt)->receiver), 0x01000007);
-		CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &a, 1003, &lim, pkt, (size_t)n, out), (int)len);
+		CU_ASSERT_EQUAL(rte_be_to_cpu_32(((struct sl_data_hdr *)pkt)->receiver),
+				0x01000007);
+		CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &a, 1003, &lim, pkt, (size_t)n, out),
+				(int)len);
 		CU_ASSERT_EQUAL(memcmp(out, msg, len), 0);
 	}
 	CU_ASSERT_EQUAL(s.i->counters.tx_packets, 9);
@@ -165,7 +168,8 @@ round_trip_one(enum dp_aead_alg alg)
 	memcpy(pkt + sizeof(hdr), "in place", 8);
 	n = dp_keyset_seal(mgr(), &a, 1004, &lim, pkt + sizeof(hdr), 8, pkt);
 	CU_ASSERT_EQUAL(n, (int)(8 + DP_DATA_OVERHEAD));
-	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 1005, &lim, pkt, (size_t)n, pkt + sizeof(hdr)), 8);
+	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 1005, &lim, pkt, (size_t)n, pkt + sizeof(hdr)),
+			8);
 	CU_ASSERT_EQUAL(memcmp(pkt + sizeof(hdr), "in place", 8), 0);
 
 	dp_keyset_clear(&a);
@@ -221,8 +225,8 @@ rekey_in_flight(struct dp_keyset *x, struct dp_keyset *y, struct session new, ui
 	for (unsigned int i = 0; i < INFLIGHT; i++)
 		send_pkt(y, now, &y_new[i], 400 + i);
 	for (unsigned int i = 0; i < INFLIGHT; i++) {
-		ok += deliver(x, now, &y_new[i]);  /* x's cur */
-		ok += deliver(x, now, &y_old[i]);  /* x's prev */
+		ok += deliver(x, now, &y_new[i]); /* x's cur */
+		ok += deliver(x, now, &y_old[i]); /* x's prev */
 	}
 	CU_ASSERT_EQUAL(ok, 4 * INFLIGHT);
 	CU_ASSERT_EQUAL(new.r->counters.rx_packets, INFLIGHT);
@@ -320,8 +324,10 @@ test_next_needs_authenticated_packet(void)
 static void
 test_limits_time_and_count(void)
 {
-	struct dp_key_limits lim = { .rekey_after_ns = 100, .reject_after_ns = 200,
-				     .rekey_after_msgs = 5, .reject_after_msgs = 8 };
+	struct dp_key_limits lim = { .rekey_after_ns = 100,
+				     .reject_after_ns = 200,
+				     .rekey_after_msgs = 5,
+				     .reject_after_msgs = 8 };
 	struct dp_key_limits big = default_limits();
 	struct session s = handshake(DP_AEAD_CHACHA20_POLY1305, 1, 2, 1000);
 	uint8_t pkt[9][MAX_PKT], out[MAX_PKT];
@@ -350,8 +356,8 @@ test_limits_time_and_count(void)
 		CU_ASSERT_EQUAL(dp_keypair_needs_rekey(s.r, 1000, &lim), i >= 5);
 		CU_ASSERT_EQUAL(dp_keypair_next_pn(s.r, 1000, &lim, &pn), 0);
 		CU_ASSERT_EQUAL(pn, i);
-		CU_ASSERT_EQUAL(dp_keypair_open(mgr(), s.r, 1000, &lim, pkt[i], (size_t)len[i], out),
-				3);
+		CU_ASSERT_EQUAL(
+			dp_keypair_open(mgr(), s.r, 1000, &lim, pkt[i], (size_t)len[i], out), 3);
 	}
 	CU_ASSERT(dp_keypair_needs_rekey(s.r, 1000, &lim)); /* responder, on count */
 	CU_ASSERT_EQUAL(dp_keypair_next_pn(s.r, 1000, &lim, &pn), -EKEYEXPIRED);
@@ -427,8 +433,7 @@ test_replay_rejected(void)
 	for (unsigned int i = 0; i <= SL_REPLAY_WINDOW; i++)
 		send_pkt(&a, 0, &p[0], i);
 	CU_ASSERT(deliver(&b, 0, &p[0]));
-	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 0, &lim, old.b, (size_t)old.len, out),
-			-EALREADY);
+	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 0, &lim, old.b, (size_t)old.len, out), -EALREADY);
 	dp_keyset_clear(&a);
 	dp_keyset_clear(&b);
 	CU_ASSERT_EQUAL(rel.dirty, 0);
@@ -466,8 +471,8 @@ bit_flips_one(enum dp_aead_alg alg)
 	CU_ASSERT_EQUAL(trials, (p.msg_len + DP_DATA_OVERHEAD) * 8);
 	CU_ASSERT_EQUAL(rejected, trials);
 	CU_ASSERT_EQUAL(leaked, 0);
-	CU_ASSERT_EQUAL(reasons[0], 4 * 8);  /* type and reserved bytes */
-	CU_ASSERT_EQUAL(reasons[1], 4 * 8);  /* receiver id */
+	CU_ASSERT_EQUAL(reasons[0], 4 * 8);	     /* type and reserved bytes */
+	CU_ASSERT_EQUAL(reasons[1], 4 * 8);	     /* receiver id */
 	CU_ASSERT_EQUAL(reasons[2], trials - 8 * 8); /* pn, ciphertext, tag */
 	CU_ASSERT(b.next == s.r && b.cur == NULL && s.r->counters.rx_packets == 0);
 	CU_ASSERT(deliver(&b, 0, &p)); /* the untouched packet still opens */

@@ -166,22 +166,24 @@ run_messages(struct pair *p, const json_t *v, struct noise_tally *t)
 	bool ok = json_array_size(msgs) > 0;
 	size_t i;
 
-	json_array_foreach(msgs, i, m)
-	{
+	json_array_foreach (msgs, i, m) {
 		size_t pl_len = 0, ct_len = 0;
-		uint8_t *pl = vec_hex(m, "payload", &pl_len), *ct = vec_hex(m, "ciphertext", &ct_len);
+		uint8_t *pl = vec_hex(m, "payload", &pl_len),
+			*ct = vec_hex(m, "ciphertext", &ct_len);
 		bool from_init = i % 2 == 0;
 
 		ok = ok && pl != NULL && ct != NULL;
 		if (ok && !cp_noise_done(&p->init))
-			ok = from_init ? run_handshake_msg(&p->init, &p->resp, pl, pl_len, ct, ct_len) :
-					 run_handshake_msg(&p->resp, &p->init, pl, pl_len, ct, ct_len);
+			ok = from_init
+				     ? run_handshake_msg(&p->init, &p->resp, pl, pl_len, ct, ct_len)
+				     : run_handshake_msg(&p->resp, &p->init, pl, pl_len, ct,
+							 ct_len);
 		else if (ok) {
 			if (!p->split)
 				ok = check_split(p, v);
 			ok = ok && (from_init ? run_transport_msg(&p->i_send, &p->r_recv, pl,
-								  pl_len, ct, ct_len) :
-						run_transport_msg(&p->r_send, &p->i_recv, pl,
+								  pl_len, ct, ct_len)
+					      : run_transport_msg(&p->r_send, &p->i_recv, pl,
 								  pl_len, ct, ct_len));
 			t->transport_msgs += ok;
 		}
@@ -234,8 +236,7 @@ run_file(const char *path, void *arg)
 		return;
 	}
 	t->files++;
-	json_array_foreach(vectors, i, v)
-	{
+	json_array_foreach (vectors, i, v) {
 		const char *name = json_string_value(json_object_get(v, "protocol_name"));
 		struct cp_noise_protocol proto;
 
@@ -451,11 +452,14 @@ test_random_handshakes(void)
 				good = good && cp_noise_done(&p.resp) &&
 				       cp_noise_split(&p.init, &p.i_send, &p.i_recv) == 0 &&
 				       cp_noise_split(&p.resp, &p.r_send, &p.r_recv) == 0 &&
-				       memcmp(cp_noise_remote_static(&p.resp), p.init.s_pub, 32) == 0 &&
-				       memcmp(cp_noise_remote_static(&p.init), p.resp.s_pub, 32) == 0;
+				       memcmp(cp_noise_remote_static(&p.resp), p.init.s_pub, 32) ==
+					       0 &&
+				       memcmp(cp_noise_remote_static(&p.init), p.resp.s_pub, 32) ==
+					       0;
 				n = cp_noise_cs_encrypt(&p.r_send, NULL, 0, msg, 100, out);
 				good = good && n == 116 &&
-				       cp_noise_cs_decrypt(&p.i_recv, NULL, 0, out, 116, msg) == 100;
+				       cp_noise_cs_decrypt(&p.i_recv, NULL, 0, out, 116, msg) ==
+					       100;
 				ok += good;
 			}
 	CU_ASSERT_EQUAL(ok, total);

@@ -15,7 +15,8 @@
 static struct cp_ratelimit *
 make(uint32_t per_sec, uint32_t burst, uint32_t capacity)
 {
-	struct cp_ratelimit_conf conf = { .per_sec = per_sec, .burst = burst,
+	struct cp_ratelimit_conf conf = { .per_sec = per_sec,
+					  .burst = burst,
 					  .capacity = capacity };
 	struct cp_ratelimit *rl = cp_ratelimit_create(&conf);
 
@@ -92,7 +93,7 @@ test_refill_capped_at_burst(void)
 	struct cp_ratelimit *rl = make(20, 5, 16);
 
 	CU_ASSERT_EQUAL(allow_n(rl, 1, 0, 10), 5);
-	CU_ASSERT_EQUAL(allow_n(rl, 1, 3600 * S, 10), 5); /* an hour idle: still 5 */
+	CU_ASSERT_EQUAL(allow_n(rl, 1, 3600 * S, 10), 5);   /* an hour idle: still 5 */
 	CU_ASSERT_EQUAL(allow_n(rl, 1, UINT64_MAX, 10), 5); /* no overflow at the end of time */
 	cp_ratelimit_destroy(rl);
 
@@ -152,7 +153,7 @@ test_independent_sources(void)
 	CU_ASSERT_EQUAL(allow_n(rl, 0x0a000003, 60 * MS, 10), 2 + 1);
 	CU_ASSERT_EQUAL(allow_n(rl, 0x0a000002, 60 * MS, 10), 1);
 	CU_ASSERT_EQUAL(allow_n(rl, 0x0a000001, 60 * MS, 10), 1);
-	CU_ASSERT_EQUAL(allow_n(rl, 0, 60 * MS, 10), 5);          /* 0.0.0.0 is a source too */
+	CU_ASSERT_EQUAL(allow_n(rl, 0, 60 * MS, 10), 5);	  /* 0.0.0.0 is a source too */
 	CU_ASSERT_EQUAL(allow_n(rl, UINT32_MAX, 60 * MS, 10), 5); /* and 255.255.255.255 */
 	CU_ASSERT_EQUAL(stats(rl).entries, 5);
 	cp_ratelimit_destroy(rl);
@@ -255,7 +256,7 @@ test_clock_steps_back(void)
 	struct cp_ratelimit *rl = make(20, 5, 4);
 
 	CU_ASSERT_EQUAL(allow_n(rl, 3, 10 * S, 10), 5);
-	CU_ASSERT_EQUAL(allow_n(rl, 3, 5 * S, 10), 0);           /* earlier: no credit */
+	CU_ASSERT_EQUAL(allow_n(rl, 3, 5 * S, 10), 0);		  /* earlier: no credit */
 	CU_ASSERT_EQUAL(allow_n(rl, 3, 10 * S + 49 * MS, 10), 0); /* measured from 10 s */
 	CU_ASSERT_EQUAL(allow_n(rl, 3, 10 * S + 50 * MS, 10), 1);
 	cp_ratelimit_destroy(rl);

@@ -11,15 +11,15 @@
 #include "dp_replay.h"
 #include "sl_test.h"
 
-#define W   ((uint64_t)SL_REPLAY_WINDOW)
-#define LIM SL_REJECT_AFTER_MESSAGES
-#define BIG (1ull << 40)
+#define W	  ((uint64_t)SL_REPLAY_WINDOW)
+#define LIM	  SL_REJECT_AFTER_MESSAGES
+#define BIG	  (1ull << 40)
 #define RING_SPAN ((uint64_t)SL_REPLAY_WORDS * SL_REPLAY_WORD_BITS) /* pns one ring apart */
 
 enum rc_op {
 	RC_RESET, /* fresh window */
-	RC_ONE,   /* one packet number */
-	RC_UP,    /* every pn from pn to end, ascending, same expectation */
+	RC_ONE,	  /* one packet number */
+	RC_UP,	  /* every pn from pn to end, ascending, same expectation */
 	RC_DOWN,  /* every pn from pn down to end, descending */
 };
 
@@ -30,11 +30,26 @@ struct replay_case {
 	bool accept;
 };
 
-#define RESET                 { RC_RESET, 0, 0, 0, false }
-#define T(pn, ok)             { RC_ONE, (pn), 0, LIM, (ok) }
-#define TL(pn, lim, ok)       { RC_ONE, (pn), 0, (lim), (ok) }
-#define UP(from, to, ok)      { RC_UP, (from), (to), LIM, (ok) }
-#define DOWN(from, to, ok)    { RC_DOWN, (from), (to), LIM, (ok) }
+#define RESET                            \
+	{                                \
+		RC_RESET, 0, 0, 0, false \
+	}
+#define T(pn, ok)                          \
+	{                                  \
+		RC_ONE, (pn), 0, LIM, (ok) \
+	}
+#define TL(pn, lim, ok)                      \
+	{                                    \
+		RC_ONE, (pn), 0, (lim), (ok) \
+	}
+#define UP(from, to, ok)                       \
+	{                                      \
+		RC_UP, (from), (to), LIM, (ok) \
+	}
+#define DOWN(from, to, ok)                       \
+	{                                        \
+		RC_DOWN, (from), (to), LIM, (ok) \
+	}
 
 static const struct replay_case cases_table[] = {
 	/* in order, duplicates, reordering inside the window */
@@ -51,17 +66,17 @@ static const struct replay_case cases_table[] = {
 	T(10, false),
 	/* slide so that 10 sits exactly on the window edge */
 	T(W + 10, true),
-	T(10, false),     /* at the edge, already seen */
-	T(11, true),      /* inside, never seen */
-	T(3, false),      /* beyond the edge, never seen */
-	T(9, false),      /* one beyond the edge */
+	T(10, false), /* at the edge, already seen */
+	T(11, true),  /* inside, never seen */
+	T(3, false),  /* beyond the edge, never seen */
+	T(9, false),  /* one beyond the edge */
 	T(W + 9, true),
 	T(W + 9, false),
 	T(63, true),
 	T(W + 10, false),
 	/* a jump of several windows: everything behind the new edge is gone */
 	T(4 * W, true),
-	T(3 * W, true),   /* exactly the window behind */
+	T(3 * W, true),	     /* exactly the window behind */
 	T(3 * W - 1, false), /* one beyond */
 	T(3 * W, false),
 	T(4 * W - 1, true),
@@ -69,7 +84,7 @@ static const struct replay_case cases_table[] = {
 	T(4 * W + 64, true), /* slide by exactly one word */
 	T(3 * W + 64, true), /* new edge, word just recycled */
 	T(3 * W + 63, false),
-	T(4 * W, false),  /* seen before the slide, still remembered */
+	T(4 * W, false), /* seen before the slide, still remembered */
 	T(4 * W - 1, false),
 	/* a jump far beyond the ring: bounded clearing, nothing stale survives */
 	T(BIG, true),
@@ -83,7 +98,7 @@ static const struct replay_case cases_table[] = {
 	T(BIG + RING_SPAN + 5, true),
 	T(BIG + RING_SPAN + 1, true), /* same slot and bit as BIG+1, must not look seen */
 	T(BIG + RING_SPAN + 1, false),
-	T(BIG + 1, false),            /* now beyond the window */
+	T(BIG + 1, false), /* now beyond the window */
 	T(BIG + RING_SPAN + 5 - W, true),
 	T(BIG + RING_SPAN + 4 - W, false),
 	/* the hard limit */
@@ -225,7 +240,7 @@ test_init_and_size(void)
 /* --- naive reference: every accepted packet number in a set, plus the highest ----------- */
 
 #define REF_SLOTS (1u << 22) /* > 2x the packets any run accepts */
-#define REF_EMPTY UINT64_MAX  /* never accepted: pn < limit <= UINT64_MAX */
+#define REF_EMPTY UINT64_MAX /* never accepted: pn < limit <= UINT64_MAX */
 
 struct ref_model {
 	uint64_t *set;
@@ -367,7 +382,10 @@ test_random_vs_reference(void)
 		{ .seed = 1, .ops = 1000000, .limit = LIM, .base = 0 },
 		{ .seed = 2, .ops = 200000, .limit = LIM, .base = LIM - (1ull << 24) },
 		{ .seed = 3, .ops = 200000, .limit = 1u << 24, .base = 0 },
-		{ .seed = 4, .ops = 200000, .limit = UINT64_MAX, .base = UINT64_MAX - (1ull << 30) },
+		{ .seed = 4,
+		  .ops = 200000,
+		  .limit = UINT64_MAX,
+		  .base = UINT64_MAX - (1ull << 30) },
 	};
 	uint64_t *set = malloc(REF_SLOTS * sizeof(*set));
 

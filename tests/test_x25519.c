@@ -66,13 +66,11 @@ test_wycheproof_x25519(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
 	x.declared = (unsigned int)json_integer_value(json_object_get(root, "numberOfTests"));
-	json_array_foreach(json_object_get(root, "testGroups"), gi, g)
-	{
+	json_array_foreach (json_object_get(root, "testGroups"), gi, g) {
 		const char *curve = json_string_value(json_object_get(g, "curve"));
 
 		CU_ASSERT(curve != NULL && strcmp(curve, "curve25519") == 0);
-		json_array_foreach(json_object_get(g, "tests"), ti, t)
-		{
+		json_array_foreach (json_object_get(g, "tests"), ti, t) {
 			x.ran++;
 			if (!run_one(t, &x)) {
 				x.failures++;

@@ -110,8 +110,7 @@ vec_has_flag(const json_t *test, const char *name)
 	size_t i;
 	json_t *f;
 
-	json_array_foreach(flags, i, f)
-	{
+	json_array_foreach (flags, i, f) {
 		if (json_is_string(f) && strcmp(json_string_value(f), name) == 0)
 			return 1;
 	}
