@@ -61,4 +61,28 @@ static_assert(SL_REPLAY_WINDOW >= 2048, "the design requires at least 2048 packe
 #define SL_CONNID_SLOT_MASK   ((1u << SL_CONNID_OWNER_SHIFT) - 1)
 #define SL_CONNID_MAX_OWNERS  (1u << (32 - SL_CONNID_OWNER_SHIFT))
 
+/* --- reliable engine --------------------------------------------------------------------- */
+#define SL_ETH_MTU          1500
+#define SL_IPV4_UDP_OVERHEAD 28 /* IPv4 header without options + UDP header */
+#define SL_DATA_OVERHEAD    32 /* sl_data_hdr (16) + AEAD tag (16) */
+/* Frame bytes per packet on a 1500-byte Ethernet MTU: 1500 - 28 - 32. */
+#define SL_DEFAULT_PAYLOAD  (SL_ETH_MTU - SL_IPV4_UDP_OVERHEAD - SL_DATA_OVERHEAD)
+#define SL_MIN_PAYLOAD      512  /* smallest frame space per packet (IPv4 minimum MTU 576) */
+#define SL_MAX_PAYLOAD      9000 /* jumbo frames */
+#define SL_MAX_CHANNELS     16   /* channel 0 is the control plane's */
+#define SL_CONTROL_CHANNEL  0
+#define SL_DEFAULT_MAX_MESSAGE (1u << 20)  /* 1 MiB */
+#define SL_MAX_MESSAGE      (64u << 20)    /* largest configurable message: 64 MiB */
+#define SL_MAX_ACK_RANGES   32   /* extra ranges in one ACK frame */
+#define SL_PACKET_THRESHOLD 3    /* RFC 9002 kPacketThreshold */
+#define SL_TIME_THRESHOLD_NUM 9  /* RFC 9002 kTimeThreshold = 9/8 */
+#define SL_TIME_THRESHOLD_DEN 8
+#define SL_GRANULARITY_NS   1000000ull /* RFC 9002 kGranularity, 1 ms */
+#define SL_INITIAL_RTT_NS   (333ull * 1000000ull) /* RFC 9002 kInitialRtt */
+#define SL_PERSISTENT_CONGESTION_THRESHOLD 3
+
+static_assert(SL_DEFAULT_PAYLOAD == 1440, "1500-byte MTU leaves 1440 bytes of frames");
+static_assert(SL_DEFAULT_MAX_MESSAGE <= SL_MAX_MESSAGE && SL_MAX_MESSAGE >= (16u << 20),
+	      "at least 16 MiB messages must be configurable");
+
 #endif /* SL_LIMITS_H */

@@ -140,6 +140,97 @@ struct sl_data_hdr {
 	rte_be64_t pn;	     /* packet number, never reused under one key */
 } __rte_packed;
 
+/* --- frames: the plaintext of a data packet -------------------------------------------------
+ * A data packet's plaintext is a sequence of frames, each starting with its type byte. Frames
+ * are never split across packets. A receiver drops a packet with an unknown frame type or a
+ * frame that does not fit, and counts it. */
+#define SL_FRAME_PADDING  0x00 /* one byte of nothing; only at the end of a packet */
+#define SL_FRAME_PING     0x01 /* asks for a PONG (and an ACK) */
+#define SL_FRAME_PONG     0x02 /* answers a PING, echoing its token */
+#define SL_FRAME_ACK      0x03 /* packet numbers received */
+#define SL_FRAME_DATA     0x04 /* fragment of a message on a reliable channel */
+#define SL_FRAME_DATAGRAM 0x05 /* whole message on an unreliable channel */
+#define SL_FRAME_MAX_DATA 0x06 /* connection-level flow-control credit */
+#define SL_FRAME_MAX_CHAN 0x07 /* channel-level flow-control credit */
+#define SL_FRAME_CLOSE    0x08 /* the connection ends */
+
+struct sl_frame_ping { /* PING and PONG */
+	uint8_t type;
+	uint8_t reserved[7];
+	rte_be64_t token; /* PONG echoes the PING's */
+} __rte_packed;
+
+/* ACK: largest packet number received, first_range packets below it also received, then
+ * n_ranges struct sl_ack_range going down. Each range: gap = packets missing between the
+ * previous range's smallest and this range's largest, minus one; len = packets in the range
+ * minus one. (next_largest = prev_smallest - gap - 2; smallest = largest - len.) */
+struct sl_frame_ack {
+	uint8_t type;
+	uint8_t n_ranges; /* 0..SL_MAX_ACK_RANGES */
+	rte_be16_t reserved;
+	rte_be32_t ack_delay_us; /* time the largest waited at the receiver before this ACK */
+	rte_be64_t largest;
+	rte_be64_t first_range;
+} __rte_packed;
+
+struct sl_ack_range {
+	rte_be32_t gap;
+	rte_be32_t len;
+} __rte_packed;
+
+/* DATA: bytes [offset, offset + length) of message msg_id, msg_len bytes long, on a reliable
+ * channel. Message ids count up from 0 per channel; msg_base is where the message starts in the
+ * channel's byte stream (the sum of the lengths of the messages before it), which is what
+ * channel credit is counted in. */
+#define SL_DATA_LAST 0x01 /* flags: this fragment ends the message (offset + length == msg_len) */
+
+struct sl_frame_data {
+	uint8_t type;
+	uint8_t flags;
+	uint8_t channel;
+	uint8_t reserved0;
+	rte_be16_t length;
+	rte_be16_t reserved1;
+	rte_be32_t msg_len;
+	rte_be32_t offset;
+	rte_be64_t msg_id;
+	rte_be64_t msg_base;
+} __rte_packed;
+
+/* DATAGRAM: a whole message on an unreliable channel; seq counts up per channel. */
+struct sl_frame_datagram {
+	uint8_t type;
+	uint8_t channel;
+	rte_be16_t length;
+	rte_be32_t seq;
+} __rte_packed;
+
+/* MAX_DATA / MAX_CHAN: the receiver will buffer up to this absolute byte offset (sum of channel
+ * offsets for MAX_DATA, the channel's offset for MAX_CHAN). Credit never goes backwards. */
+struct sl_frame_credit {
+	uint8_t type;
+	uint8_t channel; /* MAX_CHAN only; zero in MAX_DATA */
+	uint8_t reserved[6];
+	rte_be64_t max;
+} __rte_packed;
+
+#define SL_CLOSE_GRACEFUL 0x01 /* flags: the sender drained everything before closing */
+
+struct sl_frame_close {
+	uint8_t type;
+	uint8_t flags;
+	rte_be16_t reason; /* SL_CLOSE_* */
+	rte_be32_t reserved;
+} __rte_packed;
+
+#define SL_CLOSE_NONE          0 /* normal close */
+#define SL_CLOSE_PROTOCOL      1 /* malformed or impossible frames */
+#define SL_CLOSE_FLOW_CONTROL  2 /* data beyond the credit given */
+#define SL_CLOSE_IDLE          3 /* nothing heard for the idle timeout */
+#define SL_CLOSE_UNRESPONSIVE  4 /* too many probe timeouts */
+#define SL_CLOSE_APPLICATION   5 /* the application asked */
+#define SL_CLOSE_INTERNAL      6 /* out of memory or similar */
+
 /* --- compile-time checks ------------------------------------------------------------------ */
 static_assert(sizeof(struct sl_wire_addr4) == 8, "addr4 size");
 static_assert(sizeof(struct sl_hs_payload) == SL_HS_PAYLOAD_LEN, "payload size");
@@ -184,5 +275,19 @@ static_assert(offsetof(struct sl_data_hdr, pn) == 8, "data header layout");
 /* The type byte sits at the same place in every message so one load classifies a packet. */
 static_assert(offsetof(struct sl_data_hdr, type) == 0 && offsetof(struct sl_msg_cookie, type) == 0,
 	      "type first");
+
+static_assert(sizeof(struct sl_frame_ping) == 16, "ping size");
+static_assert(sizeof(struct sl_frame_ack) == 24, "ack size");
+static_assert(offsetof(struct sl_frame_ack, largest) == 8, "ack layout");
+static_assert(sizeof(struct sl_ack_range) == 8, "ack range size");
+static_assert(sizeof(struct sl_frame_data) == 32, "data frame size");
+static_assert(offsetof(struct sl_frame_data, msg_id) == 16, "data frame layout");
+static_assert(offsetof(struct sl_frame_data, msg_base) == 24, "data frame layout");
+static_assert(sizeof(struct sl_frame_datagram) == 8, "datagram frame size");
+static_assert(sizeof(struct sl_frame_credit) == 16, "credit frame size");
+static_assert(sizeof(struct sl_frame_close) == 8, "close frame size");
+static_assert(sizeof(struct sl_frame_ack) + SL_MAX_ACK_RANGES * sizeof(struct sl_ack_range) <
+		      SL_MIN_PAYLOAD,
+	      "a full ACK fits in the smallest packet");
 
 #endif /* SL_WIRE_H */

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: which packet numbers a connection has received, and when to acknowledge them.
+ *
+ * Receiver side of RFC 9000 section 13.2 / RFC 9002: ranges of received packet numbers (the
+ * newest SL_MAX_ACK_RANGES + 1 kept; older ones fall off), duplicate detection within them,
+ * and the delayed-ACK policy: an ACK goes at once when a packet arrives out of order (a gap
+ * opens below it) or after `ack_every` ack-eliciting packets, otherwise no later than
+ * max_ack_delay after the first unacknowledged ack-eliciting packet. Packets that are not
+ * ack-eliciting are acknowledged only along with something else.
+ *
+ * Small and allocation-free: it lives inside every connection.
+ *
+ * Plain C, time injected; owned by one connection (one thread).
+ */
+#ifndef DP_ACK_H
+#define DP_ACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_frame.h"
+
+struct dp_ack_tracker {
+	uint64_t largest;         /* largest packet number received (valid when n > 0) */
+	uint64_t largest_recv_ns; /* when it arrived */
+	uint64_t deadline_ns;     /* a delayed ACK is due then; UINT64_MAX: nothing pending */
+	uint32_t unacked_eliciting;
+	bool ack_now;  /* send an ACK with the next output */
+	bool pending;  /* something received since the last ACK was written */
+	uint8_t n;     /* ranges held */
+	/* ranges below largest, compactly: gap/len as in struct sl_ack_range (relative) */
+	struct {
+		uint32_t gap, len;
+	} rel[SL_MAX_ACK_RANGES + 1];
+};
+
+void dp_ack_init(struct dp_ack_tracker *t);
+
+/* Has this packet number been seen (as far as the kept ranges can tell)? */
+bool dp_ack_seen(const struct dp_ack_tracker *t, uint64_t pn);
+
+/* Record a received packet. */
+void dp_ack_on_packet(struct dp_ack_tracker *t, uint64_t pn, bool ack_eliciting, uint64_t now_ns,
+		      uint64_t max_ack_delay_ns, uint32_t ack_every);
+
+/* Is an ACK due now (immediately, or its delay expired)? */
+bool dp_ack_due(const struct dp_ack_tracker *t, uint64_t now_ns);
+
+/* Anything to acknowledge at all (for piggybacking on other frames)? */
+static inline bool
+dp_ack_pending(const struct dp_ack_tracker *t)
+{
+	return t->pending;
+}
+
+/* When the delayed ACK is due; UINT64_MAX if none. */
+static inline uint64_t
+dp_ack_deadline(const struct dp_ack_tracker *t)
+{
+	return t->pending ? (t->ack_now ? 0 : t->deadline_ns) : UINT64_MAX;
+}
+
+/* Fill the ranges to send (ack_delay from largest_recv_ns to now) and mark them sent. */
+void dp_ack_build(struct dp_ack_tracker *t, uint64_t now_ns, struct dp_ack_ranges *out);
+
+#endif /* DP_ACK_H */

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: congestion control and pacing, in bytes, behind a small interface.
+ *
+ * Algorithms: NewReno (RFC 9002 section 7 / appendix B) and CUBIC (RFC 9438), both with slow
+ * start, a recovery period (one window reduction per round trip of losses), and persistent
+ * congestion (window back to the minimum). A pacer spreads packets over the round trip:
+ * rate = N * cwnd / smoothed_rtt with N = 1.25, so bursts do not overrun queues.
+ *
+ * The algorithm is chosen per connection at init; the dispatch is a small ops table, so adding
+ * an algorithm means adding one ops table and its state to the union.
+ *
+ * Plain C, time injected; owned by one connection (one thread).
+ */
+#ifndef DP_CC_H
+#define DP_CC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum dp_cc_algo {
+	DP_CC_NEWRENO,
+	DP_CC_CUBIC,
+};
+
+/* RTT estimate (RFC 9002 section 5), kept by loss recovery and read by the controller. */
+struct dp_rtt {
+	uint64_t latest_ns;
+	uint64_t smoothed_ns;
+	uint64_t var_ns;
+	uint64_t min_ns;
+	bool sampled; /* false until the first sample: smoothed is the initial RTT */
+};
+
+struct dp_cc;
+
+struct dp_cc_ops {
+	const char *name;
+	void (*on_acked)(struct dp_cc *cc, uint32_t bytes, uint64_t sent_ns,
+			 const struct dp_rtt *rtt, uint64_t now_ns);
+	/* a congestion event: a loss of a packet sent at sent_ns (only the first one per
+	 * recovery period reduces the window) */
+	void (*on_congestion)(struct dp_cc *cc, uint64_t sent_ns, uint64_t now_ns);
+	void (*on_persistent_congestion)(struct dp_cc *cc, uint64_t now_ns);
+};
+
+struct dp_cc {
+	const struct dp_cc_ops *ops;
+	uint32_t mss;              /* bytes of the largest packet, counted as sent on the wire */
+	uint64_t cwnd;             /* bytes */
+	uint64_t ssthresh;         /* UINT64_MAX until the first congestion event */
+	uint64_t recovery_start_ns; /* packets sent before this do not cause another reduction */
+	bool in_recovery;
+	bool pacing;
+	uint64_t pace_next_ns;     /* earliest time the next packet may leave */
+	union {
+		struct {
+			uint64_t acked_bytes; /* toward the next +1 MSS in congestion avoidance */
+		} reno;
+		struct {
+			uint64_t w_max;       /* window before the last reduction, bytes */
+			uint64_t k_ns;        /* time to reach w_max again */
+			uint64_t epoch_ns;    /* start of the current congestion-avoidance epoch */
+			uint64_t w_est;       /* Reno-friendly estimate, bytes */
+			uint64_t acked_bytes; /* for w_est growth */
+			bool epoch_valid;
+		} cubic;
+	};
+};
+
+/* Initial window: min(10 * mss, max(2 * mss, 14720)) (RFC 9002 7.2); minimum 2 * mss. */
+void dp_cc_init(struct dp_cc *cc, enum dp_cc_algo algo, uint32_t mss, bool pacing,
+		uint64_t now_ns);
+
+static inline uint64_t
+dp_cc_min_window(const struct dp_cc *cc)
+{
+	return 2ull * cc->mss;
+}
+
+/* May a packet of `bytes` go now, with `in_flight` bytes unacknowledged? (window only) */
+bool dp_cc_window_open(const struct dp_cc *cc, uint64_t in_flight, uint32_t bytes);
+
+/* Earliest time the next packet may leave (pacing); now if pacing is off. */
+uint64_t dp_cc_pacing_time(const struct dp_cc *cc, uint64_t now_ns);
+
+/* A packet of `bytes` counted in flight was sent: advances the pacer. */
+void dp_cc_on_sent(struct dp_cc *cc, uint32_t bytes, const struct dp_rtt *rtt, uint64_t now_ns);
+
+/* Acknowledged in-flight bytes of a packet sent at sent_ns. */
+void dp_cc_on_acked(struct dp_cc *cc, uint32_t bytes, uint64_t sent_ns, const struct dp_rtt *rtt,
+		    uint64_t now_ns);
+
+/* Lost packet sent at sent_ns: a congestion event (at most one reduction per recovery). */
+void dp_cc_on_congestion(struct dp_cc *cc, uint64_t sent_ns, uint64_t now_ns);
+
+/* RFC 9002 7.6: losses spanning more than the persistent-congestion duration. */
+void dp_cc_on_persistent_congestion(struct dp_cc *cc, uint64_t now_ns);
+
+const char *dp_cc_name(const struct dp_cc *cc);
+
+#endif /* DP_CC_H */

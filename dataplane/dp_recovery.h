@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: loss detection and the probe timeout, following RFC 9002.
+ *
+ * Sender side of one connection: the packet numbers it hands out, the packets in flight, the
+ * RTT estimate, packet-threshold (3) and time-threshold (9/8 RTT) loss detection, the probe
+ * timeout with exponential backoff, persistent congestion, and the congestion controller
+ * (dp_cc.h) it feeds.
+ *
+ * The connection learns what became of its packets through two callbacks: acked() and lost(),
+ * each with the packet's record (including an opaque `frames` handle the connection gave at
+ * send time, to find the frames that packet carried). A packet is reported exactly once, as
+ * acknowledged or as lost; a late ACK of a packet already declared lost is only counted
+ * (spurious loss), since its frames have been dealt with.
+ *
+ * Memory: the record of packets in flight is allocated on demand and released when nothing
+ * is in flight, so an idle connection holds no buffer.
+ *
+ * Plain C, time injected; owned by one connection (one thread).
+ */
+#ifndef DP_RECOVERY_H
+#define DP_RECOVERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "dp_cc.h"
+#include "dp_frame.h"
+
+/* One sent packet. */
+struct dp_sent {
+	uint64_t pn;
+	uint64_t sent_ns;
+	uint32_t bytes;    /* size counted in flight: frame bytes + packet overhead */
+	uint32_t frames;   /* the connection's handle for what the packet carried */
+	bool ack_eliciting;
+	bool in_flight;    /* counted in bytes_in_flight (ack-eliciting or padding) */
+};
+
+struct dp_recovery_cb {
+	void (*acked)(void *arg, const struct dp_sent *p);
+	void (*lost)(void *arg, const struct dp_sent *p);
+	void *arg;
+};
+
+struct dp_recovery_stats {
+	uint64_t lost, spurious, ptos, persistent;
+};
+
+struct dp_recovery {
+	struct dp_sent *ring;   /* packets sent and not yet acknowledged or lost, in pn order */
+	uint32_t cap, head, n;
+	uint64_t next_pn;       /* next packet number to hand out */
+	uint64_t largest_acked; /* valid when any_acked */
+	bool any_acked;
+	uint64_t loss_time_ns;  /* earliest time-threshold loss; 0: none */
+	uint64_t last_eliciting_ns; /* when the last ack-eliciting packet was sent */
+	uint64_t bytes_in_flight;
+	uint32_t eliciting_in_flight; /* ack-eliciting packets in flight */
+	uint32_t pto_count;     /* consecutive probe timeouts (reset by an ACK) */
+	uint32_t probes_due;    /* ack-eliciting packets owed because a PTO fired */
+	uint64_t max_ack_delay_ns;
+	struct dp_rtt rtt;
+	struct dp_cc cc;
+	struct dp_recovery_stats stats;
+};
+
+void dp_recovery_init(struct dp_recovery *r, enum dp_cc_algo algo, uint32_t mss, bool pacing,
+		      uint64_t initial_rtt_ns, uint64_t max_ack_delay_ns, uint64_t now_ns);
+/* Free the in-flight record (no callbacks). */
+void dp_recovery_fini(struct dp_recovery *r);
+
+/* Hand out the next packet number. */
+static inline uint64_t
+dp_recovery_take_pn(struct dp_recovery *r)
+{
+	return r->next_pn++;
+}
+
+/* Record a sent packet (its pn came from dp_recovery_take_pn, in order). Packets neither
+ * ack-eliciting nor in flight (pure ACKs) need not be recorded. Returns 0 or -ENOMEM. */
+int dp_recovery_on_sent(struct dp_recovery *r, const struct dp_sent *p, uint64_t now_ns)
+	__rte_warn_unused_result;
+
+/* Process an ACK frame (ranges decoded by dp_frame). Updates the RTT (when the largest
+ * acknowledged is newly acked and ack-eliciting), reports newly acked packets, runs loss
+ * detection, drives the congestion controller, resets the PTO backoff.
+ * Returns 0, or -EPROTO if the ACK covers a packet number never sent (nothing is changed
+ * then). */
+int dp_recovery_on_ack(struct dp_recovery *r, const struct dp_ack_ranges *ack, uint64_t now_ns,
+		       const struct dp_recovery_cb *cb) __rte_warn_unused_result;
+
+/* When the loss-detection timer fires (time-threshold loss or PTO); UINT64_MAX if unarmed. */
+uint64_t dp_recovery_timer(const struct dp_recovery *r);
+
+/* The timer fired: declare time-threshold losses, or count a PTO (pto_count++, probes_due = 2
+ * if anything ack-eliciting is in flight, else 1). */
+void dp_recovery_on_timer(struct dp_recovery *r, uint64_t now_ns, const struct dp_recovery_cb *cb);
+
+/* The current PTO period (RFC 9002 6.2.1) without backoff. */
+uint64_t dp_recovery_pto_base(const struct dp_recovery *r);
+
+/* May a packet of `bytes` be sent now: congestion window (probes bypass it) and pacing. */
+bool dp_recovery_can_send(const struct dp_recovery *r, uint32_t bytes, uint64_t now_ns);
+
+/* Earliest time a data packet may be sent given pacing (now if already allowed). */
+uint64_t dp_recovery_send_time(const struct dp_recovery *r, uint64_t now_ns);
+
+#endif /* DP_RECOVERY_H */
