@@ -268,6 +268,7 @@ noise_begin(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, enum cp_noise_patter
 		.prologue = prologue,
 		.prologue_len = sizeof(prologue),
 		.s = ctx->cfg.static_priv,
+		.s_pub = ctx->pub, /* derived once, at context creation */
 		.rs = rs,
 	};
 

@@ -301,7 +301,9 @@ init_keys(struct cp_noise_hs *hs, const struct cp_noise_params *p)
 {
 	if (p->s != NULL) {
 		memcpy(hs->s_priv, p->s, SL_KEY_LEN);
-		if (cp_dh_pubkey(hs->s_pub, hs->s_priv) != 0)
+		if (p->s_pub != NULL)
+			memcpy(hs->s_pub, p->s_pub, SL_KEY_LEN);
+		else if (cp_dh_pubkey(hs->s_pub, hs->s_priv) != 0)
 			return -EINVAL;
 		hs->has_s = true;
 	}

@@ -73,9 +73,10 @@ struct cp_noise_params {
 	bool initiator;
 	const uint8_t *prologue;
 	size_t prologue_len;
-	const uint8_t *s;   /* our static private key, if the pattern uses one */
-	const uint8_t *rs;  /* peer's static public key, if known beforehand (IK) */
-	const uint8_t *psk; /* SL_KEY_LEN bytes, for psk patterns */
+	const uint8_t *s;     /* our static private key, if the pattern uses one */
+	const uint8_t *s_pub; /* its public key if the caller has it (saves an X25519), else NULL */
+	const uint8_t *rs;    /* peer's static public key, if known beforehand (IK) */
+	const uint8_t *psk;   /* SL_KEY_LEN bytes, for psk patterns */
 	/* Tests only: fixed ephemeral private key instead of a fresh random one. */
 	const uint8_t *fixed_e;
 };
