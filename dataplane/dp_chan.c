@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: channels of the reliable engine — send queues (backpressure, time to live,
+ * acknowledged and lost bytes), reassembly, in-order delivery and flow-control credit.
+ *
+ * Message ids on the wire are given when a message's first byte is sent, so a message that
+ * expires in the queue leaves no hole for the receiver to wait on; the id dp_conn_send()
+ * returns is the sender's own handle (used in DP_EV_EXPIRED).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp_conn_pvt.h"
+
+struct dp_chan *
+dp_chan_get(struct dp_conn *c, uint8_t id)
+{
+	struct dp_chan *ch;
+
+	if (id >= c->cfg->n_channels || c->cfg->chan[id].kind == DP_CHAN_UNUSED)
+		return NULL;
+	if (c->chans[id] != NULL)
+		return c->chans[id];
+	ch = calloc(1, sizeof(*ch));
+	if (ch == NULL)
+		return NULL;
+	ch->cfg = &c->cfg->chan[id];
+	ch->id = id;
+	ch->peer_max = DP_INITIAL_CHAN_CREDIT;
+	ch->rx_advertised = DP_INITIAL_CHAN_CREDIT;
+	ch->credit_dirty = dp_chan_reliable(ch) && c->cfg->chan_window > DP_INITIAL_CHAN_CREDIT;
+	c->chans[id] = ch;
+	c->heap += sizeof(*ch);
+	return ch;
+}
+
+void
+dp_chan_free(struct dp_conn *c, struct dp_chan *ch)
+{
+	dp_chan_drop_queue(c, ch);
+	dp_chan_drop_rx(c, ch);
+	c->chans[ch->id] = NULL;
+	c->heap -= sizeof(*ch);
+	free(ch);
+}
+
+/* --- sending -------------------------------------------------------------------------------- */
+
+static void
+omsg_maybe_free(struct dp_conn *c, struct dp_omsg *m)
+{
+	if (m->queued || m->refs != 0 || m->in_rtx)
+		return;
+	c->heap -= sizeof(*m) + m->len + dp_rs_heap(&m->acked) + dp_rs_heap(&m->lost);
+	dp_rs_fini(&m->acked);
+	dp_rs_fini(&m->lost);
+	free(m);
+}
+
+void
+dp_chan_omsg_unref(struct dp_conn *c, struct dp_omsg *m)
+{
+	m->refs--;
+	omsg_maybe_free(c, m);
+}
+
+/* Take m out of its channel queue (fully acknowledged, expired or dropped). */
+static void
+dequeue(struct dp_conn *c, struct dp_chan *ch, struct dp_omsg *m)
+{
+	if (m->prev != NULL)
+		m->prev->next = m->next;
+	else
+		ch->head = m->next;
+	if (m->next != NULL)
+		m->next->prev = m->prev;
+	else
+		ch->tail = m->prev;
+	if (ch->unsent == m)
+		ch->unsent = m->next;
+	m->queued = false;
+	ch->queued -= m->len;
+	if (ch->blocked && ch->queued <= ch->cfg->queue_limit / 2) {
+		ch->blocked = false;
+		dp_conn_event_push(c, DP_EV_WRITABLE, ch->id, 0);
+	}
+}
+
+int
+dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_t len,
+		uint64_t expires_ns, uint64_t *msg_id)
+{
+	struct dp_omsg *m;
+
+	if (ch->queued + len > ch->cfg->queue_limit) {
+		ch->blocked = true;
+		return -ENOBUFS;
+	}
+	m = malloc(sizeof(*m) + len);
+	if (m == NULL)
+		return -ENOMEM;
+	memset(m, 0, sizeof(*m));
+	memcpy(m->data, data, len);
+	dp_rs_init(&m->acked);
+	dp_rs_init(&m->lost);
+	m->id = ch->next_id++;
+	m->len = len;
+	m->expires_ns = expires_ns;
+	m->chan = ch->id;
+	m->queued = true;
+	m->prev = ch->tail;
+	if (ch->tail != NULL)
+		ch->tail->next = m;
+	else
+		ch->head = m;
+	ch->tail = m;
+	if (ch->unsent == NULL)
+		ch->unsent = m;
+	ch->queued += len;
+	c->heap += sizeof(*m) + len;
+	if (msg_id != NULL)
+		*msg_id = m->id;
+	return 0;
+}
+
+void
+dp_chan_frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
+{
+	size_t before;
+	int rc;
+
+	if (!m->queued)
+		return;
+	before = dp_rs_heap(&m->acked) + dp_rs_heap(&m->lost);
+	/* Out of memory here only means the bytes may be sent again: never wrong. */
+	rc = dp_rs_add(&m->acked, off, off + len);
+	rc |= dp_rs_remove(&m->lost, off, off + len);
+	(void)rc;
+	c->heap += dp_rs_heap(&m->acked) + dp_rs_heap(&m->lost) - before;
+	if (dp_rs_covers(&m->acked, 0, m->len))
+		dequeue(c, c->chans[m->chan], m);
+}
+
+void
+dp_chan_frag_lost(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
+{
+	struct dp_chan *ch = c->chans[m->chan];
+	struct dp_range gap;
+	size_t before = dp_rs_heap(&m->lost);
+
+	if (!m->queued)
+		return;
+	while (dp_rs_first_gap(&m->acked, off, off + len, &gap)) {
+		if (dp_rs_add(&m->lost, gap.lo, gap.hi) != 0)
+			break; /* cannot record: the PTO will probe and the peer will ask again */
+		len -= gap.hi - off;
+		off = gap.hi;
+	}
+	c->heap += dp_rs_heap(&m->lost) - before;
+	if (!dp_rs_empty(&m->lost) && !m->in_rtx) {
+		m->in_rtx = true;
+		m->rtx_next = NULL;
+		if (ch->rtx_tail != NULL)
+			ch->rtx_tail->rtx_next = m;
+		else
+			ch->rtx_head = m;
+		ch->rtx_tail = m;
+	}
+}
+
+/* Drop every message of the channel (abortive close, destroy). Messages still referenced by
+ * packets in flight are freed when those references go. */
+void
+dp_chan_drop_queue(struct dp_conn *c, struct dp_chan *ch)
+{
+	struct dp_omsg *m, *next;
+
+	for (m = ch->rtx_head; m != NULL; m = next) {
+		next = m->rtx_next;
+		m->in_rtx = false;
+		omsg_maybe_free(c, m);
+	}
+	ch->rtx_head = ch->rtx_tail = NULL;
+	for (m = ch->head; m != NULL; m = next) {
+		next = m->next;
+		m->queued = false;
+		omsg_maybe_free(c, m);
+	}
+	ch->head = ch->tail = ch->unsent = NULL;
+	ch->queued = 0;
+}
+
+uint64_t
+dp_chan_expire(struct dp_conn *c, struct dp_chan *ch, uint64_t now_ns)
+{
+	uint64_t next = UINT64_MAX;
+	struct dp_omsg *m, *after;
+
+	for (m = ch->unsent; m != NULL; m = after) {
+		after = m->next;
+		if (m->first_sent != 0 || m->expires_ns == 0)
+			continue;
+		if (m->expires_ns > now_ns) {
+			next = RTE_MIN(next, m->expires_ns);
+			continue;
+		}
+		dequeue(c, ch, m);
+		dp_conn_event_push(c, DP_EV_EXPIRED, ch->id, m->id);
+		c->stats.msgs_expired++;
+		omsg_maybe_free(c, m);
+	}
+	return next;
+}
+
+/* --- receiving ------------------------------------------------------------------------------ */
+
+static void
+imsg_free(struct dp_conn *c, struct dp_chan *ch, struct dp_imsg *im)
+{
+	ch->rx_held -= im->m.len;
+	c->heap -= sizeof(*im) + im->m.len + dp_rs_heap(&im->got);
+	dp_rs_fini(&im->got);
+	free(im);
+}
+
+void
+dp_chan_drop_rx(struct dp_conn *c, struct dp_chan *ch)
+{
+	struct dp_imsg *im, *next;
+
+	for (im = ch->asm_head; im != NULL; im = next) {
+		next = im->next;
+		imsg_free(c, ch, im);
+	}
+	ch->asm_head = NULL;
+}
+
+static struct dp_imsg *
+imsg_new(struct dp_conn *c, struct dp_chan *ch, uint64_t id, uint64_t base, uint32_t len)
+{
+	struct dp_imsg *im = malloc(sizeof(*im) + len);
+
+	if (im == NULL)
+		return NULL;
+	memset(im, 0, sizeof(*im));
+	im->m.chan = ch->id;
+	im->m.id = id;
+	im->m.len = len;
+	im->m.data = im->buf;
+	im->base = base;
+	dp_rs_init(&im->got);
+	ch->rx_held += len;
+	c->heap += sizeof(*im) + len;
+	return im;
+}
+
+static void
+deliver(struct dp_conn *c, struct dp_imsg *im)
+{
+	im->next = NULL;
+	if (c->dq_tail != NULL)
+		c->dq_tail->next = im;
+	else
+		c->dq_head = im;
+	c->dq_tail = im;
+	c->stats.msgs_delivered++;
+	c->stats.bytes_delivered += im->m.len;
+}
+
+/* Hand over every complete message at the front of the reassembly list, in id order. */
+static void
+deliver_ready(struct dp_conn *c, struct dp_chan *ch)
+{
+	struct dp_imsg *im;
+
+	while ((im = ch->asm_head) != NULL && im->m.id == ch->rx_next_id &&
+	       dp_rs_covers(&im->got, 0, im->m.len)) {
+		ch->asm_head = im->next;
+		ch->rx_next_id++;
+		ch->rx_next_base += im->m.len;
+		deliver(c, im);
+	}
+}
+
+/* Can a new message (id, base, len) sit between its neighbours? Every message between two
+ * known ones holds at least one byte, so ids cannot run ahead of bytes. */
+static bool
+fits_between(const struct dp_chan *ch, const struct dp_imsg *prev, const struct dp_imsg *next,
+	     uint64_t id, uint64_t base, uint32_t len)
+{
+	uint64_t lo_id = prev ? prev->m.id + 1 : ch->rx_next_id;
+	uint64_t lo_base = prev ? prev->base + prev->m.len : ch->rx_next_base;
+
+	if (base < lo_base || id - lo_id > base - lo_base)
+		return false;
+	if (id == lo_id && base != lo_base)
+		return false;
+	if (next == NULL)
+		return true;
+	return base + len <= next->base && next->m.id - id - 1 <= next->base - (base + len);
+}
+
+/* Find message id in the reassembly list, or create it in place after validation. */
+static int
+asm_lookup(struct dp_conn *c, struct dp_chan *ch, const struct dp_frame *f, struct dp_imsg **out,
+	   enum dp_conn_drop *why)
+{
+	struct dp_imsg *prev = NULL, *cur = ch->asm_head, *im;
+
+	while (cur != NULL && cur->m.id < f->data.msg_id) {
+		prev = cur;
+		cur = cur->next;
+	}
+	if (cur != NULL && cur->m.id == f->data.msg_id) {
+		*out = cur;
+		if (cur->base == f->data.msg_base && cur->m.len == f->data.msg_len)
+			return 0;
+		*why = DP_DROP_BAD_OFFSET;
+		return -EPROTO;
+	}
+	if (!fits_between(ch, prev, cur, f->data.msg_id, f->data.msg_base, f->data.msg_len)) {
+		*why = DP_DROP_BAD_OFFSET;
+		return -EPROTO;
+	}
+	if (ch->rx_held + f->data.msg_len > (uint64_t)c->cfg->chan_window + c->cfg->max_message) {
+		*why = DP_DROP_FLOW_CONTROL;
+		return -EPROTO;
+	}
+	im = imsg_new(c, ch, f->data.msg_id, f->data.msg_base, f->data.msg_len);
+	if (im == NULL) {
+		*why = DP_DROP_TOO_LARGE;
+		return -ENOMEM;
+	}
+	im->next = cur;
+	if (prev != NULL)
+		prev->next = im;
+	else
+		ch->asm_head = im;
+	*out = im;
+	return 0;
+}
+
+/* Flow control: the fragment must lie within the credit we gave, for the channel and for the
+ * connection. Updates the highest offsets. */
+static bool
+within_credit(struct dp_conn *c, struct dp_chan *ch, uint64_t end)
+{
+	uint64_t grow = end > ch->rx_highest ? end - ch->rx_highest : 0;
+
+	if (end > ch->rx_advertised || c->rx_conn_highest + grow > c->rx_conn_advertised)
+		return false;
+	ch->rx_highest += grow;
+	c->rx_conn_highest += grow;
+	return true;
+}
+
+int
+dp_chan_rx_data(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *why)
+{
+	struct dp_chan *ch = dp_chan_get(c, f->data.chan);
+	struct dp_imsg *im;
+	int rc;
+
+	if (ch == NULL || !dp_chan_reliable(ch)) {
+		*why = DP_DROP_BAD_CHANNEL;
+		return -EPROTO;
+	}
+	if (f->data.msg_len > c->cfg->max_message) {
+		*why = DP_DROP_TOO_LARGE;
+		return -EPROTO;
+	}
+	if (!within_credit(c, ch, f->data.msg_base + f->data.offset + f->data.len)) {
+		*why = DP_DROP_FLOW_CONTROL;
+		return -EPROTO;
+	}
+	if (f->data.msg_id < ch->rx_next_id)
+		return 0; /* already delivered: a retransmission whose ACK was lost */
+	rc = asm_lookup(c, ch, f, &im, why);
+	if (rc != 0)
+		return rc;
+	memcpy(im->buf + f->data.offset, f->data.data, f->data.len);
+	if (dp_rs_add(&im->got, f->data.offset, f->data.offset + f->data.len) != 0) {
+		*why = DP_DROP_TOO_LARGE;
+		return -ENOMEM;
+	}
+	if (im->m.id == ch->rx_next_id)
+		deliver_ready(c, ch);
+	return 0;
+}
+
+int
+dp_chan_rx_datagram(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *why)
+{
+	struct dp_chan *ch = dp_chan_get(c, f->dgram.chan);
+	struct dp_imsg *im;
+
+	if (ch == NULL || dp_chan_reliable(ch)) {
+		*why = DP_DROP_BAD_CHANNEL;
+		return -EPROTO;
+	}
+	if (ch->rx_held + f->dgram.len > c->cfg->chan_window) {
+		c->stats.drops[DP_DROP_FLOW_CONTROL]++; /* unreliable: dropped, not fatal */
+		return 0;
+	}
+	im = imsg_new(c, ch, f->dgram.seq, 0, f->dgram.len);
+	if (im == NULL)
+		return 0;
+	memcpy(im->buf, f->dgram.data, f->dgram.len);
+	deliver(c, im);
+	return 0;
+}
+
+void
+dp_chan_release(struct dp_conn *c, struct dp_imsg *im)
+{
+	struct dp_chan *ch = c->chans[im->m.chan];
+	uint32_t win = c->cfg->chan_window;
+
+	if (dp_chan_reliable(ch)) {
+		ch->rx_released += im->m.len;
+		c->rx_conn_released += im->m.len;
+		if (ch->rx_released + win - ch->rx_advertised >= win / 4)
+			ch->credit_dirty = true;
+		if (c->rx_conn_released + c->cfg->conn_window - c->rx_conn_advertised >=
+		    c->cfg->conn_window / 4)
+			c->conn_credit_dirty = true;
+	}
+	imsg_free(c, ch, im);
+}
+
+/* --- emission ------------------------------------------------------------------------------- */
+
+/* Channel offset of the next new byte of m (its base once it has started going out). */
+static uint64_t
+next_offset(const struct dp_chan *ch, const struct dp_omsg *m)
+{
+	return (m->first_sent ? m->base : ch->next_base) + m->first_sent;
+}
+
+/* New bytes the peer lets us send on ch now. */
+static uint64_t
+credit(const struct dp_conn *c, const struct dp_chan *ch, const struct dp_omsg *m)
+{
+	uint64_t off = next_offset(ch, m);
+	uint64_t chan = ch->peer_max > off ? ch->peer_max - off : 0;
+	uint64_t conn = c->tx_conn_max > c->tx_conn_sent ? c->tx_conn_max - c->tx_conn_sent : 0;
+
+	return RTE_MIN(chan, conn);
+}
+
+bool
+dp_chan_sendable(const struct dp_conn *c, const struct dp_chan *ch)
+{
+	if (ch->unsent == NULL)
+		return ch->rtx_head != NULL;
+	return !dp_chan_reliable(ch) || ch->rtx_head != NULL || credit(c, ch, ch->unsent) > 0;
+}
+
+static void
+rtx_pop(struct dp_conn *c, struct dp_chan *ch)
+{
+	struct dp_omsg *m = ch->rtx_head;
+
+	ch->rtx_head = m->rtx_next;
+	if (ch->rtx_head == NULL)
+		ch->rtx_tail = NULL;
+	m->in_rtx = false;
+	omsg_maybe_free(c, m);
+}
+
+/* Resend the first lost range of the first message that has one. */
+static size_t
+emit_rtx(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room)
+{
+	struct dp_omsg *m;
+	struct dp_range r;
+	uint32_t len;
+	size_t w;
+
+	while ((m = ch->rtx_head) != NULL) {
+		if (m->queued && !dp_rs_empty(&m->lost))
+			break;
+		rtx_pop(c, ch); /* acknowledged meanwhile, or dropped */
+	}
+	if (m == NULL || room < DP_MIN_DATA_FRAME)
+		return 0;
+	r = m->lost.v[0];
+	len = (uint32_t)RTE_MIN((size_t)(r.hi - r.lo), room - sizeof(struct sl_frame_data));
+	len = RTE_MIN(len, (uint32_t)UINT16_MAX);
+	w = dp_frame_put_data(p, room, ch->id, m->wire_id, m->base, m->len, r.lo, m->data + r.lo,
+			      (uint16_t)len);
+	if (dp_rs_remove(&m->lost, r.lo, r.lo + len) != 0)
+		return 0; /* cannot split the range now; try again later */
+	m->refs++;
+	dp_conn_ref_add(c, DP_REF_DATA, ch->id, m, r.lo, (uint16_t)len);
+	c->stats.frags_retransmitted++;
+	if (dp_rs_empty(&m->lost))
+		rtx_pop(c, ch);
+	return w;
+}
+
+/* First transmission of the next bytes of the channel's oldest unsent message. */
+static size_t
+emit_new(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room)
+{
+	struct dp_omsg *m = ch->unsent;
+	uint64_t len;
+	size_t w;
+
+	if (m == NULL || room < DP_MIN_DATA_FRAME)
+		return 0;
+	len = RTE_MIN((uint64_t)(m->len - m->first_sent), credit(c, ch, m));
+	len = RTE_MIN(len, (uint64_t)(room - sizeof(struct sl_frame_data)));
+	len = RTE_MIN(len, (uint64_t)UINT16_MAX);
+	if (len == 0)
+		return 0;
+	if (m->first_sent == 0) { /* the message starts going out: it gets its wire id now */
+		m->wire_id = ch->next_wire_id++;
+		m->base = ch->next_base;
+		ch->next_base += m->len;
+	}
+	w = dp_frame_put_data(p, room, ch->id, m->wire_id, m->base, m->len, m->first_sent,
+			      m->data + m->first_sent, (uint16_t)len);
+	m->refs++;
+	dp_conn_ref_add(c, DP_REF_DATA, ch->id, m, m->first_sent, (uint16_t)len);
+	m->first_sent += (uint32_t)len;
+	c->tx_conn_sent += len;
+	if (m->first_sent == m->len)
+		ch->unsent = m->next;
+	return w;
+}
+
+/* A datagram goes whole, once; its fate is reported by sequence number. */
+static size_t
+emit_datagram(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room)
+{
+	struct dp_omsg *m = ch->unsent;
+	uint32_t seq;
+	size_t w;
+
+	if (m == NULL)
+		return 0;
+	seq = (uint32_t)ch->next_wire_id;
+	w = dp_frame_put_datagram(p, room, ch->id, seq, m->data, (uint16_t)m->len);
+	if (w == 0)
+		return 0;
+	ch->next_wire_id++;
+	dp_conn_ref_add(c, DP_REF_DGRAM, ch->id, NULL, seq, 0);
+	dequeue(c, ch, m);
+	omsg_maybe_free(c, m);
+	return w;
+}
+
+size_t
+dp_chan_emit(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room, uint64_t now_ns)
+{
+	size_t w;
+
+	/* a message whose time to live passed before its first byte left goes no further */
+	if (ch->unsent != NULL && ch->unsent->first_sent == 0 && ch->unsent->expires_ns != 0 &&
+	    ch->unsent->expires_ns <= now_ns)
+		dp_chan_expire(c, ch, now_ns);
+	if (!dp_chan_reliable(ch))
+		return emit_datagram(c, ch, p, room);
+	w = emit_rtx(c, ch, p, room);
+	return w != 0 ? w : emit_new(c, ch, p, room);
+}

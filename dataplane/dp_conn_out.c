@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the reliable engine — packet assembly and the record of what each packet carried
+ * (see dp_conn.h).
+ *
+ * A packet is built as: ACK (when one is due, or piggybacked), PONG, credit updates, PING
+ * (keepalive or probe), then data frames chosen by deficit round robin across channels, each
+ * channel's share weighted by its priority + 1 (retransmissions first within a channel).
+ * Congestion window and pacing gate everything but ACK-only packets; a probe owed after a
+ * probe timeout bypasses them.
+ *
+ * What each ack-eliciting packet carried is kept in a ring of struct dp_ref, one HEAD entry per
+ * packet followed by one entry per frame that must be acted on when the packet is
+ * acknowledged or lost (data fragments, datagrams, credit). Entries are freed as packets are
+ * resolved; the ring's head skips over freed entries, and the ring is released when empty.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp_conn_pvt.h"
+
+/* --- the record of what packets carried ---------------------------------------------------- */
+
+static inline struct dp_ref *
+ref_at(const struct dp_conn *c, uint32_t i)
+{
+	return &c->refs[i & (c->ref_cap - 1)];
+}
+
+/* Room for n more entries. */
+static int
+refs_reserve(struct dp_conn *c, uint32_t n)
+{
+	uint32_t used = c->ref_tail - c->ref_head, cap = c->ref_cap ? c->ref_cap : 64;
+	struct dp_ref *v;
+
+	if (c->ref_cap != 0 && c->ref_cap - used >= n)
+		return 0;
+	while (cap - used < n)
+		cap *= 2;
+	v = calloc(cap, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	for (uint32_t i = c->ref_head; i != c->ref_tail; i++)
+		v[i & (cap - 1)] = *ref_at(c, i);
+	free(c->refs);
+	c->refs = v;
+	c->ref_cap = cap;
+	return 0;
+}
+
+void
+dp_conn_ref_add(struct dp_conn *c, enum dp_ref_kind kind, uint8_t chan, struct dp_omsg *m,
+		uint32_t off, uint16_t len)
+{
+	struct dp_ref *r = ref_at(c, c->ref_tail++);
+
+	r->kind = (uint8_t)kind;
+	r->chan = chan;
+	r->msg = m;
+	r->off = off;
+	r->len = len;
+	ref_at(c, c->ref_pkt)->off++;
+}
+
+static void
+refs_compact(struct dp_conn *c)
+{
+	while (c->ref_head != c->ref_tail && ref_at(c, c->ref_head)->kind == DP_REF_FREE)
+		c->ref_head++;
+	if (c->ref_head == c->ref_tail && c->refs != NULL) { /* nothing in flight */
+		free(c->refs);
+		c->refs = NULL;
+		c->ref_cap = 0;
+		c->ref_head = c->ref_tail = 0;
+	}
+}
+
+static void
+resolve_one(struct dp_conn *c, struct dp_ref *r, bool acked)
+{
+	struct dp_chan *ch = r->chan < SL_MAX_CHANNELS ? c->chans[r->chan] : NULL;
+
+	switch (r->kind) {
+	case DP_REF_DATA:
+		if (acked)
+			dp_chan_frag_acked(c, r->msg, r->off, r->len);
+		else
+			dp_chan_frag_lost(c, r->msg, r->off, r->len);
+		dp_chan_omsg_unref(c, r->msg);
+		break;
+	case DP_REF_DGRAM:
+		if (!acked) {
+			c->stats.datagrams_lost++;
+			dp_conn_event_push(c, DP_EV_DATAGRAM_LOST, r->chan, r->off);
+		}
+		break;
+	case DP_REF_CREDIT:
+		if (!acked && r->chan == DP_REF_CONN)
+			c->conn_credit_dirty = true;
+		else if (!acked && ch != NULL)
+			ch->credit_dirty = true;
+		break;
+	default:
+		break;
+	}
+	r->kind = DP_REF_FREE;
+}
+
+void
+dp_conn_resolve(struct dp_conn *c, uint32_t head, bool acked)
+{
+	struct dp_ref *h = ref_at(c, head);
+	uint32_t n = h->off;
+
+	for (uint32_t i = 1; i <= n; i++)
+		resolve_one(c, ref_at(c, head + i), acked);
+	h->kind = DP_REF_FREE;
+	refs_compact(c);
+}
+
+void
+dp_conn_refs_fini(struct dp_conn *c)
+{
+	for (uint32_t i = c->ref_head; i != c->ref_tail; i++) {
+		struct dp_ref *r = ref_at(c, i);
+
+		if (r->kind == DP_REF_DATA)
+			dp_chan_omsg_unref(c, r->msg);
+	}
+	free(c->refs);
+	c->refs = NULL;
+	c->ref_cap = 0;
+	c->ref_head = c->ref_tail = 0;
+}
+
+/* --- what there is to send ----------------------------------------------------------------- */
+
+bool
+dp_conn_has_data(const struct dp_conn *c)
+{
+	for (unsigned int i = 0; i < SL_MAX_CHANNELS; i++)
+		if (c->chans[i] != NULL && dp_chan_sendable(c, c->chans[i]))
+			return true;
+	return false;
+}
+
+static bool
+credit_owed(const struct dp_conn *c)
+{
+	if (c->conn_credit_dirty)
+		return true;
+	for (unsigned int i = 0; i < SL_MAX_CHANNELS; i++)
+		if (c->chans[i] != NULL && c->chans[i]->credit_dirty)
+			return true;
+	return false;
+}
+
+/* --- building a packet --------------------------------------------------------------------- */
+
+static size_t
+put_credit(struct dp_conn *c, uint8_t *p, size_t room, struct dp_chan *ch)
+{
+	uint64_t v = ch ? ch->rx_released + c->cfg->chan_window
+			: c->rx_conn_released + c->cfg->conn_window;
+	size_t w = dp_frame_put_credit(p, room, ch ? SL_FRAME_MAX_CHAN : SL_FRAME_MAX_DATA,
+				       ch ? ch->id : 0, v);
+
+	if (w == 0)
+		return 0;
+	if (ch != NULL) {
+		ch->rx_advertised = v;
+		ch->credit_dirty = false;
+	} else {
+		c->rx_conn_advertised = v;
+		c->conn_credit_dirty = false;
+	}
+	dp_conn_ref_add(c, DP_REF_CREDIT, ch ? ch->id : DP_REF_CONN, NULL, 0, 0);
+	return w;
+}
+
+/* PONG, credit, PING: the small frames that go before data. */
+static size_t
+put_control(struct dp_conn *c, uint8_t *p, size_t room, bool probe, bool *eliciting)
+{
+	size_t n = 0, w;
+
+	if (c->pong_due && (w = dp_frame_put_ping(p, room, SL_FRAME_PONG, c->pong_token)) != 0) {
+		c->pong_due = false;
+		n += w;
+	}
+	if (c->conn_credit_dirty)
+		n += put_credit(c, p + n, room - n, NULL);
+	for (unsigned int i = 0; i < SL_MAX_CHANNELS; i++)
+		if (c->chans[i] != NULL && c->chans[i]->credit_dirty)
+			n += put_credit(c, p + n, room - n, c->chans[i]);
+	if ((c->ping_due || (probe && n == 0 && !dp_conn_has_data(c))) &&
+	    (w = dp_frame_put_ping(p + n, room - n, SL_FRAME_PING, ++c->ping_token)) != 0) {
+		c->ping_due = false;
+		c->stats.pings_sent++;
+		n += w;
+	}
+	*eliciting = *eliciting || n > 0;
+	return n;
+}
+
+static int64_t
+quantum(const struct dp_chan *ch)
+{
+	return (int64_t)(ch->cfg->priority + 1) * DP_DRR_QUANTUM;
+}
+
+/* Deficit round robin: keep serving the current channel while it has deficit left, then move
+ * on and give the next channel its quantum. skip: channels whose next frame does not fit in
+ * what is left of this packet. */
+static struct dp_chan *
+drr_pick(struct dp_conn *c, uint32_t skip)
+{
+	unsigned int n = c->cfg->n_channels;
+
+	for (unsigned int k = 0; k <= 2 * n; k++) {
+		struct dp_chan *ch = c->chans[c->rr];
+		bool ok = ch != NULL && !(skip & (1u << c->rr)) && dp_chan_sendable(c, ch);
+
+		if (ok && ch->deficit > 0)
+			return ch;
+		if (ch != NULL && !ok && !(skip & (1u << c->rr)))
+			ch->deficit = 0; /* an empty channel saves no credit */
+		c->rr = (uint8_t)((c->rr + 1) % n);
+		ch = c->chans[c->rr];
+		if (ch != NULL && dp_chan_sendable(c, ch))
+			ch->deficit += quantum(ch);
+	}
+	return NULL;
+}
+
+static size_t
+put_data(struct dp_conn *c, uint8_t *p, size_t room, uint64_t now_ns)
+{
+	uint32_t skip = 0;
+	size_t n = 0;
+	struct dp_chan *ch;
+
+	while (room - n >= sizeof(struct sl_frame_datagram) + 1 && (ch = drr_pick(c, skip))) {
+		size_t w = dp_chan_emit(c, ch, p + n, room - n, now_ns);
+
+		if (w == 0) {
+			skip |= 1u << ch->id;
+			continue;
+		}
+		ch->deficit -= (int64_t)w;
+		n += w;
+	}
+	return n;
+}
+
+static int
+put_close(struct dp_conn *c, uint8_t *buf, size_t cap, uint64_t *pn)
+{
+	size_t n;
+
+	if (!c->close_pending)
+		return 0;
+	n = dp_frame_put_close(buf, cap, c->close_graceful && c->close_reason == SL_CLOSE_NONE,
+			       c->close_reason);
+	if (n == 0)
+		return 0;
+	c->close_pending = false;
+	*pn = dp_recovery_take_pn(&c->rec);
+	c->stats.pkts_sent++;
+	c->stats.bytes_sent += n;
+	return (int)n;
+}
+
+/* Record the packet just built; if that fails its contents count as lost at once, so
+ * nothing is forgotten. */
+static void
+record_sent(struct dp_conn *c, uint64_t pn, size_t n, uint32_t head, uint64_t now_ns)
+{
+	struct dp_sent s = {
+		.pn = pn,
+		.sent_ns = now_ns,
+		.bytes = (uint32_t)(n + DP_PKT_OVERHEAD),
+		.frames = head,
+		.ack_eliciting = true,
+		.in_flight = true,
+	};
+
+	if (dp_recovery_on_sent(&c->rec, &s, now_ns) != 0)
+		dp_conn_resolve(c, head, false);
+	if (c->rec.probes_due > 0)
+		c->rec.probes_due--;
+}
+
+int
+dp_conn_output(struct dp_conn *c, uint64_t now_ns, uint8_t *buf, size_t cap, uint64_t *pn)
+{
+	size_t room = RTE_MIN(cap, (size_t)c->cfg->max_payload), n = 0;
+	bool probe = c->rec.probes_due > 0, eliciting = false, want;
+	uint32_t head = c->ref_tail;
+	struct dp_ack_ranges ack;
+
+	if (c->state == DP_CONN_DRAINING && dp_conn_drained(c))
+		dp_conn_enter_closed(c, c->close_reason, false, true);
+	if (c->state == DP_CONN_CLOSED)
+		return put_close(c, buf, cap, pn);
+	want = (probe ||
+		dp_recovery_can_send(&c->rec, (uint32_t)(room + DP_PKT_OVERHEAD), now_ns)) &&
+	       (c->ping_due || c->pong_due || probe || credit_owed(c) || dp_conn_has_data(c));
+	if (!want && !dp_ack_due(&c->ack, now_ns))
+		return 0;
+	if (dp_ack_pending(&c->ack)) {
+		dp_ack_build(&c->ack, now_ns, &ack);
+		n = dp_frame_put_ack(buf, room, &ack);
+		c->stats.acks_sent++;
+	}
+	if (want && refs_reserve(c, (uint32_t)(room / 9 + SL_MAX_CHANNELS + 4)) == 0) {
+		head = c->ref_tail++;
+		c->ref_pkt = head;
+		*ref_at(c, head) = (struct dp_ref){ .kind = DP_REF_HEAD };
+		n += put_control(c, buf + n, room - n, probe, &eliciting);
+		n += put_data(c, buf + n, room - n, now_ns);
+		eliciting = eliciting || ref_at(c, head)->off > 0;
+		if (!eliciting) { /* nothing but the ACK after all */
+			c->ref_tail = head;
+			refs_compact(c);
+		}
+	}
+	if (n == 0)
+		return 0;
+	*pn = dp_recovery_take_pn(&c->rec);
+	if (eliciting)
+		record_sent(c, *pn, n, head, now_ns);
+	c->last_send_ns = now_ns;
+	c->stats.pkts_sent++;
+	c->stats.bytes_sent += n;
+	return (int)n;
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: reliable engine internals, shared by dp_conn.c (lifecycle, input, timers),
+ * dp_conn_out.c (packet assembly) and dp_chan.c (channels). Not for other modules.
+ */
+#ifndef DP_CONN_PVT_H
+#define DP_CONN_PVT_H
+
+#include "dp_ack.h"
+#include "dp_conn.h"
+#include "dp_frame.h"
+#include "dp_rangeset.h"
+#include "dp_recovery.h"
+
+/* Credit both sides assume before the first MAX_DATA / MAX_CHAN arrives. */
+#define DP_INITIAL_CONN_CREDIT (256u << 10)
+#define DP_INITIAL_CHAN_CREDIT (64u << 10)
+/* A frame carrying at least one byte of data. */
+#define DP_MIN_DATA_FRAME (sizeof(struct sl_frame_data) + 1)
+/* Bytes a packet occupies beyond its frames: data header + tag + IPv4 + UDP. */
+#define DP_PKT_OVERHEAD (SL_DATA_OVERHEAD + SL_IPV4_UDP_OVERHEAD)
+/* Bytes added to a channel's deficit per round, times (priority + 1). */
+#define DP_DRR_QUANTUM	     1024
+#define DP_MAX_CLOSE_RESENDS 3
+
+/* An outgoing message, from dp_conn_send() until acknowledged (or expired, or lost if it is a
+ * datagram). */
+struct dp_omsg {
+	struct dp_omsg *next, *prev; /* channel queue, id order */
+	struct dp_omsg *rtx_next;    /* channel retransmit list */
+	uint64_t id;		     /* the sender's handle (dp_conn_send, DP_EV_EXPIRED) */
+	uint64_t wire_id;	     /* message id on the wire, given at the first byte sent */
+	uint64_t base;		     /* channel offset of its first byte, given then too */
+	uint64_t expires_ns;	     /* 0: never; only before its first byte is sent */
+	uint32_t len;
+	uint32_t first_sent; /* bytes sent at least once (a prefix) */
+	uint32_t refs;	     /* fragments of it in packets not yet acknowledged or lost */
+	struct dp_rangeset acked;
+	struct dp_rangeset lost; /* lost, not yet resent, not acknowledged since */
+	uint8_t chan;
+	bool queued; /* still in its channel queue */
+	bool in_rtx; /* on the retransmit list (which also holds it) */
+	uint8_t data[];
+};
+
+/* An incoming message: reassembled, then delivered (m is what the application sees). */
+struct dp_imsg {
+	struct dp_msg m;
+	struct dp_imsg *next; /* reassembly list (id order) or delivered FIFO */
+	uint64_t base;
+	struct dp_rangeset got;
+	uint8_t buf[];
+};
+
+struct dp_chan {
+	const struct dp_chan_config *cfg;
+	uint8_t id;
+	/* sending */
+	struct dp_omsg *head, *tail;	     /* queued, not fully acknowledged */
+	struct dp_omsg *unsent;		     /* first message with bytes never sent */
+	struct dp_omsg *rtx_head, *rtx_tail; /* messages with lost bytes to resend */
+	uint64_t next_id;		     /* next sender handle */
+	uint64_t next_wire_id, next_base;    /* for the next message to start going out */
+	uint64_t peer_max;		     /* the peer's channel credit (reliable) */
+	uint64_t queued;		     /* bytes queued and not acknowledged */
+	int64_t deficit;		     /* deficit round robin */
+	bool blocked;			     /* a send failed with -ENOBUFS: report when writable */
+	/* receiving */
+	struct dp_imsg *asm_head; /* being reassembled, id order */
+	uint64_t rx_next_id, rx_next_base;
+	uint64_t rx_highest;	/* highest channel offset received */
+	uint64_t rx_released;	/* bytes the application has released */
+	uint64_t rx_advertised; /* credit last sent (or the initial credit) */
+	uint64_t rx_held;	/* bytes allocated to reassembly and delivery, not released */
+	bool credit_dirty;	/* a MAX_CHAN is owed */
+};
+
+enum dp_ref_kind {
+	DP_REF_FREE = 0,
+	DP_REF_HEAD, /* first entry of a packet: n = entries that follow */
+	DP_REF_DATA,
+	DP_REF_DGRAM,
+	DP_REF_CREDIT, /* chan 0xff: MAX_DATA */
+};
+
+/* What a sent packet carried, so its fate can be applied to messages and credit. */
+struct dp_ref {
+	struct dp_omsg *msg; /* DATA */
+	uint32_t off;	     /* DATA: offset; DGRAM: sequence; HEAD: entries that follow */
+	uint16_t len;
+	uint8_t kind;
+	uint8_t chan;
+};
+
+#define DP_REF_CONN 0xff
+
+struct dp_conn {
+	const struct dp_conn_config *cfg;
+	enum dp_conn_state state;
+	struct dp_recovery rec;
+	struct dp_ack_tracker ack;
+	struct dp_chan *chans[SL_MAX_CHANNELS];
+	struct dp_imsg *dq_head, *dq_tail; /* delivered, waiting for dp_conn_recv */
+	struct dp_conn_event *ev;	   /* ring of pending events */
+	uint32_t ev_cap, ev_head, ev_n;
+	struct dp_ref *refs; /* ring, indexed by absolute counters & (ref_cap - 1) */
+	uint32_t ref_cap, ref_head, ref_tail;
+	uint32_t ref_pkt; /* HEAD entry of the packet being built */
+	/* connection-level flow control */
+	uint64_t tx_conn_max, tx_conn_sent;
+	uint64_t rx_conn_highest, rx_conn_released, rx_conn_advertised;
+	bool conn_credit_dirty;
+	uint8_t rr; /* deficit round robin position */
+	bool ping_due, pong_due, close_pending, unresponsive_reported, close_graceful;
+	bool closed_by_peer;
+	uint8_t close_resends;
+	uint16_t close_reason;
+	uint64_t pong_token, ping_token;
+	uint64_t last_recv_ns, last_send_ns, next_expiry_ns;
+	size_t heap; /* bytes allocated for messages, channels, rings */
+	struct dp_conn_stats stats;
+};
+
+/* --- dp_conn.c ------------------------------------------------------------------------------ */
+void dp_conn_event_push(struct dp_conn *c, enum dp_conn_event_type type, uint8_t chan, uint64_t id);
+/* Close because of what the peer sent; counts the drop reason. Returns -EPROTO. */
+int dp_conn_fail(struct dp_conn *c, enum dp_conn_drop why, uint16_t reason);
+/* The packet whose refs start at `head` was acknowledged (acked) or lost. */
+void dp_conn_resolve(struct dp_conn *c, uint32_t head, bool acked);
+/* Every reliable message acknowledged: a graceful close may finish. */
+bool dp_conn_drained(const struct dp_conn *c);
+void dp_conn_enter_closed(struct dp_conn *c, uint16_t reason, bool by_peer, bool send_close);
+
+/* --- dp_chan.c ------------------------------------------------------------------------------ */
+struct dp_chan *dp_chan_get(struct dp_conn *c, uint8_t id); /* allocates on first use */
+void dp_chan_free(struct dp_conn *c, struct dp_chan *ch);
+int dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_t len,
+		    uint64_t expires_ns, uint64_t *msg_id);
+void dp_chan_drop_queue(struct dp_conn *c, struct dp_chan *ch);
+/* A fragment of msg was acknowledged / lost. */
+void dp_chan_frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len);
+void dp_chan_frag_lost(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len);
+void dp_chan_omsg_unref(struct dp_conn *c, struct dp_omsg *m);
+/* Expire messages whose TTL passed before their first byte left; returns the next expiry. */
+uint64_t dp_chan_expire(struct dp_conn *c, struct dp_chan *ch, uint64_t now_ns);
+/* Receiving. 0, or -EPROTO / -ENOMEM with *why when the frame breaks the protocol. */
+int dp_chan_rx_data(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *why);
+int dp_chan_rx_datagram(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *why);
+void dp_chan_release(struct dp_conn *c, struct dp_imsg *im);
+void dp_chan_drop_rx(struct dp_conn *c, struct dp_chan *ch);
+
+/* Emission: is there something chan may send now (data within credit, or retransmissions),
+ * and write its next frame into p (0 if none fits). */
+bool dp_chan_sendable(const struct dp_conn *c, const struct dp_chan *ch);
+size_t dp_chan_emit(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room,
+		    uint64_t now_ns);
+
+/* --- dp_conn_out.c -------------------------------------------------------------------------- */
+bool dp_conn_has_data(const struct dp_conn *c);
+/* Record what the packet being built carries (at most DP_MAX_REFS_PER_PKT per packet). */
+void dp_conn_ref_add(struct dp_conn *c, enum dp_ref_kind kind, uint8_t chan, struct dp_omsg *m,
+		     uint32_t off, uint16_t len);
+void dp_conn_refs_fini(struct dp_conn *c);
+
+static inline bool
+dp_chan_reliable(const struct dp_chan *ch)
+{
+	return ch->cfg->kind == DP_CHAN_RELIABLE;
+}
+
+#endif /* DP_CONN_PVT_H */
