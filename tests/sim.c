@@ -50,7 +50,7 @@ struct sim_link {
 	struct sim_link_stats st;
 };
 
-/* --- PRNG ----------------------------------------------------------------------------------- */
+/* --- PRNG --------------------------------------------------------------------------------- */
 
 uint64_t
 sim_mix64(uint64_t *state)
@@ -112,7 +112,7 @@ sim_rng_chance(struct sim_rng *r, double p)
 	return p >= 1 || sim_rng_unit(r) < p;
 }
 
-/* --- event heap ------------------------------------------------------------------------------ */
+/* --- event heap --------------------------------------------------------------------------- */
 
 static bool
 ev_before(const struct sim_ev *a, const struct sim_ev *b)
@@ -187,7 +187,7 @@ heap_pop(struct sim *s)
 	return top;
 }
 
-/* --- the simulator --------------------------------------------------------------------------- */
+/* --- the simulator ------------------------------------------------------------------------ */
 
 struct sim *
 sim_create(uint64_t seed)
@@ -277,7 +277,7 @@ sim_result_name(enum sim_result r)
 	return r <= SIM_STUCK ? names[r] : "?";
 }
 
-/* --- links: timing ---------------------------------------------------------------------------- */
+/* --- links: timing ------------------------------------------------------------------------ */
 
 uint32_t
 sim_wire_bytes(uint32_t frame_bytes)
@@ -346,7 +346,7 @@ sim_link_in_black_hole(const struct sim_link *l, uint64_t t)
 	return off < c->black_hole_len_ns;
 }
 
-/* --- links: fate of a departing packet -------------------------------------------------------- */
+/* --- links: fate of a departing packet ---------------------------------------------------- */
 
 /* The bursty random-loss decision for the next departing packet. */
 static bool
@@ -470,7 +470,7 @@ sim_link_send(struct sim_link *l, uint64_t pn, const void *data, uint32_t len)
 	return depart(l, serialize(l, now, len), pn, data, len);
 }
 
-/* --- links: life cycle ------------------------------------------------------------------------ */
+/* --- links: life cycle -------------------------------------------------------------------- */
 
 static bool
 prob_ok(double p)

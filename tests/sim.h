@@ -46,7 +46,7 @@
 #define SIM_MS		 1000000ull
 #define SIM_US		 1000ull
 
-/* --- PRNG: xoshiro256**, seeded through splitmix64 --------------------------------------- */
+/* --- PRNG: xoshiro256**, seeded through splitmix64 ---------------------------------------- */
 
 struct sim_rng {
 	uint64_t s[4];

@@ -39,8 +39,7 @@ struct sim_traffic {
 	struct sim_traffic_stats st;
 };
 
-/* --- message content ----------------------------------------------------------------------------
- */
+/* --- message content ---------------------------------------------------------------------- */
 
 static void
 msg_rng(struct sim_rng *r, uint64_t seed, uint8_t chan, uint64_t i)
@@ -119,8 +118,7 @@ msg_index(uint64_t seed, uint8_t chan, const uint8_t *buf, uint32_t len, uint64_
 	return true;
 }
 
-/* --- life cycle ---------------------------------------------------------------------------------
- */
+/* --- life cycle --------------------------------------------------------------------------- */
 
 static bool
 stream_ok(const struct sim_stream_config *c, const int *by_chan)
@@ -193,8 +191,7 @@ sim_traffic_destroy(struct sim_traffic *t)
 	free(t);
 }
 
-/* --- sending ------------------------------------------------------------------------------------
- */
+/* --- sending ------------------------------------------------------------------------------ */
 
 static uint64_t
 msg_due(const struct stream *st, uint32_t i)
@@ -285,8 +282,7 @@ sim_traffic_submit(struct sim_traffic *t, uint64_t now, uint64_t *next_due)
 	return sent;
 }
 
-/* --- receiving ----------------------------------------------------------------------------------
- */
+/* --- receiving ---------------------------------------------------------------------------- */
 
 /* Per-channel order: sender indexes strictly increasing (what is jumped over must expire),
  * and, on a channel where nothing can expire, receiver ids consecutive. */
@@ -339,8 +335,7 @@ sim_traffic_on_msg(struct sim_traffic *t, const struct dp_msg *m, uint64_t now)
 	t->accounted++;
 }
 
-/* --- sender's events ----------------------------------------------------------------------------
- */
+/* --- sender's events ---------------------------------------------------------------------- */
 
 static void
 on_expired(struct sim_traffic *t, struct stream *st, uint64_t id, uint64_t now)
@@ -380,8 +375,7 @@ sim_traffic_on_event(struct sim_traffic *t, const struct dp_conn_event *ev, uint
 	}
 }
 
-/* --- results ------------------------------------------------------------------------------------
- */
+/* --- results ------------------------------------------------------------------------------ */
 
 bool
 sim_traffic_done(void *traffic)

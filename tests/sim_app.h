@@ -29,8 +29,7 @@
 #include "dp_conn.h"
 #include "sim.h"
 
-/* --- endpoints ---------------------------------------------------------------------------------
- */
+/* --- endpoints ---------------------------------------------------------------------------- */
 
 struct sim_ep;
 struct sim_traffic;
@@ -46,7 +45,8 @@ struct sim_ep_stats {
 	uint64_t closed_at;	  /* first DP_EV_CLOSED; UINT64_MAX: none */
 	uint16_t close_reason;
 	bool closed_by_peer;
-	size_t max_memory; /* largest dp_conn_memory() seen after a run */
+	size_t max_memory;	/* largest dp_conn_memory() seen after a run */
+	uint64_t max_memory_at; /* when */
 };
 
 /* NULL with errno set (the engine's EINVAL / ENOMEM). The config must outlive the endpoint. */
@@ -68,16 +68,13 @@ void sim_ep_pause(struct sim_ep *ep, bool paused);
  * outgoing link loses everything leaving from now on. */
 void sim_ep_vanish(struct sim_ep *ep);
 
-void sim_ep_reset_max_memory(struct sim_ep *ep);
-
 struct dp_conn *sim_ep_conn(const struct sim_ep *ep);
 struct sim_link *sim_ep_link(const struct sim_ep *ep); /* outgoing */
 struct sim *sim_ep_sim(const struct sim_ep *ep);
 const struct sim_ep_stats *sim_ep_stats(const struct sim_ep *ep);
 const char *sim_ep_name(const struct sim_ep *ep);
 
-/* --- traffic ------------------------------------------------------------------------------------
- */
+/* --- traffic ------------------------------------------------------------------------------ */
 
 struct sim_stream_config {
 	uint8_t chan;

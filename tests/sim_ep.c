@@ -61,8 +61,7 @@ sim_ep_destroy(struct sim_ep *ep)
 	free(ep);
 }
 
-/* --- driving the engine
- * --------------------------------------------------------------------------- */
+/* --- driving the engine ------------------------------------------------------------------- */
 
 static void
 ep_note_event(struct sim_ep *ep, const struct dp_conn_event *ev, uint64_t now)
@@ -160,8 +159,10 @@ sim_ep_run(struct sim_ep *ep)
 			break;
 	}
 	mem = dp_conn_memory(ep->conn);
-	if (mem > ep->st.max_memory)
+	if (mem > ep->st.max_memory) {
 		ep->st.max_memory = mem;
+		ep->st.max_memory_at = now;
+	}
 	next = dp_conn_next_wakeup(ep->conn);
 	ep_schedule(ep, next < ep->app_due ? next : ep->app_due);
 }
@@ -196,8 +197,7 @@ ep_deliver(void *arg, const struct sim_pkt *p)
 	sim_ep_run(ep);
 }
 
-/* --- set-up and control ------------------------------------------------------------------------
- */
+/* --- set-up and control ------------------------------------------------------------------- */
 
 int
 sim_ep_connect(struct sim_ep *a, struct sim_ep *b, const struct sim_link_config *ab,
@@ -233,12 +233,6 @@ sim_ep_vanish(struct sim_ep *ep)
 	ep->dead = true;
 	if (ep->out != NULL)
 		sim_link_cut(ep->out, sim_now(ep->sim));
-}
-
-void
-sim_ep_reset_max_memory(struct sim_ep *ep)
-{
-	ep->st.max_memory = dp_conn_memory(ep->conn);
 }
 
 struct dp_conn *

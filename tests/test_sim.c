@@ -29,9 +29,9 @@
 #define QUEUE	  25
 #define MAX_MSG	  (16 * MIB)
 #define BULK_CHAN 1
+#define SLACK	  (64 * KIB) /* bookkeeping beyond message bytes */
 
-/* --- the world of a scenario ---------------------------------------------------------------------
- */
+/* --- the world of a scenario -------------------------------------------------------------- */
 
 struct world {
 	const char *name;
@@ -42,7 +42,34 @@ struct world {
 	struct sim_ep *a, *b; /* a sends, b receives */
 	struct sim_traffic *t;
 	enum sim_result result;
+	size_t a_base, b_base; /* dp_conn_memory() when created */
 };
+
+/* SLUICE_SIM_SEEDS (default 1): run every scenario with that many seeds, for soaking. */
+static uint64_t seed_offset;
+
+static uint64_t
+n_seeds(void)
+{
+	const char *s = getenv("SLUICE_SIM_SEEDS");
+	unsigned long long v = s != NULL ? strtoull(s, NULL, 10) : 1;
+
+	return v >= 1 ? v : 1;
+}
+
+static void
+for_seeds(void (*run)(void))
+{
+	for (seed_offset = 0; seed_offset < n_seeds(); seed_offset++)
+		run();
+	seed_offset = 0;
+}
+
+#define SEEDED(name)                   \
+	static void test_##name(void)  \
+	{                              \
+		for_seeds(run_##name); \
+	}
 
 static double
 scale(void)
@@ -87,7 +114,7 @@ world_init(struct world *w, const char *name, uint64_t seed)
 {
 	memset(w, 0, sizeof(*w));
 	w->name = name;
-	w->seed = seed;
+	w->seed = seed + seed_offset * 1000003;
 	w->link = base_link();
 	base_config(&w->cfg);
 }
@@ -106,6 +133,8 @@ world_start(struct world *w, const struct sim_stream_config *streams, unsigned i
 	w->a = sim_ep_create(w->sim, "a", &w->cfg);
 	w->b = sim_ep_create(w->sim, "b", &w->cfg);
 	CU_ASSERT_FATAL(w->a != NULL && w->b != NULL);
+	w->a_base = dp_conn_memory(sim_ep_conn(w->a));
+	w->b_base = dp_conn_memory(sim_ep_conn(w->b));
 	CU_ASSERT_EQUAL_FATAL(sim_ep_connect(w->a, w->b, &w->link, &w->link), 0);
 	w->t = sim_traffic_create(w->a, w->b, w->seed, streams, n);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w->t);
@@ -128,8 +157,7 @@ world_fini(struct world *w)
 	sim_destroy(w->sim);
 }
 
-/* --- checks and reports
- * ---------------------------------------------------------------------------- */
+/* --- checks and reports ------------------------------------------------------------------- */
 
 /* Drop reasons that only a broken peer (here: a broken engine) can cause. */
 static uint64_t
@@ -159,18 +187,33 @@ print_engine(const struct sim_ep *ep)
 	printf("    engine %s: pkts sent %" PRIu64 " recv %" PRIu64 ", lost %" PRIu64
 	       ", frags resent %" PRIu64 ", PTOs %" PRIu64 ", acks %" PRIu64
 	       ", srtt %.1f ms (min %.1f, var %.1f), cwnd %" PRIu64 ", dup pkts %" PRIu64
-	       ", memory max %zu\n",
+	       ", memory max %zu at %.6f s\n",
 	       sim_ep_name(ep), st->pkts_sent, st->pkts_recv, st->pkts_lost,
 	       st->frags_retransmitted, st->ptos, st->acks_sent, st->rtt_smoothed_ns / 1e6,
 	       st->rtt_min_ns / 1e6, st->rtt_var_ns / 1e6, st->cwnd, st->drops[DP_DROP_DUPLICATE],
-	       sim_ep_stats(ep)->max_memory);
+	       sim_ep_stats(ep)->max_memory, sim_ep_stats(ep)->max_memory_at / 1e9);
 }
 
-/* Endpoint-level sanity: no input error, no packet number reused, no runaway, no close. */
+/* Memory an endpoint may hold beyond what it had when created: as a receiver its window plus
+ * one message being reassembled (a reassembly buffer is allocated whole); as a sender its
+ * channel queues. Both plus bookkeeping. */
+static size_t
+memory_bound(const struct dp_conn_config *cfg, bool sender)
+{
+	size_t n = (size_t)cfg->conn_window + cfg->max_message + SLACK;
+
+	for (unsigned int c = 0; c < cfg->n_channels && sender; c++)
+		n += cfg->chan[c].queue_limit;
+	return n;
+}
+
+/* Endpoint-level sanity: no input error, no packet number reused, no runaway, no close,
+ * memory within bounds. */
 static void
-check_endpoint(const struct sim_ep *ep)
+check_endpoint(const struct sim_ep *ep, const struct dp_conn_config *cfg, size_t base, bool sender)
 {
 	const struct sim_ep_stats *st = sim_ep_stats(ep);
+	size_t bound = base + memory_bound(cfg, sender);
 
 	if (st->input_errors != 0)
 		printf("    %s: %" PRIu64 " input errors (last %d)\n", sim_ep_name(ep),
@@ -181,8 +224,12 @@ check_endpoint(const struct sim_ep *ep)
 	CU_ASSERT_EQUAL(st->input_errors, 0);
 	CU_ASSERT_EQUAL(st->pn_reused, 0);
 	CU_ASSERT_EQUAL(st->output_runaway, 0);
+	if (st->max_memory > bound)
+		printf("    %s: memory %zu at %.6f s, above %zu\n", sim_ep_name(ep), st->max_memory,
+		       st->max_memory_at / 1e9, bound);
 	CU_ASSERT_EQUAL(st->closed_at, UINT64_MAX);
 	CU_ASSERT_EQUAL(protocol_drops(dp_conn_stats(sim_ep_conn(ep))), 0);
+	CU_ASSERT(st->max_memory <= bound);
 }
 
 /* The report of every scenario, and the assertions common to all. Returns the goodput. */
@@ -203,13 +250,12 @@ world_check(struct world *w, bool complete)
 	CU_ASSERT_EQUAL(violations, 0);
 	if (complete)
 		CU_ASSERT_EQUAL(w->result, SIM_DONE);
-	check_endpoint(w->a);
-	check_endpoint(w->b);
+	check_endpoint(w->a, &w->cfg, w->a_base, true);
+	check_endpoint(w->b, &w->cfg, w->b_base, false);
 	return gp;
 }
 
-/* --- bulk transfers -----------------------------------------------------------------------------
- */
+/* --- bulk transfers ----------------------------------------------------------------------- */
 
 static struct sim_stream_config
 one_message(uint32_t len)
@@ -238,7 +284,7 @@ clean_transfer(uint32_t bytes, uint64_t seed)
 /* 2, 3 and 5 MB messages on 10 Mbit/s, 15 ms, 25 packets of queue: the 5 MB one must reach
  * 90 % of the link (the wire overhead alone costs 1 - 1440 / 1514 = 4.9 %). */
 static void
-test_clean_transfers(void)
+run_clean_transfers(void)
 {
 	static const uint32_t sizes[] = { 2 * MB, 3 * MB, 5 * MB };
 	double gp[3];
@@ -252,7 +298,7 @@ test_clean_transfers(void)
 }
 
 /* A mixed workload for the impaired links: large messages on channel 1, many small ones on
- * channel 2, a paced stream of medium ones on channel 3. About 3.5 MB at scale 1. */
+ * channel 2, a paced stream of medium ones on channel 3. About 5 MB at scale 1. */
 static unsigned int
 mixed_streams(struct sim_stream_config *s)
 {
@@ -283,7 +329,7 @@ impaired_transfer(struct world *w, uint64_t deadline_ns)
 }
 
 static void
-test_bursty_loss(void)
+run_bursty_loss(void)
 {
 	struct world w;
 
@@ -294,7 +340,7 @@ test_bursty_loss(void)
 }
 
 static void
-test_corruption(void)
+run_corruption(void)
 {
 	struct world w;
 
@@ -304,7 +350,7 @@ test_corruption(void)
 }
 
 static void
-test_loss_reorder_dup(void)
+run_loss_reorder_dup(void)
 {
 	struct world w;
 
@@ -317,7 +363,7 @@ test_loss_reorder_dup(void)
 }
 
 static void
-test_long_delay(void)
+run_long_delay(void)
 {
 	struct world w;
 
@@ -328,7 +374,7 @@ test_long_delay(void)
 
 /* 10 MB while the path goes dark for 2 s every 5 s (both directions), from 3 s on. */
 static void
-test_black_holes(void)
+run_black_holes(void)
 {
 	struct sim_stream_config s = one_message(scaled(10 * MB));
 	struct world w;
@@ -346,8 +392,7 @@ test_black_holes(void)
 	world_fini(&w);
 }
 
-/* --- multiplexing and priorities ----------------------------------------------------------------
- */
+/* --- multiplexing and priorities ---------------------------------------------------------- */
 
 #define N_SMALL	  8 /* channels 1..8, priorities 0..7 */
 #define PRIO_BULK 9 /* channel of the large low-priority transfer */
@@ -396,7 +441,7 @@ rtt_max(void)
  * wire (at most a round trip); if that packet is lost in the queue, detection takes about a
  * round trip and the resend another: 4 worst-case round trips cover one loss. */
 static void
-test_priorities(void)
+run_priorities(void)
 {
 	struct sim_stream_config s[N_SMALL + 1];
 	uint64_t bound = 4 * rtt_max(), hi_max, mean, last_small = 0;
@@ -430,8 +475,7 @@ test_priorities(void)
 	world_fini(&w);
 }
 
-/* --- a receiver that stops reading -------------------------------------------------------------
- */
+/* --- a receiver that stops reading -------------------------------------------------------- */
 
 struct probe {
 	struct world *w;
@@ -463,14 +507,13 @@ resume_fire(void *arg, void *data, uint64_t tag)
 
 #define SLOW_WINDOW (256 * KIB)
 #define SLOW_QUEUE  (256 * KIB)
-#define SLACK	    (64 * KIB) /* bookkeeping beyond message bytes */
 
 /* The receiver takes nothing for 3 s. Its window (256 KiB) fills, the sender's channel queue
  * (256 KiB) fills behind it and dp_conn_send refuses with -ENOBUFS; from 1 s to 2.9 s the
  * sender sends (almost) nothing and the receiver holds no more than its window. At 3 s the
  * receiver reads again and everything arrives. */
 static void
-test_stopped_receiver(void)
+run_stopped_receiver(void)
 {
 	struct sim_stream_config s = {
 		.chan = BULK_CHAN, .n_msgs = scaled(48), .min_len = 16 * KIB, .max_len = 64 * KIB
@@ -486,8 +529,8 @@ test_stopped_receiver(void)
 	w.cfg.chan[BULK_CHAN].queue_limit = SLOW_QUEUE;
 	world_start(&w, &s, 1);
 	early.w = late.w = &w;
-	a_base = dp_conn_memory(sim_ep_conn(w.a));
-	b_base = dp_conn_memory(sim_ep_conn(w.b));
+	a_base = w.a_base;
+	b_base = w.b_base;
 	sim_ep_pause(w.b, true);
 	CU_ASSERT_EQUAL(sim_at(w.sim, 1 * SEC, probe_fire, &early, NULL, 0), 0);
 	CU_ASSERT_EQUAL(sim_at(w.sim, 2900 * SIM_MS, probe_fire, &late, NULL, 0), 0);
@@ -507,8 +550,7 @@ test_stopped_receiver(void)
 	world_fini(&w);
 }
 
-/* --- message expiry ------------------------------------------------------------------------------
- */
+/* --- message expiry ----------------------------------------------------------------------- */
 
 #define EXP_TTL	 (300 * SIM_MS)
 #define EXP_LEN	 (32 * KIB)
@@ -559,7 +601,7 @@ check_expiry(const struct world *w, uint32_t n, uint32_t *with_ttl_delivered)
  * queue takes ~2.8 s to drain, so most TTL messages expire, the first few go out in time.
  * Channel 2 sends small messages with a 30 s TTL: all delivered. */
 static void
-test_expiry(void)
+run_expiry(void)
 {
 	struct sim_stream_config s[2] = {
 		{ .chan = 1,
@@ -593,8 +635,7 @@ test_expiry(void)
 	world_fini(&w);
 }
 
-/* --- the peer vanishes --------------------------------------------------------------------------
- */
+/* --- the peer vanishes -------------------------------------------------------------------- */
 
 #define VANISH_AT (2 * SEC)
 
@@ -642,7 +683,7 @@ pto_budget(const struct dp_conn_stats *st, const struct dp_conn_config *cfg, uin
  * for the drain, and 10 % on the PTO sum for the RTT samples the last (queued) ACKs add
  * after 2 s. Not before half the sum either. */
 static void
-test_vanish(void)
+run_vanish(void)
 {
 	struct sim_stream_config s = one_message(scaled(10 * MB));
 	struct vanish v = { 0 };
@@ -669,6 +710,74 @@ test_vanish(void)
 	world_fini(&w);
 }
 
+/* --- determinism -------------------------------------------------------------------------- */
+
+struct outcome {
+	uint64_t end_ns, events;
+	struct sim_link_stats ab, ba;
+	struct dp_conn_stats ea, eb;
+	struct sim_traffic_stats t;
+};
+
+static void
+lossy_outcome(uint64_t seed, struct outcome *o)
+{
+	struct sim_stream_config s[3];
+	unsigned int n = mixed_streams(s);
+	struct world w;
+
+	world_init(&w, "determinism", seed);
+	w.link.loss = 0.05;
+	w.link.max_burst = 3;
+	w.link.reorder = 0.05;
+	w.link.reorder_delay_ns = 5 * SIM_MS;
+	w.link.duplicate = 0.01;
+	w.link.corrupt = 0.01;
+	world_start(&w, s, n);
+	world_run(&w, 300 * SEC);
+	memset(o, 0, sizeof(*o));
+	o->end_ns = sim_now(w.sim);
+	o->events = sim_events(w.sim);
+	o->ab = *sim_link_stats(sim_ep_link(w.a));
+	o->ba = *sim_link_stats(sim_ep_link(w.b));
+	o->ea = *dp_conn_stats(sim_ep_conn(w.a));
+	o->eb = *dp_conn_stats(sim_ep_conn(w.b));
+	o->t = *sim_traffic_stats(w.t);
+	CU_ASSERT_EQUAL(w.result, SIM_DONE);
+	CU_ASSERT_EQUAL(sim_traffic_verify(w.t, true), 0);
+	world_fini(&w);
+}
+
+/* The engine and the simulator together are a pure function of the seed: two runs agree on
+ * every counter and on the last event's time; another seed gives another run. */
+static void
+run_determinism(void)
+{
+	struct outcome a, b, c;
+	uint64_t seed = 210 + seed_offset * 1000003; /* as world_init makes it */
+
+	lossy_outcome(210, &a);
+	lossy_outcome(210, &b);
+	lossy_outcome(211, &c);
+	printf("\n  [determinism] seed %" PRIu64 ": both runs end at %.6f s after %" PRIu64
+	       " events; seed %" PRIu64 " at %.6f s\n",
+	       seed, a.end_ns / 1e9, a.events, seed + 1, c.end_ns / 1e9);
+	CU_ASSERT(memcmp(&a, &b, sizeof(a)) == 0);
+	CU_ASSERT(memcmp(&a, &c, sizeof(a)) != 0);
+}
+
+SEEDED(determinism)
+SEEDED(clean_transfers)
+SEEDED(bursty_loss)
+SEEDED(corruption)
+SEEDED(loss_reorder_dup)
+SEEDED(long_delay)
+SEEDED(black_holes)
+SEEDED(priorities)
+SEEDED(stopped_receiver)
+SEEDED(expiry)
+SEEDED(vanish)
+
 static CU_TestInfo cases[] = {
 	{ "clean link: 2, 3, 5 MB messages, >= 90 % goodput", test_clean_transfers },
 	{ "2 % loss in bursts of up to 3", test_bursty_loss },
@@ -680,6 +789,7 @@ static CU_TestInfo cases[] = {
 	{ "receiver stops reading: backpressure, nothing lost", test_stopped_receiver },
 	{ "messages past their TTL expire, others arrive", test_expiry },
 	{ "vanished peer: unresponsive within the PTO bound", test_vanish },
+	{ "same seed, same run, to the last counter", test_determinism },
 	CU_TEST_INFO_NULL,
 };
 

@@ -14,8 +14,7 @@
 #define PKT_LEN 1440
 #define MBIT	1000000ull
 
-/* --- a recording endpoint ----------------------------------------------------------------------
- */
+/* --- a recording endpoint ----------------------------------------------------------------- */
 
 struct arrival {
 	uint64_t at, pn;
@@ -84,8 +83,7 @@ source_fire(void *arg, void *data, uint64_t tag)
 				0);
 }
 
-/* --- PRNG and event order -----------------------------------------------------------------------
- */
+/* --- PRNG and event order ----------------------------------------------------------------- */
 
 static void
 test_rng(void)
@@ -157,8 +155,7 @@ test_event_order(void)
 	sim_destroy(o.sim);
 }
 
-/* --- timing -------------------------------------------------------------------------------------
- */
+/* --- timing ------------------------------------------------------------------------------- */
 
 static struct sim_link *
 make_link(struct sim *s, const struct sim_link_config *cfg, struct recorder *r)
@@ -287,8 +284,7 @@ test_queue(void)
 	sim_destroy(s);
 }
 
-/* --- impairments ---------------------------------------------------------------------------------
- */
+/* --- impairments -------------------------------------------------------------------------- */
 
 #define IMP_PKTS 200000u
 
@@ -424,8 +420,7 @@ test_repeatable(void)
 	CU_ASSERT_NOT_EQUAL(a.st.lost, c.st.lost);
 }
 
-/* --- black holes ---------------------------------------------------------------------------------
- */
+/* --- black holes -------------------------------------------------------------------------- */
 
 static bool
 in_hole_ms(uint64_t t_ms)
