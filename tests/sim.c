@@ -25,7 +25,8 @@ struct sim_ev {
 
 struct sim {
 	uint64_t now, seq, events, seed;
-	struct sim_rng rng; /* seeds the links */
+	uint64_t max_events; /* SIM_STUCK beyond this many events in all */
+	struct sim_rng rng;  /* seeds the links */
 	struct sim_ev *heap;
 	size_t n, cap;
 	struct sim_link *links;
@@ -197,6 +198,7 @@ sim_create(uint64_t seed)
 	if (s == NULL)
 		return NULL;
 	s->seed = seed;
+	s->max_events = SIM_MAX_EVENTS;
 	sim_rng_seed(&s->rng, seed);
 	return s;
 }
@@ -237,6 +239,12 @@ sim_events(const struct sim *s)
 	return s->events;
 }
 
+void
+sim_set_event_limit(struct sim *s, uint64_t max_events)
+{
+	s->max_events = max_events;
+}
+
 enum sim_result
 sim_run(struct sim *s, uint64_t deadline_ns, bool (*done)(void *arg), void *arg)
 {
@@ -251,7 +259,7 @@ sim_run(struct sim *s, uint64_t deadline_ns, bool (*done)(void *arg), void *arg)
 			return SIM_DEADLINE;
 		ev = heap_pop(s);
 		same = ev.at == s->now ? same + 1 : 0;
-		if (same > SIM_MAX_SAME_INSTANT || s->events >= SIM_MAX_EVENTS) {
+		if (same > SIM_MAX_SAME_INSTANT || s->events >= s->max_events) {
 			free(ev.data);
 			return SIM_STUCK;
 		}

@@ -80,6 +80,9 @@ uint64_t sim_now(const struct sim *s);
 uint64_t sim_seed(const struct sim *s);
 /* Events run so far. */
 uint64_t sim_events(const struct sim *s);
+/* sim_run() gives up (SIM_STUCK) once this many events have run in all: a bound on wall time
+ * whatever the code under test does (default 400 million). */
+void sim_set_event_limit(struct sim *s, uint64_t max_events);
 
 /* Schedule fn at at_ns (>= now; an earlier time is taken as now). Returns 0 or -ENOMEM (data is
  * then not taken over). */

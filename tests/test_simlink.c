@@ -525,6 +525,40 @@ test_bad_config(void)
 	sim_destroy(s);
 }
 
+struct spinner {
+	struct sim *sim;
+	uint64_t step; /* reschedule this much later */
+};
+
+static void
+spin(void *arg, void *data, uint64_t tag)
+{
+	struct spinner *sp = arg;
+
+	(void)data;
+	CU_ASSERT_EQUAL(sim_at(sp->sim, sim_now(sp->sim) + sp->step, spin, sp, NULL, tag + 1), 0);
+}
+
+/* Code that keeps scheduling itself at the same instant, or crawls through time, ends the
+ * run as SIM_STUCK instead of hanging it. */
+static void
+test_stuck(void)
+{
+	struct spinner sp = { .sim = sim_create(1), .step = 0 };
+
+	CU_ASSERT_EQUAL(sim_at(sp.sim, 10, spin, &sp, NULL, 0), 0);
+	CU_ASSERT_EQUAL(sim_run(sp.sim, UINT64_MAX, NULL, NULL), SIM_STUCK);
+	CU_ASSERT_EQUAL(sim_now(sp.sim), 10);
+	sim_destroy(sp.sim);
+	sp = (struct spinner){ .sim = sim_create(1), .step = 1 };
+	sim_set_event_limit(sp.sim, 1000);
+	CU_ASSERT_EQUAL(sim_at(sp.sim, 0, spin, &sp, NULL, 0), 0);
+	CU_ASSERT_EQUAL(sim_run(sp.sim, UINT64_MAX, NULL, NULL), SIM_STUCK);
+	CU_ASSERT_EQUAL(sim_events(sp.sim), 1000);
+	CU_ASSERT_EQUAL(sim_now(sp.sim), 999);
+	sim_destroy(sp.sim);
+}
+
 static CU_TestInfo cases[] = {
 	{ "PRNG: repeatable, in range, fair", test_rng },
 	{ "events run in time order, ties in insertion order", test_event_order },
@@ -538,6 +572,7 @@ static CU_TestInfo cases[] = {
 	{ "black holes apply at departure", test_black_hole_departure },
 	{ "a cut link loses everything from then on", test_cut },
 	{ "impossible probabilities are refused", test_bad_config },
+	{ "a run that does not advance time stops as stuck", test_stuck },
 	CU_TEST_INFO_NULL,
 };
 
