@@ -45,36 +45,51 @@ struct dp_cc_ops {
 
 struct dp_cc {
 	const struct dp_cc_ops *ops;
-	uint32_t mss;              /* bytes of the largest packet, counted as sent on the wire */
-	uint64_t cwnd;             /* bytes */
-	uint64_t ssthresh;         /* UINT64_MAX until the first congestion event */
-	uint64_t recovery_start_ns; /* packets sent before this do not cause another reduction */
-	bool in_recovery;
+	uint32_t mss;	  /* bytes of the largest packet, counted as sent on the wire */
+	bool in_recovery; /* from a congestion event to the first ACK of a packet sent after it */
 	bool pacing;
-	uint64_t pace_next_ns;     /* earliest time the next packet may leave */
+	/* recovery_start_ns holds a congestion event (false before the first one and after
+	 * persistent congestion) */
+	bool recovery_valid;
+	uint64_t cwnd;		    /* bytes */
+	uint64_t ssthresh;	    /* UINT64_MAX until the first congestion event */
+	uint64_t recovery_start_ns; /* packets sent before this do not cause another reduction */
+	uint64_t pace_next_ns;	    /* earliest time the next packet may leave */
 	union {
 		struct {
 			uint64_t acked_bytes; /* toward the next +1 MSS in congestion avoidance */
 		} reno;
 		struct {
-			uint64_t w_max;       /* window before the last reduction, bytes */
-			uint64_t k_ns;        /* time to reach w_max again */
+			uint64_t w_max;	      /* window before the last reduction, bytes */
+			uint64_t k_ns;	      /* time to reach w_max again */
 			uint64_t epoch_ns;    /* start of the current congestion-avoidance epoch */
-			uint64_t w_est;       /* Reno-friendly estimate, bytes */
-			uint64_t acked_bytes; /* for w_est growth */
+			uint64_t w_est;	      /* Reno-friendly estimate, bytes */
+			uint64_t acked_bytes; /* for w_est growth: remainder, bytes * 9 * mss */
+			/* cwnd just before the last reduction: alpha = 1 once w_est reaches it */
+			uint64_t cwnd_prior;
+			uint64_t cwnd_acc; /* growth toward the target carried over, 1/cwnd bytes */
 			bool epoch_valid;
 		} cubic;
 	};
 };
 
-/* Initial window: min(10 * mss, max(2 * mss, 14720)) (RFC 9002 7.2); minimum 2 * mss. */
-void dp_cc_init(struct dp_cc *cc, enum dp_cc_algo algo, uint32_t mss, bool pacing,
-		uint64_t now_ns);
+/* Initial window: min(10 * mss, max(2 * mss, 14720)) (RFC 9002 7.2); minimum 2 * mss.
+ * ssthresh starts infinite; pace_next_ns starts at now_ns (no initial burst credit). */
+void dp_cc_init(struct dp_cc *cc, enum dp_cc_algo algo, uint32_t mss, bool pacing, uint64_t now_ns);
 
 static inline uint64_t
 dp_cc_min_window(const struct dp_cc *cc)
 {
 	return 2ull * cc->mss;
+}
+
+/* Was a packet sent at sent_ns sent during the current recovery period (RFC 9002
+ * InCongestionRecovery)? Its acknowledgement does not grow the window, its loss does not reduce
+ * it again. */
+static inline bool
+dp_cc_in_recovery(const struct dp_cc *cc, uint64_t sent_ns)
+{
+	return cc->recovery_valid && sent_ns <= cc->recovery_start_ns;
 }
 
 /* May a packet of `bytes` go now, with `in_flight` bytes unacknowledged? (window only) */
@@ -83,10 +98,18 @@ bool dp_cc_window_open(const struct dp_cc *cc, uint64_t in_flight, uint32_t byte
 /* Earliest time the next packet may leave (pacing); now if pacing is off. */
 uint64_t dp_cc_pacing_time(const struct dp_cc *cc, uint64_t now_ns);
 
-/* A packet of `bytes` counted in flight was sent: advances the pacer. */
+/* A packet of `bytes` counted in flight was sent: advances the pacer by bytes / rate from
+ * max(pace_next_ns, now - allowance). The allowance is the credit the pacer keeps across a
+ * pause or a late wakeup, so timer granularity does not throttle it: the time of
+ * DP_CC_PACE_BURST - 1 mss-sized packets (a burst of DP_CC_PACE_BURST), at most
+ * DP_CC_PACE_MAX_ALLOWANCE_NS. rtt NULL, or smoothed 0, means SL_INITIAL_RTT_NS. */
+#define DP_CC_PACE_BURST	    10
+#define DP_CC_PACE_MAX_ALLOWANCE_NS 1000000ull
 void dp_cc_on_sent(struct dp_cc *cc, uint32_t bytes, const struct dp_rtt *rtt, uint64_t now_ns);
 
-/* Acknowledged in-flight bytes of a packet sent at sent_ns. */
+/* Acknowledged in-flight bytes of a packet sent at sent_ns (or of several packets, the newest
+ * sent at sent_ns). Packets sent before the recovery period began do not grow the window; the
+ * first one sent after it ends the period. */
 void dp_cc_on_acked(struct dp_cc *cc, uint32_t bytes, uint64_t sent_ns, const struct dp_rtt *rtt,
 		    uint64_t now_ns);
 
@@ -97,5 +120,10 @@ void dp_cc_on_congestion(struct dp_cc *cc, uint64_t sent_ns, uint64_t now_ns);
 void dp_cc_on_persistent_congestion(struct dp_cc *cc, uint64_t now_ns);
 
 const char *dp_cc_name(const struct dp_cc *cc);
+
+/* CUBIC's W_cubic(t) in bytes for the current epoch, t_ns after its start (RFC 9438 4.2):
+ * C * (t - K)^3 + W_max with C = 0.4 segments/s^3, computed in integers: t - K in whole
+ * microseconds, clamped to +-2^31 us, the cube in 128 bits. Exposed for tests. */
+uint64_t dp_cc_cubic_window(const struct dp_cc *cc, uint64_t t_ns);
 
 #endif /* DP_CC_H */
