@@ -21,14 +21,16 @@
 #include "dp_frame.h"
 
 struct dp_ack_tracker {
-	uint64_t largest;         /* largest packet number received (valid when n > 0) */
+	uint64_t largest;	  /* largest packet number received (valid when n > 0) */
 	uint64_t largest_recv_ns; /* when it arrived */
-	uint64_t deadline_ns;     /* a delayed ACK is due then; UINT64_MAX: nothing pending */
+	uint64_t deadline_ns;	  /* a delayed ACK is due then; UINT64_MAX: nothing pending */
 	uint32_t unacked_eliciting;
-	bool ack_now;  /* send an ACK with the next output */
-	bool pending;  /* something received since the last ACK was written */
-	uint8_t n;     /* ranges held */
-	/* ranges below largest, compactly: gap/len as in struct sl_ack_range (relative) */
+	bool ack_now; /* send an ACK with the next output */
+	bool pending; /* something received since the last ACK was written */
+	uint8_t n;    /* ranges held */
+	bool trimmed; /* older ranges were dropped: nothing is known below the oldest kept one */
+	/* ranges newest first, compactly: rel[0].len packets below largest were received too
+	 * (rel[0].gap is unused); then gap/len as in struct sl_ack_range (relative) */
 	struct {
 		uint32_t gap, len;
 	} rel[SL_MAX_ACK_RANGES + 1];
@@ -36,10 +38,11 @@ struct dp_ack_tracker {
 
 void dp_ack_init(struct dp_ack_tracker *t);
 
-/* Has this packet number been seen (as far as the kept ranges can tell)? */
+/* Has this packet number been seen? Exact from the oldest kept range up; a packet below the
+ * kept ranges reports false (the AEAD replay window guards against real replays). */
 bool dp_ack_seen(const struct dp_ack_tracker *t, uint64_t pn);
 
-/* Record a received packet. */
+/* Record a received packet (a duplicate changes nothing). ack_every 0 counts as 1. */
 void dp_ack_on_packet(struct dp_ack_tracker *t, uint64_t pn, bool ack_eliciting, uint64_t now_ns,
 		      uint64_t max_ack_delay_ns, uint32_t ack_every);
 
@@ -60,7 +63,9 @@ dp_ack_deadline(const struct dp_ack_tracker *t)
 	return t->pending ? (t->ack_now ? 0 : t->deadline_ns) : UINT64_MAX;
 }
 
-/* Fill the ranges to send (ack_delay from largest_recv_ns to now) and mark them sent. */
+/* Fill the ranges to send (absolute, newest first; ack_delay from largest_recv_ns to now) and
+ * mark them sent: clears pending, ack_now, unacked_eliciting and the deadline. out->n is 0 if
+ * nothing was ever received. */
 void dp_ack_build(struct dp_ack_tracker *t, uint64_t now_ns, struct dp_ack_ranges *out);
 
 #endif /* DP_ACK_H */
