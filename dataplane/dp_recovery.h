@@ -13,7 +13,8 @@
  * (spurious loss), since its frames have been dealt with.
  *
  * Memory: the record of packets in flight is allocated on demand and released when nothing
- * is in flight, so an idle connection holds no buffer.
+ * is in flight; the record of recently lost packets (for counting spurious losses) likewise,
+ * and it expires by the timer. So an idle connection holds no buffer.
  *
  * Plain C, time injected; owned by one connection (one thread).
  */
@@ -33,10 +34,11 @@
 struct dp_sent {
 	uint64_t pn;
 	uint64_t sent_ns;
-	uint32_t bytes;    /* size counted in flight: frame bytes + packet overhead */
-	uint32_t frames;   /* the connection's handle for what the packet carried */
+	uint32_t bytes;	 /* size counted in flight: frame bytes + packet overhead */
+	uint32_t frames; /* the connection's handle for what the packet carried */
 	bool ack_eliciting;
-	bool in_flight;    /* counted in bytes_in_flight (ack-eliciting or padding) */
+	bool in_flight; /* counted in bytes_in_flight (ack-eliciting or padding) */
+	bool done;	/* dp_recovery's own: acknowledged or lost, awaiting removal */
 };
 
 struct dp_recovery_cb {
@@ -50,23 +52,34 @@ struct dp_recovery_stats {
 };
 
 struct dp_recovery {
-	struct dp_sent *ring;   /* packets sent and not yet acknowledged or lost, in pn order */
+	struct dp_sent *ring; /* packets sent and not yet acknowledged or lost, in pn order */
 	uint32_t cap, head, n;
-	uint64_t next_pn;       /* next packet number to hand out */
+	uint64_t next_pn;	/* next packet number to hand out */
 	uint64_t largest_acked; /* valid when any_acked */
 	bool any_acked;
-	uint64_t loss_time_ns;  /* earliest time-threshold loss; 0: none */
+	uint64_t loss_time_ns;	    /* earliest time-threshold loss; 0: none */
 	uint64_t last_eliciting_ns; /* when the last ack-eliciting packet was sent */
 	uint64_t bytes_in_flight;
 	uint32_t eliciting_in_flight; /* ack-eliciting packets in flight */
-	uint32_t pto_count;     /* consecutive probe timeouts (reset by an ACK) */
-	uint32_t probes_due;    /* ack-eliciting packets owed because a PTO fired */
+	uint32_t pto_count;	      /* consecutive probe timeouts (reset by an ACK of news) */
+	uint32_t probes_due;	      /* ack-eliciting packets owed because a PTO fired */
 	uint64_t max_ack_delay_ns;
 	struct dp_rtt rtt;
 	struct dp_cc cc;
 	struct dp_recovery_stats stats;
+	/* packets declared lost, remembered for DP_RECOVERY_LOST_KEEP_PTOS probe timeouts so that a
+	 * late ACK is counted as a spurious loss (once); in pn order; sent_ns holds the time the
+	 * record expires. Allocated on demand like ring. */
+	struct dp_sent *lost;
+	uint32_t lost_cap, lost_head, lost_n;
+	uint64_t first_sample_ns; /* when the first RTT sample was taken (valid when rtt.sampled) */
 };
 
+#define DP_RECOVERY_RING_MIN	   16 /* entries of the first allocation; doubles from there */
+#define DP_RECOVERY_LOST_KEEP_PTOS 3
+
+/* Packet numbers start at 0. Before the first RTT sample smoothed = initial_rtt_ns (0 means
+ * SL_INITIAL_RTT_NS) and var = half of it. No memory is allocated. */
 void dp_recovery_init(struct dp_recovery *r, enum dp_cc_algo algo, uint32_t mss, bool pacing,
 		      uint64_t initial_rtt_ns, uint64_t max_ack_delay_ns, uint64_t now_ns);
 /* Free the in-flight record (no callbacks). */
@@ -79,33 +92,56 @@ dp_recovery_take_pn(struct dp_recovery *r)
 	return r->next_pn++;
 }
 
-/* Record a sent packet (its pn came from dp_recovery_take_pn, in order). Packets neither
- * ack-eliciting nor in flight (pure ACKs) need not be recorded. Returns 0 or -ENOMEM. */
-int dp_recovery_on_sent(struct dp_recovery *r, const struct dp_sent *p, uint64_t now_ns)
-	__rte_warn_unused_result;
+/* Record a sent packet (its pn came from dp_recovery_take_pn, in order). The send time is
+ * now_ns (p->sent_ns is ignored); an ack-eliciting packet is always in flight. Packets neither
+ * ack-eliciting nor in flight (pure ACKs) are not recorded (returns 0, nothing changes).
+ * probes_due is not touched: see dp_recovery_probe_sent(). Returns 0, -EINVAL for a pn not
+ * handed out or not above the last one recorded, or -ENOMEM (nothing changed). */
+int dp_recovery_on_sent(struct dp_recovery *r, const struct dp_sent *p,
+			uint64_t now_ns) __rte_warn_unused_result;
 
 /* Process an ACK frame (ranges decoded by dp_frame). Updates the RTT (when the largest
- * acknowledged is newly acked and ack-eliciting), reports newly acked packets, runs loss
- * detection, drives the congestion controller, resets the PTO backoff.
- * Returns 0, or -EPROTO if the ACK covers a packet number never sent (nothing is changed
- * then). */
+ * acknowledged is newly acked and at least one newly acked packet is ack-eliciting), reports
+ * newly acked packets, runs loss detection, drives the congestion controller, resets the PTO
+ * backoff (only when something was newly acknowledged; probes_due is left alone).
+ * Callbacks must not call back into this dp_recovery. cb, and either function, may be NULL.
+ * Returns 0, or -EPROTO if the ACK covers a packet number never handed out or its ranges are
+ * not descending and disjoint (nothing is changed then). */
 int dp_recovery_on_ack(struct dp_recovery *r, const struct dp_ack_ranges *ack, uint64_t now_ns,
 		       const struct dp_recovery_cb *cb) __rte_warn_unused_result;
 
-/* When the loss-detection timer fires (time-threshold loss or PTO); UINT64_MAX if unarmed. */
+/* When the loss-detection timer fires: the time-threshold loss time if set, else the PTO
+ * (last ack-eliciting send + dp_recovery_pto_base() * 2^pto_count) while anything
+ * ack-eliciting is in flight. With nothing in flight the PTO is unarmed; the timer then only
+ * reports when the record of lost packets expires (so an idle connection frees it), and
+ * UINT64_MAX once there is none. */
 uint64_t dp_recovery_timer(const struct dp_recovery *r);
 
-/* The timer fired: declare time-threshold losses, or count a PTO (pto_count++, probes_due = 2
- * if anything ack-eliciting is in flight, else 1). */
+/* The timer may have fired (calling early is harmless: nothing is due, nothing happens):
+ * declare time-threshold losses, or count a PTO (pto_count++, probes_due = 2: the PTO is only
+ * armed while ack-eliciting packets are in flight), and drop expired lost-packet records. */
 void dp_recovery_on_timer(struct dp_recovery *r, uint64_t now_ns, const struct dp_recovery_cb *cb);
+
+/* An ack-eliciting packet that was sent as a probe: probes_due-- (if any were due). */
+static inline void
+dp_recovery_probe_sent(struct dp_recovery *r)
+{
+	if (r->probes_due > 0)
+		r->probes_due--;
+}
+
+/* Bytes of heap held now (the in-flight and lost-packet records). */
+size_t dp_recovery_memory(const struct dp_recovery *r);
 
 /* The current PTO period (RFC 9002 6.2.1) without backoff. */
 uint64_t dp_recovery_pto_base(const struct dp_recovery *r);
 
-/* May a packet of `bytes` be sent now: congestion window (probes bypass it) and pacing. */
+/* May a packet of `bytes` be sent now: congestion window and pacing. While probes are due
+ * (probes_due > 0) both are bypassed: RFC 9002 7.5, probes are never blocked. */
 bool dp_recovery_can_send(const struct dp_recovery *r, uint32_t bytes, uint64_t now_ns);
 
-/* Earliest time a data packet may be sent given pacing (now if already allowed). */
+/* Earliest time a data packet may be sent given pacing (now if already allowed, or while
+ * probes are due). */
 uint64_t dp_recovery_send_time(const struct dp_recovery *r, uint64_t now_ns);
 
 #endif /* DP_RECOVERY_H */
