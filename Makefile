@@ -3,6 +3,8 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 MESON      ?= meson
 NINJA      ?= ninja
 
@@ -25,6 +27,19 @@ build: deps $(BUILD)/build.ninja
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	$(NINJA) -C $(ASAN_BUILD)
 
+$(FUZZ_BUILD)/build.ninja: | deps
+	CC=clang $(MESON) setup $(FUZZ_BUILD) --buildtype=debugoptimized -Dfuzz=true \
+		-Db_sanitize=address,undefined -Db_lundef=false
+
+# The frame-parser fuzz target: arbitrary decrypted payloads into the reliable engine, under
+# ASan + UBSan, for FUZZ_SECONDS (60 by default). Any crash, leak or sanitizer report fails.
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	$(NINJA) -C $(FUZZ_BUILD) tests/fuzz_conn
+	mkdir -p $(FUZZ_BUILD)/corpus
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(FUZZ_BUILD)/tests/fuzz_conn -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+		-rss_limit_mb=2048 -print_final_stats=1 -dict=tests/fuzz_conn.dict $(FUZZ_BUILD)/corpus
+
 test-plain: build
 	$(MESON) test -C $(BUILD) --print-errorlogs --suite sluice
 
@@ -42,7 +57,7 @@ bench: build
 	./perf/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -44,6 +44,27 @@ dp_chan_free(struct dp_conn *c, struct dp_chan *ch)
 	free(ch);
 }
 
+/* Range-set changes with the heap they take or give back accounted. */
+static int
+rs_add(struct dp_conn *c, struct dp_rangeset *rs, uint32_t lo, uint32_t hi)
+{
+	size_t before = dp_rs_heap(rs);
+	int rc = dp_rs_add(rs, lo, hi);
+
+	c->heap += dp_rs_heap(rs) - before;
+	return rc;
+}
+
+static int
+rs_remove(struct dp_conn *c, struct dp_rangeset *rs, uint32_t lo, uint32_t hi)
+{
+	size_t before = dp_rs_heap(rs);
+	int rc = dp_rs_remove(rs, lo, hi);
+
+	c->heap += dp_rs_heap(rs) - before;
+	return rc;
+}
+
 /* --- sending -------------------------------------------------------------------------------- */
 
 static void
@@ -126,17 +147,14 @@ dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_
 void
 dp_chan_frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
 {
-	size_t before;
 	int rc;
 
 	if (!m->queued)
 		return;
-	before = dp_rs_heap(&m->acked) + dp_rs_heap(&m->lost);
 	/* Out of memory here only means the bytes may be sent again: never wrong. */
-	rc = dp_rs_add(&m->acked, off, off + len);
-	rc |= dp_rs_remove(&m->lost, off, off + len);
+	rc = rs_add(c, &m->acked, off, off + len);
+	rc |= rs_remove(c, &m->lost, off, off + len);
 	(void)rc;
-	c->heap += dp_rs_heap(&m->acked) + dp_rs_heap(&m->lost) - before;
 	if (dp_rs_covers(&m->acked, 0, m->len))
 		dequeue(c, c->chans[m->chan], m);
 }
@@ -146,17 +164,15 @@ dp_chan_frag_lost(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t l
 {
 	struct dp_chan *ch = c->chans[m->chan];
 	struct dp_range gap;
-	size_t before = dp_rs_heap(&m->lost);
 
 	if (!m->queued)
 		return;
 	while (dp_rs_first_gap(&m->acked, off, off + len, &gap)) {
-		if (dp_rs_add(&m->lost, gap.lo, gap.hi) != 0)
+		if (rs_add(c, &m->lost, gap.lo, gap.hi) != 0)
 			break; /* cannot record: the PTO will probe and the peer will ask again */
 		len -= gap.hi - off;
 		off = gap.hi;
 	}
-	c->heap += dp_rs_heap(&m->lost) - before;
 	if (!dp_rs_empty(&m->lost) && !m->in_rtx) {
 		m->in_rtx = true;
 		m->rtx_next = NULL;
@@ -379,7 +395,7 @@ dp_chan_rx_data(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *
 	if (rc != 0)
 		return rc;
 	memcpy(im->buf + f->data.offset, f->data.data, f->data.len);
-	if (dp_rs_add(&im->got, f->data.offset, f->data.offset + f->data.len) != 0) {
+	if (rs_add(c, &im->got, f->data.offset, f->data.offset + f->data.len) != 0) {
 		*why = DP_DROP_TOO_LARGE;
 		return -ENOMEM;
 	}
@@ -489,7 +505,7 @@ emit_rtx(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room)
 	len = RTE_MIN(len, (uint32_t)UINT16_MAX);
 	w = dp_frame_put_data(p, room, ch->id, m->wire_id, m->base, m->len, r.lo, m->data + r.lo,
 			      (uint16_t)len);
-	if (dp_rs_remove(&m->lost, r.lo, r.lo + len) != 0)
+	if (rs_remove(c, &m->lost, r.lo, r.lo + len) != 0)
 		return 0; /* cannot split the range now; try again later */
 	m->refs++;
 	dp_conn_ref_add(c, DP_REF_DATA, ch->id, m, r.lo, (uint16_t)len);

@@ -184,7 +184,7 @@ dp_conn_stats(const struct dp_conn *c)
 size_t
 dp_conn_memory(const struct dp_conn *c)
 {
-	return c->heap + c->rec.cap * sizeof(struct dp_sent) + c->ev_cap * sizeof(*c->ev) +
+	return c->heap + dp_recovery_memory(&c->rec) + c->ev_cap * sizeof(*c->ev) +
 	       c->ref_cap * sizeof(struct dp_ref);
 }
 
@@ -491,6 +491,14 @@ dp_conn_input(struct dp_conn *c, uint64_t pn, const uint8_t *frames, size_t len,
 
 /* --- timers --------------------------------------------------------------------------------- */
 
+/* A keepalive PING is only needed while nothing ack-eliciting is in flight (otherwise the
+ * probe timeout watches the peer) and until one is owed. */
+static bool
+keepalive_armed(const struct dp_conn *c)
+{
+	return c->cfg->keepalive_ns != 0 && !c->ping_due && c->rec.eliciting_in_flight == 0;
+}
+
 uint64_t
 dp_conn_next_wakeup(const struct dp_conn *c)
 {
@@ -502,7 +510,7 @@ dp_conn_next_wakeup(const struct dp_conn *c)
 	t = RTE_MIN(t, c->next_expiry_ns);
 	if (c->cfg->idle_timeout_ns != 0)
 		t = RTE_MIN(t, c->last_recv_ns + c->cfg->idle_timeout_ns);
-	if (c->cfg->keepalive_ns != 0)
+	if (keepalive_armed(c))
 		t = RTE_MIN(t, c->last_send_ns + c->cfg->keepalive_ns);
 	if (dp_conn_has_data(c) && dp_cc_window_open(&c->rec.cc, c->rec.bytes_in_flight,
 						     c->cfg->max_payload + DP_PKT_OVERHEAD))
@@ -541,7 +549,7 @@ dp_conn_tick(struct dp_conn *c, uint64_t now_ns)
 	}
 	if (c->next_expiry_ns <= now_ns)
 		expire_all(c, now_ns);
-	if (c->cfg->keepalive_ns != 0 && now_ns - c->last_send_ns >= c->cfg->keepalive_ns)
+	if (keepalive_armed(c) && now_ns - c->last_send_ns >= c->cfg->keepalive_ns)
 		c->ping_due = true;
 	refresh_stats(c);
 }

@@ -288,8 +288,7 @@ record_sent(struct dp_conn *c, uint64_t pn, size_t n, uint32_t head, uint64_t no
 
 	if (dp_recovery_on_sent(&c->rec, &s, now_ns) != 0)
 		dp_conn_resolve(c, head, false);
-	if (c->rec.probes_due > 0)
-		c->rec.probes_due--;
+	dp_recovery_probe_sent(&c->rec);
 }
 
 int

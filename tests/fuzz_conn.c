@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: libFuzzer target — arbitrary decrypted payloads fed to the reliable engine.
+ *
+ * The input is a sequence of records, each a packet as the dataplane would hand it over after
+ * decryption:
+ *     u8 len_hi, u8 len_lo, u8 flags, then len bytes of frames
+ * flags & 0x07 skips packet numbers (gaps, reordering), flags & 0x08 repeats the previous packet
+ * number (a duplicate), flags & 0xf0 advances the clock by that many milliseconds. Between
+ * records the engine runs its timers and sends what it wants, so ACKs in the input can hit real
+ * packets in flight. The connection has messages of its own queued, a datagram channel and
+ * small windows, so the fuzzer reaches loss recovery, flow control and reassembly.
+ *
+ * Built only with -Dfuzz=true under clang (make fuzz). Invariants checked: the engine never
+ * crashes, leaks or reads out of bounds (ASan/UBSan), never reuses a packet number, and every
+ * output fits the payload size.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp_conn.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MS 1000000ull
+
+static void
+config(struct dp_conn_config *cfg)
+{
+	dp_conn_config_defaults(cfg);
+	cfg->max_message = 64 << 10;
+	cfg->chan_window = 64 << 10;
+	cfg->conn_window = 256 << 10;
+	cfg->n_channels = 4;
+	cfg->chan[3].kind = DP_CHAN_DATAGRAM;
+	cfg->idle_timeout_ns = 5000 * MS;
+	cfg->keepalive_ns = 1000 * MS;
+	for (int i = 0; i < 4; i++)
+		cfg->chan[i].queue_limit = 256 << 10;
+}
+
+/* Let the engine send; the packet numbers it uses must only go up. */
+static void
+drain(struct dp_conn *c, uint64_t now, uint64_t *last_pn, bool *any)
+{
+	static uint8_t buf[SL_MAX_PAYLOAD];
+	uint64_t pn;
+	int n, rounds = 0;
+
+	while (rounds++ < 64 && (n = dp_conn_output(c, now, buf, sizeof(buf), &pn)) > 0) {
+		if ((size_t)n > SL_DEFAULT_PAYLOAD || (*any && pn <= *last_pn))
+			abort();
+		*last_pn = pn;
+		*any = true;
+	}
+}
+
+static void
+consume(struct dp_conn *c)
+{
+	struct dp_conn_event ev;
+	struct dp_msg *m;
+
+	while ((m = dp_conn_recv(c)) != NULL)
+		dp_conn_msg_release(c, m);
+	while (dp_conn_poll_event(c, &ev))
+		;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct dp_conn_config cfg;
+	static uint8_t msg[20000];
+	uint64_t now = 1000 * MS, pn = 0, last_out = 0;
+	bool any_out = false;
+	struct dp_conn *c;
+	size_t off = 0;
+
+	if (cfg.max_payload == 0)
+		config(&cfg);
+	c = dp_conn_create(&cfg, now);
+	if (c == NULL)
+		abort();
+	for (uint8_t ch = 0; ch < 4; ch++)
+		(void)dp_conn_send(c, ch, msg, ch == 3 ? 500 : 3000 * (ch + 1), 0, now, NULL);
+	drain(c, now, &last_out, &any_out);
+	while (off + 3 <= size) {
+		size_t len = ((size_t)data[off] << 8 | data[off + 1]) % (SL_DEFAULT_PAYLOAD + 1);
+		uint8_t flags = data[off + 2];
+
+		off += 3;
+		len = len < size - off ? len : size - off;
+		if (!(flags & 0x08))
+			pn += 1 + (flags & 0x07);
+		now += (uint64_t)(flags >> 4) * MS;
+		(void)dp_conn_input(c, pn, data + off, len, now);
+		off += len;
+		if (dp_conn_next_wakeup(c) <= now)
+			dp_conn_tick(c, now);
+		drain(c, now, &last_out, &any_out);
+		consume(c);
+	}
+	dp_conn_close(c, false, SL_CLOSE_APPLICATION, now);
+	drain(c, now, &last_out, &any_out);
+	consume(c);
+	dp_conn_destroy(c);
+	return 0;
+}
