@@ -57,6 +57,80 @@ grow(struct dp_cc *cc, uint64_t bytes)
 	cc->cwnd = bytes > DP_CC_MAX_CWND - cc->cwnd ? DP_CC_MAX_CWND : cc->cwnd + bytes;
 }
 
+/* --- slow start and HyStart++ (RFC 9406) ------------------------------------------------- */
+
+#define HS_MIN_RTT_THRESH_US 4000
+#define HS_MAX_RTT_THRESH_US 16000
+#define HS_MIN_RTT_DIVISOR   8
+#define HS_N_RTT_SAMPLE	     8
+#define HS_CSS_GROWTH_DIV    4
+#define HS_CSS_ROUNDS	     5
+
+static void
+hs_reset(struct dp_cc *cc, uint64_t now_ns)
+{
+	memset(&cc->hs, 0, sizeof(cc->hs));
+	cc->hs.round_start_ns = now_ns;
+	cc->hs.cur_min_rtt_us = cc->hs.last_min_rtt_us = UINT32_MAX;
+}
+
+/* A new round starts when a packet sent after the current one began is acknowledged. */
+static void
+hs_round(struct dp_cc *cc, uint64_t sent_ns, uint64_t now_ns)
+{
+	if (sent_ns < cc->hs.round_start_ns)
+		return;
+	if (cc->hs.cur_min_rtt_us != UINT32_MAX)
+		cc->hs.last_min_rtt_us = cc->hs.cur_min_rtt_us;
+	cc->hs.cur_min_rtt_us = UINT32_MAX;
+	cc->hs.round_start_ns = now_ns;
+	if (cc->hs.css && ++cc->hs.css_rounds >= HS_CSS_ROUNDS) {
+		cc->ssthresh = cc->cwnd; /* on to congestion avoidance */
+		cc->hs.css = false;
+	}
+}
+
+/* Watch the round trip during slow start. RFC 9406 compares the minimum of a round's samples
+ * with the previous round's; with pacing, the first samples of every round come from packets
+ * sent before the queue formed, so that minimum only rises a round too late, when a
+ * one-BDP queue has already overflowed. Here the same test runs on a sliding window instead:
+ * HS_N_RTT_SAMPLE samples in a row at least a threshold (an eighth of the last round's
+ * minimum, 4..16 ms) above it enter conservative slow start; as many in a row below the
+ * baseline taken then leave it again. */
+static void
+hs_sample(struct dp_cc *cc, const struct dp_rtt *rtt)
+{
+	uint32_t us, thresh;
+	bool beyond;
+
+	if (rtt == NULL || !rtt->sampled)
+		return;
+	us = (uint32_t)RTE_MIN(rtt->latest_ns / 1000, (uint64_t)UINT32_MAX - 1);
+	cc->hs.cur_min_rtt_us = RTE_MIN(cc->hs.cur_min_rtt_us, us);
+	if (cc->hs.last_min_rtt_us == UINT32_MAX)
+		return;
+	thresh = cc->hs.last_min_rtt_us / HS_MIN_RTT_DIVISOR;
+	thresh = thresh < HS_MIN_RTT_THRESH_US	 ? HS_MIN_RTT_THRESH_US
+		 : thresh > HS_MAX_RTT_THRESH_US ? HS_MAX_RTT_THRESH_US
+						 : thresh;
+	beyond = cc->hs.css ? us < cc->hs.css_baseline_us : us >= cc->hs.last_min_rtt_us + thresh;
+	cc->hs.run = beyond ? cc->hs.run + 1 : 0;
+	if (cc->hs.run < HS_N_RTT_SAMPLE)
+		return;
+	cc->hs.run = 0;
+	cc->hs.css = !cc->hs.css;
+	cc->hs.css_rounds = 0;
+	cc->hs.css_baseline_us = us;
+}
+
+/* Slow-start growth for `bytes` acknowledged: all of it, or a quarter in conservative slow
+ * start. */
+static void
+slow_start(struct dp_cc *cc, uint32_t bytes)
+{
+	grow(cc, cc->hs.css ? bytes / HS_CSS_GROWTH_DIV : bytes);
+}
+
 static uint64_t
 srtt_of(const struct dp_rtt *rtt)
 {
@@ -70,7 +144,7 @@ reno_acked(struct dp_cc *cc, uint32_t bytes, uint64_t sent_ns __rte_unused,
 	   const struct dp_rtt *rtt __rte_unused, uint64_t now_ns __rte_unused)
 {
 	if (cc->cwnd < cc->ssthresh) {
-		grow(cc, bytes);
+		slow_start(cc, bytes);
 		return;
 	}
 	/* congestion avoidance: one mss per cwnd of bytes acknowledged */
@@ -185,7 +259,7 @@ cubic_acked(struct dp_cc *cc, uint32_t bytes, uint64_t sent_ns __rte_unused,
 	unsigned __int128 acc;
 
 	if (cc->cwnd < cc->ssthresh) {
-		grow(cc, bytes);
+		slow_start(cc, bytes);
 		return;
 	}
 	if (!cc->cubic.epoch_valid)
@@ -249,6 +323,7 @@ dp_cc_init(struct dp_cc *cc, enum dp_cc_algo algo, uint32_t mss, bool pacing, ui
 	cc->ssthresh = UINT64_MAX;
 	cc->pacing = pacing;
 	cc->pace_next_ns = now_ns;
+	hs_reset(cc, now_ns);
 }
 
 bool
@@ -298,6 +373,10 @@ dp_cc_on_acked(struct dp_cc *cc, uint32_t bytes, uint64_t sent_ns, const struct 
 	if (bytes == 0 || in_recovery_period(cc, sent_ns))
 		return;
 	cc->in_recovery = false;
+	if (cc->cwnd < cc->ssthresh) {
+		hs_round(cc, sent_ns, now_ns);
+		hs_sample(cc, rtt);
+	}
 	cc->ops->on_acked(cc, bytes, sent_ns, rtt, now_ns);
 }
 
@@ -316,6 +395,7 @@ void
 dp_cc_on_persistent_congestion(struct dp_cc *cc, uint64_t now_ns)
 {
 	cc->ops->on_persistent_congestion(cc, now_ns);
+	hs_reset(cc, now_ns); /* slow start again, watched afresh */
 	/* RFC 9002 B.8: the recovery period ends; the next loss reduces the window again */
 	cc->recovery_valid = false;
 	cc->in_recovery = false;

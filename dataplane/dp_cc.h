@@ -55,6 +55,17 @@ struct dp_cc {
 	uint64_t ssthresh;	    /* UINT64_MAX until the first congestion event */
 	uint64_t recovery_start_ns; /* packets sent before this do not cause another reduction */
 	uint64_t pace_next_ns;	    /* earliest time the next packet may leave */
+	/* HyStart++ (RFC 9406): leave slow start when the round trip grows, before the queue
+	 * overflows. Rounds are delimited by send times: a round ends when a packet sent after
+	 * round_start_ns is acknowledged. */
+	struct {
+		uint64_t round_start_ns;
+		uint32_t cur_min_rtt_us, last_min_rtt_us; /* UINT32_MAX: none yet */
+		uint32_t css_baseline_us;
+		uint16_t run;	    /* consecutive samples beyond the threshold (see dp_cc.c) */
+		uint8_t css_rounds; /* rounds spent in conservative slow start */
+		bool css;	    /* in conservative slow start: growth / 4 */
+	} hs;
 	union {
 		struct {
 			uint64_t acked_bytes; /* toward the next +1 MSS in congestion avoidance */

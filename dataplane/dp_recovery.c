@@ -19,7 +19,7 @@
 #include "dp_recovery.h"
 #include "sl_limits.h"
 
-static_assert(sizeof(struct dp_recovery) <= 320, "recovery state lives in every connection");
+static_assert(sizeof(struct dp_recovery) <= 352, "recovery state lives in every connection");
 static_assert(sizeof(struct dp_sent) == 32, "ring entries stay at half a cache line");
 static_assert((DP_RECOVERY_RING_MIN & (DP_RECOVERY_RING_MIN - 1)) == 0, "ring size power of 2");
 

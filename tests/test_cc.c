@@ -464,6 +464,81 @@ test_pacing(void)
 	CU_ASSERT_EQUAL(cc.pace_next_ns, 5);
 }
 
+/* --- HyStart++ ---------------------------------------------------------------------------- */
+
+/* One ACK of a 1000-byte packet sent at sent_ms, arriving at now_ms with RTT sample rtt_ms. */
+static void
+hs_ack(struct dp_cc *cc, uint64_t sent_ms, uint64_t now_ms, uint64_t rtt_ms)
+{
+	struct dp_rtt r = rtt_of(rtt_ms * MS, true);
+
+	dp_cc_on_acked(cc, 1000, sent_ms * MS, &r, now_ms * MS);
+}
+
+/* Round A at 40 ms sets the baseline; in round B samples 6 ms higher (threshold: max(4 ms,
+ * 40/8 ms) = 5 ms) enter conservative slow start after 8 in a row. */
+static void
+hs_enter_css(struct dp_cc *cc)
+{
+	dp_cc_init(cc, DP_CC_NEWRENO, 1000, false, 0);
+	CU_ASSERT_EQUAL(cc->cwnd, 10000);
+	for (uint64_t i = 1; i <= 10; i++)
+		hs_ack(cc, i, 40 + i, 40);
+	CU_ASSERT_EQUAL(cc->cwnd, 20000);
+	for (uint64_t i = 0; i < 7; i++) /* a new round: packets sent after 41 ms */
+		hs_ack(cc, 60 + i, 106 + i, 46);
+	CU_ASSERT(!cc->hs.css);
+	CU_ASSERT_EQUAL(cc->cwnd, 27000);
+	hs_ack(cc, 67, 113, 46); /* the eighth in a row */
+	CU_ASSERT(cc->hs.css);
+	CU_ASSERT_EQUAL(cc->cwnd, 27250); /* a quarter of the acknowledged bytes */
+}
+
+static void
+test_hystart_css_then_ca(void)
+{
+	struct dp_cc cc;
+	uint64_t t = 200;
+
+	hs_enter_css(&cc);
+	hs_ack(&cc, 68, 114, 46);
+	CU_ASSERT_EQUAL(cc.cwnd, 27500);
+	CU_ASSERT_EQUAL(cc.ssthresh, UINT64_MAX);
+	/* five more rounds in conservative slow start, then congestion avoidance */
+	for (int round = 1; round <= 5; round++, t += 100) {
+		CU_ASSERT(cc.hs.css);
+		hs_ack(&cc, t, t + 46, 46); /* sent after the round began: a new round */
+	}
+	CU_ASSERT(!cc.hs.css);
+	CU_ASSERT_EQUAL(cc.ssthresh, 27500 + 4 * 250);
+	CU_ASSERT_EQUAL(cc.cwnd, cc.ssthresh); /* the fifth round's ACK no longer slow-starts */
+	hs_ack(&cc, t, t + 46, 46);
+	CU_ASSERT(cc.cwnd < cc.ssthresh + 1000); /* +1 mss per window from here */
+}
+
+/* A rise that goes away again (8 samples below the baseline) resumes full slow start. */
+static void
+test_hystart_spurious(void)
+{
+	struct dp_cc cc;
+	uint64_t w;
+
+	hs_enter_css(&cc);
+	for (uint64_t i = 0; i < 7; i++)
+		hs_ack(&cc, 68 + i, 114 + i, 41);
+	CU_ASSERT(cc.hs.css);
+	hs_ack(&cc, 75, 121, 41);
+	CU_ASSERT(!cc.hs.css);
+	w = cc.cwnd;
+	hs_ack(&cc, 76, 122, 41);
+	CU_ASSERT_EQUAL(cc.cwnd, w + 1000);
+	/* one sample above the threshold is not enough, nor seven */
+	for (uint64_t i = 0; i < 7; i++)
+		hs_ack(&cc, 77 + i, 123 + i, 50);
+	hs_ack(&cc, 84, 130, 40);
+	CU_ASSERT(!cc.hs.css);
+}
+
 static CU_TestInfo cases[] = {
 	{ "initial window, minimum window, window check", test_init },
 	{ "newreno: slow start doubles per round trip", test_reno_slow_start },
@@ -476,6 +551,8 @@ static CU_TestInfo cases[] = {
 	{ "cubic: fast convergence", test_cubic_fast_convergence },
 	{ "cubic: 1.5x target cap, persistent congestion", test_cubic_cap_and_persistent },
 	{ "pacing: exact send times, burst credit, initial RTT, off", test_pacing },
+	{ "hystart++: delay rise, conservative slow start, then CA", test_hystart_css_then_ca },
+	{ "hystart++: a rise that goes away resumes slow start", test_hystart_spurious },
 	CU_TEST_INFO_NULL,
 };
 
