@@ -6,7 +6,7 @@
  * below the smallest packet of range i-1 and holds rel[i].len + 1 packets. The common case, the
  * next packet in order, only increments rel[0].len.
  *
- * When something does not fit (a range beyond SL_MAX_ACK_RANGES + 1, or a distance beyond 32
+ * When something does not fit (a range beyond DP_ACK_KEEP, or a distance beyond 32
  * bits) the oldest information goes and `trimmed` is set. From then on nothing is known below
  * the oldest kept range, so a packet below it is recorded only when it extends that range
  * downward: the kept ranges stay exact from their smallest packet up.
@@ -15,9 +15,9 @@
 
 #include "dp_ack.h"
 
-#define DP_ACK_CAP (SL_MAX_ACK_RANGES + 1)
+#define DP_ACK_CAP DP_ACK_KEEP
 
-static_assert(sizeof(struct dp_ack_tracker) <= 300, "the tracker lives in every connection");
+static_assert(sizeof(struct dp_ack_tracker) <= 144, "the tracker lives in every connection");
 static_assert(DP_ACK_CAP <= UINT8_MAX, "n is a uint8_t");
 
 void

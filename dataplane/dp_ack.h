@@ -2,7 +2,7 @@
  * sluice: which packet numbers a connection has received, and when to acknowledge them.
  *
  * Receiver side of RFC 9000 section 13.2 / RFC 9002: ranges of received packet numbers (the
- * newest SL_MAX_ACK_RANGES + 1 kept; older ones fall off), duplicate detection within them,
+ * newest DP_ACK_KEEP kept; older ones fall off), duplicate detection within them,
  * and the delayed-ACK policy: an ACK goes at once when a packet arrives out of order (a gap
  * opens below it) or after `ack_every` ack-eliciting packets, otherwise no later than
  * max_ack_delay after the first unacknowledged ack-eliciting packet. Packets that are not
@@ -15,10 +15,17 @@
 #ifndef DP_ACK_H
 #define DP_ACK_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "dp_frame.h"
+
+/* Ranges kept. Every ACK reports the newest ones and ACKs go every other packet, so a range has
+ * been reported many times before it falls off; 12 gaps cover heavy loss over a large window
+ * while keeping the tracker small (it lives in every connection). */
+#define DP_ACK_KEEP 13
+static_assert(DP_ACK_KEEP <= SL_MAX_ACK_RANGES + 1, "an ACK frame can carry every kept range");
 
 struct dp_ack_tracker {
 	uint64_t largest;	  /* largest packet number received (valid when n > 0) */
@@ -33,7 +40,7 @@ struct dp_ack_tracker {
 	 * (rel[0].gap is unused); then gap/len as in struct sl_ack_range (relative) */
 	struct {
 		uint32_t gap, len;
-	} rel[SL_MAX_ACK_RANGES + 1];
+	} rel[DP_ACK_KEEP];
 };
 
 void dp_ack_init(struct dp_ack_tracker *t);

@@ -19,29 +19,24 @@ dp_chan_get(struct dp_conn *c, uint8_t id)
 
 	if (id >= c->cfg->n_channels || c->cfg->chan[id].kind == DP_CHAN_UNUSED)
 		return NULL;
+	if (c->chans == NULL) {
+		c->chans = calloc(c->cfg->n_channels, sizeof(*c->chans));
+		if (c->chans == NULL)
+			return NULL;
+		c->heap += c->cfg->n_channels * sizeof(*c->chans);
+	}
 	if (c->chans[id] != NULL)
 		return c->chans[id];
 	ch = calloc(1, sizeof(*ch));
 	if (ch == NULL)
 		return NULL;
-	ch->cfg = &c->cfg->chan[id];
 	ch->id = id;
 	ch->peer_max = DP_INITIAL_CHAN_CREDIT;
 	ch->rx_advertised = DP_INITIAL_CHAN_CREDIT;
-	ch->credit_dirty = dp_chan_reliable(ch) && c->cfg->chan_window > DP_INITIAL_CHAN_CREDIT;
+	ch->credit_dirty = dp_chan_reliable(c, ch) && c->cfg->chan_window > DP_INITIAL_CHAN_CREDIT;
 	c->chans[id] = ch;
 	c->heap += sizeof(*ch);
 	return ch;
-}
-
-void
-dp_chan_free(struct dp_conn *c, struct dp_chan *ch)
-{
-	dp_chan_drop_queue(c, ch);
-	dp_chan_drop_rx(c, ch);
-	c->chans[ch->id] = NULL;
-	c->heap -= sizeof(*ch);
-	free(ch);
 }
 
 /* Range-set changes with the heap they take or give back accounted. */
@@ -101,7 +96,7 @@ dequeue(struct dp_conn *c, struct dp_chan *ch, struct dp_omsg *m)
 		ch->unsent = m->next;
 	m->queued = false;
 	ch->queued -= m->len;
-	if (ch->blocked && ch->queued <= ch->cfg->queue_limit / 2) {
+	if (ch->blocked && ch->queued <= dp_chan_cfg(c, ch)->queue_limit / 2) {
 		ch->blocked = false;
 		dp_conn_event_push(c, DP_EV_WRITABLE, ch->id, 0);
 	}
@@ -113,7 +108,7 @@ dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_
 {
 	struct dp_omsg *m;
 
-	if (ch->queued + len > ch->cfg->queue_limit) {
+	if (ch->queued + len > dp_chan_cfg(c, ch)->queue_limit) {
 		ch->blocked = true;
 		return -ENOBUFS;
 	}
@@ -156,13 +151,13 @@ dp_chan_frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t 
 	rc |= rs_remove(c, &m->lost, off, off + len);
 	(void)rc;
 	if (dp_rs_covers(&m->acked, 0, m->len))
-		dequeue(c, c->chans[m->chan], m);
+		dequeue(c, dp_chan_at(c, m->chan), m);
 }
 
 void
 dp_chan_frag_lost(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
 {
-	struct dp_chan *ch = c->chans[m->chan];
+	struct dp_chan *ch = dp_chan_at(c, m->chan);
 	struct dp_range gap;
 
 	if (!m->queued)
@@ -222,7 +217,7 @@ dp_chan_expire(struct dp_conn *c, struct dp_chan *ch, uint64_t now_ns)
 		}
 		dequeue(c, ch, m);
 		dp_conn_event_push(c, DP_EV_EXPIRED, ch->id, m->id);
-		c->stats.msgs_expired++;
+		c->cnt.msgs_expired++;
 		omsg_maybe_free(c, m);
 	}
 	return next;
@@ -279,8 +274,8 @@ deliver(struct dp_conn *c, struct dp_imsg *im)
 	else
 		c->dq_head = im;
 	c->dq_tail = im;
-	c->stats.msgs_delivered++;
-	c->stats.bytes_delivered += im->m.len;
+	c->cnt.msgs_delivered++;
+	c->cnt.bytes_delivered += im->m.len;
 }
 
 /* Hand over every complete message at the front of the reassembly list, in id order. */
@@ -377,7 +372,7 @@ dp_chan_rx_data(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *
 	struct dp_imsg *im;
 	int rc;
 
-	if (ch == NULL || !dp_chan_reliable(ch)) {
+	if (ch == NULL || !dp_chan_reliable(c, ch)) {
 		*why = DP_DROP_BAD_CHANNEL;
 		return -EPROTO;
 	}
@@ -410,12 +405,12 @@ dp_chan_rx_datagram(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_dr
 	struct dp_chan *ch = dp_chan_get(c, f->dgram.chan);
 	struct dp_imsg *im;
 
-	if (ch == NULL || dp_chan_reliable(ch)) {
+	if (ch == NULL || dp_chan_reliable(c, ch)) {
 		*why = DP_DROP_BAD_CHANNEL;
 		return -EPROTO;
 	}
 	if (ch->rx_held + f->dgram.len > c->cfg->chan_window) {
-		c->stats.drops[DP_DROP_FLOW_CONTROL]++; /* unreliable: dropped, not fatal */
+		c->cnt.drops[DP_DROP_FLOW_CONTROL]++; /* unreliable: dropped, not fatal */
 		return 0;
 	}
 	im = imsg_new(c, ch, f->dgram.seq, 0, f->dgram.len);
@@ -429,10 +424,10 @@ dp_chan_rx_datagram(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_dr
 void
 dp_chan_release(struct dp_conn *c, struct dp_imsg *im)
 {
-	struct dp_chan *ch = c->chans[im->m.chan];
+	struct dp_chan *ch = dp_chan_at(c, im->m.chan);
 	uint32_t win = c->cfg->chan_window;
 
-	if (dp_chan_reliable(ch)) {
+	if (dp_chan_reliable(c, ch)) {
 		ch->rx_released += im->m.len;
 		c->rx_conn_released += im->m.len;
 		if (ch->rx_released + win - ch->rx_advertised >= win / 4)
@@ -469,7 +464,7 @@ dp_chan_sendable(const struct dp_conn *c, const struct dp_chan *ch)
 {
 	if (ch->unsent == NULL)
 		return ch->rtx_head != NULL;
-	return !dp_chan_reliable(ch) || ch->rtx_head != NULL || credit(c, ch, ch->unsent) > 0;
+	return !dp_chan_reliable(c, ch) || ch->rtx_head != NULL || credit(c, ch, ch->unsent) > 0;
 }
 
 static void
@@ -509,7 +504,7 @@ emit_rtx(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room)
 		return 0; /* cannot split the range now; try again later */
 	m->refs++;
 	dp_conn_ref_add(c, DP_REF_DATA, ch->id, m, r.lo, (uint16_t)len);
-	c->stats.frags_retransmitted++;
+	c->cnt.frags_retransmitted++;
 	if (dp_rs_empty(&m->lost))
 		rtx_pop(c, ch);
 	return w;
@@ -576,7 +571,7 @@ dp_chan_emit(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room, uin
 	if (ch->unsent != NULL && ch->unsent->first_sent == 0 && ch->unsent->expires_ns != 0 &&
 	    ch->unsent->expires_ns <= now_ns)
 		dp_chan_expire(c, ch, now_ns);
-	if (!dp_chan_reliable(ch))
+	if (!dp_chan_reliable(c, ch))
 		return emit_datagram(c, ch, p, room);
 	w = emit_rtx(c, ch, p, room);
 	return w != 0 ? w : emit_new(c, ch, p, room);

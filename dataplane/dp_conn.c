@@ -3,6 +3,7 @@
  * (see dp_conn.h; packet assembly is in dp_conn_out.c, channels in dp_chan.c).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,15 +156,16 @@ dp_conn_destroy(struct dp_conn *c)
 	if (c == NULL)
 		return;
 	drop_delivered(c);
-	for (unsigned int i = 0; i < SL_MAX_CHANNELS; i++) {
-		if (c->chans[i] != NULL) {
+	for (unsigned int i = 0; i < c->cfg->n_channels; i++) {
+		if (dp_chan_at(c, i) != NULL) {
 			dp_chan_drop_queue(c, c->chans[i]);
 			dp_chan_drop_rx(c, c->chans[i]);
 		}
 	}
 	dp_conn_refs_fini(c); /* frees messages only packets in flight still held */
-	for (unsigned int i = 0; i < SL_MAX_CHANNELS; i++)
-		free(c->chans[i]);
+	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
+		free(dp_chan_at(c, i));
+	free(c->chans);
 	dp_recovery_fini(&c->rec);
 	free(c->ev);
 	free(c);
@@ -175,10 +177,21 @@ dp_conn_state(const struct dp_conn *c)
 	return c->state;
 }
 
-const struct dp_conn_stats *
-dp_conn_stats(const struct dp_conn *c)
+static_assert(offsetof(struct dp_conn_stats, drops) == offsetof(struct dp_conn_counters, drops),
+	      "the stats start with the counters");
+
+void
+dp_conn_get_stats(const struct dp_conn *c, struct dp_conn_stats *out)
 {
-	return &c->stats;
+	memcpy(out, &c->cnt, sizeof(c->cnt));
+	out->pkts_lost = c->rec.stats.lost;
+	out->ptos = c->rec.stats.ptos;
+	out->rtt_smoothed_ns = c->rec.rtt.smoothed_ns;
+	out->rtt_min_ns = c->rec.rtt.min_ns;
+	out->rtt_var_ns = c->rec.rtt.var_ns;
+	out->rtt_latest_ns = c->rec.rtt.latest_ns;
+	out->cwnd = c->rec.cc.cwnd;
+	out->bytes_in_flight = c->rec.bytes_in_flight;
 }
 
 size_t
@@ -186,20 +199,6 @@ dp_conn_memory(const struct dp_conn *c)
 {
 	return c->heap + dp_recovery_memory(&c->rec) + c->ev_cap * sizeof(*c->ev) +
 	       c->ref_cap * sizeof(struct dp_ref);
-}
-
-/* The counters that mirror recovery state. */
-static void
-refresh_stats(struct dp_conn *c)
-{
-	c->stats.rtt_smoothed_ns = c->rec.rtt.smoothed_ns;
-	c->stats.rtt_min_ns = c->rec.rtt.min_ns;
-	c->stats.rtt_var_ns = c->rec.rtt.var_ns;
-	c->stats.rtt_latest_ns = c->rec.rtt.latest_ns;
-	c->stats.cwnd = c->rec.cc.cwnd;
-	c->stats.bytes_in_flight = c->rec.bytes_in_flight;
-	c->stats.pkts_lost = c->rec.stats.lost;
-	c->stats.ptos = c->rec.stats.ptos;
 }
 
 /* --- events --------------------------------------------------------------------------------- */
@@ -277,12 +276,12 @@ dp_conn_send(struct dp_conn *c, uint8_t chan, const void *data, size_t len, uint
 	ch = dp_chan_get(c, chan);
 	if (ch == NULL)
 		return -ENOMEM;
-	ttl = ttl_ns ? ttl_ns : ch->cfg->ttl_ns;
+	ttl = ttl_ns ? ttl_ns : dp_chan_cfg(c, ch)->ttl_ns;
 	expires = ttl ? now_ns + ttl : 0;
 	rc = dp_chan_enqueue(c, ch, data, (uint32_t)len, expires, msg_id);
 	if (rc != 0)
 		return rc;
-	c->stats.msgs_sent++;
+	c->cnt.msgs_sent++;
 	if (expires != 0 && expires < c->next_expiry_ns)
 		c->next_expiry_ns = expires;
 	return 0;
@@ -316,8 +315,8 @@ enter_closed(struct dp_conn *c, uint16_t reason, bool by_peer, bool send_close)
 	c->close_reason = reason;
 	c->close_pending = send_close;
 	c->closed_by_peer = by_peer;
-	for (unsigned int i = 0; i < SL_MAX_CHANNELS; i++)
-		if (c->chans[i] != NULL)
+	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
+		if (dp_chan_at(c, i) != NULL)
 			dp_chan_drop_queue(c, c->chans[i]);
 	ev = event_slot(c);
 	if (ev != NULL) {
@@ -345,7 +344,7 @@ dp_conn_close(struct dp_conn *c, bool graceful, uint16_t reason, uint64_t now_ns
 int
 dp_conn_fail(struct dp_conn *c, enum dp_conn_drop why, uint16_t reason)
 {
-	c->stats.drops[why]++;
+	c->cnt.drops[why]++;
 	if (c->state != DP_CONN_CLOSED)
 		enter_closed(c, reason, false, true);
 	return -EPROTO;
@@ -355,8 +354,8 @@ dp_conn_fail(struct dp_conn *c, enum dp_conn_drop why, uint16_t reason)
 bool
 dp_conn_drained(const struct dp_conn *c)
 {
-	for (unsigned int i = 0; i < SL_MAX_CHANNELS; i++)
-		if (c->chans[i] != NULL && c->chans[i]->head != NULL)
+	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
+		if (dp_chan_at(c, i) != NULL && c->chans[i]->head != NULL)
 			return false;
 	return true;
 }
@@ -391,14 +390,14 @@ take_credit(struct dp_conn *c, const struct dp_frame *f)
 	} else {
 		struct dp_chan *ch = dp_chan_get(c, f->credit.chan);
 
-		if (ch == NULL || !dp_chan_reliable(ch)) {
-			c->stats.drops[DP_DROP_BAD_CHANNEL]++; /* harmless: ignored */
+		if (ch == NULL || !dp_chan_reliable(c, ch)) {
+			c->cnt.drops[DP_DROP_BAD_CHANNEL]++; /* harmless: ignored */
 			return;
 		}
 		cur = &ch->peer_max;
 	}
 	if (f->credit.max < *cur)
-		c->stats.drops[DP_DROP_CREDIT_BACKWARDS]++;
+		c->cnt.drops[DP_DROP_CREDIT_BACKWARDS]++;
 	else
 		*cur = f->credit.max;
 }
@@ -457,7 +456,7 @@ dp_conn_input(struct dp_conn *c, uint64_t pn, const uint8_t *frames, size_t len,
 	int rc;
 
 	if (c->state == DP_CONN_CLOSED) {
-		c->stats.drops[DP_DROP_AFTER_CLOSE]++;
+		c->cnt.drops[DP_DROP_AFTER_CLOSE]++;
 		if (!c->closed_by_peer && !c->close_pending &&
 		    c->close_resends < DP_MAX_CLOSE_RESENDS) {
 			c->close_resends++; /* the peer missed our CLOSE: say it again */
@@ -466,11 +465,11 @@ dp_conn_input(struct dp_conn *c, uint64_t pn, const uint8_t *frames, size_t len,
 		return 0;
 	}
 	if (dp_ack_seen(&c->ack, pn)) {
-		c->stats.drops[DP_DROP_DUPLICATE]++;
+		c->cnt.drops[DP_DROP_DUPLICATE]++;
 		return 0;
 	}
-	c->stats.pkts_recv++;
-	c->stats.bytes_recv += len;
+	c->cnt.pkts_recv++;
+	c->cnt.bytes_recv += len;
 	c->last_recv_ns = now_ns;
 	while ((rc = dp_frame_parse(frames, len, &off, &f, &ack)) > 0) {
 		eliciting = eliciting || dp_frame_ack_eliciting(f.type);
@@ -485,7 +484,6 @@ dp_conn_input(struct dp_conn *c, uint64_t pn, const uint8_t *frames, size_t len,
 				    SL_CLOSE_PROTOCOL);
 	dp_ack_on_packet(&c->ack, pn, eliciting, now_ns, c->cfg->max_ack_delay_ns,
 			 c->cfg->ack_every);
-	refresh_stats(c);
 	return 0;
 }
 
@@ -523,8 +521,8 @@ expire_all(struct dp_conn *c, uint64_t now_ns)
 {
 	uint64_t next = UINT64_MAX;
 
-	for (unsigned int i = 0; i < SL_MAX_CHANNELS; i++)
-		if (c->chans[i] != NULL)
+	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
+		if (dp_chan_at(c, i) != NULL)
 			next = RTE_MIN(next, dp_chan_expire(c, c->chans[i], now_ns));
 	c->next_expiry_ns = next;
 }
@@ -551,5 +549,4 @@ dp_conn_tick(struct dp_conn *c, uint64_t now_ns)
 		expire_all(c, now_ns);
 	if (keepalive_armed(c) && now_ns - c->last_send_ns >= c->cfg->keepalive_ns)
 		c->ping_due = true;
-	refresh_stats(c);
 }

@@ -51,15 +51,15 @@ struct dp_chan_config {
 };
 
 struct dp_conn_config {
-	uint32_t max_payload;      /* frame bytes per packet (SL_DEFAULT_PAYLOAD) */
-	uint32_t max_message;      /* largest message (SL_DEFAULT_MAX_MESSAGE) */
-	uint32_t conn_window;      /* receive credit for the whole connection, bytes */
-	uint32_t chan_window;      /* receive credit per channel, bytes */
+	uint32_t max_payload;	   /* frame bytes per packet (SL_DEFAULT_PAYLOAD) */
+	uint32_t max_message;	   /* largest message (SL_DEFAULT_MAX_MESSAGE) */
+	uint32_t conn_window;	   /* receive credit for the whole connection, bytes */
+	uint32_t chan_window;	   /* receive credit per channel, bytes */
 	uint64_t max_ack_delay_ns; /* delayed ACK bound */
-	uint32_t ack_every;        /* ACK at once after this many ack-eliciting packets */
+	uint32_t ack_every;	   /* ACK at once after this many ack-eliciting packets */
 	uint64_t idle_timeout_ns;  /* close when nothing was heard for this long (0: never) */
-	uint64_t keepalive_ns;     /* PING when nothing was sent for this long (0: never) */
-	uint32_t max_ptos;         /* consecutive probe timeouts before "unresponsive" */
+	uint64_t keepalive_ns;	   /* PING when nothing was sent for this long (0: never) */
+	uint32_t max_ptos;	   /* consecutive probe timeouts before "unresponsive" */
 	uint64_t initial_rtt_ns;
 	enum dp_cc_algo cc;
 	bool pacing;
@@ -115,11 +115,11 @@ void dp_conn_msg_release(struct dp_conn *c, struct dp_msg *m);
 
 enum dp_conn_event_type {
 	DP_EV_NONE = 0,
-	DP_EV_WRITABLE,      /* chan has room again after -ENOBUFS */
-	DP_EV_EXPIRED,       /* message (chan, id) reached its TTL before it was first sent */
+	DP_EV_WRITABLE,	     /* chan has room again after -ENOBUFS */
+	DP_EV_EXPIRED,	     /* message (chan, id) reached its TTL before it was first sent */
 	DP_EV_DATAGRAM_LOST, /* datagram (chan, id) was declared lost */
 	DP_EV_UNRESPONSIVE,  /* max_ptos probe timeouts in a row: the peer is not answering */
-	DP_EV_CLOSED,        /* the connection is closed; reason, by_peer */
+	DP_EV_CLOSED,	     /* the connection is closed; reason, by_peer */
 };
 
 struct dp_conn_event {
@@ -167,39 +167,58 @@ enum dp_conn_state {
 enum dp_conn_state dp_conn_state(const struct dp_conn *c);
 
 /* Why a frame or packet was rejected: one counter each. */
-#define DP_CONN_DROPS(X)                                                                           \
-	X(MALFORMED, "frame_malformed")                                                            \
-	X(UNKNOWN_FRAME, "frame_unknown")                                                          \
-	X(DUPLICATE, "packet_duplicate")                                                           \
-	X(ACK_UNSENT, "ack_of_unsent_packet")                                                      \
-	X(BAD_CHANNEL, "bad_channel")                                                              \
-	X(BAD_OFFSET, "bad_offset")                                                                \
-	X(TOO_LARGE, "message_too_large")                                                          \
-	X(FLOW_CONTROL, "beyond_credit")                                                           \
-	X(CREDIT_BACKWARDS, "credit_backwards")                                                    \
+#define DP_CONN_DROPS(X)                        \
+	X(MALFORMED, "frame_malformed")         \
+	X(UNKNOWN_FRAME, "frame_unknown")       \
+	X(DUPLICATE, "packet_duplicate")        \
+	X(ACK_UNSENT, "ack_of_unsent_packet")   \
+	X(BAD_CHANNEL, "bad_channel")           \
+	X(BAD_OFFSET, "bad_offset")             \
+	X(TOO_LARGE, "message_too_large")       \
+	X(FLOW_CONTROL, "beyond_credit")        \
+	X(CREDIT_BACKWARDS, "credit_backwards") \
 	X(AFTER_CLOSE, "after_close")
 
 enum dp_conn_drop {
 #define DP_CONN_DROP_ENUM(name, str) DP_DROP_##name,
 	DP_CONN_DROPS(DP_CONN_DROP_ENUM)
 #undef DP_CONN_DROP_ENUM
-	DP_DROP_COUNT
+		DP_DROP_COUNT
 };
 
 const char *dp_conn_drop_name(enum dp_conn_drop d);
 
-struct dp_conn_stats {
-	uint64_t pkts_sent, pkts_recv, bytes_sent, bytes_recv; /* frame bytes */
-	uint64_t msgs_sent, msgs_delivered, msgs_expired, datagrams_lost;
-	uint64_t bytes_delivered;
-	uint64_t pkts_lost, frags_retransmitted, ptos;
-	uint64_t acks_sent, pings_sent;
-	uint64_t rtt_smoothed_ns, rtt_min_ns, rtt_var_ns, rtt_latest_ns;
-	uint64_t cwnd, bytes_in_flight;
+/* What a connection counts as it goes (kept in every connection). */
+#define DP_CONN_COUNTERS                                                         \
+	uint64_t pkts_sent, pkts_recv, bytes_sent, bytes_recv; /* frame bytes */ \
+	uint64_t msgs_sent, msgs_delivered, msgs_expired, datagrams_lost;        \
+	uint64_t bytes_delivered;                                                \
+	uint64_t frags_retransmitted, acks_sent, pings_sent;                     \
 	uint64_t drops[DP_DROP_COUNT];
+
+struct dp_conn_counters {
+	DP_CONN_COUNTERS
 };
 
-const struct dp_conn_stats *dp_conn_stats(const struct dp_conn *c);
+/* The counters plus the state of loss recovery and congestion control, read on demand. */
+struct dp_conn_stats {
+	DP_CONN_COUNTERS
+	uint64_t pkts_lost, ptos;
+	uint64_t rtt_smoothed_ns, rtt_min_ns, rtt_var_ns, rtt_latest_ns;
+	uint64_t cwnd, bytes_in_flight;
+};
+
+void dp_conn_get_stats(const struct dp_conn *c, struct dp_conn_stats *out);
+
+/* The same, by value (convenient for tests and telemetry). */
+static inline struct dp_conn_stats
+dp_conn_stats_now(const struct dp_conn *c)
+{
+	struct dp_conn_stats st;
+
+	dp_conn_get_stats(c, &st);
+	return st;
+}
 
 /* Bytes of heap the connection holds now (itself included), for the memory benchmark. */
 size_t dp_conn_memory(const struct dp_conn *c);

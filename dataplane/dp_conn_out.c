@@ -79,7 +79,7 @@ refs_compact(struct dp_conn *c)
 static void
 resolve_one(struct dp_conn *c, struct dp_ref *r, bool acked)
 {
-	struct dp_chan *ch = r->chan < SL_MAX_CHANNELS ? c->chans[r->chan] : NULL;
+	struct dp_chan *ch = dp_chan_at(c, r->chan);
 
 	switch (r->kind) {
 	case DP_REF_DATA:
@@ -91,7 +91,7 @@ resolve_one(struct dp_conn *c, struct dp_ref *r, bool acked)
 		break;
 	case DP_REF_DGRAM:
 		if (!acked) {
-			c->stats.datagrams_lost++;
+			c->cnt.datagrams_lost++;
 			dp_conn_event_push(c, DP_EV_DATAGRAM_LOST, r->chan, r->off);
 		}
 		break;
@@ -139,8 +139,8 @@ dp_conn_refs_fini(struct dp_conn *c)
 bool
 dp_conn_has_data(const struct dp_conn *c)
 {
-	for (unsigned int i = 0; i < SL_MAX_CHANNELS; i++)
-		if (c->chans[i] != NULL && dp_chan_sendable(c, c->chans[i]))
+	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
+		if (dp_chan_at(c, i) != NULL && dp_chan_sendable(c, dp_chan_at(c, i)))
 			return true;
 	return false;
 }
@@ -150,8 +150,8 @@ credit_owed(const struct dp_conn *c)
 {
 	if (c->conn_credit_dirty)
 		return true;
-	for (unsigned int i = 0; i < SL_MAX_CHANNELS; i++)
-		if (c->chans[i] != NULL && c->chans[i]->credit_dirty)
+	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
+		if (dp_chan_at(c, i) != NULL && dp_chan_at(c, i)->credit_dirty)
 			return true;
 	return false;
 }
@@ -191,23 +191,23 @@ put_control(struct dp_conn *c, uint8_t *p, size_t room, bool probe, bool *elicit
 	}
 	if (c->conn_credit_dirty)
 		n += put_credit(c, p + n, room - n, NULL);
-	for (unsigned int i = 0; i < SL_MAX_CHANNELS; i++)
-		if (c->chans[i] != NULL && c->chans[i]->credit_dirty)
-			n += put_credit(c, p + n, room - n, c->chans[i]);
+	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
+		if (dp_chan_at(c, i) != NULL && dp_chan_at(c, i)->credit_dirty)
+			n += put_credit(c, p + n, room - n, dp_chan_at(c, i));
 	if ((c->ping_due || (probe && n == 0 && !dp_conn_has_data(c))) &&
 	    (w = dp_frame_put_ping(p + n, room - n, SL_FRAME_PING, ++c->ping_token)) != 0) {
 		c->ping_due = false;
-		c->stats.pings_sent++;
+		c->cnt.pings_sent++;
 		n += w;
 	}
 	*eliciting = *eliciting || n > 0;
 	return n;
 }
 
-static int64_t
-quantum(const struct dp_chan *ch)
+static int32_t
+quantum(const struct dp_conn *c, const struct dp_chan *ch)
 {
-	return (int64_t)(ch->cfg->priority + 1) * DP_DRR_QUANTUM;
+	return (int32_t)(dp_chan_cfg(c, ch)->priority + 1) * DP_DRR_QUANTUM;
 }
 
 /* Deficit round robin: keep serving the current channel while it has deficit left, then move
@@ -219,7 +219,7 @@ drr_pick(struct dp_conn *c, uint32_t skip)
 	unsigned int n = c->cfg->n_channels;
 
 	for (unsigned int k = 0; k <= 2 * n; k++) {
-		struct dp_chan *ch = c->chans[c->rr];
+		struct dp_chan *ch = dp_chan_at(c, c->rr);
 		bool ok = ch != NULL && !(skip & (1u << c->rr)) && dp_chan_sendable(c, ch);
 
 		if (ok && ch->deficit > 0)
@@ -227,9 +227,9 @@ drr_pick(struct dp_conn *c, uint32_t skip)
 		if (ch != NULL && !ok && !(skip & (1u << c->rr)))
 			ch->deficit = 0; /* an empty channel saves no credit */
 		c->rr = (uint8_t)((c->rr + 1) % n);
-		ch = c->chans[c->rr];
+		ch = dp_chan_at(c, c->rr);
 		if (ch != NULL && dp_chan_sendable(c, ch))
-			ch->deficit += quantum(ch);
+			ch->deficit += quantum(c, ch);
 	}
 	return NULL;
 }
@@ -248,7 +248,7 @@ put_data(struct dp_conn *c, uint8_t *p, size_t room, uint64_t now_ns)
 			skip |= 1u << ch->id;
 			continue;
 		}
-		ch->deficit -= (int64_t)w;
+		ch->deficit -= (int32_t)w;
 		n += w;
 	}
 	return n;
@@ -267,8 +267,8 @@ put_close(struct dp_conn *c, uint8_t *buf, size_t cap, uint64_t *pn)
 		return 0;
 	c->close_pending = false;
 	*pn = dp_recovery_take_pn(&c->rec);
-	c->stats.pkts_sent++;
-	c->stats.bytes_sent += n;
+	c->cnt.pkts_sent++;
+	c->cnt.bytes_sent += n;
 	return (int)n;
 }
 
@@ -311,7 +311,7 @@ dp_conn_output(struct dp_conn *c, uint64_t now_ns, uint8_t *buf, size_t cap, uin
 	if (dp_ack_pending(&c->ack)) {
 		dp_ack_build(&c->ack, now_ns, &ack);
 		n = dp_frame_put_ack(buf, room, &ack);
-		c->stats.acks_sent++;
+		c->cnt.acks_sent++;
 	}
 	if (want && refs_reserve(c, (uint32_t)(room / 9 + SL_MAX_CHANNELS + 4)) == 0) {
 		head = c->ref_tail++;
@@ -331,7 +331,7 @@ dp_conn_output(struct dp_conn *c, uint64_t now_ns, uint8_t *buf, size_t cap, uin
 	if (eliciting)
 		record_sent(c, *pn, n, head, now_ns);
 	c->last_send_ns = now_ns;
-	c->stats.pkts_sent++;
-	c->stats.bytes_sent += n;
+	c->cnt.pkts_sent++;
+	c->cnt.bytes_sent += n;
 	return (int)n;
 }

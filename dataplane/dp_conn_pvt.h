@@ -52,8 +52,6 @@ struct dp_imsg {
 };
 
 struct dp_chan {
-	const struct dp_chan_config *cfg;
-	uint8_t id;
 	/* sending */
 	struct dp_omsg *head, *tail;	     /* queued, not fully acknowledged */
 	struct dp_omsg *unsent;		     /* first message with bytes never sent */
@@ -61,17 +59,18 @@ struct dp_chan {
 	uint64_t next_id;		     /* next sender handle */
 	uint64_t next_wire_id, next_base;    /* for the next message to start going out */
 	uint64_t peer_max;		     /* the peer's channel credit (reliable) */
-	uint64_t queued;		     /* bytes queued and not acknowledged */
-	int64_t deficit;		     /* deficit round robin */
-	bool blocked;			     /* a send failed with -ENOBUFS: report when writable */
 	/* receiving */
 	struct dp_imsg *asm_head; /* being reassembled, id order */
 	uint64_t rx_next_id, rx_next_base;
 	uint64_t rx_highest;	/* highest channel offset received */
 	uint64_t rx_released;	/* bytes the application has released */
 	uint64_t rx_advertised; /* credit last sent (or the initial credit) */
-	uint64_t rx_held;	/* bytes allocated to reassembly and delivery, not released */
-	bool credit_dirty;	/* a MAX_CHAN is owed */
+	uint32_t queued;	/* bytes queued and not acknowledged (<= queue_limit) */
+	uint32_t rx_held;	/* bytes held by reassembly and delivery (<= window + message) */
+	int32_t deficit;	/* deficit round robin */
+	uint8_t id;
+	bool blocked;	   /* a send failed with -ENOBUFS: report when writable */
+	bool credit_dirty; /* a MAX_CHAN is owed */
 };
 
 enum dp_ref_kind {
@@ -96,28 +95,29 @@ struct dp_ref {
 struct dp_conn {
 	const struct dp_conn_config *cfg;
 	enum dp_conn_state state;
+	uint32_t ping_token;
 	struct dp_recovery rec;
 	struct dp_ack_tracker ack;
-	struct dp_chan *chans[SL_MAX_CHANNELS];
+	struct dp_chan **chans; /* cfg->n_channels entries, allocated with the first channel */
 	struct dp_imsg *dq_head, *dq_tail; /* delivered, waiting for dp_conn_recv */
 	struct dp_conn_event *ev;	   /* ring of pending events */
 	uint32_t ev_cap, ev_head, ev_n;
+	uint32_t ref_cap;
 	struct dp_ref *refs; /* ring, indexed by absolute counters & (ref_cap - 1) */
-	uint32_t ref_cap, ref_head, ref_tail;
+	uint32_t ref_head, ref_tail;
 	uint32_t ref_pkt; /* HEAD entry of the packet being built */
+	uint16_t close_reason;
+	uint8_t close_resends;
+	uint8_t rr; /* deficit round robin position */
 	/* connection-level flow control */
 	uint64_t tx_conn_max, tx_conn_sent;
 	uint64_t rx_conn_highest, rx_conn_released, rx_conn_advertised;
-	bool conn_credit_dirty;
-	uint8_t rr; /* deficit round robin position */
-	bool ping_due, pong_due, close_pending, unresponsive_reported, close_graceful;
-	bool closed_by_peer;
-	uint8_t close_resends;
-	uint16_t close_reason;
-	uint64_t pong_token, ping_token;
+	uint64_t pong_token;
 	uint64_t last_recv_ns, last_send_ns, next_expiry_ns;
 	size_t heap; /* bytes allocated for messages, channels, rings */
-	struct dp_conn_stats stats;
+	bool conn_credit_dirty, ping_due, pong_due, close_pending;
+	bool unresponsive_reported, close_graceful, closed_by_peer;
+	struct dp_conn_counters cnt;
 };
 
 /* --- dp_conn.c ------------------------------------------------------------------------------ */
@@ -132,7 +132,13 @@ void dp_conn_enter_closed(struct dp_conn *c, uint16_t reason, bool by_peer, bool
 
 /* --- dp_chan.c ------------------------------------------------------------------------------ */
 struct dp_chan *dp_chan_get(struct dp_conn *c, uint8_t id); /* allocates on first use */
-void dp_chan_free(struct dp_conn *c, struct dp_chan *ch);
+
+/* The channel if it has been used, else NULL. */
+static inline struct dp_chan *
+dp_chan_at(const struct dp_conn *c, unsigned int id)
+{
+	return c->chans != NULL && id < c->cfg->n_channels ? c->chans[id] : NULL;
+}
 int dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_t len,
 		    uint64_t expires_ns, uint64_t *msg_id);
 void dp_chan_drop_queue(struct dp_conn *c, struct dp_chan *ch);
@@ -161,10 +167,16 @@ void dp_conn_ref_add(struct dp_conn *c, enum dp_ref_kind kind, uint8_t chan, str
 		     uint32_t off, uint16_t len);
 void dp_conn_refs_fini(struct dp_conn *c);
 
-static inline bool
-dp_chan_reliable(const struct dp_chan *ch)
+static inline const struct dp_chan_config *
+dp_chan_cfg(const struct dp_conn *c, const struct dp_chan *ch)
 {
-	return ch->cfg->kind == DP_CHAN_RELIABLE;
+	return &c->cfg->chan[ch->id];
+}
+
+static inline bool
+dp_chan_reliable(const struct dp_conn *c, const struct dp_chan *ch)
+{
+	return dp_chan_cfg(c, ch)->kind == DP_CHAN_RELIABLE;
 }
 
 #endif /* DP_CONN_PVT_H */

@@ -54,16 +54,15 @@ struct dp_recovery_stats {
 struct dp_recovery {
 	struct dp_sent *ring; /* packets sent and not yet acknowledged or lost, in pn order */
 	uint32_t cap, head, n;
-	uint64_t next_pn;	/* next packet number to hand out */
-	uint64_t largest_acked; /* valid when any_acked */
-	bool any_acked;
-	uint64_t loss_time_ns;	    /* earliest time-threshold loss; 0: none */
-	uint64_t last_eliciting_ns; /* when the last ack-eliciting packet was sent */
-	uint64_t bytes_in_flight;
 	uint32_t eliciting_in_flight; /* ack-eliciting packets in flight */
-	uint32_t pto_count;	      /* consecutive probe timeouts (reset by an ACK of news) */
-	uint32_t probes_due;	      /* ack-eliciting packets owed because a PTO fired */
+	uint64_t next_pn;	      /* next packet number to hand out */
+	uint64_t largest_acked;	      /* valid when any_acked */
+	uint64_t loss_time_ns;	      /* earliest time-threshold loss; 0: none */
+	uint64_t last_eliciting_ns;   /* when the last ack-eliciting packet was sent */
+	uint64_t bytes_in_flight;
 	uint64_t max_ack_delay_ns;
+	uint32_t pto_count;  /* consecutive probe timeouts (reset by an ACK of news) */
+	uint32_t probes_due; /* ack-eliciting packets owed because a PTO fired */
 	struct dp_rtt rtt;
 	struct dp_cc cc;
 	struct dp_recovery_stats stats;
@@ -72,6 +71,7 @@ struct dp_recovery {
 	 * record expires. Allocated on demand like ring. */
 	struct dp_sent *lost;
 	uint32_t lost_cap, lost_head, lost_n;
+	bool any_acked;
 	uint64_t first_sample_ns; /* when the first RTT sample was taken (valid when rtt.sampled) */
 };
 

@@ -10,7 +10,7 @@
 #include "dp_ack.h"
 #include "sl_test.h"
 
-#define CAP    (SL_MAX_ACK_RANGES + 1)
+#define CAP    DP_ACK_KEEP
 #define MAXR   8
 #define NONE   UINT64_MAX
 #define MS     1000000ull

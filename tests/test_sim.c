@@ -186,7 +186,7 @@ protocol_drops(const struct dp_conn_stats *st)
 static void
 print_engine(const struct sim_ep *ep)
 {
-	const struct dp_conn_stats *st = dp_conn_stats(sim_ep_conn(ep));
+	const struct dp_conn_stats stv = dp_conn_stats_now(sim_ep_conn(ep)), *st = &stv;
 
 	printf("    engine %s: pkts sent %" PRIu64 " recv %" PRIu64 ", lost %" PRIu64
 	       ", frags resent %" PRIu64 ", PTOs %" PRIu64 ", acks %" PRIu64
@@ -217,6 +217,7 @@ static void
 check_endpoint(const struct sim_ep *ep, const struct dp_conn_config *cfg, size_t base, bool sender)
 {
 	const struct sim_ep_stats *st = sim_ep_stats(ep);
+	const struct dp_conn_stats es = dp_conn_stats_now(sim_ep_conn(ep));
 	size_t bound = base + memory_bound(cfg, sender);
 
 	if (st->input_errors != 0)
@@ -232,7 +233,7 @@ check_endpoint(const struct sim_ep *ep, const struct dp_conn_config *cfg, size_t
 		printf("    %s: memory %zu at %.6f s, above %zu\n", sim_ep_name(ep), st->max_memory,
 		       st->max_memory_at / 1e9, bound);
 	CU_ASSERT_EQUAL(st->closed_at, UINT64_MAX);
-	CU_ASSERT_EQUAL(protocol_drops(dp_conn_stats(sim_ep_conn(ep))), 0);
+	CU_ASSERT_EQUAL(protocol_drops(&es), 0);
 	CU_ASSERT(st->max_memory <= bound);
 }
 
@@ -499,7 +500,7 @@ probe_fire(void *arg, void *data, uint64_t tag)
 
 	(void)data;
 	(void)tag;
-	p->a_bytes_sent = dp_conn_stats(sim_ep_conn(p->w->a))->bytes_sent;
+	p->a_bytes_sent = dp_conn_stats_now(sim_ep_conn(p->w->a)).bytes_sent;
 	p->b_delivered = sim_traffic_stats(p->w->t)->delivered;
 	p->a_mem_max = sim_ep_stats(p->w->a)->max_memory;
 	p->b_mem_max = sim_ep_stats(p->w->b)->max_memory;
@@ -659,7 +660,7 @@ vanish_fire(void *arg, void *data, uint64_t tag)
 
 	(void)data;
 	(void)tag;
-	v->at_t = *dp_conn_stats(sim_ep_conn(v->w->a));
+	v->at_t = dp_conn_stats_now(sim_ep_conn(v->w->a));
 	sim_ep_vanish(v->w->b);
 }
 
@@ -748,8 +749,8 @@ lossy_outcome(uint64_t seed, struct outcome *o)
 	o->events = sim_events(w.sim);
 	o->ab = *sim_link_stats(sim_ep_link(w.a));
 	o->ba = *sim_link_stats(sim_ep_link(w.b));
-	o->ea = *dp_conn_stats(sim_ep_conn(w.a));
-	o->eb = *dp_conn_stats(sim_ep_conn(w.b));
+	o->ea = dp_conn_stats_now(sim_ep_conn(w.a));
+	o->eb = dp_conn_stats_now(sim_ep_conn(w.b));
 	o->t = *sim_traffic_stats(w.t);
 	CU_ASSERT_EQUAL(w.result, SIM_DONE);
 	CU_ASSERT_EQUAL(sim_traffic_verify(w.t, true), 0);
