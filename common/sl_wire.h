@@ -153,6 +153,7 @@ struct sl_data_hdr {
 #define SL_FRAME_MAX_DATA 0x06 /* connection-level flow-control credit */
 #define SL_FRAME_MAX_CHAN 0x07 /* channel-level flow-control credit */
 #define SL_FRAME_CLOSE    0x08 /* the connection ends */
+#define SL_FRAME_MAX_CHAN_DEFAULT 0x09 /* channel credit for every channel without its own */
 
 struct sl_frame_ping { /* PING and PONG */
 	uint8_t type;
@@ -206,10 +207,12 @@ struct sl_frame_datagram {
 } __rte_packed;
 
 /* MAX_DATA / MAX_CHAN: the receiver will buffer up to this absolute byte offset (sum of channel
- * offsets for MAX_DATA, the channel's offset for MAX_CHAN). Credit never goes backwards. */
+ * offsets for MAX_DATA, the channel's offset for MAX_CHAN). MAX_CHAN_DEFAULT: the offset every
+ * channel may reach before it gets a MAX_CHAN of its own (sent once, at the start, so a channel
+ * used later does not wait a round trip for credit). Credit never goes backwards. */
 struct sl_frame_credit {
 	uint8_t type;
-	uint8_t channel; /* MAX_CHAN only; zero in MAX_DATA */
+	uint8_t channel; /* MAX_CHAN only; zero otherwise */
 	uint8_t reserved[6];
 	rte_be64_t max;
 } __rte_packed;

@@ -350,7 +350,11 @@ dp_cc_on_sent(struct dp_cc *cc, uint32_t bytes, const struct dp_rtt *rtt, uint64
 {
 	uint64_t allow, from;
 
-	if (!cc->pacing)
+	/* Before the first RTT sample the pacer has no rate worth using: the initial RTT (333 ms)
+	 * would spread the initial window over a third of a second on any real path. The initial
+	 * window goes as a burst instead (RFC 9002 7.7 allows bursts up to it); the window itself
+	 * still bounds what is in flight. */
+	if (!cc->pacing || rtt == NULL || !rtt->sampled)
 		return;
 	/* after a pause, DP_CC_PACE_BURST mss-sized packets may leave back to back */
 	allow = RTE_MIN(pace_interval(cc, (uint64_t)(DP_CC_PACE_BURST - 1) * cc->mss, rtt),

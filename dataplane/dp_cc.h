@@ -113,7 +113,8 @@ uint64_t dp_cc_pacing_time(const struct dp_cc *cc, uint64_t now_ns);
  * max(pace_next_ns, now - allowance). The allowance is the credit the pacer keeps across a
  * pause or a late wakeup, so timer granularity does not throttle it: the time of
  * DP_CC_PACE_BURST - 1 mss-sized packets (a burst of DP_CC_PACE_BURST), at most
- * DP_CC_PACE_MAX_ALLOWANCE_NS. rtt NULL, or smoothed 0, means SL_INITIAL_RTT_NS. */
+ * DP_CC_PACE_MAX_ALLOWANCE_NS. Before the first RTT sample (rtt NULL or not sampled) nothing is
+ * paced: the initial window leaves as a burst. */
 #define DP_CC_PACE_BURST	    10
 #define DP_CC_PACE_MAX_ALLOWANCE_NS 1000000ull
 void dp_cc_on_sent(struct dp_cc *cc, uint32_t bytes, const struct dp_rtt *rtt, uint64_t now_ns);

@@ -32,8 +32,10 @@ dp_chan_get(struct dp_conn *c, uint8_t id)
 		return NULL;
 	ch->id = id;
 	ch->peer_max = DP_INITIAL_CHAN_CREDIT;
-	ch->rx_advertised = DP_INITIAL_CHAN_CREDIT;
-	ch->credit_dirty = dp_chan_reliable(c, ch) && c->cfg->chan_window > DP_INITIAL_CHAN_CREDIT;
+	/* what the peer may send before hearing from this channel: the default credit, once our
+	 * MAX_CHAN_DEFAULT has gone out */
+	ch->rx_advertised = c->chan_default_dirty ? DP_INITIAL_CHAN_CREDIT : c->cfg->chan_window;
+	ch->credit_dirty = dp_chan_reliable(c, ch) && c->cfg->chan_window > ch->rx_advertised;
 	c->chans[id] = ch;
 	c->heap += sizeof(*ch);
 	return ch;
@@ -452,8 +454,8 @@ next_offset(const struct dp_chan *ch, const struct dp_omsg *m)
 static uint64_t
 credit(const struct dp_conn *c, const struct dp_chan *ch, const struct dp_omsg *m)
 {
-	uint64_t off = next_offset(ch, m);
-	uint64_t chan = ch->peer_max > off ? ch->peer_max - off : 0;
+	uint64_t off = next_offset(ch, m), max = RTE_MAX(ch->peer_max, c->tx_chan_default);
+	uint64_t chan = max > off ? max - off : 0;
 	uint64_t conn = c->tx_conn_max > c->tx_conn_sent ? c->tx_conn_max - c->tx_conn_sent : 0;
 
 	return RTE_MIN(chan, conn);

@@ -132,6 +132,8 @@ dp_conn_create(const struct dp_conn_config *cfg, uint64_t now_ns)
 	c->tx_conn_max = DP_INITIAL_CONN_CREDIT;
 	c->rx_conn_advertised = DP_INITIAL_CONN_CREDIT;
 	c->conn_credit_dirty = cfg->conn_window > DP_INITIAL_CONN_CREDIT;
+	c->chan_default_dirty = cfg->chan_window > DP_INITIAL_CHAN_CREDIT;
+	c->tx_chan_default = DP_INITIAL_CHAN_CREDIT;
 	c->last_recv_ns = c->last_send_ns = now_ns;
 	c->next_expiry_ns = UINT64_MAX;
 	c->heap = sizeof(*c);
@@ -387,6 +389,8 @@ take_credit(struct dp_conn *c, const struct dp_frame *f)
 
 	if (f->type == SL_FRAME_MAX_DATA) {
 		cur = &c->tx_conn_max;
+	} else if (f->type == SL_FRAME_MAX_CHAN_DEFAULT) {
+		cur = &c->tx_chan_default;
 	} else {
 		struct dp_chan *ch = dp_chan_get(c, f->credit.chan);
 
@@ -430,6 +434,7 @@ handle_frame(struct dp_conn *c, const struct dp_frame *f, const struct dp_ack_ra
 		break;
 	case SL_FRAME_MAX_DATA:
 	case SL_FRAME_MAX_CHAN:
+	case SL_FRAME_MAX_CHAN_DEFAULT:
 		take_credit(c, f);
 		break;
 	case SL_FRAME_CLOSE:

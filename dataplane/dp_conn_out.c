@@ -98,6 +98,8 @@ resolve_one(struct dp_conn *c, struct dp_ref *r, bool acked)
 	case DP_REF_CREDIT:
 		if (!acked && r->chan == DP_REF_CONN)
 			c->conn_credit_dirty = true;
+		else if (!acked && r->chan == DP_REF_CHAN_DEFAULT)
+			c->chan_default_dirty = true;
 		else if (!acked && ch != NULL)
 			ch->credit_dirty = true;
 		break;
@@ -148,7 +150,7 @@ dp_conn_has_data(const struct dp_conn *c)
 static bool
 credit_owed(const struct dp_conn *c)
 {
-	if (c->conn_credit_dirty)
+	if (c->conn_credit_dirty || c->chan_default_dirty)
 		return true;
 	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
 		if (dp_chan_at(c, i) != NULL && dp_chan_at(c, i)->credit_dirty)
@@ -179,6 +181,26 @@ put_credit(struct dp_conn *c, uint8_t *p, size_t room, struct dp_chan *ch)
 	return w;
 }
 
+/* Every channel may use the channel window before its own MAX_CHAN: say so once. Channels that
+ * already exist here count as advertised at that level from now on. */
+static size_t
+put_chan_default(struct dp_conn *c, uint8_t *p, size_t room)
+{
+	size_t w = dp_frame_put_credit(p, room, SL_FRAME_MAX_CHAN_DEFAULT, 0, c->cfg->chan_window);
+
+	if (w == 0)
+		return 0;
+	c->chan_default_dirty = false;
+	for (unsigned int i = 0; i < c->cfg->n_channels; i++) {
+		struct dp_chan *ch = dp_chan_at(c, i);
+
+		if (ch != NULL && ch->rx_advertised < c->cfg->chan_window)
+			ch->rx_advertised = c->cfg->chan_window;
+	}
+	dp_conn_ref_add(c, DP_REF_CREDIT, DP_REF_CHAN_DEFAULT, NULL, 0, 0);
+	return w;
+}
+
 /* PONG, credit, PING: the small frames that go before data. */
 static size_t
 put_control(struct dp_conn *c, uint8_t *p, size_t room, bool probe, bool *eliciting)
@@ -191,6 +213,8 @@ put_control(struct dp_conn *c, uint8_t *p, size_t room, bool probe, bool *elicit
 	}
 	if (c->conn_credit_dirty)
 		n += put_credit(c, p + n, room - n, NULL);
+	if (c->chan_default_dirty)
+		n += put_chan_default(c, p + n, room - n);
 	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
 		if (dp_chan_at(c, i) != NULL && dp_chan_at(c, i)->credit_dirty)
 			n += put_credit(c, p + n, room - n, dp_chan_at(c, i));

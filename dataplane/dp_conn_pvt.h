@@ -90,7 +90,8 @@ struct dp_ref {
 	uint8_t chan;
 };
 
-#define DP_REF_CONN 0xff
+#define DP_REF_CONN	    0xff /* CREDIT: MAX_DATA */
+#define DP_REF_CHAN_DEFAULT 0xfe /* CREDIT: MAX_CHAN_DEFAULT */
 
 struct dp_conn {
 	const struct dp_conn_config *cfg;
@@ -112,10 +113,11 @@ struct dp_conn {
 	/* connection-level flow control */
 	uint64_t tx_conn_max, tx_conn_sent;
 	uint64_t rx_conn_highest, rx_conn_released, rx_conn_advertised;
+	uint64_t tx_chan_default; /* the peer's MAX_CHAN_DEFAULT */
 	uint64_t pong_token;
 	uint64_t last_recv_ns, last_send_ns, next_expiry_ns;
 	size_t heap; /* bytes allocated for messages, channels, rings */
-	bool conn_credit_dirty, ping_due, pong_due, close_pending;
+	bool conn_credit_dirty, chan_default_dirty, ping_due, pong_due, close_pending;
 	bool unresponsive_reported, close_graceful, closed_by_peer;
 	struct dp_conn_counters cnt;
 };

@@ -128,7 +128,7 @@ parse_credit(const uint8_t *p, size_t avail, struct dp_frame *f, size_t *used)
 		return -EBADMSG;
 	memcpy(&w, p, sizeof(w));
 	if (!zero(w.reserved, sizeof(w.reserved)) ||
-	    (w.type == SL_FRAME_MAX_DATA && w.channel != 0))
+	    (w.type != SL_FRAME_MAX_CHAN && w.channel != 0))
 		return -EBADMSG;
 	f->credit.chan = w.channel;
 	f->credit.max = rte_be_to_cpu_64(w.max);
@@ -184,6 +184,7 @@ dp_frame_parse(const uint8_t *buf, size_t len, size_t *off, struct dp_frame *f,
 		break;
 	case SL_FRAME_MAX_DATA:
 	case SL_FRAME_MAX_CHAN:
+	case SL_FRAME_MAX_CHAN_DEFAULT:
 		rc = parse_credit(p, avail, f, &used);
 		break;
 	case SL_FRAME_CLOSE:

@@ -59,6 +59,11 @@ test_round_trip(void)
 	n = dp_frame_put_credit(buf, sizeof(buf), SL_FRAME_MAX_CHAN, 4, 1ull << 40);
 	CU_ASSERT(parse_one(buf, n, &f, &a, &off) == 1 && f.credit.chan == 4 &&
 		  f.credit.max == 1ull << 40);
+	n = dp_frame_put_credit(buf, sizeof(buf), SL_FRAME_MAX_CHAN_DEFAULT, 4, 1ull << 22);
+	CU_ASSERT(parse_one(buf, n, &f, &a, &off) == 1 && f.type == SL_FRAME_MAX_CHAN_DEFAULT &&
+		  f.credit.chan == 0 && f.credit.max == 1ull << 22);
+	buf[1] = 3; /* only MAX_CHAN names a channel */
+	CU_ASSERT_EQUAL(parse_one(buf, n, &f, &a, &off), -EBADMSG);
 	n = dp_frame_put_close(buf, sizeof(buf), true, SL_CLOSE_IDLE);
 	CU_ASSERT(parse_one(buf, n, &f, &a, &off) == 1 && f.close.graceful &&
 		  f.close.reason == SL_CLOSE_IDLE);
