@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dp_blk.h"
 #include "dp_conn_pvt.h"
 
 struct dp_chan *
@@ -35,8 +36,9 @@ dp_chan_get(struct dp_conn *c, uint8_t id)
 	/* what the peer may send before hearing from this channel: the default credit, once our
 	 * MAX_CHAN_DEFAULT has gone out */
 	ch->rx_advertised = c->chan_default_dirty ? DP_INITIAL_CHAN_CREDIT : c->cfg->chan_window;
-	ch->credit_dirty = dp_chan_reliable(c, ch) && c->cfg->chan_window > ch->rx_advertised;
 	c->chans[id] = ch;
+	if (dp_chan_reliable(c, ch) && c->cfg->chan_window > ch->rx_advertised)
+		dp_chan_owe_credit(c, ch);
 	c->heap += sizeof(*ch);
 	return ch;
 }
@@ -72,7 +74,7 @@ omsg_maybe_free(struct dp_conn *c, struct dp_omsg *m)
 	c->heap -= sizeof(*m) + m->len + dp_rs_heap(&m->acked) + dp_rs_heap(&m->lost);
 	dp_rs_fini(&m->acked);
 	dp_rs_fini(&m->lost);
-	free(m);
+	dp_blk_free(m, sizeof(*m) + m->len);
 }
 
 void
@@ -114,7 +116,7 @@ dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_
 		ch->blocked = true;
 		return -ENOBUFS;
 	}
-	m = malloc(sizeof(*m) + len);
+	m = dp_blk_alloc(sizeof(*m) + len);
 	if (m == NULL)
 		return -ENOMEM;
 	memset(m, 0, sizeof(*m));
@@ -134,6 +136,7 @@ dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_
 	ch->tail = m;
 	if (ch->unsent == NULL)
 		ch->unsent = m;
+	dp_chan_activate(c, ch);
 	ch->queued += len;
 	c->heap += sizeof(*m) + len;
 	if (msg_id != NULL)
@@ -148,9 +151,14 @@ dp_chan_frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t 
 
 	if (!m->queued)
 		return;
+	if (off == 0 && len == m->len) { /* the whole message at once: the common small case */
+		dequeue(c, dp_chan_at(c, m->chan), m);
+		return;
+	}
 	/* Out of memory here only means the bytes may be sent again: never wrong. */
 	rc = rs_add(c, &m->acked, off, off + len);
-	rc |= rs_remove(c, &m->lost, off, off + len);
+	if (!dp_rs_empty(&m->lost))
+		rc |= rs_remove(c, &m->lost, off, off + len);
 	(void)rc;
 	if (dp_rs_covers(&m->acked, 0, m->len))
 		dequeue(c, dp_chan_at(c, m->chan), m);
@@ -178,6 +186,7 @@ dp_chan_frag_lost(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t l
 		else
 			ch->rtx_head = m;
 		ch->rtx_tail = m;
+		dp_chan_activate(c, ch);
 	}
 }
 
@@ -233,7 +242,7 @@ imsg_free(struct dp_conn *c, struct dp_chan *ch, struct dp_imsg *im)
 	ch->rx_held -= im->m.len;
 	c->heap -= sizeof(*im) + im->m.len + dp_rs_heap(&im->got);
 	dp_rs_fini(&im->got);
-	free(im);
+	dp_blk_free(im, sizeof(*im) + im->m.len);
 }
 
 void
@@ -251,7 +260,7 @@ dp_chan_drop_rx(struct dp_conn *c, struct dp_chan *ch)
 static struct dp_imsg *
 imsg_new(struct dp_conn *c, struct dp_chan *ch, uint64_t id, uint64_t base, uint32_t len)
 {
-	struct dp_imsg *im = malloc(sizeof(*im) + len);
+	struct dp_imsg *im = dp_blk_alloc(sizeof(*im) + len);
 
 	if (im == NULL)
 		return NULL;
@@ -433,7 +442,7 @@ dp_chan_release(struct dp_conn *c, struct dp_imsg *im)
 		ch->rx_released += im->m.len;
 		c->rx_conn_released += im->m.len;
 		if (ch->rx_released + win - ch->rx_advertised >= win / 4)
-			ch->credit_dirty = true;
+			dp_chan_owe_credit(c, ch);
 		if (c->rx_conn_released + c->cfg->conn_window - c->rx_conn_advertised >=
 		    c->cfg->conn_window / 4)
 			c->conn_credit_dirty = true;

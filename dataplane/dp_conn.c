@@ -554,4 +554,6 @@ dp_conn_tick(struct dp_conn *c, uint64_t now_ns)
 		expire_all(c, now_ns);
 	if (keepalive_armed(c) && now_ns - c->last_send_ns >= c->cfg->keepalive_ns)
 		c->ping_due = true;
+	if (c->rec.bytes_in_flight == 0)
+		dp_conn_trim(c);
 }

@@ -38,7 +38,7 @@ refs_reserve(struct dp_conn *c, uint32_t n)
 		return 0;
 	while (cap - used < n)
 		cap *= 2;
-	v = calloc(cap, sizeof(*v));
+	v = malloc(cap * sizeof(*v)); /* entries are written before they are read */
 	if (v == NULL)
 		return -ENOMEM;
 	for (uint32_t i = c->ref_head; i != c->ref_tail; i++)
@@ -68,12 +68,18 @@ refs_compact(struct dp_conn *c)
 {
 	while (c->ref_head != c->ref_tail && ref_at(c, c->ref_head)->kind == DP_REF_FREE)
 		c->ref_head++;
+}
+
+void
+dp_conn_trim(struct dp_conn *c)
+{
 	if (c->ref_head == c->ref_tail && c->refs != NULL) { /* nothing in flight */
 		free(c->refs);
 		c->refs = NULL;
 		c->ref_cap = 0;
 		c->ref_head = c->ref_tail = 0;
 	}
+	dp_recovery_trim(&c->rec);
 }
 
 static void
@@ -101,7 +107,7 @@ resolve_one(struct dp_conn *c, struct dp_ref *r, bool acked)
 		else if (!acked && r->chan == DP_REF_CHAN_DEFAULT)
 			c->chan_default_dirty = true;
 		else if (!acked && ch != NULL)
-			ch->credit_dirty = true;
+			dp_chan_owe_credit(c, ch);
 		break;
 	default:
 		break;
@@ -141,21 +147,19 @@ dp_conn_refs_fini(struct dp_conn *c)
 bool
 dp_conn_has_data(const struct dp_conn *c)
 {
-	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
-		if (dp_chan_at(c, i) != NULL && dp_chan_sendable(c, dp_chan_at(c, i)))
+	for (uint16_t a = c->tx_active; a != 0; a &= (uint16_t)(a - 1)) {
+		const struct dp_chan *ch = dp_chan_at(c, (unsigned int)__builtin_ctz(a));
+
+		if (ch != NULL && dp_chan_sendable(c, ch))
 			return true;
+	}
 	return false;
 }
 
 static bool
 credit_owed(const struct dp_conn *c)
 {
-	if (c->conn_credit_dirty || c->chan_default_dirty)
-		return true;
-	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
-		if (dp_chan_at(c, i) != NULL && dp_chan_at(c, i)->credit_dirty)
-			return true;
-	return false;
+	return c->conn_credit_dirty || c->chan_default_dirty || c->credit_owed != 0;
 }
 
 /* --- building a packet --------------------------------------------------------------------- */
@@ -172,7 +176,7 @@ put_credit(struct dp_conn *c, uint8_t *p, size_t room, struct dp_chan *ch)
 		return 0;
 	if (ch != NULL) {
 		ch->rx_advertised = v;
-		ch->credit_dirty = false;
+		c->credit_owed &= (uint16_t) ~(1u << ch->id);
 	} else {
 		c->rx_conn_advertised = v;
 		c->conn_credit_dirty = false;
@@ -215,9 +219,12 @@ put_control(struct dp_conn *c, uint8_t *p, size_t room, bool probe, bool *elicit
 		n += put_credit(c, p + n, room - n, NULL);
 	if (c->chan_default_dirty)
 		n += put_chan_default(c, p + n, room - n);
-	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
-		if (dp_chan_at(c, i) != NULL && dp_chan_at(c, i)->credit_dirty)
-			n += put_credit(c, p + n, room - n, dp_chan_at(c, i));
+	for (uint16_t o = c->credit_owed; o != 0; o &= (uint16_t)(o - 1)) {
+		struct dp_chan *ch = dp_chan_at(c, (unsigned int)__builtin_ctz(o));
+
+		if (ch != NULL)
+			n += put_credit(c, p + n, room - n, ch);
+	}
 	if ((c->ping_due || (probe && n == 0 && !dp_conn_has_data(c))) &&
 	    (w = dp_frame_put_ping(p + n, room - n, SL_FRAME_PING, ++c->ping_token)) != 0) {
 		c->ping_due = false;
@@ -234,25 +241,53 @@ quantum(const struct dp_conn *c, const struct dp_chan *ch)
 	return (int32_t)(dp_chan_cfg(c, ch)->priority + 1) * DP_DRR_QUANTUM;
 }
 
+/* The first channel of mask at or after position from, wrapping around; -1 if none. */
+static inline int
+next_channel(uint32_t mask, unsigned int from)
+{
+	uint32_t ahead = mask & (~0u << from);
+
+	if (ahead != 0)
+		return __builtin_ctz(ahead);
+	return mask != 0 ? __builtin_ctz(mask) : -1;
+}
+
 /* Deficit round robin: keep serving the current channel while it has deficit left, then move
- * on and give the next channel its quantum. skip: channels whose next frame does not fit in
- * what is left of this packet. */
+ * on to the next active channel and give it its quantum. Only channels marked active are
+ * visited; skip: channels whose next frame does not fit in what is left of this packet. */
 static struct dp_chan *
 drr_pick(struct dp_conn *c, uint32_t skip)
 {
-	unsigned int n = c->cfg->n_channels;
+	uint32_t cand = c->tx_active & ~skip;
+	int i;
 
-	for (unsigned int k = 0; k <= 2 * n; k++) {
-		struct dp_chan *ch = dp_chan_at(c, c->rr);
-		bool ok = ch != NULL && !(skip & (1u << c->rr)) && dp_chan_sendable(c, ch);
+	while ((i = next_channel(cand, c->rr)) >= 0) {
+		struct dp_chan *ch = dp_chan_at(c, (unsigned int)i);
+		uint32_t bit = 1u << i;
 
-		if (ok && ch->deficit > 0)
+		if (ch == NULL || !dp_chan_sendable(c, ch)) {
+			cand &= ~bit;
+			if (ch == NULL || (ch->unsent == NULL && ch->rtx_head == NULL))
+				c->tx_active &= (uint16_t)~bit; /* nothing at all any more */
+			else
+				ch->deficit = 0; /* blocked for now: no credit saved */
+			continue;
+		}
+		if (i != c->rr) { /* arrived at a channel whose turn begins */
+			c->rr = (uint8_t)i;
+			ch->deficit += quantum(c, ch);
+		}
+		if (ch->deficit > 0)
 			return ch;
-		if (ch != NULL && !ok && !(skip & (1u << c->rr)))
-			ch->deficit = 0; /* an empty channel saves no credit */
-		c->rr = (uint8_t)((c->rr + 1) % n);
-		ch = dp_chan_at(c, c->rr);
-		if (ch != NULL && dp_chan_sendable(c, ch))
+		/* its turn is over: the next active channel's begins now (or, alone, it goes on);
+		 * every pass grants a quantum somewhere, so this ends */
+		i = next_channel(cand & ~bit, (unsigned int)i + 1);
+		if (i < 0) {
+			ch->deficit += quantum(c, ch);
+			continue;
+		}
+		c->rr = (uint8_t)i;
+		if ((ch = dp_chan_at(c, (unsigned int)i)) != NULL)
 			ch->deficit += quantum(c, ch);
 	}
 	return NULL;

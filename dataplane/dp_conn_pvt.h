@@ -108,6 +108,8 @@ struct dp_conn {
 	uint32_t ref_head, ref_tail;
 	uint32_t ref_pkt; /* HEAD entry of the packet being built */
 	uint16_t close_reason;
+	uint16_t tx_active;   /* channels with messages to send or resend (a superset) */
+	uint16_t credit_owed; /* channels owed a MAX_CHAN */
 	uint8_t close_resends;
 	uint8_t rr; /* deficit round robin position */
 	/* connection-level flow control */
@@ -168,6 +170,23 @@ bool dp_conn_has_data(const struct dp_conn *c);
 void dp_conn_ref_add(struct dp_conn *c, enum dp_ref_kind kind, uint8_t chan, struct dp_omsg *m,
 		     uint32_t off, uint16_t len);
 void dp_conn_refs_fini(struct dp_conn *c);
+/* Release buffers kept for a busy connection once nothing is in flight (from the timers). */
+void dp_conn_trim(struct dp_conn *c);
+
+static_assert(SL_MAX_CHANNELS <= 16, "channel masks are 16 bits");
+
+/* Mark a channel as having something to send (cleared lazily by the scheduler). */
+static inline void
+dp_chan_activate(struct dp_conn *c, const struct dp_chan *ch)
+{
+	c->tx_active |= (uint16_t)(1u << ch->id);
+}
+
+static inline void
+dp_chan_owe_credit(struct dp_conn *c, const struct dp_chan *ch)
+{
+	c->credit_owed |= (uint16_t)(1u << ch->id);
+}
 
 static inline const struct dp_chan_config *
 dp_chan_cfg(const struct dp_conn *c, const struct dp_chan *ch)

@@ -87,12 +87,22 @@ ring_release(struct ring g)
 	*g.cap = *g.head = *g.n = 0;
 }
 
+/* An emptied ring stays allocated (busy connections empty and refill it all the time);
+ * dp_recovery_trim() releases it once the connection is idle. */
 static void
 ring_pop(struct ring g)
 {
 	*g.head = (*g.head + 1) & (*g.cap - 1);
-	if (--(*g.n) == 0)
-		ring_release(g);
+	(*g.n)--;
+}
+
+void
+dp_recovery_trim(struct dp_recovery *r)
+{
+	if (r->n == 0 && r->ring != NULL)
+		ring_release(sent_ring(r));
+	if (r->lost_n == 0 && r->lost != NULL)
+		ring_release(lost_ring(r));
 }
 
 /* Index of the first entry with a packet number >= pn (n if none). */

@@ -82,6 +82,10 @@ struct dp_recovery {
  * SL_INITIAL_RTT_NS) and var = half of it. No memory is allocated. */
 void dp_recovery_init(struct dp_recovery *r, enum dp_cc_algo algo, uint32_t mss, bool pacing,
 		      uint64_t initial_rtt_ns, uint64_t max_ack_delay_ns, uint64_t now_ns);
+/* Release the records of packets in flight and of lost packets if they are empty (they are
+ * kept while a connection is busy; call this from the idle path). */
+void dp_recovery_trim(struct dp_recovery *r);
+
 /* Free the in-flight record (no callbacks). */
 void dp_recovery_fini(struct dp_recovery *r);
 

@@ -414,12 +414,70 @@ test_memory_returns(void)
 	while ((m = dp_conn_recv(p.b)) != NULL)
 		dp_conn_msg_release(p.b, m);
 	pump(&p, 200);
+	/* the timers of an idle connection (its keepalive at the latest) release what a busy one
+	 * kept allocated */
+	dp_conn_tick(p.a, p.now);
+	dp_conn_tick(p.b, p.now);
 	printf("\n  idle memory: %zu and %zu bytes (baseline %zu, %zu)\n", dp_conn_memory(p.a),
 	       dp_conn_memory(p.b), base_a, base_b);
 	/* one channel struct each is all that remains, and an idle connection fits in 1 KiB */
 	CU_ASSERT(dp_conn_memory(p.a) <= base_a + 256);
 	CU_ASSERT(dp_conn_memory(p.b) <= base_b + 256);
 	CU_ASSERT(dp_conn_memory(p.a) <= 1024 && dp_conn_memory(p.b) <= 1024);
+	pair_close(&p);
+}
+
+/* Seven busy channels with priorities 0..6 share the packets in proportion to priority + 1
+ * (deficit round robin), every channel gets a share, and nothing stalls. */
+static void
+test_priority_shares(void)
+{
+	static uint8_t msg[1000];
+	struct pair p;
+	uint8_t buf[SL_MAX_PAYLOAD];
+	uint64_t bytes[8] = { 0 }, pn, total = 0;
+	int n;
+
+	pair_open(&p, NULL);
+	pump(&p, 5); /* credit exchanged */
+	for (int ch = 1; ch <= 7; ch++)
+		for (int i = 0; i < 200; i++)
+			CU_ASSERT_EQUAL_FATAL(
+				dp_conn_send(p.a, (uint8_t)ch, msg, sizeof(msg), 0, p.now, NULL),
+				0);
+	/* every packet a sends is tallied and handed to b at once; b's answers go straight
+	 * back; time moves 1 ms whenever a has to wait */
+	for (int k = 0; k < 5000 && total < 300 * 1000; k++) {
+		struct dp_frame f;
+		struct dp_ack_ranges a;
+		uint8_t back[SL_MAX_PAYLOAD];
+		size_t off = 0;
+		int m;
+
+		n = dp_conn_output(p.a, p.now, buf, sizeof(buf), &pn);
+		if (n <= 0) {
+			p.now += MS;
+			dp_conn_tick(p.a, p.now);
+			dp_conn_tick(p.b, p.now);
+		} else {
+			while (dp_frame_parse(buf, (size_t)n, &off, &f, &a) > 0)
+				if (f.type == SL_FRAME_DATA) {
+					bytes[f.data.chan] += f.data.len;
+					total += f.data.len;
+				}
+			dp_conn_input(p.b, pn, buf, (size_t)n, p.now);
+		}
+		while ((m = dp_conn_output(p.b, p.now, back, sizeof(back), &pn)) > 0)
+			dp_conn_input(p.a, pn, back, (size_t)m, p.now);
+	}
+	CU_ASSERT(total >= 100000);
+	for (int ch = 1; ch <= 7; ch++) {
+		double share = (double)bytes[ch] / (double)total, want = ch / 28.0;
+
+		if (share < want * 0.7 || share > want * 1.3)
+			fprintf(stderr, "channel %d: share %.3f, expected %.3f\n", ch, share, want);
+		CU_ASSERT(share >= want * 0.7 && share <= want * 1.3);
+	}
 	pair_close(&p);
 }
 
@@ -578,6 +636,7 @@ static CU_TestInfo cases[] = {
 	{ "abortive close with a reason", test_abortive_close },
 	{ "keepalive PINGs and the idle timeout", test_keepalive_and_idle },
 	{ "memory returns to the baseline", test_memory_returns },
+	{ "priorities share packets by weight", test_priority_shares },
 	{ "protocol violations: counted, closed with a reason", test_violations_close },
 	{ "benign oddities: counted, not fatal", test_benign_oddities },
 	{ "configuration validation", test_config_validation },

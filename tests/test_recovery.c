@@ -207,6 +207,7 @@ test_rtt_no_sample(void)
 	pure = dp_recovery_take_pn(&r);
 	CU_ASSERT_EQUAL(ack1(&r, 600 * MS, 0, &l, a, pure), 0);
 	CU_ASSERT(l.n_acked == 4 && r.rtt.latest_ns == 90 * MS);
+	dp_recovery_trim(&r); /* emptied records are released when idle */
 	CU_ASSERT(r.ring == NULL && r.bytes_in_flight == 0);
 	dp_recovery_fini(&r);
 }
@@ -249,6 +250,7 @@ test_packet_and_time_threshold(void)
 	timer(&r, 9 * MS + delay, &l);
 	CU_ASSERT(l.n_lost == 9 && l.lost[8] == 9);
 	CU_ASSERT_EQUAL(r.cc.cwnd, 12000 / 2); /* same recovery period */
+	dp_recovery_trim(&r);		       /* emptied records are released when idle */
 	CU_ASSERT(r.ring == NULL && r.cap == 0 && r.bytes_in_flight == 0);
 	CU_ASSERT_EQUAL(r.loss_time_ns, 0);
 	dp_recovery_fini(&r);
@@ -267,6 +269,7 @@ test_lost_records_expire(void)
 		send_pkt(&r, (uint64_t)i * MS, true, MSS);
 	CU_ASSERT_EQUAL(ack1(&r, 100 * MS, 0, &l, 1, 4), 0); /* 0 lost: 4 >= 0 + 3 */
 	CU_ASSERT_EQUAL(l.n_lost, 1);
+	dp_recovery_trim(&r); /* emptied records are released when idle */
 	CU_ASSERT(r.ring == NULL && r.lost_n == 1);
 	pto = dp_recovery_pto_base(&r); /* 96 + 4 * 48 + 25 ms */
 	CU_ASSERT_EQUAL(pto, 96 * MS + 4 * 48 * MS + MAD);
@@ -276,6 +279,7 @@ test_lost_records_expire(void)
 	timer(&r, expire - 1, &l);
 	CU_ASSERT_EQUAL(r.lost_n, 1);
 	timer(&r, expire, &l);
+	dp_recovery_trim(&r); /* emptied records are released when idle */
 	CU_ASSERT(r.lost_n == 0 && r.lost == NULL && dp_recovery_memory(&r) == 0);
 	CU_ASSERT_EQUAL(dp_recovery_timer(&r), NONE);
 	/* a late ACK of the lost packet after that is neither a callback nor counted */
@@ -308,6 +312,7 @@ test_spurious(void)
 	CU_ASSERT_EQUAL(ack1(&r, 80 * MS, 0, &l, 0, 9), 0);
 	CU_ASSERT_EQUAL(r.stats.spurious, 3);
 	CU_ASSERT(l.n_lost == 3 && l.n_acked == 7 && r.stats.lost == 3);
+	dp_recovery_trim(&r); /* emptied records are released when idle */
 	CU_ASSERT(r.lost_n == 0 && r.ring == NULL);
 	dp_recovery_fini(&r);
 
@@ -560,6 +565,7 @@ test_ring_growth(void)
 	uint32_t cap = 0, growths = 0;
 
 	rec_init(&r, &l);
+	dp_recovery_trim(&r); /* emptied records are released when idle */
 	CU_ASSERT(r.ring == NULL && dp_recovery_memory(&r) == 0);
 	for (uint64_t i = 0; i < N; i++) {
 		send_pkt(&r, i * US, true, MSS);
@@ -578,6 +584,7 @@ test_ring_growth(void)
 	CU_ASSERT_EQUAL(r.n, 3); /* N-3 outstanding, N-2 and N-1 acknowledged behind it */
 	timer(&r, dp_recovery_timer(&r), &l);
 	CU_ASSERT_EQUAL(l.n_lost, N - 2);
+	dp_recovery_trim(&r); /* emptied records are released when idle */
 	CU_ASSERT(r.ring == NULL && r.cap == 0 && r.n == 0 && r.bytes_in_flight == 0);
 	dp_recovery_fini(&r);
 
@@ -589,6 +596,7 @@ test_ring_growth(void)
 	CU_ASSERT(l.n_acked == N && l.n_lost == 0);
 	for (unsigned int i = 0; i < 64; i++)
 		CU_ASSERT_EQUAL(l.acked[i], i); /* in packet-number order */
+	dp_recovery_trim(&r);			/* emptied records are released when idle */
 	CU_ASSERT(r.ring == NULL && r.cap == 0 && r.eliciting_in_flight == 0);
 	CU_ASSERT_EQUAL(dp_recovery_memory(&r), 0);
 	dp_recovery_fini(&r);
@@ -670,6 +678,7 @@ test_enomem(void)
 	CU_ASSERT_EQUAL(dp_recovery_on_sent(&r, &p, FULL), 0);
 	CU_ASSERT(r.n == FULL + 1 && r.cap == 2 * FULL);
 	CU_ASSERT_EQUAL(ack1(&r, SEC, 0, NULL, 0, FULL), 0);
+	dp_recovery_trim(&r); /* emptied records are released when idle */
 	CU_ASSERT(r.ring == NULL && r.bytes_in_flight == 0);
 	dp_recovery_fini(&r);
 #endif
