@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 #define DP_BLK_SIZE  2048 /* a 1440-byte payload with its header */
-#define DP_BLK_CACHE 128
+#define DP_BLK_CACHE 512
 
 void *dp_blk_alloc(size_t size);
 void dp_blk_free(void *p, size_t size);

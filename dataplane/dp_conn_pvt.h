@@ -112,6 +112,9 @@ struct dp_conn {
 	uint16_t credit_owed; /* channels owed a MAX_CHAN */
 	uint8_t close_resends;
 	uint8_t rr; /* deficit round robin position */
+	/* flags, packed to keep every connection small */
+	bool conn_credit_dirty : 1, chan_default_dirty : 1, ping_due : 1, pong_due : 1;
+	bool close_pending : 1, unresponsive_reported : 1, close_graceful : 1, closed_by_peer : 1;
 	/* connection-level flow control */
 	uint64_t tx_conn_max, tx_conn_sent;
 	uint64_t rx_conn_highest, rx_conn_released, rx_conn_advertised;
@@ -119,8 +122,6 @@ struct dp_conn {
 	uint64_t pong_token;
 	uint64_t last_recv_ns, last_send_ns, next_expiry_ns;
 	size_t heap; /* bytes allocated for messages, channels, rings */
-	bool conn_credit_dirty, chan_default_dirty, ping_due, pong_due, close_pending;
-	bool unresponsive_reported, close_graceful, closed_by_peer;
 	struct dp_conn_counters cnt;
 };
 

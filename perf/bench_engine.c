@@ -13,10 +13,10 @@
  * least any engine that copies data into packets must spend. Time is virtual inside the
  * engine (pacing off, 10 us per packet); wall time is what is measured.
  *
- * Memory: dp_conn_memory() of a connection that carried traffic and went idle, and the
- * resident memory per connection of 100,000 idle connections (RSS delta / count), which also
- * counts the allocator's overhead.
+ * Memory: dp_conn_memory() of a connection that carried traffic and went idle, and the heap
+ * per connection of 100,000 idle connections as malloc counts it (its overhead included).
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,12 +109,27 @@ struct pkt {
 	uint8_t data[SL_DEFAULT_PAYLOAD];
 };
 
+/* Messages whose last byte a recorded packet carries. */
+static uint64_t
+messages_ended(const struct pkt *p)
+{
+	struct dp_ack_ranges a;
+	struct dp_frame f;
+	uint64_t n = 0;
+	size_t off = 0;
+
+	while (dp_frame_parse(p->data, p->len, &off, &f, &a) > 0)
+		n += f.type == SL_FRAME_DATA && f.data.last;
+	return n;
+}
+
 /* Record the packets a real sender makes for `total` messages of `size` bytes. */
 static struct pkt *
 record(uint32_t size, uint64_t total, uint64_t *npkts)
 {
 	static uint8_t msg[1400];
 	uint64_t cap = total * (size + 64) / 1000 + 64, now = 0, peer_pn = 0, sent = 0, last = 0;
+	uint64_t ended = 0;
 	struct pkt *v = malloc(cap * sizeof(*v));
 	struct dp_conn *c = dp_conn_create(&cfg, 0);
 	uint8_t credit[64];
@@ -122,19 +137,18 @@ record(uint32_t size, uint64_t total, uint64_t *npkts)
 
 	*npkts = 0;
 	(void)dp_conn_input(c, peer_pn++, credit, put_big_credit(credit), now);
-	while (v != NULL && (sent < total || dp_conn_stats_now(c).bytes_in_flight > 0)) {
+	while (v != NULL && ended < total && *npkts < cap) {
 		while (sent < total && dp_conn_send(c, CHAN, msg, size, 0, now, NULL) == 0)
 			sent++;
 		while (*npkts < cap &&
 		       (n = dp_conn_output(c, now, v[*npkts].data, SL_DEFAULT_PAYLOAD,
 					   &v[*npkts].pn)) > 0) {
 			v[*npkts].len = (uint16_t)n;
+			ended += messages_ended(&v[*npkts]);
 			last = v[(*npkts)++].pn;
 			now += 10 * US;
 		}
 		ack_upto(c, &peer_pn, last, now);
-		if (*npkts == cap)
-			break;
 	}
 	dp_conn_destroy(c);
 	return v;
@@ -164,6 +178,14 @@ run_receive(const struct pkt *v, uint64_t npkts, uint64_t *msgs)
 			;
 	}
 	t0 = bench_now_ns() - t0;
+	if (*msgs == 0 || getenv("BENCH_ENGINE_DEBUG")) {
+		struct dp_conn_stats st = dp_conn_stats_now(c);
+
+		for (int d = 0; d < DP_DROP_COUNT; d++)
+			if (st.drops[d])
+				fprintf(stderr, "receiver drop %s: %lu\n", dp_conn_drop_name(d),
+					(unsigned long)st.drops[d]);
+	}
 	dp_conn_destroy(c);
 	return (double)t0;
 }
@@ -188,18 +210,13 @@ run_memcpy(uint64_t packets, size_t bytes_per_packet)
 
 /* --- memory ------------------------------------------------------------------------------ */
 
-static long
-rss_kib(void)
+/* Bytes malloc has handed out, its own overhead included. */
+static size_t
+heap_in_use(void)
 {
-	FILE *f = fopen("/proc/self/statm", "r");
-	long pages = 0, rss = 0;
+	struct mallinfo2 mi = mallinfo2();
 
-	if (f != NULL) {
-		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-			rss = 0;
-		fclose(f);
-	}
-	return rss * 4;
+	return mi.uordblks + mi.hblkhd;
 }
 
 static void
@@ -207,25 +224,22 @@ memory_report(void)
 {
 	enum { N = 100000 };
 	struct dp_conn **v = malloc(N * sizeof(*v));
-	struct send_run r;
 	struct dp_conn *c;
-	long before, after;
+	size_t before, after;
 
-	r = run_send(64, 1000); /* warm the allocator up */
-	(void)r;
-	before = rss_kib();
+	before = heap_in_use();
 	for (int i = 0; i < N && v != NULL; i++)
 		v[i] = dp_conn_create(&cfg, 0);
-	after = rss_kib();
+	after = heap_in_use();
 	c = v ? v[0] : NULL;
 	printf("\n### Memory per idle connection\n\n| measure | bytes | target "
 	       "|\n|---|---:|---|\n");
 	if (c != NULL)
 		printf("| engine state of a fresh connection (dp_conn_memory) | %zu | <= 1024 |\n",
 		       dp_conn_memory(c));
-	printf("| resident per connection, %d idle connections (RSS delta, with malloc "
-	       "overhead) | %.0f | <= 1024 |\n",
-	       N, (double)(after - before) * 1024 / N);
+	printf("| heap per connection, %d idle connections (malloc's own overhead included) "
+	       "| %.0f | <= 1024 |\n",
+	       N, (double)(after - before) / N);
 	for (int i = 0; i < N && v != NULL; i++)
 		dp_conn_destroy(v[i]);
 	free(v);

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Run the benchmarks of issue 2 on an existing meson build (make bench builds it first):
+# Run the benchmarks on an existing meson build (make bench builds it first):
 #   bench_aead       dp_aead_seal/open vs raw ipsec-mb, ns per packet, overhead (target <= 10 %)
 #   bench_handshake  Noise IK handshakes/s vs the X25519 bound (target >= 80 %)
-# Everything goes to stdout; the same markdown is written to perf/out/issue2.md, replaced only
+#   bench_engine     reliable engine ns per packet (send->ack, receive->deliver) next to a
+#                    memcpy of the same bytes, memory per idle connection (targets: 100 ns per
+#                    1400-byte packet, 1 KiB per idle connection)
+# Everything goes to stdout; the same markdown is written to perf/out/bench.md, replaced only
 # when every benchmark ran to the end. Benchmarks report numbers; nothing here asserts on time.
-# About 20 s on a 2-core machine.
+# About 40 s on a 2-core machine.
 #
 # usage: perf/run.sh <builddir>
-# environment: AEAD_ARGS, HANDSHAKE_ARGS  extra options for each benchmark (-n reps, -m work)
+# environment: AEAD_ARGS, HANDSHAKE_ARGS, ENGINE_ARGS  extra options (-n reps, -m work)
 #              BENCH_CPU                  CPU to pin the benchmarks to (default: the last one;
 #                                         "none" to not pin)
 set -euo pipefail
@@ -20,16 +23,16 @@ die() {
 [ $# -eq 1 ] || die "usage: perf/run.sh <builddir>"
 build=$1
 [ -d "$build" ] || die "no build directory '$build': run 'make bench' (or 'make build') first"
-for b in bench_aead bench_handshake; do
+for b in bench_aead bench_handshake bench_engine; do
 	[ -x "$build/perf/$b" ] ||
 		die "'$build/perf/$b' is missing: run 'make bench' (or 'ninja -C $build') first"
 done
 
 here=$(cd "$(dirname "$0")" && pwd)
 out_dir=$here/out
-md=$out_dir/issue2.md
+md=$out_dir/bench.md
 mkdir -p "$out_dir"
-tmp=$(mktemp "$out_dir/.issue2.md.XXXXXX")
+tmp=$(mktemp "$out_dir/.bench.md.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 
 # Pin to one CPU so the scheduler does not move a benchmark between cores mid-measurement.
@@ -61,7 +64,7 @@ machine_header() {
 		virt=", virtual machine"
 	fi
 	commit=$(git -C "$here/.." describe --always --dirty 2>/dev/null || echo unknown)
-	echo "## Issue 2 benchmarks"
+	echo "## Benchmarks"
 	echo
 	echo "| machine | |"
 	echo "|---|---|"
@@ -83,6 +86,9 @@ run_all() {
 	"${pin[@]}" "$build/perf/bench_aead" ${AEAD_ARGS:-}
 	# shellcheck disable=SC2086
 	"${pin[@]}" "$build/perf/bench_handshake" ${HANDSHAKE_ARGS:-}
+	echo
+	# shellcheck disable=SC2086
+	"${pin[@]}" "$build/perf/bench_engine" ${ENGINE_ARGS:-}
 	echo "_Whole run: $((SECONDS - t0)) s._"
 }
 
