@@ -56,10 +56,35 @@ static_assert(SL_REPLAY_WINDOW >= 2048, "the design requires at least 2048 packe
 
 /* --- connection ids ----------------------------------------------------------------------- */
 /* A receiver connection id carries its owner lcore in the top bits, so any lcore finds the
- * owner without a lookup. */
-#define SL_CONNID_OWNER_SHIFT 24
-#define SL_CONNID_SLOT_MASK   ((1u << SL_CONNID_OWNER_SHIFT) - 1)
+ * owner without a lookup; then the session's slot on that lcore; then a generation that tells
+ * the keypairs of one session apart across rekeys:
+ *   | owner (6) | slot (18) | generation (8) | */
+#define SL_CONNID_OWNER_SHIFT 26
+#define SL_CONNID_SLOT_SHIFT  8
 #define SL_CONNID_MAX_OWNERS  (1u << (32 - SL_CONNID_OWNER_SHIFT))
+#define SL_CONNID_MAX_SLOTS   (1u << (SL_CONNID_OWNER_SHIFT - SL_CONNID_SLOT_SHIFT))
+#define SL_CONNID_GEN_MASK    ((1u << SL_CONNID_SLOT_SHIFT) - 1)
+
+static inline uint32_t
+sl_connid(uint32_t owner, uint32_t slot, uint32_t gen)
+{
+	return owner << SL_CONNID_OWNER_SHIFT | slot << SL_CONNID_SLOT_SHIFT |
+	       (gen & SL_CONNID_GEN_MASK);
+}
+
+static inline uint32_t
+sl_connid_owner(uint32_t id)
+{
+	return id >> SL_CONNID_OWNER_SHIFT;
+}
+
+static inline uint32_t
+sl_connid_slot(uint32_t id)
+{
+	return (id >> SL_CONNID_SLOT_SHIFT) & (SL_CONNID_MAX_SLOTS - 1);
+}
+
+static_assert(SL_CONNID_MAX_SLOTS >= 200000, "100,000 sessions fit on one lcore");
 
 /* --- reliable engine --------------------------------------------------------------------- */
 #define SL_ETH_MTU          1500

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the appliance configuration — what a JSON configuration file says, validated.
+ *
+ * conf_load() parses a file with jansson and checks it completely before anything is
+ * applied: syntax errors carry file:line:column; schema errors name the JSON path
+ * (`peers[2].endpoint`) and what was expected; unknown and duplicate keys are errors. Every
+ * problem is reported, not only the first. A configuration that fails validation is never
+ * returned. Lines whose first non-blank characters are `//` are comments (the example
+ * configurations in conf/ use them); they are blanked before parsing, so positions still match
+ * the file.
+ *
+ * The reference for every key, its default and its range is docs/configuration.md.
+ *
+ * Main thread only (startup and --check-config). No DPDK dependency.
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dp_conn.h"
+#include "sl_limits.h"
+
+#define CONF_MAX_PORTS    8
+#define CONF_MAX_LCORES   16
+#define CONF_MAX_RXQ      16 /* rx queues an lcore polls */
+#define CONF_MAX_PEERS    256
+#define CONF_MAX_SERVICES 16
+#define CONF_MAX_EAL_ARGS 16
+#define CONF_NAME_LEN     32
+#define CONF_PATH_LEN     256
+#define CONF_DEVICE_LEN   256
+
+/* One problem found in a configuration. */
+struct conf_error {
+	char where[128];   /* "file:line:col" for syntax, the JSON path for schema errors */
+	char message[256]; /* what is wrong and what was expected */
+};
+
+/* Everything conf_load() found wrong. */
+struct conf_errors {
+	unsigned int n;    /* problems found (only the first CONF_MAX_ERRORS are kept) */
+	struct conf_error e[32];
+};
+#define CONF_MAX_ERRORS 32
+
+struct conf_eal {
+	char cores[64];         /* EAL -l list, e.g. "0" or "0,1" (default "0") */
+	uint32_t memory_mb;     /* -m (default 256) */
+	char file_prefix[64];   /* --file-prefix (default "sluice") */
+	bool huge;              /* false (default): --no-huge; true: use hugepages */
+	bool pci;               /* false (default): --no-pci */
+	unsigned int n_extra;
+	char extra[CONF_MAX_EAL_ARGS][128]; /* more EAL arguments, passed as they are */
+};
+
+struct conf_impair {
+	bool enabled;
+	uint64_t seed;
+	double loss, reorder, duplicate, corrupt; /* probabilities 0..1, per received packet */
+};
+
+struct conf_port {
+	char name[CONF_NAME_LEN];
+	char device[CONF_DEVICE_LEN]; /* PCI address, or a vdev string "net_memif0,role=..." */
+	uint32_t ipv4;                /* host order */
+	uint8_t prefix_len;           /* 0..32 */
+	uint32_t gateway;             /* host order; 0: none (peers must be on-link) */
+	uint16_t udp_port;            /* default 4789 */
+	uint16_t mtu;                 /* default 1500 (576..9000) */
+	uint16_t rx_queues, tx_queues; /* default 1; tx queues cover every lcore that sends */
+	uint16_t rx_desc, tx_desc;    /* default 1024 */
+	uint32_t mbufs;               /* pool size (default 8191) */
+	struct conf_impair impair;    /* tests: loss, reordering, duplication, corruption */
+};
+
+enum conf_idle {
+	CONF_IDLE_ADAPTIVE, /* pause, then short sleeps when idle (default) */
+	CONF_IDLE_BUSY,     /* poll without rest (dedicated cores) */
+};
+
+struct conf_rxq {
+	uint8_t port; /* index into ports[] */
+	uint16_t queue;
+};
+
+struct conf_lcore {
+	unsigned int lcore; /* EAL lcore id */
+	unsigned int n_rx;
+	struct conf_rxq rx[CONF_MAX_RXQ];
+	enum conf_idle idle;
+};
+
+struct conf_limits {
+	uint32_t max_message;         /* default 1 MiB, up to SL_MAX_MESSAGE */
+	uint32_t queue_bytes;         /* per channel, default 8 MiB */
+	uint32_t window_bytes;        /* receive window per channel, default 4 MiB */
+	uint64_t handshake_timeout_ns; /* default 5 s */
+	uint64_t idle_timeout_ns;     /* default 30 s */
+	uint64_t keepalive_ns;        /* default 10 s */
+	uint64_t rekey_after_ns;      /* default 120 s */
+	uint32_t max_sessions;        /* per appliance, default 65536 */
+	uint32_t handshakes_per_sec;  /* per source, default 20 */
+	uint32_t handshake_burst;     /* default 5 */
+};
+
+struct conf_peer {
+	char name[CONF_NAME_LEN];
+	uint8_t pub[SL_KEY_LEN];
+	uint32_t ip;   /* host order */
+	uint16_t port;
+};
+
+enum conf_svc_type {
+	CONF_SVC_ECHO,   /* returns every message on its channel to its sender */
+	CONF_SVC_SINK,   /* counts and verifies messages (sequence, length, checksum) */
+	CONF_SVC_SOURCE, /* sends messages to a peer */
+};
+
+struct conf_service {
+	enum conf_svc_type type;
+	uint8_t channel;
+	/* source only */
+	uint8_t peer;        /* index into peers[] */
+	uint64_t count;      /* messages to send (0: until stopped) */
+	uint32_t min_size, max_size; /* bytes; equal for a fixed size */
+	uint64_t rate;       /* messages per second (0: as fast as the window allows) */
+	bool expect_echo;    /* the peer echoes: verify the returns and measure round trips */
+};
+
+struct conf {
+	char path[CONF_PATH_LEN];     /* the file it came from */
+	char key_file[CONF_PATH_LEN]; /* identity.key_file, relative paths resolved from the file */
+	char network[64];             /* network name; network_id is derived from it */
+	uint64_t network_id;
+	uint8_t suite;                /* SL_SUITE_* for initiations (default AESGCM_SHA256) */
+	struct conf_eal eal;
+	unsigned int n_ports;
+	struct conf_port ports[CONF_MAX_PORTS];
+	unsigned int n_lcores;
+	struct conf_lcore lcores[CONF_MAX_LCORES];
+	struct conf_limits limits;
+	struct dp_conn_config engine; /* channels and engine limits, ready for dp_conn_create() */
+	unsigned int n_peers;
+	struct conf_peer peers[CONF_MAX_PEERS];
+	unsigned int n_services;
+	struct conf_service services[CONF_MAX_SERVICES];
+	bool telemetry; /* default true */
+};
+
+/* Parse and validate path. Returns a new configuration, or NULL with every problem in *errs
+ * (errs may be NULL). Never partially applied. */
+struct conf *conf_load(const char *path, struct conf_errors *errs);
+void conf_free(struct conf *c);
+
+/* Print every problem, one per line: "<where>: <message>". */
+void conf_errors_print(const struct conf_errors *errs, void *stream /* FILE * */);
+
+/* Key files: 32 raw key bytes as base64 (44 characters) and a newline, like `wg genkey`.
+ * conf_read_key() refuses files readable by group or others. Return 0 or -errno (-EPERM for a
+ * permission problem, -EINVAL for bad contents); *why (may be NULL) says what. */
+int conf_read_key(const char *path, uint8_t key[SL_KEY_LEN], const char **why);
+int conf_write_key(const char *path, const uint8_t key[SL_KEY_LEN]);
+
+/* Base64 of a 32-byte key (44 characters + NUL) and back (0 or -EINVAL). */
+void conf_key_to_base64(const uint8_t key[SL_KEY_LEN], char out[45]);
+int conf_key_from_base64(const char *in, uint8_t key[SL_KEY_LEN]);
+
+/* The network id of a network name: the first 8 bytes of BLAKE2b-256(name), big-endian. */
+uint64_t conf_network_id(const char *name);
+
+#endif /* CONF_H */
