@@ -129,13 +129,30 @@ dp_keypair_next_pn(struct dp_keypair *kp, uint64_t now_ns, const struct dp_key_l
 	return 0;
 }
 
+static int
+seal_at(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t pn, const uint8_t *plain, size_t len,
+	uint8_t *out)
+{
+	uint8_t nonce[SL_NONCE_LEN];
+	struct sl_data_hdr hdr = {
+		.type = SL_MSG_DATA,
+		.receiver = rte_cpu_to_be_32(kp->remote_id),
+		.pn = rte_cpu_to_be_64(pn),
+	};
+	uint8_t *ct = out + sizeof(hdr);
+
+	memcpy(out, &hdr, sizeof(hdr));
+	dp_aead_nonce_be(nonce, pn);
+	dp_aead_seal(mgr, &kp->send, nonce, out, sizeof(hdr), plain, len, ct, ct + len);
+	kp->counters.tx_packets++;
+	kp->counters.tx_bytes += len;
+	return (int)(len + DP_DATA_OVERHEAD);
+}
+
 int
 dp_keypair_seal(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
 		const struct dp_key_limits *lim, const uint8_t *plain, size_t len, uint8_t *out)
 {
-	uint8_t nonce[SL_NONCE_LEN];
-	struct sl_data_hdr hdr;
-	uint8_t *ct = out + sizeof(hdr);
 	uint64_t pn;
 	int rc;
 
@@ -144,17 +161,22 @@ dp_keypair_seal(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
 	rc = dp_keypair_next_pn(kp, now_ns, lim, &pn);
 	if (rc != 0)
 		return rc;
-	hdr = (struct sl_data_hdr){
-		.type = SL_MSG_DATA,
-		.receiver = rte_cpu_to_be_32(kp->remote_id),
-		.pn = rte_cpu_to_be_64(pn),
-	};
-	memcpy(out, &hdr, sizeof(hdr));
-	dp_aead_nonce_be(nonce, pn);
-	dp_aead_seal(mgr, &kp->send, nonce, out, sizeof(hdr), plain, len, ct, ct + len);
-	kp->counters.tx_packets++;
-	kp->counters.tx_bytes += len;
-	return (int)(len + DP_DATA_OVERHEAD);
+	return seal_at(mgr, kp, pn, plain, len, out);
+}
+
+int
+dp_keypair_seal_pn(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t pn, uint64_t now_ns,
+		   const struct dp_key_limits *lim, const uint8_t *plain, size_t len, uint8_t *out)
+{
+	if (len > DP_DATA_MAX_PLAIN)
+		return -EMSGSIZE;
+	if (pn < kp->next_pn)
+		return -EINVAL;
+	kp->next_pn = pn;
+	if (!dp_keypair_can_send(kp, now_ns, lim))
+		return -EKEYEXPIRED;
+	kp->next_pn = pn + 1;
+	return seal_at(mgr, kp, pn, plain, len, out);
 }
 
 /* Check the framing of a data packet and read its receiver id and packet number.
@@ -216,6 +238,20 @@ void
 dp_keyset_init(struct dp_keyset *ks)
 {
 	ks->cur = ks->prev = ks->next = NULL;
+	ks->retire = NULL;
+	ks->retire_arg = NULL;
+}
+
+/* A keypair leaves the set: destroyed now, or handed to the retire hook. */
+static void
+drop(struct dp_keyset *ks, struct dp_keypair *kp)
+{
+	if (kp == NULL)
+		return;
+	if (ks->retire != NULL)
+		ks->retire(kp, ks->retire_arg);
+	else
+		dp_keypair_destroy(kp);
 }
 
 void
@@ -224,17 +260,17 @@ dp_keyset_install(struct dp_keyset *ks, struct dp_keypair *kp)
 	if (!kp->initiator) {
 		/* A newer handshake answered before the last one was confirmed: the unconfirmed
 		 * keypair was never used to send, so nothing is lost dropping it. */
-		dp_keypair_destroy(ks->next);
+		drop(ks, ks->next);
 		ks->next = kp;
 		return;
 	}
-	dp_keypair_destroy(ks->prev);
+	drop(ks, ks->prev);
 	if (ks->next != NULL) {
 		/* Both sides rekeyed at once. The unconfirmed keypair is newer than cur and the
 		 * peer already sends under it: keep it to receive on, and drop cur. */
 		ks->prev = ks->next;
 		ks->next = NULL;
-		dp_keypair_destroy(ks->cur);
+		drop(ks, ks->cur);
 	} else {
 		ks->prev = ks->cur;
 	}
@@ -258,7 +294,7 @@ dp_keyset_confirm(struct dp_keyset *ks, const struct dp_keypair *kp)
 {
 	if (kp == NULL || kp != ks->next)
 		return false;
-	dp_keypair_destroy(ks->prev);
+	drop(ks, ks->prev);
 	ks->prev = ks->cur;
 	ks->cur = ks->next;
 	ks->next = NULL;
@@ -273,7 +309,7 @@ dp_keyset_expire(struct dp_keyset *ks, uint64_t now_ns, const struct dp_key_limi
 
 	for (size_t i = 0; i < RTE_DIM(slots); i++) {
 		if (*slots[i] != NULL && !dp_keypair_can_receive(*slots[i], now_ns, lim)) {
-			dp_keypair_destroy(*slots[i]);
+			drop(ks, *slots[i]);
 			*slots[i] = NULL;
 			n++;
 		}
@@ -284,10 +320,10 @@ dp_keyset_expire(struct dp_keyset *ks, uint64_t now_ns, const struct dp_key_limi
 void
 dp_keyset_clear(struct dp_keyset *ks)
 {
-	dp_keypair_destroy(ks->cur);
-	dp_keypair_destroy(ks->prev);
-	dp_keypair_destroy(ks->next);
-	dp_keyset_init(ks);
+	drop(ks, ks->cur);
+	drop(ks, ks->prev);
+	drop(ks, ks->next);
+	ks->cur = ks->prev = ks->next = NULL;
 }
 
 int

@@ -139,12 +139,19 @@ int dp_keypair_open(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
 
 /* --- keysets ------------------------------------------------------------------------------ */
 
+/* How a keyset gets rid of a keypair it pushes out: at once (NULL) or, in the appliance,
+ * after an RCU grace period (the lcore's deferred-free queue). The callee owns kp. */
+typedef void dp_keypair_retire_fn(struct dp_keypair *kp, void *arg);
+
 struct dp_keyset {
 	struct dp_keypair *cur;	 /* sends and receives */
 	struct dp_keypair *prev; /* receives only: packets still in flight under the old keys */
 	struct dp_keypair *next; /* responder's keypair awaiting its first packet; receives only */
+	dp_keypair_retire_fn *retire; /* NULL: dp_keypair_destroy at once */
+	void *retire_arg;
 };
 
+/* Empty keyset; keypairs pushed out are destroyed at once unless retire is set. */
 void dp_keyset_init(struct dp_keyset *ks);
 
 /* Take ownership of a new keypair. An initiator's becomes cur at once (cur moves to prev);
@@ -165,6 +172,13 @@ unsigned int dp_keyset_expire(struct dp_keyset *ks, uint64_t now_ns,
 
 /* Destroy all keypairs (each zeroed). */
 void dp_keyset_clear(struct dp_keyset *ks);
+
+/* Seal under an explicit packet number pn (the reliable engine owns the packet-number space):
+ * pn must not be below the keypair's next packet number, which becomes pn + 1. Otherwise as
+ * dp_keypair_seal(); -EINVAL for a pn already used. */
+int dp_keypair_seal_pn(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t pn, uint64_t now_ns,
+		       const struct dp_key_limits *lim, const uint8_t *plain, size_t len,
+		       uint8_t *out) __rte_warn_unused_result;
 
 /* Seal with cur: -ENOKEY if there is none (a responder waits for the initiator's first
  * packet), else as dp_keypair_seal(). */

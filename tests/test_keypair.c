@@ -584,6 +584,75 @@ test_release_thread_mgr(void)
 	CU_PASS("released");
 }
 
+/* The engine chooses packet numbers: sealing at a given pn works when it moves forward, a
+ * number already used is refused, and the receiver accepts large jumps. */
+static void
+test_seal_at_packet_number(void)
+{
+	struct dp_key_limits lim = default_limits();
+	struct session s = handshake(DP_AEAD_AES256_GCM, 0x04000100, 0x08000200, 0);
+	uint8_t msg[32] = { 1 }, pkt[MAX_PKT], back[MAX_PKT];
+	static const uint64_t pns[] = { 0, 1, 5, 1000000, 1000001 };
+
+	for (size_t i = 0; i < RTE_DIM(pns); i++) {
+		int n = dp_keypair_seal_pn(mgr(), s.i, pns[i], 0, &lim, msg, sizeof(msg), pkt);
+
+		CU_ASSERT_EQUAL(n, (int)(sizeof(msg) + DP_DATA_OVERHEAD));
+		CU_ASSERT_EQUAL(dp_keypair_open(mgr(), s.r, 0, &lim, pkt, (size_t)n, back),
+				(int)sizeof(msg));
+	}
+	CU_ASSERT_EQUAL(s.i->next_pn, 1000002);
+	CU_ASSERT_EQUAL(dp_keypair_seal_pn(mgr(), s.i, 1000001, 0, &lim, msg, sizeof(msg), pkt),
+			-EINVAL);
+	CU_ASSERT_EQUAL(dp_keypair_seal_pn(mgr(), s.i, lim.reject_after_msgs, 0, &lim, msg,
+					   sizeof(msg), pkt),
+			-EKEYEXPIRED);
+	dp_keypair_destroy(s.i);
+	dp_keypair_destroy(s.r);
+}
+
+struct retired {
+	struct dp_keypair *kp[4];
+	unsigned int n;
+};
+
+static void
+retire(struct dp_keypair *kp, void *arg)
+{
+	struct retired *r = arg;
+
+	r->kp[r->n++] = kp;
+}
+
+/* With a retire hook, keypairs leaving a keyset go to the hook (the appliance frees them
+ * after an RCU grace period) and are not freed by the keyset. */
+static void
+test_retire_hook(void)
+{
+	struct retired r = { .n = 0 };
+	struct dp_keyset ks;
+	struct session a = handshake(DP_AEAD_AES256_GCM, 1, 2, 0);
+	struct session b = handshake(DP_AEAD_AES256_GCM, 3, 4, 0);
+	struct session c = handshake(DP_AEAD_AES256_GCM, 5, 6, 0);
+
+	dp_keyset_init(&ks);
+	ks.retire = retire;
+	ks.retire_arg = &r;
+	dp_keyset_install(&ks, a.i);
+	dp_keyset_install(&ks, b.i);
+	dp_keyset_install(&ks, c.i); /* a leaves */
+	CU_ASSERT_EQUAL(r.n, 1);
+	CU_ASSERT_PTR_EQUAL(r.kp[0], a.i);
+	CU_ASSERT_EQUAL(a.i->local_id, 1); /* not wiped: still readable until the grace period */
+	dp_keyset_clear(&ks);		   /* b and c leave */
+	CU_ASSERT_EQUAL(r.n, 3);
+	for (unsigned int i = 0; i < r.n; i++)
+		dp_keypair_destroy(r.kp[i]);
+	dp_keypair_destroy(a.r);
+	dp_keypair_destroy(b.r);
+	dp_keypair_destroy(c.r);
+}
+
 static CU_TestInfo cases[] = {
 	{ "round trip both ways, AES-256-GCM and ChaCha20-Poly1305", test_round_trip },
 	{ "rekey with packets in flight loses nothing", test_rekey_loses_nothing },
@@ -596,6 +665,8 @@ static CU_TestInfo cases[] = {
 	{ "malformed and oversized packets", test_malformed },
 	{ "create rejects bad arguments, aligned allocation", test_create_rejects_bad_arguments },
 	{ "keys zeroed before memory is freed", test_keys_zeroed_on_destroy },
+	{ "sealing at the engine's packet numbers", test_seal_at_packet_number },
+	{ "retire hook takes pushed-out keypairs", test_retire_hook },
 	{ "release the thread manager", test_release_thread_mgr },
 	CU_TEST_INFO_NULL,
 };
