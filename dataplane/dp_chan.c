@@ -337,20 +337,20 @@ asm_lookup(struct dp_conn *c, struct dp_chan *ch, const struct dp_frame *f, stru
 		*out = cur;
 		if (cur->base == f->data.msg_base && cur->m.len == f->data.msg_len)
 			return 0;
-		*why = DP_DROP_BAD_OFFSET;
+		*why = DP_CONN_DROP_BAD_OFFSET;
 		return -EPROTO;
 	}
 	if (!fits_between(ch, prev, cur, f->data.msg_id, f->data.msg_base, f->data.msg_len)) {
-		*why = DP_DROP_BAD_OFFSET;
+		*why = DP_CONN_DROP_BAD_OFFSET;
 		return -EPROTO;
 	}
 	if (ch->rx_held + f->data.msg_len > (uint64_t)c->cfg->chan_window + c->cfg->max_message) {
-		*why = DP_DROP_FLOW_CONTROL;
+		*why = DP_CONN_DROP_FLOW_CONTROL;
 		return -EPROTO;
 	}
 	im = imsg_new(c, ch, f->data.msg_id, f->data.msg_base, f->data.msg_len);
 	if (im == NULL) {
-		*why = DP_DROP_TOO_LARGE;
+		*why = DP_CONN_DROP_TOO_LARGE;
 		return -ENOMEM;
 	}
 	im->next = cur;
@@ -384,15 +384,15 @@ dp_chan_rx_data(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *
 	int rc;
 
 	if (ch == NULL || !dp_chan_reliable(c, ch)) {
-		*why = DP_DROP_BAD_CHANNEL;
+		*why = DP_CONN_DROP_BAD_CHANNEL;
 		return -EPROTO;
 	}
 	if (f->data.msg_len > c->cfg->max_message) {
-		*why = DP_DROP_TOO_LARGE;
+		*why = DP_CONN_DROP_TOO_LARGE;
 		return -EPROTO;
 	}
 	if (!within_credit(c, ch, f->data.msg_base + f->data.offset + f->data.len)) {
-		*why = DP_DROP_FLOW_CONTROL;
+		*why = DP_CONN_DROP_FLOW_CONTROL;
 		return -EPROTO;
 	}
 	if (f->data.msg_id < ch->rx_next_id)
@@ -402,7 +402,7 @@ dp_chan_rx_data(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *
 		return rc;
 	memcpy(im->buf + f->data.offset, f->data.data, f->data.len);
 	if (rs_add(c, &im->got, f->data.offset, f->data.offset + f->data.len) != 0) {
-		*why = DP_DROP_TOO_LARGE;
+		*why = DP_CONN_DROP_TOO_LARGE;
 		return -ENOMEM;
 	}
 	if (im->m.id == ch->rx_next_id)
@@ -417,11 +417,11 @@ dp_chan_rx_datagram(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_dr
 	struct dp_imsg *im;
 
 	if (ch == NULL || dp_chan_reliable(c, ch)) {
-		*why = DP_DROP_BAD_CHANNEL;
+		*why = DP_CONN_DROP_BAD_CHANNEL;
 		return -EPROTO;
 	}
 	if (ch->rx_held + f->dgram.len > c->cfg->chan_window) {
-		c->cnt.drops[DP_DROP_FLOW_CONTROL]++; /* unreliable: dropped, not fatal */
+		c->cnt.drops[DP_CONN_DROP_FLOW_CONTROL]++; /* unreliable: dropped, not fatal */
 		return 0;
 	}
 	im = imsg_new(c, ch, f->dgram.seq, 0, f->dgram.len);

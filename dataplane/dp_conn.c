@@ -13,7 +13,7 @@
 #define SEC 1000000000ull
 
 static const char *const drop_names[] = {
-#define DP_CONN_DROP_NAME(name, str) [DP_DROP_##name] = str,
+#define DP_CONN_DROP_NAME(name, str) [DP_CONN_DROP_##name] = str,
 	DP_CONN_DROPS(DP_CONN_DROP_NAME)
 #undef DP_CONN_DROP_NAME
 };
@@ -21,7 +21,7 @@ static const char *const drop_names[] = {
 const char *
 dp_conn_drop_name(enum dp_conn_drop d)
 {
-	return (unsigned int)d < DP_DROP_COUNT ? drop_names[d] : "unknown";
+	return (unsigned int)d < DP_CONN_DROP_COUNT ? drop_names[d] : "unknown";
 }
 
 /* --- configuration -------------------------------------------------------------------------- */
@@ -395,13 +395,13 @@ take_credit(struct dp_conn *c, const struct dp_frame *f)
 		struct dp_chan *ch = dp_chan_get(c, f->credit.chan);
 
 		if (ch == NULL || !dp_chan_reliable(c, ch)) {
-			c->cnt.drops[DP_DROP_BAD_CHANNEL]++; /* harmless: ignored */
+			c->cnt.drops[DP_CONN_DROP_BAD_CHANNEL]++; /* harmless: ignored */
 			return;
 		}
 		cur = &ch->peer_max;
 	}
 	if (f->credit.max < *cur)
-		c->cnt.drops[DP_DROP_CREDIT_BACKWARDS]++;
+		c->cnt.drops[DP_CONN_DROP_CREDIT_BACKWARDS]++;
 	else
 		*cur = f->credit.max;
 }
@@ -412,7 +412,7 @@ handle_frame(struct dp_conn *c, const struct dp_frame *f, const struct dp_ack_ra
 	     uint64_t now_ns)
 {
 	const struct dp_recovery_cb cb = { on_acked, on_lost, c };
-	enum dp_conn_drop why = DP_DROP_MALFORMED;
+	enum dp_conn_drop why = DP_CONN_DROP_MALFORMED;
 	int rc = 0;
 
 	switch (f->type) {
@@ -422,7 +422,7 @@ handle_frame(struct dp_conn *c, const struct dp_frame *f, const struct dp_ack_ra
 		break;
 	case SL_FRAME_ACK:
 		if (dp_recovery_on_ack(&c->rec, ack, now_ns, &cb) != 0)
-			return dp_conn_fail(c, DP_DROP_ACK_UNSENT, SL_CLOSE_PROTOCOL);
+			return dp_conn_fail(c, DP_CONN_DROP_ACK_UNSENT, SL_CLOSE_PROTOCOL);
 		if (c->rec.pto_count == 0)
 			c->unresponsive_reported = false;
 		break;
@@ -446,9 +446,9 @@ handle_frame(struct dp_conn *c, const struct dp_frame *f, const struct dp_ack_ra
 	if (rc == 0)
 		return 0;
 	return dp_conn_fail(c, why,
-			    rc == -ENOMEM		  ? SL_CLOSE_INTERNAL
-			    : why == DP_DROP_FLOW_CONTROL ? SL_CLOSE_FLOW_CONTROL
-							  : SL_CLOSE_PROTOCOL);
+			    rc == -ENOMEM		       ? SL_CLOSE_INTERNAL
+			    : why == DP_CONN_DROP_FLOW_CONTROL ? SL_CLOSE_FLOW_CONTROL
+							       : SL_CLOSE_PROTOCOL);
 }
 
 int
@@ -461,7 +461,7 @@ dp_conn_input(struct dp_conn *c, uint64_t pn, const uint8_t *frames, size_t len,
 	int rc;
 
 	if (c->state == DP_CONN_CLOSED) {
-		c->cnt.drops[DP_DROP_AFTER_CLOSE]++;
+		c->cnt.drops[DP_CONN_DROP_AFTER_CLOSE]++;
 		if (!c->closed_by_peer && !c->close_pending &&
 		    c->close_resends < DP_MAX_CLOSE_RESENDS) {
 			c->close_resends++; /* the peer missed our CLOSE: say it again */
@@ -470,7 +470,7 @@ dp_conn_input(struct dp_conn *c, uint64_t pn, const uint8_t *frames, size_t len,
 		return 0;
 	}
 	if (dp_ack_seen(&c->ack, pn)) {
-		c->cnt.drops[DP_DROP_DUPLICATE]++;
+		c->cnt.drops[DP_CONN_DROP_DUPLICATE]++;
 		return 0;
 	}
 	c->cnt.pkts_recv++;
@@ -485,8 +485,9 @@ dp_conn_input(struct dp_conn *c, uint64_t pn, const uint8_t *frames, size_t len,
 			return 0; /* the peer closed */
 	}
 	if (rc < 0)
-		return dp_conn_fail(c, rc == -ENOTSUP ? DP_DROP_UNKNOWN_FRAME : DP_DROP_MALFORMED,
-				    SL_CLOSE_PROTOCOL);
+		return dp_conn_fail(
+			c, rc == -ENOTSUP ? DP_CONN_DROP_UNKNOWN_FRAME : DP_CONN_DROP_MALFORMED,
+			SL_CLOSE_PROTOCOL);
 	dp_ack_on_packet(&c->ack, pn, eliciting, now_ns, c->cfg->max_ack_delay_ns,
 			 c->cfg->ack_every);
 	return 0;

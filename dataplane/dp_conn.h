@@ -180,10 +180,10 @@ enum dp_conn_state dp_conn_state(const struct dp_conn *c);
 	X(AFTER_CLOSE, "after_close")
 
 enum dp_conn_drop {
-#define DP_CONN_DROP_ENUM(name, str) DP_DROP_##name,
+#define DP_CONN_DROP_ENUM(name, str) DP_CONN_DROP_##name,
 	DP_CONN_DROPS(DP_CONN_DROP_ENUM)
 #undef DP_CONN_DROP_ENUM
-		DP_DROP_COUNT
+		DP_CONN_DROP_COUNT
 };
 
 const char *dp_conn_drop_name(enum dp_conn_drop d);
@@ -194,7 +194,7 @@ const char *dp_conn_drop_name(enum dp_conn_drop d);
 	uint64_t msgs_sent, msgs_delivered, msgs_expired, datagrams_lost;        \
 	uint64_t bytes_delivered;                                                \
 	uint64_t frags_retransmitted, acks_sent, pings_sent;                     \
-	uint64_t drops[DP_DROP_COUNT];
+	uint64_t drops[DP_CONN_DROP_COUNT];
 
 struct dp_conn_counters {
 	DP_CONN_COUNTERS

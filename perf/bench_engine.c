@@ -181,7 +181,7 @@ run_receive(const struct pkt *v, uint64_t npkts, uint64_t *msgs)
 	if (*msgs == 0 || getenv("BENCH_ENGINE_DEBUG")) {
 		struct dp_conn_stats st = dp_conn_stats_now(c);
 
-		for (int d = 0; d < DP_DROP_COUNT; d++)
+		for (int d = 0; d < DP_CONN_DROP_COUNT; d++)
 			if (st.drops[d])
 				fprintf(stderr, "receiver drop %s: %lu\n", dp_conn_drop_name(d),
 					(unsigned long)st.drops[d]);

@@ -529,15 +529,15 @@ static void
 test_violations_close(void)
 {
 	static const struct violation v[] = {
-		{ "ack of unsent", DP_DROP_ACK_UNSENT, SL_CLOSE_PROTOCOL },
-		{ "bad channel", DP_DROP_BAD_CHANNEL, SL_CLOSE_PROTOCOL },
-		{ "too large", DP_DROP_TOO_LARGE, SL_CLOSE_PROTOCOL },
-		{ "beyond credit", DP_DROP_FLOW_CONTROL, SL_CLOSE_FLOW_CONTROL },
-		{ "bad base", DP_DROP_BAD_OFFSET, SL_CLOSE_PROTOCOL },
-		{ "ids ahead of bytes", DP_DROP_BAD_OFFSET, SL_CLOSE_PROTOCOL },
-		{ "datagram on reliable", DP_DROP_BAD_CHANNEL, SL_CLOSE_PROTOCOL },
-		{ "unknown frame", DP_DROP_UNKNOWN_FRAME, SL_CLOSE_PROTOCOL },
-		{ "malformed", DP_DROP_MALFORMED, SL_CLOSE_PROTOCOL },
+		{ "ack of unsent", DP_CONN_DROP_ACK_UNSENT, SL_CLOSE_PROTOCOL },
+		{ "bad channel", DP_CONN_DROP_BAD_CHANNEL, SL_CLOSE_PROTOCOL },
+		{ "too large", DP_CONN_DROP_TOO_LARGE, SL_CLOSE_PROTOCOL },
+		{ "beyond credit", DP_CONN_DROP_FLOW_CONTROL, SL_CLOSE_FLOW_CONTROL },
+		{ "bad base", DP_CONN_DROP_BAD_OFFSET, SL_CLOSE_PROTOCOL },
+		{ "ids ahead of bytes", DP_CONN_DROP_BAD_OFFSET, SL_CLOSE_PROTOCOL },
+		{ "datagram on reliable", DP_CONN_DROP_BAD_CHANNEL, SL_CLOSE_PROTOCOL },
+		{ "unknown frame", DP_CONN_DROP_UNKNOWN_FRAME, SL_CLOSE_PROTOCOL },
+		{ "malformed", DP_CONN_DROP_MALFORMED, SL_CLOSE_PROTOCOL },
 	};
 	struct dp_conn_config cfg;
 
@@ -564,7 +564,7 @@ test_violations_close(void)
 			  f.type == SL_FRAME_CLOSE && f.close.reason == v[i].reason);
 		/* and nothing more is accepted */
 		CU_ASSERT_EQUAL(feed(c, 1, buf, n), 0);
-		CU_ASSERT_EQUAL(dp_conn_stats_now(c).drops[DP_DROP_AFTER_CLOSE], 1);
+		CU_ASSERT_EQUAL(dp_conn_stats_now(c).drops[DP_CONN_DROP_AFTER_CLOSE], 1);
 		if (dp_conn_stats_now(c).drops[v[i].drop] != 1)
 			fprintf(stderr, "%s: not counted as %s\n", v[i].what,
 				dp_conn_drop_name(v[i].drop));
@@ -587,9 +587,9 @@ test_benign_oddities(void)
 	CU_ASSERT_EQUAL(feed(c, 0, buf, n), 0);
 	n = dp_frame_put_credit(buf, sizeof(buf), SL_FRAME_MAX_DATA, 0, 1u << 20);
 	CU_ASSERT_EQUAL(feed(c, 1, buf, n), 0);
-	CU_ASSERT_EQUAL(dp_conn_stats_now(c).drops[DP_DROP_CREDIT_BACKWARDS], 1);
+	CU_ASSERT_EQUAL(dp_conn_stats_now(c).drops[DP_CONN_DROP_CREDIT_BACKWARDS], 1);
 	CU_ASSERT_EQUAL(feed(c, 1, buf, n), 0); /* same packet number again */
-	CU_ASSERT_EQUAL(dp_conn_stats_now(c).drops[DP_DROP_DUPLICATE], 1);
+	CU_ASSERT_EQUAL(dp_conn_stats_now(c).drops[DP_CONN_DROP_DUPLICATE], 1);
 	n = dp_frame_put_ping(buf, sizeof(buf), SL_FRAME_PING, 7);
 	CU_ASSERT_EQUAL(feed(c, 2, buf, n), 0);
 	CU_ASSERT_EQUAL(dp_conn_state(c), DP_CONN_OPEN);

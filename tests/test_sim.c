@@ -168,9 +168,9 @@ static uint64_t
 protocol_drops(const struct dp_conn_stats *st)
 {
 	static const enum dp_conn_drop bad[] = {
-		DP_DROP_MALFORMED,    DP_DROP_UNKNOWN_FRAME,	DP_DROP_ACK_UNSENT,
-		DP_DROP_BAD_CHANNEL,  DP_DROP_BAD_OFFSET,	DP_DROP_TOO_LARGE,
-		DP_DROP_FLOW_CONTROL, DP_DROP_CREDIT_BACKWARDS,
+		DP_CONN_DROP_MALFORMED,	   DP_CONN_DROP_UNKNOWN_FRAME,	  DP_CONN_DROP_ACK_UNSENT,
+		DP_CONN_DROP_BAD_CHANNEL,  DP_CONN_DROP_BAD_OFFSET,	  DP_CONN_DROP_TOO_LARGE,
+		DP_CONN_DROP_FLOW_CONTROL, DP_CONN_DROP_CREDIT_BACKWARDS,
 	};
 	uint64_t n = 0;
 
@@ -194,8 +194,9 @@ print_engine(const struct sim_ep *ep)
 	       ", memory max %zu at %.6f s\n",
 	       sim_ep_name(ep), st->pkts_sent, st->pkts_recv, st->pkts_lost,
 	       st->frags_retransmitted, st->ptos, st->acks_sent, st->rtt_smoothed_ns / 1e6,
-	       st->rtt_min_ns / 1e6, st->rtt_var_ns / 1e6, st->cwnd, st->drops[DP_DROP_DUPLICATE],
-	       sim_ep_stats(ep)->max_memory, sim_ep_stats(ep)->max_memory_at / 1e9);
+	       st->rtt_min_ns / 1e6, st->rtt_var_ns / 1e6, st->cwnd,
+	       st->drops[DP_CONN_DROP_DUPLICATE], sim_ep_stats(ep)->max_memory,
+	       sim_ep_stats(ep)->max_memory_at / 1e9);
 }
 
 /* Memory an endpoint may hold beyond what it had when created: as a receiver its window plus
