@@ -42,7 +42,7 @@ struct sl_hs_payload {
 	uint8_t version;     /* protocol version the sender speaks */
 	uint8_t min_version; /* oldest version the sender accepts */
 	uint8_t n_addrs;     /* valid entries in addrs[] */
-	uint8_t reserved0;   /* zero */
+	uint8_t flags;	     /* SL_HS_F_*; unknown bits refused */
 	rte_be32_t
 		sender; /* sender's connection id: equals the message header's (authenticates it) */
 	rte_be64_t network_id;
@@ -50,6 +50,12 @@ struct sl_hs_payload {
 	rte_be64_t timestamp;	 /* initiator: strictly increasing per identity (anti-replay) */
 	struct sl_wire_addr4 addrs[SL_HS_MAX_ADDRS];
 } __rte_packed;
+
+/* Handshake flags. REKEY: the initiator already has a session with the responder and this
+ * handshake renews its keys (the session keeps its engine state). The responder sets it in its
+ * answer only if it agrees, i.e. it has that session too; otherwise both start a new session. */
+#define SL_HS_F_REKEY 0x01
+#define SL_HS_F_KNOWN SL_HS_F_REKEY
 
 #define SL_CAP_RELAY  (1ull << 0) /* node forwards messages for others */
 #define SL_CAP_GOSSIP (1ull << 1) /* node re-broadcasts gossip */
@@ -144,15 +150,15 @@ struct sl_data_hdr {
  * A data packet's plaintext is a sequence of frames, each starting with its type byte. Frames
  * are never split across packets. A receiver drops a packet with an unknown frame type or a
  * frame that does not fit, and counts it. */
-#define SL_FRAME_PADDING  0x00 /* one byte of nothing; only at the end of a packet */
-#define SL_FRAME_PING     0x01 /* asks for a PONG (and an ACK) */
-#define SL_FRAME_PONG     0x02 /* answers a PING, echoing its token */
-#define SL_FRAME_ACK      0x03 /* packet numbers received */
-#define SL_FRAME_DATA     0x04 /* fragment of a message on a reliable channel */
-#define SL_FRAME_DATAGRAM 0x05 /* whole message on an unreliable channel */
-#define SL_FRAME_MAX_DATA 0x06 /* connection-level flow-control credit */
-#define SL_FRAME_MAX_CHAN 0x07 /* channel-level flow-control credit */
-#define SL_FRAME_CLOSE    0x08 /* the connection ends */
+#define SL_FRAME_PADDING	  0x00 /* one byte of nothing; only at the end of a packet */
+#define SL_FRAME_PING		  0x01 /* asks for a PONG (and an ACK) */
+#define SL_FRAME_PONG		  0x02 /* answers a PING, echoing its token */
+#define SL_FRAME_ACK		  0x03 /* packet numbers received */
+#define SL_FRAME_DATA		  0x04 /* fragment of a message on a reliable channel */
+#define SL_FRAME_DATAGRAM	  0x05 /* whole message on an unreliable channel */
+#define SL_FRAME_MAX_DATA	  0x06 /* connection-level flow-control credit */
+#define SL_FRAME_MAX_CHAN	  0x07 /* channel-level flow-control credit */
+#define SL_FRAME_CLOSE		  0x08 /* the connection ends */
 #define SL_FRAME_MAX_CHAN_DEFAULT 0x09 /* channel credit for every channel without its own */
 
 struct sl_frame_ping { /* PING and PONG */
@@ -226,13 +232,53 @@ struct sl_frame_close {
 	rte_be32_t reserved;
 } __rte_packed;
 
-#define SL_CLOSE_NONE          0 /* normal close */
-#define SL_CLOSE_PROTOCOL      1 /* malformed or impossible frames */
-#define SL_CLOSE_FLOW_CONTROL  2 /* data beyond the credit given */
-#define SL_CLOSE_IDLE          3 /* nothing heard for the idle timeout */
-#define SL_CLOSE_UNRESPONSIVE  4 /* too many probe timeouts */
-#define SL_CLOSE_APPLICATION   5 /* the application asked */
-#define SL_CLOSE_INTERNAL      6 /* out of memory or similar */
+#define SL_CLOSE_NONE	      0 /* normal close */
+#define SL_CLOSE_PROTOCOL     1 /* malformed or impossible frames */
+#define SL_CLOSE_FLOW_CONTROL 2 /* data beyond the credit given */
+#define SL_CLOSE_IDLE	      3 /* nothing heard for the idle timeout */
+#define SL_CLOSE_UNRESPONSIVE 4 /* too many probe timeouts */
+#define SL_CLOSE_APPLICATION  5 /* the application asked */
+#define SL_CLOSE_INTERNAL     6 /* out of memory or similar */
+
+/* --- service messages ------------------------------------------------------------------------
+ * The messages of the built-in services (dataplane/dp_svc.h): a source sends them, a sink
+ * verifies them, an echo service returns them with SL_SVC_ECHOED set. They are the application
+ * payload of ordinary engine messages, not frames.
+ *
+ * A message of SL_SVC_HDR_LEN bytes or more is this header followed by the payload; `len` is
+ * the whole message. checksum is CRC32C (Castagnoli, reflected, init and final xor ~0) over
+ * bytes [offsetof(seq), len): seq, sent_ns and the payload — everything the sender wrote except
+ * the fields checked exactly (magic, version, len) and flags, which the echo service changes.
+ * A message shorter than the header carries no header at all: it is payload only, and its
+ * sequence number is implied (the next one the receiver expects on that channel).
+ *
+ * Payload byte at payload offset o (0 = first byte after the header, or of a headerless
+ * message) of the message with sequence number seq: byte (o % 8) of the little-endian encoding
+ * of W(seq, o / 8), where W(s, i) = SplitMix64 finaliser of (s * 0x9e3779b97f4a7c15 + i):
+ *     z ^= z >> 30; z *= 0xbf58476d1ce4e5b9; z ^= z >> 27; z *= 0x94d049bb133111eb; z ^= z >> 31
+ * so a receiver checks every byte without storing anything. */
+#define SL_SVC_MAGIC   0x534c5356u /* "SLSV" */
+#define SL_SVC_VERSION 1
+#define SL_SVC_ECHOED  0x01 /* flags: returned by an echo service */
+
+struct sl_svc_hdr {
+	rte_be32_t magic;    /* SL_SVC_MAGIC */
+	uint8_t version;     /* SL_SVC_VERSION */
+	uint8_t flags;	     /* SL_SVC_ECHOED */
+	rte_be16_t reserved; /* zero */
+	rte_be32_t len;	     /* whole message, header included */
+	rte_be32_t checksum; /* CRC32C of bytes [offsetof(seq), len) */
+	rte_be64_t seq;	     /* per source and channel, from 0 */
+	rte_be64_t sent_ns;  /* the source's clock when it queued the message (round trips) */
+} __rte_packed;
+
+#define SL_SVC_HDR_LEN 32
+
+static_assert(sizeof(struct sl_svc_hdr) == SL_SVC_HDR_LEN, "service header size");
+static_assert(offsetof(struct sl_svc_hdr, len) == 8, "service header layout");
+static_assert(offsetof(struct sl_svc_hdr, seq) == 16, "service header layout");
+static_assert(offsetof(struct sl_svc_hdr, sent_ns) == 24, "service header layout");
+static_assert(SL_SVC_HDR_LEN <= SL_MIN_PAYLOAD, "a service header fits in one packet");
 
 /* --- compile-time checks ------------------------------------------------------------------ */
 static_assert(sizeof(struct sl_wire_addr4) == 8, "addr4 size");

@@ -159,10 +159,11 @@ cp_hs_suite_protocol(uint8_t suite, enum cp_noise_pattern pat, struct cp_noise_p
 
 void
 cp_hs_payload_encode(const struct cp_hs_ctx *ctx, uint32_t sender, uint64_t timestamp,
-		     struct sl_hs_payload *out)
+		     uint8_t flags, struct sl_hs_payload *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->sender = rte_cpu_to_be_32(sender);
+	out->flags = flags;
 	out->version = ctx->cfg.version;
 	out->min_version = ctx->cfg.min_version;
 	out->n_addrs = ctx->cfg.n_addrs;
@@ -181,7 +182,7 @@ payload_well_formed(const struct sl_hs_payload *in)
 {
 	static const struct sl_wire_addr4 zero_addr;
 
-	if (in->reserved0 != 0 || in->n_addrs > SL_HS_MAX_ADDRS)
+	if ((in->flags & ~SL_HS_F_KNOWN) != 0 || in->n_addrs > SL_HS_MAX_ADDRS)
 		return false;
 	if (in->min_version == 0 || in->min_version > in->version)
 		return false;
@@ -201,6 +202,7 @@ cp_hs_payload_decode(const struct cp_hs_ctx *ctx, const struct sl_hs_payload *in
 	if (!payload_well_formed(in))
 		return CP_HS_MALFORMED;
 	info->sender = rte_be_to_cpu_32(in->sender);
+	info->flags = in->flags;
 	info->network_id = rte_be_to_cpu_64(in->network_id);
 	info->capabilities = rte_be_to_cpu_64(in->capabilities);
 	info->timestamp = rte_be_to_cpu_64(in->timestamp);
@@ -372,8 +374,8 @@ pending_begin(struct cp_hs_pending *p, bool initiator, bool xx, uint8_t suite, u
 
 int
 cp_hs_ik_start(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t peer_pub[SL_KEY_LEN],
-	       uint8_t suite, uint32_t local_id, uint64_t wall_ns, const struct cp_cookie *cookie,
-	       uint64_t now_ns, struct sl_msg_ik_init *out)
+	       uint8_t suite, uint32_t local_id, uint8_t flags, uint64_t wall_ns,
+	       const struct cp_cookie *cookie, uint64_t now_ns, struct sl_msg_ik_init *out)
 {
 	uint8_t mac1_key[SL_KEY_LEN];
 	struct sl_hs_payload pl;
@@ -388,7 +390,7 @@ cp_hs_ik_start(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t pee
 	rc = noise_begin(ctx, p, CP_NOISE_IK, (const uint8_t *)out, peer_pub);
 	if (rc != 0)
 		return refuse(p, CP_HS_MALFORMED, rc);
-	cp_hs_payload_encode(ctx, local_id, cp_hs_next_timestamp(ctx, wall_ns), &pl);
+	cp_hs_payload_encode(ctx, local_id, cp_hs_next_timestamp(ctx, wall_ns), flags, &pl);
 	rc = noise_write_payload(p, &pl, sizeof(pl), out->ephemeral,
 				 sizeof(*out) - offsetof(struct sl_msg_ik_init, ephemeral) -
 					 sizeof(struct sl_msg_macs));
@@ -439,7 +441,8 @@ cp_hs_ik_finish(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *m
 
 /* Write our answer to an initiation that has been read. */
 static int
-ik_write_answer(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, struct sl_msg_ik_resp *out)
+ik_write_answer(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, uint8_t flags,
+		struct sl_msg_ik_resp *out)
 {
 	uint8_t mac1_key[SL_KEY_LEN];
 	struct sl_hs_payload pl;
@@ -449,7 +452,7 @@ ik_write_answer(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, struct sl_msg_ik
 	memset(out, 0, sizeof(*out));
 	write_header((uint8_t *)out, SL_MSG_IK_RESP, p->suite, p->local_id);
 	memcpy(&out->receiver, &receiver, sizeof(receiver));
-	cp_hs_payload_encode(ctx, p->local_id, 0, &pl);
+	cp_hs_payload_encode(ctx, p->local_id, 0, flags, &pl);
 	rc = noise_write_payload(p, &pl, sizeof(pl), out->ephemeral,
 				 sizeof(out->ephemeral) + sizeof(out->payload_enc));
 	if (rc != 0)
@@ -461,19 +464,18 @@ ik_write_answer(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, struct sl_msg_ik
 }
 
 int
-cp_hs_ik_respond(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,
-		 uint32_t local_id, uint64_t now_ns, struct sl_msg_ik_resp *out,
-		 struct cp_hs_session *s)
+cp_hs_ik_read(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,
+	      uint64_t now_ns)
 {
 	const struct sl_msg_ik_init *in = (const void *)msg;
 	struct sl_hs_payload pl;
 	int rc;
 
 	if (!header_ok(msg, len, sizeof(*in), SL_MSG_IK_INIT)) {
-		pending_begin(p, false, false, 0, local_id);
+		pending_begin(p, false, false, 0, 0);
 		return refuse(p, CP_HS_MALFORMED, -EBADMSG);
 	}
-	pending_begin(p, false, false, msg[1], local_id);
+	pending_begin(p, false, false, msg[1], 0);
 	p->remote_id = read_be32(msg + 4);
 	rc = noise_begin(ctx, p, CP_NOISE_IK, msg, NULL);
 	if (rc == 0)
@@ -483,23 +485,54 @@ cp_hs_ik_respond(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *
 					&pl, sizeof(pl));
 	if (rc == 0)
 		rc = accept_payload(ctx, p, &pl);
-	if (rc == -ECONNREFUSED && (p->reason == CP_HS_NETWORK || p->reason == CP_HS_VERSION)) {
-		enum cp_hs_reason why = p->reason;
-
-		/* tell the initiator who we are, so it can report why; keep no session */
-		if (ik_write_answer(ctx, p, out) == 0)
-			return refuse(p, why, -ECONNREFUSED);
-		return refuse(p, why, -EPROTO);
-	}
+	if (rc == -ECONNREFUSED && (p->reason == CP_HS_NETWORK || p->reason == CP_HS_VERSION))
+		return rc; /* the Noise state stays usable: cp_hs_ik_answer tells the initiator */
 	if (rc == 0 && !cp_tstamp_fresh(ctx->tstamps, p->peer.pub, p->peer.timestamp, now_ns))
 		rc = refuse(p, CP_HS_REPLAY, -EALREADY);
-	if (rc == 0)
-		rc = ik_write_answer(ctx, p, out);
 	if (rc != 0) {
 		cp_noise_wipe(&p->noise);
 		return rc;
 	}
+	p->msg_type = SL_MSG_IK_INIT;
+	return 0;
+}
+
+int
+cp_hs_ik_answer(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, uint32_t local_id, uint8_t flags,
+		struct sl_msg_ik_resp *out, struct cp_hs_session *s)
+{
+	enum cp_hs_reason why = p->reason;
+	int rc;
+
+	if (p->initiator || p->xx)
+		return refuse(p, CP_HS_STATE, -EINVAL);
+	p->local_id = local_id;
+	if (why == CP_HS_NETWORK || why == CP_HS_VERSION) {
+		/* tell the initiator who we are, so it can report why; keep no session */
+		if (ik_write_answer(ctx, p, 0, out) == 0)
+			return refuse(p, why, -ECONNREFUSED);
+		return refuse(p, why, -EPROTO);
+	}
+	if (why != CP_HS_NONE || p->msg_type != SL_MSG_IK_INIT)
+		return refuse(p, CP_HS_STATE, -EINVAL);
+	rc = ik_write_answer(ctx, p, flags, out);
+	if (rc != 0)
+		return rc; /* p is wiped */
 	return complete(p, s);
+}
+
+int
+cp_hs_ik_respond(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,
+		 uint32_t local_id, uint64_t now_ns, struct sl_msg_ik_resp *out,
+		 struct cp_hs_session *s)
+{
+	int rc = cp_hs_ik_read(ctx, p, msg, len, now_ns);
+
+	if (rc != 0 && rc != -ECONNREFUSED)
+		return rc;
+	if (rc == -ECONNREFUSED && p->reason != CP_HS_NETWORK && p->reason != CP_HS_VERSION)
+		return rc;
+	return cp_hs_ik_answer(ctx, p, local_id, 0, out, s);
 }
 
 /* --- XX ------------------------------------------------------------------------------------- */
@@ -554,7 +587,7 @@ cp_hs_xx_respond(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *
 	write_header((uint8_t *)out, SL_MSG_XX_RESP, p->suite, local_id);
 	receiver = rte_cpu_to_be_32(p->remote_id);
 	memcpy(&out->receiver, &receiver, sizeof(receiver));
-	cp_hs_payload_encode(ctx, local_id, 0, &pl);
+	cp_hs_payload_encode(ctx, local_id, 0, 0, &pl);
 	rc = noise_write_payload(p, &pl, sizeof(pl), out->ephemeral,
 				 offsetof(struct sl_msg_xx_resp, macs) -
 					 offsetof(struct sl_msg_xx_resp, ephemeral));
@@ -578,7 +611,7 @@ xx_write_finish(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, uint64_t wall_ns
 	memset(out, 0, sizeof(*out));
 	write_header((uint8_t *)out, SL_MSG_XX_FINISH, p->suite, p->local_id);
 	memcpy(&out->receiver, &receiver, sizeof(receiver));
-	cp_hs_payload_encode(ctx, p->local_id, cp_hs_next_timestamp(ctx, wall_ns), &pl);
+	cp_hs_payload_encode(ctx, p->local_id, cp_hs_next_timestamp(ctx, wall_ns), 0, &pl);
 	rc = noise_write_payload(p, &pl, sizeof(pl), out->static_enc,
 				 offsetof(struct sl_msg_xx_finish, macs) -
 					 offsetof(struct sl_msg_xx_finish, static_enc));

@@ -14,10 +14,10 @@
  * The Noise prologue is a fixed label followed by the first message's header, which binds the
  * header (type, suite, sender id) to the handshake.
  *
- * Payloads (struct sl_hs_payload) are validated strictly: reserved bytes zero, address count in
- * range, same network id, overlapping version range; and, from initiators, a timestamp newer
- * than any seen before from that identity (cp_tstamp.h). A refused peer gets a reason
- * (enum cp_hs_reason). A responder that refuses on network or version can still write its
+ * Payloads (struct sl_hs_payload) are validated strictly: reserved bytes zero, no unknown flag,
+ * address count in range, same network id, overlapping version range; and, from initiators, a
+ * timestamp newer than any seen before from that identity (cp_tstamp.h). A refused peer gets a
+ * reason (enum cp_hs_reason). A responder that refuses on network or version can still write its
  * answer, so the initiator learns the reason from the responder's own payload.
  *
  * Control thread only. Time is injected; nothing here reads a clock.
@@ -88,6 +88,7 @@ uint64_t cp_hs_next_timestamp(struct cp_hs_ctx *ctx, uint64_t wall_ns);
 struct cp_hs_peerinfo {
 	uint8_t pub[SL_KEY_LEN];
 	uint32_t sender; /* its connection id, as the payload states it */
+	uint8_t flags;	 /* SL_HS_F_* */
 	uint8_t version; /* negotiated: the lower of both */
 	uint64_t network_id;
 	uint64_t capabilities;
@@ -136,11 +137,12 @@ enum dp_aead_alg cp_hs_suite_aead(uint8_t suite);
 bool cp_hs_suite_protocol(uint8_t suite, enum cp_noise_pattern pat, struct cp_noise_protocol *p);
 
 /* --- initiator ------------------------------------------------------------------------------
- * cookie: the cookie this peer gave us recently, or NULL. Return 0 or -errno; on failure
- * p->reason says why. */
+ * cookie: the cookie this peer gave us recently, or NULL. flags: SL_HS_F_* for the payload
+ * (SL_HS_F_REKEY to renew the keys of a session we have with peer_pub). Return 0 or -errno;
+ * on failure p->reason says why. */
 int cp_hs_ik_start(struct cp_hs_ctx *ctx, struct cp_hs_pending *p,
 		   const uint8_t peer_pub[SL_KEY_LEN], uint8_t suite, uint32_t local_id,
-		   uint64_t wall_ns, const struct cp_cookie *cookie, uint64_t now_ns,
+		   uint8_t flags, uint64_t wall_ns, const struct cp_cookie *cookie, uint64_t now_ns,
 		   struct sl_msg_ik_init *out) __rte_warn_unused_result;
 int cp_hs_ik_finish(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,
 		    struct cp_hs_session *s) __rte_warn_unused_result;
@@ -167,6 +169,18 @@ int cp_hs_ik_respond(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8
 		     uint32_t local_id, uint64_t now_ns, struct sl_msg_ik_resp *out,
 		     struct cp_hs_session *s) __rte_warn_unused_result;
 
+/* The same in two steps, for a responder that decides what the session is (a new one, or a
+ * rekey of one it has: SL_HS_F_REKEY in the peer's flags) once it knows who initiated:
+ * cp_hs_ik_read() reads and checks the initiation (0: p->peer is filled; -ECONNREFUSED with
+ * p->reason CP_HS_NETWORK or CP_HS_VERSION: call cp_hs_ik_answer all the same, it writes the
+ * answer that tells the initiator why and returns -ECONNREFUSED; else nothing to send).
+ * cp_hs_ik_answer() writes the answer with our connection id and flags and completes s. */
+int cp_hs_ik_read(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,
+		  uint64_t now_ns) __rte_warn_unused_result;
+int cp_hs_ik_answer(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, uint32_t local_id,
+		    uint8_t flags, struct sl_msg_ik_resp *out,
+		    struct cp_hs_session *s) __rte_warn_unused_result;
+
 /* Read an XX initiation and write the answer; p stays pending for the finishing message.
  * The finishing message answers our own, which proves its source address: admit it with
  * pending = 0 (no cookie round trip) so a loaded responder still completes what it started. */
@@ -178,7 +192,7 @@ int cp_hs_xx_complete(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint
 
 /* Payload encoding, exposed for tests and tools. */
 void cp_hs_payload_encode(const struct cp_hs_ctx *ctx, uint32_t sender, uint64_t timestamp,
-			  struct sl_hs_payload *out);
+			  uint8_t flags, struct sl_hs_payload *out);
 enum cp_hs_reason cp_hs_payload_decode(const struct cp_hs_ctx *ctx, const struct sl_hs_payload *in,
 				       struct cp_hs_peerinfo *info) __rte_warn_unused_result;
 

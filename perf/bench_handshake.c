@@ -192,7 +192,7 @@ handshake(struct rig *r, uint8_t suite)
 	struct sl_msg_ik_resp m2;
 	int rc;
 
-	rc = cp_hs_ik_start(ini->ctx, r->pi, r->resp.pub, suite, id, now, NULL, now, &m1);
+	rc = cp_hs_ik_start(ini->ctx, r->pi, r->resp.pub, suite, id, 0, now, NULL, now, &m1);
 	if (rc == 0 && cp_admission_check(r->adm, (const uint8_t *)&m1, sizeof(m1), false, true,
 					  offsetof(struct sl_msg_ik_init, sender), &ini->src, 0,
 					  now, &cookie_reply) != CP_ADMIT_ACCEPT)

@@ -20,7 +20,7 @@ static void
 initiation(struct node *a, const struct node *b, uint64_t ts, const struct cp_cookie *cookie,
 	   uint64_t now, struct cp_hs_pending *p, struct sl_msg_ik_init *m)
 {
-	CU_ASSERT_FATAL(cp_hs_ik_start(a->ctx, p, b->pub, SL_SUITE_AESGCM_SHA256, 7, ts, cookie,
+	CU_ASSERT_FATAL(cp_hs_ik_start(a->ctx, p, b->pub, SL_SUITE_AESGCM_SHA256, 7, 0, ts, cookie,
 				       now, m) == 0);
 }
 

@@ -52,7 +52,7 @@ test_ik_both_suites(void)
 
 		node_init(&a, 0xc6120001);
 		node_init(&b, 0xc6120002);
-		CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, suites[i], 0x01000007,
+		CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, suites[i], 0x01000007, 0,
 						     5 * SEC, NULL, 0, &init),
 				      0);
 		CU_ASSERT_EQUAL_FATAL(
@@ -111,7 +111,7 @@ test_replayed_initiation(void)
 
 	node_init(&a, 0xc6120001);
 	node_init(&b, 0xc6120002);
-	CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_AESGCM_SHA256, 1,
+	CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_AESGCM_SHA256, 1, 0,
 					     100 * SEC, NULL, 0, &first),
 			      0);
 	CU_ASSERT_EQUAL(recv_ik_init(&b, &a, &first, sizeof(first), &pb, 2, 0, &resp, &s), 0);
@@ -121,8 +121,8 @@ test_replayed_initiation(void)
 	CU_ASSERT_STRING_EQUAL(cp_hs_reason_name(pb.reason), "replayed_initiation");
 
 	/* the initiator's wall clock went backwards: timestamps still increase */
-	CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_AESGCM_SHA256, 1, 50 * SEC,
-					     NULL, 0, &second),
+	CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_AESGCM_SHA256, 1, 0,
+					     50 * SEC, NULL, 0, &second),
 			      0);
 	CU_ASSERT_EQUAL(recv_ik_init(&b, &a, &second, sizeof(second), &pb, 4, 0, &resp, &s), 0);
 	CU_ASSERT_EQUAL(recv_ik_init(&b, &a, &first, sizeof(first), &pb, 5, 0, &resp, &s),
@@ -201,18 +201,18 @@ test_low_order_keys(void)
 		struct cp_hs_session s;
 
 		/* 1. an initiator asked to reach a low-order static key */
-		refused += cp_hs_ik_start(a.ctx, &pa, pts[i], SL_SUITE_AESGCM_SHA256, 1, i + 1,
+		refused += cp_hs_ik_start(a.ctx, &pa, pts[i], SL_SUITE_AESGCM_SHA256, 1, 0, i + 1,
 					  NULL, 0, &init) != 0 &&
 			   pa.reason == CP_HS_LOW_ORDER;
 		/* 2. an initiation whose ephemeral is a low-order point */
-		CU_ASSERT_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_CHACHAPOLY_BLAKE2B, 1,
+		CU_ASSERT_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_CHACHAPOLY_BLAKE2B, 1, 0,
 					       i + 1, NULL, 0, &init) == 0);
 		forge_ephemeral((uint8_t *)&init, sizeof(init), 8, pts[i], key_b);
 		refused += recv_ik_init(&b, &a, &init, sizeof(init), &pb, 2, i * SEC, &resp, &s) ==
 				   -EKEYREJECTED &&
 			   pb.reason == CP_HS_LOW_ORDER;
 		/* 3. an answer whose ephemeral is a low-order point */
-		CU_ASSERT_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_AESGCM_SHA256, 1,
+		CU_ASSERT_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_AESGCM_SHA256, 1, 0,
 					       1000 + i, NULL, 0, &init) == 0);
 		CU_ASSERT_FATAL(
 			recv_ik_init(&b, &a, &init, sizeof(init), &pb, 2, i * SEC, &resp, &s) == 0);
@@ -250,9 +250,9 @@ ik_refusal(struct node *a, struct node *b, enum cp_hs_reason want)
 	struct sl_msg_ik_resp resp;
 	struct cp_hs_session s;
 
-	CU_ASSERT_EQUAL_FATAL(
-		cp_hs_ik_start(a->ctx, &pa, b->pub, SL_SUITE_AESGCM_SHA256, 1, 1, NULL, 0, &init),
-		0);
+	CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a->ctx, &pa, b->pub, SL_SUITE_AESGCM_SHA256, 1, 0, 1,
+					     NULL, 0, &init),
+			      0);
 	CU_ASSERT_EQUAL(recv_ik_init(b, a, &init, sizeof(init), &pb, 2, 0, &resp, &s),
 			-ECONNREFUSED);
 	CU_ASSERT_EQUAL(pb.reason, want);
@@ -293,6 +293,44 @@ test_network_and_version(void)
 	node_fini(&b);
 }
 
+/* The two-step responder: it reads the initiation, sees who it is and whether it asks for a
+ * rekey, then answers with its own id and flags; both sides see each other's flags. */
+static void
+test_rekey_flag(void)
+{
+	static struct cp_hs_pending pa, pb;
+	struct node a, b;
+	struct sl_msg_ik_init init;
+	struct sl_msg_ik_resp resp;
+	struct cp_hs_session sa, sb;
+	const uint8_t answers[] = { SL_HS_F_REKEY, 0 };
+
+	node_init(&a, 0xc6120001);
+	node_init(&b, 0xc6120002);
+	for (size_t i = 0; i < RTE_DIM(answers); i++) {
+		CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(a.ctx, &pa, b.pub, SL_SUITE_AESGCM_SHA256,
+						     0x0100002a, SL_HS_F_REKEY, (i + 1) * SEC, NULL,
+						     0, &init),
+				      0);
+		CU_ASSERT_EQUAL_FATAL(cp_hs_ik_read(b.ctx, &pb, (uint8_t *)&init, sizeof(init), 0),
+				      0);
+		CU_ASSERT_EQUAL(pb.peer.flags, SL_HS_F_REKEY);
+		CU_ASSERT_EQUAL(memcmp(pb.peer.pub, a.pub, SL_KEY_LEN), 0);
+		CU_ASSERT_EQUAL(pb.peer.sender, 0x0100002a);
+		CU_ASSERT_EQUAL_FATAL(
+			cp_hs_ik_answer(b.ctx, &pb, 0x02000107, answers[i], &resp, &sb), 0);
+		CU_ASSERT_EQUAL_FATAL(
+			cp_hs_ik_finish(a.ctx, &pa, (uint8_t *)&resp, sizeof(resp), &sa), 0);
+		CU_ASSERT_EQUAL(sa.peer.flags, answers[i]);
+		CU_ASSERT_EQUAL(sa.remote_id, 0x02000107);
+		assert_sessions_match(&sa, &sb, &a, &b, SL_SUITE_AESGCM_SHA256);
+	}
+	/* an answer is written once per read initiation */
+	CU_ASSERT_EQUAL(cp_hs_ik_answer(b.ctx, &pb, 1, 0, &resp, &sb), -EINVAL);
+	node_fini(&a);
+	node_fini(&b);
+}
+
 static void
 test_self_connection(void)
 {
@@ -306,7 +344,7 @@ test_self_connection(void)
 
 	node_init(&a, 0xc6120001);
 	CU_ASSERT_EQUAL(
-		cp_hs_ik_start(a.ctx, &pa, a.pub, SL_SUITE_AESGCM_SHA256, 1, 1, NULL, 0, &init),
+		cp_hs_ik_start(a.ctx, &pa, a.pub, SL_SUITE_AESGCM_SHA256, 1, 0, 1, NULL, 0, &init),
 		-EINVAL);
 	CU_ASSERT_EQUAL(pa.reason, CP_HS_SELF);
 	CU_ASSERT_EQUAL_FATAL(cp_hs_xx_start(a.ctx, &pa, SL_SUITE_AESGCM_SHA256, 1, NULL, 0, &xi),
@@ -358,11 +396,11 @@ test_payload_decode(void)
 		struct sl_hs_payload pl;
 		struct cp_hs_peerinfo info;
 
-		cp_hs_payload_encode(b.ctx, 9, 42, &pl);
+		cp_hs_payload_encode(b.ctx, 9, 42, 0, &pl);
 		pl.version = 3; /* b speaks 1..3 in this table */
 		switch (rows[i].f) {
 		case RESERVED0:
-			pl.reserved0 = 1;
+			pl.flags = 0x80;
 			break;
 		case N_ADDRS:
 			pl.n_addrs = SL_HS_MAX_ADDRS + 1;
@@ -414,7 +452,8 @@ ik_keypairs(struct node *a, struct node *b, uint8_t suite, uint64_t ts, uint32_t
 	struct cp_hs_session sa, sb;
 	IMB_MGR *mgr = dp_aead_thread_mgr();
 
-	CU_ASSERT_FATAL(cp_hs_ik_start(a->ctx, &pa, b->pub, suite, ida, ts, NULL, 0, &init) == 0);
+	CU_ASSERT_FATAL(cp_hs_ik_start(a->ctx, &pa, b->pub, suite, ida, 0, ts, NULL, 0, &init) ==
+			0);
 	CU_ASSERT_FATAL(recv_ik_init(b, a, &init, sizeof(init), &pb, idb, ts, &resp, &sb) == 0);
 	CU_ASSERT_FATAL(cp_hs_ik_finish(a->ctx, &pa, (uint8_t *)&resp, sizeof(resp), &sa) == 0);
 	*ka = dp_keypair_create(mgr, cp_hs_suite_aead(sa.suite), sa.send_key, sa.recv_key,
@@ -505,6 +544,7 @@ static CU_TestInfo cases[] = {
 	{ "low-order public keys produce no session", test_low_order_keys },
 	{ "wrong network / version refused with a reason", test_network_and_version },
 	{ "connecting to oneself refused", test_self_connection },
+	{ "rekey flag, two-step responder", test_rekey_flag },
 	{ "payload validation table", test_payload_decode },
 	{ "session keys carry data, rekey loses nothing", test_session_keys_carry_data },
 	CU_TEST_INFO_NULL,

@@ -108,8 +108,8 @@ produce(struct world *w, enum kind k, uint8_t suite)
 	bool ik = k == IK_INIT || k == IK_RESP || k == COOKIE;
 
 	if (ik) {
-		CU_ASSERT_FATAL(cp_hs_ik_start(w->a.ctx, &w->wa, w->b.pub, suite, 1, SEC, NULL, 0,
-					       &ii) == 0);
+		CU_ASSERT_FATAL(cp_hs_ik_start(w->a.ctx, &w->wa, w->b.pub, suite, 1, 0, SEC, NULL,
+					       0, &ii) == 0);
 		cp_mac1_key_peer(key, w->b.pub);
 		keep(w, &ii, sizeof(ii), key);
 		if (k == COOKIE) {
