@@ -140,6 +140,13 @@ dp_conn_create(const struct dp_conn_config *cfg, uint64_t now_ns)
 	return c;
 }
 
+void
+dp_conn_ping(struct dp_conn *c)
+{
+	if (c->state == DP_CONN_OPEN)
+		c->ping_due = true;
+}
+
 static void
 drop_delivered(struct dp_conn *c)
 {

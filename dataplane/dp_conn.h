@@ -137,6 +137,10 @@ bool dp_conn_poll_event(struct dp_conn *c, struct dp_conn_event *ev);
  * everything queued (reporting nothing more) and send CLOSE with reason at once. */
 void dp_conn_close(struct dp_conn *c, bool graceful, uint16_t reason, uint64_t now_ns);
 
+/* Send a PING with the next packet (an initiator does at once, so the responder learns the
+ * new keys work without waiting for data). */
+void dp_conn_ping(struct dp_conn *c);
+
 /* --- network side ----------------------------------------------------------------------- */
 
 /* Take the frames of an authenticated packet. Returns 0 (also for a duplicate, which is

@@ -310,6 +310,31 @@ test_datagrams(void)
 	pair_close(&p);
 }
 
+/* dp_conn_ping: the next packet carries a PING even with nothing else to say, and the peer
+ * answers it. */
+static void
+test_ping_on_demand(void)
+{
+	struct pair p;
+	uint8_t buf[SL_MAX_PAYLOAD];
+	uint64_t pn;
+	int n;
+
+	pair_open(&p, NULL);
+	while (dp_conn_output(p.a, p.now, buf, sizeof(buf), &pn) > 0) /* initial credit */
+		;
+	CU_ASSERT_EQUAL(dp_conn_output(p.a, p.now, buf, sizeof(buf), &pn), 0);
+	dp_conn_ping(p.a);
+	n = dp_conn_output(p.a, p.now, buf, sizeof(buf), &pn);
+	CU_ASSERT_FATAL(n > 0);
+	CU_ASSERT_EQUAL(buf[0], SL_FRAME_PING);
+	CU_ASSERT_EQUAL(dp_conn_stats_now(p.a).pings_sent, 1);
+	CU_ASSERT_EQUAL(dp_conn_input(p.b, pn, buf, (size_t)n, p.now), 0);
+	n = dp_conn_output(p.b, p.now, buf, sizeof(buf), &pn);
+	CU_ASSERT(n > 0 && memchr(buf, SL_FRAME_PONG, (size_t)n) != NULL);
+	pair_close(&p);
+}
+
 static void
 test_graceful_close(void)
 {
@@ -632,6 +657,7 @@ static CU_TestInfo cases[] = {
 	{ "receiver stops reading: bounded, then complete", test_receiver_stops_reading },
 	{ "TTL expiry before first transmission", test_expiry },
 	{ "datagrams delivered, losses reported", test_datagrams },
+	{ "PING on demand, answered", test_ping_on_demand },
 	{ "graceful close drains first", test_graceful_close },
 	{ "abortive close with a reason", test_abortive_close },
 	{ "keepalive PINGs and the idle timeout", test_keepalive_and_idle },
