@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the built-in services — echo, sink and source — run on a session's reliable engine.
+ *
+ *   echo    returns every message received on its channel, on the same channel, with the
+ *           SL_SVC_ECHOED flag set (messages shorter than the header are returned unchanged).
+ *   sink    verifies every message on its channel (magic, version, length, checksum, every
+ *           payload byte, sequence) and counts messages, bytes, lost, duplicated and corrupt.
+ *   source  sends `count` messages (0: unbounded) of a fixed or uniformly random size at `rate`
+ *           messages/s (0: as fast as the engine takes them) on its channel to its peer; with
+ *           expect_echo it verifies the returns and records their round trips.
+ * The message format is in sl_wire.h ("service messages").
+ *
+ * One struct dp_svc per session, embedded in it. Plain C, no DPDK runtime; the caller passes
+ * the time (now_ns, the clock the engine gets). The owner lcore's loop, per session:
+ *
+ *   dp_svc_init(&s->svc, cfg, peer_index)                        when the session opens
+ *   after dp_conn_input():
+ *       while ((m = dp_conn_recv(conn)) != NULL)
+ *               if (!dp_svc_on_message(&s->svc, conn, m, now))
+ *                       dp_conn_msg_release(conn, m);
+ *   while (dp_conn_poll_event(conn, &ev)) dp_svc_on_event(&s->svc, conn, &ev, now);
+ *   if (dp_svc_next_wakeup(&s->svc) <= now) dp_svc_poll(&s->svc, conn, now);
+ *   then dp_conn_output() as usual (the services only queue messages)
+ *   dp_svc_stats_add(&s->svc, i, &lcore_retired[i]) for each service i, then
+ *   dp_svc_fini(&s->svc, conn) before dp_conn_destroy(conn)      when the session ends
+ *
+ * Which service takes a received message on channel c (the config is scanned in order):
+ *   - a message with the ECHOED flag goes to this session's source on c if it expects echoes
+ *     (an echo service never returns an echoed message: no ping-pong);
+ *   - any other message goes to the first echo or sink on c;
+ *   - a headerless message (shorter than SL_SVC_HDR_LEN) goes to the echo or sink on c, or,
+ *     when there is none, to the source on c that expects echoes. (A channel that both echoes
+ *     and receives echoes should therefore not carry headerless messages.)
+ * Anything else is counted as unhandled and given back to the caller to release.
+ *
+ * Echo backpressure: when dp_conn_send() says -ENOBUFS the echo service keeps the delivered
+ * message itself (dp_svc_on_message() returns true; it is released once its copy is queued)
+ * and retries on DP_EV_WRITABLE. Holding delivered messages keeps the engine's receive credit,
+ * so the sender slows down instead of anything being dropped; only beyond
+ * DP_SVC_ECHO_MAX_HELD held messages is one dropped, and counted.
+ *
+ * Sizes: a source sends sizes in [min_size, max_size] (min_size 0 counts as 1; max_size is
+ * clamped to the engine's max_message). Messages of SL_SVC_HDR_LEN (32) bytes or more carry a
+ * header; shorter ones are headerless payload whose sequence number is implied, so the sink
+ * still checks every byte, but a missing or repeated headerless message shows up as corrupt
+ * rather than lost or duplicated, and it yields no round-trip sample.
+ *
+ * Sequence accounting assumes a reliable channel (in order, exactly once). On a datagram
+ * channel a reordered message counts as duplicated and the gap before it as lost.
+ *
+ * Memory: struct dp_svc is small (see DP_SVC_IDLE_BYTES) and allocates nothing until a service
+ * has work: a source at its first poll, an echo or sink at its first message; a histogram
+ * (~28 KiB) only for a source that expects echoes.
+ *
+ * Threading: a dp_svc belongs to its session's owner lcore, like the connection; nothing here
+ * is thread-safe. The configuration must outlive it and not change under it.
+ */
+#ifndef DP_SVC_H
+#define DP_SVC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "conf.h"
+#include "dp_conn.h"
+#include "sl_wire.h"
+
+#define DP_SVC_ECHO_MAX_HELD 16384	   /* messages an echo service holds while blocked */
+#define DP_SVC_POLL_BATCH    64		   /* messages a source queues per dp_svc_poll() */
+#define DP_SVC_BURST_NS	     10000000ull   /* a rate-limited source may catch up 10 ms */
+#define DP_SVC_MAX_RATE	     1000000000ull /* faster rates are treated as this */
+#define DP_SVC_IDLE_BYTES    128	   /* upper bound of sizeof(struct dp_svc) */
+
+/* --- latency histogram ------------------------------------------------------------------
+ * Log-linear in nanoseconds: exact below 256 ns, then 128 buckets per power of two, so a
+ * recorded value is known to within 1/128 (0.8 %) up to 2^34 ns (17 s); larger values land in
+ * the last bucket. count, min, max and sum are exact. An all-zero histogram is empty. */
+#define DP_SVC_HIST_SUB_BITS 7
+#define DP_SVC_HIST_MAX_BITS 34
+#define DP_SVC_HIST_BUCKETS             \
+	((2u << DP_SVC_HIST_SUB_BITS) + \
+	 (DP_SVC_HIST_MAX_BITS - DP_SVC_HIST_SUB_BITS - 1) * (1u << DP_SVC_HIST_SUB_BITS))
+
+struct dp_svc_hist {
+	uint64_t count, min, max, sum;
+	uint64_t bucket[DP_SVC_HIST_BUCKETS];
+};
+
+void dp_svc_hist_record(struct dp_svc_hist *h, uint64_t v);
+void dp_svc_hist_merge(struct dp_svc_hist *dst, const struct dp_svc_hist *src);
+/* The value at percentile pct (0..100, nearest rank: the smallest recorded value with at least
+ * pct % of the samples at or below it), to within the bucket precision and never outside
+ * [min, max]; 0 when empty. */
+uint64_t dp_svc_hist_percentile(const struct dp_svc_hist *h, double pct);
+
+/* --- counters --------------------------------------------------------------------------- */
+/* Per service and session; names are the telemetry keys. */
+#define DP_SVC_COUNTERS(X)                                                              \
+	X(msgs_sent, "messages a source queued to the engine")                          \
+	X(bytes_sent, "bytes of those")                                                 \
+	X(msgs_recv, "messages received (sink, echo) or echoes received (source)")      \
+	X(bytes_recv, "bytes of those")                                                 \
+	X(msgs_verified, "received messages that passed every check (sink, source)")    \
+	X(msgs_echoed, "messages an echo service queued back")                          \
+	X(bytes_echoed, "bytes of those")                                               \
+	X(lost, "sequence numbers skipped (sink: messages, source: echoes)")            \
+	X(duplicated, "sequence numbers seen again")                                    \
+	X(corrupt, "bad magic, version, length, checksum or payload")                   \
+	X(expired, "own messages that expired (TTL) or datagrams lost before arriving") \
+	X(send_blocked, "sends refused with -ENOBUFS (retried on DP_EV_WRITABLE)")      \
+	X(dropped, "echo: messages not returned (closed, ring full, refused); source: unsendable")
+
+struct dp_svc_counters {
+#define DP_SVC_CNT_FIELD(name, what) uint64_t name;
+	DP_SVC_COUNTERS(DP_SVC_CNT_FIELD)
+#undef DP_SVC_CNT_FIELD
+};
+
+/* One configured service, summed over the sessions that ran it. */
+struct dp_svc_stats {
+	struct dp_svc_counters cnt;
+	uint32_t sources;	/* source instances counted in */
+	uint32_t sources_done;	/* of those: sent `count` and, expecting echoes, got them all */
+	struct dp_svc_hist rtt; /* round trips of echoed messages (source with expect_echo) */
+};
+
+/* dst += src, counters and histograms. A zeroed struct dp_svc_stats is empty. */
+void dp_svc_stats_merge(struct dp_svc_stats *dst, const struct dp_svc_stats *src);
+
+/* --- per-session state ------------------------------------------------------------------ */
+struct dp_svc_inst;
+
+/* Embedded in every session. Fields are private: use the functions. */
+struct dp_svc {
+	const struct conf *cfg;
+	struct dp_svc_inst **inst;	/* per configured service; NULL until one has work */
+	uint64_t unhandled;		/* messages no service took (or no memory for its state) */
+	uint64_t wakeup;		/* cached dp_svc_next_wakeup() */
+	uint16_t src_mask;		/* configured services that are sources towards this peer */
+	uint16_t busy_mask;		/* instances dp_svc_poll() must visit */
+	bool closed;			/* the connection closed: nothing more is sent */
+	uint8_t plain[SL_MAX_CHANNELS]; /* echo/sink index + 1 taking plain messages */
+	uint8_t echo_src[SL_MAX_CHANNELS]; /* source index + 1 taking echoed messages */
+};
+
+static_assert(sizeof(struct dp_svc) <= DP_SVC_IDLE_BYTES, "idle sessions stay small");
+static_assert(CONF_MAX_SERVICES <= 16, "service masks are 16 bits");
+
+/* NULL if the services of cfg can run together, else why not (and *which, the index of the
+ * offending service): a service on the control channel or on a channel the engine does not
+ * have, two echo/sink services on one channel, two sources towards one peer on one channel, a
+ * source to an unknown peer, a size range that is empty or above max_message. For the
+ * configuration's validation. */
+const char *dp_svc_conf_check(const struct conf *cfg, unsigned int *which /* may be NULL */);
+
+/* Bind the services of cfg to a session with configured peer peer_index (any value >=
+ * cfg->n_peers, e.g. DP_PEER_NONE: not a configured peer, so no source runs; echo and sink
+ * serve every session). Allocates nothing. 0, or -EINVAL when dp_svc_conf_check() fails. */
+int dp_svc_init(struct dp_svc *svc, const struct conf *cfg, unsigned int peer_index);
+
+/* Release the messages an echo service holds back to conn (NULL if the connection is already
+ * destroyed — then call this before dp_conn_destroy() instead, or the messages leak) and free
+ * everything. Statistics are gone afterwards: add them up first. */
+void dp_svc_fini(struct dp_svc *svc, struct dp_conn *conn);
+
+/* A message dp_conn_recv() delivered. Returns true when a service kept it (it releases it
+ * later), false when the caller must dp_conn_msg_release() it now. */
+bool dp_svc_on_message(struct dp_svc *svc, struct dp_conn *conn, struct dp_msg *m, uint64_t now_ns);
+
+/* An event from dp_conn_poll_event(): WRITABLE resumes blocked senders (at the next poll),
+ * EXPIRED and DATAGRAM_LOST are counted by the channel's source (or echo), CLOSED stops
+ * everything and releases held messages. */
+void dp_svc_on_event(struct dp_svc *svc, struct dp_conn *conn, const struct dp_conn_event *ev,
+		     uint64_t now_ns);
+
+/* Sources send what their rate allows (at most DP_SVC_POLL_BATCH messages each), echo
+ * services retry what they hold. */
+void dp_svc_poll(struct dp_svc *svc, struct dp_conn *conn, uint64_t now_ns);
+
+/* When dp_svc_poll() has something to do: 0 at once, a time for a rate-limited source,
+ * UINT64_MAX when only an event or a message can give it work. */
+static inline uint64_t
+dp_svc_next_wakeup(const struct dp_svc *svc)
+{
+	return svc->wakeup;
+}
+
+/* Add this session's state of configured service idx to *acc (nothing if it never ran). */
+void dp_svc_stats_add(const struct dp_svc *svc, unsigned int idx, struct dp_svc_stats *acc);
+
+/* Messages that no service on this session took. */
+static inline uint64_t
+dp_svc_unhandled(const struct dp_svc *svc)
+{
+	return svc->unhandled;
+}
+
+/* Bytes the session's service state holds (struct dp_svc included). */
+size_t dp_svc_memory(const struct dp_svc *svc);
+
+/* --- message format helpers (sl_wire.h "service messages"); also for tests ----------------- */
+
+/* CRC32C (Castagnoli) continuing from crc (start with 0). */
+uint32_t dp_svc_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* Write message seq of len bytes (len >= 1): header (if len >= SL_SVC_HDR_LEN) and payload. */
+void dp_svc_msg_build(uint8_t *buf, uint32_t len, uint64_t seq, uint64_t sent_ns);
+
+/* What dp_svc_msg_check() read from a message. */
+struct dp_svc_msg_info {
+	bool has_hdr;	  /* false: headerless (shorter than the header) */
+	uint8_t flags;	  /* header flags (0 when headerless) */
+	uint64_t seq;	  /* from the header, or the implied one */
+	uint64_t sent_ns; /* from the header, or 0 */
+};
+
+/* Check every byte of a received message. implied_seq is the sequence number a headerless
+ * message is taken to have. true if the message is intact. */
+bool dp_svc_msg_check(const uint8_t *buf, uint32_t len, uint64_t implied_seq,
+		      struct dp_svc_msg_info *info) __rte_warn_unused_result;
+
+#endif /* DP_SVC_H */

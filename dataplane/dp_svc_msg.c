@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: service messages (sl_wire.h "service messages") — CRC32C, the payload pattern,
+ * building and checking messages — and the latency histogram and statistics of dp_svc.h.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+
+#include "dp_svc.h"
+
+#if defined(__SSE4_2__)
+#include <nmmintrin.h>
+#endif
+
+/* --- CRC32C --------------------------------------------------------------------------------- */
+#if defined(__SSE4_2__)
+static uint32_t
+crc32c_raw(uint32_t c, const uint8_t *p, size_t len)
+{
+	uint64_t c64 = c;
+
+	for (; len >= 8; len -= 8, p += 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		c64 = _mm_crc32_u64(c64, w);
+	}
+	c = (uint32_t)c64;
+	while (len-- > 0)
+		c = _mm_crc32_u8(c, *p++);
+	return c;
+}
+#else
+#define CRC32C_POLY 0x82f63b78u /* reflected Castagnoli polynomial */
+
+static uint32_t crc32c_table[256];
+
+/* Filled before main(), so the lcores only ever read it. */
+static void __attribute__((constructor)) crc32c_table_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? c >> 1 ^ CRC32C_POLY : c >> 1;
+		crc32c_table[i] = c;
+	}
+}
+
+static uint32_t
+crc32c_raw(uint32_t c, const uint8_t *p, size_t len)
+{
+	while (len-- > 0)
+		c = crc32c_table[(c ^ *p++) & 0xff] ^ c >> 8;
+	return c;
+}
+#endif
+
+uint32_t
+dp_svc_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	return ~crc32c_raw(~crc, buf, len);
+}
+
+/* --- payload pattern ------------------------------------------------------------------------ */
+static inline uint64_t
+pattern_word(uint64_t seq, uint64_t i)
+{
+	uint64_t z = seq * 0x9e3779b97f4a7c15ull + i;
+
+	z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ z >> 27) * 0x94d049bb133111ebull;
+	return z ^ z >> 31;
+}
+
+static void
+pattern_fill(uint8_t *p, size_t len, uint64_t seq)
+{
+	size_t words = len / 8;
+	uint64_t w;
+
+	for (size_t i = 0; i < words; i++) {
+		w = rte_cpu_to_le_64(pattern_word(seq, i));
+		memcpy(p + i * 8, &w, 8);
+	}
+	w = rte_cpu_to_le_64(pattern_word(seq, words));
+	memcpy(p + words * 8, &w, len % 8);
+}
+
+static bool
+pattern_check(const uint8_t *p, size_t len, uint64_t seq)
+{
+	size_t words = len / 8;
+	uint64_t w, got;
+
+	for (size_t i = 0; i < words; i++) {
+		memcpy(&got, p + i * 8, 8);
+		if (got != rte_cpu_to_le_64(pattern_word(seq, i)))
+			return false;
+	}
+	w = rte_cpu_to_le_64(pattern_word(seq, words));
+	return memcmp(p + words * 8, &w, len % 8) == 0;
+}
+
+/* --- messages ------------------------------------------------------------------------------- */
+static uint32_t
+msg_checksum(const uint8_t *buf, uint32_t len)
+{
+	size_t from = offsetof(struct sl_svc_hdr, seq);
+
+	return dp_svc_crc32c(0, buf + from, len - from);
+}
+
+void
+dp_svc_msg_build(uint8_t *buf, uint32_t len, uint64_t seq, uint64_t sent_ns)
+{
+	struct sl_svc_hdr *h = (struct sl_svc_hdr *)buf;
+
+	if (len < SL_SVC_HDR_LEN) {
+		pattern_fill(buf, len, seq);
+		return;
+	}
+	h->magic = rte_cpu_to_be_32(SL_SVC_MAGIC);
+	h->version = SL_SVC_VERSION;
+	h->flags = 0;
+	h->reserved = 0;
+	h->len = rte_cpu_to_be_32(len);
+	h->seq = rte_cpu_to_be_64(seq);
+	h->sent_ns = rte_cpu_to_be_64(sent_ns);
+	pattern_fill(buf + SL_SVC_HDR_LEN, len - SL_SVC_HDR_LEN, seq);
+	h->checksum = rte_cpu_to_be_32(msg_checksum(buf, len));
+}
+
+bool
+dp_svc_msg_check(const uint8_t *buf, uint32_t len, uint64_t implied_seq,
+		 struct dp_svc_msg_info *info)
+{
+	const struct sl_svc_hdr *h = (const struct sl_svc_hdr *)buf;
+
+	memset(info, 0, sizeof(*info));
+	if (len < SL_SVC_HDR_LEN) {
+		info->seq = implied_seq;
+		return pattern_check(buf, len, implied_seq);
+	}
+	info->has_hdr = true;
+	info->flags = h->flags;
+	info->seq = rte_be_to_cpu_64(h->seq);
+	info->sent_ns = rte_be_to_cpu_64(h->sent_ns);
+	if (rte_be_to_cpu_32(h->magic) != SL_SVC_MAGIC || h->version != SL_SVC_VERSION ||
+	    (h->flags & ~SL_SVC_ECHOED) != 0 || h->reserved != 0 || rte_be_to_cpu_32(h->len) != len)
+		return false;
+	if (rte_be_to_cpu_32(h->checksum) != msg_checksum(buf, len))
+		return false;
+	return pattern_check(buf + SL_SVC_HDR_LEN, len - SL_SVC_HDR_LEN, info->seq);
+}
+
+/* --- histogram ------------------------------------------------------------------------------ */
+#define HIST_SUB    (1u << DP_SVC_HIST_SUB_BITS) /* buckets per power of two */
+#define HIST_LINEAR (2u * HIST_SUB)		 /* values below this are exact */
+
+static unsigned int
+hist_index(uint64_t v)
+{
+	unsigned int k, s;
+
+	if (v < HIST_LINEAR)
+		return (unsigned int)v;
+	k = 63u - (unsigned int)__builtin_clzll(v); /* >= SUB_BITS + 1 */
+	if (k >= DP_SVC_HIST_MAX_BITS)
+		return DP_SVC_HIST_BUCKETS - 1;
+	s = k - DP_SVC_HIST_SUB_BITS;
+	return HIST_LINEAR + (k - DP_SVC_HIST_SUB_BITS - 1) * HIST_SUB + (unsigned int)(v >> s) -
+	       HIST_SUB;
+}
+
+/* The middle of bucket i's value range. */
+static uint64_t
+hist_value(unsigned int i)
+{
+	unsigned int j, s;
+	uint64_t lo;
+
+	if (i < HIST_LINEAR)
+		return i;
+	j = i - HIST_LINEAR;
+	s = j / HIST_SUB + 1;
+	lo = (uint64_t)(HIST_SUB + j % HIST_SUB) << s;
+	return lo + ((1ull << s) - 1) / 2;
+}
+
+static_assert(DP_SVC_HIST_BUCKETS ==
+		      HIST_LINEAR + (DP_SVC_HIST_MAX_BITS - DP_SVC_HIST_SUB_BITS - 1) * HIST_SUB,
+	      "one run of HIST_SUB buckets per power of two from HIST_LINEAR to 2^MAX_BITS");
+
+void
+dp_svc_hist_record(struct dp_svc_hist *h, uint64_t v)
+{
+	if (h->count == 0 || v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+	h->count++;
+	h->sum += v;
+	h->bucket[hist_index(v)]++;
+}
+
+void
+dp_svc_hist_merge(struct dp_svc_hist *dst, const struct dp_svc_hist *src)
+{
+	if (src->count == 0)
+		return;
+	if (dst->count == 0 || src->min < dst->min)
+		dst->min = src->min;
+	if (src->max > dst->max)
+		dst->max = src->max;
+	dst->count += src->count;
+	dst->sum += src->sum;
+	for (unsigned int i = 0; i < DP_SVC_HIST_BUCKETS; i++)
+		dst->bucket[i] += src->bucket[i];
+}
+
+uint64_t
+dp_svc_hist_percentile(const struct dp_svc_hist *h, double pct)
+{
+	double r = pct / 100.0 * (double)h->count;
+	uint64_t rank = (uint64_t)r, seen = 0, v = h->max;
+
+	if (h->count == 0)
+		return 0;
+	if ((double)rank < r - 1e-9)
+		rank++; /* nearest rank: ceil, forgiving the rounding of pct / 100 */
+	if (rank <= 1)
+		return h->min;
+	if (rank >= h->count)
+		return h->max;
+	for (unsigned int i = 0; i < DP_SVC_HIST_BUCKETS; i++) {
+		seen += h->bucket[i];
+		if (seen >= rank) {
+			v = hist_value(i);
+			break;
+		}
+	}
+	v = RTE_MAX(v, h->min);
+	return RTE_MIN(v, h->max);
+}
+
+/* --- statistics ----------------------------------------------------------------------------- */
+void
+dp_svc_stats_merge(struct dp_svc_stats *dst, const struct dp_svc_stats *src)
+{
+#define DP_SVC_CNT_ADD(name, what) dst->cnt.name += src->cnt.name;
+	DP_SVC_COUNTERS(DP_SVC_CNT_ADD)
+#undef DP_SVC_CNT_ADD
+	dst->sources += src->sources;
+	dst->sources_done += src->sources_done;
+	dp_svc_hist_merge(&dst->rtt, &src->rtt);
+}
