@@ -39,12 +39,13 @@ struct conf_error {
 	char message[256]; /* what is wrong and what was expected */
 };
 
+#define CONF_MAX_ERRORS 32
+
 /* Everything conf_load() found wrong. */
 struct conf_errors {
 	unsigned int n;    /* problems found (only the first CONF_MAX_ERRORS are kept) */
-	struct conf_error e[32];
+	struct conf_error e[CONF_MAX_ERRORS];
 };
-#define CONF_MAX_ERRORS 32
 
 struct conf_eal {
 	char cores[64];         /* EAL -l list, e.g. "0" or "0,1" (default "0") */
@@ -100,7 +101,7 @@ struct conf_limits {
 	uint64_t handshake_timeout_ns; /* default 5 s */
 	uint64_t idle_timeout_ns;     /* default 30 s */
 	uint64_t keepalive_ns;        /* default 10 s */
-	uint64_t rekey_after_ns;      /* default 120 s */
+	uint64_t rekey_after_ns;      /* default 120 s (10..150 s: keys die at 180 s) */
 	uint32_t max_sessions;        /* per appliance, default 65536 */
 	uint32_t handshakes_per_sec;  /* per source, default 20 */
 	uint32_t handshake_burst;     /* default 5 */
@@ -160,7 +161,9 @@ void conf_errors_print(const struct conf_errors *errs, void *stream /* FILE * */
 
 /* Key files: 32 raw key bytes as base64 (44 characters) and a newline, like `wg genkey`.
  * conf_read_key() refuses files readable by group or others. Return 0 or -errno (-EPERM for a
- * permission problem, -EINVAL for bad contents); *why (may be NULL) says what. */
+ * permission problem, -EINVAL for bad contents); *why (may be NULL) says what.
+ * conf_read_key(): -EPERM also for anything but a regular file; the newline is optional.
+ * conf_write_key(): creates the file with mode 0600 and never replaces one (-EEXIST). */
 int conf_read_key(const char *path, uint8_t key[SL_KEY_LEN], const char **why);
 int conf_write_key(const char *path, const uint8_t key[SL_KEY_LEN]);
 

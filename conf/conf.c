@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: loading a configuration file — reading, comment lines, JSON syntax errors, the top
+ * level and the order of the sections (see conf.h; the sections are in conf_sections.c,
+ * conf_net.c and conf_engine.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf_pvt.h"
+
+#define CONF_MAX_FILE (4u << 20) /* a configuration is a few KiB; refuse anything huge */
+
+void
+conf_error(struct conf_ctx *x, const char *where, const char *fmt, ...)
+{
+	struct conf_error *e;
+	va_list ap;
+
+	if (x->errs->n++ >= CONF_MAX_ERRORS)
+		return;
+	e = &x->errs->e[x->errs->n - 1];
+	snprintf(e->where, sizeof(e->where), "%s", where);
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+}
+
+void
+conf_errors_print(const struct conf_errors *errs, void *stream)
+{
+	FILE *f = stream;
+	unsigned int kept = errs->n < CONF_MAX_ERRORS ? errs->n : CONF_MAX_ERRORS;
+
+	for (unsigned int i = 0; i < kept; i++)
+		fprintf(f, "%s: %s\n", errs->e[i].where, errs->e[i].message);
+	if (errs->n > kept)
+		fprintf(f, "... and %u more problems\n", errs->n - kept);
+}
+
+/* The whole file into a NUL-terminated heap buffer, or NULL after reporting why. */
+static char *
+read_file(struct conf_ctx *x, const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		conf_error(x, path, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		conf_error(x, path, "not a regular file");
+		goto out;
+	}
+	if ((uint64_t)st.st_size > CONF_MAX_FILE) {
+		conf_error(x, path, "%lld bytes: a configuration is at most %u bytes",
+			   (long long)st.st_size, CONF_MAX_FILE);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		conf_error(x, path, "out of memory");
+		goto out;
+	}
+	*len = 0;
+	while ((n = read(fd, buf + *len, (size_t)st.st_size - *len)) > 0)
+		*len += (size_t)n;
+	if (n < 0) {
+		conf_error(x, path, "cannot read: %s", strerror(errno));
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	buf[*len] = '\0';
+out:
+	close(fd);
+	return buf;
+}
+
+/* Lines whose first non-blank characters are "//" are comments: overwrite them with spaces up
+ * to the end of the line, so the parser never sees them and every position stays where it is
+ * in the file. (A JSON string cannot span lines, so such a line is never inside one.) */
+static void
+blank_comments(char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
+			i++;
+		if (i + 1 < len && buf[i] == '/' && buf[i + 1] == '/') {
+			while (i < len && buf[i] != '\n' && buf[i] != '\r')
+				buf[i++] = ' ';
+		}
+		while (i < len && buf[i] != '\n')
+			i++;
+		i++;
+	}
+}
+
+/* Number of characters (not bytes) of a UTF-8 string. */
+static size_t
+utf8_chars(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
+/* jansson points at the last character of the token it stopped at, and names it: "... near
+ * 'tok'". Move the column to the token's first character, where an editor should go. */
+static int
+token_start_column(const json_error_t *e)
+{
+	const char *near = strstr(e->text, " near '");
+	size_t len, chars;
+
+	if (near == NULL || strstr(e->text, "near end of file") != NULL)
+		return e->column > 0 ? e->column : 1;
+	near += strlen(" near '");
+	len = strlen(near);
+	if (len < 2 || near[len - 1] != '\'' || strlen(e->text) >= sizeof(e->text) - 1)
+		return e->column > 0 ? e->column : 1;
+	chars = utf8_chars(near, len - 1);
+	if (chars == 0 || (size_t)e->column < chars)
+		return e->column > 0 ? e->column : 1;
+	return e->column - (int)chars + 1;
+}
+
+/* "file:line:column: message"; the tail of the file name if the whole does not fit. */
+static void
+syntax_error(struct conf_ctx *x, const json_error_t *e)
+{
+	char pos[32], where[CONF_WHERE_LEN];
+	size_t flen = strlen(x->file), plen;
+	const char *file = x->file;
+
+	plen = (size_t)snprintf(pos, sizeof(pos), ":%d:%d", e->line, token_start_column(e));
+	if (flen + plen >= sizeof(where))
+		file += flen + plen + 3 - (sizeof(where) - 1);
+	snprintf(where, sizeof(where), "%s%s%s", file == x->file ? "" : "...", file, pos);
+	if (json_error_code(e) == json_error_duplicate_key) {
+		/* jansson says: duplicate object key near '"name"' */
+		const char *near = strstr(e->text, "near '");
+		int len = near == NULL ? 0 : (int)strlen(near) - (int)strlen("near ''");
+
+		conf_error(x, where, "duplicate key %.*s: a key may appear only once in an object",
+			   len > 0 ? len : 0, near != NULL ? near + strlen("near '") : "");
+		return;
+	}
+	if (strstr(e->text, "near '/'") != NULL)
+		conf_error(x, where,
+			   "%s (a comment is a whole line whose first non-blank "
+			   "characters are //)",
+			   e->text);
+	else
+		conf_error(x, where, "%s", e->text);
+}
+
+static json_t *
+parse_file(struct conf_ctx *x)
+{
+	json_error_t err;
+	json_t *root;
+	size_t len;
+	char *buf;
+
+	buf = read_file(x, x->file, &len);
+	if (buf == NULL)
+		return NULL;
+	blank_comments(buf, len);
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+	if (root == NULL)
+		syntax_error(x, &err);
+	free(buf);
+	return root;
+}
+
+static const char *const top_keys[] = {
+	"network", "suite",    "identity", "eal",      "ports",	    "lcores",
+	"limits",  "channels", "peers",	   "services", "telemetry", NULL,
+};
+
+static const char *const suite_names[] = { "aesgcm-sha256", "chachapoly-blake2b", NULL };
+
+/* network, suite, telemetry: the scalars of the top level. */
+static void
+top_scalars(struct conf_ctx *x, const json_t *root)
+{
+	struct conf *c = x->c;
+	int suite = 0;
+	const json_t *v;
+
+	v = conf_member(x, root, "", "network", "a string (the network's name)");
+	if (v != NULL &&
+	    conf_string(x, v, "network", sizeof(c->network) - 1, c->network, sizeof(c->network)))
+		c->network_id = conf_network_id(c->network);
+	conf_opt_choice(x, root, "", "suite", suite_names, &suite);
+	c->suite = suite == 0 ? SL_SUITE_AESGCM_SHA256 : SL_SUITE_CHACHAPOLY_BLAKE2B;
+	c->telemetry = true;
+	conf_opt_bool(x, root, "", "telemetry", &c->telemetry);
+}
+
+/* Every section, in an order where each one only looks back at sections already done. */
+static void
+top_level(struct conf_ctx *x, const json_t *root)
+{
+	if (!json_is_object(root)) {
+		conf_error(x, "(top level)", "expected an object, got %s", conf_type_name(root));
+		return;
+	}
+	conf_check_keys(x, root, "", top_keys);
+	top_scalars(x, root);
+	conf_identity(x, conf_member(x, root, "", "identity", "an object (the key file)"),
+		      "identity");
+	conf_eal(x, json_object_get(root, "eal"), "eal");
+	conf_limits(x, json_object_get(root, "limits"), "limits");
+	conf_ports(x, conf_member(x, root, "", "ports", "an array of at least one port"), "ports");
+	conf_channels(x, json_object_get(root, "channels"), "channels");
+	conf_lcores(x, json_object_get(root, "lcores"), "lcores");
+	conf_peers(x, json_object_get(root, "peers"), "peers");
+	conf_services(x, json_object_get(root, "services"), "services");
+	if (x->errs->n == 0)
+		conf_engine(x);
+}
+
+struct conf *
+conf_load(const char *path, struct conf_errors *errs)
+{
+	struct conf_errors local;
+	struct conf_ctx x;
+	struct conf *c;
+	json_t *root;
+
+	if (errs == NULL)
+		errs = &local;
+	memset(errs, 0, sizeof(*errs));
+	memset(&x, 0, sizeof(x));
+	x.errs = errs;
+	x.file = path;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		conf_error(&x, path, "out of memory");
+		return NULL;
+	}
+	x.c = c;
+	if (strlen(path) >= sizeof(c->path))
+		conf_error(&x, path, "path longer than %zu characters", sizeof(c->path) - 1);
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	root = parse_file(&x);
+	if (root != NULL) {
+		top_level(&x, root);
+		json_decref(root);
+	}
+	if (errs->n > 0) {
+		conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+conf_free(struct conf *c)
+{
+	free(c);
+}
