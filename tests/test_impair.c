@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the impairment stage under EAL — loss, duplication, corruption and reordering rates
+ * over 100,000 packets for fixed seeds; every packet accounted for (delivered once, lost, or
+ * delivered twice); exact repeatability for a seed; corruption flips exactly one payload bit
+ * and keeps the UDP checksum valid (checked by the naive reference); holds released by a later
+ * burst, by time and by flush; no mbuf left behind after destroy.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+
+#include "drv_impair.h"
+#include "net_frames.h"
+#include "sl_eal_test.h"
+
+#define BURST 32
+#define CAP   (2 * BURST)
+#define HOLD  DRV_IMPAIR_HOLD_NS
+
+static struct rte_mempool *pool;
+
+static const struct dp_net_if a = {
+	.mac = { .addr_bytes = { 0x02, 0, 0, 0, 0, 0x0a } },
+	.ip = 0xc612000a,
+	.prefix_len = 24,
+	.udp_port = 5000,
+	.mtu = 1500,
+};
+static const struct dp_net_if b = {
+	.mac = { .addr_bytes = { 0x02, 0, 0, 0, 0, 0x0b } },
+	.ip = 0xc612000b,
+	.prefix_len = 24,
+	.udp_port = 4789,
+	.mtu = 1500,
+};
+
+#define POOL_BASELINE() unsigned int baseline_ = rte_mempool_in_use_count(pool)
+#define POOL_CHECK()	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), baseline_)
+
+/* Packet seq: a UDP datagram whose sequence number sits in the headers (IPv4 id, UDP source
+ * port), where corruption never goes, and whose payload is a pattern of seq. */
+static void
+seq_frame(struct frame *f, uint32_t seq)
+{
+	frame_udp(f, &a, &b, 48 + seq % 17);
+	put16(f->b + AT_IP_ID, (uint16_t)(seq >> 16));
+	put16(f->b + AT_UDP_SPORT, (uint16_t)seq);
+	for (uint16_t i = 0; i < get16(f->b + AT_UDP_LEN) - 8; i++)
+		f->b[AT_PAY + i] = (uint8_t)(seq * 31 + i);
+	frame_fix_ip(f);
+	frame_fix_l4(f);
+}
+
+static uint32_t
+seq_of(const struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	return (uint32_t)get16(p + AT_IP_ID) << 16 | get16(p + AT_UDP_SPORT);
+}
+
+/* Bits by which two frames differ, the UDP checksum left out. */
+static unsigned int
+bits_apart(const struct frame *x, const struct frame *y)
+{
+	unsigned int bits = 0;
+
+	if (x->len != y->len)
+		return 1000;
+	for (uint16_t i = 0; i < x->len; i++)
+		if (i != AT_UDP_CK && i != AT_UDP_CK + 1)
+			bits += (unsigned int)__builtin_popcount(x->b[i] ^ y->b[i]);
+	return bits;
+}
+
+/* Bits by which m differs from the frame seq was sent as (UDP checksum left out). */
+static unsigned int
+bits_changed(const struct rte_mbuf *m, uint32_t seq)
+{
+	struct frame sent, got;
+
+	seq_frame(&sent, seq);
+	frame_from_mbuf(m, &got);
+	return bits_apart(&sent, &got);
+}
+
+static struct drv_impair *
+make(uint64_t seed, double loss, double reorder, double dup, double corrupt)
+{
+	struct conf_impair cfg = { .enabled = true,
+				   .seed = seed,
+				   .loss = loss,
+				   .reorder = reorder,
+				   .duplicate = dup,
+				   .corrupt = corrupt };
+	struct drv_impair *imp = drv_impair_create(&cfg, pool);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(imp);
+	return imp;
+}
+
+/* What came out of the stage, packet by packet. */
+struct tally {
+	uint32_t n_out;
+	uint32_t *seqs;	    /* seq of each packet out, in order */
+	uint8_t *times;	    /* times each seq came out */
+	uint32_t corrupted; /* packets out with one bit changed */
+	uint32_t bad;	    /* packets out changed otherwise, or with a bad checksum */
+	uint32_t inversions;
+};
+
+static void
+tally_one(struct tally *t, struct rte_mbuf *m)
+{
+	uint32_t seq = seq_of(m);
+	unsigned int bits = bits_changed(m, seq);
+	struct frame f;
+
+	frame_from_mbuf(m, &f);
+	if (bits == 1)
+		t->corrupted++;
+	if (bits > 1 || get16(f.b + AT_UDP_CK) != ref_udp_cksum(&f) || !ref_ip_ok(&f))
+		t->bad++;
+	if (t->n_out > 0 && seq < t->seqs[t->n_out - 1])
+		t->inversions++;
+	t->seqs[t->n_out++] = seq;
+	t->times[seq]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Push total packets through imp in bursts of BURST, 1 us apart, then flush. */
+static void
+run(struct drv_impair *imp, uint32_t total, struct tally *t, struct dp_drop_counters *drops)
+{
+	struct rte_mbuf *pkts[CAP];
+	struct frame f;
+	uint64_t now = 1000000;
+	uint16_t in, out;
+
+	memset(t, 0, sizeof(*t));
+	t->seqs = calloc(2 * total, sizeof(*t->seqs));
+	t->times = calloc(total, 1);
+	CU_ASSERT_FATAL(t->seqs != NULL && t->times != NULL);
+	for (uint32_t seq = 0; seq < total; seq += in, now += 1000) {
+		in = (uint16_t)RTE_MIN((uint32_t)BURST, total - seq);
+		for (uint16_t i = 0; i < in; i++) {
+			seq_frame(&f, seq + i);
+			pkts[i] = frame_to_mbuf(&f, pool);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(pkts[i]);
+		}
+		out = drv_impair_rx(imp, pkts, in, CAP, now, drops);
+		CU_ASSERT_FATAL(out <= CAP);
+		for (uint16_t i = 0; i < out; i++)
+			tally_one(t, pkts[i]);
+	}
+	while ((out = drv_impair_flush(imp, pkts, CAP)) > 0)
+		for (uint16_t i = 0; i < out; i++)
+			tally_one(t, pkts[i]);
+}
+
+static void
+tally_free(struct tally *t)
+{
+	free(t->seqs);
+	free(t->times);
+}
+
+/* observed count within 5 standard deviations of n * p (squared: no libm) */
+static bool
+near(uint64_t observed, uint64_t n, double p)
+{
+	double mean = (double)n * p, var = (double)n * p * (1 - p);
+	double d = (double)observed - mean;
+
+	if (d * d > 25 * var + 1) {
+		printf("\n  observed %lu, expected %.0f, variance %.0f ", (unsigned long)observed,
+		       mean, var);
+		return false;
+	}
+	return true;
+}
+
+static void
+test_rates(void)
+{
+	static const uint64_t seeds[] = { 1, 42, 0xdeadbeef };
+	const uint32_t total = 100000;
+	POOL_BASELINE();
+
+	for (size_t s = 0; s < RTE_DIM(seeds); s++) {
+		struct drv_impair *imp = make(seeds[s], 0.05, 0.05, 0.01, 0.01);
+		struct dp_drop_counters drops = { 0 };
+		struct drv_impair_stats st;
+		uint32_t once = 0, twice = 0, never = 0;
+		struct tally t;
+
+		run(imp, total, &t, &drops);
+		drv_impair_get_stats(imp, &st);
+		printf("\n  seed %lu: lost %lu, duplicated %lu, corrupted %lu, reordered %lu ",
+		       (unsigned long)seeds[s], (unsigned long)st.lost,
+		       (unsigned long)st.duplicated, (unsigned long)st.corrupted,
+		       (unsigned long)st.reordered);
+		for (uint32_t i = 0; i < total; i++) {
+			never += t.times[i] == 0;
+			once += t.times[i] == 1;
+			twice += t.times[i] == 2;
+		}
+		CU_ASSERT_EQUAL(never + once + twice, total); /* never three times */
+		CU_ASSERT(st.seen == total && never == st.lost && twice == st.duplicated);
+		CU_ASSERT_EQUAL(t.n_out, total - st.lost + st.duplicated);
+		CU_ASSERT(near(st.lost, total, 0.05));
+		CU_ASSERT(near(st.duplicated + st.dup_skipped, total - st.lost, 0.01));
+		CU_ASSERT(near(st.corrupted, total - st.lost, 0.01));
+		CU_ASSERT(near(st.reordered, total - st.lost, 0.05));
+		CU_ASSERT(st.dup_skipped < st.duplicated / 10);
+		CU_ASSERT(t.corrupted == st.corrupted && t.bad == 0); /* duplicates stay intact */
+		CU_ASSERT(t.inversions > 0 && st.released_by_time == 0);
+		CU_ASSERT(drops.n[DP_DROP_IMPAIR_LOSS] == st.lost &&
+			  drops.n[DP_DROP_IMPAIR_CORRUPT] == st.corrupted);
+		CU_ASSERT_EQUAL(dp_drop_total(&drops), st.lost + st.corrupted);
+		CU_ASSERT_EQUAL(drv_impair_held(imp), 0);
+		tally_free(&t);
+		drv_impair_destroy(imp);
+	}
+	POOL_CHECK();
+}
+
+/* The same seed gives the same packets in the same order with the same bits; another does
+ * not. */
+static void
+test_repeatable(void)
+{
+	struct tally t[3];
+	POOL_BASELINE();
+
+	for (int i = 0; i < 3; i++) {
+		struct drv_impair *imp = make(i < 2 ? 7 : 8, 0.1, 0.1, 0.05, 0.05);
+
+		run(imp, 20000, &t[i], NULL);
+		drv_impair_destroy(imp);
+	}
+	CU_ASSERT_EQUAL(t[0].n_out, t[1].n_out);
+	CU_ASSERT(memcmp(t[0].seqs, t[1].seqs, t[0].n_out * sizeof(uint32_t)) == 0);
+	CU_ASSERT(t[0].corrupted == t[1].corrupted && t[0].inversions == t[1].inversions);
+	CU_ASSERT(t[0].n_out != t[2].n_out ||
+		  memcmp(t[0].seqs, t[2].seqs, t[0].n_out * sizeof(uint32_t)) != 0);
+	for (int i = 0; i < 3; i++)
+		tally_free(&t[i]);
+	POOL_CHECK();
+}
+
+/* Bursts of one packet through a stage of pure probability; returns packets out. */
+static uint16_t
+one(struct drv_impair *imp, uint32_t seq, uint64_t now, struct rte_mbuf **pkts, uint16_t cap)
+{
+	struct frame f;
+
+	seq_frame(&f, seq);
+	pkts[0] = frame_to_mbuf(&f, pool);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pkts[0]);
+	return drv_impair_rx(imp, pkts, 1, cap, now, NULL);
+}
+
+static void
+test_hold_release(void)
+{
+	const uint16_t big = DRV_IMPAIR_HOLD_MAX + 3;
+	struct rte_mbuf *pkts[DRV_IMPAIR_HOLD_MAX + 3];
+	struct drv_impair_stats st;
+	struct drv_impair *imp = make(3, 0, 1.0, 0, 0);
+	struct frame f;
+	POOL_BASELINE();
+
+	/* every packet held; a later burst releases the earlier one behind itself */
+	CU_ASSERT_EQUAL(one(imp, 0, 0, pkts, 1), 0);
+	CU_ASSERT_EQUAL(drv_impair_held(imp), 1);
+	CU_ASSERT_EQUAL(one(imp, 1, 10, pkts, 1), 1);
+	CU_ASSERT_EQUAL(seq_of(pkts[0]), 0);
+	rte_pktmbuf_free(pkts[0]);
+	/* idle polls: nothing until seq 1 has waited HOLD, then it comes out */
+	CU_ASSERT_EQUAL(drv_impair_rx(imp, pkts, 0, 1, 10 + HOLD - 1, NULL), 0);
+	CU_ASSERT_EQUAL(drv_impair_rx(imp, pkts, 0, 1, 10 + HOLD, NULL), 1);
+	CU_ASSERT_EQUAL(seq_of(pkts[0]), 1);
+	rte_pktmbuf_free(pkts[0]);
+	drv_impair_get_stats(imp, &st);
+	CU_ASSERT(st.reordered == 2 && st.released_by_time == 1);
+	/* the queue is bounded: beyond DRV_IMPAIR_HOLD_MAX, packets pass */
+	for (uint16_t i = 0; i < big; i++) {
+		seq_frame(&f, 100u + i);
+		pkts[i] = frame_to_mbuf(&f, pool);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(pkts[i]);
+	}
+	CU_ASSERT_EQUAL(drv_impair_rx(imp, pkts, big, big, 20 * HOLD, NULL), 3);
+	for (uint16_t i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(seq_of(pkts[i]), 100u + DRV_IMPAIR_HOLD_MAX + i);
+		rte_pktmbuf_free(pkts[i]);
+	}
+	CU_ASSERT_EQUAL(drv_impair_held(imp), DRV_IMPAIR_HOLD_MAX);
+	/* flush in pieces, oldest first */
+	CU_ASSERT_EQUAL(drv_impair_flush(imp, pkts, 5), 5);
+	for (uint16_t i = 0; i < 5; i++) {
+		CU_ASSERT_EQUAL(seq_of(pkts[i]), 100u + i);
+		rte_pktmbuf_free(pkts[i]);
+	}
+	/* destroy frees the rest */
+	CU_ASSERT_EQUAL(drv_impair_held(imp), DRV_IMPAIR_HOLD_MAX - 5);
+	drv_impair_destroy(imp);
+	POOL_CHECK();
+}
+
+static void
+test_corrupt_every_packet(void)
+{
+	struct dp_drop_counters drops = { 0 };
+	struct drv_impair *imp = make(11, 0, 0, 0, 1.0);
+	struct rte_mbuf *pkts[1];
+	struct frame f, got;
+	POOL_BASELINE();
+
+	for (uint32_t seq = 0; seq < 3000; seq++) {
+		bool no_cksum = seq % 3 == 0; /* stays without one */
+
+		seq_frame(&f, seq);
+		if (no_cksum)
+			put16(f.b + AT_UDP_CK, 0);
+		pkts[0] = frame_to_mbuf(&f, pool);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(pkts[0]);
+		CU_ASSERT_EQUAL_FATAL(drv_impair_rx(imp, pkts, 1, 1, seq, &drops), 1);
+		frame_from_mbuf(pkts[0], &got);
+		CU_ASSERT_EQUAL(bits_apart(&f, &got), 1);
+		CU_ASSERT_EQUAL(get16(got.b + AT_UDP_CK), no_cksum ? 0 : ref_udp_cksum(&got));
+		rte_pktmbuf_free(pkts[0]);
+	}
+	/* not IPv4/UDP, or no payload: nothing to corrupt, nothing counted */
+	frame_arp(&f, &a, &b, 1);
+	pkts[0] = frame_to_mbuf(&f, pool);
+	CU_ASSERT_EQUAL(drv_impair_rx(imp, pkts, 1, 1, 0, &drops), 1);
+	CU_ASSERT(memcmp(rte_pktmbuf_mtod(pkts[0], void *), f.b, f.len) == 0);
+	rte_pktmbuf_free(pkts[0]);
+	frame_udp(&f, &a, &b, 0);
+	pkts[0] = frame_to_mbuf(&f, pool);
+	CU_ASSERT_EQUAL(drv_impair_rx(imp, pkts, 1, 1, 0, &drops), 1);
+	CU_ASSERT(memcmp(rte_pktmbuf_mtod(pkts[0], void *), f.b, f.len) == 0);
+	rte_pktmbuf_free(pkts[0]);
+	CU_ASSERT_EQUAL(drops.n[DP_DROP_IMPAIR_CORRUPT], 3000);
+	drv_impair_destroy(imp);
+	POOL_CHECK();
+}
+
+/* Loss 1: nothing out, every mbuf back. Duplicate 1: as many copies as room and mbufs allow. */
+static void
+test_loss_and_duplicates(void)
+{
+	struct dp_drop_counters drops = { 0 };
+	struct rte_mbuf *pkts[CAP];
+	struct drv_impair_stats st;
+	struct rte_mempool *tiny;
+	struct drv_impair *imp;
+	struct frame f;
+	POOL_BASELINE();
+
+	imp = make(5, 1.0, 0, 0, 0);
+	for (uint16_t i = 0; i < BURST; i++) {
+		seq_frame(&f, i);
+		pkts[i] = frame_to_mbuf(&f, pool);
+	}
+	CU_ASSERT_EQUAL(drv_impair_rx(imp, pkts, BURST, CAP, 0, &drops), 0);
+	CU_ASSERT_EQUAL(drops.n[DP_DROP_IMPAIR_LOSS], BURST);
+	drv_impair_destroy(imp);
+	POOL_CHECK();
+
+	tiny = rte_pktmbuf_pool_create("tiny", 8, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tiny);
+	for (int round = 0; round < 3; round++) {
+		uint16_t cap = round == 0 ? BURST : round == 1 ? BURST + 5 : CAP, n;
+		struct conf_impair cfg = { .seed = 9, .duplicate = 1.0 };
+
+		imp = drv_impair_create(&cfg, round == 2 ? tiny : pool);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(imp);
+		for (uint16_t i = 0; i < BURST; i++) {
+			seq_frame(&f, i);
+			pkts[i] = frame_to_mbuf(&f, pool);
+		}
+		n = drv_impair_rx(imp, pkts, BURST, cap, 0, NULL);
+		/* no room; room for 5; room for all but only 8 mbufs */
+		CU_ASSERT_EQUAL(n, BURST + (round == 0 ? 0 : round == 1 ? 5 : 8));
+		for (uint16_t i = 0; i < n; i++) {
+			CU_ASSERT_EQUAL(seq_of(pkts[i]), i < BURST ? i : i - BURST);
+			rte_pktmbuf_free(pkts[i]);
+		}
+		drv_impair_get_stats(imp, &st);
+		CU_ASSERT(st.duplicated == (uint64_t)n - BURST && st.dup_skipped == 2u * BURST - n);
+		drv_impair_destroy(imp);
+	}
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(tiny), 0);
+	rte_mempool_free(tiny);
+	POOL_CHECK();
+}
+
+static void
+test_create_rejects(void)
+{
+	static const double bad[] = { -0.1, 1.5, NAN, INFINITY };
+	struct conf_impair cfg = { .seed = 1 };
+
+	CU_ASSERT_PTR_NULL(drv_impair_create(NULL, pool));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+	for (size_t i = 0; i < RTE_DIM(bad); i++) {
+		for (int field = 0; field < 4; field++) {
+			struct conf_impair c = cfg;
+			double *p[] = { &c.loss, &c.reorder, &c.duplicate, &c.corrupt };
+
+			*p[field] = bad[i];
+			rte_errno = 0;
+			CU_ASSERT_PTR_NULL(drv_impair_create(&c, pool));
+			CU_ASSERT_EQUAL(rte_errno, EINVAL);
+		}
+	}
+	cfg.duplicate = 0.1; /* duplicates need a pool */
+	CU_ASSERT_PTR_NULL(drv_impair_create(&cfg, NULL));
+	cfg.duplicate = 0;
+	cfg.loss = 1.0;
+	drv_impair_destroy(drv_impair_create(&cfg, NULL)); /* fine without */
+	drv_impair_destroy(NULL);
+}
+
+static CU_TestInfo cases[] = {
+	{ "rates over 100,000 packets, every packet accounted for", test_rates },
+	{ "same seed, same packets", test_repeatable },
+	{ "holds: released by a later burst, by time, by flush", test_hold_release },
+	{ "corruption: one bit, checksum kept valid", test_corrupt_every_packet },
+	{ "loss; duplicates limited by room and mbufs", test_loss_and_duplicates },
+	{ "create rejects bad probabilities", test_create_rejects },
+	CU_TEST_INFO_NULL,
+};
+
+int
+main(void)
+{
+	return sl_eal_test_main("impair", cases, &pool);
+}
