@@ -239,6 +239,9 @@ struct sl_frame_close {
 #define SL_CLOSE_UNRESPONSIVE 4 /* too many probe timeouts */
 #define SL_CLOSE_APPLICATION  5 /* the application asked */
 #define SL_CLOSE_INTERNAL     6 /* out of memory or similar */
+#define SL_CLOSE_REPLACED     7 /* a newer session with the same peer took its place */
+#define SL_CLOSE_SHUTDOWN     8 /* the appliance is stopping */
+#define SL_CLOSE_REASON_COUNT 9 /* reasons this build names; others are shown as numbers */
 
 /* --- service messages ------------------------------------------------------------------------
  * The messages of the built-in services (dataplane/dp_svc.h): a source sends them, a sink

@@ -1,0 +1,682 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the control thread's session logic — nodes, slots, timers and the dataplane's
+ * events (see cp_ctl.h; handshake messages are in cp_ctl_hs.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <sodium.h>
+
+#include "cp_ctl_pvt.h"
+#include "dp_aead.h"
+#include "dp_keypair.h"
+
+#define SEC 1000000000ull
+
+static const char *const state_names[] = {
+	[CP_NODE_WAITING] = "waiting",
+	[CP_NODE_RESOLVING] = "resolving",
+	[CP_NODE_DIALING] = "dialing",
+	[CP_NODE_CONNECTED] = "connected",
+};
+
+const char *
+cp_node_state_name(enum cp_node_state s)
+{
+	return (unsigned int)s < RTE_DIM(state_names) ? state_names[s] : "?";
+}
+
+const char *
+cp_close_reason_name(uint16_t reason)
+{
+	static const char *const names[SL_CLOSE_REASON_COUNT] = {
+		[SL_CLOSE_NONE] = "closed",
+		[SL_CLOSE_PROTOCOL] = "protocol_error",
+		[SL_CLOSE_FLOW_CONTROL] = "flow_control_error",
+		[SL_CLOSE_IDLE] = "idle_timeout",
+		[SL_CLOSE_UNRESPONSIVE] = "unresponsive",
+		[SL_CLOSE_APPLICATION] = "application",
+		[SL_CLOSE_INTERNAL] = "internal_error",
+		[SL_CLOSE_REPLACED] = "replaced",
+		[SL_CLOSE_SHUTDOWN] = "shutdown",
+	};
+
+	return reason < SL_CLOSE_REASON_COUNT ? names[reason] : "unknown_reason";
+}
+
+/* --- configuration -------------------------------------------------------------------------- */
+
+void
+cp_ctl_config_defaults(struct cp_ctl_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->hs.version = SL_PROTO_VERSION;
+	cfg->hs.min_version = SL_PROTO_MIN_VERSION;
+	cfg->hs.tstamp_capacity = 4096;
+	cfg->hs.cookie_max_age_ns = SL_COOKIE_ROTATE_NS;
+	cfg->suite = SL_SUITE_AESGCM_SHA256;
+	cfg->n_lcores = 1;
+	cfg->slots_per_lcore = 1024;
+	cfg->max_sessions = 1024;
+	cfg->max_pending_xx = 1024;
+	cfg->handshake_timeout_ns = 5 * SEC;
+	cfg->retry_ns = SEC;
+	cfg->backoff_min_ns = SEC;
+	cfg->backoff_max_ns = 60 * SEC;
+	cp_admission_config_defaults(&cfg->admission);
+}
+
+void
+cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
+			const uint8_t static_priv[SL_KEY_LEN])
+{
+	cp_ctl_config_defaults(cfg);
+	memcpy(cfg->hs.static_priv, static_priv, SL_KEY_LEN);
+	cfg->hs.network_id = c->network_id;
+	cfg->hs.n_addrs = (uint8_t)RTE_MIN(c->n_ports, (unsigned int)SL_HS_MAX_ADDRS);
+	for (unsigned int i = 0; i < cfg->hs.n_addrs; i++) {
+		cfg->hs.addrs[i].ip = c->ports[i].ipv4;
+		cfg->hs.addrs[i].port = c->ports[i].udp_port;
+	}
+	cfg->hs.tstamp_capacity = RTE_MAX(4096u, c->limits.max_sessions);
+	cfg->suite = c->suite;
+	cfg->n_lcores = c->n_lcores;
+	cfg->max_sessions = c->limits.max_sessions;
+	cfg->slots_per_lcore = RTE_MIN(c->limits.max_sessions, SL_CONNID_MAX_SLOTS);
+	cfg->max_pending_xx = RTE_MAX(16u, c->limits.max_sessions / 16);
+	cfg->handshake_timeout_ns = c->limits.handshake_timeout_ns;
+	cfg->admission.rate.per_sec = c->limits.handshakes_per_sec;
+	cfg->admission.rate.burst = c->limits.handshake_burst;
+	cfg->n_peers = c->n_peers;
+	cfg->peers = c->peers;
+}
+
+static const char *
+config_problem(const struct cp_ctl_config *cfg)
+{
+	if (cfg->n_lcores == 0 || cfg->n_lcores > CONF_MAX_LCORES)
+		return "n_lcores";
+	if (cfg->slots_per_lcore == 0 || cfg->slots_per_lcore > SL_CONNID_MAX_SLOTS)
+		return "slots_per_lcore";
+	if (cfg->max_sessions == 0 || cfg->n_peers > CONF_MAX_PEERS ||
+	    (cfg->n_peers > 0 && cfg->peers == NULL))
+		return "sessions / peers";
+	if (cfg->retry_ns == 0 || cfg->handshake_timeout_ns < cfg->retry_ns ||
+	    cfg->backoff_min_ns == 0 || cfg->backoff_max_ns < cfg->backoff_min_ns)
+		return "timers";
+	if (cp_hs_suite_aead(cfg->suite) == DP_AEAD_NONE)
+		return "suite";
+	return NULL;
+}
+
+/* --- slots ---------------------------------------------------------------------------------- */
+
+/* A free slot on the lcore with the most free slots (the least loaded). */
+uint32_t
+cp_ctl_slot_alloc(struct cp_ctl *ctl, unsigned int *lcore)
+{
+	unsigned int best = 0;
+	struct cp_slot *s;
+	uint32_t slot;
+
+	if (ctl->n_used >= ctl->cfg.max_sessions)
+		return UINT32_MAX;
+	for (unsigned int i = 1; i < ctl->cfg.n_lcores; i++)
+		if (ctl->n_free[i] > ctl->n_free[best])
+			best = i;
+	if (ctl->n_free[best] == 0)
+		return UINT32_MAX;
+	slot = ctl->free_slots[best][--ctl->n_free[best]];
+	s = &ctl->slots[best][slot];
+	s->gen++;
+	s->node = NULL;
+	ctl->n_used++;
+	*lcore = best;
+	return slot;
+}
+
+void
+cp_ctl_slot_release(struct cp_ctl *ctl, unsigned int lcore, uint32_t slot)
+{
+	struct cp_slot *s = &ctl->slots[lcore][slot];
+
+	if (s->state == CP_SLOT_FREE)
+		return;
+	s->state = CP_SLOT_FREE;
+	s->node = NULL;
+	ctl->free_slots[lcore][ctl->n_free[lcore]++] = slot;
+	ctl->n_used--;
+}
+
+/* The slot a connection id names, or NULL if it cannot be ours. */
+struct cp_slot *
+cp_ctl_slot(struct cp_ctl *ctl, uint32_t connid)
+{
+	uint32_t owner = sl_connid_owner(connid), slot = sl_connid_slot(connid);
+
+	if (owner >= ctl->cfg.n_lcores || slot >= ctl->cfg.slots_per_lcore)
+		return NULL;
+	return &ctl->slots[owner][slot];
+}
+
+/* --- nodes ---------------------------------------------------------------------------------- */
+
+struct cp_node *
+cp_ctl_node_find(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN])
+{
+	void *data;
+
+	return rte_hash_lookup_data(ctl->by_pub, pub, &data) >= 0 ? data : NULL;
+}
+
+/* The node of a static key, created (not a configured peer) if it is new; NULL if out of
+ * memory. */
+struct cp_node *
+cp_ctl_node_get(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN])
+{
+	struct cp_node *n = cp_ctl_node_find(ctl, pub);
+
+	if (n != NULL)
+		return n;
+	n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return NULL;
+	memcpy(n->info.pub, pub, SL_KEY_LEN);
+	n->info.peer = -1;
+	n->info.state = CP_NODE_WAITING;
+	dp_theap_node_init(&n->timer);
+	if (rte_hash_add_key_data(ctl->by_pub, pub, n) < 0) {
+		free(n);
+		return NULL;
+	}
+	n->pub_in_hash = true;
+	return n;
+}
+
+void
+cp_ctl_hs_free(struct cp_node *n)
+{
+	if (n->hs != NULL) {
+		cp_hs_pending_wipe(n->hs);
+		free(n->hs);
+		n->hs = NULL;
+	}
+	n->hs_rekey = false;
+}
+
+/* A node that is not a configured peer goes when it has no session. */
+void
+cp_ctl_node_put(struct cp_ctl *ctl, struct cp_node *n)
+{
+	if (cp_ctl_is_peer(n) || n->info.state == CP_NODE_CONNECTED || n->closing)
+		return;
+	dp_theap_remove(&ctl->timers, &n->timer);
+	cp_ctl_hs_free(n);
+	if (n->pub_in_hash)
+		rte_hash_del_key(ctl->by_pub, n->info.pub);
+	free(n);
+}
+
+void
+cp_ctl_schedule(struct cp_ctl *ctl, struct dp_theap_node *t, uint64_t at)
+{
+	/* the heap holds every node at most once; growth failing leaves it unscheduled, which
+	 * only delays a retry until the next event touches the node */
+	if (dp_theap_set(&ctl->timers, t, at) != 0)
+		ctl->st.command_failures++;
+}
+
+/* The next resend of the node's initiation, or its deadline if that comes first. */
+void
+cp_ctl_schedule_retry(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns)
+{
+	uint64_t at = now_ns + cp_ctl_jitter(ctl, ctl->cfg.retry_ns);
+
+	cp_ctl_schedule(ctl, &n->timer, RTE_MIN(at, n->hs_deadline_ns));
+}
+
+void
+cp_ctl_note(struct cp_ctl *ctl, enum cp_note_type type, const struct cp_node *n, const char *reason,
+	    bool by_peer)
+{
+	struct cp_note note = {
+		.type = type,
+		.name = n->info.name,
+		.pub = n->info.pub,
+		.ip = n->info.ip,
+		.udp_port = n->info.udp_port,
+		.initiator = n->info.initiator,
+		.connid = n->info.connid,
+		.reason = reason,
+		.by_peer = by_peer,
+		.attempts = n->info.attempts,
+	};
+
+	if (type == CP_NOTE_CONNECT_FAILED && n->timer.at != UINT64_MAX)
+		note.retry_in_ns = n->backoff_ns;
+	if (ctl->ops.note != NULL)
+		ctl->ops.note(ctl->arg, &note);
+}
+
+/* Jitter: a value in [v * 3/4, v * 5/4). */
+uint64_t
+cp_ctl_jitter(struct cp_ctl *ctl, uint64_t v)
+{
+	ctl->rng = ctl->rng * 6364136223846793005ull + 1442695040888963407ull;
+	return v - v / 4 + (v / 2 == 0 ? 0 : (ctl->rng >> 11) % (v / 2));
+}
+
+void
+cp_ctl_dial_failed(struct cp_ctl *ctl, struct cp_node *n, const char *why, uint64_t now_ns)
+{
+	cp_ctl_hs_free(n);
+	if (n->info.state == CP_NODE_DIALING)
+		cp_ctl_slot_release(ctl, n->info.lcore, n->slot);
+	n->info.attempts++;
+	n->info.failures++;
+	ctl->st.connect_failures++;
+	snprintf(n->info.last_error, sizeof(n->info.last_error), "%s", why);
+	n->backoff_base_ns = n->info.attempts == 1
+				     ? ctl->cfg.backoff_min_ns
+				     : RTE_MIN(n->backoff_base_ns * 2, ctl->cfg.backoff_max_ns);
+	n->backoff_ns = cp_ctl_jitter(ctl, n->backoff_base_ns);
+	n->info.state = CP_NODE_WAITING;
+	cp_ctl_schedule(ctl, &n->timer, ctl->stopping ? UINT64_MAX : now_ns + n->backoff_ns);
+	cp_ctl_note(ctl, CP_NOTE_CONNECT_FAILED, n, why, false);
+}
+
+void
+cp_ctl_close_session(struct cp_ctl *ctl, struct cp_node *n, uint16_t reason, bool graceful)
+{
+	struct cp_slot *s = &ctl->slots[n->info.lcore][n->slot];
+	struct dp_cmd cmd = {
+		.type = DP_CMD_SESSION_CLOSE,
+		.slot = n->slot,
+		.reason = reason,
+		.graceful = graceful,
+	};
+
+	if (s->state != CP_SLOT_LIVE)
+		return;
+	s->state = CP_SLOT_CLOSING;
+	if (ctl->ops.command(ctl->arg, n->info.lcore, &cmd) != 0)
+		ctl->st.command_failures++;
+}
+
+/* --- creation ------------------------------------------------------------------------------- */
+
+static int
+make_slots(struct cp_ctl *ctl)
+{
+	for (unsigned int l = 0; l < ctl->cfg.n_lcores; l++) {
+		uint32_t n = ctl->cfg.slots_per_lcore;
+
+		ctl->slots[l] = calloc(n, sizeof(*ctl->slots[l]));
+		ctl->free_slots[l] = malloc(n * sizeof(uint32_t));
+		if (ctl->slots[l] == NULL || ctl->free_slots[l] == NULL)
+			return -ENOMEM;
+		/* slot 0 handed out first: pop from the end */
+		for (uint32_t i = 0; i < n; i++) {
+			ctl->free_slots[l][i] = n - 1 - i;
+			randombytes_buf(&ctl->slots[l][i].gen, 1); /* ids differ across restarts */
+		}
+		ctl->n_free[l] = n;
+	}
+	return 0;
+}
+
+static int
+make_peers(struct cp_ctl *ctl, uint64_t now_ns)
+{
+	ctl->peers = calloc(RTE_MAX(ctl->cfg.n_peers, 1u), sizeof(*ctl->peers));
+	if (ctl->peers == NULL)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < ctl->cfg.n_peers; i++) {
+		const struct conf_peer *p = &ctl->cfg.peers[i];
+		struct cp_node *n = &ctl->peers[i];
+
+		snprintf(n->info.name, sizeof(n->info.name), "%s", p->name);
+		memcpy(n->info.pub, p->pub, SL_KEY_LEN);
+		n->info.peer = (int)i;
+		n->info.ip = p->ip;
+		n->info.udp_port = p->port;
+		n->info.state = CP_NODE_WAITING;
+		dp_theap_node_init(&n->timer);
+		if (rte_hash_add_key_data(ctl->by_pub, p->pub, n) < 0)
+			return -EINVAL; /* the configuration has each key once */
+		n->pub_in_hash = true;
+		/* first attempts spread over 100 ms so that peers do not all dial at once */
+		cp_ctl_schedule(ctl, &n->timer, now_ns + cp_ctl_jitter(ctl, 50000000ull));
+	}
+	return 0;
+}
+
+struct cp_ctl *
+cp_ctl_create(const struct cp_ctl_config *cfg, const struct cp_ctl_ops *ops, void *arg,
+	      uint64_t now_ns)
+{
+	static unsigned int instance;
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.key_len = SL_KEY_LEN,
+		.hash_func = rte_jhash,
+		.socket_id = -1,
+	};
+	struct cp_ctl *ctl;
+
+	if (config_problem(cfg) != NULL || ops == NULL || ops->command == NULL ||
+	    ops->send == NULL || ops->resolve == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	ctl = calloc(1, sizeof(*ctl));
+	if (ctl == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	ctl->cfg = *cfg;
+	ctl->ops = *ops;
+	ctl->arg = arg;
+	dp_theap_init(&ctl->timers);
+	dp_theap_init(&ctl->xx_timers);
+	randombytes_buf(&ctl->rng, sizeof(ctl->rng));
+	snprintf(name, sizeof(name), "sl_nodes%u",
+		 __atomic_fetch_add(&instance, 1, __ATOMIC_RELAXED));
+	hp.entries = RTE_MAX(cfg->max_sessions + cfg->n_peers, 64u) * 2;
+	ctl->by_pub = rte_hash_create(&hp);
+	ctl->hs = cp_hs_ctx_create(&cfg->hs);
+	ctl->adm = ctl->hs == NULL ? NULL
+				   : cp_admission_create(cp_hs_ctx_pubkey(ctl->hs), &cfg->admission,
+							 now_ns);
+	ctl->mgr = dp_aead_mgr_create();
+	ctl->scratch = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*ctl->scratch), 64));
+	if (ctl->by_pub == NULL || ctl->scratch == NULL || ctl->adm == NULL || ctl->mgr == NULL ||
+	    make_slots(ctl) != 0 || make_peers(ctl, now_ns) != 0) {
+		cp_ctl_destroy(ctl);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return ctl;
+}
+
+static void
+free_dynamic_nodes(struct cp_ctl *ctl)
+{
+	const void *key;
+	void *data;
+	uint32_t it = 0;
+
+	while (rte_hash_iterate(ctl->by_pub, &key, &data, &it) >= 0) {
+		struct cp_node *n = data;
+
+		if (!cp_ctl_is_peer(n)) {
+			cp_ctl_hs_free(n);
+			free(n);
+		}
+	}
+}
+
+void
+cp_ctl_destroy(struct cp_ctl *ctl)
+{
+	if (ctl == NULL)
+		return;
+	dp_theap_fini(&ctl->timers); /* first: it touches the nodes it holds */
+	dp_theap_fini(&ctl->xx_timers);
+	for (unsigned int l = 0; l < ctl->cfg.n_lcores; l++) {
+		for (uint32_t i = 0; ctl->slots[l] != NULL && i < ctl->cfg.slots_per_lcore; i++)
+			if (ctl->slots[l][i].state == CP_SLOT_XX)
+				cp_ctl_xx_free(ctl, ctl->slots[l][i].xx); /* slots go below */
+		free(ctl->slots[l]);
+		free(ctl->free_slots[l]);
+	}
+	if (ctl->by_pub != NULL) {
+		free_dynamic_nodes(ctl);
+		rte_hash_free(ctl->by_pub);
+	}
+	for (unsigned int i = 0; ctl->peers != NULL && i < ctl->cfg.n_peers; i++)
+		cp_ctl_hs_free(&ctl->peers[i]);
+	free(ctl->peers);
+	cp_admission_destroy(ctl->adm);
+	cp_hs_ctx_destroy(ctl->hs);
+	dp_aead_mgr_free(ctl->mgr);
+	if (ctl->scratch != NULL)
+		cp_hs_pending_wipe(ctl->scratch);
+	free(ctl->scratch);
+	sodium_memzero(&ctl->cfg.hs.static_priv, sizeof(ctl->cfg.hs.static_priv));
+	free(ctl);
+}
+
+const uint8_t *
+cp_ctl_pubkey(const struct cp_ctl *ctl)
+{
+	return cp_hs_ctx_pubkey(ctl->hs);
+}
+
+/* --- timers --------------------------------------------------------------------------------- */
+
+/* Look for the peer's next hop and dial once it is known. */
+static void
+resolve_and_dial(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns, uint64_t wall_ns)
+{
+	int rc = ctl->ops.resolve(ctl->arg, n->info.ip, &n->ep.port, n->ep.mac);
+
+	if (rc == 0) {
+		n->ep.ip = n->info.ip;
+		n->ep.udp_port = n->info.udp_port;
+		cp_ctl_dial(ctl, n, false, now_ns, wall_ns);
+		return;
+	}
+	if (rc != -EAGAIN) {
+		cp_ctl_dial_failed(ctl, n, "no_route", now_ns);
+		return;
+	}
+	if (n->info.state != CP_NODE_RESOLVING) {
+		n->info.state = CP_NODE_RESOLVING;
+		n->hs_deadline_ns = now_ns + ctl->cfg.handshake_timeout_ns;
+	} else if (now_ns >= n->hs_deadline_ns) {
+		cp_ctl_dial_failed(ctl, n, "address_unresolved", now_ns);
+		return;
+	}
+	cp_ctl_schedule(ctl, &n->timer, RTE_MIN(now_ns + ctl->cfg.retry_ns, n->hs_deadline_ns));
+}
+
+static void
+node_due(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns, uint64_t wall_ns)
+{
+	if (ctl->stopping)
+		return;
+	if (n->hs != NULL) { /* our handshake in progress: resend, or give up */
+		if (now_ns < n->hs_deadline_ns) {
+			cp_ctl_send_initiation(ctl, n, now_ns, wall_ns);
+			cp_ctl_schedule_retry(ctl, n, now_ns);
+		} else if (n->hs_rekey) { /* the keys still work for a while: try again later */
+			cp_ctl_hs_free(n);
+			n->rekey_retry = true;
+			cp_ctl_schedule(ctl, &n->timer, now_ns + ctl->cfg.retry_ns);
+			n->info.failures++;
+			snprintf(n->info.last_error, sizeof(n->info.last_error), "rekey_timeout");
+		} else {
+			cp_ctl_dial_failed(ctl, n, "handshake_timeout", now_ns);
+		}
+		return;
+	}
+	if (n->info.state == CP_NODE_CONNECTED) {
+		if (n->rekey_retry && !n->closing) /* a rekey that timed out: again */
+			cp_ctl_dial(ctl, n, true, now_ns, wall_ns);
+		return;
+	}
+	if (cp_ctl_is_peer(n) && !n->closing)
+		resolve_and_dial(ctl, n, now_ns, wall_ns);
+}
+
+uint64_t
+cp_ctl_tick(struct cp_ctl *ctl, uint64_t now_ns, uint64_t wall_ns)
+{
+	struct dp_theap_node *t;
+	uint64_t next;
+
+	while ((t = dp_theap_top(&ctl->xx_timers)) != NULL && t->at <= now_ns)
+		cp_ctl_xx_expire(ctl, container_of(t, struct cp_xx, timer));
+	while ((t = dp_theap_top(&ctl->timers)) != NULL && t->at <= now_ns) {
+		dp_theap_remove(&ctl->timers, t);
+		node_due(ctl, container_of(t, struct cp_node, timer), now_ns, wall_ns);
+	}
+	next = UINT64_MAX;
+	if ((t = dp_theap_top(&ctl->timers)) != NULL)
+		next = t->at;
+	if ((t = dp_theap_top(&ctl->xx_timers)) != NULL)
+		next = RTE_MIN(next, t->at);
+	return next;
+}
+
+void
+cp_ctl_kick(struct cp_ctl *ctl, uint64_t now_ns)
+{
+	for (unsigned int i = 0; i < ctl->cfg.n_peers; i++)
+		if (ctl->peers[i].info.state == CP_NODE_RESOLVING)
+			cp_ctl_schedule(ctl, &ctl->peers[i].timer, now_ns);
+}
+
+/* --- dataplane events ----------------------------------------------------------------------- */
+
+static void
+session_closed(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, uint64_t now_ns)
+{
+	struct cp_slot *s = &ctl->slots[lcore][ev->slot];
+	struct cp_node *n = s->node;
+
+	if (s->state != CP_SLOT_LIVE && s->state != CP_SLOT_CLOSING)
+		return; /* not a session slot: a stale or forged event */
+	ctl->st.sessions_closed++;
+	cp_ctl_slot_release(ctl, lcore, ev->slot);
+	if (n == NULL || n->info.lcore != lcore || n->slot != ev->slot ||
+	    n->info.state != CP_NODE_CONNECTED)
+		return; /* replaced: the node lives on in another slot */
+	n->info.state = CP_NODE_WAITING;
+	n->info.disconnects++;
+	n->closing = false;
+	cp_ctl_hs_free(n);
+	cp_ctl_note(ctl, CP_NOTE_DISCONNECTED, n, cp_close_reason_name(ev->reason), ev->by_peer);
+	if (!cp_ctl_is_peer(n)) {
+		cp_ctl_node_put(ctl, n);
+		return;
+	}
+	n->backoff_ns = cp_ctl_jitter(ctl, ctl->cfg.backoff_min_ns);
+	cp_ctl_schedule(ctl, &n->timer, ctl->stopping ? UINT64_MAX : now_ns + n->backoff_ns);
+}
+
+void
+cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, uint64_t now_ns,
+	     uint64_t wall_ns)
+{
+	struct cp_slot *s;
+
+	if (lcore >= ctl->cfg.n_lcores || ev->slot >= ctl->cfg.slots_per_lcore)
+		return;
+	s = &ctl->slots[lcore][ev->slot];
+	switch (ev->type) {
+	case DP_EVT_CLOSED:
+		session_closed(ctl, lcore, ev, now_ns);
+		break;
+	case DP_EVT_REKEY:
+		if (s->state == CP_SLOT_LIVE && s->node != NULL && s->node->hs == NULL &&
+		    !ctl->stopping)
+			cp_ctl_dial(ctl, s->node, true, now_ns, wall_ns);
+		break;
+	case DP_EVT_UNRESPONSIVE:
+		if (s->state == CP_SLOT_LIVE && s->node != NULL)
+			cp_ctl_note(ctl, CP_NOTE_UNRESPONSIVE, s->node, "unresponsive", false);
+		break;
+	default:
+		break;
+	}
+}
+
+/* --- shutdown, counters, telemetry ---------------------------------------------------------- */
+
+void
+cp_ctl_close_all(struct cp_ctl *ctl, uint64_t now_ns)
+{
+	(void)now_ns;
+	ctl->stopping = true;
+	for (unsigned int l = 0; l < ctl->cfg.n_lcores; l++) {
+		for (uint32_t i = 0; i < ctl->cfg.slots_per_lcore; i++) {
+			struct cp_slot *s = &ctl->slots[l][i];
+			struct dp_cmd cmd = {
+				.type = DP_CMD_SESSION_CLOSE,
+				.slot = i,
+				.reason = SL_CLOSE_SHUTDOWN,
+				.graceful = true,
+			};
+
+			if (s->state == CP_SLOT_XX) {
+				cp_ctl_xx_expire(ctl, s->xx);
+				continue;
+			}
+			if (s->state == CP_SLOT_DIALING && s->node != NULL) {
+				cp_ctl_hs_free(s->node);
+				s->node->info.state = CP_NODE_WAITING;
+				cp_ctl_slot_release(ctl, l, i);
+				continue;
+			}
+			if (s->state != CP_SLOT_LIVE)
+				continue;
+			s->state = CP_SLOT_CLOSING;
+			if (ctl->ops.command(ctl->arg, l, &cmd) != 0)
+				ctl->st.command_failures++;
+		}
+	}
+}
+
+uint32_t
+cp_ctl_sessions(const struct cp_ctl *ctl)
+{
+	return ctl->n_used;
+}
+
+const struct cp_ctl_stats *
+cp_ctl_stats(const struct cp_ctl *ctl)
+{
+	struct cp_ctl_stats *st = (struct cp_ctl_stats *)(uintptr_t)&ctl->st;
+	uint32_t live = 0;
+
+	for (unsigned int l = 0; l < ctl->cfg.n_lcores; l++)
+		for (uint32_t i = 0; i < ctl->cfg.slots_per_lcore; i++)
+			live += ctl->slots[l][i].state == CP_SLOT_LIVE;
+	st->sessions_live = live;
+	st->handshakes_pending = ctl->n_xx + (ctl->n_used - live);
+	return st;
+}
+
+const struct cp_admission_stats *
+cp_ctl_admission_stats(const struct cp_ctl *ctl)
+{
+	return cp_admission_stats(ctl->adm);
+}
+
+int
+cp_ctl_foreach_node(const struct cp_ctl *ctl, int (*fn)(void *arg, const struct cp_node_info *),
+		    void *arg)
+{
+	const void *key;
+	void *data;
+	uint32_t it = 0;
+	int rc;
+
+	for (unsigned int i = 0; i < ctl->cfg.n_peers; i++)
+		if ((rc = fn(arg, &ctl->peers[i].info)) != 0)
+			return rc;
+	while (rte_hash_iterate(ctl->by_pub, &key, &data, &it) >= 0) {
+		const struct cp_node *n = data;
+
+		if (!cp_ctl_is_peer(n) && (rc = fn(arg, &n->info)) != 0)
+			return rc;
+	}
+	return 0;
+}

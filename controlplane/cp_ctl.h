@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the control thread's session logic — who this node talks to, handshakes in and out,
+ * session slots on the dataplane lcores, rekeys, reconnects.
+ *
+ * A *node* is a peer identity (static public key): a configured peer, or a node that
+ * connected to us. A node has at most one live session, owned by one dataplane lcore in one
+ * slot; its connection id is sl_connid(lcore, slot, generation).
+ *
+ * Configured peers are dialled with Noise IK and kept connected: an attempt resends a fresh
+ * initiation every retry_ns until handshake_timeout_ns, then waits (exponential back-off with
+ * jitter, backoff_min_ns doubling to backoff_max_ns) and tries again. Nodes that dial us use
+ * IK or XX. When both sides dial each other at once, the initiation of the node with the lower
+ * public key wins (the other abandons its own); when two sessions with one node complete
+ * anyway, both sides keep the one initiated by the lower key if the first is younger than
+ * handshake_timeout_ns, else the newer replaces the older (the peer restarted). Rekeys are IK
+ * handshakes with SL_HS_F_REKEY that keep the session (docs/protocol.md, 5.3).
+ *
+ * I/O goes through struct cp_ctl_ops, so the logic runs the same against the dataplane rings
+ * (cp_app.c) and against an in-memory harness (tests/test_ctl.c). Control thread only; time is
+ * injected (now_ns monotonic, wall_ns the real-time clock for handshake timestamps).
+ */
+#ifndef CP_CTL_H
+#define CP_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "conf.h"
+#include "cp_admission.h"
+#include "cp_handshake.h"
+#include "dp_msg.h"
+
+/* Where a handshake message came from or goes to. */
+struct cp_endpoint {
+	uint8_t port;	/* local port index */
+	uint8_t mac[6]; /* next hop */
+	uint32_t ip;	/* host order */
+	uint16_t udp_port;
+};
+
+enum cp_note_type {
+	CP_NOTE_CONNECTED,	/* a session with the node is open */
+	CP_NOTE_CONNECT_FAILED, /* an attempt to reach a configured peer gave up */
+	CP_NOTE_DISCONNECTED,	/* its session closed */
+	CP_NOTE_REKEYED,	/* new keys for a live session */
+	CP_NOTE_UNRESPONSIVE,	/* the session's peer stopped answering */
+};
+
+/* Something an operator wants in the log. Pointers are valid during the call only. */
+struct cp_note {
+	enum cp_note_type type;
+	const char *name;   /* configured peer name, or "" */
+	const uint8_t *pub; /* the node's static key */
+	uint32_t ip;
+	uint16_t udp_port;
+	bool initiator;	      /* CONNECTED, REKEYED: we started the handshake */
+	uint32_t connid;      /* CONNECTED, REKEYED, DISCONNECTED: our connection id */
+	const char *reason;   /* CONNECT_FAILED: why; DISCONNECTED: the close reason's name */
+	bool by_peer;	      /* DISCONNECTED: the peer closed */
+	uint32_t attempts;    /* CONNECT_FAILED: failures in a row */
+	uint64_t retry_in_ns; /* CONNECT_FAILED: next attempt */
+};
+
+struct cp_ctl_ops {
+	/* Post a command to lcore (SESSION_OPEN, KEYPAIR_ADD, SESSION_CLOSE). 0, or -errno: the
+	 * command did not go and ownership of its keypair stays with the caller. */
+	int (*command)(void *arg, unsigned int lcore, const struct dp_cmd *cmd);
+	/* Send a handshake message (len bytes) to an endpoint. */
+	void (*send)(void *arg, const struct cp_endpoint *to, const void *msg, size_t len);
+	/* The local port and next-hop MAC for ip: 0; -EAGAIN while it is being resolved (the
+	 * callee asks the network, and calls cp_ctl_kick() when an answer comes); -ENETUNREACH
+	 * without a route. */
+	int (*resolve)(void *arg, uint32_t ip, uint8_t *port, uint8_t mac[6]);
+	void (*note)(void *arg, const struct cp_note *n);
+};
+
+struct cp_ctl_config {
+	struct cp_hs_config hs;	  /* identity, network, versions, advertised addresses */
+	uint8_t suite;		  /* SL_SUITE_* of our initiations */
+	unsigned int n_lcores;	  /* dataplane lcores that own sessions */
+	uint32_t slots_per_lcore; /* session slots on each (<= SL_CONNID_MAX_SLOTS) */
+	uint32_t max_sessions;	  /* sessions in all, handshakes in progress included */
+	uint32_t max_pending_xx;  /* XX answers waiting for the finishing message */
+	uint64_t handshake_timeout_ns;
+	uint64_t retry_ns; /* resend an initiation this often */
+	uint64_t backoff_min_ns, backoff_max_ns;
+	struct cp_admission_config admission;
+	unsigned int n_peers;
+	const struct conf_peer *peers; /* kept by reference: must outlive the control */
+};
+
+/* The defaults for everything but identity and peers; then override from a conf. */
+void cp_ctl_config_defaults(struct cp_ctl_config *cfg);
+/* Fill cfg from a validated configuration and the node's private key. */
+void cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
+			     const uint8_t static_priv[SL_KEY_LEN]);
+
+/* Counters of the control thread. */
+#define CP_CTL_COUNTERS(X)                                                           \
+	X(initiations_sent, "initiations sent (retries included)")                   \
+	X(initiations_received, "initiations received and admitted")                 \
+	X(answers_received, "answers and finishing messages received")               \
+	X(sessions_opened, "sessions opened")                                        \
+	X(sessions_closed, "sessions closed")                                        \
+	X(rekeys, "keys renewed")                                                    \
+	X(rekeys_refused, "rekeys the peer did not know (it had restarted)")         \
+	X(connect_failures, "connection attempts that gave up")                      \
+	X(collisions, "initiations ignored: ours wins (lower key)")                  \
+	X(duplicates, "second sessions discarded (the other one stays)")             \
+	X(replaced, "sessions replaced by a newer one with the same peer")           \
+	X(unmatched, "answers or cookies for no handshake of ours")                  \
+	X(refused, "handshakes refused (see refused_by_reason)")                     \
+	X(no_slot, "handshakes dropped: every session slot taken")                   \
+	X(pending_full, "XX initiations dropped: too many waiting for their finish") \
+	X(cookies_received, "cookie replies taken")                                  \
+	X(command_failures, "commands the dataplane could not take")
+
+struct cp_ctl_stats {
+#define CP_CTL_FIELD(name, doc) uint64_t name;
+	CP_CTL_COUNTERS(CP_CTL_FIELD)
+#undef CP_CTL_FIELD
+	uint64_t refused_by_reason[CP_HS_REASON_COUNT];
+	uint32_t sessions_live, handshakes_pending;
+};
+
+enum cp_node_state {
+	CP_NODE_WAITING,   /* configured: next attempt after a back-off */
+	CP_NODE_RESOLVING, /* configured: waiting for the next hop's MAC */
+	CP_NODE_DIALING,   /* configured: our initiation is out */
+	CP_NODE_CONNECTED, /* a session is live */
+};
+
+const char *cp_node_state_name(enum cp_node_state s);
+/* "idle_timeout", "replaced", ... for an SL_CLOSE_* reason. */
+const char *cp_close_reason_name(uint16_t reason);
+
+/* A node as telemetry shows it. */
+struct cp_node_info {
+	char name[CONF_NAME_LEN];
+	uint8_t pub[SL_KEY_LEN];
+	int peer; /* configured peer index, or -1 */
+	enum cp_node_state state;
+	uint32_t ip;
+	uint16_t udp_port;
+	uint32_t connid, remote_id; /* CONNECTED */
+	unsigned int lcore;
+	bool initiator;	       /* we started the live session's first handshake */
+	uint64_t connected_ns; /* when the live session opened */
+	uint64_t connects, disconnects, failures, rekeys;
+	uint32_t attempts; /* failed attempts in a row */
+	char last_error[48];
+};
+
+struct cp_ctl;
+
+/* NULL with errno set (EINVAL bad configuration, ENOMEM). */
+struct cp_ctl *cp_ctl_create(const struct cp_ctl_config *cfg, const struct cp_ctl_ops *ops,
+			     void *arg, uint64_t now_ns);
+/* Frees the control's state; sessions on the lcores are the dataplane's to free. */
+void cp_ctl_destroy(struct cp_ctl *ctl);
+
+const uint8_t *cp_ctl_pubkey(const struct cp_ctl *ctl);
+
+/* A handshake message received from `from`. backlog: handshake messages still queued
+ * behind it (admission switches to cookies under load). */
+void cp_ctl_handshake(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg,
+		      size_t len, uint32_t backlog, uint64_t now_ns, uint64_t wall_ns);
+
+/* An event from lcore (DP_EVT_REKEY, DP_EVT_UNRESPONSIVE, DP_EVT_CLOSED). */
+void cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, uint64_t now_ns,
+		  uint64_t wall_ns);
+
+/* Run what is due; returns when it next needs to run (UINT64_MAX: nothing scheduled). */
+uint64_t cp_ctl_tick(struct cp_ctl *ctl, uint64_t now_ns, uint64_t wall_ns);
+
+/* Addresses were resolved: nodes waiting for one try again at the next tick. */
+void cp_ctl_kick(struct cp_ctl *ctl, uint64_t now_ns);
+
+/* Stop dialling and close every session (graceful, SL_CLOSE_SHUTDOWN). The slots come back
+ * with the lcores' DP_EVT_CLOSED events: cp_ctl_sessions() says how many are still held. */
+void cp_ctl_close_all(struct cp_ctl *ctl, uint64_t now_ns);
+uint32_t cp_ctl_sessions(const struct cp_ctl *ctl);
+
+const struct cp_ctl_stats *cp_ctl_stats(const struct cp_ctl *ctl);
+const struct cp_admission_stats *cp_ctl_admission_stats(const struct cp_ctl *ctl);
+
+/* Call fn for every node (configured peers first); stops early when fn returns non-zero. */
+int cp_ctl_foreach_node(const struct cp_ctl *ctl,
+			int (*fn)(void *arg, const struct cp_node_info *info), void *arg);
+
+#endif /* CP_CTL_H */

@@ -1,0 +1,590 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the control thread's handshakes — initiations out, every handshake message in, and
+ * the sessions they open or rekey (see cp_ctl.h).
+ *
+ * A failed read never costs us a handshake in progress: answers are tried on a copy of the
+ * pending state, which stays as it was unless the answer completes it (a forged or damaged
+ * answer cannot cancel a dial).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cp_ctl_pvt.h"
+#include "dp_keypair.h"
+
+static uint32_t
+be32_at(const uint8_t *p)
+{
+	rte_be32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return rte_be_to_cpu_32(v);
+}
+
+static void
+refused(struct cp_ctl *ctl, enum cp_hs_reason r)
+{
+	ctl->st.refused++;
+	ctl->st.refused_by_reason[r < CP_HS_REASON_COUNT ? r : CP_HS_MALFORMED]++;
+}
+
+static struct cp_hs_pending *
+pending_alloc(void)
+{
+	return aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(struct cp_hs_pending), 64));
+}
+
+/* Both ids name the same session: same owner lcore and slot, any generation. */
+static bool
+same_session(uint32_t a, uint32_t b)
+{
+	return a >> SL_CONNID_SLOT_SHIFT == b >> SL_CONNID_SLOT_SHIFT;
+}
+
+/* A second session with n completed (initiated by us or not) while one is live: keep the live
+ * one? If it is young, the two crossed: keep the one the lower static key initiated. If it is
+ * old, or both were initiated by the same side, the newer replaces it (the peer restarted). */
+static bool
+keep_old(struct cp_ctl *ctl, const struct cp_node *n, bool new_by_us, uint64_t now_ns)
+{
+	bool we_are_lower;
+
+	if (now_ns - n->info.connected_ns >= ctl->cfg.handshake_timeout_ns)
+		return false;
+	if (n->info.initiator == new_by_us)
+		return false;
+	we_are_lower = memcmp(cp_ctl_pubkey(ctl), n->info.pub, SL_KEY_LEN) < 0;
+	return n->info.initiator == we_are_lower;
+}
+
+/* Post a keypair for a completed handshake to the lcore (open or rekey). The handshake output
+ * is wiped either way. */
+static bool
+post_keys(struct cp_ctl *ctl, struct dp_cmd *cmd, unsigned int lcore, struct cp_hs_session *hs,
+	  uint64_t now_ns)
+{
+	cmd->kp =
+		dp_keypair_create(ctl->mgr, cp_hs_suite_aead(hs->suite), hs->send_key, hs->recv_key,
+				  hs->local_id, hs->remote_id, hs->initiator, now_ns);
+	cp_hs_session_wipe(hs);
+	if (cmd->kp == NULL || ctl->ops.command(ctl->arg, lcore, cmd) != 0) {
+		dp_keypair_destroy(cmd->kp);
+		ctl->st.command_failures++;
+		return false;
+	}
+	return true;
+}
+
+/* Open the session of a completed handshake in (lcore, slot), reserved for it. */
+static bool
+open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, uint32_t slot,
+	     struct cp_hs_session *hs, const struct cp_endpoint *ep, uint64_t now_ns)
+{
+	struct cp_slot *s = &ctl->slots[lcore][slot];
+	struct dp_cmd cmd = {
+		.type = DP_CMD_SESSION_OPEN,
+		.port = ep->port,
+		.peer = cp_ctl_is_peer(n) ? (uint16_t)n->info.peer : DP_PEER_NONE,
+		.slot = slot,
+		.ip = ep->ip,
+		.udp_port = ep->udp_port,
+	};
+	bool initiator = hs->initiator;
+	uint32_t local_id = hs->local_id, remote_id = hs->remote_id;
+
+	memcpy(cmd.mac, ep->mac, sizeof(cmd.mac));
+	if (!post_keys(ctl, &cmd, lcore, hs, now_ns))
+		return false;
+	s->state = CP_SLOT_LIVE;
+	s->node = n;
+	n->slot = slot;
+	n->ep = *ep;
+	n->closing = false;
+	n->info.lcore = lcore;
+	n->info.state = CP_NODE_CONNECTED;
+	n->info.ip = ep->ip;
+	n->info.udp_port = ep->udp_port;
+	n->info.connid = local_id;
+	n->info.remote_id = remote_id;
+	n->info.initiator = initiator;
+	n->info.connected_ns = now_ns;
+	n->info.connects++;
+	n->info.attempts = 0;
+	n->info.last_error[0] = '\0';
+	n->backoff_ns = 0;
+	ctl->st.sessions_opened++;
+	dp_theap_remove(&ctl->timers, &n->timer);
+	cp_ctl_note(ctl, CP_NOTE_CONNECTED, n, NULL, false);
+	return true;
+}
+
+/* n's live session gives way to a newer one. */
+static void
+replace_session(struct cp_ctl *ctl, struct cp_node *n)
+{
+	cp_ctl_close_session(ctl, n, SL_CLOSE_REPLACED, false);
+	ctl->slots[n->info.lcore][n->slot].node = NULL; /* the slot frees itself when closed */
+	ctl->st.replaced++;
+	n->info.disconnects++;
+	cp_ctl_note(ctl, CP_NOTE_DISCONNECTED, n, cp_close_reason_name(SL_CLOSE_REPLACED), false);
+	n->info.state = CP_NODE_WAITING;
+	cp_ctl_hs_free(n);
+}
+
+/* Give up our own dial of n (the peer's handshake wins). */
+static void
+abandon_dial(struct cp_ctl *ctl, struct cp_node *n)
+{
+	cp_ctl_hs_free(n);
+	cp_ctl_slot_release(ctl, n->info.lcore, n->slot);
+	n->info.state = CP_NODE_WAITING;
+	dp_theap_remove(&ctl->timers, &n->timer);
+}
+
+/* --- initiations out ------------------------------------------------------------------------ */
+
+void
+cp_ctl_send_initiation(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns, uint64_t wall_ns)
+{
+	struct sl_msg_ik_init m;
+	int rc = cp_hs_ik_start(ctl->hs, n->hs, n->info.pub, ctl->cfg.suite, n->hs_local_id,
+				n->hs_rekey ? SL_HS_F_REKEY : 0, wall_ns,
+				n->cookie.valid ? &n->cookie : NULL, now_ns, &m);
+
+	if (rc != 0) { /* our own key, or a low-order one: the configuration is wrong */
+		enum cp_hs_reason why = n->hs->reason;
+
+		refused(ctl, why);
+		if (n->hs_rekey)
+			cp_ctl_hs_free(n);
+		else
+			cp_ctl_dial_failed(ctl, n, cp_hs_reason_name(why), now_ns);
+		return;
+	}
+	ctl->ops.send(ctl->arg, &n->ep, &m, sizeof(m));
+	ctl->st.initiations_sent++;
+}
+
+void
+cp_ctl_dial(struct cp_ctl *ctl, struct cp_node *n, bool rekey, uint64_t now_ns, uint64_t wall_ns)
+{
+	unsigned int lcore;
+	uint32_t slot;
+
+	if (n->hs != NULL)
+		return;
+	n->hs = pending_alloc();
+	if (n->hs == NULL) {
+		if (!rekey)
+			cp_ctl_dial_failed(ctl, n, "out_of_memory", now_ns);
+		return;
+	}
+	n->hs_rekey = rekey;
+	n->rekey_retry = false;
+	if (rekey) {
+		const struct cp_slot *s = &ctl->slots[n->info.lcore][n->slot];
+
+		n->hs_local_id = sl_connid(n->info.lcore, n->slot, (uint32_t)s->gen + 1);
+	} else {
+		slot = cp_ctl_slot_alloc(ctl, &lcore);
+		if (slot == UINT32_MAX) {
+			ctl->st.no_slot++;
+			cp_ctl_hs_free(n);
+			cp_ctl_dial_failed(ctl, n, "no_free_slot", now_ns);
+			return;
+		}
+		ctl->slots[lcore][slot].state = CP_SLOT_DIALING;
+		ctl->slots[lcore][slot].node = n;
+		n->info.lcore = lcore;
+		n->slot = slot;
+		n->info.state = CP_NODE_DIALING;
+		n->hs_local_id = sl_connid(lcore, slot, ctl->slots[lcore][slot].gen);
+	}
+	n->hs_deadline_ns = now_ns + ctl->cfg.handshake_timeout_ns;
+	cp_ctl_send_initiation(ctl, n, now_ns, wall_ns);
+	if (n->hs != NULL)
+		cp_ctl_schedule_retry(ctl, n, now_ns);
+}
+
+/* --- admission ------------------------------------------------------------------------------ */
+
+static bool
+admit(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len, bool anon,
+      bool initiation, uint32_t backlog, uint64_t now_ns)
+{
+	const struct cp_src src = { .ip = from->ip, .port = from->udp_port };
+	struct sl_msg_cookie reply;
+
+	switch (cp_admission_check(ctl->adm, msg, len, anon, initiation, 4, &src, backlog, now_ns,
+				   &reply)) {
+	case CP_ADMIT_ACCEPT:
+		return true;
+	case CP_ADMIT_COOKIE:
+		ctl->ops.send(ctl->arg, from, &reply, sizeof(reply));
+		return false;
+	default:
+		return false; /* counted by the admission stats */
+	}
+}
+
+/* --- responder ------------------------------------------------------------------------------ */
+
+/* A rekey of n's live session: same slot, next generation; the session keeps its state. */
+static void
+answer_rekey(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_pending *p,
+	     const struct cp_endpoint *from, uint64_t now_ns)
+{
+	struct cp_slot *s = &ctl->slots[n->info.lcore][n->slot];
+	uint32_t local_id = sl_connid(n->info.lcore, n->slot, (uint32_t)s->gen + 1);
+	struct dp_cmd cmd = { .type = DP_CMD_KEYPAIR_ADD, .slot = n->slot };
+	struct sl_msg_ik_resp resp;
+	struct cp_hs_session hs;
+
+	if (cp_hs_ik_answer(ctl->hs, p, local_id, SL_HS_F_REKEY, &resp, &hs) != 0) {
+		refused(ctl, p->reason);
+		return;
+	}
+	n->info.remote_id = hs.remote_id;
+	if (!post_keys(ctl, &cmd, n->info.lcore, &hs, now_ns))
+		return;
+	s->gen++;
+	n->info.connid = local_id;
+	n->info.rekeys++;
+	n->info.initiator = false;
+	ctl->st.rekeys++;
+	cp_ctl_hs_free(n); /* a rekey of ours crossing theirs: theirs is done */
+	ctl->ops.send(ctl->arg, from, &resp, sizeof(resp));
+	cp_ctl_note(ctl, CP_NOTE_REKEYED, n, NULL, false);
+}
+
+/* A new session with the initiator (n: its node if we know it). */
+static void
+answer_new(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_pending *p,
+	   const struct cp_endpoint *from, uint64_t now_ns)
+{
+	struct sl_msg_ik_resp resp;
+	struct cp_hs_session hs;
+	unsigned int lcore;
+	uint32_t slot = cp_ctl_slot_alloc(ctl, &lcore);
+
+	if (slot == UINT32_MAX) {
+		ctl->st.no_slot++;
+		cp_hs_pending_wipe(p);
+		return;
+	}
+	if (cp_hs_ik_answer(ctl->hs, p, sl_connid(lcore, slot, ctl->slots[lcore][slot].gen), 0,
+			    &resp, &hs) != 0) {
+		refused(ctl, p->reason);
+		cp_ctl_slot_release(ctl, lcore, slot);
+		return;
+	}
+	if (n == NULL)
+		n = cp_ctl_node_get(ctl, hs.peer.pub);
+	if (n != NULL && n->info.state == CP_NODE_CONNECTED)
+		replace_session(ctl, n);
+	if (n == NULL || !open_session(ctl, n, lcore, slot, &hs, from, now_ns)) {
+		cp_hs_session_wipe(&hs);
+		cp_ctl_slot_release(ctl, lcore, slot);
+		if (n != NULL)
+			cp_ctl_node_put(ctl, n);
+		return;
+	}
+	ctl->ops.send(ctl->arg, from, &resp, sizeof(resp));
+}
+
+static void
+ik_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len,
+	uint32_t backlog, uint64_t now_ns)
+{
+	struct cp_hs_pending *p = ctl->scratch;
+	struct sl_msg_ik_resp resp;
+	struct cp_hs_session hs;
+	struct cp_node *n;
+	int rc;
+
+	if (!admit(ctl, from, msg, len, false, true, backlog, now_ns))
+		return;
+	ctl->st.initiations_received++;
+	rc = cp_hs_ik_read(ctl->hs, p, msg, len, now_ns);
+	if (rc == -ECONNREFUSED && (p->reason == CP_HS_NETWORK || p->reason == CP_HS_VERSION)) {
+		refused(ctl, p->reason); /* the answer tells the initiator why */
+		if (cp_hs_ik_answer(ctl->hs, p, 0, 0, &resp, &hs) == -ECONNREFUSED)
+			ctl->ops.send(ctl->arg, from, &resp, sizeof(resp));
+		return;
+	}
+	if (rc != 0) {
+		refused(ctl, p->reason);
+		return;
+	}
+	n = cp_ctl_node_find(ctl, p->peer.pub);
+	if (n != NULL && n->info.state == CP_NODE_CONNECTED && !n->closing) {
+		if ((p->peer.flags & SL_HS_F_REKEY) &&
+		    same_session(p->peer.sender, n->info.remote_id)) {
+			answer_rekey(ctl, n, p, from, now_ns);
+			return;
+		}
+		if (keep_old(ctl, n, false, now_ns)) {
+			ctl->st.duplicates++;
+			cp_hs_pending_wipe(p);
+			return;
+		}
+	} else if (n != NULL && n->info.state == CP_NODE_DIALING) {
+		if (memcmp(cp_ctl_pubkey(ctl), n->info.pub, SL_KEY_LEN) < 0) {
+			ctl->st.collisions++; /* ours wins: the peer answers it and drops its own */
+			cp_hs_pending_wipe(p);
+			return;
+		}
+		abandon_dial(ctl, n);
+	}
+	answer_new(ctl, n, p, from, now_ns);
+}
+
+static void
+xx_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len,
+	uint32_t backlog, uint64_t now_ns)
+{
+	struct sl_msg_xx_resp resp;
+	struct cp_xx *xx;
+	unsigned int lcore;
+	uint32_t slot;
+
+	if (!admit(ctl, from, msg, len, true, true, backlog, now_ns))
+		return;
+	ctl->st.initiations_received++;
+	if (ctl->n_xx >= ctl->cfg.max_pending_xx) {
+		ctl->st.pending_full++;
+		return;
+	}
+	slot = cp_ctl_slot_alloc(ctl, &lcore);
+	if (slot == UINT32_MAX) {
+		ctl->st.no_slot++;
+		return;
+	}
+	xx = calloc(1, sizeof(*xx));
+	if (xx != NULL)
+		xx->hs = pending_alloc();
+	if (xx == NULL || xx->hs == NULL ||
+	    cp_hs_xx_respond(ctl->hs, xx->hs, msg, len,
+			     sl_connid(lcore, slot, ctl->slots[lcore][slot].gen), &resp) != 0) {
+		if (xx != NULL && xx->hs != NULL)
+			refused(ctl, xx->hs->reason);
+		if (xx != NULL)
+			free(xx->hs);
+		free(xx);
+		cp_ctl_slot_release(ctl, lcore, slot);
+		return;
+	}
+	xx->from = *from;
+	xx->lcore = lcore;
+	xx->slot = slot;
+	dp_theap_node_init(&xx->timer);
+	if (dp_theap_set(&ctl->xx_timers, &xx->timer, now_ns + ctl->cfg.handshake_timeout_ns)) {
+		cp_hs_pending_wipe(xx->hs);
+		free(xx->hs);
+		free(xx);
+		cp_ctl_slot_release(ctl, lcore, slot);
+		return;
+	}
+	ctl->slots[lcore][slot].state = CP_SLOT_XX;
+	ctl->slots[lcore][slot].xx = xx;
+	ctl->n_xx++;
+	ctl->ops.send(ctl->arg, from, &resp, sizeof(resp));
+}
+
+void
+cp_ctl_xx_free(struct cp_ctl *ctl, struct cp_xx *xx)
+{
+	dp_theap_remove(&ctl->xx_timers, &xx->timer);
+	cp_hs_pending_wipe(xx->hs);
+	free(xx->hs);
+	free(xx);
+	ctl->n_xx--;
+}
+
+void
+cp_ctl_xx_expire(struct cp_ctl *ctl, struct cp_xx *xx)
+{
+	unsigned int lcore = xx->lcore;
+	uint32_t slot = xx->slot;
+
+	cp_ctl_xx_free(ctl, xx);
+	cp_ctl_slot_release(ctl, lcore, slot);
+}
+
+static void
+xx_finish(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len,
+	  uint64_t now_ns)
+{
+	uint32_t receiver = be32_at(msg + 8);
+	struct cp_slot *s = cp_ctl_slot(ctl, receiver);
+	struct cp_hs_pending *p = ctl->scratch;
+	struct cp_hs_session hs;
+	struct cp_node *n;
+	struct cp_xx *xx;
+
+	if (s == NULL || s->state != CP_SLOT_XX || s->gen != (receiver & SL_CONNID_GEN_MASK)) {
+		ctl->st.unmatched++;
+		return;
+	}
+	if (!admit(ctl, from, msg, len, false, false, 0, now_ns))
+		return;
+	xx = s->xx;
+	memcpy(p, xx->hs, sizeof(*p));
+	if (cp_hs_xx_complete(ctl->hs, p, msg, len, now_ns, &hs) != 0) {
+		refused(ctl, p->reason);
+		return;
+	}
+	ctl->st.answers_received++;
+	n = cp_ctl_node_get(ctl, hs.peer.pub);
+	if (n != NULL && n->info.state == CP_NODE_CONNECTED && keep_old(ctl, n, false, now_ns)) {
+		ctl->st.duplicates++;
+		n = NULL;
+	} else if (n != NULL && n->info.state == CP_NODE_CONNECTED) {
+		replace_session(ctl, n);
+	} else if (n != NULL && n->info.state == CP_NODE_DIALING) {
+		abandon_dial(ctl, n); /* this session is complete; ours is not */
+	}
+	cp_ctl_xx_free(ctl, xx);
+	s->state = CP_SLOT_DIALING; /* reserved until opened */
+	if (n == NULL || !open_session(ctl, n, sl_connid_owner(receiver), sl_connid_slot(receiver),
+				       &hs, from, now_ns)) {
+		cp_hs_session_wipe(&hs);
+		cp_ctl_slot_release(ctl, sl_connid_owner(receiver), sl_connid_slot(receiver));
+	}
+}
+
+/* --- initiator: answers and cookies --------------------------------------------------------- */
+
+/* The node whose handshake (dial or rekey) uses connection id `receiver`. */
+static struct cp_node *
+dialer(struct cp_ctl *ctl, uint32_t receiver)
+{
+	struct cp_slot *s = cp_ctl_slot(ctl, receiver);
+
+	if (s == NULL || (s->state != CP_SLOT_DIALING && s->state != CP_SLOT_LIVE) ||
+	    s->node == NULL || s->node->hs == NULL || s->node->hs_local_id != receiver)
+		return NULL;
+	return s->node;
+}
+
+/* Our rekey completed: keep the session if the peer knew it, else start afresh. */
+static void
+rekeyed(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_session *hs, uint64_t now_ns)
+{
+	struct cp_slot *s = &ctl->slots[n->info.lcore][n->slot];
+	struct dp_cmd cmd = { .type = DP_CMD_KEYPAIR_ADD, .slot = n->slot };
+	uint32_t local_id = hs->local_id, remote_id = hs->remote_id;
+
+	if (!(hs->peer.flags & SL_HS_F_REKEY)) {
+		ctl->st.rekeys_refused++;
+		cp_hs_session_wipe(hs);
+		replace_session(ctl, n);
+		if (cp_ctl_is_peer(n))
+			cp_ctl_schedule(ctl, &n->timer, now_ns);
+		return;
+	}
+	if (!post_keys(ctl, &cmd, n->info.lcore, hs, now_ns))
+		return;
+	s->gen = (uint8_t)(local_id & SL_CONNID_GEN_MASK);
+	n->info.connid = local_id;
+	n->info.remote_id = remote_id;
+	n->info.initiator = true;
+	n->info.rekeys++;
+	ctl->st.rekeys++;
+	cp_ctl_note(ctl, CP_NOTE_REKEYED, n, NULL, false);
+}
+
+static void
+ik_resp(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns)
+{
+	struct cp_node *n = dialer(ctl, be32_at(msg + 8));
+	struct cp_hs_pending *p = ctl->scratch;
+	struct cp_hs_session hs;
+	bool rekey;
+	int rc;
+
+	if (n == NULL) {
+		ctl->st.unmatched++;
+		return;
+	}
+	memcpy(p, n->hs, sizeof(*p));
+	rc = cp_hs_ik_finish(ctl->hs, p, msg, len, &hs);
+	if (rc != 0) {
+		refused(ctl, p->reason);
+		/* a refusal on network or version is the responder's word: give up */
+		if (rc == -ECONNREFUSED && !n->hs_rekey)
+			cp_ctl_dial_failed(ctl, n, cp_hs_reason_name(p->reason), now_ns);
+		cp_hs_pending_wipe(p);
+		return;
+	}
+	ctl->st.answers_received++;
+	rekey = n->hs_rekey;
+	cp_ctl_hs_free(n);
+	dp_theap_remove(&ctl->timers, &n->timer);
+	if (rekey) {
+		rekeyed(ctl, n, &hs, now_ns);
+		return;
+	}
+	if (!open_session(ctl, n, n->info.lcore, n->slot, &hs, &n->ep, now_ns)) {
+		cp_hs_session_wipe(&hs);
+		cp_ctl_dial_failed(ctl, n, "dataplane_refused", now_ns);
+	}
+}
+
+static void
+cookie_reply(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns, uint64_t wall_ns)
+{
+	struct cp_node *n = dialer(ctl, be32_at(msg + 4));
+
+	if (n == NULL) {
+		ctl->st.unmatched++;
+		return;
+	}
+	if (cp_hs_cookie_consume(ctl->hs, n->hs, (const struct sl_msg_cookie *)msg, len, now_ns,
+				 &n->cookie) != 0) {
+		refused(ctl, CP_HS_MALFORMED);
+		return;
+	}
+	ctl->st.cookies_received++;
+	cp_ctl_send_initiation(ctl, n, now_ns, wall_ns); /* at once, with the cookie */
+}
+
+/* --- dispatch ------------------------------------------------------------------------------- */
+
+void
+cp_ctl_handshake(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len,
+		 uint32_t backlog, uint64_t now_ns, uint64_t wall_ns)
+{
+	if (ctl->stopping)
+		return;
+	if (len < 12) {
+		refused(ctl, CP_HS_MALFORMED);
+		return;
+	}
+	switch (msg[0]) {
+	case SL_MSG_IK_INIT:
+		ik_init(ctl, from, msg, len, backlog, now_ns);
+		break;
+	case SL_MSG_XX_INIT:
+		xx_init(ctl, from, msg, len, backlog, now_ns);
+		break;
+	case SL_MSG_IK_RESP:
+		ik_resp(ctl, msg, len, now_ns);
+		break;
+	case SL_MSG_XX_FINISH:
+		xx_finish(ctl, from, msg, len, now_ns);
+		break;
+	case SL_MSG_COOKIE:
+		cookie_reply(ctl, msg, len, now_ns, wall_ns);
+		break;
+	case SL_MSG_XX_RESP: /* we dial with IK only */
+		ctl->st.unmatched++;
+		break;
+	default:
+		refused(ctl, CP_HS_MALFORMED);
+		break;
+	}
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: control-thread internals shared by cp_ctl.c (nodes, slots, timers, dataplane
+ * events) and cp_ctl_hs.c (handshake messages in and out).
+ */
+#ifndef CP_CTL_PVT_H
+#define CP_CTL_PVT_H
+
+#include <intel-ipsec-mb.h>
+
+#include "cp_ctl.h"
+#include "dp_theap.h"
+
+struct rte_hash;
+
+enum cp_slot_state {
+	CP_SLOT_FREE = 0,
+	CP_SLOT_DIALING, /* reserved by our initiation (node) */
+	CP_SLOT_XX,	 /* our XX answer waits for the finishing message (xx) */
+	CP_SLOT_LIVE,	 /* a session on the lcore (node, or NULL once replaced) */
+	CP_SLOT_CLOSING, /* close sent; free on DP_EVT_CLOSED */
+};
+
+struct cp_node;
+struct cp_xx;
+
+struct cp_slot {
+	union {
+		struct cp_node *node; /* DIALING, LIVE (NULL: nobody's any more), CLOSING */
+		struct cp_xx *xx;     /* XX */
+	};
+	uint8_t state; /* enum cp_slot_state */
+	uint8_t gen;   /* generation of the connection id in use */
+};
+
+/* A responder's XX handshake waiting for its finishing message. */
+struct cp_xx {
+	struct cp_hs_pending *hs;
+	struct dp_theap_node timer; /* gives up at the deadline */
+	struct cp_endpoint from;
+	unsigned int lcore;
+	uint32_t slot;
+};
+
+struct cp_node {
+	struct cp_node_info info; /* name, key, state, endpoint, session ids, counters */
+	bool pub_in_hash;
+	bool closing;	       /* its session is closing (no new dial until it closed) */
+	struct cp_endpoint ep; /* where its session sends */
+	uint32_t slot;	       /* DIALING / CONNECTED: the slot on info.lcore */
+	/* our handshake in progress (dial or rekey) */
+	struct cp_hs_pending *hs;
+	bool hs_rekey;
+	bool rekey_retry; /* a rekey timed out: the timer tries again */
+	uint32_t hs_local_id;
+	uint64_t hs_deadline_ns, hs_next_ns;
+	struct cp_cookie cookie;
+	uint64_t backoff_base_ns, backoff_ns; /* doubling from backoff_min_ns; with jitter */
+	struct dp_theap_node timer;	      /* next retry, back-off end or resolve attempt */
+};
+
+struct cp_ctl {
+	struct cp_ctl_config cfg;
+	struct cp_ctl_ops ops;
+	void *arg;
+	struct cp_hs_ctx *hs;
+	struct cp_admission *adm;
+	IMB_MGR *mgr; /* builds keypairs for the lcores */
+	struct rte_hash *by_pub;
+	struct cp_node *peers; /* n_peers configured nodes */
+	struct cp_slot *slots[CONF_MAX_LCORES];
+	uint32_t *free_slots[CONF_MAX_LCORES]; /* stack of free slot numbers per lcore */
+	uint32_t n_free[CONF_MAX_LCORES];
+	uint32_t n_used; /* slots not free, all lcores */
+	uint32_t n_xx;
+	struct dp_theap timers;	       /* nodes */
+	struct dp_theap xx_timers;     /* XX answers waiting for their finish */
+	struct cp_hs_pending *scratch; /* a responder's read, or a copy an answer is tried on */
+	bool stopping;
+	uint64_t rng; /* jitter */
+	struct cp_ctl_stats st;
+};
+
+/* cp_ctl.c */
+uint32_t cp_ctl_slot_alloc(struct cp_ctl *ctl, unsigned int *lcore); /* UINT32_MAX if none */
+void cp_ctl_slot_release(struct cp_ctl *ctl, unsigned int lcore, uint32_t slot);
+struct cp_slot *cp_ctl_slot(struct cp_ctl *ctl, uint32_t connid);
+struct cp_node *cp_ctl_node_find(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN]);
+struct cp_node *cp_ctl_node_get(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN]);
+void cp_ctl_node_put(struct cp_ctl *ctl, struct cp_node *n);
+void cp_ctl_schedule(struct cp_ctl *ctl, struct dp_theap_node *t, uint64_t at);
+void cp_ctl_schedule_retry(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns);
+void cp_ctl_note(struct cp_ctl *ctl, enum cp_note_type type, const struct cp_node *n,
+		 const char *reason, bool by_peer);
+/* Close the node's live session (its slot stays held until the lcore says it closed). */
+void cp_ctl_close_session(struct cp_ctl *ctl, struct cp_node *n, uint16_t reason, bool graceful);
+/* An attempt to reach a configured peer failed: back off and note it. */
+void cp_ctl_dial_failed(struct cp_ctl *ctl, struct cp_node *n, const char *why, uint64_t now_ns);
+void cp_ctl_hs_free(struct cp_node *n);
+/* v give or take a quarter, at random. */
+uint64_t cp_ctl_jitter(struct cp_ctl *ctl, uint64_t v);
+static inline bool
+cp_ctl_is_peer(const struct cp_node *n)
+{
+	return n->info.peer >= 0;
+}
+
+/* cp_ctl_hs.c */
+/* Send a (new) initiation of the node's current dial or rekey. */
+void cp_ctl_send_initiation(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns,
+			    uint64_t wall_ns);
+/* Start dialling (or rekeying) a node whose endpoint is resolved. */
+void cp_ctl_dial(struct cp_ctl *ctl, struct cp_node *n, bool rekey, uint64_t now_ns,
+		 uint64_t wall_ns);
+/* Forget a waiting XX answer (its slot is the caller's), or let it expire (slot freed). */
+void cp_ctl_xx_free(struct cp_ctl *ctl, struct cp_xx *xx);
+void cp_ctl_xx_expire(struct cp_ctl *ctl, struct cp_xx *xx);
+
+#endif /* CP_CTL_PVT_H */

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the fixed-size messages between the control thread and the dataplane lcores.
+ *
+ * Each lcore has one single-producer/single-consumer ring of commands from the control thread
+ * and one of events to it (rte_ring with fixed-size elements). Ownership of anything a pointer
+ * in a message refers to (an mbuf, a keypair, a statistics buffer) moves with the message.
+ *
+ * Session slots are allocated by the control thread only; the lcore that owns a slot creates,
+ * runs and frees the session in it, and tells the control thread when the slot is free again.
+ */
+#ifndef DP_MSG_H
+#define DP_MSG_H
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_svc.h"
+
+struct rte_mbuf;
+struct dp_keypair;
+
+#define DP_PEER_NONE 0xffff /* a session with a node that is not a configured peer */
+
+/* --- control thread -> lcore ------------------------------------------------------------ */
+enum dp_cmd_type {
+	DP_CMD_SESSION_OPEN = 1, /* create the session in slot with its first keypair */
+	DP_CMD_KEYPAIR_ADD,      /* a rekeyed keypair for the session in slot */
+	DP_CMD_SESSION_CLOSE,    /* close the session in slot (reason, graceful) and free it */
+	DP_CMD_TX,               /* transmit m on port (handshake answers, ARP) */
+	DP_CMD_PEER_MOVED,       /* sessions with peer ip:port now reach it at mac */
+	DP_CMD_STATS,            /* fill stats with the lcore's sessions and counters */
+};
+
+struct dp_cmd {
+	uint8_t type;
+	uint8_t port;     /* port index (TX, SESSION_OPEN) */
+	uint16_t peer;    /* configured peer index or DP_PEER_NONE (SESSION_OPEN) */
+	uint32_t slot;    /* session slot on this lcore */
+	uint16_t reason;  /* SL_CLOSE_* (SESSION_CLOSE) */
+	bool graceful;    /* SESSION_CLOSE */
+	uint8_t mac[6];   /* next hop of the peer */
+	uint32_t ip;      /* peer address, host order */
+	uint16_t udp_port;
+	uint64_t rtt_ns;  /* the handshake's round trip, a hint for the engine */
+	struct dp_keypair *kp; /* SESSION_OPEN, KEYPAIR_ADD */
+	struct rte_mbuf *m;    /* TX */
+	struct dp_stats *stats; /* STATS */
+};
+
+/* --- lcore -> control thread ------------------------------------------------------------ */
+enum dp_evt_type {
+	DP_EVT_HANDSHAKE = 1, /* a handshake message (m) from ip:udp_port via mac on port */
+	DP_EVT_ARP,           /* an ARP packet (m) on port */
+	DP_EVT_REKEY,         /* the session in slot needs a new handshake (its keys age) */
+	DP_EVT_UNRESPONSIVE,  /* the peer of the session in slot stopped answering */
+	DP_EVT_CLOSED,        /* the session in slot is closed and the slot free; reason, by_peer */
+	DP_EVT_STATS_DONE,    /* the stats buffer of a DP_CMD_STATS is filled */
+};
+
+struct dp_evt {
+	uint8_t type;
+	uint8_t port;
+	uint16_t reason; /* SL_CLOSE_* */
+	bool by_peer;
+	uint32_t slot;
+	uint8_t mac[6];
+	uint32_t ip;
+	uint16_t udp_port;
+	uint16_t off, len; /* HANDSHAKE: the sluice message inside m */
+	struct rte_mbuf *m;
+	struct dp_stats *stats;
+};
+
+/* Statistics of one session, as the control thread reports them. */
+struct dp_session_stats {
+	uint32_t slot;
+	uint16_t peer;
+	uint32_t ip;
+	uint16_t udp_port;
+	uint64_t opened_ns;
+	uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
+	uint64_t msgs_in, msgs_out;
+	uint64_t retransmits, pkts_lost;
+	uint64_t rtt_ns, rtt_min_ns;
+	uint64_t cwnd;
+};
+
+/* A snapshot the control thread asks an lcore for (DP_CMD_STATS): the buffer is the control
+ * thread's, sized for the sessions it knows; the lcore fills what fits and says how many it
+ * had. */
+struct dp_stats {
+	uint32_t cap, n, total;
+	uint64_t drops[64];           /* per-lcore drop counters (dp_drop.h), indexed by reason */
+	uint64_t rx_pkts, tx_pkts, rx_bursts_empty, handoffs;
+	struct dp_svc_stats svc[16];  /* per configured service, summed over this lcore */
+	struct dp_session_stats s[];  /* cap entries */
+};
+
+#endif /* DP_MSG_H */
