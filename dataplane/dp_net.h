@@ -112,21 +112,24 @@ enum dp_net_kind dp_net_classify(const struct dp_net_if *nif, struct rte_mbuf *m
  * would exceed the interface MTU). On error m is unchanged. */
 int dp_net_build_udp(const struct dp_net_if *nif, struct rte_mbuf *m,
 		     const struct rte_ether_addr *dst_mac, uint32_t dst_ip, uint16_t dst_port,
-		     uint16_t payload_len, uint16_t ip_id, unsigned int flags);
+		     uint16_t payload_len, uint16_t ip_id,
+		     unsigned int flags) __rte_warn_unused_result;
 
 /* Turn an echo request that dp_net_classify() accepted into its reply, in place: addresses
  * swapped, TTL 64, type 0, both checksums recomputed; same length. 0, or -EINVAL if m is not
  * such a request. */
-int dp_net_icmp_echo_reply(const struct dp_net_if *nif, struct rte_mbuf *m);
+int dp_net_icmp_echo_reply(const struct dp_net_if *nif,
+			   struct rte_mbuf *m) __rte_warn_unused_result;
 
 /* Turn an ARP request for our address (classified DP_NET_ARP, arp_for_us, op request) into
  * the reply, in place, addressed to the requester's hardware address. 0 or -EINVAL. */
-int dp_net_arp_reply(const struct dp_net_if *nif, struct rte_mbuf *m);
+int dp_net_arp_reply(const struct dp_net_if *nif, struct rte_mbuf *m) __rte_warn_unused_result;
 
 /* Write a broadcast ARP request for target_ip (host order) into m, an empty mbuf: 60 bytes
  * (42 of ARP, zero-padded to the Ethernet minimum). 0 or -ENOSPC. With target_ip == nif->ip it
  * is a gratuitous ARP (announcement). */
-int dp_net_arp_request(const struct dp_net_if *nif, struct rte_mbuf *m, uint32_t target_ip);
+int dp_net_arp_request(const struct dp_net_if *nif, struct rte_mbuf *m,
+		       uint32_t target_ip) __rte_warn_unused_result;
 
 /* Is ip on the interface's subnet? */
 bool dp_net_on_link(const struct dp_net_if *nif, uint32_t ip);
