@@ -25,36 +25,36 @@ struct dp_keypair;
 /* --- control thread -> lcore ------------------------------------------------------------ */
 enum dp_cmd_type {
 	DP_CMD_SESSION_OPEN = 1, /* create the session in slot with its first keypair */
-	DP_CMD_KEYPAIR_ADD,      /* a rekeyed keypair for the session in slot */
-	DP_CMD_SESSION_CLOSE,    /* close the session in slot (reason, graceful) and free it */
-	DP_CMD_TX,               /* transmit m on port (handshake answers, ARP) */
-	DP_CMD_PEER_MOVED,       /* sessions with peer ip:port now reach it at mac */
-	DP_CMD_STATS,            /* fill stats with the lcore's sessions and counters */
+	DP_CMD_KEYPAIR_ADD,	 /* a rekeyed keypair for the session in slot */
+	DP_CMD_SESSION_CLOSE,	 /* close the session in slot (reason, graceful) and free it */
+	DP_CMD_TX,		 /* transmit m on port (handshake answers, ARP) */
+	DP_CMD_PEER_MOVED,	 /* sessions with peer ip:port now reach it at mac */
+	DP_CMD_STATS,		 /* fill stats with the lcore's sessions and counters */
 };
 
 struct dp_cmd {
 	uint8_t type;
-	uint8_t port;     /* port index (TX, SESSION_OPEN) */
-	uint16_t peer;    /* configured peer index or DP_PEER_NONE (SESSION_OPEN) */
-	uint32_t slot;    /* session slot on this lcore */
-	uint16_t reason;  /* SL_CLOSE_* (SESSION_CLOSE) */
-	bool graceful;    /* SESSION_CLOSE */
-	uint8_t mac[6];   /* next hop of the peer */
-	uint32_t ip;      /* peer address, host order */
+	uint8_t port;	 /* port index (TX, SESSION_OPEN) */
+	uint16_t peer;	 /* configured peer index or DP_PEER_NONE (SESSION_OPEN) */
+	uint32_t slot;	 /* session slot on this lcore */
+	uint16_t reason; /* SL_CLOSE_* (SESSION_CLOSE) */
+	bool graceful;	 /* SESSION_CLOSE */
+	uint8_t mac[6];	 /* next hop of the peer */
+	uint32_t ip;	 /* peer address, host order */
 	uint16_t udp_port;
-	uint64_t rtt_ns;  /* the handshake's round trip, a hint for the engine */
-	struct dp_keypair *kp; /* SESSION_OPEN, KEYPAIR_ADD */
-	struct rte_mbuf *m;    /* TX */
+	uint64_t rtt_ns;	/* the handshake's round trip, a hint for the engine */
+	struct dp_keypair *kp;	/* SESSION_OPEN, KEYPAIR_ADD */
+	struct rte_mbuf *m;	/* TX */
 	struct dp_stats *stats; /* STATS */
 };
 
 /* --- lcore -> control thread ------------------------------------------------------------ */
 enum dp_evt_type {
 	DP_EVT_HANDSHAKE = 1, /* a handshake message (m) from ip:udp_port via mac on port */
-	DP_EVT_ARP,           /* an ARP packet (m) on port */
-	DP_EVT_REKEY,         /* the session in slot needs a new handshake (its keys age) */
+	DP_EVT_ARP,	      /* an ARP packet (m) on port */
+	DP_EVT_REKEY,	      /* the session in slot needs a new handshake (its keys age) */
 	DP_EVT_UNRESPONSIVE,  /* the peer of the session in slot stopped answering */
-	DP_EVT_CLOSED,        /* the session in slot is closed and the slot free; reason, by_peer */
+	DP_EVT_CLOSED,	      /* the session in slot is closed and the slot free; reason, by_peer */
 	DP_EVT_STATS_DONE,    /* the stats buffer of a DP_CMD_STATS is filled */
 };
 
@@ -91,10 +91,10 @@ struct dp_session_stats {
  * had. */
 struct dp_stats {
 	uint32_t cap, n, total;
-	uint64_t drops[64];           /* per-lcore drop counters (dp_drop.h), indexed by reason */
+	uint64_t drops[64]; /* per-lcore drop counters (dp_drop.h), indexed by reason */
 	uint64_t rx_pkts, tx_pkts, rx_bursts_empty, handoffs;
-	struct dp_svc_stats svc[16];  /* per configured service, summed over this lcore */
-	struct dp_session_stats s[];  /* cap entries */
+	struct dp_svc_stats svc[16]; /* per configured service, summed over this lcore */
+	struct dp_session_stats s[]; /* cap entries */
 };
 
 #endif /* DP_MSG_H */

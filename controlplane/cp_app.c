@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the control thread of the appliance (see cp_app.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_arp.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "cp_app.h"
+#include "cp_arp.h"
+#include "dp_net.h"
+#include "sl_clock.h"
+
+RTE_LOG_REGISTER(cp_app_logtype, sluice.ctl, INFO);
+#define CTL_LOG(level, ...) rte_log(RTE_LOG_##level, cp_app_logtype, "sluice: " __VA_ARGS__)
+
+#define MS		  UINT64_C(1000000)
+#define SNAPSHOT_NS	  (500 * MS)
+#define ARP_TICK_NS	  (100 * MS)
+#define DRAIN_NS	  (3000 * MS) /* graceful close of every session at shutdown, at most */
+#define IDLE_SLEEP_NS	  200000      /* nothing to do: the control thread sleeps this long */
+#define SNAP_SESSIONS_MAX 4096	      /* sessions per lcore a snapshot lists one by one */
+
+static uint64_t
+wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --- to the dataplane ----------------------------------------------------------------------- */
+
+static int
+op_command(void *arg, unsigned int lcore, const struct dp_cmd *cmd)
+{
+	struct cp_app *a = arg;
+	struct rte_ring *r = dp_lcore_cmd_ring(a->dp, lcore);
+
+	/* the lcore empties its ring every round: a full ring is a moment, not a state */
+	for (unsigned int spins = 0;
+	     rte_ring_sp_enqueue_elem(r, (void *)(uintptr_t)cmd, sizeof(*cmd)) != 0; spins++) {
+		if (a->dp->quit || spins > 10000000)
+			return -ENOBUFS;
+		rte_pause();
+	}
+	return 0;
+}
+
+/* Lcore 0 transmits what the control thread sends (each lcore has a queue on every port). */
+static void
+tx_mbuf(struct cp_app *a, uint8_t port, struct rte_mbuf *m)
+{
+	struct dp_cmd c = { .type = DP_CMD_TX, .port = port, .m = m };
+
+	if (op_command(a, 0, &c) != 0)
+		rte_pktmbuf_free(m);
+}
+
+static void
+op_send(void *arg, const struct cp_endpoint *to, const void *msg, size_t len)
+{
+	struct cp_app *a = arg;
+	struct rte_mbuf *m;
+	uint8_t *p;
+
+	if (to->port >= a->dp->n_ports)
+		return;
+	m = rte_pktmbuf_alloc(a->dp->ports[to->port].pool);
+	if (m == NULL) {
+		a->tx_no_mbuf++;
+		return;
+	}
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+	if (p == NULL ||
+	    (memcpy(p, msg, len),
+	     dp_net_build_udp(&a->dp->nif[to->port], m, (const struct rte_ether_addr *)to->mac,
+			      to->ip, to->udp_port, (uint16_t)len, a->ip_id++, 0)) != 0) {
+		a->tx_build_failed++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	tx_mbuf(a, to->port, m);
+}
+
+static void
+send_arp_request(struct cp_app *a, uint8_t port, uint32_t ip)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(a->dp->ports[port].pool);
+
+	if (m == NULL) {
+		a->tx_no_mbuf++;
+		return;
+	}
+	if (dp_net_arp_request(&a->dp->nif[port], m, ip) != 0) {
+		a->tx_build_failed++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	a->arp_requests++;
+	tx_mbuf(a, port, m);
+}
+
+/* The port a destination is on (on-link first, then through a gateway) and its next hop. */
+static int
+route(const struct cp_app *a, uint32_t ip, uint8_t *port, uint32_t *next_hop)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned int p = 0; p < a->dp->n_ports; p++) {
+			const struct dp_net_if *nif = &a->dp->nif[p];
+
+			if ((pass == 0) != dp_net_on_link(nif, ip))
+				continue;
+			*next_hop = dp_net_next_hop(nif, ip);
+			if (*next_hop != 0) {
+				*port = (uint8_t)p;
+				return 0;
+			}
+		}
+	return -ENETUNREACH;
+}
+
+static int
+op_resolve(void *arg, uint32_t ip, uint8_t *port, uint8_t mac[6])
+{
+	struct cp_app *a = arg;
+	uint32_t nh;
+	enum cp_arp_result r;
+
+	if (route(a, ip, port, &nh) != 0)
+		return -ENETUNREACH;
+	r = cp_arp_lookup(a->arp[*port], nh, a->now_ns, mac);
+	if (cp_arp_want(a->arp[*port], nh, a->now_ns))
+		send_arp_request(a, *port, nh);
+	return r == CP_ARP_FOUND ? 0 : -EAGAIN;
+}
+
+static void
+op_note(void *arg, const struct cp_note *n)
+{
+	struct cp_app *a = arg;
+	char key[45], who[CONF_NAME_LEN + 16];
+
+	(void)a;
+	conf_key_to_base64(n->pub, key);
+	snprintf(who, sizeof(who), "%s", n->name[0] != '\0' ? n->name : "-");
+	switch (n->type) {
+	case CP_NOTE_CONNECTED:
+		CTL_LOG(INFO,
+			"NodeConnected peer=%s key=%.12s addr=%u.%u.%u.%u:%u connid=%08x role=%s\n",
+			who, key, n->ip >> 24, (n->ip >> 16) & 0xff, (n->ip >> 8) & 0xff,
+			n->ip & 0xff, n->udp_port, n->connid,
+			n->initiator ? "initiator" : "responder");
+		break;
+	case CP_NOTE_CONNECT_FAILED:
+		CTL_LOG(WARNING,
+			"ConnectFailed peer=%s key=%.12s reason=%s attempts=%u retry_in_ms=%" PRIu64
+			"\n",
+			who, key, n->reason, n->attempts, n->retry_in_ns / MS);
+		break;
+	case CP_NOTE_DISCONNECTED:
+		CTL_LOG(INFO, "NodeDisconnected peer=%s key=%.12s connid=%08x reason=%s by=%s\n",
+			who, key, n->connid, n->reason, n->by_peer ? "peer" : "us");
+		break;
+	case CP_NOTE_REKEYED:
+		CTL_LOG(DEBUG, "Rekeyed peer=%s key=%.12s connid=%08x role=%s\n", who, key,
+			n->connid, n->initiator ? "initiator" : "responder");
+		break;
+	case CP_NOTE_UNRESPONSIVE:
+		CTL_LOG(WARNING, "NodeUnresponsive peer=%s key=%.12s\n", who, key);
+		break;
+	}
+}
+
+static const struct cp_ctl_ops ctl_ops = {
+	.command = op_command,
+	.send = op_send,
+	.resolve = op_resolve,
+	.note = op_note,
+};
+
+/* --- from the dataplane --------------------------------------------------------------------- */
+
+static void
+on_arp(struct cp_app *a, uint8_t port, struct rte_mbuf *m)
+{
+	enum dp_drop_reason why;
+	struct dp_net_pkt pkt;
+	const struct dp_net_if *nif;
+
+	if (port >= a->dp->n_ports)
+		goto out;
+	nif = &a->dp->nif[port];
+	if (dp_net_classify(nif, m, &pkt, &why) != DP_NET_ARP)
+		goto out;
+	a->arp_msgs++;
+	if (pkt.arp_for_us) {
+		if (dp_net_on_link(nif, pkt.src_ip) &&
+		    cp_arp_learn(a->arp[port], pkt.src_ip, pkt.arp_sha.addr_bytes, a->now_ns) == 0)
+			cp_ctl_kick(a->ctl, a->now_ns);
+		if (pkt.arp_op == RTE_ARP_OP_REQUEST && dp_net_arp_reply(nif, m) == 0) {
+			a->arp_replies++;
+			tx_mbuf(a, port, m);
+			return;
+		}
+	} else if (cp_arp_update(a->arp[port], pkt.src_ip, pkt.arp_sha.addr_bytes, a->now_ns)) {
+		cp_ctl_kick(a->ctl, a->now_ns);
+	}
+out:
+	rte_pktmbuf_free(m);
+}
+
+static void
+on_handshake(struct cp_app *a, const struct dp_evt *ev, uint32_t backlog, uint64_t wall)
+{
+	struct cp_endpoint from = { .port = ev->port, .ip = ev->ip, .udp_port = ev->udp_port };
+	struct rte_mbuf *m = ev->m;
+
+	memcpy(from.mac, ev->mac, sizeof(from.mac));
+	if ((uint32_t)ev->off + ev->len <= rte_pktmbuf_data_len(m)) {
+		a->hs_msgs++;
+		cp_ctl_handshake(a->ctl, &from,
+				 rte_pktmbuf_mtod_offset(m, const uint8_t *, ev->off), ev->len,
+				 backlog, a->now_ns, wall);
+	}
+	rte_pktmbuf_free(m);
+}
+
+static void
+on_stats(struct cp_app *a, unsigned int l, const struct dp_stats *st)
+{
+	for (uint8_t i = 0; i < 2; i++)
+		if (a->snap[l][i] == st) {
+			a->snap_cur[l] = i;
+			a->snap_valid[l] = true;
+		}
+	a->snap_pending[l] = false;
+	a->snaps_done++;
+}
+
+static unsigned int
+poll_events(struct cp_app *a, uint64_t wall)
+{
+	unsigned int work = 0;
+
+	for (unsigned int l = 0; l < a->dp->n_lcores; l++) {
+		struct dp_evt evs[32];
+		unsigned int left = 0;
+		unsigned int n = rte_ring_sc_dequeue_burst_elem(
+			dp_lcore_evt_ring(a->dp, l), evs, sizeof(evs[0]), RTE_DIM(evs), &left);
+
+		for (unsigned int k = 0; k < n; k++) {
+			switch (evs[k].type) {
+			case DP_EVT_HANDSHAKE:
+				on_handshake(a, &evs[k], left + n - k - 1, wall);
+				break;
+			case DP_EVT_ARP:
+				on_arp(a, evs[k].port, evs[k].m);
+				break;
+			case DP_EVT_STATS_DONE:
+				on_stats(a, l, evs[k].stats);
+				break;
+			default:
+				cp_ctl_event(a->ctl, l, &evs[k], a->now_ns, wall);
+				break;
+			}
+		}
+		work += n;
+	}
+	return work;
+}
+
+/* --- statistics ----------------------------------------------------------------------------- */
+
+static void
+request_snapshots(struct cp_app *a)
+{
+	for (unsigned int l = 0; l < a->dp->n_lcores; l++) {
+		struct dp_cmd c = { .type = DP_CMD_STATS };
+
+		if (a->snap_pending[l])
+			continue;
+		c.stats = a->snap[l][a->snap_valid[l] ? a->snap_cur[l] ^ 1 : 0];
+		c.stats->cap = a->snap_cap;
+		if (op_command(a, l, &c) == 0)
+			a->snap_pending[l] = true;
+	}
+}
+
+void
+cp_app_totals(struct cp_app *a, struct cp_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned int l = 0; l < a->dp->n_lcores; l++) {
+		const struct dp_stats *s;
+
+		if (!a->snap_valid[l])
+			continue;
+		s = a->snap[l][a->snap_cur[l]];
+		for (unsigned int r = 0; r < DP_DROP_COUNT; r++)
+			t->drops[r] += s->drops[r];
+		t->rx_pkts += s->rx_pkts;
+		t->tx_pkts += s->tx_pkts;
+		t->handoffs += s->handoffs;
+		t->sessions += s->total;
+		for (unsigned int i = 0; i < a->cfg->n_services; i++)
+			dp_svc_stats_merge(&t->svc[i], &s->svc[i]);
+	}
+}
+
+/* Every configured source finished (sent its count; echoes back if it expects them). */
+static bool
+sources_done(struct cp_app *a)
+{
+	struct cp_totals *t = malloc(sizeof(*t));
+	bool done = true, any = false;
+
+	if (t == NULL)
+		return false;
+	cp_app_totals(a, t);
+	for (unsigned int i = 0; i < a->cfg->n_services; i++) {
+		if (a->cfg->services[i].type != CONF_SVC_SOURCE)
+			continue;
+		any = true;
+		done = done && t->svc[i].sources_done > 0;
+	}
+	free(t);
+	return any && done;
+}
+
+/* --- the loop ------------------------------------------------------------------------------- */
+
+static bool
+stop_wanted(struct cp_app *a, uint64_t now)
+{
+	if (a->opt.stop != NULL && *a->opt.stop) {
+		CTL_LOG(INFO, "stopping: signal\n");
+		return true;
+	}
+	if (a->opt.duration_ns != 0 && now - a->started_ns >= a->opt.duration_ns) {
+		CTL_LOG(INFO, "stopping: --duration reached\n");
+		return true;
+	}
+	if (a->opt.exit_when_done && sources_done(a)) {
+		CTL_LOG(INFO, "stopping: every source is done\n");
+		return true;
+	}
+	return a->dp->quit != 0;
+}
+
+/* After the sessions closed: one more snapshot of every lcore, for the summary. */
+static void
+last_snapshot(struct cp_app *a)
+{
+	uint64_t until = sl_now_ns() + 500 * MS;
+	uint64_t want;
+
+	for (unsigned int l = 0; l < a->dp->n_lcores; l++)
+		while (a->snap_pending[l] && sl_now_ns() < until)
+			poll_events(a, wall_ns());
+	want = a->snaps_done + a->dp->n_lcores;
+	request_snapshots(a);
+	while (a->snaps_done < want && sl_now_ns() < until)
+		poll_events(a, wall_ns());
+}
+
+struct arp_tick_ctx {
+	struct cp_app *a;
+	uint8_t port;
+};
+
+/* Retries of ARP requests; a failed resolution needs nothing here (the dial times out). */
+static void
+arp_tick_cb(void *ctx, uint32_t ip, enum cp_arp_event ev)
+{
+	const struct arp_tick_ctx *c = ctx;
+
+	if (ev == CP_ARP_EV_REQUEST)
+		send_arp_request(c->a, c->port, ip);
+}
+
+static void
+control_round(struct cp_app *a, uint64_t *next_snap, uint64_t *next_arp, unsigned int *work)
+{
+	uint64_t wall = wall_ns();
+
+	*work += poll_events(a, wall);
+	cp_ctl_tick(a->ctl, a->now_ns, wall);
+	if (a->now_ns >= *next_arp) {
+		for (unsigned int p = 0; p < a->dp->n_ports; p++) {
+			struct arp_tick_ctx c = { a, (uint8_t)p };
+
+			cp_arp_tick(a->arp[p], a->now_ns, arp_tick_cb, &c);
+		}
+		*next_arp = a->now_ns + ARP_TICK_NS;
+	}
+	if (a->now_ns >= *next_snap) {
+		request_snapshots(a);
+		*next_snap = a->now_ns + SNAPSHOT_NS;
+	}
+}
+
+static void *
+control_main(void *arg)
+{
+	struct cp_app *a = arg;
+	uint64_t next_snap = 0, next_arp = 0, drain_until = 0;
+	bool stopping = false;
+
+	for (;;) {
+		unsigned int work = 0;
+		struct timespec nap = { .tv_nsec = IDLE_SLEEP_NS };
+
+		pthread_mutex_lock(&a->lock);
+		a->now_ns = sl_now_ns();
+		control_round(a, &next_snap, &next_arp, &work);
+		if (!stopping && stop_wanted(a, a->now_ns)) {
+			stopping = true;
+			drain_until = a->now_ns + DRAIN_NS;
+			cp_ctl_close_all(a->ctl, a->now_ns);
+		}
+		if (stopping && (cp_ctl_sessions(a->ctl) == 0 || a->now_ns >= drain_until)) {
+			if (cp_ctl_sessions(a->ctl) != 0)
+				CTL_LOG(WARNING, "%u sessions did not close in time\n",
+					cp_ctl_sessions(a->ctl));
+			last_snapshot(a);
+			a->sources_finished = sources_done(a);
+			pthread_mutex_unlock(&a->lock);
+			break;
+		}
+		pthread_mutex_unlock(&a->lock);
+		if (work == 0)
+			nanosleep(&nap, NULL);
+	}
+	a->done = true;
+	a->dp->quit = 1;
+	return NULL;
+}
+
+/* --- setup ---------------------------------------------------------------------------------- */
+
+int
+cp_app_init(struct cp_app *a, struct dp_app *dp, const struct conf *cfg,
+	    const uint8_t static_priv[SL_KEY_LEN], const struct cp_app_options *opt)
+{
+	struct cp_ctl_config cc;
+	size_t sz;
+
+	memset(a, 0, sizeof(*a));
+	a->dp = dp;
+	a->cfg = cfg;
+	a->opt = *opt;
+	pthread_mutex_init(&a->lock, NULL);
+	for (unsigned int p = 0; p < dp->n_ports; p++) {
+		a->arp[p] = cp_arp_create(NULL);
+		if (a->arp[p] == NULL)
+			return -ENOMEM;
+	}
+	a->snap_cap = RTE_MIN(cfg->limits.max_sessions, (uint32_t)SNAP_SESSIONS_MAX);
+	sz = sizeof(struct dp_stats) + a->snap_cap * sizeof(struct dp_session_stats);
+	for (unsigned int l = 0; l < dp->n_lcores; l++)
+		for (unsigned int i = 0; i < 2; i++) {
+			a->snap[l][i] = rte_zmalloc("sluice_stats", sz, RTE_CACHE_LINE_SIZE);
+			if (a->snap[l][i] == NULL)
+				return -ENOMEM;
+		}
+	cp_ctl_config_from_conf(&cc, cfg, static_priv);
+	a->started_ns = a->now_ns = sl_now_ns();
+	a->ctl = cp_ctl_create(&cc, &ctl_ops, a, a->now_ns);
+	memset(cc.hs.static_priv, 0, sizeof(cc.hs.static_priv));
+	if (a->ctl == NULL) {
+		CTL_LOG(ERR, "control: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int
+cp_app_start(struct cp_app *a)
+{
+	int rc = rte_ctrl_thread_create(&a->thread, "sluice-ctl", NULL, control_main, a);
+
+	if (rc != 0) {
+		CTL_LOG(ERR, "control thread: %s\n", strerror(rc));
+		return -rc;
+	}
+	a->running = true;
+	return 0;
+}
+
+void
+cp_app_join(struct cp_app *a)
+{
+	if (a->running)
+		pthread_join(a->thread, NULL);
+	a->running = false;
+}
+
+void
+cp_app_fini(struct cp_app *a)
+{
+	cp_ctl_destroy(a->ctl);
+	a->ctl = NULL;
+	for (unsigned int p = 0; p < CONF_MAX_PORTS; p++) {
+		cp_arp_destroy(a->arp[p]);
+		a->arp[p] = NULL;
+	}
+	for (unsigned int l = 0; l < CONF_MAX_LCORES; l++)
+		for (unsigned int i = 0; i < 2; i++) {
+			rte_free(a->snap[l][i]);
+			a->snap[l][i] = NULL;
+		}
+	pthread_mutex_destroy(&a->lock);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the control thread of the appliance — cp_ctl wired to the dataplane.
+ *
+ * It runs on a DPDK control thread (rte_ctrl_thread_create: not a polling lcore, so it may
+ * sleep and take locks) and:
+ *   - takes the lcores' events: handshake messages (to cp_ctl), ARP packets (answered and
+ *     learned into a cp_arp cache per port), session events (to cp_ctl), statistics buffers;
+ *   - carries out cp_ctl's requests: commands on the lcores' rings, handshake packets built
+ *     into mbufs and sent by lcore 0, next hops resolved through ARP;
+ *   - asks every lcore for a statistics snapshot every 500 ms, which telemetry and the final
+ *     summary read (cp_telemetry.c);
+ *   - stops the appliance cleanly: on request (a signal, --duration, or every source done with
+ *     --exit-when-done) it closes every session gracefully, waits for them (at most 3 s), takes
+ *     a last snapshot and then tells the lcores to quit.
+ * Telemetry callbacks run on DPDK's telemetry thread; they and the control loop share the
+ * state under one mutex.
+ */
+#ifndef CP_APP_H
+#define CP_APP_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "cp_ctl.h"
+#include "dp_lcore.h"
+#include "dp_msg.h"
+
+struct cp_arp;
+
+struct cp_app_options {
+	uint64_t duration_ns;	     /* stop by itself after this long (0: until a signal) */
+	bool exit_when_done;	     /* stop once every configured source has finished */
+	volatile sig_atomic_t *stop; /* set by the signal handler */
+};
+
+/* Totals over every lcore (a snapshot). */
+struct cp_totals {
+	uint64_t drops[DP_DROP_COUNT];
+	uint64_t rx_pkts, tx_pkts, handoffs;
+	uint32_t sessions;
+	struct dp_svc_stats svc[CONF_MAX_SERVICES];
+};
+
+struct cp_app {
+	struct dp_app *dp;
+	const struct conf *cfg;
+	struct cp_app_options opt;
+	struct cp_ctl *ctl;
+	struct cp_arp *arp[CONF_MAX_PORTS];
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock; /* the control loop vs telemetry */
+	uint64_t started_ns, now_ns;
+	uint16_t ip_id;
+	/* statistics snapshots: the lcore fills one buffer while the other is read */
+	struct dp_stats *snap[CONF_MAX_LCORES][2];
+	uint8_t snap_cur[CONF_MAX_LCORES]; /* the complete one */
+	bool snap_pending[CONF_MAX_LCORES];
+	bool snap_valid[CONF_MAX_LCORES];
+	uint32_t snap_cap;
+	uint64_t snaps_done;
+	/* the control thread's own counters */
+	uint64_t hs_msgs, arp_msgs, arp_replies, arp_requests, tx_no_mbuf, tx_build_failed;
+	bool done;	       /* the loop finished: sessions closed, lcores told to quit */
+	bool sources_finished; /* at the end: every configured source had finished */
+};
+
+/* Set up the control (keys, cp_ctl, ARP caches, snapshot buffers). 0 or -errno (logged). */
+int cp_app_init(struct cp_app *a, struct dp_app *dp, const struct conf *cfg,
+		const uint8_t static_priv[SL_KEY_LEN], const struct cp_app_options *opt);
+/* Start the control thread. */
+int cp_app_start(struct cp_app *a);
+/* Wait for the control thread to finish (after a stop request; it sets dp->quit). */
+void cp_app_join(struct cp_app *a);
+void cp_app_fini(struct cp_app *a);
+
+/* Sum the latest snapshots of every lcore (under the lock). */
+void cp_app_totals(struct cp_app *a, struct cp_totals *t);
+/* The final report: sessions, services, drops — one "key=value" line each. */
+void cp_app_summary(struct cp_app *a, FILE *f);
+
+/* Telemetry endpoints /sluice/... for this appliance (cp_telemetry.c). */
+int cp_telemetry_register(struct cp_app *a);
+void cp_telemetry_unregister(void);
+
+#endif /* CP_APP_H */

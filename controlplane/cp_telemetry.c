@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: telemetry endpoints and the final summary, from the control thread's state and the
+ * lcores' latest statistics snapshots (see cp_app.h, docs/operations.md).
+ *
+ *   /sluice/info      identity, network, uptime, sessions
+ *   /sluice/peers     every node: state, addresses, ids, counters, its session's statistics;
+ *                     with a parameter (a peer name or the start of a key), that node only
+ *   /sluice/drops     every drop counter: dataplane reasons (summed over lcores), control
+ *                     thread, admission, ARP
+ *   /sluice/services  every configured service: counters and round-trip percentiles
+ *
+ * DPDK's telemetry thread calls these; they take the control thread's lock.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_telemetry.h>
+
+#include "cp_app.h"
+#include "cp_arp.h"
+
+#define NS_PER_US UINT64_C(1000)
+
+static pthread_mutex_t tel_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cp_app *tel_app; /* the appliance the endpoints describe, NULL when none */
+
+static const char *const svc_types[] = {
+	[CONF_SVC_ECHO] = "echo",
+	[CONF_SVC_SINK] = "sink",
+	[CONF_SVC_SOURCE] = "source",
+};
+
+static void
+ip_str(char *out, size_t len, uint32_t ip, uint16_t port)
+{
+	snprintf(out, len, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
+		 ip & 0xff, port);
+}
+
+/* Run fn on the appliance under both locks; -ENODEV when there is none. */
+static int
+with_app(int (*fn)(struct cp_app *a, const char *params, struct rte_tel_data *d),
+	 const char *params, struct rte_tel_data *d)
+{
+	int rc = -ENODEV;
+
+	pthread_mutex_lock(&tel_lock);
+	if (tel_app != NULL) {
+		pthread_mutex_lock(&tel_app->lock);
+		rc = fn(tel_app, params, d);
+		pthread_mutex_unlock(&tel_app->lock);
+	}
+	pthread_mutex_unlock(&tel_lock);
+	return rc;
+}
+
+/* --- /sluice/info --------------------------------------------------------------------------- */
+
+static int
+info(struct cp_app *a, const char *params, struct rte_tel_data *d)
+{
+	const struct cp_ctl_stats *st = cp_ctl_stats(a->ctl);
+	char key[45];
+
+	(void)params;
+	conf_key_to_base64(cp_ctl_pubkey(a->ctl), key);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "version", SLUICE_VERSION);
+	rte_tel_data_add_dict_string(d, "public_key", key);
+	rte_tel_data_add_dict_string(d, "network", a->cfg->network);
+	rte_tel_data_add_dict_u64(d, "network_id", a->cfg->network_id);
+	rte_tel_data_add_dict_u64(d, "uptime_ms", (a->now_ns - a->started_ns) / 1000000);
+	rte_tel_data_add_dict_u64(d, "lcores", a->dp->n_lcores);
+	rte_tel_data_add_dict_u64(d, "ports", a->dp->n_ports);
+	rte_tel_data_add_dict_u64(d, "peers_configured", a->cfg->n_peers);
+	rte_tel_data_add_dict_u64(d, "sessions_live", st->sessions_live);
+	rte_tel_data_add_dict_u64(d, "handshakes_pending", st->handshakes_pending);
+	rte_tel_data_add_dict_u64(d, "snapshots", a->snaps_done);
+	rte_tel_data_add_dict_string(d, "state", a->done ? "stopped" : "running");
+	return 0;
+}
+
+/* --- /sluice/peers -------------------------------------------------------------------------- */
+
+/* The latest statistics of the session in (lcore, slot), or NULL. */
+static const struct dp_session_stats *
+session_stats(const struct cp_app *a, unsigned int lcore, uint32_t slot)
+{
+	const struct dp_stats *s;
+
+	if (lcore >= a->dp->n_lcores || !a->snap_valid[lcore])
+		return NULL;
+	s = a->snap[lcore][a->snap_cur[lcore]];
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->s[i].slot == slot)
+			return &s->s[i];
+	return NULL;
+}
+
+static void
+add_session(struct rte_tel_data *c, const struct dp_session_stats *s)
+{
+	rte_tel_data_add_dict_u64(c, "pkts_in", s->pkts_in);
+	rte_tel_data_add_dict_u64(c, "pkts_out", s->pkts_out);
+	rte_tel_data_add_dict_u64(c, "bytes_in", s->bytes_in);
+	rte_tel_data_add_dict_u64(c, "bytes_out", s->bytes_out);
+	rte_tel_data_add_dict_u64(c, "msgs_in", s->msgs_in);
+	rte_tel_data_add_dict_u64(c, "msgs_out", s->msgs_out);
+	rte_tel_data_add_dict_u64(c, "retransmits", s->retransmits);
+	rte_tel_data_add_dict_u64(c, "pkts_lost", s->pkts_lost);
+	rte_tel_data_add_dict_u64(c, "rtt_us", s->rtt_ns / NS_PER_US);
+	rte_tel_data_add_dict_u64(c, "rtt_min_us", s->rtt_min_ns / NS_PER_US);
+	rte_tel_data_add_dict_u64(c, "cwnd", s->cwnd);
+}
+
+struct peers_walk {
+	struct cp_app *a;
+	struct rte_tel_data *d;
+	const char *only;
+	unsigned int n;
+};
+
+static int
+peer_entry(void *arg, const struct cp_node_info *n)
+{
+	struct peers_walk *w = arg;
+	struct rte_tel_data *c;
+	const struct dp_session_stats *ss;
+	char key[45], name[CONF_NAME_LEN + 8], addr[32];
+
+	conf_key_to_base64(n->pub, key);
+	if (n->name[0] != '\0')
+		snprintf(name, sizeof(name), "%s", n->name);
+	else
+		snprintf(name, sizeof(name), "key:%.12s", key);
+	if (w->only != NULL && w->only[0] != '\0' && strcmp(w->only, name) != 0 &&
+	    strncmp(w->only, key, strlen(w->only)) != 0)
+		return 0;
+	if (++w->n >= RTE_TEL_MAX_DICT_ENTRIES) /* one entry left for "truncated" */
+		return 1;
+	c = rte_tel_data_alloc();
+	if (c == NULL)
+		return 1;
+	rte_tel_data_start_dict(c);
+	ip_str(addr, sizeof(addr), n->ip, n->udp_port);
+	rte_tel_data_add_dict_string(c, "public_key", key);
+	rte_tel_data_add_dict_string(c, "state", cp_node_state_name(n->state));
+	rte_tel_data_add_dict_string(c, "addr", addr);
+	rte_tel_data_add_dict_string(c, "configured", n->peer >= 0 ? "yes" : "no");
+	rte_tel_data_add_dict_u64(c, "connects", n->connects);
+	rte_tel_data_add_dict_u64(c, "disconnects", n->disconnects);
+	rte_tel_data_add_dict_u64(c, "failures", n->failures);
+	rte_tel_data_add_dict_u64(c, "attempts", n->attempts);
+	rte_tel_data_add_dict_u64(c, "rekeys", n->rekeys);
+	rte_tel_data_add_dict_string(c, "last_error", n->last_error);
+	if (n->state == CP_NODE_CONNECTED) {
+		rte_tel_data_add_dict_u64(c, "connid", n->connid);
+		rte_tel_data_add_dict_u64(c, "remote_id", n->remote_id);
+		rte_tel_data_add_dict_u64(c, "lcore", n->lcore);
+		rte_tel_data_add_dict_string(c, "role", n->initiator ? "initiator" : "responder");
+		rte_tel_data_add_dict_u64(c, "connected_ms",
+					  (w->a->now_ns - n->connected_ns) / 1000000);
+		ss = session_stats(w->a, sl_connid_owner(n->connid), sl_connid_slot(n->connid));
+		if (ss != NULL)
+			add_session(c, ss);
+	}
+	rte_tel_data_add_dict_container(w->d, name, c, 0);
+	return 0;
+}
+
+static int
+peers(struct cp_app *a, const char *params, struct rte_tel_data *d)
+{
+	struct peers_walk w = { .a = a, .d = d, .only = params };
+
+	rte_tel_data_start_dict(d);
+	if (cp_ctl_foreach_node(a->ctl, peer_entry, &w) != 0)
+		rte_tel_data_add_dict_string(d, "truncated", "yes");
+	return 0;
+}
+
+/* --- /sluice/drops -------------------------------------------------------------------------- */
+
+static struct rte_tel_data *
+ctl_counters(struct cp_app *a)
+{
+	const struct cp_ctl_stats *st = cp_ctl_stats(a->ctl);
+	struct rte_tel_data *c = rte_tel_data_alloc();
+	char name[64];
+
+	if (c == NULL)
+		return NULL;
+	rte_tel_data_start_dict(c);
+#define CP_CTL_TEL(field, doc) rte_tel_data_add_dict_u64(c, #field, st->field);
+	CP_CTL_COUNTERS(CP_CTL_TEL)
+#undef CP_CTL_TEL
+	for (unsigned int r = 1; r < CP_HS_REASON_COUNT; r++) {
+		snprintf(name, sizeof(name), "refused_%s", cp_hs_reason_name(r));
+		rte_tel_data_add_dict_u64(c, name, st->refused_by_reason[r]);
+	}
+	rte_tel_data_add_dict_u64(c, "handshake_msgs", a->hs_msgs);
+	rte_tel_data_add_dict_u64(c, "tx_no_mbuf", a->tx_no_mbuf);
+	rte_tel_data_add_dict_u64(c, "tx_build_failed", a->tx_build_failed);
+	return c;
+}
+
+static struct rte_tel_data *
+admission_counters(struct cp_app *a)
+{
+	const struct cp_admission_stats *st = cp_ctl_admission_stats(a->ctl);
+	struct rte_tel_data *c = rte_tel_data_alloc();
+	struct cp_arp_stats as = { 0 };
+
+	if (c == NULL)
+		return NULL;
+	for (unsigned int p = 0; p < a->dp->n_ports; p++) {
+		struct cp_arp_stats one;
+
+		cp_arp_get_stats(a->arp[p], &one);
+		as.requests += one.requests;
+		as.failed += one.failed;
+		as.evicted += one.evicted;
+		as.learned += one.learned;
+		as.entries += one.entries;
+	}
+	rte_tel_data_start_dict(c);
+	rte_tel_data_add_dict_u64(c, "accepted", st->accepted);
+	rte_tel_data_add_dict_u64(c, "bad_length", st->bad_length);
+	rte_tel_data_add_dict_u64(c, "bad_mac1", st->bad_mac1);
+	rte_tel_data_add_dict_u64(c, "cookies_sent", st->cookies_sent);
+	rte_tel_data_add_dict_u64(c, "ratelimited", st->ratelimited);
+	rte_tel_data_add_dict_u64(c, "arp_packets", a->arp_msgs);
+	rte_tel_data_add_dict_u64(c, "arp_replies_sent", a->arp_replies);
+	rte_tel_data_add_dict_u64(c, "arp_requests_sent", a->arp_requests);
+	rte_tel_data_add_dict_u64(c, "arp_learned", as.learned);
+	rte_tel_data_add_dict_u64(c, "arp_failed", as.failed);
+	rte_tel_data_add_dict_u64(c, "arp_evicted", as.evicted);
+	rte_tel_data_add_dict_u64(c, "arp_entries", as.entries);
+	return c;
+}
+
+static int
+drops(struct cp_app *a, const char *params, struct rte_tel_data *d)
+{
+	struct cp_totals *t = malloc(sizeof(*t));
+	struct rte_tel_data *dp = rte_tel_data_alloc();
+	struct rte_tel_data *ctl = ctl_counters(a), *adm = admission_counters(a);
+
+	(void)params;
+	if (t == NULL || dp == NULL || ctl == NULL || adm == NULL) {
+		free(t);
+		rte_tel_data_free(dp);
+		rte_tel_data_free(ctl);
+		rte_tel_data_free(adm);
+		return -ENOMEM;
+	}
+	cp_app_totals(a, t);
+	rte_tel_data_start_dict(dp);
+	for (unsigned int r = 0; r < DP_DROP_COUNT; r++)
+		rte_tel_data_add_dict_u64(dp, dp_drop_name(r), t->drops[r]);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_container(d, "dataplane", dp, 0);
+	rte_tel_data_add_dict_container(d, "control", ctl, 0);
+	rte_tel_data_add_dict_container(d, "admission", adm, 0);
+	rte_tel_data_add_dict_u64(d, "rx_pkts", t->rx_pkts);
+	rte_tel_data_add_dict_u64(d, "tx_pkts", t->tx_pkts);
+	rte_tel_data_add_dict_u64(d, "handoffs", t->handoffs);
+	free(t);
+	return 0;
+}
+
+/* --- /sluice/services ----------------------------------------------------------------------- */
+
+static void
+add_service(struct rte_tel_data *c, const struct conf *cfg, unsigned int i,
+	    const struct dp_svc_stats *s)
+{
+	const struct conf_service *sv = &cfg->services[i];
+
+	rte_tel_data_start_dict(c);
+	rte_tel_data_add_dict_string(c, "type", svc_types[sv->type]);
+	rte_tel_data_add_dict_u64(c, "channel", sv->channel);
+	if (sv->type == CONF_SVC_SOURCE) {
+		rte_tel_data_add_dict_string(c, "peer", cfg->peers[sv->peer].name);
+		rte_tel_data_add_dict_u64(c, "count", sv->count);
+		rte_tel_data_add_dict_u64(c, "sources", s->sources);
+		rte_tel_data_add_dict_u64(c, "sources_done", s->sources_done);
+	}
+#define SVC_TEL(field, doc) rte_tel_data_add_dict_u64(c, #field, s->cnt.field);
+	DP_SVC_COUNTERS(SVC_TEL)
+#undef SVC_TEL
+	if (s->rtt.count > 0) {
+		rte_tel_data_add_dict_u64(c, "rtt_samples", s->rtt.count);
+		rte_tel_data_add_dict_u64(c, "rtt_min_us", s->rtt.min / NS_PER_US);
+		rte_tel_data_add_dict_u64(c, "rtt_p50_us",
+					  dp_svc_hist_percentile(&s->rtt, 50) / NS_PER_US);
+		rte_tel_data_add_dict_u64(c, "rtt_p99_us",
+					  dp_svc_hist_percentile(&s->rtt, 99) / NS_PER_US);
+		rte_tel_data_add_dict_u64(c, "rtt_p999_us",
+					  dp_svc_hist_percentile(&s->rtt, 99.9) / NS_PER_US);
+		rte_tel_data_add_dict_u64(c, "rtt_max_us", s->rtt.max / NS_PER_US);
+	}
+}
+
+static int
+services(struct cp_app *a, const char *params, struct rte_tel_data *d)
+{
+	struct cp_totals *t = malloc(sizeof(*t));
+	char name[16];
+
+	(void)params;
+	if (t == NULL)
+		return -ENOMEM;
+	cp_app_totals(a, t);
+	rte_tel_data_start_dict(d);
+	for (unsigned int i = 0; i < a->cfg->n_services; i++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+
+		if (c == NULL)
+			break;
+		add_service(c, a->cfg, i, &t->svc[i]);
+		snprintf(name, sizeof(name), "%u", i);
+		rte_tel_data_add_dict_container(d, name, c, 0);
+	}
+	free(t);
+	return 0;
+}
+
+/* --- registration --------------------------------------------------------------------------- */
+
+#define TEL_CB(fn)                                                                       \
+	static int tel_##fn(const char *cmd, const char *params, struct rte_tel_data *d) \
+	{                                                                                \
+		(void)cmd;                                                               \
+		return with_app(fn, params, d);                                          \
+	}
+TEL_CB(info)
+TEL_CB(peers)
+TEL_CB(drops)
+TEL_CB(services)
+
+int
+cp_telemetry_register(struct cp_app *a)
+{
+	static bool registered;
+	int rc = 0;
+
+	pthread_mutex_lock(&tel_lock);
+	tel_app = a;
+	if (!registered) {
+		rc |= rte_telemetry_register_cmd(
+			"/sluice/info", tel_info,
+			"Identity, network, uptime and sessions. No parameters");
+		rc |= rte_telemetry_register_cmd("/sluice/peers", tel_peers,
+						 "Nodes and their sessions. Parameter: a peer name "
+						 "or key prefix (optional)");
+		rc |= rte_telemetry_register_cmd("/sluice/drops", tel_drops,
+						 "Every drop and refusal counter (dataplane, "
+						 "control, admission). No parameters");
+		rc |= rte_telemetry_register_cmd(
+			"/sluice/services", tel_services,
+			"Built-in services: counters and round-trip percentiles. No parameters");
+		registered = rc == 0;
+	}
+	pthread_mutex_unlock(&tel_lock);
+	return rc == 0 ? 0 : -EINVAL;
+}
+
+void
+cp_telemetry_unregister(void)
+{
+	pthread_mutex_lock(&tel_lock);
+	tel_app = NULL;
+	pthread_mutex_unlock(&tel_lock);
+}
+
+/* --- summary -------------------------------------------------------------------------------- */
+
+static void
+summary_service(FILE *f, const struct conf *cfg, unsigned int i, const struct dp_svc_stats *s)
+{
+	const struct conf_service *sv = &cfg->services[i];
+
+	fprintf(f, "sluice: service=%u type=%s channel=%u", i, svc_types[sv->type], sv->channel);
+	if (sv->type == CONF_SVC_SOURCE)
+		fprintf(f, " peer=%s done=%u/%u", cfg->peers[sv->peer].name, s->sources_done,
+			s->sources);
+#define SVC_SUM(field, doc) fprintf(f, " %s=%" PRIu64, #field, s->cnt.field);
+	DP_SVC_COUNTERS(SVC_SUM)
+#undef SVC_SUM
+	if (s->rtt.count > 0)
+		fprintf(f,
+			" rtt_p50_us=%" PRIu64 " rtt_p99_us=%" PRIu64 " rtt_p999_us=%" PRIu64
+			" rtt_max_us=%" PRIu64,
+			dp_svc_hist_percentile(&s->rtt, 50) / NS_PER_US,
+			dp_svc_hist_percentile(&s->rtt, 99) / NS_PER_US,
+			dp_svc_hist_percentile(&s->rtt, 99.9) / NS_PER_US, s->rtt.max / NS_PER_US);
+	fputc('\n', f);
+}
+
+void
+cp_app_summary(struct cp_app *a, FILE *f)
+{
+	const struct cp_ctl_stats *st;
+	struct cp_totals *t = malloc(sizeof(*t));
+	uint64_t total = 0;
+
+	if (t == NULL)
+		return;
+	pthread_mutex_lock(&a->lock);
+	cp_app_totals(a, t);
+	st = cp_ctl_stats(a->ctl);
+	fprintf(f,
+		"sluice: summary uptime_ms=%" PRIu64 " sessions_opened=%" PRIu64
+		" sessions_closed=%" PRIu64 " connect_failures=%" PRIu64 " refused=%" PRIu64
+		" rekeys=%" PRIu64 " rx_pkts=%" PRIu64 " tx_pkts=%" PRIu64 "\n",
+		(a->now_ns - a->started_ns) / 1000000, st->sessions_opened, st->sessions_closed,
+		st->connect_failures, st->refused, st->rekeys, t->rx_pkts, t->tx_pkts);
+	for (unsigned int i = 0; i < a->cfg->n_services; i++)
+		summary_service(f, a->cfg, i, &t->svc[i]);
+	for (unsigned int r = 0; r < DP_DROP_COUNT; r++)
+		total += t->drops[r];
+	fprintf(f, "sluice: drops total=%" PRIu64, total);
+	for (unsigned int r = 0; r < DP_DROP_COUNT; r++)
+		if (t->drops[r] != 0)
+			fprintf(f, " %s=%" PRIu64, dp_drop_name(r), t->drops[r]);
+	fputc('\n', f);
+	pthread_mutex_unlock(&a->lock);
+	free(t);
+}

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the program.
+ *
+ *   sluice --config FILE [--duration SEC] [--exit-when-done] [--log-level LEVEL]
+ *   sluice --check-config FILE
+ *   sluice keygen [FILE]          a new private key: to FILE (mode 0600) or stdout
+ *   sluice pubkey [FILE]          the public key of a private key (FILE or stdin)
+ *   sluice --version | --help
+ *
+ * Running: load and validate the configuration and the key (nothing starts on any error),
+ * start EAL from the configuration, open the ports, start the control thread and the polling
+ * lcores (the main lcore polls too when it is in the configuration), run until SIGINT/SIGTERM,
+ * --duration, or (--exit-when-done) every configured source finished; then close every
+ * session gracefully, stop the lcores, print a summary and release everything.
+ * Exit status: 0; 1 bad usage, configuration or key; 2 startup failed; 3 --exit-when-done
+ * but the sources did not finish.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <sodium.h>
+
+#include "conf.h"
+#include "cp_app.h"
+#include "cp_dh.h"
+#include "dp_lcore.h"
+#include "drv_port.h"
+#include "sl_clock.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: sluice --config FILE [--duration SEC] [--exit-when-done] "
+		   "[--log-level LEVEL]\n"
+		   "       sluice --check-config FILE\n"
+		   "       sluice keygen [FILE]\n"
+		   "       sluice pubkey [FILE]\n"
+		   "       sluice --version\n");
+}
+
+/* --- keys ----------------------------------------------------------------------------------- */
+
+static int
+cmd_keygen(const char *path)
+{
+	uint8_t priv[SL_KEY_LEN], pub[SL_KEY_LEN];
+	char b64[45];
+	int rc;
+
+	cp_dh_keygen(priv, pub);
+	if (path == NULL) {
+		conf_key_to_base64(priv, b64);
+		printf("%s\n", b64);
+		sodium_memzero(b64, sizeof(b64));
+		sodium_memzero(priv, sizeof(priv));
+		return 0;
+	}
+	rc = conf_write_key(path, priv);
+	sodium_memzero(priv, sizeof(priv));
+	if (rc != 0) {
+		fprintf(stderr, "sluice: %s: %s\n", path,
+			rc == -EEXIST ? "exists (not replaced)" : strerror(-rc));
+		return 1;
+	}
+	conf_key_to_base64(pub, b64);
+	printf("%s\n", b64); /* the public key, to give to peers */
+	return 0;
+}
+
+static int
+cmd_pubkey(const char *path)
+{
+	uint8_t priv[SL_KEY_LEN], pub[SL_KEY_LEN];
+	char line[128], b64[45];
+	const char *why = NULL;
+	int rc;
+
+	if (path != NULL) {
+		rc = conf_read_key(path, priv, &why);
+	} else if (fgets(line, sizeof(line), stdin) == NULL) {
+		rc = -EINVAL;
+		why = "nothing on standard input";
+	} else {
+		line[strcspn(line, "\r\n")] = '\0';
+		rc = conf_key_from_base64(line, priv);
+		why = "not a key: expected 44 characters of base64";
+		sodium_memzero(line, sizeof(line));
+	}
+	if (rc == 0)
+		rc = cp_dh_pubkey(pub, priv);
+	sodium_memzero(priv, sizeof(priv));
+	if (rc != 0) {
+		fprintf(stderr, "sluice: %s: %s\n", path != NULL ? path : "stdin",
+			why != NULL ? why : strerror(-rc));
+		return 1;
+	}
+	conf_key_to_base64(pub, b64);
+	printf("%s\n", b64);
+	return 0;
+}
+
+/* --- configuration -------------------------------------------------------------------------- */
+
+static struct conf *
+load(const char *path)
+{
+	struct conf_errors *errs = calloc(1, sizeof(*errs));
+	struct conf *c;
+
+	if (errs == NULL)
+		return NULL;
+	c = conf_load(path, errs);
+	if (c == NULL) {
+		conf_errors_print(errs, stderr);
+		fprintf(stderr, "sluice: %s: %u problem%s, nothing started\n", path, errs->n,
+			errs->n == 1 ? "" : "s");
+	}
+	free(errs);
+	return c;
+}
+
+static int
+cmd_check(const char *path)
+{
+	struct conf *c = load(path);
+
+	if (c == NULL)
+		return 1;
+	printf("%s: ok (%u ports, %u lcores, %u peers, %u services)\n", path, c->n_ports,
+	       c->n_lcores, c->n_peers, c->n_services);
+	conf_free(c);
+	return 0;
+}
+
+/* --- running -------------------------------------------------------------------------------- */
+
+struct run_opts {
+	const char *config;
+	const char *log_level;
+	struct cp_app_options app;
+};
+
+static int
+start_eal(const struct conf *c, const struct run_opts *o)
+{
+	static char buf[8192];
+	char *argv[CONF_MAX_EAL_ARGS + CONF_MAX_PORTS + 16];
+	int argc = drv_eal_args(c, "sluice", argv, (int)RTE_DIM(argv) - 2, buf, sizeof(buf));
+
+	if (argc < 0) {
+		fprintf(stderr, "sluice: EAL arguments do not fit\n");
+		return -1;
+	}
+	if (o->log_level != NULL) {
+		static char lvl[160];
+
+		snprintf(lvl, sizeof(lvl), "--log-level=%s", o->log_level);
+		argv[argc++] = lvl;
+		argv[argc] = NULL;
+	}
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr, "sluice: EAL: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Start the polling loops on the worker lcores; run the main lcore's here if it polls. */
+static void
+run_lcores(struct dp_app *dp)
+{
+	bool main_polls = false;
+
+	for (unsigned int i = 0; i < dp->n_lcores; i++) {
+		unsigned int id = dp->cfg->lcores[i].lcore;
+
+		if (id == rte_get_main_lcore())
+			main_polls = true;
+		else if (rte_eal_remote_launch(dp_lcore_main, dp, id) != 0)
+			dp->quit = 1;
+	}
+	if (main_polls) {
+		dp_lcore_main(dp);
+	} else {
+		while (!dp->quit)
+			usleep(10000);
+	}
+	rte_eal_mp_wait_lcore();
+}
+
+static int
+run(const struct run_opts *o)
+{
+	static struct dp_app dp;
+	static struct cp_app cp;
+	uint8_t priv[SL_KEY_LEN];
+	const char *why = NULL;
+	struct conf *c = load(o->config);
+	int rc, status = 0;
+
+	if (c == NULL)
+		return 1;
+	rc = conf_read_key(c->key_file, priv, &why);
+	if (rc != 0) {
+		fprintf(stderr, "sluice: identity.key_file %s: %s\n", c->key_file,
+			why != NULL ? why : strerror(-rc));
+		conf_free(c);
+		return 1;
+	}
+	if (start_eal(c, o) != 0) {
+		sodium_memzero(priv, sizeof(priv));
+		conf_free(c);
+		return 2;
+	}
+	sl_clock_init();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rc = dp_app_init(&dp, c);
+	if (rc == 0)
+		rc = cp_app_init(&cp, &dp, c, priv, &o->app);
+	sodium_memzero(priv, sizeof(priv));
+	if (rc == 0 && c->telemetry && cp_telemetry_register(&cp) != 0)
+		fprintf(stderr, "sluice: telemetry endpoints not registered\n");
+	if (rc == 0)
+		rc = cp_app_start(&cp);
+	if (rc == 0) {
+		run_lcores(&dp);
+		cp_app_join(&cp);
+		cp_app_summary(&cp, stdout);
+		fflush(stdout);
+		if (o->app.exit_when_done && !cp.sources_finished)
+			status = 3;
+	} else {
+		fprintf(stderr, "sluice: startup failed: %s\n", strerror(-rc));
+		status = 2;
+	}
+	cp_telemetry_unregister();
+	cp_app_fini(&cp);
+	dp_app_fini(&dp);
+	rte_eal_cleanup();
+	conf_free(c);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 'k' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "exit-when-done", no_argument, NULL, 'x' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_opts o = { .app = { .stop = &stop_requested } };
+	const char *check = NULL;
+	char *end;
+	int opt;
+
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sluice: libsodium failed to initialise\n");
+		return 2;
+	}
+	if (argc >= 2 && strcmp(argv[1], "keygen") == 0 && argc <= 3)
+		return cmd_keygen(argc == 3 ? argv[2] : NULL);
+	if (argc >= 2 && strcmp(argv[1], "pubkey") == 0 && argc <= 3)
+		return cmd_pubkey(argc == 3 ? argv[2] : NULL);
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			o.config = optarg;
+			break;
+		case 'k':
+			check = optarg;
+			break;
+		case 'd': {
+			double s = strtod(optarg, &end);
+
+			if (*end != '\0' || !(s > 0) || s > 1e6) {
+				fprintf(stderr, "sluice: --duration: seconds, more than 0\n");
+				return 1;
+			}
+			o.app.duration_ns = (uint64_t)(s * 1e9);
+			break;
+		}
+		case 'x':
+			o.app.exit_when_done = true;
+			break;
+		case 'l':
+			o.log_level = optarg;
+			break;
+		case 'v':
+			printf("sluice %s\n", SLUICE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc || (check == NULL) == (o.config == NULL)) {
+		usage(stderr);
+		return 1;
+	}
+	return check != NULL ? cmd_check(check) : run(&o);
+}

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: setting up and tearing down what the dataplane lcores share — ports, lcore
+ * contexts, rings, RCU (see dp_lcore.h). Main thread only.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "dp_lcore_pvt.h"
+#include "drv_impair.h"
+#include "sl_clock.h"
+
+struct sl_clock sl_clock; /* sl_clock_init() at startup, read-only afterwards */
+
+RTE_LOG_REGISTER(dp_app_logtype, sluice.app, INFO);
+#define APP_LOG(level, ...) rte_log(RTE_LOG_##level, dp_app_logtype, "app: " __VA_ARGS__)
+
+static int
+open_ports(struct dp_app *app)
+{
+	const struct conf *cfg = app->cfg;
+
+	for (unsigned int i = 0; i < cfg->n_ports; i++) {
+		const struct conf_port *cp = &cfg->ports[i];
+		struct dp_net_if *nif = &app->nif[i];
+		int rc = drv_port_open(&app->ports[i], cp, (uint16_t)cfg->n_lcores, i);
+
+		if (rc != 0)
+			return rc;
+		app->n_ports = i + 1;
+		nif->mac = app->ports[i].mac;
+		nif->ip = cp->ipv4;
+		nif->prefix_len = cp->prefix_len;
+		nif->udp_port = cp->udp_port;
+		nif->gateway = cp->gateway;
+		nif->mtu = cp->mtu;
+	}
+	return 0;
+}
+
+static struct rte_ring *
+ring(const char *what, unsigned int i, unsigned int esize, unsigned int count, unsigned int flags)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	snprintf(name, sizeof(name), "sl_%s%u", what, i);
+	return esize ? rte_ring_create_elem(name, esize, count, (int)rte_socket_id(), flags)
+		     : rte_ring_create(name, count, (int)rte_socket_id(), flags);
+}
+
+static int
+make_dq(struct dp_app *app, struct dp_lcore *lc)
+{
+	char name[RTE_RING_NAMESIZE];
+	struct rte_rcu_qsbr_dq_parameters p = {
+		.name = name,
+		.size = 4096,
+		.esize = sizeof(struct dp_keypair *),
+		.trigger_reclaim_limit = 256,
+		.max_reclaim_size = 64,
+		.v = app->rcu,
+	};
+
+	snprintf(name, sizeof(name), "sl_dq%u", lc->index);
+	p.free_fn = dp_lcore_free_keypairs;
+	lc->dq = rte_rcu_qsbr_dq_create(&p);
+	return lc->dq == NULL ? -ENOMEM : 0;
+}
+
+static int
+make_lcore(struct dp_app *app, unsigned int i)
+{
+	const struct conf_lcore *cl = &app->cfg->lcores[i];
+	struct dp_lcore *lc = rte_zmalloc("sluice_lcore", sizeof(*lc), RTE_CACHE_LINE_SIZE);
+
+	if (lc == NULL)
+		return -ENOMEM;
+	app->lcores[i] = lc;
+	lc->app = app;
+	lc->index = i;
+	lc->lcore_id = cl->lcore;
+	lc->idle = cl->idle;
+	dp_theap_init(&lc->timers);
+	lc->slots = rte_zmalloc("sluice_slots", app->cfg->limits.max_sessions * sizeof(*lc->slots),
+				RTE_CACHE_LINE_SIZE);
+	lc->cmd_ring =
+		ring("cmd", i, sizeof(struct dp_cmd), DP_RING_SIZE, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	lc->evt_ring =
+		ring("evt", i, sizeof(struct dp_evt), DP_RING_SIZE, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	lc->handoff = ring("hand", i, 0, DP_HANDOFF_SIZE, RING_F_SC_DEQ);
+	if (lc->slots == NULL || !lc->cmd_ring || !lc->evt_ring || !lc->handoff)
+		return -ENOMEM;
+	lc->n_rxq = cl->n_rx;
+	for (unsigned int k = 0; k < cl->n_rx; k++) {
+		const struct conf_port *cp = &app->cfg->ports[cl->rx[k].port];
+
+		lc->rxq[k].port = cl->rx[k].port;
+		lc->rxq[k].queue = cl->rx[k].queue;
+		if (cp->impair.enabled) {
+			lc->rxq[k].impair =
+				drv_impair_create(&cp->impair, app->ports[cl->rx[k].port].pool);
+			if (lc->rxq[k].impair == NULL)
+				return -ENOMEM;
+		}
+	}
+	return make_dq(app, lc);
+}
+
+int
+dp_app_init(struct dp_app *app, const struct conf *cfg)
+{
+	size_t sz;
+	int rc;
+
+	memset(app, 0, sizeof(*app));
+	app->cfg = cfg;
+	dp_key_limits_init(&app->key_limits);
+	app->key_limits.rekey_after_ns = cfg->limits.rekey_after_ns;
+	rc = open_ports(app);
+	if (rc != 0)
+		return rc;
+	sz = rte_rcu_qsbr_get_memsize(cfg->n_lcores);
+	app->rcu = rte_zmalloc("sluice_rcu", sz, RTE_CACHE_LINE_SIZE);
+	if (app->rcu == NULL || rte_rcu_qsbr_init(app->rcu, cfg->n_lcores) != 0)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < cfg->n_lcores; i++) {
+		app->n_lcores = i + 1;
+		rc = make_lcore(app, i);
+		if (rc != 0) {
+			APP_LOG(ERR, "lcore %u: setup failed: %s\n", cfg->lcores[i].lcore,
+				strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void
+free_lcore(struct dp_lcore *lc)
+{
+	struct rte_mbuf *m;
+
+	if (lc->dq != NULL)
+		rte_rcu_qsbr_dq_delete(lc->dq); /* every lcore is offline: frees what waits */
+	for (unsigned int k = 0; k < lc->n_rxq; k++)
+		drv_impair_destroy(lc->rxq[k].impair);
+	while (lc->handoff != NULL && rte_ring_dequeue(lc->handoff, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(lc->handoff);
+	rte_ring_free(lc->cmd_ring);
+	rte_ring_free(lc->evt_ring);
+	dp_theap_fini(&lc->timers);
+	rte_free(lc->slots);
+	rte_free(lc);
+}
+
+void
+dp_app_fini(struct dp_app *app)
+{
+	for (unsigned int i = 0; i < app->n_lcores; i++)
+		if (app->lcores[i] != NULL)
+			free_lcore(app->lcores[i]);
+	app->n_lcores = 0;
+	rte_free(app->rcu);
+	app->rcu = NULL;
+	for (unsigned int i = 0; i < app->n_ports; i++)
+		drv_port_close(&app->ports[i]);
+	app->n_ports = 0;
+}
+
+struct rte_ring *
+dp_lcore_cmd_ring(const struct dp_app *app, unsigned int i)
+{
+	return app->lcores[i]->cmd_ring;
+}
+
+struct rte_ring *
+dp_lcore_evt_ring(const struct dp_app *app, unsigned int i)
+{
+	return app->lcores[i]->evt_ring;
+}
+
+const struct dp_drop_counters *
+dp_lcore_drops(const struct dp_app *app, unsigned int i)
+{
+	return &app->lcores[i]->drops;
+}

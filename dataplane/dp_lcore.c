@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the dataplane lcores — setup, the polling loop, receive classification, handoff,
+ * commands and idle back-off (see dp_lcore.h; sessions are in dp_session.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dp_lcore_pvt.h"
+#include "drv_impair.h"
+#include "sl_clock.h"
+
+RTE_LOG_REGISTER(dp_lcore_logtype, sluice.lcore, INFO);
+#define LC_LOG(level, ...) rte_log(RTE_LOG_##level, dp_lcore_logtype, "lcore: " __VA_ARGS__)
+
+#define IDLE_SPINS    512   /* empty polls before the first sleep */
+#define IDLE_SLEEP_NS 50000 /* then sleep this long between polls: bounded wake-up latency */
+
+/* --- transmit ---------------------------------------------------------------------------- */
+
+/* Hand the queued packets to the port. What it does not take stays queued for the next try
+ * (the NIC is busy: the sessions wait, see dp_lcore_tx_room), so nothing is built in vain. */
+static void
+tx_flush(struct dp_lcore *lc, uint8_t port)
+{
+	struct dp_txq *q = &lc->txq[port];
+	uint16_t sent;
+
+	if (q->n == 0)
+		return;
+	sent = rte_eth_tx_burst(lc->app->ports[port].port_id, (uint16_t)lc->index, q->pkts, q->n);
+	lc->tx_pkts += sent;
+	if (sent < q->n)
+		memmove(q->pkts, q->pkts + sent, (q->n - sent) * sizeof(q->pkts[0]));
+	q->n -= sent;
+}
+
+bool
+dp_lcore_tx_room(struct dp_lcore *lc, uint8_t port)
+{
+	struct dp_txq *q = &lc->txq[port];
+
+	if (q->n == DP_BURST)
+		tx_flush(lc, port);
+	return q->n < DP_BURST;
+}
+
+void
+dp_lcore_tx(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
+{
+	struct dp_txq *q = &lc->txq[port];
+
+	if (!dp_lcore_tx_room(lc, port)) {
+		dp_drop_count(&lc->drops, DP_DROP_TX_QUEUE_FULL, 1);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	q->pkts[q->n++] = m;
+	if (q->n == DP_BURST)
+		tx_flush(lc, port);
+}
+
+/* --- to the control thread --------------------------------------------------------------- */
+
+void
+dp_lcore_event(struct dp_lcore *lc, const struct dp_evt *ev)
+{
+	if (rte_ring_sp_enqueue_elem(lc->evt_ring, (void *)(uintptr_t)ev, sizeof(*ev)) == 0)
+		return;
+	/* the control thread is behind: handshake and ARP packets are dropped and counted;
+	 * session events must not be lost, so wait for room (the ring is large) */
+	if (ev->type == DP_EVT_HANDSHAKE || ev->type == DP_EVT_ARP) {
+		dp_drop_count(&lc->drops, DP_DROP_HANDSHAKE_QUEUE_FULL, 1);
+		rte_pktmbuf_free(ev->m);
+		return;
+	}
+	while (rte_ring_sp_enqueue_elem(lc->evt_ring, (void *)(uintptr_t)ev, sizeof(*ev)) != 0 &&
+	       !lc->app->quit)
+		rte_pause();
+}
+
+static void
+to_control(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, uint8_t port,
+	   uint8_t type)
+{
+	struct dp_evt ev = {
+		.type = type,
+		.port = port,
+		.ip = pkt->src_ip,
+		.udp_port = pkt->src_port,
+		.off = pkt->payload_off,
+		.len = pkt->payload_len,
+		.m = m,
+	};
+
+	memcpy(ev.mac, &pkt->src_mac, sizeof(ev.mac));
+	dp_lcore_event(lc, &ev);
+}
+
+/* --- receive ------------------------------------------------------------------------------ */
+
+/* A data packet for another lcore goes to its handoff ring (multi-producer). */
+static void
+handoff(struct dp_lcore *lc, struct rte_mbuf *m, uint32_t owner)
+{
+	if (owner >= lc->app->n_lcores) {
+		dp_drop_count(&lc->drops, DP_DROP_DATA_UNKNOWN_SESSION, 1);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (rte_ring_mp_enqueue(lc->app->lcores[owner]->handoff, m) != 0) {
+		dp_drop_count(&lc->drops, DP_DROP_HANDOFF_QUEUE_FULL, 1);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	lc->handoffs++;
+}
+
+static void
+rx_sluice(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, uint8_t port)
+{
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, pkt->payload_off);
+	rte_be32_t id;
+	uint32_t owner;
+
+	if (pkt->msg_type != SL_MSG_DATA) {
+		to_control(lc, m, pkt, port, DP_EVT_HANDSHAKE);
+		return;
+	}
+	if (pkt->payload_len < sizeof(struct sl_data_hdr) + SL_TAG_LEN) {
+		dp_drop_count(&lc->drops, DP_DROP_DATA_BAD_SIZE, 1);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(&id, p + offsetof(struct sl_data_hdr, receiver), sizeof(id));
+	owner = sl_connid_owner(rte_be_to_cpu_32(id));
+	if (owner != lc->index) {
+		m->port = port; /* the owner classifies it again on this port */
+		handoff(lc, m, owner);
+	} else
+		dp_session_rx(lc, m, pkt, port);
+}
+
+static void
+rx_one(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
+{
+	enum dp_drop_reason why = DP_DROP_ETH_TOO_SHORT;
+	struct dp_net_pkt pkt;
+
+	switch (dp_net_classify(&lc->app->nif[port], m, &pkt, &why)) {
+	case DP_NET_SLUICE:
+		rx_sluice(lc, m, &pkt, port);
+		return;
+	case DP_NET_ARP:
+		to_control(lc, m, &pkt, port, DP_EVT_ARP);
+		return;
+	case DP_NET_ICMP_ECHO:
+		if (dp_net_icmp_echo_reply(&lc->app->nif[port], m) == 0) {
+			dp_lcore_tx(lc, port, m);
+			return;
+		}
+		why = DP_DROP_ICMP_MALFORMED;
+		break;
+	default:
+		break;
+	}
+	dp_drop_count(&lc->drops, why, 1);
+	rte_pktmbuf_free(m);
+}
+
+static unsigned int
+poll_rx(struct dp_lcore *lc)
+{
+	struct rte_mbuf *pkts[DP_BURST * 2];
+	unsigned int total = 0;
+
+	for (unsigned int i = 0; i < lc->n_rxq; i++) {
+		struct dp_rxq *q = &lc->rxq[i];
+		uint16_t n =
+			rte_eth_rx_burst(lc->app->ports[q->port].port_id, q->queue, pkts, DP_BURST);
+
+		if (q->impair != NULL)
+			n = drv_impair_rx(q->impair, pkts, n, RTE_DIM(pkts), lc->now, &lc->drops);
+		for (uint16_t k = 0; k < n; k++)
+			rx_one(lc, q->port, pkts[k]);
+		total += n;
+	}
+	lc->rx_pkts += total;
+	return total;
+}
+
+/* Data packets other lcores received for our sessions: classified again (cheap next to the
+ * decryption that follows, and it keeps the handoff ring a ring of plain mbufs). */
+static unsigned int
+poll_handoff(struct dp_lcore *lc)
+{
+	struct rte_mbuf *pkts[DP_BURST];
+	unsigned int n = rte_ring_sc_dequeue_burst(lc->handoff, (void **)pkts, DP_BURST, NULL);
+
+	for (unsigned int k = 0; k < n; k++) {
+		uint8_t port = (uint8_t)pkts[k]->port; /* the port index, set on receive */
+		enum dp_drop_reason why;
+		struct dp_net_pkt pkt;
+
+		if (port >= lc->app->n_ports ||
+		    dp_net_classify(&lc->app->nif[port], pkts[k], &pkt, &why) != DP_NET_SLUICE) {
+			dp_drop_count(&lc->drops, DP_DROP_DATA_BAD_SIZE, 1);
+			rte_pktmbuf_free(pkts[k]);
+			continue;
+		}
+		dp_session_rx(lc, pkts[k], &pkt, port);
+	}
+	return n;
+}
+
+/* --- commands ----------------------------------------------------------------------------- */
+
+static void
+do_command(struct dp_lcore *lc, struct dp_cmd *c)
+{
+	struct dp_evt ev = { .type = DP_EVT_STATS_DONE, .stats = c->stats };
+
+	switch (c->type) {
+	case DP_CMD_SESSION_OPEN:
+		if (dp_session_open(lc, c) != 0) {
+			struct dp_evt closed = { .type = DP_EVT_CLOSED,
+						 .slot = c->slot,
+						 .reason = SL_CLOSE_INTERNAL };
+
+			dp_lcore_retire_keypair(c->kp, lc);
+			dp_lcore_event(lc, &closed);
+		}
+		break;
+	case DP_CMD_KEYPAIR_ADD:
+		dp_session_add_keypair(lc, c);
+		break;
+	case DP_CMD_SESSION_CLOSE:
+		dp_session_close(lc, c);
+		break;
+	case DP_CMD_TX:
+		if (c->port < lc->app->n_ports)
+			dp_lcore_tx(lc, c->port, c->m);
+		else
+			rte_pktmbuf_free(c->m);
+		break;
+	case DP_CMD_PEER_MOVED:
+		dp_session_moved(lc, c);
+		break;
+	case DP_CMD_STATS:
+		dp_session_stats(lc, c->stats);
+		dp_lcore_event(lc, &ev);
+		break;
+	default:
+		break;
+	}
+}
+
+static unsigned int
+poll_commands(struct dp_lcore *lc)
+{
+	struct dp_cmd cmds[8];
+	unsigned int n = rte_ring_sc_dequeue_burst_elem(lc->cmd_ring, cmds, sizeof(cmds[0]),
+							RTE_DIM(cmds), NULL);
+
+	for (unsigned int i = 0; i < n; i++)
+		do_command(lc, &cmds[i]);
+	return n;
+}
+
+/* --- keys after the grace period ----------------------------------------------------------- */
+
+void
+dp_lcore_free_keypairs(void *arg, void *entries, unsigned int n)
+{
+	struct dp_keypair **v = entries;
+
+	(void)arg;
+	for (unsigned int i = 0; i < n; i++)
+		dp_keypair_destroy(v[i]);
+}
+
+void
+dp_lcore_retire_keypair(struct dp_keypair *kp, void *lcore)
+{
+	struct dp_lcore *lc = lcore;
+
+	if (kp == NULL)
+		return;
+	/* without room in the defer queue, wait for a grace period here (rare) */
+	if (rte_rcu_qsbr_dq_enqueue(lc->dq, &kp) != 0) {
+		rte_rcu_qsbr_synchronize(lc->app->rcu, rte_lcore_id());
+		dp_keypair_destroy(kp);
+	}
+}
+
+/* --- the loop ----------------------------------------------------------------------------- */
+
+/* Nothing to do: spin a little, then sleep a little — never past the next session timer. */
+static void
+idle(struct dp_lcore *lc, unsigned int work)
+{
+	uint64_t next = dp_session_next_timer(lc), now = sl_now_ns();
+	struct timespec nap = { .tv_nsec = IDLE_SLEEP_NS };
+
+	if (work != 0 || lc->idle == CONF_IDLE_BUSY || next <= now) {
+		lc->empty_polls = 0;
+		return;
+	}
+	if (++lc->empty_polls < IDLE_SPINS) {
+		rte_pause();
+		return;
+	}
+	if (next - now < IDLE_SLEEP_NS)
+		nap.tv_nsec = (long)(next - now);
+	rte_rcu_qsbr_thread_offline(lc->app->rcu, lc->index); /* sleeping is quiescent */
+	nanosleep(&nap, NULL);
+	rte_rcu_qsbr_thread_online(lc->app->rcu, lc->index);
+}
+
+int
+dp_lcore_main(void *arg)
+{
+	struct dp_app *app = arg;
+	struct dp_lcore *lc = NULL;
+
+	for (unsigned int i = 0; i < app->n_lcores; i++)
+		if (app->lcores[i]->lcore_id == rte_lcore_id())
+			lc = app->lcores[i];
+	if (lc == NULL)
+		return 0; /* an EAL lcore that polls nothing */
+	lc->mgr = dp_aead_mgr_create();
+	if (lc->mgr == NULL) {
+		LC_LOG(ERR, "%u: no ipsec-mb manager\n", lc->index);
+		app->quit = 1;
+		return -ENOMEM;
+	}
+	rte_rcu_qsbr_thread_register(app->rcu, lc->index);
+	rte_rcu_qsbr_thread_online(app->rcu, lc->index);
+	LC_LOG(INFO, "%u: running on lcore %u, %u rx queues\n", lc->index, lc->lcore_id, lc->n_rxq);
+	while (!app->quit) {
+		unsigned int work;
+
+		lc->now = sl_now_ns();
+		work = poll_rx(lc) + poll_handoff(lc) + poll_commands(lc);
+		work += dp_session_run(lc);
+		for (uint8_t p = 0; p < app->n_ports; p++)
+			tx_flush(lc, p);
+		rte_rcu_qsbr_quiescent(app->rcu, lc->index);
+		rte_rcu_qsbr_dq_reclaim(lc->dq, 64, NULL, NULL, NULL);
+		idle(lc, work);
+	}
+	dp_session_free_all(lc);
+	for (uint8_t p = 0; p < app->n_ports; p++) {
+		tx_flush(lc, p);
+		if (lc->txq[p].n > 0) { /* the port is gone or stuck: these never leave */
+			dp_drop_count(&lc->drops, DP_DROP_TX_QUEUE_FULL, lc->txq[p].n);
+			rte_pktmbuf_free_bulk(lc->txq[p].pkts, lc->txq[p].n);
+			lc->txq[p].n = 0;
+		}
+	}
+	rte_rcu_qsbr_thread_offline(app->rcu, lc->index);
+	rte_rcu_qsbr_thread_unregister(app->rcu, lc->index);
+	dp_aead_mgr_free(lc->mgr);
+	lc->mgr = NULL;
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the dataplane lcores — pinned polling loops that own sessions.
+ *
+ * Each dataplane lcore polls its receive queues, answers pings, hands handshake and ARP
+ * packets to the control thread, decrypts data packets of the sessions it owns (and hands the
+ * others to their owner's ring), runs the reliable engine and the built-in services of its
+ * sessions, encrypts what they send straight into transmit mbufs and sends them in batches.
+ * It takes commands from the control thread on its own ring and answers on another; it never
+ * takes a lock. When idle it backs off (pause, then short sleeps) unless configured to busy
+ * poll.
+ *
+ * Who calls what: dp_app_* on the main thread (startup, shutdown); dp_lcore_main() runs on its
+ * lcore; everything else in dp_lcore.c and dp_session.c runs on the owner lcore only.
+ */
+#ifndef DP_LCORE_H
+#define DP_LCORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "conf.h"
+#include "dp_drop.h"
+#include "dp_keypair.h"
+#include "dp_net.h"
+#include "dp_theap.h"
+#include "drv_port.h"
+
+struct rte_ring;
+struct rte_rcu_qsbr;
+struct rte_rcu_qsbr_dq;
+struct rte_mbuf;
+struct drv_impair;
+struct dp_session;
+struct dp_lcore;
+
+#define DP_BURST	32
+#define DP_RING_SIZE	4096 /* commands / events per lcore ring */
+#define DP_HANDOFF_SIZE 4096
+
+/* What every lcore and the control thread share; read-only once the loops run, but quit. */
+struct dp_app {
+	const struct conf *cfg;
+	unsigned int n_ports;
+	struct drv_port ports[CONF_MAX_PORTS];
+	struct dp_net_if nif[CONF_MAX_PORTS];
+	unsigned int n_lcores;
+	struct dp_lcore *lcores[CONF_MAX_LCORES];
+	struct rte_rcu_qsbr
+		*rcu; /* keypairs are freed after every lcore passed a quiescent point */
+	struct dp_key_limits key_limits;
+	volatile int quit;
+};
+
+/* Create ports, lcore contexts, rings and the RCU state for cfg. 0 or -errno (logged). */
+int dp_app_init(struct dp_app *app, const struct conf *cfg);
+/* Free everything (after the loops stopped): sessions, rings, ports. */
+void dp_app_fini(struct dp_app *app);
+
+/* The loop of one lcore (rte_eal_remote_launch), until app->quit. */
+int dp_lcore_main(void *app);
+
+/* Rings of lcore i, for the control thread. */
+struct rte_ring *dp_lcore_cmd_ring(const struct dp_app *app, unsigned int i);
+struct rte_ring *dp_lcore_evt_ring(const struct dp_app *app, unsigned int i);
+
+/* Drop counters of lcore i (written by it; a reader sees each counter whole). */
+const struct dp_drop_counters *dp_lcore_drops(const struct dp_app *app, unsigned int i);
+
+#endif /* DP_LCORE_H */

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: dataplane lcore internals, shared by dp_lcore.c (loop, receive, commands) and
+ * dp_session.c (sessions). Owner lcore only.
+ */
+#ifndef DP_LCORE_PVT_H
+#define DP_LCORE_PVT_H
+
+#include <rte_ether.h>
+
+#include "dp_conn.h"
+#include "dp_lcore.h"
+#include "dp_msg.h"
+#include "dp_svc.h"
+
+struct dp_rxq {
+	uint8_t port; /* index into app->ports */
+	uint16_t queue;
+	struct drv_impair *impair; /* tests: loss, reordering, duplication, corruption */
+};
+
+/* Transmit batching for one port. */
+struct dp_txq {
+	uint16_t n;
+	struct rte_mbuf *pkts[DP_BURST];
+};
+
+/* One peer session, owned by one lcore. */
+struct dp_session {
+	struct dp_conn *conn;
+	struct dp_keyset ks;
+	struct dp_theap_node timer;
+	struct dp_session *next_busy; /* on the lcore's list of sessions with work to do */
+	uint32_t slot;
+	uint16_t peer; /* configured peer index or DP_PEER_NONE */
+	uint8_t port;
+	bool busy;
+	bool rekey_asked;
+	bool closing; /* closed: freed once its CLOSE frame left */
+	bool closed_by_peer;
+	uint16_t close_reason;
+	struct rte_ether_addr mac;
+	uint32_t ip;
+	uint16_t udp_port;
+	uint64_t opened_ns;
+	uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
+	struct dp_svc svc;
+};
+
+struct dp_lcore {
+	struct dp_app *app;
+	unsigned int index; /* owner bits of connection ids */
+	unsigned int lcore_id;
+	enum conf_idle idle;
+	IMB_MGR *mgr;
+	struct rte_ring *cmd_ring, *evt_ring, *handoff;
+	struct rte_rcu_qsbr_dq *dq; /* keypairs waiting for the grace period */
+	unsigned int n_rxq;
+	struct dp_rxq rxq[CONF_MAX_RXQ];
+	struct dp_txq txq[CONF_MAX_PORTS];
+	struct dp_session **slots; /* SL_CONNID_MAX_SLOTS entries, allocated at start */
+	uint32_t n_sessions;
+	struct dp_theap timers;
+	struct dp_session *busy; /* sessions with work to do this round */
+	uint16_t ip_id;
+	uint64_t now;
+	uint64_t rx_pkts, tx_pkts, handoffs, empty_polls;
+	struct dp_svc_stats svc_closed[CONF_MAX_SERVICES]; /* services of sessions already freed */
+	uint8_t scratch[SL_MAX_PAYLOAD];		   /* frames of the packet being built */
+	struct dp_drop_counters drops;
+} __rte_cache_aligned;
+
+/* dp_lcore.c */
+/* Queue m for transmission on port (dropped and counted if the port's queue stays full). */
+void dp_lcore_tx(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m);
+/* Can the port's transmit queue take another packet (after trying to flush it)? */
+bool dp_lcore_tx_room(struct dp_lcore *lc, uint8_t port);
+void dp_lcore_event(struct dp_lcore *lc, const struct dp_evt *ev);
+void dp_lcore_retire_keypair(struct dp_keypair *kp, void *lcore);
+/* The RCU defer queue's free function: keypairs whose grace period passed. */
+void dp_lcore_free_keypairs(void *arg, void *entries, unsigned int n);
+
+/* dp_session.c */
+int dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd);
+void dp_session_add_keypair(struct dp_lcore *lc, const struct dp_cmd *cmd);
+void dp_session_close(struct dp_lcore *lc, const struct dp_cmd *cmd);
+void dp_session_moved(struct dp_lcore *lc, const struct dp_cmd *cmd);
+/* A data packet for this lcore: payload points at the sluice header inside m. */
+void dp_session_rx(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt,
+		   uint8_t port);
+/* Run sessions that have work, and those whose timers are due. Returns work done. */
+unsigned int dp_session_run(struct dp_lcore *lc);
+void dp_session_stats(struct dp_lcore *lc, struct dp_stats *st);
+void dp_session_free_all(struct dp_lcore *lc);
+/* When the next timer is due (0: sessions are waiting now; UINT64_MAX: none). */
+uint64_t dp_session_next_timer(const struct dp_lcore *lc);
+
+static inline void
+dp_session_wake(struct dp_lcore *lc, struct dp_session *s)
+{
+	if (!s->busy) {
+		s->busy = true;
+		s->next_busy = lc->busy;
+		lc->busy = s;
+	}
+}
+
+#endif /* DP_LCORE_PVT_H */

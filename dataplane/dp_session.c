@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the sessions of one dataplane lcore — open, receive, run the engine and the
+ * services, encrypt into transmit mbufs, close (see dp_lcore.h). Owner lcore only.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "dp_lcore_pvt.h"
+
+RTE_LOG_REGISTER(dp_session_logtype, sluice.session, INFO);
+#define SES_LOG(level, ...) rte_log(RTE_LOG_##level, dp_session_logtype, "session: " __VA_ARGS__)
+
+static struct dp_session *
+slot_get(const struct dp_lcore *lc, uint32_t slot)
+{
+	return slot < lc->app->cfg->limits.max_sessions ? lc->slots[slot] : NULL;
+}
+
+/* --- open and close ----------------------------------------------------------------------- */
+
+int
+dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd)
+{
+	const struct conf *cfg = lc->app->cfg;
+	struct dp_session *s;
+
+	if (cmd->slot >= cfg->limits.max_sessions || lc->slots[cmd->slot] != NULL)
+		return -EEXIST;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	s->conn = dp_conn_create(&cfg->engine, lc->now);
+	if (s->conn == NULL || dp_svc_init(&s->svc, cfg, cmd->peer) != 0) {
+		dp_conn_destroy(s->conn);
+		free(s);
+		return -ENOMEM;
+	}
+	dp_keyset_init(&s->ks);
+	s->ks.retire = dp_lcore_retire_keypair;
+	s->ks.retire_arg = lc;
+	if (cmd->kp->initiator)
+		dp_conn_ping(s->conn); /* the responder sends nothing until it hears the new keys */
+	dp_keyset_install(&s->ks, cmd->kp);
+	dp_theap_node_init(&s->timer);
+	s->slot = cmd->slot;
+	s->peer = cmd->peer;
+	s->port = cmd->port;
+	memcpy(&s->mac, cmd->mac, sizeof(s->mac));
+	s->ip = cmd->ip;
+	s->udp_port = cmd->udp_port;
+	s->opened_ns = lc->now;
+	lc->slots[cmd->slot] = s;
+	lc->n_sessions++;
+	dp_session_wake(lc, s);
+	return 0;
+}
+
+void
+dp_session_add_keypair(struct dp_lcore *lc, const struct dp_cmd *cmd)
+{
+	struct dp_session *s = slot_get(lc, cmd->slot);
+
+	if (s == NULL || s->closing) { /* closed meanwhile: the control thread hears of it */
+		dp_lcore_retire_keypair(cmd->kp, lc);
+		return;
+	}
+	if (cmd->kp->initiator)
+		dp_conn_ping(s->conn);
+	dp_keyset_install(&s->ks, cmd->kp);
+	s->rekey_asked = false;
+	dp_session_wake(lc, s);
+}
+
+void
+dp_session_close(struct dp_lcore *lc, const struct dp_cmd *cmd)
+{
+	struct dp_session *s = slot_get(lc, cmd->slot);
+
+	if (s == NULL)
+		return;
+	dp_conn_close(s->conn, cmd->graceful, cmd->reason, lc->now);
+	dp_session_wake(lc, s);
+}
+
+void
+dp_session_moved(struct dp_lcore *lc, const struct dp_cmd *cmd)
+{
+	for (uint32_t i = 0; i < lc->app->cfg->limits.max_sessions; i++) {
+		struct dp_session *s = lc->slots[i];
+
+		if (s != NULL && s->ip == cmd->ip && s->port == cmd->port)
+			memcpy(&s->mac, cmd->mac, sizeof(s->mac));
+	}
+}
+
+/* Fold a session's service counters into the lcore's and free it. */
+static void
+session_free(struct dp_lcore *lc, struct dp_session *s)
+{
+	for (unsigned int i = 0; i < lc->app->cfg->n_services; i++)
+		dp_svc_stats_add(&s->svc, i, &lc->svc_closed[i]);
+	dp_svc_fini(&s->svc, s->conn);
+	dp_conn_destroy(s->conn);
+	dp_keyset_clear(&s->ks);
+	dp_theap_remove(&lc->timers, &s->timer);
+	lc->slots[s->slot] = NULL;
+	lc->n_sessions--;
+	free(s);
+}
+
+void
+dp_session_free_all(struct dp_lcore *lc)
+{
+	for (uint32_t i = 0; i < lc->app->cfg->limits.max_sessions; i++)
+		if (lc->slots[i] != NULL)
+			session_free(lc, lc->slots[i]);
+	lc->busy = NULL;
+}
+
+/* --- receive ------------------------------------------------------------------------------ */
+
+static enum dp_drop_reason
+open_error(int rc)
+{
+	switch (rc) {
+	case -ENOKEY:
+		return DP_DROP_DATA_UNKNOWN_SESSION;
+	case -EKEYEXPIRED:
+		return DP_DROP_DATA_KEY_EXPIRED;
+	case -EALREADY:
+		return DP_DROP_DATA_REPLAY;
+	case -EPERM:
+		return DP_DROP_DATA_DECRYPT_FAILED;
+	default:
+		return DP_DROP_DATA_BAD_SIZE;
+	}
+}
+
+/* The peer may move (another address or port, a new next hop): follow authenticated packets. */
+static void
+follow(struct dp_session *s, const struct dp_net_pkt *pkt, uint8_t port)
+{
+	if (s->ip != pkt->src_ip || s->udp_port != pkt->src_port || s->port != port) {
+		s->ip = pkt->src_ip;
+		s->udp_port = pkt->src_port;
+		s->port = port;
+	}
+	if (!rte_is_same_ether_addr(&s->mac, &pkt->src_mac))
+		rte_ether_addr_copy(&pkt->src_mac, &s->mac);
+}
+
+void
+dp_session_rx(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, uint8_t port)
+{
+	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, pkt->payload_off);
+	struct sl_data_hdr hdr;
+	struct dp_session *s;
+	int n;
+
+	memcpy(&hdr, p, sizeof(hdr));
+	s = slot_get(lc, sl_connid_slot(rte_be_to_cpu_32(hdr.receiver)));
+	if (s == NULL) {
+		dp_drop_count(&lc->drops, DP_DROP_DATA_UNKNOWN_SESSION, 1);
+		goto out;
+	}
+	n = dp_keyset_open(lc->mgr, &s->ks, lc->now, &lc->app->key_limits, p, pkt->payload_len,
+			   p + sizeof(hdr));
+	if (n < 0) {
+		dp_drop_count(&lc->drops, open_error(n), 1);
+		goto out;
+	}
+	s->pkts_in++;
+	s->bytes_in += pkt->payload_len;
+	follow(s, pkt, port);
+	(void)dp_conn_input(s->conn, rte_be_to_cpu_64(hdr.pn), p + sizeof(hdr), (size_t)n,
+			    lc->now); /* protocol errors close the connection: events tell */
+	dp_session_wake(lc, s);
+out:
+	rte_pktmbuf_free(m);
+}
+
+/* --- transmit ----------------------------------------------------------------------------- */
+
+/* Encrypt the frames of packet pn straight into a transmit mbuf and queue it. */
+static void
+tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t n)
+{
+	const struct dp_app *app = lc->app;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(app->ports[s->port].pool);
+	uint16_t len = (uint16_t)(n + DP_DATA_OVERHEAD);
+	uint8_t *out;
+	int rc;
+
+	if (m == NULL) {
+		dp_drop_count(&lc->drops, DP_DROP_NO_MBUF, 1); /* the engine will resend it */
+		return;
+	}
+	out = (uint8_t *)rte_pktmbuf_append(m, len);
+	rc = out == NULL ? -ENOSPC
+			 : dp_keypair_seal_pn(lc->mgr, s->ks.cur, pn, lc->now, &app->key_limits,
+					      lc->scratch, n, out);
+	if (rc > 0)
+		rc = dp_net_build_udp(&app->nif[s->port], m, &s->mac, s->ip, s->udp_port, len,
+				      lc->ip_id++, DP_NET_F_NO_UDP_CKSUM);
+	if (rc != 0) {
+		dp_drop_count(&lc->drops,
+			      rc == -EKEYEXPIRED ? DP_DROP_DATA_KEY_EXPIRED : DP_DROP_NO_MBUF, 1);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	s->pkts_out++;
+	s->bytes_out += len;
+	dp_lcore_tx(lc, s->port, m);
+}
+
+static void
+output(struct dp_lcore *lc, struct dp_session *s)
+{
+	uint64_t pn;
+	int n;
+
+	if (s->ks.cur == NULL) {
+		/* A responder waits for the initiator's first packet before it sends. Closed before
+		 * that, it has no key to say so: let the engine finish its close unsent. */
+		if (dp_conn_state(s->conn) == DP_CONN_OPEN)
+			return;
+		while (dp_conn_output(s->conn, lc->now, lc->scratch, sizeof(lc->scratch), &pn) > 0)
+			;
+		return;
+	}
+	while (dp_lcore_tx_room(lc, s->port)) {
+		n = dp_conn_output(s->conn, lc->now, lc->scratch, sizeof(lc->scratch), &pn);
+		if (n <= 0)
+			return;
+		tx_packet(lc, s, pn, (size_t)n);
+	}
+	dp_session_wake(lc, s); /* the port is busy: build the rest when it has room */
+}
+
+/* --- running a session -------------------------------------------------------------------- */
+
+static void
+deliver(struct dp_lcore *lc, struct dp_session *s)
+{
+	struct dp_msg *m;
+
+	while ((m = dp_conn_recv(s->conn)) != NULL)
+		if (!dp_svc_on_message(&s->svc, s->conn, m, lc->now))
+			dp_conn_msg_release(s->conn, m);
+}
+
+/* Engine events go to the services; the control thread hears what concerns the session. */
+static void
+events(struct dp_lcore *lc, struct dp_session *s)
+{
+	struct dp_conn_event ev;
+
+	while (dp_conn_poll_event(s->conn, &ev)) {
+		struct dp_evt out = { .slot = s->slot, .ip = s->ip, .udp_port = s->udp_port };
+
+		dp_svc_on_event(&s->svc, s->conn, &ev, lc->now);
+		if (ev.type == DP_EV_UNRESPONSIVE) {
+			out.type = DP_EVT_UNRESPONSIVE;
+			dp_lcore_event(lc, &out);
+		} else if (ev.type == DP_EV_CLOSED) {
+			s->closing = true;
+			s->close_reason = ev.reason;
+			s->closed_by_peer = ev.by_peer;
+		}
+	}
+}
+
+/* Ask the control thread for new keys when the current ones age (initiator side by time,
+ * either side by count); drop keys that can no longer receive. */
+static void
+keys(struct dp_lcore *lc, struct dp_session *s)
+{
+	const struct dp_key_limits *lim = &lc->app->key_limits;
+
+	if (s->ks.cur != NULL && !s->rekey_asked &&
+	    dp_keypair_needs_rekey(s->ks.cur, lc->now, lim)) {
+		struct dp_evt ev = { .type = DP_EVT_REKEY, .slot = s->slot };
+
+		s->rekey_asked = true;
+		dp_lcore_event(lc, &ev);
+	}
+	dp_keyset_expire(&s->ks, lc->now, lim);
+}
+
+static void
+process(struct dp_lcore *lc, struct dp_session *s)
+{
+	uint64_t at;
+
+	if (dp_conn_next_wakeup(s->conn) <= lc->now)
+		dp_conn_tick(s->conn, lc->now);
+	deliver(lc, s);
+	events(lc, s);
+	if (dp_svc_next_wakeup(&s->svc) <= lc->now)
+		dp_svc_poll(&s->svc, s->conn, lc->now);
+	keys(lc, s);
+	output(lc, s);
+	events(lc, s); /* a graceful close completes in output() */
+	if (s->closing && dp_conn_state(s->conn) == DP_CONN_CLOSED) {
+		struct dp_evt ev = { .type = DP_EVT_CLOSED,
+				     .slot = s->slot,
+				     .reason = s->close_reason,
+				     .by_peer = s->closed_by_peer };
+
+		session_free(lc, s);
+		dp_lcore_event(lc, &ev);
+		return;
+	}
+	at = RTE_MIN(dp_conn_next_wakeup(s->conn), dp_svc_next_wakeup(&s->svc));
+	if (dp_theap_set(&lc->timers, &s->timer, at) != 0)
+		dp_session_wake(lc, s); /* no room for the timer: keep it busy */
+}
+
+unsigned int
+dp_session_run(struct dp_lcore *lc)
+{
+	struct dp_theap_node *t;
+	struct dp_session *s, *list;
+	unsigned int work = 0;
+
+	while ((t = dp_theap_top(&lc->timers)) != NULL && t->at <= lc->now) {
+		s = container_of(t, struct dp_session, timer);
+		dp_theap_remove(&lc->timers, t);
+		dp_session_wake(lc, s);
+	}
+	list = lc->busy;
+	lc->busy = NULL;
+	while ((s = list) != NULL) {
+		list = s->next_busy;
+		s->busy = false;
+		process(lc, s);
+		work++;
+	}
+	return work;
+}
+
+/* When the next timer is due, UINT64_MAX if none (for idle sleeps). */
+uint64_t
+dp_session_next_timer(const struct dp_lcore *lc)
+{
+	const struct dp_theap_node *t = dp_theap_top(&lc->timers);
+
+	return lc->busy != NULL ? 0 : t != NULL ? t->at : UINT64_MAX;
+}
+
+/* --- statistics --------------------------------------------------------------------------- */
+
+static void
+session_stats(const struct dp_session *s, struct dp_session_stats *o)
+{
+	struct dp_conn_stats st = dp_conn_stats_now(s->conn);
+
+	o->slot = s->slot;
+	o->peer = s->peer;
+	o->ip = s->ip;
+	o->udp_port = s->udp_port;
+	o->opened_ns = s->opened_ns;
+	o->pkts_in = s->pkts_in;
+	o->pkts_out = s->pkts_out;
+	o->bytes_in = s->bytes_in;
+	o->bytes_out = s->bytes_out;
+	o->msgs_in = st.msgs_delivered;
+	o->msgs_out = st.msgs_sent;
+	o->retransmits = st.frags_retransmitted;
+	o->pkts_lost = st.pkts_lost;
+	o->rtt_ns = st.rtt_smoothed_ns;
+	o->rtt_min_ns = st.rtt_min_ns;
+	o->cwnd = st.cwnd;
+}
+
+void
+dp_session_stats(struct dp_lcore *lc, struct dp_stats *st)
+{
+	const struct conf *cfg = lc->app->cfg;
+
+	st->n = st->total = 0;
+	for (unsigned int r = 0; r < DP_DROP_COUNT && r < RTE_DIM(st->drops); r++)
+		st->drops[r] = lc->drops.n[r];
+	st->rx_pkts = lc->rx_pkts;
+	st->tx_pkts = lc->tx_pkts;
+	st->handoffs = lc->handoffs;
+	for (unsigned int i = 0; i < cfg->n_services; i++)
+		st->svc[i] = lc->svc_closed[i];
+	for (uint32_t i = 0; i < cfg->limits.max_sessions; i++) {
+		const struct dp_session *s = lc->slots[i];
+
+		if (s == NULL)
+			continue;
+		for (unsigned int k = 0; k < cfg->n_services; k++)
+			dp_svc_stats_add(&s->svc, k, &st->svc[k]);
+		if (st->n < st->cap)
+			session_stats(s, &st->s[st->n++]);
+		st->total++;
+	}
+}

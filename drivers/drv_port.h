@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: setting up the ports of the configuration — any DPDK ethdev: a PCI NIC, or a virtual
+ * device given as a vdev string (net_memif, net_af_packet, net_tap, net_pcap, net_ring,
+ * net_null...).
+ *
+ * drv_eal_args() turns the configuration into EAL arguments (devices included: a vdev string
+ * becomes --vdev, a PCI address -a); after rte_eal_init() drv_port_open() finds each device's
+ * port id by name, creates its mbuf pool, configures the queues and starts it.
+ *
+ * Main thread only (startup and shutdown).
+ */
+#ifndef DRV_PORT_H
+#define DRV_PORT_H
+
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+#include "conf.h"
+
+struct rte_mempool;
+
+struct drv_port {
+	const struct conf_port *cfg;
+	uint16_t port_id;
+	uint16_t n_rxq, n_txq;
+	struct rte_mempool *pool;
+	struct rte_ether_addr mac;
+	bool started;
+};
+
+/* EAL arguments for cfg into argv (at most max entries, strings owned by the caller's buffer
+ * buf of buf_len bytes). Returns argc, or -ENOSPC. argv[0] is prog. */
+int drv_eal_args(const struct conf *cfg, const char *prog, char **argv, int max, char *buf,
+		 size_t buf_len);
+
+/* The ethdev name of a device string: "net_memif0" for "net_memif0,role=server,...", the
+ * address for a PCI device. */
+void drv_device_name(const char *device, char *name, size_t len);
+
+/* Open, configure and start one port with n_txq transmit queues (one per lcore). 0, or -errno
+ * with the reason logged. */
+int drv_port_open(struct drv_port *p, const struct conf_port *cfg, uint16_t n_txq,
+		  unsigned int index);
+void drv_port_close(struct drv_port *p);
+
+#endif /* DRV_PORT_H */
