@@ -146,8 +146,9 @@ struct cp_node_info {
 	uint16_t udp_port;
 	uint32_t connid, remote_id; /* CONNECTED */
 	unsigned int lcore;
-	bool initiator;	       /* we started the live session's first handshake */
-	uint64_t connected_ns; /* when the live session opened */
+	bool initiator;		    /* we started the live session's first handshake */
+	uint64_t connected_ns;	    /* when the live session opened */
+	uint64_t last_handshake_ns; /* when its keys were last made (open or rekey) */
 	uint64_t connects, disconnects, failures, rekeys;
 	uint32_t attempts; /* failed attempts in a row */
 	char last_error[48];

@@ -111,6 +111,7 @@ open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, uint32_t
 	n->info.remote_id = remote_id;
 	n->info.initiator = initiator;
 	n->info.connected_ns = now_ns;
+	n->info.last_handshake_ns = now_ns;
 	n->info.connects++;
 	n->info.attempts = 0;
 	n->info.last_error[0] = '\0';
@@ -252,6 +253,7 @@ answer_rekey(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_pending *p,
 		return;
 	s->gen++;
 	n->info.connid = local_id;
+	n->info.last_handshake_ns = now_ns;
 	n->info.rekeys++;
 	n->info.initiator = false;
 	ctl->st.rekeys++;
@@ -492,6 +494,7 @@ rekeyed(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_session *hs, uint64_
 	n->info.connid = local_id;
 	n->info.remote_id = remote_id;
 	n->info.initiator = true;
+	n->info.last_handshake_ns = now_ns;
 	n->info.rekeys++;
 	ctl->st.rekeys++;
 	cp_ctl_note(ctl, CP_NOTE_REKEYED, n, NULL, false);

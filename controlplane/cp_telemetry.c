@@ -161,6 +161,8 @@ peer_entry(void *arg, const struct cp_node_info *n)
 		rte_tel_data_add_dict_string(c, "role", n->initiator ? "initiator" : "responder");
 		rte_tel_data_add_dict_u64(c, "connected_ms",
 					  (w->a->now_ns - n->connected_ns) / 1000000);
+		rte_tel_data_add_dict_u64(c, "last_handshake_ms",
+					  (w->a->now_ns - n->last_handshake_ns) / 1000000);
 		ss = session_stats(w->a, sl_connid_owner(n->connid), sl_connid_slot(n->connid));
 		if (ss != NULL)
 			add_session(c, ss);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: the program.
  *
- *   sluice --config FILE [--duration SEC] [--exit-when-done] [--log-level LEVEL]
+ *   sluice --config FILE [--duration SEC] [--exit-when-done] [--log-level LEVEL] [-- EAL...]
  *   sluice --check-config FILE
  *   sluice keygen [FILE]          a new private key: to FILE (mode 0600) or stdout
  *   sluice pubkey [FILE]          the public key of a private key (FILE or stdin)
@@ -49,7 +49,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: sluice --config FILE [--duration SEC] [--exit-when-done] "
-		   "[--log-level LEVEL]\n"
+		   "[--log-level LEVEL] [-- EAL arguments]\n"
 		   "       sluice --check-config FILE\n"
 		   "       sluice keygen [FILE]\n"
 		   "       sluice pubkey [FILE]\n"
@@ -155,6 +155,8 @@ cmd_check(const char *path)
 struct run_opts {
 	const char *config;
 	const char *log_level;
+	char **eal_argv; /* after "--": more EAL arguments, after the configuration's */
+	int eal_argc;
 	struct cp_app_options app;
 };
 
@@ -162,13 +164,16 @@ static int
 start_eal(const struct conf *c, const struct run_opts *o)
 {
 	static char buf[8192];
-	char *argv[CONF_MAX_EAL_ARGS + CONF_MAX_PORTS + 16];
+	char *argv[CONF_MAX_EAL_ARGS + CONF_MAX_PORTS + 64];
 	int argc = drv_eal_args(c, "sluice", argv, (int)RTE_DIM(argv) - 2, buf, sizeof(buf));
 
-	if (argc < 0) {
+	if (argc < 0 || argc + o->eal_argc > (int)RTE_DIM(argv) - 2) {
 		fprintf(stderr, "sluice: EAL arguments do not fit\n");
 		return -1;
 	}
+	for (int i = 0; i < o->eal_argc; i++)
+		argv[argc++] = o->eal_argv[i];
+	argv[argc] = NULL;
 	if (o->log_level != NULL) {
 		static char lvl[160];
 
@@ -255,6 +260,8 @@ run(const struct run_opts *o)
 	cp_telemetry_unregister();
 	cp_app_fini(&cp);
 	dp_app_fini(&dp);
+	if (status == 0) /* every mbuf back in its pool once the ports closed */
+		printf("sluice: exit mbufs_in_use=%u\n", dp.mbufs_in_use);
 	rte_eal_cleanup();
 	conf_free(c);
 	return status;
@@ -320,6 +327,11 @@ main(int argc, char **argv)
 			usage(stderr);
 			return 1;
 		}
+	}
+	if (optind < argc && strcmp(argv[optind - 1], "--") == 0 && o.config != NULL) {
+		o.eal_argv = &argv[optind]; /* sluice --config F -- <EAL arguments> */
+		o.eal_argc = argc - optind;
+		optind = argc;
 	}
 	if (optind != argc || (check == NULL) == (o.config == NULL)) {
 		usage(stderr);

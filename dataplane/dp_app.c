@@ -142,10 +142,30 @@ dp_app_init(struct dp_app *app, const struct conf *cfg)
 	return 0;
 }
 
+/* Messages left in the rings when the loops stopped still own mbufs and keypairs. */
+static void
+drain_rings(struct dp_lcore *lc)
+{
+	struct dp_cmd c;
+	struct dp_evt e;
+
+	while (lc->cmd_ring != NULL && rte_ring_dequeue_elem(lc->cmd_ring, &c, sizeof(c)) == 0) {
+		if (c.type == DP_CMD_TX)
+			rte_pktmbuf_free(c.m);
+		if (c.type == DP_CMD_SESSION_OPEN || c.type == DP_CMD_KEYPAIR_ADD)
+			dp_keypair_destroy(c.kp);
+	}
+	while (lc->evt_ring != NULL && rte_ring_dequeue_elem(lc->evt_ring, &e, sizeof(e)) == 0)
+		if (e.type == DP_EVT_HANDSHAKE || e.type == DP_EVT_ARP)
+			rte_pktmbuf_free(e.m);
+}
+
 static void
 free_lcore(struct dp_lcore *lc)
 {
 	struct rte_mbuf *m;
+
+	drain_rings(lc);
 
 	if (lc->dq != NULL)
 		rte_rcu_qsbr_dq_delete(lc->dq); /* every lcore is offline: frees what waits */
@@ -170,8 +190,11 @@ dp_app_fini(struct dp_app *app)
 	app->n_lcores = 0;
 	rte_free(app->rcu);
 	app->rcu = NULL;
-	for (unsigned int i = 0; i < app->n_ports; i++)
+	app->mbufs_in_use = 0;
+	for (unsigned int i = 0; i < app->n_ports; i++) {
 		drv_port_close(&app->ports[i]);
+		app->mbufs_in_use += app->ports[i].in_use_at_close;
+	}
 	app->n_ports = 0;
 }
 

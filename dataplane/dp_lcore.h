@@ -51,6 +51,7 @@ struct dp_app {
 		*rcu; /* keypairs are freed after every lcore passed a quiescent point */
 	struct dp_key_limits key_limits;
 	volatile int quit;
+	unsigned int mbufs_in_use; /* after dp_app_fini(): mbufs never returned (0 unless a leak) */
 };
 
 /* Create ports, lcore contexts, rings and the RCU state for cfg. 0 or -errno (logged). */

@@ -170,6 +170,11 @@ drv_port_close(struct drv_port *p)
 		p->started = false;
 	}
 	rte_eth_dev_close(p->port_id);
+	/* the device gave back its descriptors' mbufs: what is still out is a leak */
+	p->in_use_at_close = p->pool != NULL ? rte_mempool_in_use_count(p->pool) : 0;
+	if (p->in_use_at_close != 0)
+		PORT_LOG(WARNING, "%s: %u mbufs not returned to the pool\n", p->cfg->name,
+			 p->in_use_at_close);
 	rte_mempool_free(p->pool);
 	p->pool = NULL;
 	p->cfg = NULL;

@@ -27,6 +27,7 @@ struct drv_port {
 	struct rte_mempool *pool;
 	struct rte_ether_addr mac;
 	bool started;
+	unsigned int in_use_at_close; /* mbufs not back in the pool when it closed (leaks) */
 };
 
 /* EAL arguments for cfg into argv (at most max entries, strings owned by the caller's buffer
