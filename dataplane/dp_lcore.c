@@ -252,9 +252,6 @@ do_command(struct dp_lcore *lc, struct dp_cmd *c)
 		else
 			rte_pktmbuf_free(c->m);
 		break;
-	case DP_CMD_PEER_MOVED:
-		dp_session_moved(lc, c);
-		break;
 	case DP_CMD_STATS:
 		dp_session_stats(lc, c->stats);
 		dp_lcore_event(lc, &ev);

@@ -83,7 +83,6 @@ void dp_lcore_free_keypairs(void *arg, void *entries, unsigned int n);
 int dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd);
 void dp_session_add_keypair(struct dp_lcore *lc, const struct dp_cmd *cmd);
 void dp_session_close(struct dp_lcore *lc, const struct dp_cmd *cmd);
-void dp_session_moved(struct dp_lcore *lc, const struct dp_cmd *cmd);
 /* A data packet for this lcore: payload points at the sluice header inside m. */
 void dp_session_rx(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt,
 		   uint8_t port);

@@ -28,7 +28,6 @@ enum dp_cmd_type {
 	DP_CMD_KEYPAIR_ADD,	 /* a rekeyed keypair for the session in slot */
 	DP_CMD_SESSION_CLOSE,	 /* close the session in slot (reason, graceful) and free it */
 	DP_CMD_TX,		 /* transmit m on port (handshake answers, ARP) */
-	DP_CMD_PEER_MOVED,	 /* sessions with peer ip:port now reach it at mac */
 	DP_CMD_STATS,		 /* fill stats with the lcore's sessions and counters */
 };
 

@@ -86,17 +86,6 @@ dp_session_close(struct dp_lcore *lc, const struct dp_cmd *cmd)
 	dp_session_wake(lc, s);
 }
 
-void
-dp_session_moved(struct dp_lcore *lc, const struct dp_cmd *cmd)
-{
-	for (uint32_t i = 0; i < lc->app->cfg->limits.max_sessions; i++) {
-		struct dp_session *s = lc->slots[i];
-
-		if (s != NULL && s->ip == cmd->ip && s->port == cmd->port)
-			memcpy(&s->mac, cmd->mac, sizeof(s->mac));
-	}
-}
-
 /* Fold a session's service counters into the lcore's and free it. */
 static void
 session_free(struct dp_lcore *lc, struct dp_session *s)
