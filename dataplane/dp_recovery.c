@@ -222,6 +222,8 @@ dp_recovery_on_sent(struct dp_recovery *r, const struct dp_sent *p, uint64_t now
 	if (rc != 0)
 		return rc;
 	r->bytes_in_flight += s.bytes;
+	if (r->bytes_in_flight > r->max_in_flight)
+		r->max_in_flight = (uint32_t)RTE_MIN(r->bytes_in_flight, UINT32_MAX);
 	if (s.ack_eliciting) {
 		r->eliciting_in_flight++;
 		r->last_eliciting_ns = now_ns;
@@ -437,6 +439,21 @@ sent_acked(struct dp_recovery *r, uint64_t lo, uint64_t hi, struct ack_scan *s,
 	}
 }
 
+/* Grow the window for what was acknowledged, but not past twice the largest flight: a sender
+ * held back by the application or flow control has not shown the path takes more (RFC 9002
+ * 7.8), and a window grown in vain would later leave as one burst. */
+static void
+grow_window(struct dp_recovery *r, const struct ack_scan *s, uint64_t now_ns)
+{
+	uint64_t before = r->cc.cwnd;
+	uint64_t cap = RTE_MAX(2ull * r->max_in_flight, 10ull * r->cc.mss);
+
+	dp_cc_on_acked(&r->cc, (uint32_t)RTE_MIN(s->grow_bytes, UINT32_MAX), s->grow_sent, &r->rtt,
+		       now_ns);
+	if (r->cc.cwnd > before && r->cc.cwnd > cap)
+		r->cc.cwnd = RTE_MAX(before, cap);
+}
+
 int
 dp_recovery_on_ack(struct dp_recovery *r, const struct dp_ack_ranges *ack, uint64_t now_ns,
 		   const struct dp_recovery_cb *cb)
@@ -461,8 +478,7 @@ dp_recovery_on_ack(struct dp_recovery *r, const struct dp_ack_ranges *ack, uint6
 	 * starts do not grow the window (RFC 9002 A.7) */
 	detect_lost(r, now_ns, cb);
 	if (s.grow_bytes > 0)
-		dp_cc_on_acked(&r->cc, (uint32_t)RTE_MIN(s.grow_bytes, UINT32_MAX), s.grow_sent,
-			       &r->rtt, now_ns);
+		grow_window(r, &s, now_ns);
 	r->pto_count = 0;
 	pop_done(r);
 	return 0;
@@ -489,7 +505,8 @@ dp_recovery_on_timer(struct dp_recovery *r, uint64_t now_ns, const struct dp_rec
 		if (now_ns >= r->loss_time_ns)
 			detect_lost(r, now_ns, cb);
 	} else if (r->eliciting_in_flight > 0 && now_ns >= pto_deadline(r)) {
-		r->pto_count++;
+		if (r->pto_count < UINT16_MAX)
+			r->pto_count++;
 		r->probes_due = 2;
 		r->stats.ptos++;
 	}

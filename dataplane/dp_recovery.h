@@ -61,8 +61,11 @@ struct dp_recovery {
 	uint64_t last_eliciting_ns;   /* when the last ack-eliciting packet was sent */
 	uint64_t bytes_in_flight;
 	uint64_t max_ack_delay_ns;
-	uint32_t pto_count;  /* consecutive probe timeouts (reset by an ACK of news) */
-	uint32_t probes_due; /* ack-eliciting packets owed because a PTO fired */
+	uint16_t pto_count;  /* consecutive probe timeouts (reset by an ACK of news) */
+	uint16_t probes_due; /* ack-eliciting packets owed because a PTO fired */
+	/* the largest flight so far (bytes): the window never grows past twice what was used
+	 * (RFC 9002 7.8: an application- or flow-control-limited sender does not grow it) */
+	uint32_t max_in_flight;
 	struct dp_rtt rtt;
 	struct dp_cc cc;
 	struct dp_recovery_stats stats;

@@ -530,10 +530,11 @@ pc_run(uint64_t t1, uint64_t t2, bool mid_acked, bool before_sample)
 	CU_ASSERT(l.n_lost >= 2 && l.lost[0] == p1 && l.lost[1] == p2);
 	CU_ASSERT_EQUAL(r.rtt.smoothed_ns, 100 * MS); /* no sample from non-eliciting packets */
 	pc = r.stats.persistent == 1;
-	/* slow start to 13200 after the first ACK, then halved; or down to the minimum, which
-	 * ends the recovery period, so the 100 acknowledged bytes count again (RFC 9002 A.7
-	 * processes the losses, then the acknowledgements) */
-	CU_ASSERT_EQUAL(r.cc.cwnd, pc ? 2 * MSS + 100 : 6600u);
+	/* the first ACK does not grow the initial 12000 (one packet in flight: the window is not
+	 * in use), then halved; or down to the minimum, which ends the recovery period, so the 100
+	 * acknowledged bytes count again (RFC 9002 A.7 processes the losses, then the
+	 * acknowledgements) */
+	CU_ASSERT_EQUAL(r.cc.cwnd, pc ? 2 * MSS + 100 : 6000u);
 	CU_ASSERT(pc ? !r.cc.recovery_valid : r.cc.in_recovery);
 	dp_recovery_fini(&r);
 	return pc;
@@ -702,6 +703,46 @@ test_window_wiring(void)
 	dp_recovery_fini(&r);
 }
 
+/* A sender that never fills its window (two packets per round trip) does not grow it: after
+ * 200 round trips it is still the initial window, in both algorithms. A sender that fills it
+ * grows it as before. */
+static void
+test_limited_sender_keeps_window(void)
+{
+	const enum dp_cc_algo algos[] = { DP_CC_NEWRENO, DP_CC_CUBIC };
+
+	for (unsigned int a = 0; a < RTE_DIM(algos); a++) {
+		struct dp_recovery r;
+		struct log l;
+		uint64_t now = 0, initial;
+
+		memset(&l, 0, sizeof(l));
+		dp_recovery_init(&r, algos[a], MSS, false, 0, MAD, 0);
+		initial = r.cc.cwnd;
+		for (int rt = 0; rt < 200; rt++) {
+			uint64_t lo = send_pkt(&r, now, true, MSS),
+				 hi = send_pkt(&r, now, true, MSS);
+
+			now += 10 * MS;
+			CU_ASSERT_EQUAL_FATAL(ack1(&r, now, 0, &l, lo, hi), 0);
+		}
+		CU_ASSERT_EQUAL(r.cc.cwnd, initial);
+		CU_ASSERT_EQUAL(r.max_in_flight, 2 * MSS);
+		/* now fill it: it grows (slow start doubles per round trip, up to twice the flight)
+		 */
+		for (int rt = 0; rt < 3; rt++) {
+			uint64_t lo = r.next_pn, hi = lo, win = r.cc.cwnd;
+
+			while (dp_recovery_can_send(&r, MSS, now))
+				hi = send_pkt(&r, now, true, MSS);
+			now += 10 * MS;
+			CU_ASSERT_EQUAL_FATAL(ack1(&r, now, 0, &l, lo, hi), 0);
+			CU_ASSERT(r.cc.cwnd > win && r.cc.cwnd <= 2 * win);
+		}
+		dp_recovery_fini(&r);
+	}
+}
+
 static CU_TestInfo cases[] = {
 	{ "rtt: table of exact estimates", test_rtt_table },
 	{ "rtt: no sample unless the largest is new and eliciting", test_rtt_no_sample },
@@ -716,6 +757,8 @@ static CU_TestInfo cases[] = {
 	{ "ring: wrapped head, order kept", test_ring_wrap },
 	{ "ring: -ENOMEM leaves the state intact", test_enomem },
 	{ "congestion window wiring", test_window_wiring },
+	{ "a sender that does not fill its window does not grow it",
+	  test_limited_sender_keeps_window },
 	CU_TEST_INFO_NULL,
 };
 
