@@ -115,7 +115,10 @@ config_problem(const struct cp_ctl_config *cfg)
 
 /* --- slots ---------------------------------------------------------------------------------- */
 
-/* A free slot on the lcore with the most free slots (the least loaded). */
+/* A free slot on the lcore with the most free slots (the least loaded; of equals, the last:
+ * with one rx queue polled by lcore 0, the first session then runs on another lcore, which
+ * spreads receive and session work over two cores, and every multi-lcore appliance exercises
+ * the handoff path from its first session). */
 uint32_t
 cp_ctl_slot_alloc(struct cp_ctl *ctl, unsigned int *lcore)
 {
@@ -126,7 +129,7 @@ cp_ctl_slot_alloc(struct cp_ctl *ctl, unsigned int *lcore)
 	if (ctl->n_used >= ctl->cfg.max_sessions)
 		return UINT32_MAX;
 	for (unsigned int i = 1; i < ctl->cfg.n_lcores; i++)
-		if (ctl->n_free[i] > ctl->n_free[best])
+		if (ctl->n_free[i] >= ctl->n_free[best])
 			best = i;
 	if (ctl->n_free[best] == 0)
 		return UINT32_MAX;

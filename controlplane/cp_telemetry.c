@@ -416,9 +416,10 @@ cp_app_summary(struct cp_app *a, FILE *f)
 	fprintf(f,
 		"sluice: summary uptime_ms=%" PRIu64 " sessions_opened=%" PRIu64
 		" sessions_closed=%" PRIu64 " connect_failures=%" PRIu64 " refused=%" PRIu64
-		" rekeys=%" PRIu64 " rx_pkts=%" PRIu64 " tx_pkts=%" PRIu64 "\n",
+		" rekeys=%" PRIu64 " rx_pkts=%" PRIu64 " tx_pkts=%" PRIu64 " handoffs=%" PRIu64
+		"\n",
 		(a->now_ns - a->started_ns) / 1000000, st->sessions_opened, st->sessions_closed,
-		st->connect_failures, st->refused, st->rekeys, t->rx_pkts, t->tx_pkts);
+		st->connect_failures, st->refused, st->rekeys, t->rx_pkts, t->tx_pkts, t->handoffs);
 	for (unsigned int i = 0; i < a->cfg->n_services; i++)
 		summary_service(f, a->cfg, i, &t->svc[i]);
 	for (unsigned int r = 0; r < DP_DROP_COUNT; r++)

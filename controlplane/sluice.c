@@ -182,7 +182,10 @@ start_eal(const struct conf *c, const struct run_opts *o)
 		argv[argc] = NULL;
 	}
 	if (rte_eal_init(argc, argv) < 0) {
-		fprintf(stderr, "sluice: EAL: %s\n", rte_strerror(rte_errno));
+		/* EAL said why above; its errno is not always set (a file prefix in use by another
+		 * process is the usual cause when the same configuration runs twice) */
+		fprintf(stderr, "sluice: EAL initialisation failed%s%s\n", rte_errno ? ": " : "",
+			rte_errno ? rte_strerror(rte_errno) : "");
 		return -1;
 	}
 	return 0;
