@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice tests: the world test_ctl runs in (see ctl_world.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cp_ctl.h"
+#include "cp_dh.h"
+#include "dp_aead.h"
+#include "dp_keypair.h"
+#include "ctl_world.h"
+#include "sl_test.h"
+
+/* --- the model dataplane --------------------------------------------------------------------- */
+
+struct hnode nodes[MAXN];
+uint64_t now;
+
+struct wmsg wire[512];
+unsigned int n_wire;
+struct wmsg captured[16];
+unsigned int n_captured;
+
+const struct dp_key_limits *
+limits(void)
+{
+	static struct dp_key_limits lim;
+
+	dp_key_limits_init(&lim);
+	return &lim;
+}
+
+static int
+node_index(const struct hnode *h)
+{
+	return (int)(h - nodes);
+}
+
+static int
+node_by_ip(uint32_t ip)
+{
+	for (int i = 0; i < MAXN; i++)
+		if (nodes[i].ctl != NULL && nodes[i].ip == ip)
+			return i;
+	return -1;
+}
+
+static void
+ops_send(void *arg, const struct cp_endpoint *to, const void *msg, size_t len)
+{
+	struct hnode *h = arg;
+	int dst = node_by_ip(to->ip);
+	struct wmsg *w;
+
+	CU_ASSERT_FATAL(len <= sizeof(wire[0].buf));
+	if (dst < 0) {
+		if (n_captured < RTE_DIM(captured)) {
+			w = &captured[n_captured++];
+			w->len = len;
+			memcpy(w->buf, msg, len);
+		}
+		return;
+	}
+	if (nodes[dst].offline || n_wire == RTE_DIM(wire))
+		return;
+	w = &wire[n_wire++];
+	w->to = dst;
+	w->from = (struct cp_endpoint){ .port = 0, .ip = h->ip, .udp_port = 4789 };
+	w->from.mac[5] = (uint8_t)node_index(h);
+	w->len = len;
+	memcpy(w->buf, msg, len);
+}
+
+static int
+ops_resolve(void *arg, uint32_t ip, uint8_t *port, uint8_t mac[6])
+{
+	(void)arg;
+	if ((ip >> 24) != 198)
+		return -ENETUNREACH;
+	*port = 0;
+	memset(mac, 0, 6);
+	mac[5] = (uint8_t)(ip & 0xff);
+	return 0;
+}
+
+void
+push_event(struct hnode *h, unsigned int lcore, const struct dp_evt *ev)
+{
+	CU_ASSERT_FATAL(h->n_evq < RTE_DIM(h->evq));
+	h->evq[h->n_evq].ev = *ev;
+	h->evq[h->n_evq].lcore = lcore;
+	h->n_evq++;
+}
+
+static void
+mslot_free(struct mslot *s)
+{
+	for (unsigned int i = 0; i < s->n_kp; i++)
+		dp_keypair_destroy(s->kp[i]);
+	memset(s, 0, sizeof(*s));
+}
+
+struct dp_keypair *
+latest(const struct mslot *s)
+{
+	return s->n_kp > 0 ? s->kp[s->n_kp - 1] : NULL;
+}
+
+/* The peer's session whose keys pair with kp (its local id is kp's remote id, and a packet
+ * sealed with one opens with the other: ids alone may repeat across a restart). */
+static struct mslot *
+peer_slot(const struct hnode *self, const struct dp_keypair *kp, struct hnode **owner)
+{
+	for (int i = 0; i < MAXN; i++) {
+		struct hnode *h = &nodes[i];
+
+		if (h == self || h->ctl == NULL)
+			continue;
+		for (unsigned int l = 0; l < LCORES; l++)
+			for (unsigned int k = 0; k < SLOTS; k++) {
+				struct mslot *s = &h->slots[l][k];
+
+				if (s->open && latest(s) != NULL &&
+				    latest(s)->local_id == kp->remote_id &&
+				    seal_open((struct dp_keypair *)(uintptr_t)kp, latest(s))) {
+					*owner = h;
+					return s;
+				}
+			}
+	}
+	return NULL;
+}
+
+/* A close reaches the peer too (its session ends "by peer"). */
+void
+close_slot(struct hnode *h, unsigned int lcore, uint32_t slot, uint16_t reason, bool by_peer)
+{
+	struct mslot *s = &h->slots[lcore][slot];
+	struct dp_evt ev = {
+		.type = DP_EVT_CLOSED, .slot = slot, .reason = reason, .by_peer = by_peer
+	};
+	struct hnode *other = NULL;
+	struct mslot *ps;
+
+	if (!s->open || s->closing)
+		return;
+	s->closing = true;
+	s->close_reason = reason;
+	push_event(h, lcore, &ev);
+	if (by_peer || latest(s) == NULL)
+		return;
+	ps = peer_slot(h, latest(s), &other);
+	if (ps != NULL) {
+		uint32_t id = latest(ps)->local_id;
+
+		close_slot(other, sl_connid_owner(id), sl_connid_slot(id), reason, true);
+	}
+}
+
+static int
+ops_command(void *arg, unsigned int lcore, const struct dp_cmd *cmd)
+{
+	struct hnode *h = arg;
+	struct mslot *s;
+
+	CU_ASSERT_FATAL(lcore < LCORES && cmd->slot < SLOTS);
+	s = &h->slots[lcore][cmd->slot];
+	switch (cmd->type) {
+	case DP_CMD_SESSION_OPEN:
+		CU_ASSERT_FATAL(!s->open);
+		s->open = true;
+		s->peer = cmd->peer;
+		s->kp[s->n_kp++] = cmd->kp;
+		CU_ASSERT_EQUAL(sl_connid_owner(cmd->kp->local_id), lcore);
+		CU_ASSERT_EQUAL(sl_connid_slot(cmd->kp->local_id), cmd->slot);
+		break;
+	case DP_CMD_KEYPAIR_ADD:
+		CU_ASSERT_FATAL(s->open && s->n_kp < RTE_DIM(s->kp));
+		CU_ASSERT_EQUAL(sl_connid_slot(cmd->kp->local_id), cmd->slot);
+		s->kp[s->n_kp++] = cmd->kp;
+		break;
+	case DP_CMD_SESSION_CLOSE:
+		CU_ASSERT_FATAL(s->open);
+		if (cmd->reason < SL_CLOSE_REASON_COUNT)
+			h->closes[cmd->reason]++;
+		close_slot(h, lcore, cmd->slot, cmd->reason, false);
+		break;
+	default:
+		CU_FAIL("unexpected command");
+	}
+	return 0;
+}
+
+static void
+ops_note(void *arg, const struct cp_note *n)
+{
+	struct hnode *h = arg;
+
+	h->notes[n->type]++;
+	if (n->type == CP_NOTE_CONNECT_FAILED) {
+		h->last_fail = *n;
+		snprintf(h->last_fail_reason, sizeof(h->last_fail_reason), "%s", n->reason);
+		if (h->n_fail < RTE_DIM(h->fail_at)) {
+			h->fail_at[h->n_fail] = now;
+			h->fail_retry[h->n_fail++] = n->retry_in_ns;
+		}
+	}
+	if (n->type == CP_NOTE_DISCONNECTED)
+		snprintf(h->last_disc_reason, sizeof(h->last_disc_reason), "%s", n->reason);
+}
+
+const struct cp_ctl_ops world_ops = {
+	.command = ops_command,
+	.send = ops_send,
+	.resolve = ops_resolve,
+	.note = ops_note,
+};
+
+/* --- nodes ---------------------------------------------------------------------------------- */
+
+static void
+node_keys(struct hnode *h)
+{
+	cp_dh_keygen(h->priv, h->pub);
+}
+
+/* Keys such that nodes[0] < nodes[1] < ... (who wins a collision is then known). */
+static void
+ordered_keys(unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		node_keys(&nodes[i]);
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int j = i + 1; j < n; j++)
+			if (memcmp(nodes[j].pub, nodes[i].pub, SL_KEY_LEN) < 0) {
+				struct hnode t = nodes[i];
+
+				memcpy(nodes[i].priv, nodes[j].priv, SL_KEY_LEN);
+				memcpy(nodes[i].pub, nodes[j].pub, SL_KEY_LEN);
+				memcpy(nodes[j].priv, t.priv, SL_KEY_LEN);
+				memcpy(nodes[j].pub, t.pub, SL_KEY_LEN);
+			}
+}
+
+void
+add_peer(unsigned int i, unsigned int j)
+{
+	struct conf_peer *p = &nodes[i].peers[nodes[i].n_peers++];
+
+	snprintf(p->name, sizeof(p->name), "node%u", j);
+	memcpy(p->pub, nodes[j].pub, SL_KEY_LEN);
+	p->ip = nodes[j].ip;
+	p->port = 4789;
+}
+
+void
+node_start(unsigned int i, void (*tweak)(struct cp_ctl_config *))
+{
+	struct hnode *h = &nodes[i];
+
+	cp_ctl_config_defaults(&h->cfg);
+	memcpy(h->cfg.hs.static_priv, h->priv, SL_KEY_LEN);
+	h->cfg.hs.network_id = NET_ID;
+	h->cfg.hs.n_addrs = 1;
+	h->cfg.hs.addrs[0].ip = h->ip;
+	h->cfg.hs.addrs[0].port = 4789;
+	h->cfg.n_lcores = LCORES;
+	h->cfg.slots_per_lcore = SLOTS;
+	h->cfg.max_sessions = LCORES * SLOTS;
+	h->cfg.max_pending_xx = 4;
+	h->cfg.backoff_max_ns = 8 * SEC;
+	h->cfg.n_peers = h->n_peers;
+	h->cfg.peers = h->peers;
+	if (tweak != NULL)
+		tweak(&h->cfg);
+	h->ctl = cp_ctl_create(&h->cfg, &world_ops, h, now);
+	CU_ASSERT_FATAL(h->ctl != NULL);
+	CU_ASSERT_EQUAL(memcmp(cp_ctl_pubkey(h->ctl), h->pub, SL_KEY_LEN), 0);
+}
+
+/* Stop a node as a crash would: its control and its sessions vanish without a word. */
+void
+node_crash(unsigned int i)
+{
+	struct hnode *h = &nodes[i];
+
+	cp_ctl_destroy(h->ctl);
+	h->ctl = NULL;
+	for (unsigned int l = 0; l < LCORES; l++)
+		for (unsigned int k = 0; k < SLOTS; k++)
+			mslot_free(&h->slots[l][k]);
+	h->n_evq = 0;
+}
+
+void
+world_reset(unsigned int n)
+{
+	for (unsigned int i = 0; i < MAXN; i++) {
+		if (nodes[i].ctl != NULL)
+			node_crash(i);
+		memset(&nodes[i], 0, sizeof(nodes[i]));
+		nodes[i].ip = 0xc6120001 + i; /* 198.18.0.1 + i */
+	}
+	ordered_keys(n);
+	n_wire = n_captured = 0;
+	now = 5 * SEC;
+}
+
+void
+world_end(void)
+{
+	for (unsigned int i = 0; i < MAXN; i++)
+		if (nodes[i].ctl != NULL)
+			node_crash(i);
+	n_wire = 0;
+}
+
+/* One millisecond of the world: the wire, the dataplane events, the timers. */
+void
+step(void)
+{
+	struct wmsg batch[RTE_DIM(wire)];
+	unsigned int n = n_wire;
+
+	memcpy(batch, wire, n * sizeof(batch[0]));
+	n_wire = 0;
+	for (unsigned int k = 0; k < n; k++) {
+		struct hnode *h = &nodes[batch[k].to];
+
+		if (h->ctl != NULL)
+			cp_ctl_handshake(h->ctl, &batch[k].from, batch[k].buf, batch[k].len,
+					 h->backlog, now, WALL0 + now);
+	}
+	for (unsigned int i = 0; i < MAXN; i++) {
+		struct hnode *h = &nodes[i];
+
+		for (unsigned int k = 0; h->ctl != NULL && k < h->n_evq; k++) {
+			const struct dp_evt *ev = &h->evq[k].ev;
+
+			if (ev->type == DP_EVT_CLOSED)
+				mslot_free(&h->slots[h->evq[k].lcore][ev->slot]);
+			cp_ctl_event(h->ctl, h->evq[k].lcore, ev, now, WALL0 + now);
+		}
+		h->n_evq = 0;
+		if (h->ctl != NULL)
+			cp_ctl_tick(h->ctl, now, WALL0 + now);
+	}
+	now += MS;
+}
+
+void
+run_for(uint64_t ns)
+{
+	for (uint64_t end = now + ns; now < end;)
+		step();
+}
+
+/* --- checks --------------------------------------------------------------------------------- */
+
+int
+find_cb(void *arg, const struct cp_node_info *info)
+{
+	struct find *f = arg;
+
+	f->count++;
+	if (memcmp(info->pub, f->pub, SL_KEY_LEN) == 0) {
+		f->info = *info;
+		f->found = true;
+	}
+	return 0;
+}
+
+/* What node i knows of node j. */
+struct find
+view(unsigned int i, unsigned int j)
+{
+	struct find f = { .pub = nodes[j].pub };
+
+	cp_ctl_foreach_node(nodes[i].ctl, find_cb, &f);
+	return f;
+}
+
+bool
+seal_open(struct dp_keypair *a, struct dp_keypair *b)
+{
+	uint8_t plain[64], pkt[64 + DP_DATA_OVERHEAD], back[64];
+	IMB_MGR *mgr = dp_aead_thread_mgr();
+	int n;
+
+	randombytes_buf(plain, sizeof(plain));
+	n = dp_keypair_seal(mgr, a, now, limits(), plain, sizeof(plain), pkt);
+	if (n <= 0)
+		return false;
+	return dp_keypair_open(mgr, b, now, limits(), pkt, (size_t)n, back) == (int)sizeof(back) &&
+	       memcmp(plain, back, sizeof(back)) == 0;
+}
+
+/* i and j hold one live session with each other whose latest keys work both ways. */
+bool
+connected(unsigned int i, unsigned int j)
+{
+	struct find a = view(i, j), b = view(j, i);
+	struct mslot *sa, *sb;
+
+	if (!a.found || !b.found || a.info.state != CP_NODE_CONNECTED ||
+	    b.info.state != CP_NODE_CONNECTED || a.info.connid != b.info.remote_id ||
+	    b.info.connid != a.info.remote_id || a.info.initiator == b.info.initiator)
+		return false;
+	sa = &nodes[i].slots[sl_connid_owner(a.info.connid)][sl_connid_slot(a.info.connid)];
+	sb = &nodes[j].slots[sl_connid_owner(b.info.connid)][sl_connid_slot(b.info.connid)];
+	if (!sa->open || !sb->open || latest(sa)->local_id != a.info.connid ||
+	    latest(sb)->local_id != b.info.connid)
+		return false;
+	return seal_open(latest(sa), latest(sb)) && seal_open(latest(sb), latest(sa));
+}
+
+unsigned int
+open_slots(const struct hnode *h)
+{
+	unsigned int n = 0;
+
+	for (unsigned int l = 0; l < LCORES; l++)
+		for (unsigned int k = 0; k < SLOTS; k++)
+			n += h->slots[l][k].open;
+	return n;
+}
+
+const struct cp_ctl_stats *
+stats(unsigned int i)
+{
+	return cp_ctl_stats(nodes[i].ctl);
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice tests: the world test_ctl runs in — cp_ctl instances joined by an in-memory network
+ * (messages delivered in order at the next step) and a model of the dataplane (session slots
+ * holding the keypairs the control posts; a close reaches the peer's matching session), in
+ * virtual time, one millisecond per step.
+ */
+#ifndef CTL_WORLD_H
+#define CTL_WORLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cp_ctl.h"
+#include "dp_keypair.h"
+
+#define MS     1000000ull
+#define SEC    1000000000ull
+#define WALL0  1700000000000000000ull
+#define MAXN   4
+#define LCORES 2
+#define SLOTS  8
+#define NET_ID 0x5eed5eed5eed5eedull
+
+struct mslot {
+	bool open;
+	bool closing;
+	uint16_t peer;
+	uint16_t close_reason;
+	unsigned int n_kp;
+	struct dp_keypair *kp[8];
+};
+
+struct hnode {
+	struct cp_ctl *ctl;
+	struct cp_ctl_config cfg;
+	uint8_t priv[SL_KEY_LEN], pub[SL_KEY_LEN];
+	uint32_t ip;
+	unsigned int n_peers;
+	struct conf_peer peers[MAXN];
+	struct mslot slots[LCORES][SLOTS];
+	struct {
+		struct dp_evt ev;
+		unsigned int lcore;
+	} evq[64];
+	unsigned int n_evq;
+	bool offline;	  /* everything sent to it is lost */
+	uint32_t backlog; /* handshakes "queued" (admission under load) */
+	unsigned int notes[CP_NOTE_UNRESPONSIVE + 1];
+	struct cp_note last_fail;
+	char last_fail_reason[48];
+	char last_disc_reason[48];
+	uint64_t fail_at[16], fail_retry[16];
+	unsigned int n_fail;
+	unsigned int closes[SL_CLOSE_REASON_COUNT];
+};
+
+/* Messages on the wire, delivered in order at the next pump step. */
+struct wmsg {
+	int to; /* node index, or -1: captured for the test (an address no node has) */
+	struct cp_endpoint from;
+	size_t len;
+	uint8_t buf[256];
+};
+
+struct find {
+	const uint8_t *pub;
+	struct cp_node_info info;
+	bool found;
+	unsigned int count;
+};
+
+extern struct hnode nodes[MAXN];
+extern uint64_t now;
+extern struct wmsg wire[512];
+extern unsigned int n_wire;
+extern struct wmsg captured[16];
+extern unsigned int n_captured;
+extern const struct cp_ctl_ops world_ops;
+
+const struct dp_key_limits *limits(void);
+void push_event(struct hnode *h, unsigned int lcore, const struct dp_evt *ev);
+struct dp_keypair *latest(const struct mslot *s);
+void close_slot(struct hnode *h, unsigned int lcore, uint32_t slot, uint16_t reason, bool by_peer);
+void add_peer(unsigned int i, unsigned int j);
+void node_start(unsigned int i, void (*tweak)(struct cp_ctl_config *));
+void node_crash(unsigned int i);
+void world_reset(unsigned int n);
+void world_end(void);
+void step(void);
+void run_for(uint64_t ns);
+int find_cb(void *arg, const struct cp_node_info *info);
+struct find view(unsigned int i, unsigned int j);
+bool seal_open(struct dp_keypair *a, struct dp_keypair *b);
+bool connected(unsigned int i, unsigned int j);
+unsigned int open_slots(const struct hnode *h);
+const struct cp_ctl_stats *stats(unsigned int i);
+
+#endif /* CTL_WORLD_H */
