@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # leave no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sl_telemetry import Telemetry, runtime_dir  # noqa: E402
 
