@@ -306,7 +306,7 @@ class Flow:
         t0 = self.started()
         if t0 is None:
             return None
-        inner = [s for s in self.samples if s[1] < self.count and s[0] - t0 >= 0.25]
+        inner = [s for s in self.samples if s[1] < self.count and s[0] - t0 >= 0.4]
         if inner:
             return inner[-1][2] / (inner[-1][0] - t0)
         ends = [s[0] for s in self.samples if s[1] >= self.count]
@@ -693,4 +693,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except Interrupted:  # a second signal while the first one was handled; cleaned up
+        sys.exit(1)
