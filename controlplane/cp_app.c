@@ -318,24 +318,24 @@ cp_app_totals(struct cp_app *a, struct cp_totals *t)
 	}
 }
 
-/* Every configured source finished (sent its count; echoes back if it expects them). */
-static bool
-sources_done(struct cp_app *a)
+/* How many configured sources there are, and how many finished (sent their count; echoes
+ * back if they expect them) in some session. */
+static unsigned int
+sources_done(struct cp_app *a, unsigned int *n_sources)
 {
 	struct cp_totals *t = malloc(sizeof(*t));
-	bool done = true, any = false;
+	unsigned int done = 0;
 
+	*n_sources = 0;
+	for (unsigned int i = 0; i < a->cfg->n_services; i++)
+		*n_sources += a->cfg->services[i].type == CONF_SVC_SOURCE;
 	if (t == NULL)
-		return false;
+		return 0;
 	cp_app_totals(a, t);
-	for (unsigned int i = 0; i < a->cfg->n_services; i++) {
-		if (a->cfg->services[i].type != CONF_SVC_SOURCE)
-			continue;
-		any = true;
-		done = done && t->svc[i].sources_done > 0;
-	}
+	for (unsigned int i = 0; i < a->cfg->n_services; i++)
+		done += a->cfg->services[i].type == CONF_SVC_SOURCE && t->svc[i].sources_done > 0;
 	free(t);
-	return any && done;
+	return done;
 }
 
 /* --- the loop ------------------------------------------------------------------------------- */
@@ -351,9 +351,13 @@ stop_wanted(struct cp_app *a, uint64_t now)
 		CTL_LOG(INFO, "stopping: --duration reached\n");
 		return true;
 	}
-	if (a->opt.exit_when_done && sources_done(a)) {
-		CTL_LOG(INFO, "stopping: every source is done\n");
-		return true;
+	if (a->opt.exit_when_done) { /* a node without sources runs until told to stop */
+		unsigned int n, done = sources_done(a, &n);
+
+		if (n > 0 && done == n) {
+			CTL_LOG(INFO, "stopping: every source is done\n");
+			return true;
+		}
 	}
 	return a->dp->quit != 0;
 }
@@ -434,7 +438,9 @@ control_main(void *arg)
 				CTL_LOG(WARNING, "%u sessions did not close in time\n",
 					cp_ctl_sessions(a->ctl));
 			last_snapshot(a);
-			a->sources_finished = sources_done(a);
+			unsigned int n, done = sources_done(a, &n);
+
+			a->sources_finished = done == n;
 			pthread_mutex_unlock(&a->lock);
 			break;
 		}

@@ -292,6 +292,7 @@ add_service(struct rte_tel_data *c, const struct conf *cfg, unsigned int i,
 #define SVC_TEL(field, doc) rte_tel_data_add_dict_u64(c, #field, s->cnt.field);
 	DP_SVC_COUNTERS(SVC_TEL)
 #undef SVC_TEL
+	rte_tel_data_add_dict_u64(c, "active_us", (s->last_ns - s->first_ns) / NS_PER_US);
 	if (s->rtt.count > 0) {
 		rte_tel_data_add_dict_u64(c, "rtt_samples", s->rtt.count);
 		rte_tel_data_add_dict_u64(c, "rtt_min_us", s->rtt.min / NS_PER_US);
@@ -391,6 +392,7 @@ summary_service(FILE *f, const struct conf *cfg, unsigned int i, const struct dp
 #define SVC_SUM(field, doc) fprintf(f, " %s=%" PRIu64, #field, s->cnt.field);
 	DP_SVC_COUNTERS(SVC_SUM)
 #undef SVC_SUM
+	fprintf(f, " active_us=%" PRIu64, (s->last_ns - s->first_ns) / NS_PER_US);
 	if (s->rtt.count > 0)
 		fprintf(f,
 			" rtt_p50_us=%" PRIu64 " rtt_p99_us=%" PRIu64 " rtt_p999_us=%" PRIu64

@@ -263,7 +263,7 @@ run(const struct run_opts *o)
 	cp_telemetry_unregister();
 	cp_app_fini(&cp);
 	dp_app_fini(&dp);
-	if (status == 0) /* every mbuf back in its pool once the ports closed */
+	if (rc == 0) /* every mbuf back in its pool once the ports closed */
 		printf("sluice: exit mbufs_in_use=%u\n", dp.mbufs_in_use);
 	rte_eal_cleanup();
 	conf_free(c);

@@ -38,12 +38,22 @@ struct dp_svc_inst {
 	uint8_t chan;
 	bool blocked; /* a send said -ENOBUFS: wait for DP_EV_WRITABLE */
 	struct dp_svc_counters cnt;
+	uint64_t first_ns, last_ns; /* first and last activity (see struct dp_svc_stats) */
 	union {
 		struct svc_echo echo;
 		struct svc_sink sink;
 		struct svc_source src;
 	};
 };
+
+/* Activity at now: the first one starts the service's active period, each one ends it. */
+static inline void
+svc_active(struct dp_svc_inst *in, uint64_t now)
+{
+	if (in->first_ns == 0)
+		in->first_ns = now;
+	in->last_ns = now;
+}
 
 static const struct conf_service *
 svc_conf(const struct dp_svc *svc, unsigned int idx)
@@ -279,6 +289,8 @@ source_send_one(struct dp_svc_inst *in, struct dp_conn *conn, uint64_t now)
 	dp_svc_msg_build(src->buf, len, src->next_seq, now);
 	rc = dp_conn_send(conn, in->chan, src->buf, len, 0, now, NULL);
 	if (rc == 0) {
+		if (in->first_ns == 0 || src->rtt == NULL)
+			svc_active(in, now);
 		src->next_seq++;
 		in->cnt.msgs_sent++;
 		in->cnt.bytes_sent += len;
@@ -352,6 +364,7 @@ source_on_echo(struct dp_svc_inst *in, const struct dp_msg *m, uint64_t now)
 	in->cnt.lost += info.seq - src->echo_next;
 	src->echo_next = info.seq + 1;
 	in->cnt.msgs_verified++;
+	svc_active(in, now);
 	if (info.has_hdr && src->rtt != NULL)
 		dp_svc_hist_record(src->rtt, now - info.sent_ns);
 }
@@ -524,6 +537,8 @@ dp_svc_on_message(struct dp_svc *svc, struct dp_conn *conn, struct dp_msg *m, ui
 		svc->unhandled++;
 		return false;
 	}
+	if (in->type != CONF_SVC_SOURCE)
+		svc_active(in, now_ns);
 	switch (in->type) {
 	case CONF_SVC_SINK:
 		sink_on_message(in, m);
@@ -641,6 +656,7 @@ dp_svc_stats_add(const struct dp_svc *svc, unsigned int idx, struct dp_svc_stats
 #define DP_SVC_CNT_ADD(name, what) acc->cnt.name += in->cnt.name;
 	DP_SVC_COUNTERS(DP_SVC_CNT_ADD)
 #undef DP_SVC_CNT_ADD
+	dp_svc_span_add(acc, in->first_ns, in->last_ns);
 	if (in->type != CONF_SVC_SOURCE)
 		return;
 	acc->sources_done += source_done(&in->src);

@@ -122,10 +122,27 @@ struct dp_svc_counters {
 /* One configured service, summed over the sessions that ran it. */
 struct dp_svc_stats {
 	struct dp_svc_counters cnt;
-	uint32_t sources;	/* source instances counted in */
-	uint32_t sources_done;	/* of those: sent `count` and, expecting echoes, got them all */
+	uint32_t sources;      /* source instances counted in */
+	uint32_t sources_done; /* of those: sent `count` and, expecting echoes, got them all */
+	/* the active period, for goodput (0: none yet): from the first message sent (source) or
+	 * received (sink, echo) to the last one sent (source without echoes), echo verified
+	 * (source with echoes) or received (sink, echo); over sessions and lcores, the earliest
+	 * start and the latest end */
+	uint64_t first_ns, last_ns;
 	struct dp_svc_hist rtt; /* round trips of echoed messages (source with expect_echo) */
 };
+
+/* Widen acc's active period to include [first, last] (first 0: nothing to add). */
+static inline void
+dp_svc_span_add(struct dp_svc_stats *acc, uint64_t first, uint64_t last)
+{
+	if (first == 0)
+		return;
+	if (acc->first_ns == 0 || first < acc->first_ns)
+		acc->first_ns = first;
+	if (last > acc->last_ns)
+		acc->last_ns = last;
+}
 
 /* dst += src, counters and histograms. A zeroed struct dp_svc_stats is empty. */
 void dp_svc_stats_merge(struct dp_svc_stats *dst, const struct dp_svc_stats *src);

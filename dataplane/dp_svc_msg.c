@@ -253,5 +253,6 @@ dp_svc_stats_merge(struct dp_svc_stats *dst, const struct dp_svc_stats *src)
 #undef DP_SVC_CNT_ADD
 	dst->sources += src->sources;
 	dst->sources_done += src->sources_done;
+	dp_svc_span_add(dst, src->first_ns, src->last_ns);
 	dp_svc_hist_merge(&dst->rtt, &src->rtt);
 }

@@ -307,6 +307,10 @@ test_source_to_sink(void)
 	CU_ASSERT_EQUAL(st_b.cnt.bytes_recv, st_a.cnt.bytes_sent);
 	CU_ASSERT_EQUAL(st_b.cnt.lost + st_b.cnt.duplicated + st_b.cnt.corrupt, 0);
 	CU_ASSERT_EQUAL(dp_svc_unhandled(&w.sa) + dp_svc_unhandled(&w.sb), 0);
+	/* active periods: the sink's starts after the source's and both end after they start */
+	CU_ASSERT(st_a.first_ns != 0 && st_a.last_ns > st_a.first_ns);
+	CU_ASSERT(st_b.first_ns > st_a.first_ns && st_b.last_ns > st_b.first_ns);
+	CU_ASSERT(st_b.last_ns >= st_a.last_ns);
 	CU_ASSERT(dp_svc_memory(&w.sb) < 512); /* a sink keeps one number per channel */
 	world_close(&w);
 }
@@ -828,7 +832,12 @@ test_stats_merge(void)
 	y.cnt.send_blocked = 7;
 	y.sources = y.sources_done = 1;
 	dp_svc_hist_record(&y.rtt, 100);
+	x.first_ns = 50;
+	x.last_ns = 90;
+	y.first_ns = 20;
+	y.last_ns = 60;
 	dp_svc_stats_merge(&x, &y);
+	CU_ASSERT(x.first_ns == 20 && x.last_ns == 90);
 	CU_ASSERT_EQUAL(x.cnt.lost, 5);
 	CU_ASSERT_EQUAL(x.cnt.send_blocked, 7);
 	CU_ASSERT_EQUAL(x.sources, 2);
