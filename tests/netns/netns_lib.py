@@ -100,8 +100,22 @@ def install_signal_handlers():
         signal.signal(s, _on_signal)
 
 
+SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+
+
 def block_signals():
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
+    signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+
+
+class signals_held:
+    """Signals wait (pending) until the block ends: something created inside is recorded before
+    the exception a signal raises can skip the recording."""
+
+    def __enter__(self):
+        self.old = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+
+    def __exit__(self, *exc):
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -282,8 +296,9 @@ class World:
 
     def add_ns(self, short):
         ns = self.name(short)
-        run("ip", "netns", "add", ns)
-        self.namespaces.append(ns)
+        with signals_held():
+            run("ip", "netns", "add", ns)
+            self.namespaces.append(ns)
         run("ip", "-n", ns, "link", "set", "lo", "up")
         # no IPv6: the kernel would send router and neighbour solicitations of its own
         for key in ("all", "default"):
@@ -330,10 +345,13 @@ class World:
     def spawn(self, name, ns, argv):
         out = os.path.join(self.tmp, f"{name}.out")
         err = os.path.join(self.tmp, f"{name}.err")
-        with open(out, "w") as fo, open(err, "w") as fe:
+        with open(out, "w") as fo, open(err, "w") as fe, signals_held():
+            # the child must not inherit the block (single-threaded here: preexec_fn is safe)
             p = subprocess.Popen(["ip", "netns", "exec", ns] + list(argv), stdout=fo,
-                                 stderr=fe, stdin=subprocess.DEVNULL)
-        self.procs.append((p, name, out, err))
+                                 stderr=fe, stdin=subprocess.DEVNULL,
+                                 preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_UNBLOCK,
+                                                                           SIGNALS))
+            self.procs.append((p, name, out, err))
         return p
 
     def stop(self, p, sig=signal.SIGTERM, timeout=20):
@@ -396,8 +414,12 @@ class World:
 class Appliance:
     """One sluice process in a namespace, on one af_packet port."""
 
-    def __init__(self, world, sluice, name, ns, ifname, ip, gateway, core, udp_port=47000,
+    def __init__(self, world, sluice, name, ns, ifname, ip, gateway, cores, udp_port=47000,
                  peers=(), services=(), limits=None):
+        """cores: one CPU (one lcore polls the port) or a list of them (one lcore each, each
+        polling an rx queue of its own: net_af_packet qpairs, the kernel spreads flows over
+        them, and a session's packets that land on another lcore are handed to its owner)."""
+        cores = [cores] if isinstance(cores, int) else list(cores)
         self.world, self.sluice, self.name, self.ns = world, sluice, name, ns
         self.ip, self.udp_port = ip, udp_port
         self.prefix = f"slns-{name}-{world.pid}"
@@ -409,11 +431,14 @@ class Appliance:
         self.cfg = {
             "network": f"sluice-netns-{world.tag}",
             "identity": {"key_file": self.key_file},
-            "eal": {"cores": str(core), "memory_mb": 128, "file_prefix": self.prefix,
-                    "extra_args": ["--log-level=lib.eal:notice"]},
-            "ports": [{"name": "p0", "device": f"net_af_packet0,iface={ifname}",
+            "eal": {"cores": ",".join(map(str, cores)), "memory_mb": 128,
+                    "file_prefix": self.prefix, "extra_args": ["--log-level=lib.eal:notice"]},
+            "ports": [{"name": "p0",
+                       "device": f"net_af_packet0,iface={ifname},qpairs={len(cores)}",
                        "ipv4": f"{ip}/24", "gateway": gateway, "udp_port": udp_port,
-                       "mbufs": 4095}],
+                       "rx_queues": len(cores), "tx_queues": len(cores), "mbufs": 4095}],
+            "lcores": [{"lcore": c, "rx": [{"port": "p0", "queue": q}]}
+                       for q, c in enumerate(cores)],
             "peers": list(peers),
             "services": list(services),
         }

@@ -5,8 +5,9 @@ crash, no mbuf leaked, and the established session keeps delivering.
 
     test_hostile.py SLUICE      (root; exits 77, skipped, when namespaces are unavailable)
 
-World (netns_lib.World.routed): appliance A (a sink) and appliance B (a source sending to it
-without end, rate-limited) talk through the kernel, which routes between their subnets. An
+World (netns_lib.World.routed): appliance A (a sink; two lcores, one rx queue each, when there
+are two CPUs, so hostile packets also take the handoff path) and appliance B (a source sending
+to it without end, rate-limited) talk through the kernel, which routes between their subnets. An
 injector — a raw AF_PACKET socket in the kernel's namespace, on the kernel's side of A's link —
 first records a few of B's real data packets on their way to A, then sends A, a known number of
 times each, frames it builds byte by byte:
@@ -38,6 +39,7 @@ Set SLUICE_NETNS_SEED to replay the random parts of a run (the seed is printed).
 """
 import os
 import random
+import re
 import select
 import socket
 import struct
@@ -269,7 +271,7 @@ def sluice_cases(j, rng, live_id, recorded):
         # the live session's slot with another generation; owners that do not exist
         [j.udp(hdr.pack(L.MSG_DATA, b"\0\0\0", rid, 1) + bytes(16))
          for rid in ((live_id & ~0xFF) | ((live_id + 1) & 0xFF), 0xFFFFFFFF,
-                     1 << L.CONNID_OWNER_SHIFT, live_id ^ (1 << 30))],
+                     live_id ^ (1 << L.CONNID_OWNER_SHIFT), live_id ^ (1 << 30))],
         dp_data_unknown_session=24)
     j.case("data packets with reserved bits set", [
         j.udp(hdr.pack(L.MSG_DATA, r, live_id, 1 << 40) + bytes(48))
@@ -484,7 +486,9 @@ def main(sluice):
     rng = random.Random(seed)
     with L.World.routed("host") as w:
         cores = sorted(os.sched_getaffinity(0))
-        a = L.Appliance(w, sluice, "a", w.a, w.if_a, w.a_ip, w.k_ip_a, cores[0],
+        # A polls with two lcores where there are two CPUs: hostile frames land on both, and
+        # the session's packets that land on the lcore that does not own it are handed off
+        a = L.Appliance(w, sluice, "a", w.a, w.if_a, w.a_ip, w.k_ip_a, cores[:2],
                         services=[{"type": "sink", "channel": 1}])
         b = L.Appliance(w, sluice, "b", w.b, w.if_b, w.b_ip, w.k_ip_b, cores[-1],
                         peers=[a.peer_entry("a")],
@@ -559,8 +563,10 @@ def main(sluice):
         assert (sink["lost"], sink["duplicated"], sink["corrupt"]) == ("0", "0", "0"), sink
         assert sink["msgs_verified"] == src["msgs_sent"], \
             f"A verified {sink['msgs_verified']} messages, B queued {src['msgs_sent']}"
+        handoffs = re.search(r"handoffs=(\d+)", a.output())
         L.log(f"graceful close: A verified all {sink['msgs_verified']} messages B sent; no mbuf "
-              "in use at exit on either")
+              f"in use at exit on either; A's lcores handed off "
+              f"{handoffs.group(1) if handoffs else '?'} packets")
         # A's own frames, in the middle of all this, are well-formed
         problems = [p for p in L.tshark_problems(cap.path, a.udp_port)]
         own = L.tshark(cap.path, a.udp_port, "-Y", f"eth.src == {w.mac_a} and ({L.PROBLEMS})")

@@ -155,8 +155,10 @@ def check_sluice(recs, w, a, b):
             rcv, pn = struct.unpack("!IQ", p[4:16])
             want = ids["a"] if frm == w.b_ip else ids["b"]
             assert rcv == want, f"data packet to connection id {rcv:#x}, want {want:#x}"
-            assert (rcv, pn) not in pns, f"packet number {pn} reused under id {rcv:#x}"
-            pns[(rcv, pn)] = r["frame.number"]
+            # (both ends may pick the same id: 8 random generation bits, one slot)
+            assert (frm, rcv, pn) not in pns, \
+                f"packet number {pn} reused from {frm} to id {rcv:#x}"
+            pns[(frm, rcv, pn)] = r["frame.number"]
             assert r["udp.checksum.status"] in ("1", "3"), "UDP checksum good or absent (0)"
             continue
         assert len(p) == L.MSG_SIZE[t], f"{name} of {len(p)} bytes, want {L.MSG_SIZE[t]}"
