@@ -157,6 +157,17 @@ class netns:
             os.close(self.home)
 
 
+def sysctl(ns, key, value, must=True):
+    """Set /proc/sys/<key> of namespace ns (net/ entries are those of the opener's namespace).
+    must=False: a kernel without the entry (no IPv6) is fine."""
+    try:
+        with netns(ns), open(f"/proc/sys/{key}", "w") as f:
+            f.write(f"{value}\n")
+    except FileNotFoundError:
+        if must:
+            raise
+
+
 def raw_socket(ns, ifname):
     """An AF_PACKET raw socket on ifname inside namespace ns: sends whole Ethernet frames as
     given (no padding, checksums untouched) and receives every frame, both directions."""
@@ -302,14 +313,14 @@ class World:
         run("ip", "-n", ns, "link", "set", "lo", "up")
         # no IPv6: the kernel would send router and neighbour solicitations of its own
         for key in ("all", "default"):
-            run("sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=1", ns=ns, check=False)
+            sysctl(ns, f"net/ipv6/conf/{key}/disable_ipv6", 1, must=False)
         return ns
 
     def add_veth(self, ns1, if1, ns2, if2):
         run("ip", "link", "add", if1, "netns", ns1, "type", "veth", "peer", "name", if2,
             "netns", ns2)
         for ns, ifn in ((ns1, if1), (ns2, if2)):
-            run("sysctl", "-qw", f"net.ipv6.conf.{ifn}.disable_ipv6=1", ns=ns, check=False)
+            sysctl(ns, f"net/ipv6/conf/{ifn}/disable_ipv6", 1, must=False)
             run("ip", "-n", ns, "link", "set", ifn, "up")
 
     @classmethod
@@ -326,7 +337,7 @@ class World:
             w.k_ip_b, w.b_ip = "198.18.1.1", "198.18.1.2"
             run("ip", "-n", w.k, "addr", "add", w.k_ip_a + "/24", "dev", w.if_ka)
             run("ip", "-n", w.k, "addr", "add", w.k_ip_b + "/24", "dev", w.if_kb)
-            run("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=w.k)
+            sysctl(w.k, "net/ipv4/ip_forward", 1)
             w.mac_ka = w.link_mac(w.k, w.if_ka)
             w.mac_a = w.link_mac(w.a, w.if_a)
             w.mac_b = w.link_mac(w.b, w.if_b)
@@ -474,7 +485,7 @@ class Appliance:
                 info = self.tel.query("/sluice/info")
                 if isinstance(info, dict) and info.get("snapshots", 0) >= 1:
                     return self.tel
-            except OSError:
+            except (OSError, ValueError):  # no socket yet, or it closed mid-answer
                 if self.tel is not None:
                     self.tel.close()
                     self.tel = None
@@ -485,7 +496,14 @@ class Appliance:
     def query(self, cmd):
         if self.proc.poll() is not None:
             raise RuntimeError(f"{self.name} died (exit {self.proc.returncode})")
-        return self.tel.query(cmd)
+        try:
+            return self.tel.query(cmd)
+        except (OSError, ValueError):  # an empty or cut answer: did it just die?
+            try:
+                self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                raise
+            raise RuntimeError(f"{self.name} died (exit {self.proc.returncode})") from None
 
     def wait_for(self, what, cond, cmd, timeout, interval=0.2):
         """Poll telemetry cmd until cond(value) holds; returns the value."""

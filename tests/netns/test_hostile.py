@@ -478,6 +478,82 @@ def sink_verified(a):
     return int(a.query("/sluice/services")["0"]["msgs_verified"])
 
 
+def start_session(w, sluice):
+    """A and B up, B's source delivering to A's sink; returns them, B's view of the session
+    and A's connection id for it."""
+    cores = sorted(os.sched_getaffinity(0))
+    # A polls with two lcores where there are two CPUs: hostile frames land on both, and the
+    # session's packets that land on the lcore that does not own it are handed off
+    a = L.Appliance(w, sluice, "a", w.a, w.if_a, w.a_ip, w.k_ip_a, cores[:2],
+                    services=[{"type": "sink", "channel": 1}])
+    b = L.Appliance(w, sluice, "b", w.b, w.if_b, w.b_ip, w.k_ip_b, cores[-1],
+                    peers=[a.peer_entry("a")],
+                    services=[{"type": "source", "channel": 1, "peer": "a",
+                               "size": {"min": 1, "max": 3000}, "rate": SOURCE_RATE}])
+    a.start()
+    a.telemetry()
+    b.start()
+    b.telemetry()
+    peer_b = b.wait_connected()
+    a.wait_for("messages at A's sink", lambda s: int(s["0"]["msgs_verified"]) >= 50,
+               "/sluice/services", 30)
+    # A's id for the session, as B knows it (A's /sluice/peers cannot show a node that is not
+    # one of its configured peers: DPDK telemetry refuses the entry's name)
+    return a, b, peer_b, peer_b["remote_id"]
+
+
+def inject_all(j, a):
+    """Send every case; every counter compared must have moved by exactly what they say."""
+    base = settled(a)
+    expect = {}
+    for _, frames, exp in j.cases:
+        j.send(frames)
+        for k, v in exp.items():
+            expect[k] = expect.get(k, 0) + v
+    errors = compare(base, wait_counts(a, base, expect), expect)
+    if errors:
+        for e in errors:
+            k = e.split(":")[0]
+            L.log(f"{k}: cases that expect it: " +
+                  (", ".join(lbl for lbl, _, exp in j.cases if k in exp) or "none"))
+        L.log("ethdev stats of A's port: " + str(a.query("/ethdev/stats,0")))
+    assert not errors, "counters after the hostile frames:\n  " + "\n  ".join(errors)
+    L.log(f"{j.sent} hostile frames in {len(j.cases)} cases: every one counted under its "
+          f"reason ({sum(v for k, v in expect.items() if k.startswith('dp_'))} dataplane "
+          f"drops, {expect.get('adm_bad_mac1', 0)} bad mac1, "
+          f"{expect.get('ctl_unmatched', 0)} unmatched)")
+
+
+def check_survived(a, b, peer_b, live_id, verified_before):
+    """The session is the one from before (same ids, one connect) and still delivering."""
+    after = sink_verified(a)
+    a.wait_for("the sink to go on verifying", lambda s: int(s["0"]["msgs_verified"]) >=
+               after + SOURCE_RATE // 2, "/sluice/services", 30)
+    peer_now = b.wait_connected()
+    assert (peer_now["connid"], peer_now["remote_id"], peer_now["connects"]) == \
+        (peer_b["connid"], live_id, 1), f"the session was replaced: {peer_now}"
+    assert a.query("/sluice/info")["sessions_live"] == 1
+    L.log(f"sink verified {verified_before} messages before the hostile frames, {after} "
+          f"after them, and goes on")
+
+
+def check_end(w, a, b, cap):
+    """After a graceful stop: nothing lost, no leak, and A's own frames well-formed."""
+    sa, sb = L.check_clean_exit(a), L.check_clean_exit(b)
+    sink, src = sa["services"][0], sb["services"][0]
+    assert (sink["lost"], sink["duplicated"], sink["corrupt"]) == ("0", "0", "0"), sink
+    assert sink["msgs_verified"] == src["msgs_sent"], \
+        f"A verified {sink['msgs_verified']} messages, B queued {src['msgs_sent']}"
+    handoffs = re.search(r"handoffs=(\d+)", a.output())
+    L.log(f"graceful close: A verified all {sink['msgs_verified']} messages B sent; no mbuf "
+          f"in use at exit on either; A's lcores handed off "
+          f"{handoffs.group(1) if handoffs else '?'} packets")
+    broken = L.tshark_problems(cap.path, a.udp_port)
+    own = L.tshark(cap.path, a.udp_port, "-Y", f"eth.src == {w.mac_a} and ({L.PROBLEMS})")
+    assert not own.strip(), "A sent frames tshark finds broken:\n" + own[:3000]
+    L.log(f"capture: A's frames well-formed ({len(broken)} broken frames, all the injector's)")
+
+
 def main(sluice):
     L.skip_unless_possible(("ip", "tshark", "dumpcap"))
     L.install_signal_handlers()
@@ -485,27 +561,9 @@ def main(sluice):
     L.log(f"seed {seed} (SLUICE_NETNS_SEED={seed} replays the random parts)")
     rng = random.Random(seed)
     with L.World.routed("host") as w:
-        cores = sorted(os.sched_getaffinity(0))
-        # A polls with two lcores where there are two CPUs: hostile frames land on both, and
-        # the session's packets that land on the lcore that does not own it are handed off
-        a = L.Appliance(w, sluice, "a", w.a, w.if_a, w.a_ip, w.k_ip_a, cores[:2],
-                        services=[{"type": "sink", "channel": 1}])
-        b = L.Appliance(w, sluice, "b", w.b, w.if_b, w.b_ip, w.k_ip_b, cores[-1],
-                        peers=[a.peer_entry("a")],
-                        services=[{"type": "source", "channel": 1, "peer": "a",
-                                   "size": {"min": 1, "max": 3000}, "rate": SOURCE_RATE}])
         answers = L.udp_socket(w.k, w.k_ip_a, INJ_PORT)
         cap = L.Capture(w, w.k, w.if_ka)
-        a.start()
-        a.telemetry()
-        b.start()
-        b.telemetry()
-        peer_b = b.wait_connected()
-        a.wait_for("messages at A's sink", lambda s: int(s["0"]["msgs_verified"]) >= 50,
-                   "/sluice/services", 30)
-        # A's id for the session, as B knows it (A's /sluice/peers cannot show a node that is
-        # not one of its configured peers: see the report on telemetry names)
-        live_id = peer_b["remote_id"]
+        a, b, peer_b, live_id = start_session(w, sluice)
         recorded = record_data_packets(w, a, 5)
         for f in recorded:
             assert struct.unpack("!I", f[46:50])[0] == live_id, "B's packets carry A's id"
@@ -520,59 +578,19 @@ def main(sluice):
         udp_icmp_cases(j)
         sluice_cases(j, rng, live_id, recorded)
         random_bytes_case(j, rng, live_id)
-
-        base = settled(a)
         verified_before = sink_verified(a)
-        expect = {}
-        for label, frames, exp in j.cases:
-            j.send(frames)
-            for k, v in exp.items():
-                expect[k] = expect.get(k, 0) + v
-        cur = wait_counts(a, base, expect)
-        errors = compare(base, cur, expect)
-        if errors:  # tell which case: each alone, against the same model
-            L.log("per case: " + "; ".join(f"{lbl} -> {e}" for lbl, _, e in j.cases))
-            L.log("ethdev stats: " + str(a.query("/ethdev/stats,0")))
-        assert not errors, "counters after the hostile frames:\n  " + "\n  ".join(errors)
-        L.log(f"{j.sent} hostile frames in {len(j.cases)} cases: every one counted under its "
-              f"reason ({sum(v for k, v in expect.items() if k.startswith('dp_'))} dataplane "
-              f"drops, {expect.get('adm_bad_mac1', 0)} bad mac1, "
-              f"{expect.get('ctl_unmatched', 0)} unmatched)")
+        inject_all(j, a)
         no_more_answers(answers)
-
         flood(j, a, answers, "ik", FLOOD_IK, rng)
         flood(j, a, answers, "xx", FLOOD_XX, rng)
         no_more_answers(answers)
+        check_survived(a, b, peer_b, live_id, verified_before)
 
-        # the session survived all of it: same connection id, still delivering
-        after = sink_verified(a)
-        a.wait_for("the sink to go on verifying", lambda s: int(s["0"]["msgs_verified"]) >=
-                   after + SOURCE_RATE // 2, "/sluice/services", 30)
-        peer_now = b.wait_connected()
-        assert (peer_now["connid"], peer_now["remote_id"], peer_now["connects"]) == \
-            (peer_b["connid"], live_id, 1), f"the session was replaced: {peer_now}"
-        assert a.query("/sluice/info")["sessions_live"] == 1
-        L.log(f"sink verified {verified_before} before the hostile frames, {after} after "
-              f"them, and goes on")
         b.stop()
         a.stop()
         cap.stop()
         answers.close()
-        sa, sb = L.check_clean_exit(a), L.check_clean_exit(b)
-        sink, src = sa["services"][0], sb["services"][0]
-        assert (sink["lost"], sink["duplicated"], sink["corrupt"]) == ("0", "0", "0"), sink
-        assert sink["msgs_verified"] == src["msgs_sent"], \
-            f"A verified {sink['msgs_verified']} messages, B queued {src['msgs_sent']}"
-        handoffs = re.search(r"handoffs=(\d+)", a.output())
-        L.log(f"graceful close: A verified all {sink['msgs_verified']} messages B sent; no mbuf "
-              f"in use at exit on either; A's lcores handed off "
-              f"{handoffs.group(1) if handoffs else '?'} packets")
-        # A's own frames, in the middle of all this, are well-formed
-        problems = [p for p in L.tshark_problems(cap.path, a.udp_port)]
-        own = L.tshark(cap.path, a.udp_port, "-Y", f"eth.src == {w.mac_a} and ({L.PROBLEMS})")
-        assert not own.strip(), "A sent frames tshark finds broken:\n" + own[:3000]
-        L.log(f"capture: A's frames well-formed ({len(problems)} broken frames, all the "
-              "injector's)")
+        check_end(w, a, b, cap)
     L.log("PASS")
     return 0
 
