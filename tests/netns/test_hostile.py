@@ -46,7 +46,8 @@ import struct
 import sys
 import time
 
-import netns_lib as L
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import netns_lib as L  # noqa: E402
 
 INJ_PORT = 47001          # the injector's UDP source port (its answers land in a socket)
 PACE_BURST = 16           # frames sent back to back, then a short pause: A's rx ring never fills

@@ -30,7 +30,8 @@ import struct
 import sys
 import time
 
-import netns_lib as L
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import netns_lib as L  # noqa: E402
 
 PINGS = [(5, 56), (3, 1472)]  # (count, payload bytes): 1472 + 28 = a full 1500-byte MTU
 SINK_COUNT = 300
