@@ -17,6 +17,7 @@
 
 #include "cp_app.h"
 #include "cp_arp.h"
+#include "dp_aead.h"
 #include "dp_net.h"
 #include "sl_clock.h"
 
@@ -71,21 +72,23 @@ static void
 op_send(void *arg, const struct cp_endpoint *to, const void *msg, size_t len)
 {
 	struct cp_app *a = arg;
+	struct rte_ether_addr dst; /* aligned, unlike the endpoint's bytes */
 	struct rte_mbuf *m;
 	uint8_t *p;
 
 	if (to->port >= a->dp->n_ports)
 		return;
+	memcpy(dst.addr_bytes, to->mac, sizeof(dst.addr_bytes));
 	m = rte_pktmbuf_alloc(a->dp->ports[to->port].pool);
 	if (m == NULL) {
 		a->tx_no_mbuf++;
 		return;
 	}
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
-	if (p == NULL ||
-	    (memcpy(p, msg, len),
-	     dp_net_build_udp(&a->dp->nif[to->port], m, (const struct rte_ether_addr *)to->mac,
-			      to->ip, to->udp_port, (uint16_t)len, a->ip_id++, 0)) != 0) {
+	if (p != NULL)
+		memcpy(p, msg, len);
+	if (p == NULL || dp_net_build_udp(&a->dp->nif[to->port], m, &dst, to->ip, to->udp_port,
+					  (uint16_t)len, a->ip_id++, 0) != 0) {
 		a->tx_build_failed++;
 		rte_pktmbuf_free(m);
 		return;
@@ -448,6 +451,7 @@ control_main(void *arg)
 		if (work == 0)
 			nanosleep(&nap, NULL);
 	}
+	dp_aead_thread_mgr_release(); /* the handshakes' AEAD manager of this thread */
 	a->done = true;
 	a->dp->quit = 1;
 	return NULL;

@@ -114,6 +114,34 @@ add_session(struct rte_tel_data *c, const struct dp_session_stats *s)
 	rte_tel_data_add_dict_u64(c, "cwnd", s->cwnd);
 }
 
+/* The dictionary key of a node. Telemetry takes only letters, digits and '_' in names, so a
+ * configured peer is its name with anything else turned into '_' (and its index appended when
+ * that changed the name, so two peers never share a key); any other node is "key_" and the
+ * first 6 bytes of its public key in hex. The real name is the entry's "name". */
+static void
+tel_name(char *out, size_t len, const struct cp_node_info *n)
+{
+	bool changed = false;
+	size_t i;
+
+	if (n->peer < 0) {
+		snprintf(out, len, "key_%02x%02x%02x%02x%02x%02x", n->pub[0], n->pub[1], n->pub[2],
+			 n->pub[3], n->pub[4], n->pub[5]);
+		return;
+	}
+	for (i = 0; i + 1 < len && n->name[i] != '\0'; i++) {
+		char ch = n->name[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '_';
+
+		out[i] = ok ? ch : '_';
+		changed = changed || !ok;
+	}
+	out[i] = '\0';
+	if (changed)
+		snprintf(out + i, len - i, "_%d", n->peer);
+}
+
 struct peers_walk {
 	struct cp_app *a;
 	struct rte_tel_data *d;
@@ -130,13 +158,10 @@ peer_entry(void *arg, const struct cp_node_info *n)
 	char key[45], name[CONF_NAME_LEN + 8], addr[32];
 
 	conf_key_to_base64(n->pub, key);
-	if (n->name[0] != '\0')
-		snprintf(name, sizeof(name), "%s", n->name);
-	else
-		snprintf(name, sizeof(name), "key:%.12s", key);
-	if (w->only != NULL && w->only[0] != '\0' && strcmp(w->only, name) != 0 &&
+	if (w->only != NULL && w->only[0] != '\0' && strcmp(w->only, n->name) != 0 &&
 	    strncmp(w->only, key, strlen(w->only)) != 0)
 		return 0;
+	tel_name(name, sizeof(name), n);
 	if (++w->n >= RTE_TEL_MAX_DICT_ENTRIES) /* one entry left for "truncated" */
 		return 1;
 	c = rte_tel_data_alloc();
@@ -144,6 +169,7 @@ peer_entry(void *arg, const struct cp_node_info *n)
 		return 1;
 	rte_tel_data_start_dict(c);
 	ip_str(addr, sizeof(addr), n->ip, n->udp_port);
+	rte_tel_data_add_dict_string(c, "name", n->name);
 	rte_tel_data_add_dict_string(c, "public_key", key);
 	rte_tel_data_add_dict_string(c, "state", cp_node_state_name(n->state));
 	rte_tel_data_add_dict_string(c, "addr", addr);
