@@ -25,6 +25,7 @@ import os
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sl_integ as it  # noqa: E402
 from sl_integ import TestFailure, World, log, sink, source  # noqa: E402
