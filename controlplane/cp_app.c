@@ -11,7 +11,9 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -30,6 +32,7 @@ RTE_LOG_REGISTER(cp_app_logtype, sluice.ctl, INFO);
 #define DRAIN_NS	  (3000 * MS) /* graceful close of every session at shutdown, at most */
 #define IDLE_SLEEP_NS	  200000      /* nothing to do: the control thread sleeps this long */
 #define SNAP_SESSIONS_MAX 4096	      /* sessions per lcore a snapshot lists one by one */
+#define PORT_RESTART_NS	  (1000 * MS) /* a memif client down this long is restarted, and again */
 
 static uint64_t
 wall_ns(void)
@@ -381,6 +384,58 @@ last_snapshot(struct cp_app *a)
 		poll_events(a, wall_ns());
 }
 
+/* --- ports that must be restarted to reconnect -------------------------------------------- */
+
+/* Keep the lcores off the port, restart it, let them back if it came up; if not, try again
+ * after twice the wait (1 s doubling to 8 s). */
+static void
+restart_port(struct cp_app *a, unsigned int p)
+{
+	struct drv_port *port = &a->dp->ports[p];
+
+	if (!a->dp->port_paused[p]) {
+		CTL_LOG(WARNING, "port %s: link down, restarting it until its peer is back\n",
+			port->cfg->name);
+		a->dp->port_paused[p] = 1;
+		rte_rcu_qsbr_synchronize(a->dp->rcu, RTE_QSBR_THRID_INVALID);
+	}
+	a->port_restarts++;
+	if (drv_port_restart(port) == 0) {
+		CTL_LOG(INFO, "port %s: restarted, link to its peer back\n", port->cfg->name);
+		a->port_down_since[p] = 0;
+		a->port_retry_ns[p] = 0;
+		a->dp->port_paused[p] = 0;
+		return;
+	}
+	a->port_retry_ns[p] = a->port_retry_ns[p] == 0 ? PORT_RESTART_NS
+			      : a->port_retry_ns[p] >= 4 * PORT_RESTART_NS
+				      ? 8 * PORT_RESTART_NS
+				      : 2 * a->port_retry_ns[p];
+	a->port_down_since[p] = a->now_ns;
+}
+
+static void
+supervise_ports(struct cp_app *a)
+{
+	for (unsigned int p = 0; p < a->dp->n_ports; p++) {
+		struct rte_eth_link link;
+
+		if (!drv_port_reconnects(a->dp->ports[p].cfg))
+			continue;
+		if (!a->dp->port_paused[p] &&
+		    (rte_eth_link_get_nowait(a->dp->ports[p].port_id, &link) != 0 ||
+		     link.link_status == RTE_ETH_LINK_UP)) {
+			a->port_down_since[p] = 0;
+			continue;
+		}
+		if (a->port_down_since[p] == 0)
+			a->port_down_since[p] = a->now_ns;
+		else if (a->now_ns - a->port_down_since[p] >=
+			 RTE_MAX(a->port_retry_ns[p], PORT_RESTART_NS))
+			restart_port(a, p);
+	}
+}
+
 struct arp_tick_ctx {
 	struct cp_app *a;
 	uint8_t port;
@@ -399,6 +454,7 @@ arp_tick_cb(void *ctx, uint32_t ip, enum cp_arp_event ev)
 static void
 control_round(struct cp_app *a, uint64_t *next_snap, uint64_t *next_arp, unsigned int *work)
 {
+
 	uint64_t wall = wall_ns();
 
 	*work += poll_events(a, wall);
@@ -410,6 +466,10 @@ control_round(struct cp_app *a, uint64_t *next_snap, uint64_t *next_arp, unsigne
 			cp_arp_tick(a->arp[p], a->now_ns, arp_tick_cb, &c);
 		}
 		*next_arp = a->now_ns + ARP_TICK_NS;
+	}
+	if (a->now_ns >= a->next_port_check) {
+		supervise_ports(a);
+		a->next_port_check = a->now_ns + PORT_RESTART_NS / 2;
 	}
 	if (a->now_ns >= *next_snap) {
 		request_snapshots(a);

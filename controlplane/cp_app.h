@@ -7,6 +7,10 @@
  *     learned into a cp_arp cache per port), session events (to cp_ctl), statistics buffers;
  *   - carries out cp_ctl's requests: commands on the lcores' rings, handshake packets built
  *     into mbufs and sent by lcore 0, next hops resolved through ARP;
+ *   - restarts a memif client port whose server went away (DPDK's memif client connects only
+ *     when the port starts): the lcores are kept off the port (dp_app.port_paused and an RCU
+ *     grace period) while it is stopped and started again, every second until the server is
+ *     back;
  *   - asks every lcore for a statistics snapshot every 500 ms, which telemetry and the final
  *     summary read (cp_telemetry.c);
  *   - stops the appliance cleanly: on request (a signal, --duration, or every source done with
@@ -65,6 +69,9 @@ struct cp_app {
 	uint64_t snaps_done;
 	/* the control thread's own counters */
 	uint64_t hs_msgs, arp_msgs, arp_replies, arp_requests, tx_no_mbuf, tx_build_failed;
+	/* ports that reconnect by themselves only when restarted (memif clients) */
+	uint64_t port_down_since[CONF_MAX_PORTS], port_retry_ns[CONF_MAX_PORTS];
+	uint64_t port_restarts, next_port_check;
 	bool done;	       /* the loop finished: sessions closed, lcores told to quit */
 	bool sources_finished; /* at the end: every configured source had finished */
 };

@@ -230,6 +230,7 @@ ctl_counters(struct cp_app *a)
 	rte_tel_data_add_dict_u64(c, "handshake_msgs", a->hs_msgs);
 	rte_tel_data_add_dict_u64(c, "tx_no_mbuf", a->tx_no_mbuf);
 	rte_tel_data_add_dict_u64(c, "tx_build_failed", a->tx_build_failed);
+	rte_tel_data_add_dict_u64(c, "port_restarts", a->port_restarts);
 	return c;
 }
 

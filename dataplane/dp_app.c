@@ -32,7 +32,9 @@ open_ports(struct dp_app *app)
 		struct dp_net_if *nif = &app->nif[i];
 		int rc = drv_port_open(&app->ports[i], cp, (uint16_t)cfg->n_lcores, i);
 
-		if (rc != 0)
+		if (rc == -ENOTCONN) /* a memif client before its server: the control restarts it */
+			app->port_paused[i] = 1;
+		else if (rc != 0)
 			return rc;
 		app->n_ports = i + 1;
 		nif->mac = app->ports[i].mac;

@@ -56,6 +56,7 @@
  *   handshake_queue_full   ring to the control plane full
  *   handoff_queue_full     ring to the owner lcore full
  *   tx_queue_full          the port did not take it
+ *   port_down              the port is being reconnected (a memif client whose server left)
  *   no_mbuf                mempool empty
  *   no_route               destination not on-link and no gateway, or no ARP entry
  *   -- impairment stage (tests; drivers/drv_impair.h)
@@ -106,6 +107,7 @@
 	X(HANDSHAKE_QUEUE_FULL, "handshake_queue_full") \
 	X(HANDOFF_QUEUE_FULL, "handoff_queue_full")     \
 	X(TX_QUEUE_FULL, "tx_queue_full")               \
+	X(PORT_DOWN, "port_down")                       \
 	X(NO_MBUF, "no_mbuf")                           \
 	X(NO_ROUTE, "no_route")                         \
 	X(IMPAIR_LOSS, "impair_loss")                   \

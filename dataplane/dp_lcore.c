@@ -37,6 +37,12 @@ tx_flush(struct dp_lcore *lc, uint8_t port)
 
 	if (q->n == 0)
 		return;
+	if (lc->app->port_paused[port]) {
+		dp_drop_count(&lc->drops, DP_DROP_PORT_DOWN, q->n);
+		rte_pktmbuf_free_bulk(q->pkts, q->n);
+		q->n = 0;
+		return;
+	}
 	sent = rte_eth_tx_burst(lc->app->ports[port].port_id, (uint16_t)lc->index, q->pkts, q->n);
 	lc->tx_pkts += sent;
 	if (sent < q->n)
@@ -185,8 +191,11 @@ poll_rx(struct dp_lcore *lc)
 
 	for (unsigned int i = 0; i < lc->n_rxq; i++) {
 		struct dp_rxq *q = &lc->rxq[i];
-		uint16_t n =
-			rte_eth_rx_burst(lc->app->ports[q->port].port_id, q->queue, pkts, DP_BURST);
+		uint16_t n;
+
+		if (lc->app->port_paused[q->port])
+			continue;
+		n = rte_eth_rx_burst(lc->app->ports[q->port].port_id, q->queue, pkts, DP_BURST);
 
 		if (q->impair != NULL)
 			n = drv_impair_rx(q->impair, pkts, n, RTE_DIM(pkts), lc->now, &lc->drops);

@@ -51,6 +51,9 @@ struct dp_app {
 		*rcu; /* keypairs are freed after every lcore passed a quiescent point */
 	struct dp_key_limits key_limits;
 	volatile int quit;
+	/* set by the control thread while it restarts a port (cp_app.c): the lcores neither poll
+	 * nor send on it; it waits for an RCU grace period before touching the port */
+	volatile uint8_t port_paused[CONF_MAX_PORTS];
 	unsigned int mbufs_in_use; /* after dp_app_fini(): mbufs never returned (0 unless a leak) */
 };
 

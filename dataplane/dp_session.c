@@ -96,6 +96,14 @@ session_free(struct dp_lcore *lc, struct dp_session *s)
 	dp_conn_destroy(s->conn);
 	dp_keyset_clear(&s->ks);
 	dp_theap_remove(&lc->timers, &s->timer);
+	if (s->busy) { /* woken again while it was being processed: off the list first */
+		struct dp_session **pp = &lc->busy;
+
+		while (*pp != NULL && *pp != s)
+			pp = &(*pp)->next_busy;
+		if (*pp == s)
+			*pp = s->next_busy;
+	}
 	lc->slots[s->slot] = NULL;
 	lc->n_sessions--;
 	free(s);

@@ -27,6 +27,13 @@ drv_device_name(const char *device, char *name, size_t len)
 	name[n] = '\0';
 }
 
+bool
+drv_port_reconnects(const struct conf_port *cfg)
+{
+	return strncmp(cfg->device, "net_memif", 9) == 0 &&
+	       strstr(cfg->device, "role=client") != NULL;
+}
+
 static bool
 is_vdev(const char *device)
 {
@@ -146,8 +153,15 @@ drv_port_open(struct drv_port *p, const struct conf_port *cfg, uint16_t n_txq, u
 	rc = make_pool(p, index);
 	if (rc == 0)
 		rc = configure(p);
-	if (rc == 0)
-		rc = rte_eth_dev_start(p->port_id);
+	if (rc == 0 && rte_eth_dev_start(p->port_id) != 0) {
+		if (drv_port_reconnects(cfg)) { /* configured; started once its peer is there */
+			rte_eth_macaddr_get(p->port_id, &p->mac);
+			PORT_LOG(WARNING, "%s: %s has no peer yet; it starts when it has one\n",
+				 cfg->name, name);
+			return -ENOTCONN;
+		}
+		rc = -EIO;
+	}
 	if (rc != 0) {
 		PORT_LOG(ERR, "%s: setup failed: %s\n", cfg->name, rte_strerror(-rc));
 		drv_port_close(p);
@@ -157,6 +171,19 @@ drv_port_open(struct drv_port *p, const struct conf_port *cfg, uint16_t n_txq, u
 	rte_eth_macaddr_get(p->port_id, &p->mac);
 	PORT_LOG(INFO, "%s: %s port %u up, mac " RTE_ETHER_ADDR_PRT_FMT ", %u rx / %u tx queues\n",
 		 cfg->name, name, p->port_id, RTE_ETHER_ADDR_BYTES(&p->mac), p->n_rxq, p->n_txq);
+	return 0;
+}
+
+int
+drv_port_restart(struct drv_port *p)
+{
+	if (p->started) {
+		rte_eth_dev_stop(p->port_id);
+		p->started = false;
+	}
+	if (rte_eth_dev_start(p->port_id) != 0)
+		return -ENOTCONN;
+	p->started = true;
 	return 0;
 }
 

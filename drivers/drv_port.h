@@ -39,10 +39,19 @@ int drv_eal_args(const struct conf *cfg, const char *prog, char **argv, int max,
  * address for a PCI device. */
 void drv_device_name(const char *device, char *name, size_t len);
 
+/* Does this port connect to a peer only when it starts (a memif client), so that it must be
+ * restarted to reconnect after its peer went away? */
+bool drv_port_reconnects(const struct conf_port *cfg);
+
 /* Open, configure and start one port with n_txq transmit queues (one per lcore). 0, or -errno
- * with the reason logged. */
+ * with the reason logged; -ENOTCONN for a port that reconnects (drv_port_reconnects) whose
+ * peer is not there yet: it is configured and left stopped, for the caller to start later. */
 int drv_port_open(struct drv_port *p, const struct conf_port *cfg, uint16_t n_txq,
 		  unsigned int index);
 void drv_port_close(struct drv_port *p);
+
+/* Stop the port if it runs and start it again (a port that reconnects: see
+ * drv_port_reconnects). 0 when it started. Nothing may poll the port meanwhile. */
+int drv_port_restart(struct drv_port *p);
 
 #endif /* DRV_PORT_H */
