@@ -409,7 +409,7 @@ class World:
         """A test assertion: what must hold."""
         self.checks += 1
         if not cond:
-            raise TestFailure(what)
+            raise TestFailure(f"check failed: {what}")
         log(f"ok: {what}")
 
     def equal(self, got, want, what):

@@ -112,7 +112,8 @@ def main(victim_role, flat_out):
         log(f"{survivor.name}: '{m.group(0)}' {took_ms:.0f} ms after the kill "
             f"(idle timeout {IDLE_TIMEOUT_MS} ms, keepalive {KEEPALIVE_MS} ms)")
         time.sleep(0.2)
-        w.check(survivor.running(), f"{survivor.name} is still running after the disconnect")
+        w.check(survivor.running(),
+                f"{survivor.name} survives {victim.name}'s death (running after the disconnect)")
         w.equal(m.group(1), "idle_timeout", f"{survivor.name}: NodeDisconnected reason")
         w.equal(m.group(2), "us", f"{survivor.name}: NodeDisconnected by")
         w.check(took_ms <= IDLE_TIMEOUT_MS + MARGIN_MS,
