@@ -396,9 +396,8 @@ cp_ctl_create(const struct cp_ctl_config *cfg, const struct cp_ctl_ops *ops, voi
 	ctl->adm = ctl->hs == NULL ? NULL
 				   : cp_admission_create(cp_hs_ctx_pubkey(ctl->hs), &cfg->admission,
 							 now_ns);
-	ctl->mgr = dp_aead_mgr_create();
 	ctl->scratch = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*ctl->scratch), 64));
-	if (ctl->by_pub == NULL || ctl->scratch == NULL || ctl->adm == NULL || ctl->mgr == NULL ||
+	if (ctl->by_pub == NULL || ctl->scratch == NULL || ctl->adm == NULL ||
 	    make_slots(ctl) != 0 || make_peers(ctl, now_ns) != 0) {
 		cp_ctl_destroy(ctl);
 		errno = ENOMEM;
@@ -447,7 +446,6 @@ cp_ctl_destroy(struct cp_ctl *ctl)
 	free(ctl->peers);
 	cp_admission_destroy(ctl->adm);
 	cp_hs_ctx_destroy(ctl->hs);
-	dp_aead_mgr_free(ctl->mgr);
 	if (ctl->scratch != NULL)
 		cp_hs_pending_wipe(ctl->scratch);
 	free(ctl->scratch);

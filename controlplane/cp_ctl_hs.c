@@ -66,9 +66,8 @@ static bool
 post_keys(struct cp_ctl *ctl, struct dp_cmd *cmd, unsigned int lcore, struct cp_hs_session *hs,
 	  uint64_t now_ns)
 {
-	cmd->kp =
-		dp_keypair_create(ctl->mgr, cp_hs_suite_aead(hs->suite), hs->send_key, hs->recv_key,
-				  hs->local_id, hs->remote_id, hs->initiator, now_ns);
+	cmd->kp = dp_keypair_create(cp_hs_suite_aead(hs->suite), hs->send_key, hs->recv_key,
+				    hs->local_id, hs->remote_id, hs->initiator, now_ns);
 	cp_hs_session_wipe(hs);
 	if (cmd->kp == NULL || ctl->ops.command(ctl->arg, lcore, cmd) != 0) {
 		dp_keypair_destroy(cmd->kp);

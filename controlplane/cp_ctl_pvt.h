@@ -64,7 +64,6 @@ struct cp_ctl {
 	void *arg;
 	struct cp_hs_ctx *hs;
 	struct cp_admission *adm;
-	IMB_MGR *mgr; /* builds keypairs for the lcores */
 	struct rte_hash *by_pub;
 	struct cp_node *peers; /* n_peers configured nodes */
 	struct cp_slot *slots[CONF_MAX_LCORES];

@@ -5,17 +5,81 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <rte_byteorder.h>
 #include <sodium.h>
 
 #include "dp_keypair.h"
 
-static_assert(alignof(struct dp_keypair) >= 64, "ipsec-mb GCM key data must be 64-byte aligned");
 static_assert(DP_DATA_MAX_PLAIN + DP_DATA_OVERHEAD <= 65507, "a data packet fits one datagram");
+static_assert((DP_KEYPAIR_CACHE & (DP_KEYPAIR_CACHE - 1)) == 0, "cache size: a power of two");
 
 static void (*release_hook)(const struct dp_keypair *kp, void *arg);
 static void *release_hook_arg;
+
+/* --- the expanded-key cache ----------------------------------------------------------------- */
+
+/* The schedules of one keypair; tag 0: empty. ipsec-mb wants GCM key data 64-byte aligned. */
+struct kc_entry {
+	struct dp_aead_key send __rte_aligned(64);
+	struct dp_aead_key recv __rte_aligned(64);
+	uint64_t tag;
+};
+
+static uint64_t next_tag = 1;
+/* Anonymous memory: zero (every entry empty), and only the entries used become resident. */
+static __thread struct kc_entry *kcache;
+
+static struct kc_entry *
+kc_table(void)
+{
+	if (kcache == NULL) {
+		void *m = mmap(NULL, DP_KEYPAIR_CACHE * sizeof(struct kc_entry),
+			       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		kcache = m == MAP_FAILED ? NULL : m;
+	}
+	return kcache;
+}
+
+/* The expanded keys of kp for this thread, made if the entry holds another keypair's. */
+static const struct kc_entry *
+kc_get(IMB_MGR *mgr, const struct dp_keypair *kp)
+{
+	struct kc_entry *t = kc_table(), *e;
+
+	if (t == NULL)
+		return NULL;
+	e = &t[kp->tag & (DP_KEYPAIR_CACHE - 1)];
+	if (e->tag != kp->tag) {
+		/* the algorithm and key length were checked when the keypair was made */
+		e->tag = 0;
+		if (dp_aead_key_set(&e->send, mgr, kp->alg, kp->send_key, SL_KEY_LEN) != 0 ||
+		    dp_aead_key_set(&e->recv, mgr, kp->alg, kp->recv_key, SL_KEY_LEN) != 0)
+			return NULL;
+		e->tag = kp->tag;
+	}
+	return e;
+}
+
+bool
+dp_keypair_cached(uint64_t tag)
+{
+	return kcache != NULL && tag != 0 && kcache[tag & (DP_KEYPAIR_CACHE - 1)].tag == tag;
+}
+
+void
+dp_keypair_thread_release(void)
+{
+	if (kcache == NULL)
+		return;
+	for (unsigned int i = 0; i < DP_KEYPAIR_CACHE; i++) /* reads of unused pages map nothing */
+		if (kcache[i].tag != 0)
+			sodium_memzero(&kcache[i], sizeof(kcache[i]));
+	munmap(kcache, DP_KEYPAIR_CACHE * sizeof(struct kc_entry));
+	kcache = NULL;
+}
 
 void
 dp_key_limits_init(struct dp_key_limits *lim)
@@ -35,33 +99,24 @@ dp_key_limits_valid(const struct dp_key_limits *lim)
 }
 
 struct dp_keypair *
-dp_keypair_create(IMB_MGR *mgr, enum dp_aead_alg alg, const uint8_t send_key[SL_KEY_LEN],
+dp_keypair_create(enum dp_aead_alg alg, const uint8_t send_key[SL_KEY_LEN],
 		  const uint8_t recv_key[SL_KEY_LEN], uint32_t local_id, uint32_t remote_id,
 		  bool initiator, uint64_t now_ns)
 {
 	struct dp_keypair *kp;
-	void *mem;
-	int rc;
 
-	if (mgr == NULL || send_key == NULL || recv_key == NULL ||
-	    dp_aead_key_len(alg) != SL_KEY_LEN) {
+	if (send_key == NULL || recv_key == NULL || dp_aead_key_len(alg) != SL_KEY_LEN) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if (posix_memalign(&mem, alignof(struct dp_keypair), sizeof(*kp)) != 0) {
+	kp = calloc(1, sizeof(*kp));
+	if (kp == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	kp = mem;
-	memset(kp, 0, sizeof(*kp));
-	rc = dp_aead_key_set(&kp->send, mgr, alg, send_key, SL_KEY_LEN);
-	if (rc == 0)
-		rc = dp_aead_key_set(&kp->recv, mgr, alg, recv_key, SL_KEY_LEN);
-	if (rc != 0) {
-		dp_keypair_destroy(kp);
-		errno = -rc;
-		return NULL;
-	}
+	memcpy(kp->send_key, send_key, SL_KEY_LEN);
+	memcpy(kp->recv_key, recv_key, SL_KEY_LEN);
+	kp->tag = __atomic_fetch_add(&next_tag, 1, __ATOMIC_RELAXED);
 	dp_replay_init(&kp->replay);
 	kp->created_ns = now_ns;
 	kp->local_id = local_id;
@@ -76,6 +131,8 @@ dp_keypair_destroy(struct dp_keypair *kp)
 {
 	if (kp == NULL)
 		return;
+	if (dp_keypair_cached(kp->tag))
+		sodium_memzero(&kcache[kp->tag & (DP_KEYPAIR_CACHE - 1)], sizeof(struct kc_entry));
 	sodium_memzero(kp, sizeof(*kp));
 	if (release_hook != NULL)
 		release_hook(kp, release_hook_arg);
@@ -140,10 +197,13 @@ seal_at(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t pn, const uint8_t *plain, 
 		.pn = rte_cpu_to_be_64(pn),
 	};
 	uint8_t *ct = out + sizeof(hdr);
+	const struct kc_entry *keys = kc_get(mgr, kp);
 
+	if (keys == NULL)
+		return -ENOMEM;
 	memcpy(out, &hdr, sizeof(hdr));
 	dp_aead_nonce_be(nonce, pn);
-	dp_aead_seal(mgr, &kp->send, nonce, out, sizeof(hdr), plain, len, ct, ct + len);
+	dp_aead_seal(mgr, &keys->send, nonce, out, sizeof(hdr), plain, len, ct, ct + len);
 	kp->counters.tx_packets++;
 	kp->counters.tx_bytes += len;
 	return (int)(len + DP_DATA_OVERHEAD);
@@ -201,6 +261,7 @@ dp_keypair_open(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
 		const struct dp_key_limits *lim, const uint8_t *pkt, size_t len, uint8_t *plain)
 {
 	const uint8_t *ct = pkt + sizeof(struct sl_data_hdr);
+	const struct kc_entry *keys;
 	uint8_t nonce[SL_NONCE_LEN];
 	uint32_t receiver;
 	size_t plain_len;
@@ -217,9 +278,12 @@ dp_keypair_open(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
 	if (!dp_replay_check(&kp->replay, pn, lim->reject_after_msgs))
 		return -EALREADY;
 
+	keys = kc_get(mgr, kp);
+	if (keys == NULL)
+		return -ENOMEM;
 	plain_len = len - DP_DATA_OVERHEAD;
 	dp_aead_nonce_be(nonce, pn);
-	if (!dp_aead_open(mgr, &kp->recv, nonce, pkt, sizeof(struct sl_data_hdr), ct, plain_len,
+	if (!dp_aead_open(mgr, &keys->recv, nonce, pkt, sizeof(struct sl_data_hdr), ct, plain_len,
 			  plain, ct + plain_len))
 		return -EPERM; /* plain already zeroed */
 	if (!dp_replay_update(&kp->replay, pn, lim->reject_after_msgs)) {

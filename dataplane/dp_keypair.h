@@ -10,6 +10,14 @@
  *         the first packet authenticated under it arrives — only then does the responder know
  *         the initiator has the same keys, so it keeps sending under the old cur until then.
  *
+ * Expanded keys: a keypair keeps only its two raw 32-byte keys. The AEAD key schedules (ipsec-mb
+ * GCM key data is 1 KiB a key) live in a per-thread cache of DP_KEYPAIR_CACHE entries indexed by
+ * the keypair's unique tag, filled the first time a thread seals or opens with that keypair
+ * and again after another keypair took the entry. An idle session therefore costs its raw keys
+ * only; a busy one finds its schedules in the cache. An entry is wiped when its keypair is
+ * destroyed on the thread that holds it (the owner lcore) and when the thread releases its
+ * cache (dp_keypair_thread_release, before it exits).
+ *
  * Data packet: struct sl_data_hdr (type, receiver connection id, packet number), then the
  * AEAD ciphertext of the payload, then the tag. The header is the associated data and the
  * packet number, big-endian after four zero bytes, is the nonce.
@@ -17,9 +25,8 @@
  * Threading: a keyset and its keypairs belong to the peer's owner lcore; every function that
  * takes a keyset, and seal / open / next_pn, is owner lcore only. dp_keypair_create() may run
  * on any thread (the control plane builds a keypair from a finished handshake and posts it to
- * the owner). A keyset destroys the keypairs it pushes out at once, on the owner lcore: that
- * is safe because nothing but the owner ever reads them. Should another thread come to read
- * keypairs (telemetry of counters, say), those destroys must become RCU retirements.
+ * the owner). A keyset hands the keypairs it pushes out to its retire hook (the appliance frees
+ * them after an RCU grace period, on the owner lcore) or destroys them at once.
  *
  * Time is injected: every now_ns is a monotonic clock in nanoseconds. No DPDK runtime.
  */
@@ -62,11 +69,11 @@ struct dp_keypair_counters {
 	uint64_t rx_packets, rx_bytes; /* authenticated and accepted; payload bytes */
 };
 
+/* Entries of each thread's cache of expanded keys (a power of two). */
+#define DP_KEYPAIR_CACHE 4096
+
 /* Fields are read-only outside dp_keypair.c. */
 struct dp_keypair {
-	/* expanded keys first: ipsec-mb wants its GCM key data 64-byte aligned */
-	struct dp_aead_key send __rte_aligned(64);
-	struct dp_aead_key recv __rte_aligned(64);
 	struct dp_replay replay; /* packet numbers received under recv */
 	uint64_t next_pn;	 /* next packet number to send */
 	uint64_t created_ns;
@@ -75,19 +82,28 @@ struct dp_keypair {
 	enum dp_aead_alg alg;
 	bool initiator; /* we started the handshake that made this keypair */
 	struct dp_keypair_counters counters;
+	uint64_t tag; /* unique among all keypairs of the process: its cache entry's key */
+	uint8_t send_key[SL_KEY_LEN], recv_key[SL_KEY_LEN]; /* raw; schedules in the cache */
 };
 
 /* Build a keypair from a handshake's output. alg must take a 32-byte key
- * (DP_AEAD_AES256_GCM or DP_AEAD_CHACHA20_POLY1305). The raw keys are copied (expanded);
- * the caller still owns and must wipe its copies. Returns NULL with errno set: EINVAL for a
- * bad algorithm or argument, ENOMEM. */
-struct dp_keypair *dp_keypair_create(IMB_MGR *mgr, enum dp_aead_alg alg,
-				     const uint8_t send_key[SL_KEY_LEN],
+ * (DP_AEAD_AES256_GCM or DP_AEAD_CHACHA20_POLY1305). The raw keys are copied; the caller still
+ * owns and must wipe its copies. Returns NULL with errno set: EINVAL for a bad algorithm or
+ * argument, ENOMEM. */
+struct dp_keypair *dp_keypair_create(enum dp_aead_alg alg, const uint8_t send_key[SL_KEY_LEN],
 				     const uint8_t recv_key[SL_KEY_LEN], uint32_t local_id,
 				     uint32_t remote_id, bool initiator, uint64_t now_ns);
 
-/* Zero every byte of the keypair (keys, window, ids) and free it. NULL is a no-op. */
+/* Zero every byte of the keypair (keys, window, ids), and its entry in this thread's cache if
+ * it has one, and free it. NULL is a no-op. */
 void dp_keypair_destroy(struct dp_keypair *kp);
+
+/* Wipe and free this thread's cache of expanded keys (before the thread exits; it is made
+ * again if the thread seals or opens later). */
+void dp_keypair_thread_release(void);
+
+/* Does this thread's cache hold the expanded keys of the keypair with this tag? (tests) */
+bool dp_keypair_cached(uint64_t tag);
 
 /* Test hook: if set, called with each keypair after it has been wiped and just before its
  * memory is freed. Production code never sets it. Not thread-safe. */
@@ -118,6 +134,7 @@ int dp_keypair_next_pn(struct dp_keypair *kp, uint64_t now_ns, const struct dp_k
  * Returns the packet length, or
  *   -EMSGSIZE     len > DP_DATA_MAX_PLAIN
  *   -EKEYEXPIRED  the keypair may no longer send (rekey first)
+ *   -ENOMEM       this thread's key cache could not be made
  */
 int dp_keypair_seal(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
 		    const struct dp_key_limits *lim, const uint8_t *plain, size_t len,
@@ -132,6 +149,7 @@ int dp_keypair_seal(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
  *   -EKEYEXPIRED  the keypair is too old, or the packet number is at the hard limit
  *   -EALREADY     replayed, or too far behind the window to tell
  *   -EPERM        authentication failed (plain is zeroed)
+ *   -ENOMEM       this thread's key cache could not be made
  * On any error nothing in the keypair changes and no unauthenticated byte is in plain. */
 int dp_keypair_open(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
 		    const struct dp_key_limits *lim, const uint8_t *pkt, size_t len,

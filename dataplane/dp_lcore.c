@@ -375,6 +375,7 @@ dp_lcore_main(void *arg)
 	}
 	rte_rcu_qsbr_thread_offline(app->rcu, lc->index);
 	rte_rcu_qsbr_thread_unregister(app->rcu, lc->index);
+	dp_keypair_thread_release(); /* the expanded keys of this lcore's sessions, wiped */
 	dp_aead_mgr_free(lc->mgr);
 	lc->mgr = NULL;
 	return 0;

@@ -320,7 +320,7 @@ test_xx_responder(void)
 	cp_ctl_foreach_node(nodes[0].ctl, find_cb, &f);
 	CU_ASSERT_FATAL(f.found && f.info.state == CP_NODE_CONNECTED);
 	CU_ASSERT_EQUAL(f.info.connid, hs.remote_id);
-	mine = dp_keypair_create(dp_aead_thread_mgr(), cp_hs_suite_aead(hs.suite), hs.send_key,
+	mine = dp_keypair_create(cp_hs_suite_aead(hs.suite), hs.send_key,
 				 hs.recv_key, hs.local_id, hs.remote_id, true, now);
 	CU_ASSERT_FATAL(mine != NULL);
 	CU_ASSERT(seal_open(mine, latest(&nodes[0].slots[sl_connid_owner(f.info.connid)]

@@ -450,16 +450,15 @@ ik_keypairs(struct node *a, struct node *b, uint8_t suite, uint64_t ts, uint32_t
 	struct sl_msg_ik_init init;
 	struct sl_msg_ik_resp resp;
 	struct cp_hs_session sa, sb;
-	IMB_MGR *mgr = dp_aead_thread_mgr();
 
 	CU_ASSERT_FATAL(cp_hs_ik_start(a->ctx, &pa, b->pub, suite, ida, 0, ts, NULL, 0, &init) ==
 			0);
 	CU_ASSERT_FATAL(recv_ik_init(b, a, &init, sizeof(init), &pb, idb, ts, &resp, &sb) == 0);
 	CU_ASSERT_FATAL(cp_hs_ik_finish(a->ctx, &pa, (uint8_t *)&resp, sizeof(resp), &sa) == 0);
-	*ka = dp_keypair_create(mgr, cp_hs_suite_aead(sa.suite), sa.send_key, sa.recv_key,
-				sa.local_id, sa.remote_id, sa.initiator, ts);
-	*kb = dp_keypair_create(mgr, cp_hs_suite_aead(sb.suite), sb.send_key, sb.recv_key,
-				sb.local_id, sb.remote_id, sb.initiator, ts);
+	*ka = dp_keypair_create(cp_hs_suite_aead(sa.suite), sa.send_key, sa.recv_key, sa.local_id,
+				sa.remote_id, sa.initiator, ts);
+	*kb = dp_keypair_create(cp_hs_suite_aead(sb.suite), sb.send_key, sb.recv_key, sb.local_id,
+				sb.remote_id, sb.initiator, ts);
 	CU_ASSERT_FATAL(*ka != NULL && *kb != NULL);
 	cp_hs_session_wipe(&sa);
 	cp_hs_session_wipe(&sb);

@@ -78,8 +78,8 @@ handshake(enum dp_aead_alg alg, uint32_t id_i, uint32_t id_r, uint64_t now)
 
 	randombytes_buf(k1, sizeof(k1));
 	randombytes_buf(k2, sizeof(k2));
-	s.i = dp_keypair_create(mgr(), alg, k1, k2, id_i, id_r, true, now);
-	s.r = dp_keypair_create(mgr(), alg, k2, k1, id_r, id_i, false, now);
+	s.i = dp_keypair_create(alg, k1, k2, id_i, id_r, true, now);
+	s.r = dp_keypair_create(alg, k2, k1, id_r, id_i, false, now);
 	sodium_memzero(k1, sizeof(k1));
 	sodium_memzero(k2, sizeof(k2));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s.i);
@@ -533,17 +533,16 @@ test_create_rejects_bad_arguments(void)
 
 	watch_releases();
 	errno = 0;
-	CU_ASSERT_PTR_NULL(dp_keypair_create(mgr(), DP_AEAD_AES128_GCM, k, k, 1, 2, true, 0));
+	CU_ASSERT_PTR_NULL(dp_keypair_create(DP_AEAD_AES128_GCM, k, k, 1, 2, true, 0));
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	errno = 0;
-	CU_ASSERT_PTR_NULL(dp_keypair_create(mgr(), DP_AEAD_NONE, k, k, 1, 2, true, 0));
+	CU_ASSERT_PTR_NULL(dp_keypair_create(DP_AEAD_NONE, k, k, 1, 2, true, 0));
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	errno = 0;
-	CU_ASSERT_PTR_NULL(dp_keypair_create(NULL, DP_AEAD_AES256_GCM, k, k, 1, 2, true, 0));
+	CU_ASSERT_PTR_NULL(dp_keypair_create(DP_AEAD_AES256_GCM, NULL, k, 1, 2, true, 0));
 	CU_ASSERT_EQUAL(errno, EINVAL);
-	kp = dp_keypair_create(mgr(), DP_AEAD_CHACHA20_POLY1305, k, k, 1, 2, false, 77);
+	kp = dp_keypair_create(DP_AEAD_CHACHA20_POLY1305, k, k, 1, 2, false, 77);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(kp);
-	CU_ASSERT_EQUAL((uintptr_t)kp % 64, 0);
 	CU_ASSERT(kp->local_id == 1 && kp->remote_id == 2 && !kp->initiator);
 	CU_ASSERT(kp->created_ns == 77 && kp->next_pn == 0 && kp->alg == DP_AEAD_CHACHA20_POLY1305);
 	dp_keypair_destroy(kp);
@@ -561,10 +560,18 @@ test_keys_zeroed_on_destroy(void)
 	struct session t = handshake(DP_AEAD_CHACHA20_POLY1305, 3, 4, 0);
 	struct dp_keyset ks;
 
+	struct dp_key_limits lim = default_limits();
+	uint8_t msg[16] = { 7 }, pkt[MAX_PKT];
+	uint64_t tag = s.i->tag;
+
 	watch_releases();
-	CU_ASSERT_FALSE(all_bytes((const uint8_t *)&s.i->send, sizeof(s.i->send), 0));
-	CU_ASSERT_FALSE(all_bytes(t.r->recv.chacha, sizeof(t.r->recv.chacha), 0));
+	CU_ASSERT_FALSE(all_bytes(s.i->send_key, sizeof(s.i->send_key), 0));
+	CU_ASSERT_FALSE(all_bytes(t.r->recv_key, sizeof(t.r->recv_key), 0));
+	/* sealing expands the keys into this thread's cache; destroying wipes that entry too */
+	CU_ASSERT(dp_keypair_seal(mgr(), s.i, 0, &lim, msg, sizeof(msg), pkt) > 0);
+	CU_ASSERT(dp_keypair_cached(tag));
 	dp_keypair_destroy(s.i);
+	CU_ASSERT(!dp_keypair_cached(tag));
 	CU_ASSERT_EQUAL(rel.released, 1);
 	dp_keyset_init(&ks);
 	dp_keyset_install(&ks, t.i);
@@ -576,10 +583,51 @@ test_keys_zeroed_on_destroy(void)
 	CU_ASSERT_EQUAL(rel.dirty, 0);
 }
 
+/* Keypairs whose tags share a cache entry take it in turns: each seal or open finds its own
+ * schedules again, so every packet still opens; released, the cache forgets them all. */
+static void
+test_cache_sharing(void)
+{
+	struct dp_key_limits lim = default_limits();
+	struct session a = handshake(DP_AEAD_AES256_GCM, 1, 2, 0), b;
+	struct dp_keypair *filler[DP_KEYPAIR_CACHE - 1];
+	uint8_t msg[32] = { 3 }, pa[MAX_PKT], pb[MAX_PKT], back[MAX_PKT];
+	int na, nb;
+
+	/* keypairs are tagged in creation order: DP_KEYPAIR_CACHE tags later, b.i meets a.i */
+	for (unsigned int i = 0; i < RTE_DIM(filler) - 1; i++) {
+		filler[i] = dp_keypair_create(DP_AEAD_CHACHA20_POLY1305, msg, msg, 9, 9, true, 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(filler[i]);
+	}
+	b = handshake(DP_AEAD_AES256_GCM, 3, 4, 0);
+	CU_ASSERT_EQUAL_FATAL(b.i->tag & (DP_KEYPAIR_CACHE - 1), a.i->tag & (DP_KEYPAIR_CACHE - 1));
+	for (int round = 0; round < 3; round++) {
+		na = dp_keypair_seal(mgr(), a.i, 0, &lim, msg, sizeof(msg), pa);
+		CU_ASSERT(dp_keypair_cached(a.i->tag) && !dp_keypair_cached(b.i->tag));
+		nb = dp_keypair_seal(mgr(), b.i, 0, &lim, msg, sizeof(msg), pb);
+		CU_ASSERT(dp_keypair_cached(b.i->tag) && !dp_keypair_cached(a.i->tag));
+		CU_ASSERT_EQUAL(dp_keypair_open(mgr(), a.r, 0, &lim, pa, (size_t)na, back), 32);
+		CU_ASSERT_EQUAL(dp_keypair_open(mgr(), b.r, 0, &lim, pb, (size_t)nb, back), 32);
+		/* a.i's packet under b.r's keys (same entry, other keys) never opens */
+		CU_ASSERT_EQUAL(dp_keypair_open(mgr(), b.r, 0, &lim, pa, (size_t)na, back),
+				-ENOKEY);
+	}
+	dp_keypair_thread_release();
+	CU_ASSERT(!dp_keypair_cached(a.r->tag) && !dp_keypair_cached(b.r->tag));
+	CU_ASSERT(dp_keypair_seal(mgr(), a.i, 0, &lim, msg, sizeof(msg), pa) > 0); /* remade */
+	for (unsigned int i = 0; i < RTE_DIM(filler) - 1; i++)
+		dp_keypair_destroy(filler[i]);
+	dp_keypair_destroy(a.i);
+	dp_keypair_destroy(a.r);
+	dp_keypair_destroy(b.i);
+	dp_keypair_destroy(b.r);
+}
+
 static void
 test_release_thread_mgr(void)
 {
 	dp_keypair_set_release_hook(NULL, NULL);
+	dp_keypair_thread_release();
 	dp_aead_thread_mgr_release();
 	CU_PASS("released");
 }
@@ -663,8 +711,9 @@ static CU_TestInfo cases[] = {
 	{ "replayed and too-old packets rejected", test_replay_rejected },
 	{ "every single-bit change rejected, nothing leaked", test_every_bit_flip_rejected },
 	{ "malformed and oversized packets", test_malformed },
-	{ "create rejects bad arguments, aligned allocation", test_create_rejects_bad_arguments },
-	{ "keys zeroed before memory is freed", test_keys_zeroed_on_destroy },
+	{ "create rejects bad arguments", test_create_rejects_bad_arguments },
+	{ "keys zeroed before memory is freed, cache entry too", test_keys_zeroed_on_destroy },
+	{ "keypairs sharing a cache entry take turns", test_cache_sharing },
 	{ "sealing at the engine's packet numbers", test_seal_at_packet_number },
 	{ "retire hook takes pushed-out keypairs", test_retire_hook },
 	{ "release the thread manager", test_release_thread_mgr },
