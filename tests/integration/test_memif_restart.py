@@ -25,7 +25,9 @@ with SIGKILL while its source is still sending. Then:
 'server' kills the memif server instead: the client's memif port must then reconnect to the
 restarted server's socket. 'flat-out' makes the survivor's source send without end as fast as
 the engine takes messages, so that its port is busy when the victim dies; the restarted sink is
-then only checked to verify, and keep verifying, the survivor's new stream.
+then only checked to verify, and keep verifying, the survivor's new stream. (Not registered:
+DPDK's memif PMD unmaps a dead peer's rings while the survivor's lcore may be writing into
+them, and the survivor then crashes now and then.)
 """
 import os
 import sys
