@@ -184,14 +184,16 @@ class Node:
 
     # processes
 
-    def start(self, duration, exit_when_done=False, log_level=None):
-        """Start the appliance. duration: --duration, the hard limit of its run (seconds)."""
+    def start(self, duration, exit_when_done=False, log_level=None, prefix=None):
+        """Start the appliance. duration: --duration, the hard limit of its run (seconds).
+        prefix: a command that execs the rest (e.g. `ip netns exec NS`), keeping the PID."""
         assert not self.running(), f"{self.name} is already running"
         self.write_config()
         n = len(self.runs)
         out = os.path.join(self.dir, f"run{n}.out")
         err = os.path.join(self.dir, f"run{n}.err")
-        argv = [self.world.sluice, "--config", self.config_path, "--duration", str(duration)]
+        argv = list(prefix or []) + [self.world.sluice, "--config", self.config_path,
+                                     "--duration", str(duration)]
         if exit_when_done:
             argv.append("--exit-when-done")
         if log_level:
