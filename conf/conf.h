@@ -129,6 +129,7 @@ struct conf_service {
 	uint32_t min_size, max_size; /* bytes; equal for a fixed size */
 	uint64_t rate;       /* messages per second (0: as fast as the window allows) */
 	bool expect_echo;    /* the peer echoes: verify the returns and measure round trips */
+	uint32_t in_flight;  /* expect_echo: messages sent and not yet echoed, at most (0: any) */
 };
 
 struct conf {

@@ -177,7 +177,8 @@ conf_lcores(struct conf_ctx *x, const json_t *v, const char *path)
 /* --- services ------------------------------------------------------------------------------ */
 
 static const char *const svc_names[] = { "echo", "sink", "source", NULL };
-static const char *const source_keys[] = { "peer", "count", "size", "rate", "expect_echo", NULL };
+static const char *const source_keys[] = { "peer",	  "count",     "size", "rate",
+					   "expect_echo", "in_flight", NULL };
 
 /* "size": n, or { "min": a, "max": b } */
 static void
@@ -231,6 +232,11 @@ service_source(struct conf_ctx *x, const json_t *v, const char *path, struct con
 	conf_opt_uint(x, v, path, "count", 0, INT64_MAX, &s->count);
 	conf_opt_uint(x, v, path, "rate", 0, INT64_MAX, &s->rate);
 	conf_opt_bool(x, v, path, "expect_echo", &s->expect_echo);
+	conf_opt_u32(x, v, path, "in_flight", 0, 1000000, &s->in_flight);
+	if (s->in_flight != 0 && !s->expect_echo)
+		conf_error(x, conf_path_key(where, path, "in_flight"),
+			   "needs \"expect_echo\": true (only echoes tell what is no longer in "
+			   "flight)");
 	service_size(x, v, path, s);
 	return peer >= 0;
 }
@@ -303,8 +309,8 @@ service_channel(struct conf_ctx *x, const json_t *v, const char *path, struct co
 static void
 service_entry(struct conf_ctx *x, const json_t *v, const char *path, unsigned int i)
 {
-	static const char *const keys[] = { "type", "channel", "peer",	      "count",
-					    "size", "rate",    "expect_echo", NULL };
+	static const char *const keys[] = { "type", "channel",	   "peer",	"count", "size",
+					    "rate", "expect_echo", "in_flight", NULL };
 	struct conf_service *s = &x->c->services[i];
 	char where[CONF_WHERE_LEN];
 	const json_t *tv;

@@ -318,6 +318,7 @@ cp_app_totals(struct cp_app *a, struct cp_totals *t)
 		t->rx_pkts += s->rx_pkts;
 		t->tx_pkts += s->tx_pkts;
 		t->handoffs += s->handoffs;
+		t->busy_cycles += s->busy_cycles;
 		t->sessions += s->total;
 		for (unsigned int i = 0; i < a->cfg->n_services; i++)
 			dp_svc_stats_merge(&t->svc[i], &s->svc[i]);

@@ -45,6 +45,7 @@ struct cp_app_options {
 struct cp_totals {
 	uint64_t drops[DP_DROP_COUNT];
 	uint64_t rx_pkts, tx_pkts, handoffs;
+	uint64_t busy_cycles; /* all lcores' */
 	uint32_t sessions;
 	struct dp_svc_stats svc[CONF_MAX_SERVICES];
 };

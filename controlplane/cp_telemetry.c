@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_telemetry.h>
 
 #include "cp_app.h"
@@ -295,6 +296,8 @@ drops(struct cp_app *a, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "rx_pkts", t->rx_pkts);
 	rte_tel_data_add_dict_u64(d, "tx_pkts", t->tx_pkts);
 	rte_tel_data_add_dict_u64(d, "handoffs", t->handoffs);
+	rte_tel_data_add_dict_u64(d, "busy_cycles", t->busy_cycles);
+	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
 	free(t);
 	return 0;
 }
@@ -446,9 +449,10 @@ cp_app_summary(struct cp_app *a, FILE *f)
 		"sluice: summary uptime_ms=%" PRIu64 " sessions_opened=%" PRIu64
 		" sessions_closed=%" PRIu64 " connect_failures=%" PRIu64 " refused=%" PRIu64
 		" rekeys=%" PRIu64 " rx_pkts=%" PRIu64 " tx_pkts=%" PRIu64 " handoffs=%" PRIu64
-		"\n",
+		" busy_cycles=%" PRIu64 " tsc_hz=%" PRIu64 "\n",
 		(a->now_ns - a->started_ns) / 1000000, st->sessions_opened, st->sessions_closed,
-		st->connect_failures, st->refused, st->rekeys, t->rx_pkts, t->tx_pkts, t->handoffs);
+		st->connect_failures, st->refused, st->rekeys, t->rx_pkts, t->tx_pkts, t->handoffs,
+		t->busy_cycles, rte_get_tsc_hz());
 	for (unsigned int i = 0; i < a->cfg->n_services; i++)
 		summary_service(f, a->cfg, i, &t->svc[i]);
 	for (unsigned int r = 0; r < DP_DROP_COUNT; r++)

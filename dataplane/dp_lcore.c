@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
@@ -353,6 +354,7 @@ dp_lcore_main(void *arg)
 	rte_rcu_qsbr_thread_online(app->rcu, lc->index);
 	LC_LOG(INFO, "%u: running on lcore %u, %u rx queues\n", lc->index, lc->lcore_id, lc->n_rxq);
 	while (!app->quit) {
+		uint64_t t0 = rte_rdtsc();
 		unsigned int work;
 
 		lc->now = sl_now_ns();
@@ -362,6 +364,8 @@ dp_lcore_main(void *arg)
 			tx_flush(lc, p);
 		rte_rcu_qsbr_quiescent(app->rcu, lc->index);
 		rte_rcu_qsbr_dq_reclaim(lc->dq, 64, NULL, NULL, NULL);
+		if (work != 0) /* rounds that did something: the lcore's CPU cost of its traffic */
+			lc->busy_cycles += rte_rdtsc() - t0;
 		idle(lc, work);
 	}
 	dp_session_free_all(lc);

@@ -64,6 +64,7 @@ struct dp_lcore {
 	uint16_t ip_id;
 	uint64_t now;
 	uint64_t rx_pkts, tx_pkts, handoffs, empty_polls;
+	uint64_t busy_cycles; /* TSC cycles of the rounds that found work */
 	struct dp_svc_stats svc_closed[CONF_MAX_SERVICES]; /* services of sessions already freed */
 	uint8_t scratch[SL_MAX_PAYLOAD];		   /* frames of the packet being built */
 	struct dp_drop_counters drops;

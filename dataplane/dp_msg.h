@@ -92,6 +92,7 @@ struct dp_stats {
 	uint32_t cap, n, total;
 	uint64_t drops[64]; /* per-lcore drop counters (dp_drop.h), indexed by reason */
 	uint64_t rx_pkts, tx_pkts, rx_bursts_empty, handoffs;
+	uint64_t busy_cycles;	     /* TSC cycles of polling rounds that found work */
 	struct dp_svc_stats svc[16]; /* per configured service, summed over this lcore */
 	struct dp_session_stats s[]; /* cap entries */
 };

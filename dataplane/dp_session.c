@@ -385,6 +385,7 @@ dp_session_stats(struct dp_lcore *lc, struct dp_stats *st)
 	st->rx_pkts = lc->rx_pkts;
 	st->tx_pkts = lc->tx_pkts;
 	st->handoffs = lc->handoffs;
+	st->busy_cycles = lc->busy_cycles;
 	for (unsigned int i = 0; i < cfg->n_services; i++)
 		st->svc[i] = lc->svc_closed[i];
 	for (uint32_t i = 0; i < cfg->limits.max_sessions; i++) {

@@ -25,6 +25,7 @@ struct svc_source {
 	uint64_t seed;		 /* sizes are a function of (seed, seq) */
 	uint64_t next_seq;	 /* next to send */
 	uint64_t echo_next;	 /* next echo expected */
+	uint32_t in_flight;	 /* sent and not echoed yet, at most (0: no limit) */
 	uint64_t tokens, cap;	 /* token bucket, TOKEN_UNIT per message */
 	uint64_t last_ns;	 /* when the bucket was last filled */
 	uint8_t *buf;		 /* max bytes: the message being built */
@@ -155,6 +156,7 @@ source_setup(struct dp_svc *svc, unsigned int idx, struct svc_source *src)
 
 	src->count = s->count;
 	src->rate = RTE_MIN(s->rate, DP_SVC_MAX_RATE);
+	src->in_flight = s->expect_echo ? s->in_flight : 0;
 	src->min = RTE_MAX(s->min_size, 1u);
 	src->max = RTE_MAX(s->max_size, src->min);
 	src->max = RTE_MIN(src->max, svc->cfg->engine.max_message);
@@ -251,6 +253,13 @@ source_sent_all(const struct svc_source *src)
 	return src->count != 0 && src->next_seq >= src->count;
 }
 
+/* As many messages out, not echoed yet, as allowed. */
+static bool
+source_window_full(const struct svc_source *src)
+{
+	return src->in_flight != 0 && src->next_seq - src->echo_next >= src->in_flight;
+}
+
 static bool
 source_done(const struct svc_source *src)
 {
@@ -316,7 +325,7 @@ source_poll(struct dp_svc_inst *in, struct dp_conn *conn, uint64_t now)
 		src->last_ns = now; /* the bucket starts filling at the first poll */
 	}
 	for (unsigned int n = 0; n < DP_SVC_POLL_BATCH; n++) {
-		if (in->blocked || src->stopped || source_sent_all(src))
+		if (in->blocked || src->stopped || source_sent_all(src) || source_window_full(src))
 			return;
 		if (src->rate != 0) {
 			source_refill(src, now);
@@ -335,7 +344,7 @@ source_wakeup(const struct dp_svc_inst *in)
 {
 	const struct svc_source *src = &in->src;
 
-	if (in->blocked || src->stopped || source_sent_all(src))
+	if (in->blocked || src->stopped || source_sent_all(src) || source_window_full(src))
 		return UINT64_MAX;
 	if (src->rate == 0 || src->tokens >= TOKEN_UNIT)
 		return 0;
@@ -545,6 +554,8 @@ dp_svc_on_message(struct dp_svc *svc, struct dp_conn *conn, struct dp_msg *m, ui
 		break;
 	case CONF_SVC_SOURCE:
 		source_on_echo(in, m, now_ns);
+		if (in->src.in_flight != 0)
+			update_wakeup(svc); /* room for the next message */
 		break;
 	case CONF_SVC_ECHO:
 		kept = echo_on_message(svc, in, conn, m, now_ns);

@@ -382,6 +382,35 @@ test_echo_round_trips_idle_link(void)
 	world_close(&w);
 }
 
+/* in_flight 1: a message leaves only when the previous one came back, so no round trip
+ * waits behind another message and the run takes one round trip per message. */
+static void
+test_echo_one_in_flight(void)
+{
+	struct conf *ca = conf_new(), *cb = conf_new();
+	unsigned int t, most = 0;
+	struct world w;
+
+	add_source(ca, 2, 200, 32, 1024, 0, true)->in_flight = 1;
+	add_svc(cb, CONF_SVC_ECHO, 2);
+	world_open(&w, ca, cb);
+	for (t = 0; t < 5000; t++) {
+		step(&w);
+		stats_of(&w.sa, 0, &st_a);
+		most = RTE_MAX(most, (unsigned int)(st_a.cnt.msgs_sent - st_a.cnt.msgs_recv));
+		if (st_a.sources_done == 1 && w.in_flight == 0)
+			break;
+	}
+	CU_ASSERT_EQUAL(st_a.sources_done, 1);
+	CU_ASSERT_EQUAL(st_a.cnt.msgs_verified, 200);
+	CU_ASSERT_EQUAL(most, 1);
+	CU_ASSERT_EQUAL(st_a.rtt.count, 200);
+	CU_ASSERT(st_a.rtt.min >= 2 * w.dmin * MS);
+	CU_ASSERT(st_a.rtt.max <= 2 * w.dmax * MS + 2 * MS);
+	CU_ASSERT(t >= 200 * 2 * w.dmin);
+	world_close(&w);
+}
+
 /* Headerless echoes are verified too; only messages with a header give a round trip. */
 static void
 test_echo_tiny(void)
@@ -855,6 +884,7 @@ static CU_TestInfo cases[] = {
 	{ "tiny_messages", test_tiny_messages },
 	{ "echo_round_trips", test_echo_round_trips },
 	{ "echo_round_trips_idle_link", test_echo_round_trips_idle_link },
+	{ "echo_one_in_flight", test_echo_one_in_flight },
 	{ "echo_tiny", test_echo_tiny },
 	{ "backpressure", test_backpressure },
 	{ "rate_fixed_polls", test_rate_fixed_polls },
