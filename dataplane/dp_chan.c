@@ -14,7 +14,7 @@
 #include "dp_conn_pvt.h"
 
 struct dp_chan *
-dp_chan_get(struct dp_conn *c, uint8_t id)
+dp_chan_get_slow(struct dp_conn *c, uint8_t id)
 {
 	struct dp_chan *ch;
 
@@ -119,16 +119,20 @@ dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_
 	m = dp_blk_alloc(sizeof(*m) + len);
 	if (m == NULL)
 		return -ENOMEM;
-	memset(m, 0, sizeof(*m));
-	memcpy(m->data, data, len);
+	/* every field set here, none left to a memset (wire_id and base: at the first send) */
+	m->next = m->rtx_next = NULL;
+	m->prev = ch->tail;
+	m->id = ch->next_id++;
+	m->expires_ns = expires_ns;
+	m->len = len;
+	m->first_sent = 0;
+	m->refs = 0;
 	dp_rs_init(&m->acked);
 	dp_rs_init(&m->lost);
-	m->id = ch->next_id++;
-	m->len = len;
-	m->expires_ns = expires_ns;
 	m->chan = ch->id;
 	m->queued = true;
-	m->prev = ch->tail;
+	m->in_rtx = false;
+	memcpy(m->data, data, len);
 	if (ch->tail != NULL)
 		ch->tail->next = m;
 	else
@@ -264,11 +268,8 @@ imsg_new(struct dp_conn *c, struct dp_chan *ch, uint64_t id, uint64_t base, uint
 
 	if (im == NULL)
 		return NULL;
-	memset(im, 0, sizeof(*im));
-	im->m.chan = ch->id;
-	im->m.id = id;
-	im->m.len = len;
-	im->m.data = im->buf;
+	im->m = (struct dp_msg){ .chan = ch->id, .id = id, .len = len, .data = im->buf };
+	im->next = NULL;
 	im->base = base;
 	dp_rs_init(&im->got);
 	ch->rx_held += len;
@@ -452,32 +453,6 @@ dp_chan_release(struct dp_conn *c, struct dp_imsg *im)
 
 /* --- emission ------------------------------------------------------------------------------- */
 
-/* Channel offset of the next new byte of m (its base once it has started going out). */
-static uint64_t
-next_offset(const struct dp_chan *ch, const struct dp_omsg *m)
-{
-	return (m->first_sent ? m->base : ch->next_base) + m->first_sent;
-}
-
-/* New bytes the peer lets us send on ch now. */
-static uint64_t
-credit(const struct dp_conn *c, const struct dp_chan *ch, const struct dp_omsg *m)
-{
-	uint64_t off = next_offset(ch, m), max = RTE_MAX(ch->peer_max, c->tx_chan_default);
-	uint64_t chan = max > off ? max - off : 0;
-	uint64_t conn = c->tx_conn_max > c->tx_conn_sent ? c->tx_conn_max - c->tx_conn_sent : 0;
-
-	return RTE_MIN(chan, conn);
-}
-
-bool
-dp_chan_sendable(const struct dp_conn *c, const struct dp_chan *ch)
-{
-	if (ch->unsent == NULL)
-		return ch->rtx_head != NULL;
-	return !dp_chan_reliable(c, ch) || ch->rtx_head != NULL || credit(c, ch, ch->unsent) > 0;
-}
-
 static void
 rtx_pop(struct dp_conn *c, struct dp_chan *ch)
 {
@@ -531,7 +506,7 @@ emit_new(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room)
 
 	if (m == NULL || room < DP_MIN_DATA_FRAME)
 		return 0;
-	len = RTE_MIN((uint64_t)(m->len - m->first_sent), credit(c, ch, m));
+	len = RTE_MIN((uint64_t)(m->len - m->first_sent), dp_chan_credit(c, ch, m));
 	len = RTE_MIN(len, (uint64_t)(room - sizeof(struct sl_frame_data)));
 	len = RTE_MIN(len, (uint64_t)UINT16_MAX);
 	if (len == 0)

@@ -21,12 +21,6 @@
 
 /* --- the record of what packets carried ---------------------------------------------------- */
 
-static inline struct dp_ref *
-ref_at(const struct dp_conn *c, uint32_t i)
-{
-	return &c->refs[i & (c->ref_cap - 1)];
-}
-
 /* Room for n more entries. */
 static int
 refs_reserve(struct dp_conn *c, uint32_t n)
@@ -42,31 +36,17 @@ refs_reserve(struct dp_conn *c, uint32_t n)
 	if (v == NULL)
 		return -ENOMEM;
 	for (uint32_t i = c->ref_head; i != c->ref_tail; i++)
-		v[i & (cap - 1)] = *ref_at(c, i);
+		v[i & (cap - 1)] = *dp_conn_ref_at(c, i);
 	free(c->refs);
 	c->refs = v;
 	c->ref_cap = cap;
 	return 0;
 }
 
-void
-dp_conn_ref_add(struct dp_conn *c, enum dp_ref_kind kind, uint8_t chan, struct dp_omsg *m,
-		uint32_t off, uint16_t len)
-{
-	struct dp_ref *r = ref_at(c, c->ref_tail++);
-
-	r->kind = (uint8_t)kind;
-	r->chan = chan;
-	r->msg = m;
-	r->off = off;
-	r->len = len;
-	ref_at(c, c->ref_pkt)->off++;
-}
-
 static void
 refs_compact(struct dp_conn *c)
 {
-	while (c->ref_head != c->ref_tail && ref_at(c, c->ref_head)->kind == DP_REF_FREE)
+	while (c->ref_head != c->ref_tail && dp_conn_ref_at(c, c->ref_head)->kind == DP_REF_FREE)
 		c->ref_head++;
 }
 
@@ -118,11 +98,11 @@ resolve_one(struct dp_conn *c, struct dp_ref *r, bool acked)
 void
 dp_conn_resolve(struct dp_conn *c, uint32_t head, bool acked)
 {
-	struct dp_ref *h = ref_at(c, head);
+	struct dp_ref *h = dp_conn_ref_at(c, head);
 	uint32_t n = h->off;
 
 	for (uint32_t i = 1; i <= n; i++)
-		resolve_one(c, ref_at(c, head + i), acked);
+		resolve_one(c, dp_conn_ref_at(c, head + i), acked);
 	h->kind = DP_REF_FREE;
 	refs_compact(c);
 }
@@ -131,7 +111,7 @@ void
 dp_conn_refs_fini(struct dp_conn *c)
 {
 	for (uint32_t i = c->ref_head; i != c->ref_tail; i++) {
-		struct dp_ref *r = ref_at(c, i);
+		struct dp_ref *r = dp_conn_ref_at(c, i);
 
 		if (r->kind == DP_REF_DATA)
 			dp_chan_omsg_unref(c, r->msg);
@@ -362,9 +342,9 @@ dp_conn_output(struct dp_conn *c, uint64_t now_ns, uint8_t *buf, size_t cap, uin
 		dp_conn_enter_closed(c, c->close_reason, false, true);
 	if (c->state == DP_CONN_CLOSED)
 		return put_close(c, buf, cap, pn);
-	want = (probe ||
-		dp_recovery_can_send(&c->rec, (uint32_t)(room + DP_PKT_OVERHEAD), now_ns)) &&
-	       (c->ping_due || c->pong_due || probe || credit_owed(c) || dp_conn_has_data(c));
+	/* what there is to send first: a receiver mostly has nothing but its ACK */
+	want = (c->ping_due || c->pong_due || probe || credit_owed(c) || dp_conn_has_data(c)) &&
+	       (probe || dp_recovery_can_send(&c->rec, (uint32_t)(room + DP_PKT_OVERHEAD), now_ns));
 	if (!want && !dp_ack_due(&c->ack, now_ns))
 		return 0;
 	if (dp_ack_pending(&c->ack)) {
@@ -375,10 +355,10 @@ dp_conn_output(struct dp_conn *c, uint64_t now_ns, uint8_t *buf, size_t cap, uin
 	if (want && refs_reserve(c, (uint32_t)(room / 9 + SL_MAX_CHANNELS + 4)) == 0) {
 		head = c->ref_tail++;
 		c->ref_pkt = head;
-		*ref_at(c, head) = (struct dp_ref){ .kind = DP_REF_HEAD };
+		*dp_conn_ref_at(c, head) = (struct dp_ref){ .kind = DP_REF_HEAD };
 		n += put_control(c, buf + n, room - n, probe, &eliciting);
 		n += put_data(c, buf + n, room - n, now_ns);
-		eliciting = eliciting || ref_at(c, head)->off > 0;
+		eliciting = eliciting || dp_conn_ref_at(c, head)->off > 0;
 		if (!eliciting) { /* nothing but the ACK after all */
 			c->ref_tail = head;
 			refs_compact(c);

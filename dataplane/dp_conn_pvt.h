@@ -136,13 +136,22 @@ bool dp_conn_drained(const struct dp_conn *c);
 void dp_conn_enter_closed(struct dp_conn *c, uint16_t reason, bool by_peer, bool send_close);
 
 /* --- dp_chan.c ------------------------------------------------------------------------------ */
-struct dp_chan *dp_chan_get(struct dp_conn *c, uint8_t id); /* allocates on first use */
+struct dp_chan *dp_chan_get_slow(struct dp_conn *c, uint8_t id);
 
 /* The channel if it has been used, else NULL. */
 static inline struct dp_chan *
 dp_chan_at(const struct dp_conn *c, unsigned int id)
 {
 	return c->chans != NULL && id < c->cfg->n_channels ? c->chans[id] : NULL;
+}
+
+/* The channel, allocated on first use; NULL if unused in the configuration or out of memory. */
+static inline struct dp_chan *
+dp_chan_get(struct dp_conn *c, uint8_t id)
+{
+	struct dp_chan *ch = dp_chan_at(c, id);
+
+	return ch != NULL ? ch : dp_chan_get_slow(c, id);
 }
 int dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_t len,
 		    uint64_t expires_ns, uint64_t *msg_id);
@@ -159,17 +168,35 @@ int dp_chan_rx_datagram(struct dp_conn *c, const struct dp_frame *f, enum dp_con
 void dp_chan_release(struct dp_conn *c, struct dp_imsg *im);
 void dp_chan_drop_rx(struct dp_conn *c, struct dp_chan *ch);
 
-/* Emission: is there something chan may send now (data within credit, or retransmissions),
- * and write its next frame into p (0 if none fits). */
-bool dp_chan_sendable(const struct dp_conn *c, const struct dp_chan *ch);
+/* Emission: write chan's next frame into p (0 if none fits); dp_chan_sendable (below) says
+ * whether it has something it may send now. */
 size_t dp_chan_emit(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room,
 		    uint64_t now_ns);
 
 /* --- dp_conn_out.c -------------------------------------------------------------------------- */
 bool dp_conn_has_data(const struct dp_conn *c);
-/* Record what the packet being built carries (at most DP_MAX_REFS_PER_PKT per packet). */
-void dp_conn_ref_add(struct dp_conn *c, enum dp_ref_kind kind, uint8_t chan, struct dp_omsg *m,
-		     uint32_t off, uint16_t len);
+
+static inline struct dp_ref *
+dp_conn_ref_at(const struct dp_conn *c, uint32_t i)
+{
+	return &c->refs[i & (c->ref_cap - 1)];
+}
+
+/* Record what the packet being built carries (room was reserved when it was begun). */
+static inline void
+dp_conn_ref_add(struct dp_conn *c, enum dp_ref_kind kind, uint8_t chan, struct dp_omsg *m,
+		uint32_t off, uint16_t len)
+{
+	struct dp_ref *r = dp_conn_ref_at(c, c->ref_tail++);
+
+	r->msg = m;
+	r->off = off;
+	r->len = len;
+	r->kind = (uint8_t)kind;
+	r->chan = chan;
+	dp_conn_ref_at(c, c->ref_pkt)->off++;
+}
+
 void dp_conn_refs_fini(struct dp_conn *c);
 /* Release buffers kept for a busy connection once nothing is in flight (from the timers). */
 void dp_conn_trim(struct dp_conn *c);
@@ -199,6 +226,36 @@ static inline bool
 dp_chan_reliable(const struct dp_conn *c, const struct dp_chan *ch)
 {
 	return dp_chan_cfg(c, ch)->kind == DP_CHAN_RELIABLE;
+}
+
+/* Channel offset of the next new byte of m (its base once it has started going out). */
+static inline uint64_t
+dp_chan_next_offset(const struct dp_chan *ch, const struct dp_omsg *m)
+{
+	return (m->first_sent ? m->base : ch->next_base) + m->first_sent;
+}
+
+/* New bytes the peer lets us send on ch now, m being its first unsent message. */
+static inline uint64_t
+dp_chan_credit(const struct dp_conn *c, const struct dp_chan *ch, const struct dp_omsg *m)
+{
+	uint64_t off = dp_chan_next_offset(ch, m), max = RTE_MAX(ch->peer_max, c->tx_chan_default);
+	uint64_t chan = max > off ? max - off : 0;
+	uint64_t conn = c->tx_conn_max > c->tx_conn_sent ? c->tx_conn_max - c->tx_conn_sent : 0;
+
+	return RTE_MIN(chan, conn);
+}
+
+/* Is there something chan may send now: retransmissions, or new data (within credit on a
+ * reliable channel)? */
+static inline bool
+dp_chan_sendable(const struct dp_conn *c, const struct dp_chan *ch)
+{
+	if (ch->rtx_head != NULL)
+		return true;
+	if (ch->unsent == NULL)
+		return false;
+	return !dp_chan_reliable(c, ch) || dp_chan_credit(c, ch, ch->unsent) > 0;
 }
 
 #endif /* DP_CONN_PVT_H */

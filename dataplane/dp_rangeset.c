@@ -8,18 +8,9 @@
 #include "dp_rangeset.h"
 
 void
-dp_rs_init(struct dp_rangeset *rs)
+dp_rs_free_heap(struct dp_rangeset *rs)
 {
-	rs->n = 0;
-	rs->cap = DP_RANGESET_INLINE;
-	rs->v = rs->inl;
-}
-
-void
-dp_rs_fini(struct dp_rangeset *rs)
-{
-	if (rs->v != rs->inl)
-		free(rs->v);
+	free(rs->v);
 	dp_rs_init(rs);
 }
 
@@ -57,7 +48,7 @@ first_touching(const struct dp_rangeset *rs, uint32_t lo)
 }
 
 int
-dp_rs_add(struct dp_rangeset *rs, uint32_t lo, uint32_t hi)
+dp_rs_add_slow(struct dp_rangeset *rs, uint32_t lo, uint32_t hi)
 {
 	uint32_t i, j;
 
@@ -118,7 +109,7 @@ dp_rs_remove(struct dp_rangeset *rs, uint32_t lo, uint32_t hi)
 }
 
 bool
-dp_rs_covers(const struct dp_rangeset *rs, uint32_t lo, uint32_t hi)
+dp_rs_covers_slow(const struct dp_rangeset *rs, uint32_t lo, uint32_t hi)
 {
 	uint32_t i;
 

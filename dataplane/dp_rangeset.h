@@ -26,17 +26,58 @@ struct dp_rangeset {
 	struct dp_range inl[DP_RANGESET_INLINE];
 };
 
-void dp_rs_init(struct dp_rangeset *rs);
-void dp_rs_fini(struct dp_rangeset *rs);
+static inline void
+dp_rs_init(struct dp_rangeset *rs)
+{
+	rs->n = 0;
+	rs->cap = DP_RANGESET_INLINE;
+	rs->v = rs->inl;
+}
 
-/* Add [lo, hi) (merging). 0, or -ENOMEM with the set unchanged. */
-int dp_rs_add(struct dp_rangeset *rs, uint32_t lo, uint32_t hi) __rte_warn_unused_result;
+void dp_rs_free_heap(struct dp_rangeset *rs);
+
+static inline void
+dp_rs_fini(struct dp_rangeset *rs)
+{
+	if (rs->v != rs->inl)
+		dp_rs_free_heap(rs);
+	dp_rs_init(rs);
+}
+
+int dp_rs_add_slow(struct dp_rangeset *rs, uint32_t lo, uint32_t hi) __rte_warn_unused_result;
+bool dp_rs_covers_slow(const struct dp_rangeset *rs, uint32_t lo, uint32_t hi);
+
+/* Add [lo, hi) (merging). 0, or -ENOMEM with the set unchanged. The common cases, a first
+ * range or one that touches the only range (data arriving or acknowledged in order), are
+ * handled inline. */
+static inline __rte_warn_unused_result int
+dp_rs_add(struct dp_rangeset *rs, uint32_t lo, uint32_t hi)
+{
+	if (rs->n == 0 && lo < hi) {
+		rs->v[0].lo = lo;
+		rs->v[0].hi = hi;
+		rs->n = 1;
+		return 0;
+	}
+	if (rs->n == 1 && lo <= rs->v[0].hi && hi >= rs->v[0].lo && lo < hi) {
+		rs->v[0].lo = RTE_MIN(lo, rs->v[0].lo);
+		rs->v[0].hi = RTE_MAX(hi, rs->v[0].hi);
+		return 0;
+	}
+	return dp_rs_add_slow(rs, lo, hi);
+}
 
 /* Remove [lo, hi). 0, or -ENOMEM (only when a range has to be split and cannot grow). */
 int dp_rs_remove(struct dp_rangeset *rs, uint32_t lo, uint32_t hi) __rte_warn_unused_result;
 
 /* Is all of [lo, hi) in the set? */
-bool dp_rs_covers(const struct dp_rangeset *rs, uint32_t lo, uint32_t hi);
+static inline bool
+dp_rs_covers(const struct dp_rangeset *rs, uint32_t lo, uint32_t hi)
+{
+	if (rs->n == 1 && lo < hi)
+		return rs->v[0].lo <= lo && rs->v[0].hi >= hi;
+	return dp_rs_covers_slow(rs, lo, hi);
+}
 
 /* The first part of [lo, hi) not in the set, in *gap; false if [lo, hi) is covered. */
 bool dp_rs_first_gap(const struct dp_rangeset *rs, uint32_t lo, uint32_t hi, struct dp_range *gap);
