@@ -43,12 +43,18 @@ dp_chan_get_slow(struct dp_conn *c, uint8_t id)
 	return ch;
 }
 
-/* Range-set changes with the heap they take or give back accounted. */
-static int
+/* Range-set changes with the heap they take or give back accounted. A set with a free inline
+ * slot cannot grow onto the heap: the common case skips the accounting. */
+static inline int
 rs_add(struct dp_conn *c, struct dp_rangeset *rs, uint32_t lo, uint32_t hi)
 {
-	size_t before = dp_rs_heap(rs);
-	int rc = dp_rs_add(rs, lo, hi);
+	size_t before;
+	int rc;
+
+	if (rs->n < rs->cap && rs->v == rs->inl)
+		return dp_rs_add(rs, lo, hi);
+	before = dp_rs_heap(rs);
+	rc = dp_rs_add(rs, lo, hi);
 
 	c->heap += dp_rs_heap(rs) - before;
 	return rc;

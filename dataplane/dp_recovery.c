@@ -47,6 +47,13 @@ ring_at(struct ring g, uint32_t i)
 	return &(*g.buf)[(*g.head + i) & (*g.cap - 1)];
 }
 
+/* Entry i (from the oldest) of the packets in flight: ring_at(sent_ring(r), i), directly. */
+static inline struct dp_sent *
+sent_at(const struct dp_recovery *r, uint32_t i)
+{
+	return &r->ring[(r->head + i) & (r->cap - 1)];
+}
+
 /* Doubles the ring; on failure nothing changes. */
 static int
 ring_grow(struct ring g)
@@ -110,6 +117,9 @@ static uint32_t
 ring_lower_bound(struct ring g, uint64_t pn)
 {
 	uint32_t lo = 0, hi = *g.n;
+
+	if (hi == 0 || ring_at(g, 0)->pn >= pn) /* an ACK usually covers the oldest packet */
+		return 0;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -208,27 +218,27 @@ pto_deadline(const struct dp_recovery *r)
 int
 dp_recovery_on_sent(struct dp_recovery *r, const struct dp_sent *p, uint64_t now_ns)
 {
-	struct dp_sent s = *p;
-	int rc;
+	struct dp_sent *s;
 
-	if (p->pn >= r->next_pn || (r->n > 0 && p->pn <= ring_at(sent_ring(r), r->n - 1)->pn))
+	if (p->pn >= r->next_pn || (r->n > 0 && p->pn <= sent_at(r, r->n - 1)->pn))
 		return -EINVAL;
-	s.in_flight = s.in_flight || s.ack_eliciting;
-	if (!s.in_flight)
+	if (!p->in_flight && !p->ack_eliciting)
 		return 0;
-	s.sent_ns = now_ns;
-	s.done = false;
-	rc = ring_push(sent_ring(r), &s);
-	if (rc != 0)
-		return rc;
-	r->bytes_in_flight += s.bytes;
+	if (r->n == r->cap && ring_grow(sent_ring(r)) != 0)
+		return -ENOMEM;
+	s = sent_at(r, r->n++);
+	*s = *p;
+	s->sent_ns = now_ns;
+	s->in_flight = true;
+	s->done = false;
+	r->bytes_in_flight += s->bytes;
 	if (r->bytes_in_flight > r->max_in_flight)
 		r->max_in_flight = (uint32_t)RTE_MIN(r->bytes_in_flight, UINT32_MAX);
-	if (s.ack_eliciting) {
+	if (s->ack_eliciting) {
 		r->eliciting_in_flight++;
 		r->last_eliciting_ns = now_ns;
 	}
-	dp_cc_on_sent(&r->cc, s.bytes, &r->rtt, now_ns);
+	dp_cc_on_sent(&r->cc, s->bytes, &r->rtt, now_ns);
 	return 0;
 }
 
@@ -330,24 +340,30 @@ declare_lost(struct dp_recovery *r, struct dp_sent *p, uint64_t now_ns,
 static void
 pop_done(struct dp_recovery *r)
 {
-	struct ring g = sent_ring(r);
-
-	while (r->n > 0 && ring_at(g, 0)->done)
-		ring_pop(g);
+	while (r->n > 0 && sent_at(r, 0)->done) {
+		r->head = (r->head + 1) & (r->cap - 1);
+		r->n--;
+	}
 }
 
 static void
 detect_lost(struct dp_recovery *r, uint64_t now_ns, const struct dp_recovery_cb *cb)
 {
-	struct pc_scan pc = { .duration_ns = dp_recovery_pto_base(r) *
-					     SL_PERSISTENT_CONGESTION_THRESHOLD };
-	uint64_t delay = loss_delay(r), last_sent = 0;
+	struct pc_scan pc = { 0 };
+	uint64_t delay, last_sent = 0;
 	bool any = false;
-	struct ring g = sent_ring(r);
 
 	r->loss_time_ns = 0;
-	for (uint32_t i = 0; r->any_acked && i < r->n; i++) {
-		struct dp_sent *p = ring_at(g, i);
+	/* the decided packets at the front go first (a persistent-congestion span could not
+	 * cross them anyway); then the common case, nothing older than the largest acknowledged
+	 * left undecided, costs nothing more */
+	pop_done(r);
+	if (!r->any_acked || r->n == 0 || sent_at(r, 0)->pn >= r->largest_acked)
+		return;
+	delay = loss_delay(r);
+	pc.duration_ns = dp_recovery_pto_base(r) * SL_PERSISTENT_CONGESTION_THRESHOLD;
+	for (uint32_t i = 0; i < r->n; i++) {
+		struct dp_sent *p = sent_at(r, i);
 
 		if (p->pn >= r->largest_acked)
 			break;
@@ -427,10 +443,8 @@ static void
 sent_acked(struct dp_recovery *r, uint64_t lo, uint64_t hi, struct ack_scan *s,
 	   const struct dp_recovery_cb *cb)
 {
-	struct ring g = sent_ring(r);
-
-	for (uint32_t i = ring_lower_bound(g, lo); i < r->n; i++) {
-		struct dp_sent *p = ring_at(g, i);
+	for (uint32_t i = ring_lower_bound(sent_ring(r), lo); i < r->n; i++) {
+		struct dp_sent *p = sent_at(r, i);
 
 		if (p->pn > hi)
 			break;
@@ -466,10 +480,12 @@ dp_recovery_on_ack(struct dp_recovery *r, const struct dp_ack_ranges *ack, uint6
 		r->largest_acked = s.largest;
 	r->any_acked = true;
 	for (unsigned int i = 0; i < ack->n; i++) {
-		lost_acked(r, ack->r[i].lo, ack->r[i].hi, now_ns);
+		if (r->lost_n > 0)
+			lost_acked(r, ack->r[i].lo, ack->r[i].hi, now_ns);
 		sent_acked(r, ack->r[i].lo, ack->r[i].hi, &s, cb);
 	}
-	lost_purge(r, now_ns);
+	if (r->lost_n > 0)
+		lost_purge(r, now_ns);
 	if (s.newly == 0)
 		return 0;
 	if (s.largest_newly && s.eliciting && now_ns >= s.largest_sent)
