@@ -326,18 +326,6 @@ dp_cc_init(struct dp_cc *cc, enum dp_cc_algo algo, uint32_t mss, bool pacing, ui
 	hs_reset(cc, now_ns);
 }
 
-bool
-dp_cc_window_open(const struct dp_cc *cc, uint64_t in_flight, uint32_t bytes)
-{
-	return in_flight <= cc->cwnd && bytes <= cc->cwnd - in_flight;
-}
-
-uint64_t
-dp_cc_pacing_time(const struct dp_cc *cc, uint64_t now_ns)
-{
-	return cc->pacing ? RTE_MAX(now_ns, cc->pace_next_ns) : now_ns;
-}
-
 /* Time to send `bytes` at 5/4 * cwnd per smoothed RTT. */
 static uint64_t
 pace_interval(const struct dp_cc *cc, uint64_t bytes, const struct dp_rtt *rtt)

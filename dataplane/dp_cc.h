@@ -104,10 +104,18 @@ dp_cc_in_recovery(const struct dp_cc *cc, uint64_t sent_ns)
 }
 
 /* May a packet of `bytes` go now, with `in_flight` bytes unacknowledged? (window only) */
-bool dp_cc_window_open(const struct dp_cc *cc, uint64_t in_flight, uint32_t bytes);
+static inline bool
+dp_cc_window_open(const struct dp_cc *cc, uint64_t in_flight, uint32_t bytes)
+{
+	return in_flight <= cc->cwnd && bytes <= cc->cwnd - in_flight;
+}
 
 /* Earliest time the next packet may leave (pacing); now if pacing is off. */
-uint64_t dp_cc_pacing_time(const struct dp_cc *cc, uint64_t now_ns);
+static inline uint64_t
+dp_cc_pacing_time(const struct dp_cc *cc, uint64_t now_ns)
+{
+	return cc->pacing && cc->pace_next_ns > now_ns ? cc->pace_next_ns : now_ns;
+}
 
 /* A packet of `bytes` counted in flight was sent: advances the pacer by bytes / rate from
  * max(pace_next_ns, now - allowance). The allowance is the credit the pacer keeps across a

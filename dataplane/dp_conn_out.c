@@ -241,6 +241,20 @@ drr_pick(struct dp_conn *c, uint32_t skip)
 	uint32_t cand = c->tx_active & ~skip;
 	int i;
 
+	if (cand != 0 && (cand & (cand - 1)) == 0) { /* one channel: its turn never ends */
+		struct dp_chan *ch = dp_chan_at(c, (unsigned int)(i = __builtin_ctz(cand)));
+
+		if (ch != NULL && dp_chan_sendable(c, ch)) {
+			if (i != c->rr) {
+				c->rr = (uint8_t)i;
+				ch->deficit += quantum(c, ch);
+			}
+			while (ch->deficit <= 0)
+				ch->deficit += quantum(c, ch);
+			return ch;
+		}
+	}
+
 	while ((i = next_channel(cand, c->rr)) >= 0) {
 		struct dp_chan *ch = dp_chan_at(c, (unsigned int)i);
 		uint32_t bit = 1u << i;

@@ -211,53 +211,30 @@ dp_frame_put_ping(uint8_t *p, size_t cap, uint8_t type, uint64_t token)
 	return sizeof(w);
 }
 
+/* Fields are stored straight into the packet (see dp_frame_put_data). */
 size_t
 dp_frame_put_ack(uint8_t *p, size_t cap, const struct dp_ack_ranges *a)
 {
-	struct sl_frame_ack w = { .type = SL_FRAME_ACK };
+	struct sl_frame_ack *w = (struct sl_frame_ack *)p;
+	struct sl_ack_range *r = (struct sl_ack_range *)(w + 1);
 	uint64_t delay_us = a->ack_delay_ns / 1000;
 	size_t fit;
 
-	if (cap < sizeof(w) || a->n == 0)
+	if (cap < sizeof(*w) || a->n == 0)
 		return 0;
-	fit = RTE_MIN((size_t)(a->n - 1), (cap - sizeof(w)) / sizeof(struct sl_ack_range));
+	fit = RTE_MIN((size_t)(a->n - 1), (cap - sizeof(*w)) / sizeof(*r));
 	fit = RTE_MIN(fit, (size_t)SL_MAX_ACK_RANGES);
-	w.n_ranges = (uint8_t)fit;
-	w.ack_delay_us = rte_cpu_to_be_32(delay_us > UINT32_MAX ? UINT32_MAX : (uint32_t)delay_us);
-	w.largest = rte_cpu_to_be_64(a->r[0].hi);
-	w.first_range = rte_cpu_to_be_64(a->r[0].hi - a->r[0].lo);
-	memcpy(p, &w, sizeof(w));
+	w->type = SL_FRAME_ACK;
+	w->n_ranges = (uint8_t)fit;
+	w->reserved = 0;
+	w->ack_delay_us = rte_cpu_to_be_32(delay_us > UINT32_MAX ? UINT32_MAX : (uint32_t)delay_us);
+	w->largest = rte_cpu_to_be_64(a->r[0].hi);
+	w->first_range = rte_cpu_to_be_64(a->r[0].hi - a->r[0].lo);
 	for (size_t i = 1; i <= fit; i++) {
-		struct sl_ack_range r = {
-			.gap = rte_cpu_to_be_32((uint32_t)(a->r[i - 1].lo - a->r[i].hi - 2)),
-			.len = rte_cpu_to_be_32((uint32_t)(a->r[i].hi - a->r[i].lo)),
-		};
-
-		memcpy(p + sizeof(w) + (i - 1) * sizeof(r), &r, sizeof(r));
+		r[i - 1].gap = rte_cpu_to_be_32((uint32_t)(a->r[i - 1].lo - a->r[i].hi - 2));
+		r[i - 1].len = rte_cpu_to_be_32((uint32_t)(a->r[i].hi - a->r[i].lo));
 	}
-	return sizeof(w) + fit * sizeof(struct sl_ack_range);
-}
-
-size_t
-dp_frame_put_data(uint8_t *p, size_t cap, uint8_t chan, uint64_t msg_id, uint64_t msg_base,
-		  uint32_t msg_len, uint32_t offset, const uint8_t *data, uint16_t len)
-{
-	struct sl_frame_data w = {
-		.type = SL_FRAME_DATA,
-		.flags = offset + len == msg_len ? SL_DATA_LAST : 0,
-		.channel = chan,
-		.length = rte_cpu_to_be_16(len),
-		.msg_len = rte_cpu_to_be_32(msg_len),
-		.offset = rte_cpu_to_be_32(offset),
-		.msg_id = rte_cpu_to_be_64(msg_id),
-		.msg_base = rte_cpu_to_be_64(msg_base),
-	};
-
-	if (cap < sizeof(w) + len)
-		return 0;
-	memcpy(p, &w, sizeof(w));
-	memcpy(p + sizeof(w), data, len);
-	return sizeof(w) + len;
+	return sizeof(*w) + fit * sizeof(*r);
 }
 
 size_t

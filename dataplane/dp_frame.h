@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 
@@ -81,9 +82,32 @@ dp_frame_ack_eliciting(uint8_t type)
 size_t dp_frame_put_ping(uint8_t *p, size_t cap, uint8_t type, uint64_t token);
 /* Writes as many ranges as fit (newest first); returns 0 if not even the first fits. */
 size_t dp_frame_put_ack(uint8_t *p, size_t cap, const struct dp_ack_ranges *a);
-/* Header of a DATA frame followed by len bytes copied from data. */
-size_t dp_frame_put_data(uint8_t *p, size_t cap, uint8_t chan, uint64_t msg_id, uint64_t msg_base,
-			 uint32_t msg_len, uint32_t offset, const uint8_t *data, uint16_t len);
+/* Header of a DATA frame followed by len bytes copied from data (inline: one or more per
+ * packet on the send path). The header's fields are stored straight into the packet: a header
+ * assembled on the stack and copied over would be read back with wide loads spanning narrow
+ * stores, which stalls store forwarding. */
+static inline size_t
+dp_frame_put_data(uint8_t *p, size_t cap, uint8_t chan, uint64_t msg_id, uint64_t msg_base,
+		  uint32_t msg_len, uint32_t offset, const uint8_t *data, uint16_t len)
+{
+	struct sl_frame_data *w = (struct sl_frame_data *)p;
+
+	if (cap < sizeof(*w) + len)
+		return 0;
+	w->type = SL_FRAME_DATA;
+	w->flags = offset + len == msg_len ? SL_DATA_LAST : 0;
+	w->channel = chan;
+	w->reserved0 = 0;
+	w->length = rte_cpu_to_be_16(len);
+	w->reserved1 = 0;
+	w->msg_len = rte_cpu_to_be_32(msg_len);
+	w->offset = rte_cpu_to_be_32(offset);
+	w->msg_id = rte_cpu_to_be_64(msg_id);
+	w->msg_base = rte_cpu_to_be_64(msg_base);
+	memcpy(p + sizeof(*w), data, len);
+	return sizeof(*w) + len;
+}
+
 size_t dp_frame_put_datagram(uint8_t *p, size_t cap, uint8_t chan, uint32_t seq,
 			     const uint8_t *data, uint16_t len);
 size_t dp_frame_put_credit(uint8_t *p, size_t cap, uint8_t type, uint8_t chan, uint64_t max);

@@ -118,9 +118,6 @@ ring_lower_bound(struct ring g, uint64_t pn)
 {
 	uint32_t lo = 0, hi = *g.n;
 
-	if (hi == 0 || ring_at(g, 0)->pn >= pn) /* an ACK usually covers the oldest packet */
-		return 0;
-
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
@@ -226,9 +223,14 @@ dp_recovery_on_sent(struct dp_recovery *r, const struct dp_sent *p, uint64_t now
 		return 0;
 	if (r->n == r->cap && ring_grow(sent_ring(r)) != 0)
 		return -ENOMEM;
+	/* field by field: the caller's record was just written with narrow stores, and a wide
+	 * copy reading it back would stall on store forwarding */
 	s = sent_at(r, r->n++);
-	*s = *p;
+	s->pn = p->pn;
 	s->sent_ns = now_ns;
+	s->bytes = p->bytes;
+	s->frames = p->frames;
+	s->ack_eliciting = p->ack_eliciting;
 	s->in_flight = true;
 	s->done = false;
 	r->bytes_in_flight += s->bytes;
@@ -240,15 +242,6 @@ dp_recovery_on_sent(struct dp_recovery *r, const struct dp_sent *p, uint64_t now
 	}
 	dp_cc_on_sent(&r->cc, s->bytes, &r->rtt, now_ns);
 	return 0;
-}
-
-bool
-dp_recovery_can_send(const struct dp_recovery *r, uint32_t bytes, uint64_t now_ns)
-{
-	if (r->probes_due > 0)
-		return true;
-	return dp_cc_window_open(&r->cc, r->bytes_in_flight, bytes) &&
-	       dp_cc_pacing_time(&r->cc, now_ns) <= now_ns;
 }
 
 uint64_t
@@ -439,11 +432,30 @@ take_acked(struct dp_recovery *r, struct dp_sent *p, struct ack_scan *s,
 	p->done = true;
 }
 
+/* Index of the first packet in flight numbered pn or above (n if none). */
+static inline uint32_t
+sent_lower_bound(const struct dp_recovery *r, uint64_t pn)
+{
+	uint32_t lo = 0, hi = r->n;
+
+	if (hi == 0 || sent_at(r, 0)->pn >= pn) /* an ACK usually covers the oldest packet */
+		return 0;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (sent_at(r, mid)->pn < pn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static void
 sent_acked(struct dp_recovery *r, uint64_t lo, uint64_t hi, struct ack_scan *s,
 	   const struct dp_recovery_cb *cb)
 {
-	for (uint32_t i = ring_lower_bound(sent_ring(r), lo); i < r->n; i++) {
+	for (uint32_t i = sent_lower_bound(r, lo); i < r->n; i++) {
 		struct dp_sent *p = sent_at(r, i);
 
 		if (p->pn > hi)

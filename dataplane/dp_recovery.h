@@ -145,7 +145,14 @@ uint64_t dp_recovery_pto_base(const struct dp_recovery *r);
 
 /* May a packet of `bytes` be sent now: congestion window and pacing. While probes are due
  * (probes_due > 0) both are bypassed: RFC 9002 7.5, probes are never blocked. */
-bool dp_recovery_can_send(const struct dp_recovery *r, uint32_t bytes, uint64_t now_ns);
+static inline bool
+dp_recovery_can_send(const struct dp_recovery *r, uint32_t bytes, uint64_t now_ns)
+{
+	if (r->probes_due > 0)
+		return true;
+	return dp_cc_window_open(&r->cc, r->bytes_in_flight, bytes) &&
+	       dp_cc_pacing_time(&r->cc, now_ns) <= now_ns;
+}
 
 /* Earliest time a data packet may be sent given pacing (now if already allowed, or while
  * probes are due). */
