@@ -430,6 +430,13 @@ summary_service(FILE *f, const struct conf *cfg, unsigned int i, const struct dp
 			dp_svc_hist_percentile(&s->rtt, 50) / NS_PER_US,
 			dp_svc_hist_percentile(&s->rtt, 99) / NS_PER_US,
 			dp_svc_hist_percentile(&s->rtt, 99.9) / NS_PER_US, s->rtt.max / NS_PER_US);
+	if (s->rtt.count > 0) /* the same in ns: sub-microsecond round trips exist */
+		fprintf(f,
+			" rtt_min_ns=%" PRIu64 " rtt_p50_ns=%" PRIu64 " rtt_p99_ns=%" PRIu64
+			" rtt_p999_ns=%" PRIu64 " rtt_max_ns=%" PRIu64,
+			s->rtt.min, dp_svc_hist_percentile(&s->rtt, 50),
+			dp_svc_hist_percentile(&s->rtt, 99), dp_svc_hist_percentile(&s->rtt, 99.9),
+			s->rtt.max);
 	fputc('\n', f);
 }
 

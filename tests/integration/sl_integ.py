@@ -56,8 +56,12 @@ class TelemetryError(TestFailure):
     pass
 
 
+QUIET = bool(os.environ.get("SL_INTEG_QUIET"))  # the perf rig keeps its output to results
+
+
 def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+    if not QUIET:
+        print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 # --- summaries -------------------------------------------------------------------------------
@@ -384,7 +388,7 @@ class World:
         if failed and isinstance(exc, TestFailure):
             print(f"FAIL {self.tag}: {exc}", flush=True)
             sys.exit(1)
-        if not failed:
+        if not failed and not QUIET:
             print(f"PASS {self.tag}: {self.checks} checks in "
                   f"{time.monotonic() - self.t0:.1f} s", flush=True)
         return False

@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The perf rig's sluice measurements: appliances as processes over memif (the integration
+tests' harness, tests/integration/sl_integ.py), one dataplane lcore each.
+
+    transfer(sluice, suite, size, count)      A source -> B sink, one-way goodput
+    latency(sluice, size, count)              A source -> B echo, one message in flight
+
+Every function starts its own appliances in a fresh World (temporary directory, unique EAL
+file prefixes, processes stopped by PID on every exit path) and returns a plain dict, or raises
+RigError saying what went wrong. Python 3 standard library only.
+"""
+import os
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+os.environ.setdefault("SL_INTEG_QUIET", "1")
+import sl_integ  # noqa: E402
+
+SUITES = {"aes256gcm": "aesgcm-sha256", "chacha20poly1305": "chachapoly-blake2b"}
+
+
+class RigError(Exception):
+    pass
+
+
+def _world(tag, sluice):
+    return sl_integ.World(tag, argv=["rig", sluice])
+
+
+def _run(fn):
+    """Run fn() (which uses a World); a failed World exits through SystemExit: turn it into a
+    RigError carrying the reason."""
+    try:
+        return fn()
+    except SystemExit as e:
+        raise RigError(f"appliances failed (status {e.code}); see the log above") from None
+    except sl_integ.TestFailure as e:
+        raise RigError(str(e)) from None
+
+
+def _pair(w, suite, idle, wire=None, max_message=None):
+    """Appliances a (198.18.0.1) and b (198.18.0.2) on cores 0 and 1, linked by memif directly
+    or through `wire(w, a, b)` (which adds their ports), peered with each other."""
+    a = w.node("a", core=0, ip="198.18.0.1")
+    b = w.node("b", core=1, ip="198.18.0.2")
+    if wire is None:
+        w.link(a, b)
+    else:
+        wire(w, a, b)
+    for n, other in ((a, b), (b, a)):
+        n.peer(other)
+        n.cfg["suite"] = SUITES[suite]
+        for lc in n.cfg["lcores"]:
+            lc["idle"] = idle
+        if max_message is not None:
+            n.cfg["limits"] = {"max_message": max_message,
+                               "queue_bytes": max(8 << 20, 4 * max_message),
+                               "window_bytes": max(4 << 20, 2 * max_message)}
+    return a, b
+
+
+def _finish(w, sender, receiver, timeout):
+    """Wait for the sender to exit by itself (--exit-when-done: its sources are done), then stop
+    the receiver (a node without sources runs until stopped); their summaries."""
+    out = {}
+    rc = sender.wait(timeout)
+    w.check(rc == 0, f"{sender.name} exits 0 (status {rc})")
+    rc = receiver.stop()
+    w.check(rc == 0, f"{receiver.name} exits 0 after SIGTERM (status {rc})")
+    for n in (sender, receiver):
+        s = sl_integ.parse_summary(n.stdout())
+        w.check("summary" in s, f"{n.name} printed its summary")
+        out[n.name] = s
+    return out
+
+
+def _cycles_per(summary, msgs):
+    s = summary["summary"]
+    if msgs == 0 or "busy_cycles" not in s:
+        return None
+    return s["busy_cycles"] / msgs
+
+
+def transfer(sluice, suite, size, count, idle="adaptive", wire=None, during=None,
+             limit_s=120):
+    """A's source sends `count` messages of `size` bytes on channel 1 to B's sink.
+    Returns msgs, bytes, seconds (the sink's active period: first to last message), msgs_per_s,
+    goodput_bps, cycles per message at A and B (TSC cycles of their lcores' busy rounds), the
+    packets each side sent and received, lost/duplicated/corrupt at the sink, drops.
+    wire(w, a, b): links a and b another way (testpmd in between). during(w, a, b): called once
+    the transfer runs (an attack, say); its return value is kept as result["during"]."""
+    def body():
+        with _world(f"tx-{suite}-{size}", sluice) as w:
+            a, b = _pair(w, suite, idle, wire, max_message=max(size, 1 << 20))
+            a.cfg["services"] = [sl_integ.source(b, channel=1, count=count, size=size)]
+            b.cfg["services"] = [sl_integ.sink(channel=1)]
+            b.start(duration=limit_s)
+            a.start(duration=limit_s, exit_when_done=True)
+            res = {}
+            if during is not None:
+                res["during"] = during(w, a, b)
+            sums = _finish(w, a, b, limit_s + 15)
+            src = sums["a"]["services"][0]
+            snk = sums["b"]["services"][0]
+            w.equal(src.get("done"), "1/1", "the source sent everything")
+            w.equal(snk.get("msgs_verified"), count, "the sink verified every message")
+            secs = max(snk.get("active_us", 0), 1) / 1e6
+            res.update({
+                "suite": suite, "size": size, "msgs": snk["msgs_verified"],
+                "bytes": snk["bytes_recv"], "seconds": secs,
+                "msgs_per_s": snk["msgs_verified"] / secs,
+                "goodput_bps": 8 * snk["bytes_recv"] / secs,
+                "lost": snk.get("lost", 0), "duplicated": snk.get("duplicated", 0),
+                "corrupt": snk.get("corrupt", 0),
+                "cycles_per_msg_a": _cycles_per(sums["a"], count),
+                "cycles_per_msg_b": _cycles_per(sums["b"], count),
+                "tsc_hz": sums["a"]["summary"].get("tsc_hz"),
+                "a_tx_pkts": sums["a"]["summary"]["tx_pkts"],
+                "a_rx_pkts": sums["a"]["summary"]["rx_pkts"],
+                "b_tx_pkts": sums["b"]["summary"]["tx_pkts"],
+                "b_rx_pkts": sums["b"]["summary"]["rx_pkts"],
+                "a_drops": sums["a"].get("drops", {}),
+                "b_drops": sums["b"].get("drops", {}),
+            })
+            return res
+    return _run(body)
+
+
+def latency(sluice, size, count, suite="aes256gcm", idle="busy", limit_s=60):
+    """A's source sends `count` messages of `size` bytes to B's echo service, one at a time
+    (in_flight 1); A's round-trip histogram: min/p50/p99/p99.9/max in nanoseconds. Lcores busy-poll
+    (idle back-off would add its sleeps to every round trip)."""
+    def body():
+        with _world(f"lat-{size}", sluice) as w:
+            a, b = _pair(w, suite, idle)
+            src = sl_integ.source(b, channel=1, count=count, size=size, expect_echo=True)
+            src["in_flight"] = 1
+            a.cfg["services"] = [src]
+            b.cfg["services"] = [sl_integ.echo(channel=1)]
+            b.start(duration=limit_s)
+            a.start(duration=limit_s, exit_when_done=True)
+            s = _finish(w, a, b, limit_s + 15)["a"]["services"][0]
+            w.equal(s.get("msgs_verified"), count, "every echo came back verified")
+            return {"size": size, "count": count, "min_ns": s.get("rtt_min_ns"),
+                    "p50_ns": s.get("rtt_p50_ns"), "p99_ns": s.get("rtt_p99_ns"),
+                    "p999_ns": s.get("rtt_p999_ns"), "max_ns": s.get("rtt_max_ns")}
+    return _run(body)
+
+
+# --- goodput over a window, while something else happens ---------------------------------------
+
+def _fresh(node, what):
+    """Telemetry `what` right after a new statistics snapshot (taken every 0.5 s), and when."""
+    node.wait_snapshot(count=1)
+    return time.monotonic(), node.query(what)
+
+
+def _sink_bytes(node):
+    t, svc = _fresh(node, "/sluice/services")
+    s = (svc or {}).get("0") or (svc or {}).get(0) or {}
+    return t, s.get("bytes_recv", 0)
+
+
+def _drops(node):
+    """(dataplane drops by reason, admission counters) of /sluice/drops."""
+    d = node.query("/sluice/drops") or {}
+    return d.get("dataplane", {}), d.get("admission", {})
+
+
+def goodput_window(node, seconds):
+    """The sink's goodput (bits/s) over about `seconds`, between two fresh snapshots."""
+    t0, b0 = _sink_bytes(node)
+    time.sleep(seconds)
+    t1, b1 = _sink_bytes(node)
+    return 8 * (b1 - b0) / (t1 - t0), t1 - t0
+
+
+def _endless_transfer(w, suite, size, extra_port=None):
+    """A -> B, an unbounded source of `size`-byte messages; extra_port(b) adds B's ports."""
+    a, b = _pair(w, suite, "adaptive", max_message=max(size, 1 << 20))
+    if extra_port is not None:
+        extra_port(b)
+    a.cfg["services"] = [sl_integ.source(b, channel=1, count=0, size=size)]
+    b.cfg["services"] = [sl_integ.sink(channel=1)]
+    return a, b
+
+
+def _wait_flowing(b, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while b.query("/sluice/info", wait=timeout) is None:  # telemetry up, commands not yet
+        if time.monotonic() > deadline:
+            raise sl_integ.TestFailure("B's telemetry did not come up")
+        time.sleep(0.1)
+    while _sink_bytes(b)[1] == 0:
+        if time.monotonic() > deadline:
+            raise sl_integ.TestFailure("the transfer did not start")
+
+
+def _stop_checked(w, a, b):
+    for n in (a, b):
+        rc = n.stop()
+        w.check(rc == 0, f"{n.name} exits 0 after SIGTERM (status {rc})")
+    for n in (a, b):
+        s = sl_integ.parse_summary(n.stdout())
+        w.equal(s.get("exit", {}).get("mbufs_in_use"), 0, f"{n.name}'s mbufs in use at exit")
+    snk = sl_integ.parse_summary(b.stdout())["services"][0]
+    w.equal(snk.get("lost", 0) + snk.get("duplicated", 0) + snk.get("corrupt", 0), 0,
+            "nothing lost, duplicated or corrupt at the sink")
+    return snk
+
+
+def under_attack(sluice, tpmd, seconds, size=1400, suite="aes256gcm"):
+    """Section 4: A -> B (unbounded source) while testpmd (`tpmd`: the rig_testpmd module)
+    replays crafted frames flat out at B's second port (a memif server, 198.18.4.1/24).
+    Returns the goodput over a window of `seconds` without and with the attack, what testpmd
+    sent, and B's drops by reason (dataplane and admission) over the attack window."""
+    def body():
+        with _world("attack", sluice) as w:
+            sock = os.path.join(w.dir, "attack.sock")
+
+            def atk_port(b):
+                b.add_port("atk", f"net_memif1,role=server,id=0,socket={sock}")
+                b.cfg["ports"][-1]["ipv4"] = "198.18.4.1/24"
+
+            a, b = _endless_transfer(w, suite, size, atk_port)
+            limit = 8 * seconds + 90
+            b.start(duration=limit)
+            a.start(duration=limit)
+            _wait_flowing(b)
+            clean, clean_s = goodput_window(b, seconds)
+            mac = tpmd.appliance_mac(b, port=1)
+            pcap = os.path.join(w.dir, "attack.pcap")
+            tpmd.write_pcap(pcap, tpmd.attack_frames(mac, "198.18.4.1", b.udp_port, n=4000))
+            res = {}
+            att = threading.Thread(target=lambda: res.update(tpmd.attack_pcap(
+                f"net_memif0,role=client,id=0,socket={sock}", pcap, seconds + 6)))
+            d0, a0 = _drops(b)
+            att.start()
+            try:
+                deadline = time.monotonic() + 20  # until the flood reaches B
+                while sum(_fresh(b, "/sluice/drops")[1].get("dataplane", {}).values()) == \
+                        sum(d0.values()):
+                    if time.monotonic() > deadline or not att.is_alive():
+                        raise sl_integ.TestFailure("the attack did not reach B")
+                t0 = time.monotonic()
+                d1, a1 = _drops(b)
+                under, under_s = goodput_window(b, seconds)
+                d2, a2 = _drops(b)
+                t1 = time.monotonic()
+                w.check(att.is_alive(), "the attack lasted the whole window")
+            finally:
+                att.join(seconds + 60)
+            snk = _stop_checked(w, a, b)
+            by = {k: d2.get(k, 0) - d1.get(k, 0) for k in d2 if d2.get(k, 0) != d1.get(k, 0)}
+            by.update({f"admission.{k}": a2.get(k, 0) - a1.get(k, 0) for k in a2
+                       if k in ("bad_mac1", "bad_length", "ratelimited", "cookies_sent")
+                       and a2.get(k, 0) != a1.get(k, 0)})
+            total = sum(by.values())
+            return {"clean_bps": clean, "attack_bps": under, "window_s": under_s,
+                    "attack_sent": res.get("sent_pkts"), "attack_pps": res.get("pps"),
+                    "attack_seconds": res.get("interval_s", seconds),
+                    "attack_tx_dropped": res.get("tx_dropped"),
+                    "drops_by_reason": by, "drops_total": total,
+                    "drops_per_s": total / (t1 - t0), "sink_msgs": snk.get("msgs_verified")}
+    return _run(body)
+
+
+if __name__ == "__main__":
+    # quick look: python3 perf/rig_sluice.py build/sluice
+    prog = sys.argv[1] if len(sys.argv) > 1 else "build/sluice"
+    print(transfer(prog, "aes256gcm", 1400, 100000))
+    print(latency(prog, 64, 5000))
