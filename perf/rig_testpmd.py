@@ -286,6 +286,26 @@ class Testpmd:
             except OSError:
                 pass
 
+    def threads(self):
+        """The process's threads as "name:state:wchan:cpu-ticks" (for diagnostics)."""
+        out = []
+        try:
+            for tid in sorted(os.listdir(f"/proc/{self.pid}/task"), key=int):
+                base = f"/proc/{self.pid}/task/{tid}"
+                with open(f"{base}/stat") as f:
+                    st = f.read()
+                name = st[st.index("(") + 1:st.rindex(")")]
+                fields = st[st.rindex(")") + 2:].split()
+                try:
+                    with open(f"{base}/wchan") as f:
+                        wchan = f.read().strip() or "-"
+                except OSError:
+                    wchan = "?"
+                out.append(f"{name}:{fields[0]}:{wchan}:{int(fields[11]) + int(fields[12])}")
+        except (OSError, ValueError, TypeError):
+            pass
+        return " ".join(out) or "?"
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -341,7 +361,8 @@ class Testpmd:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TestpmdError(f"testpmd {self.name} (pid {self.pid}): no prompt after "
-                                   f"{what} within {timeout} s; last output:\n"
+                                   f"{what} within {timeout} s; threads: "
+                                   f"{self.threads()}; last output:\n"
                                    f"{_tail(self.output, 15)}")
             chunk = self._read_chunk(min(left, 0.5))
             if chunk is None:
@@ -376,9 +397,7 @@ class Testpmd:
     def start(self):
         """Start forwarding (`start`)."""
         text = self.cmd("start")
-        if "Packet forwarding already started" not in text and "forwards packets" not in text \
-                and "io packet forwarding" not in text.lower() and "packet forwarding" \
-                not in text.lower():
+        if "packet forwarding" not in text.lower():  # "<mode> packet forwarding - ports=..."
             raise TestpmdError(f"testpmd {self.name}: `start` said: {text.strip()[:300]!r}")
         self.forwarding = True
 
@@ -531,13 +550,18 @@ def _check_size(frame_size):
 
 # --- section 1: the raw reference ---------------------------------------------------------------
 
-# Placement (main lcore, forwarding lcore) of each process. Measured on the 2-core machine:
-# giving each forwarding lcore its own core (tx forwards on 1, rx on 0; each main lcore, idle
-# in the prompt, on the other core) gives about twice the rate of both forwarding lcores on one
-# core, where they take turns by the kernel's time slices and each busy-polls through its turn.
+# Placement: (main lcore, forwarding lcore) of each process; EAL gets `-l` with both and
+# `--main-lcore`. A main lcore sits in testpmd's prompt (blocked in read, idle), so what counts
+# is where the forwarding lcores run. Measured on this 2-core machine (shared, 1 s, 64 B):
+#   txrx, tx forwarding on core 1 and rx on core 0 (each its own core)    ~17 Mpps
+#   txrx, both forwarding lcores on core 1 (the kernel time-slices them)  ~3.4 Mpps
+# so each forwarding lcore gets its own core: RAW_TXRX_CORES.
+#   io, tx and rx forwarding on core 1, io on core 0 (io alone)           ~1.6 Mpps
+#   io, tx on 1, io and rx on core 0                                      ~1.6 Mpps
+# Three busy-polling processes on two cores always time-share one core: the io result is bound
+# by that contention (a slice of a few ms each), not by io forwarding. RAW_IO_CORES gives io
+# a core of its own and makes the sender and the receiver share the other.
 RAW_TXRX_CORES = {"tx": (0, 1), "rx": (1, 0)}
-# three processes, two cores: io forwarding gets core 0 to itself... it cannot: the receiver
-# shares it. tx on 1, io on 0, rx on 1 (rx and tx take turns on core 1).
 RAW_IO_CORES = {"tx": (0, 1), "io": (1, 0), "rx": (0, 1)}
 
 
@@ -548,8 +572,8 @@ def raw_txrx(frame_size, seconds, warmup=0.5, cores=None, burst=32, keep_logs=Fa
     Measures at the receiver over `seconds` (after link-up and `warmup` seconds of traffic):
     returns {"test": "raw_txrx", "frame_size": S (bytes, FCS included), "pps" (packets/s),
     "bps" (bits/s on S), "l1_bps", "rx_bytes_per_s", "interval_s", "rx_pkts", "tx_pkts" (what
-    A's port put on the link over the same run), "tx_dropped" (A's tx bursts refused for lack of
-    room, whole run), "cores": placement}."""
+    A's port put on the link, whole run), "tx_dropped" (packets of A's tx bursts refused for
+    lack of room in B's ring, whole run), "cores": forwarding lcores, e.g. "tx@1,rx@0"}."""
     length = _check_size(frame_size)
     cores = dict(RAW_TXRX_CORES, **(cores or {}))
     with run_dir("raw") as d:
@@ -577,7 +601,7 @@ def raw_txrx(frame_size, seconds, warmup=0.5, cores=None, burst=32, keep_logs=Fa
             out.update(_rate(frame_size, s0, t0, s1, t1))
             out["tx_pkts"] = fs_tx["total"].get("tx_packets", 0)
             out["tx_dropped"] = fs_tx["total"].get("tx_dropped", 0)
-            out["cores"] = f"tx {cores['tx'][1]} rx {cores['rx'][1]} (forwarding lcores)"
+            out["cores"] = f"tx@{cores['tx'][1]},rx@{cores['rx'][1]}"  # forwarding lcores
             tx.quit()
             rx.quit()
     return out
@@ -634,8 +658,8 @@ def raw_io(frame_size, seconds, warmup=0.5, cores=None, burst=32, keep_logs=Fals
             out["io_fwd_pps"] = round((i1[1]["tx_packets"] - i0[1]["tx_packets"]) / dt)
             out["io_tx_dropped"] = fs_io["total"].get("tx_dropped", 0)
             out["tx_dropped"] = fs_tx["total"].get("tx_dropped", 0)
-            out["cores"] = (f"tx {cores['tx'][1]} io {cores['io'][1]} rx {cores['rx'][1]} "
-                            f"(forwarding lcores; two share a core)")
+            # forwarding lcores (three processes, two cores: two of them share one)
+            out["cores"] = f"tx@{cores['tx'][1]},io@{cores['io'][1]},rx@{cores['rx'][1]}"
             for t in (tx, io, rx):
                 t.quit()
     return out
@@ -1373,7 +1397,8 @@ def main(argv=None):
                           flush=True)
             return 0
         if args.cmd == "wire-check":
-            res = wire_check(args.sluice, count=args.count, size=args.size)
+            with contextlib.redirect_stdout(sys.stderr):  # sl_integ's log: stdout -> stderr
+                res = wire_check(args.sluice, count=args.count, size=args.size)
             w, q = res["wire"], res["quiet"]
             print(_fmt({"test": "wire", "at": "quiet_point",
                         "a_tx_pkts": q["a"]["tx_pkts"], "a_rx_pkts": q["a"]["rx_pkts"],
@@ -1384,6 +1409,13 @@ def main(argv=None):
                         "port_b_tx": q["port_b"]["tx_packets"],
                         "a_to_b_dropped": w["a_to_b_dropped"],
                         "b_to_a_dropped": w["b_to_a_dropped"]}))
+            snk = res["b"].get("services", {}).get(0, {})
+            if snk.get("active_us"):  # first to last message the sink received
+                print(_fmt({"test": "wire", "sink_msgs": snk.get("msgs_recv"),
+                            "sink_bytes": snk.get("bytes_recv"),
+                            "sink_active_s": round(snk["active_us"] / 1e6, 4),
+                            "goodput_bps": round(snk.get("bytes_recv", 0) * 8e6 /
+                                                 snk["active_us"])}))
             print(_fmt({"test": "wire", "at": "exit", "forwarding_s": w["seconds"],
                         "a_tx_pkts": res["a"]["summary"]["tx_pkts"],
                         "a_rx_pkts": res["a"]["summary"]["rx_pkts"],
@@ -1402,7 +1434,8 @@ def main(argv=None):
             print(f"wire-check={'PASS' if res['ok'] else 'FAIL'}")
             return 0 if res["ok"] else 1
         if args.cmd == "attack-check":
-            res = attack_check(args.sluice, seconds=args.seconds)
+            with contextlib.redirect_stdout(sys.stderr):
+                res = attack_check(args.sluice, seconds=args.seconds)
             for mode in ("pcap", "txonly"):
                 print(_fmt({"test": "attack", **_public(res[mode])}))
             print(_fmt({"test": "attack", "phase": "pcap", **res["by_reason"]}))
