@@ -13,8 +13,9 @@ Pieces the rig orchestrator (perf/rig.py) reuses:
   raw_txrx()         section 1: txonly -> rxonly over one memif link, two processes
   raw_io()           section 1: txonly -> io (two memif ports) -> rxonly, three processes
   Wire / wire()      section 3: testpmd in io mode between two appliances (two memif servers)
-  attack_frames(), write_pcap(), attack_pcap(), attack_txonly()
-                     section 4: testpmd floods an appliance with crafted frames
+  Attacker, attack_pcap(), attack_txonly(), attack_frames(), write_pcap()
+                     section 4: testpmd floods an appliance with crafted frames (a capture
+                     replayed in a loop) or with one datagram (txonly)
   wire_check(), attack_check()
                      end-to-end checks of sections 3 and 4 with real appliances
 
@@ -43,10 +44,12 @@ every way out (SIGTERM, then SIGKILL). main() turns SIGTERM/SIGINT/SIGHUP into a
 that the same clean-up runs. Its EAL runtime directory is removed when it has exited.
 
 memif quirks worth knowing:
-  * A memif port links up only when both ends run and the client has connected; a client whose
-    server is not there when it starts retries (testpmd's memif client keeps reconnecting), but
-    it is simplest and quickest to start servers first. `Testpmd.wait_link()` polls
-    `show port info` and raises TestpmdError naming the port and socket when it stays down.
+  * A memif port links up only when both ends run and the client has connected. DPDK's memif
+    client tries to connect only when its port starts: a testpmd client started before its
+    server stays down for good (checked), so servers are started first everywhere here, and
+    `Testpmd.restart_port()` (`port stop N`, `port start N`) connects a client late.
+    `Testpmd.wait_link()` polls `show port info` and raises TestpmdError naming the ports and
+    their sockets when they stay down.
   * A memif queue i reaches only the peer's queue i: give both ends the same queue count.
   * memif's tx stops at the peer's rx ring (1024 slots by default): a transmitter that is faster
     than its receiver sees short tx bursts. testpmd frees what its tx burst did not take and
@@ -54,6 +57,18 @@ memif quirks worth knowing:
     only what entered the ring). So for a memif port: port tx packets == what the peer can read;
     forward TX-dropped == what was lost for lack of room.
   * memif counts bytes without FCS; its port statistics have no rx-missed (always 0).
+  * A memif port whose peer has gone shows all-zero counters (they are summed over the rings of
+    the live connection); they come back when a peer connects again. Wire.finish() reads them
+    through a probe testpmd that connects and sends nothing. The per-port RX/TX-packets of
+    testpmd's `stop` summary come from the same counters, so they are meaningless for a port
+    that disconnected while forwarding; its TX-dropped is testpmd's own count and stays right.
+  * DPDK 22.11's memif PMD unmaps a departed peer's rings from its control thread while a
+    forwarding lcore may still be reading them: testpmd forwarding on a memif port whose peer
+    leaves dies of SIGSEGV in librte_net_memif now and then (about one run in six here). So
+    every function here stops forwarding before any peer leaves: the raw tests stop every
+    testpmd before the first quits, the wire stops forwarding before the appliances stop (what
+    they send while stopping stays unread in testpmd's rings), and the attacker stops before
+    the appliance, which is stopped before the attacker quits.
 
 Python 3 standard library only.
 """
@@ -455,8 +470,17 @@ class Testpmd:
                                  for p in down)
                 raise TestpmdError(f"testpmd {self.name}: link still down after {timeout} s: "
                                    f"{what} (is the other end of each memif socket running, "
-                                   f"one server and one client?)")
+                                   f"one server and one client? a memif client started before "
+                                   f"its server does not connect until restart_port())")
             time.sleep(0.05)
+
+    def restart_port(self, port):
+        """`port stop N` then `port start N` (not while forwarding): a memif client whose
+        server was not there when it started connects now."""
+        if self.forwarding:
+            raise TestpmdError(f"testpmd {self.name}: restart_port while forwarding")
+        self.cmd(f"port stop {port}")
+        self.cmd(f"port start {port}", timeout=20)
 
     def quit(self, timeout=10.0):
         """A clean exit (`stop` if forwarding, then `quit`); returns the exit status. Falls
@@ -558,18 +582,22 @@ def _check_size(frame_size):
 # so each forwarding lcore gets its own core: RAW_TXRX_CORES.
 #   io, tx and rx forwarding on core 1, io on core 0 (io alone)           ~1.6 Mpps
 #   io, tx on 1, io and rx on core 0                                      ~1.6 Mpps
+#   (all io placements fell to ~0.1 Mpps alike when the machine was busier; see raw_io)
 # Three busy-polling processes on two cores always time-share one core: the io result is bound
-# by that contention (a slice of a few ms each), not by io forwarding. RAW_IO_CORES gives io
-# a core of its own and makes the sender and the receiver share the other.
+# by that contention (one memif ring per time slice), not by io forwarding. RAW_IO_CORES gives
+# io a core of its own and makes the sender and the receiver share the other.
 RAW_TXRX_CORES = {"tx": (0, 1), "rx": (1, 0)}
 RAW_IO_CORES = {"tx": (0, 1), "io": (1, 0), "rx": (0, 1)}
 
 
-def raw_txrx(frame_size, seconds, warmup=0.5, cores=None, burst=32, keep_logs=False):
+def raw_txrx(frame_size, seconds, warmup=0.5, cores=None, burst=32, keep_logs=False,
+             rsize=None):
     """Section 1, raw DPDK reference: testpmd A in `txonly` on a memif server port sends
     flat out to testpmd B in `rxonly` on the memif client port (two processes).
 
-    Measures at the receiver over `seconds` (after link-up and `warmup` seconds of traffic):
+    rsize: memif's ring size as log2 (devarg `rsize`; default: DPDK's, 10 = 1024 slots, as the
+    appliances use). Measures at the receiver over `seconds` (after link-up and `warmup` seconds
+    of traffic):
     returns {"test": "raw_txrx", "frame_size": S (bytes, FCS included), "pps" (packets/s),
     "bps" (bits/s on S), "l1_bps", "rx_bytes_per_s", "interval_s", "rx_pkts", "tx_pkts" (what
     A's port put on the link, whole run), "tx_dropped" (packets of A's tx bursts refused for
@@ -578,11 +606,12 @@ def raw_txrx(frame_size, seconds, warmup=0.5, cores=None, burst=32, keep_logs=Fa
     cores = dict(RAW_TXRX_CORES, **(cores or {}))
     with run_dir("raw") as d:
         sock = os.path.join(d, "raw.sock")
-        tx = Testpmd("tx", cores["tx"], [memif_vdev(0, "server", sock)], fwd="txonly",
+        mx = {"rsize": rsize} if rsize else {}
+        tx = Testpmd("tx", cores["tx"], [memif_vdev(0, "server", sock, **mx)], fwd="txonly",
                      args=[f"--txpkts={length}", f"--burst={burst}"],
                      max_seconds=seconds + warmup + 40,
                      log_path=os.path.join(d, "tx.log") if keep_logs else None)
-        rx = Testpmd("rx", cores["rx"], [memif_vdev(0, "client", sock)], fwd="rxonly",
+        rx = Testpmd("rx", cores["rx"], [memif_vdev(0, "client", sock, **mx)], fwd="rxonly",
                      args=[f"--burst={burst}"], max_seconds=seconds + warmup + 40,
                      log_path=os.path.join(d, "rx.log") if keep_logs else None)
         with tx, rx:
@@ -607,11 +636,19 @@ def raw_txrx(frame_size, seconds, warmup=0.5, cores=None, burst=32, keep_logs=Fa
     return out
 
 
-def raw_io(frame_size, seconds, warmup=0.5, cores=None, burst=32, keep_logs=False):
+def raw_io(frame_size, seconds, warmup=0.5, cores=None, burst=32, keep_logs=False,
+           rsize=None):
     """Section 1, raw DPDK through one forwarder: testpmd `txonly` -> testpmd `io` (two memif
     server ports, port 0 in, port 1 out) -> testpmd `rxonly`: three processes on two cores, so
     two forwarding lcores share a core (see RAW_IO_CORES) and the result is lower than a
     forwarder with a core of its own would give.
+
+    The sharing bounds it by the memif ring: while one process of the chain is off its core
+    (the kernel's time slice, milliseconds), its neighbour fills the ring between them and
+    drops the rest, so each slice moves at most one ring of packets. With DPDK's 1024-slot
+    rings that gave 0.1..1.6 Mpps here depending on the other load of the machine; rsize=14
+    (16384 slots) gave about 1.7 Mpps in the same minute as 0.1 Mpps with the default. The
+    default stays DPDK's ring (as the appliances use); pass rsize to see the other bound.
 
     Returns {"test": "raw_io", "frame_size", "pps", "bps", "l1_bps", "rx_bytes_per_s",
     "interval_s", "rx_pkts" (at the receiver, over the interval), "io_fwd_pps" (what io sent on
@@ -624,14 +661,15 @@ def raw_io(frame_size, seconds, warmup=0.5, cores=None, burst=32, keep_logs=Fals
         s_in, s_out = os.path.join(d, "in.sock"), os.path.join(d, "out.sock")
         lifetime = seconds + warmup + 40
         logp = (lambda n: os.path.join(d, n + ".log")) if keep_logs else (lambda n: None)
-        io = Testpmd("io", cores["io"], [memif_vdev(0, "server", s_in),
-                                         memif_vdev(1, "server", s_out)],
+        mx = {"rsize": rsize} if rsize else {}
+        io = Testpmd("io", cores["io"], [memif_vdev(0, "server", s_in, **mx),
+                                         memif_vdev(1, "server", s_out, **mx)],
                      fwd="io", args=[f"--burst={burst}"], max_seconds=lifetime,
                      log_path=logp("io"))
-        tx = Testpmd("tx", cores["tx"], [memif_vdev(0, "client", s_in)], fwd="txonly",
+        tx = Testpmd("tx", cores["tx"], [memif_vdev(0, "client", s_in, **mx)], fwd="txonly",
                      args=[f"--txpkts={length}", f"--burst={burst}"], max_seconds=lifetime,
                      log_path=logp("tx"))
-        rx = Testpmd("rx", cores["rx"], [memif_vdev(0, "client", s_out)], fwd="rxonly",
+        rx = Testpmd("rx", cores["rx"], [memif_vdev(0, "client", s_out, **mx)], fwd="rxonly",
                      args=[f"--burst={burst}"], max_seconds=lifetime, log_path=logp("rx"))
         with io, tx, rx:
             io.wait_link()
@@ -1378,6 +1416,8 @@ def main(argv=None):
     r.add_argument("--seconds", type=float, default=1.0, help="measured interval per size")
     r.add_argument("--warmup", type=float, default=0.5)
     r.add_argument("--tests", default="txrx,io", help="txrx, io or both")
+    r.add_argument("--rsize", type=int, default=None,
+                   help="memif ring size, log2 (default: DPDK's, 10)")
     wc = sub.add_parser("wire-check", help="section 3: two appliances through testpmd io")
     wc.add_argument("sluice")
     wc.add_argument("--count", type=int, default=20000)
@@ -1393,8 +1433,10 @@ def main(argv=None):
             for size in (int(x) for x in args.sizes.split(",")):
                 for test in tests:
                     fn = {"txrx": raw_txrx, "io": raw_io}[test]
-                    print(_fmt(_public(fn(size, args.seconds, warmup=args.warmup))),
-                          flush=True)
+                    res = fn(size, args.seconds, warmup=args.warmup, rsize=args.rsize)
+                    if args.rsize:
+                        res["rsize"] = args.rsize
+                    print(_fmt(_public(res)), flush=True)
             return 0
         if args.cmd == "wire-check":
             with contextlib.redirect_stdout(sys.stderr):  # sl_integ's log: stdout -> stderr
