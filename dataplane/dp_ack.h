@@ -63,6 +63,17 @@ dp_ack_pending(const struct dp_ack_tracker *t)
 	return t->pending;
 }
 
+/* Is an ack-eliciting packet waiting for its ACK? Only then does an ACK ride along with other
+ * frames: packets that are not ack-eliciting (the peer's ACK-only packets) are acknowledged
+ * with those, never on their own account. Acknowledging them alone would serve nothing (an ACK
+ * of an ACK-only packet is not used by the peer) and would cost a data packet 24 bytes, which
+ * splits a packet-sized message across two packets. */
+static inline bool
+dp_ack_wanted(const struct dp_ack_tracker *t)
+{
+	return t->unacked_eliciting > 0;
+}
+
 /* When the delayed ACK is due; UINT64_MAX if none. */
 static inline uint64_t
 dp_ack_deadline(const struct dp_ack_tracker *t)

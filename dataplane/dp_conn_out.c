@@ -361,7 +361,7 @@ dp_conn_output(struct dp_conn *c, uint64_t now_ns, uint8_t *buf, size_t cap, uin
 	       (probe || dp_recovery_can_send(&c->rec, (uint32_t)(room + DP_PKT_OVERHEAD), now_ns));
 	if (!want && !dp_ack_due(&c->ack, now_ns))
 		return 0;
-	if (dp_ack_pending(&c->ack)) {
+	if (dp_ack_wanted(&c->ack)) {
 		dp_ack_build(&c->ack, now_ns, &ack);
 		n = dp_frame_put_ack(buf, room, &ack);
 		c->cnt.acks_sent++;

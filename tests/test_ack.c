@@ -534,6 +534,25 @@ test_build(void)
 	CU_ASSERT(sizeof(struct dp_ack_tracker) <= 300);
 }
 
+/* ACK-only packets are acknowledged along with ack-eliciting ones, never on their own. */
+static void
+test_wanted(void)
+{
+	struct dp_ack_tracker t;
+	struct dp_ack_ranges a;
+
+	dp_ack_init(&t);
+	CU_ASSERT(!dp_ack_wanted(&t));
+	dp_ack_on_packet(&t, 0, false, 1000, DELAY, 2);
+	dp_ack_on_packet(&t, 1, false, 2000, DELAY, 2);
+	CU_ASSERT(dp_ack_pending(&t) && !dp_ack_wanted(&t) && !dp_ack_due(&t, NONE - 1));
+	dp_ack_on_packet(&t, 2, true, 3000, DELAY, 2);
+	CU_ASSERT(dp_ack_wanted(&t));
+	dp_ack_build(&t, 4000, &a); /* and the ACK covers the ACK-only packets too */
+	CU_ASSERT(a.n == 1 && a.r[0].lo == 0 && a.r[0].hi == 2);
+	CU_ASSERT(!dp_ack_wanted(&t));
+}
+
 static CU_TestInfo cases[] = {
 	{ "arrival orders: exact ranges", test_orders },
 	{ "100000 packets in order: one range", test_in_order_long },
@@ -541,6 +560,7 @@ static CU_TestInfo cases[] = {
 	{ "random arrivals against a naive reference", test_random_vs_reference },
 	{ "delayed-ACK policy, step by step", test_policy },
 	{ "build: absolute ranges, ack delay, reset", test_build },
+	{ "ACK-only packets ride along, never on their own", test_wanted },
 	CU_TEST_INFO_NULL,
 };
 
