@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
+
 #include "dp_blk.h"
 #include "dp_conn_pvt.h"
 
@@ -72,14 +74,17 @@ rs_remove(struct dp_conn *c, struct dp_rangeset *rs, uint32_t lo, uint32_t hi)
 
 /* --- sending -------------------------------------------------------------------------------- */
 
-static void
+static inline void
 omsg_maybe_free(struct dp_conn *c, struct dp_omsg *m)
 {
 	if (m->queued || m->refs != 0 || m->in_rtx)
 		return;
-	c->heap -= sizeof(*m) + m->len + dp_rs_heap(&m->acked) + dp_rs_heap(&m->lost);
-	dp_rs_fini(&m->acked);
-	dp_rs_fini(&m->lost);
+	c->heap -= sizeof(*m) + m->len;
+	if (unlikely(m->acked.v != m->acked.inl || m->lost.v != m->lost.inl)) {
+		c->heap -= dp_rs_heap(&m->acked) + dp_rs_heap(&m->lost);
+		dp_rs_fini(&m->acked);
+		dp_rs_fini(&m->lost);
+	}
 	dp_blk_free(m, sizeof(*m) + m->len);
 }
 
@@ -154,8 +159,8 @@ dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_
 	return 0;
 }
 
-void
-dp_chan_frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
+static inline void
+frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
 {
 	int rc;
 
@@ -174,8 +179,8 @@ dp_chan_frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t 
 		dequeue(c, dp_chan_at(c, m->chan), m);
 }
 
-void
-dp_chan_frag_lost(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
+static void
+frag_lost(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
 {
 	struct dp_chan *ch = dp_chan_at(c, m->chan);
 	struct dp_range gap;
@@ -198,6 +203,17 @@ dp_chan_frag_lost(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t l
 		ch->rtx_tail = m;
 		dp_chan_activate(c, ch);
 	}
+}
+
+void
+dp_chan_frag_resolved(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len, bool acked)
+{
+	if (likely(acked))
+		frag_acked(c, m, off, len);
+	else
+		frag_lost(c, m, off, len);
+	m->refs--;
+	omsg_maybe_free(c, m);
 }
 
 /* Drop every message of the channel (abortive close, destroy). Messages still referenced by
@@ -554,17 +570,30 @@ emit_datagram(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room)
 	return w;
 }
 
+/* A message whose time to live passed before its first byte left goes no further. */
+static inline void
+expire_unsent(struct dp_conn *c, struct dp_chan *ch, uint64_t now_ns)
+{
+	if (ch->unsent != NULL && ch->unsent->first_sent == 0 && ch->unsent->expires_ns != 0 &&
+	    ch->unsent->expires_ns <= now_ns)
+		dp_chan_expire(c, ch, now_ns);
+}
+
 size_t
 dp_chan_emit(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room, uint64_t now_ns)
 {
 	size_t w;
 
-	/* a message whose time to live passed before its first byte left goes no further */
-	if (ch->unsent != NULL && ch->unsent->first_sent == 0 && ch->unsent->expires_ns != 0 &&
-	    ch->unsent->expires_ns <= now_ns)
-		dp_chan_expire(c, ch, now_ns);
+	expire_unsent(c, ch, now_ns);
 	if (!dp_chan_reliable(c, ch))
 		return emit_datagram(c, ch, p, room);
 	w = emit_rtx(c, ch, p, room);
 	return w != 0 ? w : emit_new(c, ch, p, room);
+}
+
+size_t
+dp_chan_emit_new(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room, uint64_t now_ns)
+{
+	expire_unsent(c, ch, now_ns);
+	return emit_new(c, ch, p, room);
 }

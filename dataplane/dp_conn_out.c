@@ -17,19 +17,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
+
 #include "dp_conn_pvt.h"
 
 /* --- the record of what packets carried ---------------------------------------------------- */
 
-/* Room for n more entries. */
+/* Room for n more entries: the ring grows. */
 static int
-refs_reserve(struct dp_conn *c, uint32_t n)
+refs_grow(struct dp_conn *c, uint32_t n)
 {
 	uint32_t used = c->ref_tail - c->ref_head, cap = c->ref_cap ? c->ref_cap : 64;
 	struct dp_ref *v;
 
-	if (c->ref_cap != 0 && c->ref_cap - used >= n)
-		return 0;
 	while (cap - used < n)
 		cap *= 2;
 	v = malloc(cap * sizeof(*v)); /* entries are written before they are read */
@@ -41,6 +41,15 @@ refs_reserve(struct dp_conn *c, uint32_t n)
 	c->refs = v;
 	c->ref_cap = cap;
 	return 0;
+}
+
+/* Room for n more entries. */
+static inline int
+refs_reserve(struct dp_conn *c, uint32_t n)
+{
+	if (likely(c->ref_cap - (c->ref_tail - c->ref_head) >= n && c->ref_cap != 0))
+		return 0;
+	return refs_grow(c, n);
 }
 
 static void
@@ -63,18 +72,11 @@ dp_conn_trim(struct dp_conn *c)
 }
 
 static void
-resolve_one(struct dp_conn *c, struct dp_ref *r, bool acked)
+resolve_other(struct dp_conn *c, struct dp_ref *r, bool acked)
 {
 	struct dp_chan *ch = dp_chan_at(c, r->chan);
 
 	switch (r->kind) {
-	case DP_REF_DATA:
-		if (acked)
-			dp_chan_frag_acked(c, r->msg, r->off, r->len);
-		else
-			dp_chan_frag_lost(c, r->msg, r->off, r->len);
-		dp_chan_omsg_unref(c, r->msg);
-		break;
 	case DP_REF_DGRAM:
 		if (!acked) {
 			c->cnt.datagrams_lost++;
@@ -92,7 +94,6 @@ resolve_one(struct dp_conn *c, struct dp_ref *r, bool acked)
 	default:
 		break;
 	}
-	r->kind = DP_REF_FREE;
 }
 
 void
@@ -101,10 +102,18 @@ dp_conn_resolve(struct dp_conn *c, uint32_t head, bool acked)
 	struct dp_ref *h = dp_conn_ref_at(c, head);
 	uint32_t n = h->off;
 
-	for (uint32_t i = 1; i <= n; i++)
-		resolve_one(c, dp_conn_ref_at(c, head + i), acked);
+	for (uint32_t i = 1; i <= n; i++) {
+		struct dp_ref *r = dp_conn_ref_at(c, head + i);
+
+		if (likely(r->kind == DP_REF_DATA))
+			dp_chan_frag_resolved(c, r->msg, r->off, r->len, acked);
+		else
+			resolve_other(c, r, acked);
+		r->kind = DP_REF_FREE;
+	}
 	h->kind = DP_REF_FREE;
-	refs_compact(c);
+	if (head == c->ref_head) /* the oldest packet: the ring's head moves past it */
+		refs_compact(c);
 }
 
 void
@@ -232,6 +241,18 @@ next_channel(uint32_t mask, unsigned int from)
 	return mask != 0 ? __builtin_ctz(mask) : -1;
 }
 
+/* The only candidate channel takes its turn: it never ends, the deficit just refills. */
+static inline void
+drr_lone_turn(struct dp_conn *c, struct dp_chan *ch)
+{
+	if (ch->id != c->rr) {
+		c->rr = ch->id;
+		ch->deficit += quantum(c, ch);
+	}
+	while (ch->deficit <= 0)
+		ch->deficit += quantum(c, ch);
+}
+
 /* Deficit round robin: keep serving the current channel while it has deficit left, then move
  * on to the next active channel and give it its quantum. Only channels marked active are
  * visited; skip: channels whose next frame does not fit in what is left of this packet. */
@@ -242,15 +263,10 @@ drr_pick(struct dp_conn *c, uint32_t skip)
 	int i;
 
 	if (cand != 0 && (cand & (cand - 1)) == 0) { /* one channel: its turn never ends */
-		struct dp_chan *ch = dp_chan_at(c, (unsigned int)(i = __builtin_ctz(cand)));
+		struct dp_chan *ch = dp_chan_at(c, (unsigned int)__builtin_ctz(cand));
 
 		if (ch != NULL && dp_chan_sendable(c, ch)) {
-			if (i != c->rr) {
-				c->rr = (uint8_t)i;
-				ch->deficit += quantum(c, ch);
-			}
-			while (ch->deficit <= 0)
-				ch->deficit += quantum(c, ch);
+			drr_lone_turn(c, ch);
 			return ch;
 		}
 	}
@@ -344,40 +360,34 @@ record_sent(struct dp_conn *c, uint64_t pn, size_t n, uint32_t head, uint64_t no
 	dp_recovery_probe_sent(&c->rec);
 }
 
-int
-dp_conn_output(struct dp_conn *c, uint64_t now_ns, uint8_t *buf, size_t cap, uint64_t *pn)
+/* The ACK that rides along, when one is wanted. */
+static size_t
+put_ack(struct dp_conn *c, uint8_t *buf, size_t room, uint64_t now_ns)
 {
-	size_t room = RTE_MIN(cap, (size_t)c->cfg->max_payload), n = 0;
-	bool probe = c->rec.probes_due > 0, eliciting = false, want;
-	uint32_t head = c->ref_tail;
 	struct dp_ack_ranges ack;
 
-	if (c->state == DP_CONN_DRAINING && dp_conn_drained(c))
-		dp_conn_enter_closed(c, c->close_reason, false, true);
-	if (c->state == DP_CONN_CLOSED)
-		return put_close(c, buf, cap, pn);
-	/* what there is to send first: a receiver mostly has nothing but its ACK */
-	want = (c->ping_due || c->pong_due || probe || credit_owed(c) || dp_conn_has_data(c)) &&
-	       (probe || dp_recovery_can_send(&c->rec, (uint32_t)(room + DP_PKT_OVERHEAD), now_ns));
-	if (!want && !dp_ack_due(&c->ack, now_ns))
+	if (!dp_ack_wanted(&c->ack))
 		return 0;
-	if (dp_ack_wanted(&c->ack)) {
-		dp_ack_build(&c->ack, now_ns, &ack);
-		n = dp_frame_put_ack(buf, room, &ack);
-		c->cnt.acks_sent++;
-	}
-	if (want && refs_reserve(c, (uint32_t)(room / 9 + SL_MAX_CHANNELS + 4)) == 0) {
-		head = c->ref_tail++;
-		c->ref_pkt = head;
-		*dp_conn_ref_at(c, head) = (struct dp_ref){ .kind = DP_REF_HEAD };
-		n += put_control(c, buf + n, room - n, probe, &eliciting);
-		n += put_data(c, buf + n, room - n, now_ns);
-		eliciting = eliciting || dp_conn_ref_at(c, head)->off > 0;
-		if (!eliciting) { /* nothing but the ACK after all */
-			c->ref_tail = head;
-			refs_compact(c);
-		}
-	}
+	dp_ack_build(&c->ack, now_ns, &ack);
+	c->cnt.acks_sent++;
+	return dp_frame_put_ack(buf, room, &ack);
+}
+
+/* The HEAD entry of the packet about to be built (room for its entries is reserved). */
+static uint32_t
+begin_refs(struct dp_conn *c)
+{
+	uint32_t head = c->ref_tail++;
+
+	c->ref_pkt = head;
+	*dp_conn_ref_at(c, head) = (struct dp_ref){ .kind = DP_REF_HEAD };
+	return head;
+}
+
+/* A packet of n bytes is ready: number it and, if ack-eliciting, record it. */
+static int
+finish(struct dp_conn *c, size_t n, bool eliciting, uint32_t head, uint64_t now_ns, uint64_t *pn)
+{
 	if (n == 0)
 		return 0;
 	*pn = dp_recovery_take_pn(&c->rec);
@@ -387,4 +397,93 @@ dp_conn_output(struct dp_conn *c, uint64_t now_ns, uint8_t *buf, size_t cap, uin
 	c->cnt.pkts_sent++;
 	c->cnt.bytes_sent += n;
 	return (int)n;
+}
+
+/* The common case of a busy sender: one active channel, reliable, with new data and nothing
+ * to resend (its next message not waiting to expire), no control frame owed, no probe. Returns
+ * that channel, or NULL for the general path. */
+static struct dp_chan *
+lone_sender(const struct dp_conn *c)
+{
+	uint16_t a = c->tx_active;
+	const struct dp_omsg *m;
+	struct dp_chan *ch;
+
+	if (a == 0 || (a & (a - 1)) != 0 || c->ping_due || c->pong_due || credit_owed(c) ||
+	    c->rec.probes_due > 0)
+		return NULL;
+	ch = dp_chan_at(c, (unsigned int)__builtin_ctz(a));
+	if (ch == NULL || ch->rtx_head != NULL || (m = ch->unsent) == NULL ||
+	    (m->first_sent == 0 && m->expires_ns != 0) || !dp_chan_reliable(c, ch))
+		return NULL;
+	return ch;
+}
+
+/* What the general path does for a lone sender (lone_sender() above), in one pass: ACK if
+ * wanted, then data frames of that channel while they fit. Returns -1 if the general path must
+ * decide (no credit, window or pacing closed, no memory for the record). */
+static int
+output_lone(struct dp_conn *c, struct dp_chan *ch, uint64_t now_ns, uint8_t *buf, size_t room,
+	    uint64_t *pn)
+{
+	uint32_t head;
+	size_t n;
+
+	if (dp_chan_credit(c, ch, ch->unsent) == 0 ||
+	    !dp_recovery_can_send(&c->rec, (uint32_t)(room + DP_PKT_OVERHEAD), now_ns) ||
+	    refs_reserve(c, (uint32_t)(room / DP_MIN_DATA_FRAME + 2)) != 0)
+		return -1;
+	n = put_ack(c, buf, room, now_ns);
+	head = begin_refs(c);
+	while (room - n >= DP_MIN_DATA_FRAME && ch->unsent != NULL) {
+		size_t w;
+
+		drr_lone_turn(c, ch);
+		w = dp_chan_emit_new(c, ch, buf + n, room - n, now_ns);
+		if (w == 0)
+			break;
+		ch->deficit -= (int32_t)w;
+		n += w;
+	}
+	if (dp_conn_ref_at(c, head)->off == 0) { /* a message expired: nothing but the ACK */
+		c->ref_tail = head;
+		refs_compact(c);
+		return finish(c, n, false, head, now_ns, pn);
+	}
+	return finish(c, n, true, head, now_ns, pn);
+}
+
+int
+dp_conn_output(struct dp_conn *c, uint64_t now_ns, uint8_t *buf, size_t cap, uint64_t *pn)
+{
+	size_t room = RTE_MIN(cap, (size_t)c->cfg->max_payload), n = 0;
+	bool probe = c->rec.probes_due > 0, eliciting = false, want;
+	uint32_t head = c->ref_tail;
+	struct dp_chan *lone;
+	int rc;
+
+	if (c->state == DP_CONN_DRAINING && dp_conn_drained(c))
+		dp_conn_enter_closed(c, c->close_reason, false, true);
+	if (c->state == DP_CONN_CLOSED)
+		return put_close(c, buf, cap, pn);
+	if ((lone = lone_sender(c)) != NULL &&
+	    (rc = output_lone(c, lone, now_ns, buf, room, pn)) >= 0)
+		return rc;
+	/* what there is to send first: a receiver mostly has nothing but its ACK */
+	want = (c->ping_due || c->pong_due || probe || credit_owed(c) || dp_conn_has_data(c)) &&
+	       (probe || dp_recovery_can_send(&c->rec, (uint32_t)(room + DP_PKT_OVERHEAD), now_ns));
+	if (!want && !dp_ack_due(&c->ack, now_ns))
+		return 0;
+	n = put_ack(c, buf, room, now_ns);
+	if (want && refs_reserve(c, (uint32_t)(room / 9 + SL_MAX_CHANNELS + 4)) == 0) {
+		head = begin_refs(c);
+		n += put_control(c, buf + n, room - n, probe, &eliciting);
+		n += put_data(c, buf + n, room - n, now_ns);
+		eliciting = eliciting || dp_conn_ref_at(c, head)->off > 0;
+		if (!eliciting) { /* nothing but the ACK after all */
+			c->ref_tail = head;
+			refs_compact(c);
+		}
+	}
+	return finish(c, n, eliciting, head, now_ns, pn);
 }

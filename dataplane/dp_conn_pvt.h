@@ -156,9 +156,10 @@ dp_chan_get(struct dp_conn *c, uint8_t id)
 int dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_t len,
 		    uint64_t expires_ns, uint64_t *msg_id);
 void dp_chan_drop_queue(struct dp_conn *c, struct dp_chan *ch);
-/* A fragment of msg was acknowledged / lost. */
-void dp_chan_frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len);
-void dp_chan_frag_lost(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len);
+/* The packet holding a fragment of m was acknowledged (acked) or lost: record that and drop
+ * the packet's reference to m. */
+void dp_chan_frag_resolved(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len,
+			   bool acked);
 void dp_chan_omsg_unref(struct dp_conn *c, struct dp_omsg *m);
 /* Expire messages whose TTL passed before their first byte left; returns the next expiry. */
 uint64_t dp_chan_expire(struct dp_conn *c, struct dp_chan *ch, uint64_t now_ns);
@@ -172,6 +173,9 @@ void dp_chan_drop_rx(struct dp_conn *c, struct dp_chan *ch);
  * whether it has something it may send now. */
 size_t dp_chan_emit(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room,
 		    uint64_t now_ns);
+/* The same for a reliable channel with nothing to resend: new data only. */
+size_t dp_chan_emit_new(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room,
+			uint64_t now_ns);
 
 /* --- dp_conn_out.c -------------------------------------------------------------------------- */
 bool dp_conn_has_data(const struct dp_conn *c);
