@@ -344,18 +344,10 @@ put_close(struct dp_conn *c, uint8_t *buf, size_t cap, uint64_t *pn)
 /* Record the packet just built; if that fails its contents count as lost at once, so
  * nothing is forgotten. */
 static void
-record_sent(struct dp_conn *c, uint64_t pn, size_t n, uint32_t head, uint64_t now_ns)
+record_sent(struct dp_conn *c, size_t n, uint32_t head, uint64_t now_ns)
 {
-	struct dp_sent s = {
-		.pn = pn,
-		.sent_ns = now_ns,
-		.bytes = (uint32_t)(n + DP_PKT_OVERHEAD),
-		.frames = head,
-		.ack_eliciting = true,
-		.in_flight = true,
-	};
-
-	if (dp_recovery_on_sent(&c->rec, &s, now_ns) != 0)
+	if (dp_recovery_on_sent_eliciting(&c->rec, (uint32_t)(n + DP_PKT_OVERHEAD), head, now_ns) !=
+	    0)
 		dp_conn_resolve(c, head, false);
 	dp_recovery_probe_sent(&c->rec);
 }
@@ -392,7 +384,7 @@ finish(struct dp_conn *c, size_t n, bool eliciting, uint32_t head, uint64_t now_
 		return 0;
 	*pn = dp_recovery_take_pn(&c->rec);
 	if (eliciting)
-		record_sent(c, *pn, n, head, now_ns);
+		record_sent(c, n, head, now_ns); /* numbered just now: the last pn handed out */
 	c->last_send_ns = now_ns;
 	c->cnt.pkts_sent++;
 	c->cnt.bytes_sent += n;

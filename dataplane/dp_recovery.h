@@ -107,6 +107,41 @@ dp_recovery_take_pn(struct dp_recovery *r)
 int dp_recovery_on_sent(struct dp_recovery *r, const struct dp_sent *p,
 			uint64_t now_ns) __rte_warn_unused_result;
 
+/* dp_recovery_on_sent() for the packet numbered last (by dp_recovery_take_pn), ack-eliciting
+ * and in flight, inline while its ring has room: the record is written in place. */
+static inline int __rte_warn_unused_result
+dp_recovery_on_sent_eliciting(struct dp_recovery *r, uint32_t bytes, uint32_t frames,
+			      uint64_t now_ns)
+{
+	struct dp_sent *s;
+
+	if (r->n == r->cap) {
+		struct dp_sent p = { .pn = r->next_pn - 1,
+				     .bytes = bytes,
+				     .frames = frames,
+				     .ack_eliciting = true,
+				     .in_flight = true };
+
+		return dp_recovery_on_sent(r, &p, now_ns);
+	}
+	s = &r->ring[(r->head + r->n++) & (r->cap - 1)];
+	s->pn = r->next_pn - 1;
+	s->sent_ns = now_ns;
+	s->bytes = bytes;
+	s->frames = frames;
+	s->ack_eliciting = true;
+	s->in_flight = true;
+	s->done = false;
+	r->bytes_in_flight += bytes;
+	if (r->bytes_in_flight > r->max_in_flight)
+		r->max_in_flight = (uint32_t)RTE_MIN(r->bytes_in_flight, UINT32_MAX);
+	r->eliciting_in_flight++;
+	r->last_eliciting_ns = now_ns;
+	if (r->cc.pacing)
+		dp_cc_on_sent(&r->cc, bytes, &r->rtt, now_ns);
+	return 0;
+}
+
 /* Process an ACK frame (ranges decoded by dp_frame). Updates the RTT (when the largest
  * acknowledged is newly acked and at least one newly acked packet is ack-eliciting), reports
  * newly acked packets, runs loss detection, drives the congestion controller, resets the PTO
