@@ -7,10 +7,16 @@
 
 __thread void *dp_blk_cache[DP_BLK_CACHE];
 __thread unsigned int dp_blk_cached;
+__thread void *dp_blk_small_cache[DP_BLK_SMALL_CACHE];
+__thread unsigned int dp_blk_small_cached;
 
+/* Cached blocks are allocated at their class's full size, so any block of a class fits any
+ * request of that class. */
 void *
 dp_blk_alloc_slow(size_t size)
 {
+	if (dp_blk_small(size))
+		return malloc(DP_BLK_SMALL_SIZE);
 	return malloc(dp_blk_cacheable(size) ? DP_BLK_SIZE : size);
 }
 
@@ -26,4 +32,6 @@ dp_blk_drain(void)
 {
 	while (dp_blk_cached > 0)
 		free(dp_blk_cache[--dp_blk_cached]);
+	while (dp_blk_small_cached > 0)
+		free(dp_blk_small_cache[--dp_blk_small_cached]);
 }
