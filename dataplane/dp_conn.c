@@ -510,6 +510,18 @@ keepalive_armed(const struct dp_conn *c)
 	return c->cfg->keepalive_ns != 0 && !c->ping_due && c->rec.eliciting_in_flight == 0;
 }
 
+/* Buffers dp_conn_trim() would release (it does once nothing is in flight): an idle
+ * connection keeps only its fixed state. */
+static bool
+trimmable(const struct dp_conn *c)
+{
+	const struct dp_recovery *r = &c->rec;
+
+	return r->bytes_in_flight == 0 &&
+	       ((c->refs != NULL && c->ref_head == c->ref_tail) || (r->ring != NULL && r->n == 0) ||
+		(r->lost != NULL && r->lost_n == 0));
+}
+
 uint64_t
 dp_conn_next_wakeup(const struct dp_conn *c)
 {
@@ -523,6 +535,11 @@ dp_conn_next_wakeup(const struct dp_conn *c)
 		t = RTE_MIN(t, c->last_recv_ns + c->cfg->idle_timeout_ns);
 	if (keepalive_armed(c))
 		t = RTE_MIN(t, c->last_send_ns + c->cfg->keepalive_ns);
+	if (trimmable(c)) { /* without keepalives and idle timeout nothing else would wake it */
+		uint64_t last = RTE_MAX(c->last_send_ns, c->last_recv_ns);
+
+		t = RTE_MIN(t, last + DP_CONN_TRIM_NS);
+	}
 	if (dp_conn_has_data(c) && dp_cc_window_open(&c->rec.cc, c->rec.bytes_in_flight,
 						     c->cfg->max_payload + DP_PKT_OVERHEAD))
 		t = RTE_MIN(t, c->rec.cc.pace_next_ns);

@@ -155,6 +155,10 @@ int dp_conn_input(struct dp_conn *c, uint64_t pn, const uint8_t *frames, size_t 
  * congestion window full, pacing, flow control). */
 int dp_conn_output(struct dp_conn *c, uint64_t now_ns, uint8_t *buf, size_t cap, uint64_t *pn);
 
+/* An idle connection (nothing in flight) releases its in-flight records this long after its
+ * last packet: dp_conn_next_wakeup() asks for that tick even without keepalives. */
+#define DP_CONN_TRIM_NS (100 * 1000 * 1000ull)
+
 /* When the engine next needs dp_conn_tick() (loss or probe timer, delayed ACK, pacing,
  * keepalive, idle timeout, TTL); UINT64_MAX if never. */
 uint64_t dp_conn_next_wakeup(const struct dp_conn *c);

@@ -203,6 +203,8 @@ dp_conn_ref_add(struct dp_conn *c, enum dp_ref_kind kind, uint8_t chan, struct d
 
 void dp_conn_refs_fini(struct dp_conn *c);
 /* Release buffers kept for a busy connection once nothing is in flight (from the timers). */
+/* Release the buffers an idle connection does not need (nothing in flight); the engine does
+ * it at the first tick DP_CONN_TRIM_NS (dp_conn.h) after the last packet. */
 void dp_conn_trim(struct dp_conn *c);
 
 static_assert(SL_MAX_CHANNELS <= 16, "channel masks are 16 bits");

@@ -70,7 +70,7 @@ struct dp_keypair_counters {
 };
 
 /* Entries of each thread's cache of expanded keys (a power of two). */
-#define DP_KEYPAIR_CACHE 4096
+#define DP_KEYPAIR_CACHE 1024
 
 /* Fields are read-only outside dp_keypair.c. */
 struct dp_keypair {

@@ -302,11 +302,15 @@ dp_lcore_retire_keypair(struct dp_keypair *kp, void *lcore)
 
 	if (kp == NULL)
 		return;
-	/* without room in the defer queue, wait for a grace period here (rare) */
-	if (rte_rcu_qsbr_dq_enqueue(lc->dq, &kp) != 0) {
-		rte_rcu_qsbr_synchronize(lc->app->rcu, rte_lcore_id());
-		dp_keypair_destroy(kp);
-	}
+	if (rte_rcu_qsbr_dq_enqueue(lc->dq, &kp) == 0)
+		return;
+	/* the defer queue is full (many sessions closing at once): free what is past its grace
+	 * period and try again; failing that, wait for a grace period here */
+	rte_rcu_qsbr_dq_reclaim(lc->dq, UINT32_MAX, NULL, NULL, NULL);
+	if (rte_rcu_qsbr_dq_enqueue(lc->dq, &kp) == 0)
+		return;
+	rte_rcu_qsbr_synchronize(lc->app->rcu, lc->index);
+	dp_keypair_destroy(kp);
 }
 
 /* --- the loop ----------------------------------------------------------------------------- */

@@ -8,6 +8,7 @@
 
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 
 #include "dp_lcore_pvt.h"
 
@@ -112,9 +113,17 @@ session_free(struct dp_lcore *lc, struct dp_session *s)
 void
 dp_session_free_all(struct dp_lcore *lc)
 {
-	for (uint32_t i = 0; i < lc->app->cfg->limits.max_sessions; i++)
-		if (lc->slots[i] != NULL)
-			session_free(lc, lc->slots[i]);
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < lc->app->cfg->limits.max_sessions; i++) {
+		if (lc->slots[i] == NULL)
+			continue;
+		session_free(lc, lc->slots[i]);
+		/* between two sessions this lcore holds nothing: say so, so that the keypairs
+		 * retired so far pass their grace period and the defer queue drains */
+		if (++n % 64 == 0)
+			rte_rcu_qsbr_quiescent(lc->app->rcu, lc->index);
+	}
 	lc->busy = NULL;
 }
 

@@ -53,6 +53,7 @@ B_CORE, LG_CORE = 0, 1
 SETTLE_S = 3.0          # after the last session: let allocations and snapshots settle
 LG_MEMORY_MB = 512
 # one address may open every session: no per-source rate limit to speak of
+WARM_SESSIONS = 256     # opened (and kept) before the memory is measured
 OPEN_LIMITS = {"handshakes_per_sec": 1000000, "handshake_burst": 1000000}
 
 
@@ -173,6 +174,13 @@ class _Rig:
                 raise RigError(f"the appliance exited (status {self.b.proc.returncode})")
             time.sleep(0.05)
 
+    def next_loadgen(self):
+        """Forget the last loadgen (it has exited): the next one gets fresh output files."""
+        self.lg = None
+        self.n_lg = getattr(self, "n_lg", 0) + 1
+        self.lg_out = os.path.join(self.world.dir, f"loadgen{self.n_lg}.out")
+        self.lg_err = os.path.join(self.world.dir, f"loadgen{self.n_lg}.err")
+
     def stop_loadgen(self, timeout=10.0):
         p = self.lg
         if p is None:
@@ -196,9 +204,17 @@ def scale(sluice_bin, loadgen_bin, n_sessions, inflight=32, setup_limit=300, sui
     handshake rate. See the module's description."""
     memory = 256 + n_sessions // 250        # the appliance's EAL memory (its tables)
     with _Rig(sluice_bin, loadgen_bin, f"scale{n_sessions}") as r:
-        b = r.appliance(max_sessions=max(n_sessions + 64, 1024),
+        b = r.appliance(max_sessions=max(n_sessions + WARM_SESSIONS + 64, 1024),
                         limits=OPEN_LIMITS,
                         memory_mb=memory, duration=setup_limit + 300)
+        # warm-up: a first loadgen opens WARM_SESSIONS sessions and leaves (they stay, idle),
+        # so that what any traffic touches once (mbufs of the pool, first heap pages, tables'
+        # first pages) is resident before the measurement starts
+        r.start_loadgen(["--sessions", str(WARM_SESSIONS), "--hold", "0"])
+        r.wait_line("loadgen: established=", 120)
+        r.stop_loadgen()
+        r.next_loadgen()
+        b.wait_snapshot(count=2, timeout=30)
         time.sleep(1.0)
         rss_before = _rss_kib(b.pid()) * 1024
         r.start_loadgen(["--sessions", str(n_sessions), "--inflight", str(inflight),
@@ -207,7 +223,7 @@ def scale(sluice_bin, loadgen_bin, n_sessions, inflight=32, setup_limit=300, sui
         up = r.wait_line("loadgen: established=", setup_limit + 60)
         b.wait_snapshot(count=2, timeout=30)
         time.sleep(SETTLE_S)
-        live = _sessions_live(b)
+        live = _sessions_live(b) - WARM_SESSIONS
         rss_after = _rss_kib(b.pid()) * 1024
         drops = b.query("/sluice/drops")
         rc = r.stop_loadgen()

@@ -452,6 +452,48 @@ test_memory_returns(void)
 	pair_close(&p);
 }
 
+static void
+no_timers(struct dp_conn_config *cfg)
+{
+	cfg->keepalive_ns = 0;
+	cfg->idle_timeout_ns = 0;
+}
+
+/* Without keepalives or an idle timeout, nothing else would ever wake an idle connection: the
+ * engine asks for a tick DP_CONN_TRIM_NS after its last packet itself, and that tick releases
+ * the in-flight records (100,000 idle sessions must not keep kilobytes each). */
+static void
+test_memory_returns_without_timers(void)
+{
+	static uint8_t msg[3000];
+	struct pair p;
+	struct dp_msg *m;
+	size_t base_b;
+	uint64_t last, wake;
+
+	pair_open(&p, no_timers);
+	base_b = dp_conn_memory(p.b);
+	CU_ASSERT_EQUAL(dp_conn_send(p.a, 1, msg, sizeof(msg), 0, p.now, NULL), 0);
+	pump(&p, 50);
+	while ((m = dp_conn_recv(p.b)) != NULL)
+		dp_conn_msg_release(p.b, m);
+	/* the receiver still holds the records of its ACK-only packets (nothing will ever ack
+	 * them: the sender has nothing more to say); no keepalive, no idle timeout */
+	last = p.now;
+	CU_ASSERT(dp_conn_memory(p.b) > base_b + 256);
+	wake = dp_conn_next_wakeup(p.b);
+	CU_ASSERT(wake <= last + DP_CONN_TRIM_NS);
+	p.now = wake;
+	dp_conn_tick(p.a, p.now);
+	dp_conn_tick(p.b, p.now);
+	CU_ASSERT(dp_conn_memory(p.a) <= 1024);
+	CU_ASSERT(dp_conn_memory(p.b) <= base_b + 256);
+	/* and then it asks for nothing more */
+	CU_ASSERT_EQUAL(dp_conn_next_wakeup(p.a), UINT64_MAX);
+	CU_ASSERT_EQUAL(dp_conn_next_wakeup(p.b), UINT64_MAX);
+	pair_close(&p);
+}
+
 /* Seven busy channels with priorities 0..6 share the packets in proportion to priority + 1
  * (deficit round robin), every channel gets a share, and nothing stalls. */
 static void
@@ -662,6 +704,7 @@ static CU_TestInfo cases[] = {
 	{ "abortive close with a reason", test_abortive_close },
 	{ "keepalive PINGs and the idle timeout", test_keepalive_and_idle },
 	{ "memory returns to the baseline", test_memory_returns },
+	{ "memory returns without keepalive or idle timeout", test_memory_returns_without_timers },
 	{ "priorities share packets by weight", test_priority_shares },
 	{ "protocol violations: counted, closed with a reason", test_violations_close },
 	{ "benign oddities: counted, not fatal", test_benign_oddities },
