@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: the control thread of the appliance (see cp_app.h).
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -44,6 +45,8 @@ wall_ns(void)
 }
 
 /* --- to the dataplane ----------------------------------------------------------------------- */
+
+static_assert(CP_CTL_CLOSE_BATCH * 4 <= DP_RING_SIZE, "shutdown closes: a quarter of a ring");
 
 static int
 op_command(void *arg, unsigned int lcore, const struct dp_cmd *cmd)
@@ -483,7 +486,7 @@ control_main(void *arg)
 {
 	struct cp_app *a = arg;
 	uint64_t next_snap = 0, next_arp = 0, drain_until = 0;
-	bool stopping = false;
+	bool stopping = false, closing = false;
 
 	for (;;) {
 		unsigned int work = 0;
@@ -493,9 +496,12 @@ control_main(void *arg)
 		a->now_ns = sl_now_ns();
 		control_round(a, &next_snap, &next_arp, &work);
 		if (!stopping && stop_wanted(a, a->now_ns)) {
-			stopping = true;
+			stopping = closing = true;
 			drain_until = a->now_ns + DRAIN_NS;
-			cp_ctl_close_all(a->ctl, a->now_ns);
+		}
+		if (closing) { /* in batches: the lcores' answers are drained between them */
+			closing = !cp_ctl_close_all(a->ctl, a->now_ns);
+			work++;
 		}
 		if (stopping && (cp_ctl_sessions(a->ctl) == 0 || a->now_ns >= drain_until)) {
 			if (cp_ctl_sessions(a->ctl) != 0)

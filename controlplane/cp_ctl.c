@@ -601,12 +601,16 @@ cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, ui
 
 /* --- shutdown, counters, telemetry ---------------------------------------------------------- */
 
-void
+bool
 cp_ctl_close_all(struct cp_ctl *ctl, uint64_t now_ns)
 {
+	bool all = true;
+
 	(void)now_ns;
 	ctl->stopping = true;
 	for (unsigned int l = 0; l < ctl->cfg.n_lcores; l++) {
+		unsigned int sent = 0;
+
 		for (uint32_t i = 0; i < ctl->cfg.slots_per_lcore; i++) {
 			struct cp_slot *s = &ctl->slots[l][i];
 			struct dp_cmd cmd = {
@@ -628,11 +632,19 @@ cp_ctl_close_all(struct cp_ctl *ctl, uint64_t now_ns)
 			}
 			if (s->state != CP_SLOT_LIVE)
 				continue;
+			/* at most a quarter of the lcore's ring per call: the lcore answers each
+			 * close with an event, which only the caller's next round drains */
+			if (sent == CP_CTL_CLOSE_BATCH) {
+				all = false;
+				break;
+			}
+			sent++;
 			s->state = CP_SLOT_CLOSING;
 			if (ctl->ops.command(ctl->arg, l, &cmd) != 0)
 				ctl->st.command_failures++;
 		}
 	}
+	return all;
 }
 
 uint32_t

@@ -180,8 +180,11 @@ uint64_t cp_ctl_tick(struct cp_ctl *ctl, uint64_t now_ns, uint64_t wall_ns);
 void cp_ctl_kick(struct cp_ctl *ctl, uint64_t now_ns);
 
 /* Stop dialling and close every session (graceful, SL_CLOSE_SHUTDOWN). The slots come back
- * with the lcores' DP_EVT_CLOSED events: cp_ctl_sessions() says how many are still held. */
-void cp_ctl_close_all(struct cp_ctl *ctl, uint64_t now_ns);
+ * with the lcores' DP_EVT_CLOSED events: cp_ctl_sessions() says how many are still held.
+ * At most CP_CTL_CLOSE_BATCH closes per lcore per call, so that the lcores' command rings never
+ * fill while their answers wait: false if some are left, call again after draining events. */
+#define CP_CTL_CLOSE_BATCH 1024 /* a quarter of DP_RING_SIZE (checked in cp_app.c) */
+bool cp_ctl_close_all(struct cp_ctl *ctl, uint64_t now_ns);
 uint32_t cp_ctl_sessions(const struct cp_ctl *ctl);
 
 const struct cp_ctl_stats *cp_ctl_stats(const struct cp_ctl *ctl);
