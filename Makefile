@@ -54,8 +54,10 @@ test: test-plain test-asan
 demo: build
 	python3 scripts/demo.py --sluice $(BUILD)/sluice
 
+# Micro-benchmarks (perf/out/bench.md), then the perf rig (perf/RESULTS.md and its plots).
 bench: build
 	./perf/run.sh $(BUILD)
+	python3 perf/rig.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -120,7 +120,9 @@ class _Rig:
 
     # the appliance
 
-    def appliance(self, max_sessions, limits=None, memory_mb=256, duration=900):
+    def appliance(self, max_sessions, limits=None, memory_mb=256, duration=900, setup=None):
+        """Start appliance B (its port link0 a memif server for the loadgen); setup(b) may
+        add to its configuration first."""
         b = self.world.node("b", core=B_CORE, ip=B_IP)
         self.sock = os.path.join(self.world.dir, "lg.sock")
         b.add_port("link0", f"net_memif0,role=server,id=0,socket={self.sock}")
@@ -128,6 +130,8 @@ class _Rig:
         lim = {"keepalive_ms": 0, "idle_timeout_ms": 0, "max_sessions": max_sessions}
         lim.update(limits or {})
         b.cfg["limits"] = lim
+        if setup is not None:
+            setup(b)
         b.start(duration=duration)
         deadline = time.monotonic() + 30
         while b.query("/sluice/info", wait=30) is None:  # endpoints not registered yet
@@ -282,6 +286,132 @@ def flood(sluice_bin, loadgen_bin, seconds=5, replay=False, rate=0, identities=2
                                 if k not in ("admission", "control")},
             "appliance_summary": b.summary().get("summary", {}),
         })
+        return res
+
+
+# --- an A -> B transfer next to the loadgen (rig sections 8 and 9) ----------------------------
+
+A_IP, B_IP2 = "198.18.6.1", "198.18.6.2"  # the A -- B link, a subnet of its own
+A_CORE = LG_CORE
+
+
+def _transfer_setup(r, size):
+    """A setup() for _Rig.appliance: B gets a second memif server port towards a new
+    appliance A (on the loadgen's core) and a sink on channel 1; A an unbounded source of
+    `size`-byte messages to it. Returns a function starting A."""
+    w = r.world
+    sock = os.path.join(w.dir, "a.sock")
+    a = w.node("a", core=A_CORE, ip=A_IP)
+    a.add_port("la", f"net_memif0,role=client,id=0,socket={sock}")
+    a.cfg["peers"] = [{"name": "b", "endpoint": f"{B_IP2}:4789", "public_key": None}]
+    a.cfg["services"] = [{"type": "source", "channel": 1, "peer": "b", "count": 0,
+                          "size": size}]
+
+    def setup(b):
+        b.add_port("la", f"net_memif1,role=server,id=0,socket={sock}")
+        b.cfg["ports"][-1]["ipv4"] = f"{B_IP2}/24"
+        b.peer(a)
+        b.cfg["services"] = [it.sink(channel=1)]
+        a.cfg["peers"][0]["public_key"] = b.public_key
+        a.cfg["limits"] = dict(b.cfg["limits"], max_sessions=1024)
+
+    def start_a(duration):
+        a.start(duration=duration)
+        return a
+    return setup, start_a
+
+
+def _stop_all(r, a, b):
+    r.stop_loadgen()
+    out = {}
+    for n in (a, b):
+        out[f"{n.name}_status"] = n.stop(timeout=120)
+    snk = it.parse_summary(b.stdout()).get("services", {}).get(0, {})
+    out["sink_lost"] = snk.get("lost", 0) + snk.get("duplicated", 0) + snk.get("corrupt", 0)
+    return out
+
+
+def scale_goodput(sluice_bin, loadgen_bin, n_sessions, seconds, size=1400, inflight=32,
+                  setup_limit=300):
+    """Section 9: B holds n_sessions idle sessions from the loadgen (after a warm-up of
+    WARM_SESSIONS), its resident memory per session; then A -> B (an unbounded source of
+    `size`-byte messages) runs and B's sink goodput is measured over `seconds`."""
+    import rig_sluice
+    memory = 256 + n_sessions // 250
+    with _Rig(sluice_bin, loadgen_bin, f"scalegp{n_sessions}") as r:
+        setup, start_a = _transfer_setup(r, size)
+        b = r.appliance(max_sessions=max(n_sessions + WARM_SESSIONS + 64, 1024),
+                        limits=OPEN_LIMITS, memory_mb=memory, duration=setup_limit + 400,
+                        setup=setup)
+        r.start_loadgen(["--sessions", str(WARM_SESSIONS), "--hold", "0"])
+        r.wait_line("loadgen: established=", 120)
+        r.stop_loadgen()
+        r.next_loadgen()
+        b.wait_snapshot(count=2, timeout=30)
+        time.sleep(1.0)
+        rss_before = _rss_kib(b.pid()) * 1024
+        r.start_loadgen(["--sessions", str(n_sessions), "--inflight", str(inflight),
+                         "--setup-limit", str(setup_limit), "--hold", "0"])
+        up = r.wait_line("loadgen: established=", setup_limit + 60)
+        b.wait_snapshot(count=2, timeout=30)
+        time.sleep(SETTLE_S)
+        live = _sessions_live(b) - WARM_SESSIONS
+        rss_after = _rss_kib(b.pid()) * 1024
+        a = start_a(setup_limit + 300)
+        rig_sluice._wait_flowing(b, timeout=60)
+        gp, window = rig_sluice.goodput_window(b, seconds)
+        res = {"sessions": n_sessions, "established": up.get("established"),
+               "failed": up.get("failed"), "sessions_live": live,
+               "rss_before": rss_before, "rss_after": rss_after,
+               "bytes_per_session": (rss_after - rss_before) / max(live, 1),
+               "handshake_s": up.get("seconds"),
+               "handshakes_per_s": up.get("handshakes_per_s"),
+               "goodput_bps": gp, "window_s": window}
+        t = time.monotonic()
+        res.update(_stop_all(r, a, b))
+        res["stop_s"] = round(time.monotonic() - t, 1)
+        return res
+
+
+def flood_goodput(sluice_bin, loadgen_bin, seconds, size=1400, replay=True):
+    """Section 8: A -> B's goodput over `seconds` without, then during a flood of IK
+    initiations from the loadgen (`--replay`: pre-built initiations re-sent flat out, valid
+    mac1; B's admission defaults: 20 handshakes/s per source, burst 5, cookies under load).
+    Also B's admission counters over the flood."""
+    import rig_sluice
+    with _Rig(sluice_bin, loadgen_bin, "floodgp") as r:
+        setup, start_a = _transfer_setup(r, size)
+        b = r.appliance(max_sessions=1024, limits={"keepalive_ms": 10000,
+                                                  "idle_timeout_ms": 30000},
+                        duration=8 * seconds + 200, setup=setup)
+        a = start_a(8 * seconds + 200)
+        rig_sluice._wait_flowing(b, timeout=60)
+        clean, _ = rig_sluice.goodput_window(b, seconds)
+        adm0 = (b.query("/sluice/drops") or {}).get("admission", {})
+        args = ["--flood", str(int(seconds) + 6), "--sessions", "256"]
+        if replay:
+            args.append("--replay")
+        r.start_loadgen(args)
+        deadline = time.monotonic() + 30  # until the flood reaches B
+        while True:
+            adm = rig_sluice._fresh(b, "/sluice/drops")[1].get("admission", {})
+            if sum(v for v in adm.values() if isinstance(v, int)) > \
+                    sum(v for v in adm0.values() if isinstance(v, int)) + 1000:
+                break
+            if time.monotonic() > deadline:
+                raise RigError("the flood did not reach B")
+        adm1 = (b.query("/sluice/drops") or {}).get("admission", {})
+        flood, window = rig_sluice.goodput_window(b, seconds)
+        adm2 = (b.query("/sluice/drops") or {}).get("admission", {})
+        fl = r.wait_line("loadgen: flood ", seconds + 60)
+        delta = {k: adm2.get(k, 0) - adm1.get(k, 0) for k in adm2
+                 if isinstance(adm2.get(k), int) and adm2.get(k, 0) != adm1.get(k, 0)}
+        res = {"clean_bps": clean, "flood_bps": flood, "window_s": window,
+               "sent": fl.get("sent"), "sent_per_s": fl.get("pps"),
+               "cookies": delta.get("cookies_sent", 0), "admission": delta,
+               "handshakes_per_s": delta.get("accepted", 0) / window,
+               "replay": replay}
+        res.update(_stop_all(r, a, b))
         return res
 
 

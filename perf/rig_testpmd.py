@@ -245,12 +245,13 @@ class Testpmd:
         self._logf = None
         self.forwarding = False
         self.started_in = None  # seconds from exec to the first prompt
+        self.prefix = ()  # a command that execs testpmd (e.g. `nice -n -5`)
 
     # life
 
     def argv(self):
         lcores = ",".join(str(c) for c in sorted(set(self.cores)))
-        argv = [TESTPMD, "-l", lcores, "--main-lcore", str(self.cores[0]),
+        argv = list(self.prefix) + [TESTPMD, "-l", lcores, "--main-lcore", str(self.cores[0]),
                 "--no-huge", "-m", str(self.memory_mb), "--no-pci",
                 "--file-prefix", self.file_prefix, "--log-level=lib.eal:notice"]
         argv += self.eal_args
