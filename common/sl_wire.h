@@ -250,18 +250,20 @@ struct sl_frame_close {
  *
  * A message of SL_SVC_HDR_LEN bytes or more is this header followed by the payload; `len` is
  * the whole message. checksum is CRC32C (Castagnoli, reflected, init and final xor ~0) over
- * bytes [offsetof(seq), len): seq, sent_ns and the payload — everything the sender wrote except
- * the fields checked exactly (magic, version, len) and flags, which the echo service changes.
+ * bytes [offsetof(seq), SL_SVC_HDR_LEN): seq and sent_ns — the header fields not checked exactly
+ * (magic, version, len are; flags the echo service changes). The payload is not summed: it is
+ * checked word by word against its pattern.
  * A message shorter than the header carries no header at all: it is payload only, and its
  * sequence number is implied (the next one the receiver expects on that channel).
  *
  * Payload byte at payload offset o (0 = first byte after the header, or of a headerless
  * message) of the message with sequence number seq: byte (o % 8) of the little-endian encoding
- * of W(seq, o / 8), where W(s, i) = SplitMix64 finaliser of (s * 0x9e3779b97f4a7c15 + i):
+ * of W(seq, o / 8) = B(seq) + (o / 8) * 0x9e3779b97f4a7c15 (mod 2^64), where B(s) is the
+ * SplitMix64 finaliser of z = s * 0x9e3779b97f4a7c15 + 0x736c7569636521:
  *     z ^= z >> 30; z *= 0xbf58476d1ce4e5b9; z ^= z >> 27; z *= 0x94d049bb133111eb; z ^= z >> 31
  * so a receiver checks every byte without storing anything. */
 #define SL_SVC_MAGIC   0x534c5356u /* "SLSV" */
-#define SL_SVC_VERSION 1
+#define SL_SVC_VERSION 2
 #define SL_SVC_ECHOED  0x01 /* flags: returned by an echo service */
 
 struct sl_svc_hdr {
@@ -270,7 +272,7 @@ struct sl_svc_hdr {
 	uint8_t flags;	     /* SL_SVC_ECHOED */
 	rte_be16_t reserved; /* zero */
 	rte_be32_t len;	     /* whole message, header included */
-	rte_be32_t checksum; /* CRC32C of bytes [offsetof(seq), len) */
+	rte_be32_t checksum; /* CRC32C of seq and sent_ns */
 	rte_be64_t seq;	     /* per source and channel, from 0 */
 	rte_be64_t sent_ns;  /* the source's clock when it queued the message (round trips) */
 } __rte_packed;

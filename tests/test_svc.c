@@ -252,7 +252,7 @@ test_msg_roundtrip(void)
 	}
 	/* the header, in network byte order */
 	dp_svc_msg_build(buf, 100, 0x0102030405060708ull, 5);
-	CU_ASSERT_EQUAL(memcmp(buf, "SLSV\x01\x00\x00\x00\x00\x00\x00\x64", 12), 0);
+	CU_ASSERT_EQUAL(memcmp(buf, "SLSV\x02\x00\x00\x00\x00\x00\x00\x64", 12), 0);
 	CU_ASSERT_EQUAL(memcmp(buf + 16, "\x01\x02\x03\x04\x05\x06\x07\x08", 8), 0);
 	/* the echo flag is outside the checksum */
 	((struct sl_svc_hdr *)buf)->flags |= SL_SVC_ECHOED;
