@@ -32,6 +32,8 @@ RTE_LOG_REGISTER(cp_app_logtype, sluice.ctl, INFO);
 #define ARP_TICK_NS	  (100 * MS)
 #define DRAIN_NS	  (3000 * MS) /* graceful close of every session at shutdown, at most */
 #define IDLE_SLEEP_NS	  200000      /* nothing to do: the control thread sleeps this long */
+#define IDLE_LONG_NS	  1000000     /* ... and this long after IDLE_LONG_AFTER idle rounds */
+#define IDLE_LONG_AFTER	  50
 #define SNAP_SESSIONS_MAX 4096	      /* sessions per lcore a snapshot lists one by one */
 #define PORT_RESTART_NS	  (1000 * MS) /* a memif client down this long is restarted, and again */
 
@@ -487,6 +489,7 @@ control_main(void *arg)
 	struct cp_app *a = arg;
 	uint64_t next_snap = 0, next_arp = 0, drain_until = 0;
 	bool stopping = false, closing = false;
+	unsigned int idle_rounds = 0;
 
 	for (;;) {
 		unsigned int work = 0;
@@ -515,6 +518,11 @@ control_main(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&a->lock);
+		idle_rounds = work == 0 ? idle_rounds + 1 : 0;
+		/* after a while of nothing, wake less often: each wake-up takes the CPU from a
+		 * busy-polling lcore that shares the core (round-trip tails) */
+		if (idle_rounds > IDLE_LONG_AFTER)
+			nap.tv_nsec = IDLE_LONG_NS;
 		if (work == 0)
 			nanosleep(&nap, NULL);
 	}
