@@ -34,6 +34,9 @@
  *             (left out when -t ran out during the warm-up and rounds=0).
  * Numbers are only as quiet as the machine: the two threads share the CPUs with everything
  * else. Exit status: 0, 1 on a system error or an authentication failure, 2 on bad options.
+ *
+ * Files: this one (options, sockets and threads, AEAD, tput, main); bench_kudp_pingpong.c
+ * (pingpong); bench_kudp.h (what both use).
  */
 #include <endian.h>
 #include <errno.h>
@@ -52,30 +55,22 @@
 
 #include <sodium.h>
 
+#include "bench_kudp.h"
 #include "bench_util.h"
 
-#define BATCH		32    /* datagrams per sendmmsg / recvmmsg */
-#define UDP_MAX_PAYLOAD 65507 /* IPv4 */
-#define CTR_LEN		8     /* counter carried in each sealed datagram */
-#define NONCE_LEN	12    /* 4 zero bytes, then the counter */
+#define BATCH		32 /* datagrams per sendmmsg / recvmmsg */
+#define CTR_LEN		8  /* counter carried in each sealed datagram */
+#define NONCE_LEN	12 /* 4 zero bytes, then the counter */
 #define TAG_LEN		16
 #define AEAD_OVERHEAD	(CTR_LEN + TAG_LEN)
 #define MAX_CHUNK	(UDP_MAX_PAYLOAD - AEAD_OVERHEAD)
 #define DEF_CHUNK	1472 /* 1500-byte MTU - 20 (IPv4) - 8 (UDP) */
 #define MAX_MSG		(64u << 20)
-#define MAX_SIZES	16
 #define MAX_SECONDS	600.0
 #define SOCK_BUF	(16 << 20) /* asked for; the kernel may give less (and doubles it) */
 #define RX_QUIET_MS	20	   /* drain: stop once nothing arrived for this long ... */
 #define RX_DRAIN_MAX_MS 250	   /* ... or this long after the sender stopped */
 #define TX_TIMEOUT_MS	100	   /* a blocked sendmmsg returns to look at the clock */
-#define PP_WARMUP	1000
-#define PP_DEF_ROUNDS	20000
-#define PP_MAX_ROUNDS	10000000
-#define PP_REPLY_MS	500 /* a reply later than this is counted lost */
-#define PP_ECHO_WAKE_MS 50  /* the blocking echo thread looks at the stop flag this often */
-#define NS_PER_MS	1000000ull
-#define NS_PER_S	1000000000ull
 
 _Static_assert(NONCE_LEN == 4 + CTR_LEN, "nonce is 4 zero bytes and the counter");
 _Static_assert(TAG_LEN == crypto_aead_aes256gcm_ABYTES, "AES-256-GCM tag");
@@ -88,19 +83,7 @@ static const char *prog = "bench_kudp";
 
 /* --- options ---------------------------------------------------------------------------- */
 
-enum aead_kind { AEAD_NONE, AEAD_AES256GCM, AEAD_CHACHA20POLY1305, AEAD_COUNT };
-
 static const char *const aead_names[AEAD_COUNT] = { "none", "aes256gcm", "chacha20poly1305" };
-
-struct opts {
-	double seconds;
-	size_t sizes[MAX_SIZES];
-	unsigned int n_sizes;
-	bool aead[AEAD_COUNT]; /* tput: which to run, in this order */
-	size_t chunk;	       /* tput */
-	unsigned long rounds;  /* pingpong */
-	bool busy;	       /* pingpong: add the busy-poll variant */
-};
 
 static int
 usage(void)
@@ -227,8 +210,8 @@ parse_opts(int argc, char **argv, bool tput, struct opts *o)
 
 /* --- sockets and threads ---------------------------------------------------------------- */
 
-static int
-sys_fail(const char *what, int err)
+int
+kudp_sys_fail(const char *what, int err)
 {
 	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(err));
 	return -err;
@@ -241,19 +224,19 @@ udp_bound(void)
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
-		return sys_fail("socket", errno);
+		return kudp_sys_fail("socket", errno);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
 		int err = errno;
 
 		close(fd);
-		return sys_fail("bind 127.0.0.1:0", err);
+		return kudp_sys_fail("bind 127.0.0.1:0", err);
 	}
 	return fd;
 }
 
 /* Two UDP sockets on 127.0.0.1, each connected to the other. Returns 0 or -errno. */
-static int
-udp_pair(int fd[2])
+int
+kudp_udp_pair(int fd[2])
 {
 	struct sockaddr_in a[2];
 	socklen_t len;
@@ -268,11 +251,11 @@ udp_pair(int fd[2])
 		}
 		len = sizeof(a[i]);
 		if (getsockname(fd[i], (struct sockaddr *)&a[i], &len) != 0)
-			rc = sys_fail("getsockname", errno);
+			rc = kudp_sys_fail("getsockname", errno);
 	}
 	for (int i = 0; i < 2 && rc == 0; i++)
 		if (connect(fd[i], (struct sockaddr *)&a[1 - i], sizeof(a[1 - i])) != 0)
-			rc = sys_fail("connect", errno);
+			rc = kudp_sys_fail("connect", errno);
 	if (rc != 0) {
 		for (int i = 0; i < 2; i++)
 			if (fd[i] >= 0)
@@ -295,13 +278,13 @@ sock_buf(int fd, int force_opt, int opt)
 	return v;
 }
 
-static int
-sock_timeout(int fd, int opt, unsigned int ms)
+int
+kudp_sock_timeout(int fd, int opt, unsigned int ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
 	if (setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)) != 0)
-		return sys_fail("setsockopt timeout", errno);
+		return kudp_sys_fail("setsockopt timeout", errno);
 	return 0;
 }
 
@@ -322,8 +305,8 @@ pick_cpus(int cpu[2])
 		cpu[0] = cpu[1] = -1;
 }
 
-static void
-print_pin(const int cpu[2])
+void
+kudp_print_pin(const int cpu[2])
 {
 	if (cpu[0] < 0)
 		printf(" pin=none\n");
@@ -348,13 +331,13 @@ spawn(pthread_t *t, void *(*fn)(void *), void *arg, int cpu)
 	if (rc == 0)
 		rc = pthread_create(t, &attr, fn, arg);
 	pthread_attr_destroy(&attr);
-	return rc == 0 ? 0 : sys_fail("pthread_create", rc);
+	return rc == 0 ? 0 : kudp_sys_fail("pthread_create", rc);
 }
 
 /* Both threads of a measurement wait here until both exist; -1 tells them to leave at once
  * (the second thread could not be started). Returns true to run. */
-static bool
-wait_go(atomic_int *go)
+bool
+kudp_wait_go(atomic_int *go)
 {
 	int g;
 
@@ -364,8 +347,8 @@ wait_go(atomic_int *go)
 }
 
 /* Run a and b on the two CPUs and wait for both. Returns 0 or -errno. */
-static int
-run_pair(void *(*a)(void *), void *(*b)(void *), void *arg, atomic_int *go, const int cpu[2])
+int
+kudp_run_pair(void *(*a)(void *), void *(*b)(void *), void *arg, atomic_int *go, const int cpu[2])
 {
 	pthread_t ta, tb;
 	int rc;
@@ -457,7 +440,7 @@ batch_init(struct batch *b, size_t slot)
 	b->slot = slot;
 	b->buf = malloc(BATCH * slot);
 	if (b->buf == NULL)
-		return sys_fail("malloc", ENOMEM);
+		return kudp_sys_fail("malloc", ENOMEM);
 	for (int i = 0; i < BATCH; i++) {
 		b->iov[i] = (struct iovec){ .iov_base = b->buf + i * slot, .iov_len = slot };
 		b->msg[i].msg_hdr.msg_iov = &b->iov[i];
@@ -512,7 +495,7 @@ tput_sender(void *arg)
 	uint64_t k = 0, t0, now, end;
 	int n;
 
-	if (!wait_go(&t->go))
+	if (!kudp_wait_go(&t->go))
 		return NULL;
 	t0 = now = bench_now_ns();
 	end = t0 + (uint64_t)(t->seconds * NS_PER_S);
@@ -550,7 +533,7 @@ tput_receiver(void *arg)
 	uint64_t drain_end = 0;
 	int n;
 
-	if (!wait_go(&t->go))
+	if (!kudp_wait_go(&t->go))
 		return NULL;
 	for (;;) {
 		n = recvmmsg(t->fd[1], t->rx.msg, BATCH, MSG_WAITFORONE, NULL);
@@ -587,7 +570,7 @@ tput_report(const struct tput *t, enum aead_kind kind, int sndbuf, int rcvbuf, c
 	       (long)(t->tx_dgrams - t->rx_dgrams), (unsigned long)msgs, s, (double)msgs / s,
 	       (double)msgs * (double)t->size * 8 / s, (unsigned long)t->rx_auth_failures, sndbuf,
 	       rcvbuf);
-	print_pin(cpu);
+	kudp_print_pin(cpu);
 	fflush(stdout);
 }
 
@@ -602,24 +585,24 @@ tput_run(struct tput *t, enum aead_kind kind, const int cpu[2])
 	t->tx_dgrams = t->tx_ns = t->rx_dgrams = t->rx_auth_failures = 0;
 	t->tx_err = t->rx_err = 0;
 	atomic_store(&t->tx_done, false);
-	rc = udp_pair(t->fd);
+	rc = kudp_udp_pair(t->fd);
 	if (rc != 0)
 		return rc;
 	sndbuf = sock_buf(t->fd[0], SO_SNDBUFFORCE, SO_SNDBUF);
 	rcvbuf = sock_buf(t->fd[1], SO_RCVBUFFORCE, SO_RCVBUF);
-	rc = sock_timeout(t->fd[0], SO_SNDTIMEO, TX_TIMEOUT_MS);
+	rc = kudp_sock_timeout(t->fd[0], SO_SNDTIMEO, TX_TIMEOUT_MS);
 	if (rc == 0)
-		rc = sock_timeout(t->fd[1], SO_RCVTIMEO, RX_QUIET_MS);
+		rc = kudp_sock_timeout(t->fd[1], SO_RCVTIMEO, RX_QUIET_MS);
 	if (rc == 0)
 		rc = batch_init(&t->tx, slot);
 	if (rc == 0)
 		rc = batch_init(&t->rx, slot);
 	if (rc == 0)
-		rc = run_pair(tput_sender, tput_receiver, t, &t->go, cpu);
+		rc = kudp_run_pair(tput_sender, tput_receiver, t, &t->go, cpu);
 	if (rc == 0 && t->tx_err != 0)
-		rc = sys_fail("sendmmsg", t->tx_err);
+		rc = kudp_sys_fail("sendmmsg", t->tx_err);
 	if (rc == 0 && t->rx_err != 0)
-		rc = sys_fail("recvmmsg", t->rx_err);
+		rc = kudp_sys_fail("recvmmsg", t->rx_err);
 	if (rc == 0)
 		tput_report(t, kind, sndbuf, rcvbuf, cpu);
 	free(t->tx.buf);
@@ -673,7 +656,7 @@ mode_tput(const struct opts *o, const int cpu[2])
 	payload = malloc(max);
 	pt = malloc(o->chunk);
 	if (t == NULL || payload == NULL || pt == NULL) {
-		rc = sys_fail("malloc", ENOMEM);
+		rc = kudp_sys_fail("malloc", ENOMEM);
 		goto out;
 	}
 	randombytes_buf(payload, max);
@@ -690,210 +673,6 @@ out:
 	free(pt);
 	free(payload);
 	free(t);
-	return rc;
-}
-
-/* --- pingpong --------------------------------------------------------------------------- */
-
-/* One pingpong measurement. The client fills samples; either side sets stop on leaving. */
-struct pingpong {
-	size_t size;
-	bool busy;
-	double seconds;
-	unsigned long rounds;
-	int fd[2]; /* [0] client, [1] echo */
-	atomic_int go;
-	atomic_bool stop;
-	uint8_t *cli_buf, *echo_buf; /* UDP_MAX_PAYLOAD bytes each */
-	uint64_t *samples;
-	unsigned long n, lost;
-	int cli_err, echo_err;
-	const char *cli_what, *echo_what;
-};
-
-static void *
-pp_echo(void *arg)
-{
-	struct pingpong *p = arg;
-	int flags = p->busy ? MSG_DONTWAIT : 0;
-	ssize_t n;
-
-	if (!wait_go(&p->go))
-		return NULL;
-	while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
-		n = recv(p->fd[1], p->echo_buf, UDP_MAX_PAYLOAD, flags);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				continue;
-			p->echo_what = "recv";
-			p->echo_err = errno;
-			break;
-		}
-		if (send(p->fd[1], p->echo_buf, (size_t)n, 0) < 0 && errno != ENOBUFS) {
-			p->echo_what = "send";
-			p->echo_err = errno;
-			break;
-		}
-	}
-	atomic_store(&p->stop, true);
-	return NULL;
-}
-
-/* Wait for the reply carrying seq (its first bytes). Returns 1 when it is in, 0 if it is
- * late (counted lost) or the echo side stopped, -errno on a socket error. */
-static int
-pp_wait_reply(struct pingpong *p, const uint8_t *seq, size_t seq_len, uint64_t t0)
-{
-	int flags = p->busy ? MSG_DONTWAIT : 0;
-	unsigned int spins = 0;
-	ssize_t n;
-
-	for (;;) {
-		n = recv(p->fd[0], p->cli_buf, UDP_MAX_PAYLOAD, flags);
-		if (n >= (ssize_t)seq_len && memcmp(p->cli_buf, seq, seq_len) == 0)
-			return 1;
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			return -errno;
-		if (n < 0 && (!p->busy || ++spins % 256 == 0)) {
-			if (bench_now_ns() - t0 > PP_REPLY_MS * NS_PER_MS)
-				return 0;
-			if (atomic_load_explicit(&p->stop, memory_order_relaxed))
-				return 0;
-		}
-	}
-}
-
-static void *
-pp_client(void *arg)
-{
-	struct pingpong *p = arg;
-	size_t seq_len = p->size < sizeof(uint64_t) ? p->size : sizeof(uint64_t);
-	uint64_t end, t0, t1 = 0, le;
-	int rc;
-
-	if (!wait_go(&p->go))
-		return NULL;
-	memset(p->cli_buf, 0x5a, p->size);
-	end = bench_now_ns() + (uint64_t)(p->seconds * NS_PER_S);
-	for (uint64_t i = 0; p->n < p->rounds && t1 < end; i++) {
-		uint8_t seq[sizeof(uint64_t)];
-
-		le = htole64(i);
-		memcpy(seq, &le, sizeof(le));
-		memcpy(p->cli_buf, seq, seq_len);
-		t0 = bench_now_ns();
-		if (send(p->fd[0], p->cli_buf, p->size, 0) < 0) {
-			p->cli_what = "send";
-			p->cli_err = errno;
-			break;
-		}
-		rc = pp_wait_reply(p, seq, seq_len, t0);
-		t1 = bench_now_ns();
-		if (rc < 0) {
-			p->cli_what = "recv";
-			p->cli_err = -rc;
-			break;
-		}
-		if (rc == 0 && atomic_load(&p->stop))
-			break;
-		if (rc == 0)
-			p->lost++;
-		else if (i >= PP_WARMUP)
-			p->samples[p->n++] = t1 - t0;
-	}
-	atomic_store(&p->stop, true);
-	return NULL;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The sample at index ceil(per_mille / 1000 * n) - 1 of the sorted samples, n >= 1. */
-static uint64_t
-pct(const uint64_t *v, unsigned long n, unsigned long per_mille)
-{
-	return v[(per_mille * n + 999) / 1000 - 1];
-}
-
-static void
-pp_report(struct pingpong *p, const int cpu[2])
-{
-	printf("kudp mode=pingpong poll=%s size=%zu rounds=%lu lost=%lu",
-	       p->busy ? "busy" : "blocking", p->size, p->n, p->lost);
-	if (p->n > 0) {
-		qsort(p->samples, p->n, sizeof(*p->samples), cmp_u64);
-		printf(" p50_ns=%lu p99_ns=%lu p999_ns=%lu min_ns=%lu max_ns=%lu",
-		       (unsigned long)pct(p->samples, p->n, 500),
-		       (unsigned long)pct(p->samples, p->n, 990),
-		       (unsigned long)pct(p->samples, p->n, 999), (unsigned long)p->samples[0],
-		       (unsigned long)p->samples[p->n - 1]);
-	}
-	print_pin(cpu);
-	fflush(stdout);
-}
-
-static int
-pp_run(struct pingpong *p, const int cpu[2])
-{
-	int rc;
-
-	p->n = p->lost = 0;
-	p->cli_err = p->echo_err = 0;
-	atomic_store(&p->stop, false);
-	rc = udp_pair(p->fd);
-	if (rc != 0)
-		return rc;
-	if (!p->busy)
-		rc = sock_timeout(p->fd[0], SO_RCVTIMEO, PP_REPLY_MS);
-	if (rc == 0 && !p->busy)
-		rc = sock_timeout(p->fd[1], SO_RCVTIMEO, PP_ECHO_WAKE_MS);
-	if (rc == 0)
-		rc = run_pair(pp_client, pp_echo, p, &p->go, cpu);
-	if (rc == 0 && p->cli_err != 0)
-		rc = sys_fail(p->cli_what, p->cli_err);
-	if (rc == 0 && p->echo_err != 0)
-		rc = sys_fail(p->echo_what, p->echo_err);
-	if (rc == 0)
-		pp_report(p, cpu);
-	close(p->fd[0]);
-	close(p->fd[1]);
-	return rc;
-}
-
-static int
-mode_pingpong(const struct opts *o, const int cpu[2])
-{
-	struct pingpong *p = calloc(1, sizeof(*p));
-	int rc = 0;
-
-	if (p == NULL)
-		return sys_fail("malloc", ENOMEM);
-	p->cli_buf = malloc(UDP_MAX_PAYLOAD);
-	p->echo_buf = malloc(UDP_MAX_PAYLOAD);
-	p->samples = malloc(o->rounds * sizeof(*p->samples));
-	if (p->cli_buf == NULL || p->echo_buf == NULL || p->samples == NULL) {
-		rc = sys_fail("malloc", ENOMEM);
-		goto out;
-	}
-	p->seconds = o->seconds;
-	p->rounds = o->rounds;
-	for (int busy = 0; busy <= (int)o->busy && rc == 0; busy++) {
-		p->busy = busy;
-		for (unsigned int i = 0; i < o->n_sizes && rc == 0; i++) {
-			p->size = o->sizes[i];
-			rc = pp_run(p, cpu);
-		}
-	}
-out:
-	free(p->samples);
-	free(p->echo_buf);
-	free(p->cli_buf);
-	free(p);
 	return rc;
 }
 
@@ -927,6 +706,6 @@ main(int argc, char **argv)
 		return 0;
 	}
 	pick_cpus(cpu);
-	rc = tput ? mode_tput(&o, cpu) : mode_pingpong(&o, cpu);
+	rc = tput ? mode_tput(&o, cpu) : kudp_mode_pingpong(&o, cpu);
 	return rc == 0 ? 0 : 1;
 }

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: loadgen's shared state (perf/loadgen.c: options, port, main loop; perf/loadgen_hs.c:
- * the sessions' handshakes and data packets, and the flood). One thread: the EAL main lcore.
+ * sluice: loadgen's shared state (perf/loadgen.c: port, main loop; perf/loadgen_opts.c: the
+ * command line; perf/loadgen_hs.c: the sessions' handshakes and data packets, and the flood).
+ * One thread: the EAL main lcore.
  */
 #ifndef LOADGEN_H
 #define LOADGEN_H
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
@@ -110,6 +113,15 @@ double lg_secs(uint64_t ns);
 struct rte_mbuf *lg_udp_alloc(struct lg *g, uint16_t len, uint8_t **payload);
 void lg_udp_send(struct lg *g, struct rte_mbuf *m, uint16_t len);
 void lg_send_payload(struct lg *g, const void *msg, uint16_t len);
+
+/* loadgen_opts.c */
+void lg_usage(FILE *f);
+/* Options after "--" (argv[0] is the "--"). Returns 0, 1 for --help (done), or -EINVAL with a
+ * message printed. */
+int lg_parse_args(struct lg_opts *o, int argc, char **argv);
+/* EAL arguments: ours up to "--", then the device. Returns argc or -ENOSPC. */
+int lg_eal_args(char **argv, int n_eal, const char *dev, char **out, int max, char *buf,
+		size_t len);
 
 /* loadgen_hs.c */
 bool lg_rate_take(struct lg *g);
