@@ -403,12 +403,14 @@ run_flood(struct lg *g)
 	g->t0 = g->now = sl_now_ns();
 	end = g->t0 + g->o.flood_ns;
 	while (!lg_quit && g->now < end) {
-		rx_poll(g);
+		unsigned int work = rx_poll(g);
+
 		rc = lg_flood_send(g);
-		if (rc != 0)
+		if (rc < 0)
 			return rc;
 		tx_flush(g);
 		progress(g, &next_progress);
+		idle_pause(work + (unsigned int)rc); /* a capped flood leaves the core alone */
 	}
 	tx_flush(g);
 	t_sent = g->now - g->t0;

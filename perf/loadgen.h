@@ -135,6 +135,6 @@ void lg_sessions_free(struct lg *g);
 int lg_flood_alloc(struct lg *g);
 void lg_flood_free(struct lg *g);
 void lg_on_cookie_flood(struct lg *g, const uint8_t *msg, size_t len);
-int lg_flood_send(struct lg *g);
+int lg_flood_send(struct lg *g); /* initiations sent (a burst at most), or -errno */
 
 #endif /* LOADGEN_H */

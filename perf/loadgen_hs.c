@@ -463,6 +463,8 @@ lg_on_cookie_flood(struct lg *g, const uint8_t *msg, size_t len)
 int
 lg_flood_send(struct lg *g)
 {
+	int sent = 0;
+
 	for (unsigned int k = 0; k < TX_BURST && !lg_quit; k++) {
 		struct sl_msg_ik_init m;
 
@@ -472,6 +474,7 @@ lg_flood_send(struct lg *g)
 			return -EINVAL;
 		g->st.initiations++;
 		lg_send_payload(g, &m, sizeof(m));
+		sent++;
 	}
-	return 0;
+	return sent;
 }

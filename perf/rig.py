@@ -39,6 +39,11 @@ MSG_SIZES = (64, 256, 1400, 16384, 1048576)
 # messages per size: each transfer takes about a second here at the rates measured
 MSG_COUNTS = {64: 4000000, 256: 2000000, 1400: 400000, 16384: 40000, 1048576: 600}
 SUITES = ("aes256gcm", "chacha20poly1305")
+RAW_TRIES = 3
+# initiations/s of section 8's flood: 2,500 times the per-source admission rate, and a load
+# generator that leaves most of its core to the appliances (a flat-out one takes a whole core
+# of the two, and with it half the transfer's CPU, whatever the appliance does)
+FLOOD_RATE = 50000
 
 
 def log(msg):
@@ -99,9 +104,13 @@ def s1_raw(ctx):
     for mode, fn in (("txonly -> rxonly", rig_testpmd.raw_txrx),
                      ("txonly -> io -> rxonly", rig_testpmd.raw_io)):
         for fs in rig_testpmd.RFC2544_SIZES:
-            log(f"1: testpmd {mode}, {fs}-byte frames")
-            r = fn(fs, ctx.seconds(1.0))
+            log(f"1: testpmd {mode}, {fs}-byte frames (best of {RAW_TRIES})")
+            # the best of a few short runs: the reference sluice is held to is testpmd at its
+            # best here, not a run the scheduler happened to slow down
+            tries = [fn(fs, ctx.seconds(1.0)) for _ in range(RAW_TRIES)]
+            r = max(tries, key=lambda t: t["pps"])
             r["mode"] = mode
+            r["tries_pps"] = [t["pps"] for t in tries]
             rows.append(r)
     return {"rows": rows}
 
@@ -182,7 +191,7 @@ def s8_handshakes(ctx):
         return out
     log("8: appliance handshakes/s and goodput during an initiation flood (loadgen)")
     out["flood"] = rig_scale.flood_goodput(ctx.sluice, ctx.prog("loadgen"),
-                                           ctx.seconds(3.0))
+                                           ctx.seconds(3.0), rate=FLOOD_RATE)
     return out
 
 

@@ -352,9 +352,12 @@ def sec8(data, s):
     f = s.get("flood")
     if f:
         r = ratio(f.get("flood_bps"), f.get("clean_bps"))
+        cap = (f"at most {f['rate']:,} initiations/s" if f.get("rate")
+               else "flat out")
         out += ("\nAn established A -> B transfer (1400-byte messages) while `perf/loadgen` "
-                "floods B with valid-looking IK initiations from many identities (B's control "
-                "thread runs admission: mac1, rate limit, cookies under load):\n\n" +
+                f"floods B with IK initiations ({cap}; pre-built, valid mac1, from 256 "
+                "identities) from one source address (B's control thread runs admission: mac1, "
+                "the per-source rate limit of 20/s, cookies under load):\n\n" +
                 table(["goodput without flood Gbit/s", "during flood Gbit/s",
                        "ratio (target >= 90 %)", "initiations sent/s", "B handshakes done/s",
                        "B cookie replies"],

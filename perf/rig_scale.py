@@ -373,7 +373,7 @@ def scale_goodput(sluice_bin, loadgen_bin, n_sessions, seconds, size=1400, infli
         return res
 
 
-def flood_goodput(sluice_bin, loadgen_bin, seconds, size=1400, replay=True):
+def flood_goodput(sluice_bin, loadgen_bin, seconds, size=1400, replay=True, rate=0):
     """Section 8: A -> B's goodput over `seconds` without, then during a flood of IK
     initiations from the loadgen (`--replay`: pre-built initiations re-sent flat out, valid
     mac1; B's admission defaults: 20 handshakes/s per source, burst 5, cookies under load).
@@ -388,7 +388,7 @@ def flood_goodput(sluice_bin, loadgen_bin, seconds, size=1400, replay=True):
         rig_sluice._wait_flowing(b, timeout=60)
         clean, _ = rig_sluice.goodput_window(b, seconds)
         adm0 = (b.query("/sluice/drops") or {}).get("admission", {})
-        args = ["--flood", str(int(seconds) + 6), "--sessions", "256"]
+        args = ["--flood", str(int(seconds) + 6), "--sessions", "256", "--rate", str(rate)]
         if replay:
             args.append("--replay")
         r.start_loadgen(args)
@@ -396,7 +396,7 @@ def flood_goodput(sluice_bin, loadgen_bin, seconds, size=1400, replay=True):
         while True:
             adm = rig_sluice._fresh(b, "/sluice/drops")[1].get("admission", {})
             if sum(v for v in adm.values() if isinstance(v, int)) > \
-                    sum(v for v in adm0.values() if isinstance(v, int)) + 1000:
+                    sum(v for v in adm0.values() if isinstance(v, int)) + 100:
                 break
             if time.monotonic() > deadline:
                 raise RigError("the flood did not reach B")
@@ -410,7 +410,7 @@ def flood_goodput(sluice_bin, loadgen_bin, seconds, size=1400, replay=True):
                "sent": fl.get("sent"), "sent_per_s": fl.get("pps"),
                "cookies": delta.get("cookies_sent", 0), "admission": delta,
                "handshakes_per_s": delta.get("accepted", 0) / window,
-               "replay": replay}
+               "replay": replay, "rate": rate}
         res.update(_stop_all(r, a, b))
         return res
 
