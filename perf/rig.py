@@ -3,7 +3,7 @@
 """The perf rig (`make bench`): sluice next to what a user would otherwise use, every figure
 measured in the same run as its reference, on the same two cores.
 
-    python3 perf/rig.py BUILD_DIR [--sections 1,2,...] [--quick] [--out perf/RESULTS.md]
+    python3 perf/rig.py BUILD_DIR [--sections 1,2,...] [--merge] [--quick] [--out FILE]
 
 Sections (see perf/README.md and the tables of perf/RESULTS.md):
   1 raw DPDK reference (testpmd txonly -> rxonly, and through testpmd io)   rig_testpmd.py
@@ -16,6 +16,7 @@ Sections (see perf/README.md and the tables of perf/RESULTS.md):
   8 handshakes vs the X25519 bound; goodput during an initiation flood      bench_handshake,
                                                                             loadgen
   9 scale: resident memory per session, goodput among 100,000 sessions      loadgen
+ 10 appendix: the reliable engine alone, ns per packet                       bench_engine
 
 Writes perf/RESULTS.md, perf/results/data.json (every number measured) and the PNG plots in
 perf/results/ (gnuplot). Nothing here asserts on speed: targets are printed as met or missed.
@@ -40,6 +41,7 @@ MSG_SIZES = (64, 256, 1400, 16384, 1048576)
 MSG_COUNTS = {64: 4000000, 256: 2000000, 1400: 400000, 16384: 40000, 1048576: 600}
 SUITES = ("aes256gcm", "chacha20poly1305")
 RAW_TRIES = 3
+RUN_TRIES = 3  # sluice transfers of section 2, each
 # initiations/s of section 8's flood: 2,500 times the per-source admission rate, and a load
 # generator that leaves most of its core to the appliances (a flat-out one takes a whole core
 # of the two, and with it half the transfer's CPU, whatever the appliance does)
@@ -119,8 +121,14 @@ def s2_goodput(ctx):
     rows = []
     for suite in SUITES:
         for size in MSG_SIZES:
-            log(f"2: sluice A -> B, {suite}, {size}-byte messages x {ctx.count(size)}")
-            rows.append(rig_sluice.transfer(ctx.sluice, suite, size, ctx.count(size)))
+            log(f"2: sluice A -> B, {suite}, {size}-byte messages x {ctx.count(size)} "
+                f"(best of {RUN_TRIES})")
+            # like the reference, the best of a few runs: single runs vary by a third here
+            tries = [rig_sluice.transfer(ctx.sluice, suite, size, ctx.count(size))
+                     for _ in range(RUN_TRIES)]
+            r = max(tries, key=lambda t: t["goodput_bps"])
+            r["tries_bps"] = [t["goodput_bps"] for t in tries]
+            rows.append(r)
     return {"rows": rows}
 
 
@@ -205,14 +213,22 @@ def s9_scale(ctx):
     return {"rows": rows}
 
 
+def s10_engine(ctx):
+    log("10: the reliable engine alone, ns per packet (bench_engine)")
+    md = run_cmd(["taskset", "-c", "1", ctx.prog("bench_engine")], 300)
+    return {"markdown": md}
+
+
 SECTIONS = {1: s1_raw, 2: s2_goodput, 3: s3_wire, 4: s4_attack, 5: s5_latency,
-            6: s6_kernel, 7: s7_crypto, 8: s8_handshakes, 9: s9_scale}
+            6: s6_kernel, 7: s7_crypto, 8: s8_handshakes, 9: s9_scale, 10: s10_engine}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("build")
-    ap.add_argument("--sections", default="1,2,3,4,5,6,7,8,9")
+    ap.add_argument("--sections", default="1,2,3,4,5,6,7,8,9,10")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other sections of perf/results/data.json")
     ap.add_argument("--quick", action="store_true",
                     help="a tenth of the work: a smoke run, not figures to publish")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
@@ -230,6 +246,10 @@ def main():
         want = [int(s) for s in args.sections.split(",") if s]
         t0 = time.monotonic()
         data = {"machine": rig_report.machine(ctx), "quick": ctx.quick, "sections": {}}
+        old = os.path.join(results_dir, "data.json")
+        if args.merge and os.path.exists(old):
+            with open(old) as f:
+                data = json.load(f)
         for n in want:
             t = time.monotonic()
             try:
@@ -239,7 +259,8 @@ def main():
                 data["sections"][str(n)] = {"error": f"{type(e).__name__}: {e}"}
             data["sections"][str(n)]["elapsed_s"] = round(time.monotonic() - t, 1)
             log(f"section {n}: {data['sections'][str(n)]['elapsed_s']} s")
-        data["elapsed_s"] = round(time.monotonic() - t0, 1)
+        if not args.merge:
+            data["elapsed_s"] = round(time.monotonic() - t0, 1)
         with open(os.path.join(results_dir, "data.json"), "w") as f:
             json.dump(data, f, indent=1, sort_keys=True)
     md = rig_report.render(data, results_dir)
