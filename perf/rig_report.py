@@ -463,9 +463,12 @@ def plot_goodput(data, results_dir):
         return None
     plots = ", ".join(f"'{f}' using 1:2 with linespoints lw 2 title '{t}'" for f, t in series)
     script = ("set terminal pngcairo size 900,560 font 'sans,10'\n"
-              "set output 'goodput.png'\nset logscale x 2\nset grid\n"
-              "set xlabel 'message size (bytes)'\nset ylabel 'goodput (Gbit/s)'\n"
-              "set key top left\nset title 'one-way goodput: sluice vs testpmd vs kernel UDP'\n"
+              "set output 'goodput.png'\nset logscale x 2\nset logscale y 10\nset grid\n"
+              "set xtics ('64' 64, '256' 256, '1 KiB' 1024, '4 KiB' 4096, '16 KiB' 16384, "
+              "'64 KiB' 65536, '256 KiB' 262144, '1 MiB' 1048576)\n"
+              "set ylabel 'goodput (Gbit/s, log)'\n"
+              "set xlabel 'message size (bytes)'\n"
+              "set key bottom right\nset title 'one-way goodput: sluice vs testpmd vs kernel UDP'\n"
               f"plot {plots}\n")
     return _plot(results_dir, "goodput.png", script, sets)
 
