@@ -199,6 +199,22 @@ class _Rig:
         return p.returncode
 
 
+def _warm_then_open(r, b, n_sessions, args, setup_limit):
+    """Warm-up: a first loadgen opens WARM_SESSIONS sessions and leaves (they stay, idle), so
+    that what any traffic touches once (mbufs of the pool, first heap pages, tables' first
+    pages) is resident before the measurement starts. Then B's RSS, and a second loadgen opens
+    n_sessions. Returns (RSS before the second, in bytes; its `established=` line)."""
+    r.start_loadgen(["--sessions", str(WARM_SESSIONS), "--hold", "0"])
+    r.wait_line("loadgen: established=", 120)
+    r.stop_loadgen()
+    r.next_loadgen()
+    b.wait_snapshot(count=2, timeout=30)
+    time.sleep(1.0)
+    rss_before = _rss_kib(b.pid()) * 1024
+    r.start_loadgen(["--sessions", str(n_sessions)] + list(args))
+    return rss_before, r.wait_line("loadgen: established=", setup_limit + 60)
+
+
 def _sessions_live(b):
     return int(b.query("/sluice/info").get("sessions_live", 0))
 
@@ -211,20 +227,10 @@ def scale(sluice_bin, loadgen_bin, n_sessions, inflight=32, setup_limit=300, sui
         b = r.appliance(max_sessions=max(n_sessions + WARM_SESSIONS + 64, 1024),
                         limits=OPEN_LIMITS,
                         memory_mb=memory, duration=setup_limit + 300)
-        # warm-up: a first loadgen opens WARM_SESSIONS sessions and leaves (they stay, idle),
-        # so that what any traffic touches once (mbufs of the pool, first heap pages, tables'
-        # first pages) is resident before the measurement starts
-        r.start_loadgen(["--sessions", str(WARM_SESSIONS), "--hold", "0"])
-        r.wait_line("loadgen: established=", 120)
-        r.stop_loadgen()
-        r.next_loadgen()
-        b.wait_snapshot(count=2, timeout=30)
-        time.sleep(1.0)
-        rss_before = _rss_kib(b.pid()) * 1024
-        r.start_loadgen(["--sessions", str(n_sessions), "--inflight", str(inflight),
-                         "--setup-limit", str(setup_limit), "--hold", str(setup_limit + 120),
-                         "--suite", suite])
-        up = r.wait_line("loadgen: established=", setup_limit + 60)
+        rss_before, up = _warm_then_open(r, b, n_sessions,
+                                         ["--inflight", str(inflight), "--setup-limit",
+                                          str(setup_limit), "--hold", str(setup_limit + 120),
+                                          "--suite", suite], setup_limit)
         b.wait_snapshot(count=2, timeout=30)
         time.sleep(SETTLE_S)
         live = _sessions_live(b) - WARM_SESSIONS
@@ -353,16 +359,9 @@ def scale_goodput(sluice_bin, loadgen_bin, n_sessions, seconds, size=1400, infli
         b = r.appliance(max_sessions=max(n_sessions + WARM_SESSIONS + 64, 1024),
                         limits=OPEN_LIMITS, memory_mb=memory, duration=setup_limit + 400,
                         setup=setup)
-        r.start_loadgen(["--sessions", str(WARM_SESSIONS), "--hold", "0"])
-        r.wait_line("loadgen: established=", 120)
-        r.stop_loadgen()
-        r.next_loadgen()
-        b.wait_snapshot(count=2, timeout=30)
-        time.sleep(1.0)
-        rss_before = _rss_kib(b.pid()) * 1024
-        r.start_loadgen(["--sessions", str(n_sessions), "--inflight", str(inflight),
-                         "--setup-limit", str(setup_limit), "--hold", "0"])
-        up = r.wait_line("loadgen: established=", setup_limit + 60)
+        rss_before, up = _warm_then_open(r, b, n_sessions,
+                                         ["--inflight", str(inflight), "--setup-limit",
+                                          str(setup_limit), "--hold", "0"], setup_limit)
         b.wait_snapshot(count=2, timeout=30)
         time.sleep(SETTLE_S)
         live = _sessions_live(b) - WARM_SESSIONS
