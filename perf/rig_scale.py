@@ -38,6 +38,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -80,6 +81,7 @@ class _Rig:
         self.loadgen_bin = os.path.abspath(loadgen_bin)
         self.world = it.World(f"rig-{tag}", argv=["rig", sluice_bin])
         self.lg = None
+        self.lg_prefix = f"sl-lg-{os.getpid()}-{self.world.tag}"
         self.lg_out = os.path.join(self.world.dir, "loadgen.out")
         self.lg_err = os.path.join(self.world.dir, "loadgen.err")
         self._old = {}
@@ -104,6 +106,8 @@ class _Rig:
             self.stop_loadgen()
         finally:
             self.world.cleanup()
+            # the loadgens' EAL runtime directory (they have exited: stop_loadgen waited)
+            shutil.rmtree(os.path.join(it.runtime_dir(), self.lg_prefix), ignore_errors=True)
             for sig, h in self._old.items():
                 signal.signal(sig, h)
         return False
@@ -148,7 +152,7 @@ class _Rig:
         b = self.b
         argv = [self.loadgen_bin, "-l", str(LG_CORE), "--no-huge", "-m", str(memory_mb),
                 "--no-pci", "--no-telemetry", "--log-level=lib.eal:notice",
-                f"--file-prefix=sl-lg-{os.getpid()}-{self.world.tag}", "--",
+                f"--file-prefix={self.lg_prefix}", "--",
                 "--port", f"net_memif0,role=client,id=0,socket={self.sock}",
                 "--ip", f"{LG_IP}/24", "--target", f"{B_IP}:{b.udp_port}",
                 "--target-key", b.public_key, "--network", b.cfg["network"]] + list(args)
