@@ -434,21 +434,11 @@ take_acked(struct dp_recovery *r, struct dp_sent *p, struct ack_scan *s,
 
 /* Index of the first packet in flight numbered pn or above (n if none). */
 static inline uint32_t
-sent_lower_bound(const struct dp_recovery *r, uint64_t pn)
+sent_lower_bound(struct dp_recovery *r, uint64_t pn)
 {
-	uint32_t lo = 0, hi = r->n;
-
-	if (hi == 0 || sent_at(r, 0)->pn >= pn) /* an ACK usually covers the oldest packet */
+	if (r->n == 0 || sent_at(r, 0)->pn >= pn) /* an ACK usually covers the oldest packet */
 		return 0;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (sent_at(r, mid)->pn < pn)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return ring_lower_bound(sent_ring(r), pn);
 }
 
 static void

@@ -94,6 +94,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC_ROOT = os.path.normpath(os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(SRC_ROOT, "scripts"))
 sys.path.insert(0, os.path.join(SRC_ROOT, "tests", "integration"))
+from sl_frames import csum, ip_bytes, mac_bytes  # noqa: E402
 from sl_telemetry import runtime_dir  # noqa: E402
 
 TESTPMD = os.environ.get("SLUICE_TESTPMD", "dpdk-testpmd")
@@ -997,40 +998,20 @@ def wire_check(sluice, count=20000, size=1400, ip_a="198.18.5.1", ip_b="198.18.5
 
 # --- section 4: testpmd as the attacker -----------------------------------------------------------
 
-def _ip4(s):
-    return bytes(int(x) for x in s.split("."))
-
-
-def _mac(s):
-    b = bytes(int(x, 16) for x in s.split(":"))
-    if len(b) != 6:
-        raise ValueError(f"not a MAC address: {s!r}")
-    return b
-
-
-def _csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-
 def udp_frame(dst_mac, src_mac, src_ip, dst_ip, sport, dport, payload, ident=0,
               bad_ip_csum=False, bad_udp_csum=False):
     """An Ethernet/IPv4/UDP frame (no FCS), with valid IPv4 and UDP checksums unless told."""
-    src, dst = _ip4(src_ip), _ip4(dst_ip)
+    src, dst = ip_bytes(src_ip), ip_bytes(dst_ip)
     ulen = 8 + len(payload)
     pseudo = src + dst + struct.pack("!BBH", 0, 17, ulen)
     udp = struct.pack("!HHHH", sport, dport, ulen, 0) + payload
-    uc = _csum(pseudo + udp) or 0xffff
+    uc = csum(pseudo + udp) or 0xffff
     if bad_udp_csum:
         uc = (uc + 0x1111) & 0xffff or 0x1111
     udp = udp[:6] + struct.pack("!H", uc) + udp[8:]
     hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, ident & 0xffff, 0x4000, 64, 17, 0,
                       src, dst)
-    ic = _csum(hdr)
+    ic = csum(hdr)
     if bad_ip_csum:
         ic ^= 0x5a5a
     ip = hdr[:10] + struct.pack("!H", ic) + hdr[12:] + udp
@@ -1068,7 +1049,7 @@ def attack_frames(dst_mac, dst_ip, udp_port, src_ip="198.18.4.99", src_mac="02:0
     rnd = random.Random(seed)
     mix = mix or {"garbage": 0.45, "data_unknown": 0.40, "handshake_junk": 0.12,
                   "bad_ip_csum": 0.015, "bad_udp_csum": 0.015}
-    dmac, smac = _mac(dst_mac), _mac(src_mac)
+    dmac, smac = mac_bytes(dst_mac), mac_bytes(src_mac)
     counts = {k: max(1, round(n * share)) for k, share in mix.items() if share > 0}
     frames = []
     i = 0

@@ -26,6 +26,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sl_integ  # noqa: E402
 from sl_integ import World, log  # noqa: E402
+from sl_frames import csum, ip_bytes  # noqa: E402 (sl_integ put scripts/ on the path)
 
 APP_IP = "198.18.9.1"
 PEER_IP = "198.18.9.2"
@@ -34,22 +35,9 @@ PEER_MAC = bytes.fromhex("020000000902")
 PCAP_MAC = bytes.fromhex("027063617000")
 
 
-def ip4(s):
-    return bytes(int(x) for x in s.split("."))
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-
 def ipv4(src, dst, proto, payload, ident=1):
     hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, 0x4000, 64, proto, 0,
-                      ip4(src), ip4(dst))
+                      ip_bytes(src), ip_bytes(dst))
     return hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:] + payload
 
 
@@ -59,8 +47,8 @@ def eth(dst, src, ethertype, payload):
 
 
 def arp_request():
-    body = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, PEER_MAC, ip4(PEER_IP),
-                       b"\0" * 6, ip4(APP_IP))
+    body = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, PEER_MAC, ip_bytes(PEER_IP),
+                       b"\0" * 6, ip_bytes(APP_IP))
     return eth(b"\xff" * 6, PEER_MAC, 0x0806, body)
 
 
@@ -134,12 +122,12 @@ def check_pcap(w):
     arp = [f for f in out if f[12:14] == b"\x08\x06"]
     icmp = [f for f in out if f[12:14] == b"\x08\x00"]
     w.check(len(arp) == 1 and arp[0][:6] == PEER_MAC and arp[0][20:22] == b"\x00\x02" and
-            arp[0][22:28] == PCAP_MAC and arp[0][28:32] == ip4(APP_IP) and
-            arp[0][32:38] == PEER_MAC and arp[0][38:42] == ip4(PEER_IP),
+            arp[0][22:28] == PCAP_MAC and arp[0][28:32] == ip_bytes(APP_IP) and
+            arp[0][32:38] == PEER_MAC and arp[0][38:42] == ip_bytes(PEER_IP),
             "pcap: the ARP reply says who has the address, to the asker")
     w.check(len(icmp) == 1, "pcap: one IPv4 frame sent")
     ip = icmp[0][14:]
-    w.check(ip[9] == 1 and ip[12:16] == ip4(APP_IP) and ip[16:20] == ip4(PEER_IP) and
+    w.check(ip[9] == 1 and ip[12:16] == ip_bytes(APP_IP) and ip[16:20] == ip_bytes(PEER_IP) and
             csum(ip[:20]) == 0, "pcap: the echo reply's IPv4 header (addresses, checksum)")
     icmp_msg = ip[20:struct.unpack("!H", ip[2:4])[0]]
     w.check(icmp_msg[0] == 0 and csum(icmp_msg) == 0 and icmp_msg[4:8] == echo[38:42] and

@@ -40,6 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(REPO, "scripts"))
+from sl_frames import csum, ip_bytes, mac_bytes  # noqa: E402,F401 (used by the tests too)
 from sl_telemetry import Telemetry, runtime_dir  # noqa: E402
 
 SKIP = 77
@@ -189,23 +190,6 @@ def udp_socket(ns, ip, port):
 
 
 # --- checksums and frames ------------------------------------------------------------------------
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def mac_bytes(text):
-    return bytes(int(x, 16) for x in text.split(":"))
-
-
-def ip_bytes(text):
-    return socket.inet_aton(text)
-
 
 def eth(dst, src, etype, payload):
     return dst + src + struct.pack("!H", etype) + payload
