@@ -196,6 +196,7 @@ conf_engine(struct conf_ctx *x)
 		e->conn_window = CONF_MIN_CONN_WIN;
 	e->idle_timeout_ns = c->limits.idle_timeout_ns;
 	e->keepalive_ns = c->limits.keepalive_ns;
+	e->unsent_limit = c->limits.unsent_bytes;
 	e->chan[SL_CONTROL_CHANNEL].queue_limit = c->limits.queue_bytes;
 	why = dp_conn_config_check(e);
 	if (why != NULL)

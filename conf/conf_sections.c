@@ -236,6 +236,7 @@ limits_defaults(struct conf_limits *l)
 	l->max_message = SL_DEFAULT_MAX_MESSAGE;
 	l->queue_bytes = 8u << 20;
 	l->window_bytes = 4u << 20;
+	l->unsent_bytes = 256u << 10;
 	l->handshake_timeout_ns = 5 * SEC_NS;
 	l->idle_timeout_ns = 30 * SEC_NS;
 	l->keepalive_ns = 10 * SEC_NS;
@@ -284,17 +285,11 @@ limits_relations(struct conf_ctx *x, const char *path, const bool ok[3])
 void
 conf_limits(struct conf_ctx *x, const json_t *v, const char *path)
 {
-	static const char *const keys[] = { "max_message",
-					    "queue_bytes",
-					    "window_bytes",
-					    "handshake_timeout_ms",
-					    "idle_timeout_ms",
-					    "keepalive_ms",
-					    "rekey_after_s",
-					    "max_sessions",
-					    "handshakes_per_sec",
-					    "handshake_burst",
-					    NULL };
+	static const char *const keys[] = {
+		"max_message",		"queue_bytes",	      "window_bytes",	 "unsent_bytes",
+		"handshake_timeout_ms", "idle_timeout_ms",    "keepalive_ms",	 "rekey_after_s",
+		"max_sessions",		"handshakes_per_sec", "handshake_burst", NULL
+	};
 	struct conf_limits *l = &x->c->limits;
 	bool ok[3];
 
@@ -306,6 +301,7 @@ conf_limits(struct conf_ctx *x, const json_t *v, const char *path)
 	ok[0] &= conf_opt_u32(x, v, path, "queue_bytes", 1, CONF_MAX_QUEUE, &l->queue_bytes);
 	ok[0] &= conf_opt_u32(x, v, path, "window_bytes", CONF_MIN_WINDOW, CONF_MAX_WINDOW,
 			      &l->window_bytes);
+	conf_opt_u32(x, v, path, "unsent_bytes", 0, CONF_MAX_QUEUE, &l->unsent_bytes);
 	opt_duration(x, v, path, "handshake_timeout_ms", 100, 60000, MS_NS,
 		     &l->handshake_timeout_ns);
 	ok[1] = opt_duration(x, v, path, "idle_timeout_ms", 0, CONF_MAX_TIMEOUT, MS_NS,

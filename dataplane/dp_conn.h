@@ -60,6 +60,10 @@ struct dp_conn_config {
 	uint64_t idle_timeout_ns;  /* close when nothing was heard for this long (0: never) */
 	uint64_t keepalive_ns;	   /* PING when nothing was sent for this long (0: never) */
 	uint32_t max_ptos;	   /* consecutive probe timeouts before "unresponsive" */
+	/* Sends are refused (-ENOBUFS) while the connection holds this many bytes or more that
+	 * were never sent, whatever the channel queues allow: a sender a little ahead of the
+	 * network keeps its messages warm in cache instead of megabytes ahead (0: no limit). */
+	uint32_t unsent_limit;
 	uint64_t initial_rtt_ns;
 	enum dp_cc_algo cc;
 	bool pacing;
@@ -69,7 +73,8 @@ struct dp_conn_config {
 
 /* Defaults: 1440-byte payload, 1 MiB messages, 16 MiB connection / 4 MiB channel windows,
  * 25 ms ACK delay, ACK every 2 packets, 30 s idle, 10 s keepalive, 6 PTOs, CUBIC with pacing,
- * channel 0 reliable priority 7, channels 1..7 reliable priorities 0..6, 8 MiB queues. */
+ * channel 0 reliable priority 7, channels 1..7 reliable priorities 0..6, 8 MiB queues, no
+ * unsent limit. */
 void dp_conn_config_defaults(struct dp_conn_config *cfg);
 
 /* Returns 0, or -EINVAL naming nothing: use dp_conn_config_check() for the reason. */
@@ -90,8 +95,9 @@ void dp_conn_destroy(struct dp_conn *c);
  * default when non-zero. *msg_id (may be NULL) gets the message's id on its channel.
  *   -EINVAL   unknown channel, or len 0
  *   -EMSGSIZE len > max_message (or, on a datagram channel, more than fits one packet)
- *   -ENOBUFS  the channel's queue is full: nothing was queued; a DP_EV_WRITABLE event for this
- *             channel follows when it has room again
+ *   -ENOBUFS  the channel's queue is full, or the connection holds unsent_limit bytes never
+ *             sent: nothing was queued; a DP_EV_WRITABLE event for this channel follows when
+ *             both are down to half their limit
  *   -EPIPE    the connection is closing or closed
  *   -ENOMEM */
 int dp_conn_send(struct dp_conn *c, uint8_t chan, const void *data, size_t len, uint64_t ttl_ns,

@@ -115,8 +115,10 @@ struct dp_conn {
 	/* flags, packed to keep every connection small */
 	bool conn_credit_dirty : 1, chan_default_dirty : 1, ping_due : 1, pong_due : 1;
 	bool close_pending : 1, unresponsive_reported : 1, close_graceful : 1, closed_by_peer : 1;
+	bool unsent_blocked : 1; /* a channel was refused a send: check when tx_unsent falls */
 	/* connection-level flow control */
 	uint64_t tx_conn_max, tx_conn_sent;
+	uint64_t tx_unsent; /* bytes of queued messages never sent (cfg->unsent_limit) */
 	uint64_t rx_conn_highest, rx_conn_released, rx_conn_advertised;
 	uint64_t tx_chan_default; /* the peer's MAX_CHAN_DEFAULT */
 	uint64_t pong_token;

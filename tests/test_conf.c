@@ -396,6 +396,7 @@ assert_defaults_engine(const struct conf *c)
 	CU_ASSERT_EQUAL(e->conn_window, 16u << 20);
 	CU_ASSERT_EQUAL(e->idle_timeout_ns, 30 * SEC);
 	CU_ASSERT_EQUAL(e->keepalive_ns, 10 * SEC);
+	CU_ASSERT_EQUAL(e->unsent_limit, 256u << 10);
 	CU_ASSERT_EQUAL(e->n_channels, 8);
 	CU_ASSERT_EQUAL(e->chan[0].kind, DP_CHAN_RELIABLE);
 	CU_ASSERT_EQUAL(e->chan[0].priority, 7);
@@ -440,6 +441,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c->limits.max_message, 1u << 20);
 	CU_ASSERT_EQUAL(c->limits.queue_bytes, 8u << 20);
 	CU_ASSERT_EQUAL(c->limits.window_bytes, 4u << 20);
+	CU_ASSERT_EQUAL(c->limits.unsent_bytes, 256u << 10);
 	CU_ASSERT_EQUAL(c->limits.handshake_timeout_ns, 5 * SEC);
 	CU_ASSERT_EQUAL(c->limits.rekey_after_ns, 120 * SEC);
 	CU_ASSERT_EQUAL(c->limits.max_sessions, 65536);
@@ -462,7 +464,8 @@ test_engine_derived(void)
 		"\"198.18.1.1/24\","
 		"                \"mtu\": 1280, \"impair\": { \"seed\": 9, \"loss\": 0.05 } } ],\n"
 		"  \"limits\": { \"window_bytes\": 8388608, \"idle_timeout_ms\": 0,"
-		"               \"keepalive_ms\": 2500, \"queue_bytes\": 2097152 },\n"
+		"               \"keepalive_ms\": 2500, \"queue_bytes\": 2097152, "
+		"\"unsent_bytes\": 0 },\n"
 		"  \"channels\": [ { \"id\": 5, \"kind\": \"datagram\", \"priority\": 2, "
 		"\"ttl_ms\": 5 },"
 		"                  { \"id\": 2 } ] }\n";
@@ -481,6 +484,7 @@ test_engine_derived(void)
 	CU_ASSERT_EQUAL(e->conn_window, 32u << 20);
 	CU_ASSERT_EQUAL(e->idle_timeout_ns, 0);
 	CU_ASSERT_EQUAL(e->keepalive_ns, 2500 * MS);
+	CU_ASSERT_EQUAL(e->unsent_limit, 0);
 	CU_ASSERT_EQUAL(e->n_channels, 6);
 	CU_ASSERT(e->chan[0].kind == DP_CHAN_RELIABLE && e->chan[0].priority == 7);
 	CU_ASSERT_EQUAL(e->chan[0].queue_limit, 2u << 20);

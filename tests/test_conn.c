@@ -207,6 +207,52 @@ test_backpressure(void)
 	pair_close(&p);
 }
 
+static void
+small_unsent(struct dp_conn_config *cfg)
+{
+	cfg->unsent_limit = 64u << 10;
+}
+
+/* The unsent limit: sends are refused, on every channel, once the connection holds that many
+ * bytes never sent (long before any queue is full); every refused channel hears it is
+ * writable once half of them are out, and everything sent arrives. */
+static void
+test_unsent_limit(void)
+{
+	static uint8_t msg[1400];
+	unsigned int sent = 0, got = 0, refusals = 0, writable = 0;
+	struct dp_conn_event ev;
+	struct pair p;
+	struct dp_msg *m;
+
+	pair_open(&p, small_unsent);
+	for (unsigned int round = 0; round < 40 && sent < 400; round++) {
+		unsigned int now_sent = 0;
+
+		while (sent < 400 &&
+		       dp_conn_send(p.a, 1 + round % 2, msg, sizeof(msg), 0, p.now, NULL) == 0)
+			sent++, now_sent++;
+		refusals += sent < 400;
+		if (round == 0) {
+			CU_ASSERT_EQUAL(now_sent, (64u << 10) / sizeof(msg) + 1);
+			CU_ASSERT_EQUAL(dp_conn_send(p.a, 2, msg, 1, 0, p.now, NULL), -ENOBUFS);
+			refusals++;
+		}
+		pump(&p, 200);
+		while (dp_conn_poll_event(p.a, &ev))
+			writable += ev.type == DP_EV_WRITABLE;
+		while ((m = dp_conn_recv(p.b)) != NULL) {
+			got++;
+			dp_conn_msg_release(p.b, m);
+		}
+	}
+	CU_ASSERT_EQUAL(sent, 400);
+	CU_ASSERT_EQUAL(got, 400);
+	CU_ASSERT(refusals >= 8);
+	CU_ASSERT_EQUAL(writable, refusals);
+	pair_close(&p);
+}
+
 /* A receiver that does not read: the sender stops at the credit, the receiver holds no more
  * than its window, and everything arrives once it reads again. */
 static void
@@ -696,6 +742,7 @@ static CU_TestInfo cases[] = {
 	  test_messages_in_order },
 	{ "small messages share packets", test_small_messages_share_packets },
 	{ "backpressure: -ENOBUFS then writable", test_backpressure },
+	{ "unsent limit: refused early on every channel, then writable", test_unsent_limit },
 	{ "receiver stops reading: bounded, then complete", test_receiver_stops_reading },
 	{ "TTL expiry before first transmission", test_expiry },
 	{ "datagrams delivered, losses reported", test_datagrams },
