@@ -302,13 +302,17 @@ dp_lcore_retire_keypair(struct dp_keypair *kp, void *lcore)
 
 	if (kp == NULL)
 		return;
-	if (rte_rcu_qsbr_dq_enqueue(lc->dq, &kp) == 0)
+	if (rte_rcu_qsbr_dq_enqueue(lc->dq, &kp) == 0) {
+		lc->dq_pending++;
 		return;
+	}
 	/* the defer queue is full (many sessions closing at once): free what is past its grace
 	 * period and try again; failing that, wait for a grace period here */
-	rte_rcu_qsbr_dq_reclaim(lc->dq, UINT32_MAX, NULL, NULL, NULL);
-	if (rte_rcu_qsbr_dq_enqueue(lc->dq, &kp) == 0)
+	rte_rcu_qsbr_dq_reclaim(lc->dq, UINT32_MAX, NULL, &lc->dq_pending, NULL);
+	if (rte_rcu_qsbr_dq_enqueue(lc->dq, &kp) == 0) {
+		lc->dq_pending++;
 		return;
+	}
 	rte_rcu_qsbr_synchronize(lc->app->rcu, lc->index);
 	dp_keypair_destroy(kp);
 }
@@ -319,10 +323,16 @@ dp_lcore_retire_keypair(struct dp_keypair *kp, void *lcore)
 static void
 idle(struct dp_lcore *lc, unsigned int work)
 {
-	uint64_t next = dp_session_next_timer(lc), now = sl_now_ns();
 	struct timespec nap = { .tv_nsec = IDLE_SLEEP_NS };
+	uint64_t next, now;
 
-	if (work != 0 || lc->idle == CONF_IDLE_BUSY || next <= now) {
+	if (work != 0 || lc->idle == CONF_IDLE_BUSY) {
+		lc->empty_polls = 0;
+		return;
+	}
+	next = dp_session_next_timer(lc);
+	now = sl_now_ns();
+	if (next <= now) {
 		lc->empty_polls = 0;
 		return;
 	}
@@ -367,7 +377,8 @@ dp_lcore_main(void *arg)
 		for (uint8_t p = 0; p < app->n_ports; p++)
 			tx_flush(lc, p);
 		rte_rcu_qsbr_quiescent(app->rcu, lc->index);
-		rte_rcu_qsbr_dq_reclaim(lc->dq, 64, NULL, NULL, NULL);
+		if (lc->dq_pending > 0) /* (reclaiming logs a line at debug level on every call) */
+			rte_rcu_qsbr_dq_reclaim(lc->dq, 64, NULL, &lc->dq_pending, NULL);
 		if (work != 0) /* rounds that did something: the lcore's CPU cost of its traffic */
 			lc->busy_cycles += rte_rdtsc() - t0;
 		idle(lc, work);

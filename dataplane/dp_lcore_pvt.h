@@ -54,6 +54,7 @@ struct dp_lcore {
 	IMB_MGR *mgr;
 	struct rte_ring *cmd_ring, *evt_ring, *handoff;
 	struct rte_rcu_qsbr_dq *dq; /* keypairs waiting for the grace period */
+	uint32_t dq_pending;	    /* how many, at most (reclaim only when some wait) */
 	unsigned int n_rxq;
 	struct dp_rxq rxq[CONF_MAX_RXQ];
 	struct dp_txq txq[CONF_MAX_PORTS];
