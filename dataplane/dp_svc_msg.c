@@ -64,8 +64,8 @@ dp_svc_crc32c(uint32_t crc, const void *buf, size_t len)
 
 /* --- payload pattern ------------------------------------------------------------------------
  * Word i of message seq is base(seq) + i * K (K odd): every word of a message differs, and
- * messages differ by their base. Filling and checking are a vectorisable add per 8 bytes, so
- * the services cost the lcores little next to the transport they measure. */
+ * messages differ by their base. Filling and checking are vector adds, so the services cost
+ * the lcores little next to the transport they measure. */
 #define PATTERN_K 0x9e3779b97f4a7c15ull
 
 static inline uint64_t
@@ -78,13 +78,45 @@ pattern_base(uint64_t seq)
 	return z ^ z >> 31;
 }
 
+/* Four words at a time in two 16-byte vectors (GCC vector extensions): the compiler leaves a
+ * loop of 64-bit inductions scalar, one 8-byte store or load per cycle at best. */
+typedef uint64_t pattern_v __attribute__((vector_size(16)));
+
+struct pattern_run {
+	pattern_v a, b; /* words i .. i+3 */
+	size_t i;
+};
+
+static inline struct pattern_run
+pattern_start(uint64_t base)
+{
+	struct pattern_run r = { .a = { base, base + PATTERN_K }, .i = 0 };
+
+	r.b = r.a + 2 * PATTERN_K;
+	return r;
+}
+
+static inline void
+pattern_next(struct pattern_run *r)
+{
+	r->a += 4 * PATTERN_K;
+	r->b += 4 * PATTERN_K;
+	r->i += 4;
+}
+
 static void
 pattern_fill(uint8_t *p, size_t len, uint64_t seq)
 {
 	uint64_t base = pattern_base(seq), w;
 	size_t words = len / 8;
+	struct pattern_run r = pattern_start(base);
 
-	for (size_t i = 0; i < words; i++) {
+	if (RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN)
+		for (; r.i + 4 <= words; pattern_next(&r)) {
+			memcpy(p + r.i * 8, &r.a, 16);
+			memcpy(p + r.i * 8 + 16, &r.b, 16);
+		}
+	for (size_t i = r.i; i < words; i++) {
 		w = rte_cpu_to_le_64(base + i * PATTERN_K);
 		memcpy(p + i * 8, &w, 8);
 	}
@@ -97,8 +129,17 @@ pattern_check(const uint8_t *p, size_t len, uint64_t seq)
 {
 	uint64_t base = pattern_base(seq), w, got, diff = 0;
 	size_t words = len / 8;
+	struct pattern_run r = pattern_start(base);
+	pattern_v acc = { 0, 0 }, x, y;
 
-	for (size_t i = 0; i < words; i++) { /* no early exit: the loop vectorises */
+	if (RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN)
+		for (; r.i + 4 <= words; pattern_next(&r)) { /* no early exit */
+			memcpy(&x, p + r.i * 8, 16);
+			memcpy(&y, p + r.i * 8 + 16, 16);
+			acc |= (x ^ r.a) | (y ^ r.b);
+		}
+	diff = acc[0] | acc[1];
+	for (size_t i = r.i; i < words; i++) {
 		memcpy(&got, p + i * 8, 8);
 		diff |= got ^ rte_cpu_to_le_64(base + i * PATTERN_K);
 	}
