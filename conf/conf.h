@@ -98,7 +98,7 @@ struct conf_limits {
 	uint32_t max_message;         /* default 1 MiB, up to SL_MAX_MESSAGE */
 	uint32_t queue_bytes;         /* per channel, default 8 MiB */
 	uint32_t window_bytes;        /* receive window per channel, default 4 MiB */
-	uint32_t unsent_bytes;        /* per connection, never sent yet; default 256 KiB, 0: off */
+	uint32_t unsent_bytes;        /* per channel, never sent yet; default 256 KiB, 0: off */
 	uint64_t handshake_timeout_ns; /* default 5 s */
 	uint64_t idle_timeout_ns;     /* default 30 s */
 	uint64_t keepalive_ns;        /* default 10 s */

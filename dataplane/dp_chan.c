@@ -95,43 +95,18 @@ dp_chan_omsg_unref(struct dp_conn *c, struct dp_omsg *m)
 	omsg_maybe_free(c, m);
 }
 
-/* Sending may resume on a channel refused with -ENOBUFS once its queue and the connection's
- * unsent bytes are both down to half their limits. */
-static inline bool
-writable_again(const struct dp_conn *c, const struct dp_chan *ch)
+/* A channel refused a send with -ENOBUFS hears it may send again once its queue and its
+ * bytes never sent are both down to half their limits. */
+static inline void
+maybe_writable(struct dp_conn *c, struct dp_chan *ch)
 {
 	uint32_t lim = c->cfg->unsent_limit;
 
-	return ch->queued <= dp_chan_cfg(c, ch)->queue_limit / 2 &&
-	       (lim == 0 || c->tx_unsent <= lim / 2);
-}
-
-static void
-report_writable(struct dp_conn *c, struct dp_chan *ch)
-{
+	if (ch->queued > dp_chan_cfg(c, ch)->queue_limit / 2 ||
+	    (lim != 0 && ch->unsent_bytes > lim / 2))
+		return;
 	ch->blocked = false;
 	dp_conn_event_push(c, DP_EV_WRITABLE, ch->id, 0);
-}
-
-/* The connection's unsent bytes fell: every refused channel whose queue has room hears so. */
-static void
-unsent_fell(struct dp_conn *c)
-{
-	bool still = false;
-
-	if (c->tx_unsent > c->cfg->unsent_limit / 2)
-		return;
-	for (unsigned int i = 0; i < c->cfg->n_channels; i++) {
-		struct dp_chan *ch = dp_chan_at(c, i);
-
-		if (ch == NULL || !ch->blocked)
-			continue;
-		if (writable_again(c, ch))
-			report_writable(c, ch);
-		else
-			still = true; /* its queue is full: dequeue() reports it */
-	}
-	c->unsent_blocked = still;
 }
 
 /* Take m out of its channel queue (fully acknowledged, expired or dropped). */
@@ -150,9 +125,9 @@ dequeue(struct dp_conn *c, struct dp_chan *ch, struct dp_omsg *m)
 		ch->unsent = m->next;
 	m->queued = false;
 	ch->queued -= m->len;
-	c->tx_unsent -= m->len - m->first_sent; /* expired, dropped, or a datagram going out */
-	if (ch->blocked && writable_again(c, ch))
-		report_writable(c, ch);
+	ch->unsent_bytes -= m->len - m->first_sent; /* expired, or a datagram going out */
+	if (ch->blocked)
+		maybe_writable(c, ch);
 }
 
 int
@@ -162,9 +137,8 @@ dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_
 	struct dp_omsg *m;
 
 	if (ch->queued + len > dp_chan_cfg(c, ch)->queue_limit ||
-	    (c->cfg->unsent_limit != 0 && c->tx_unsent >= c->cfg->unsent_limit)) {
+	    (c->cfg->unsent_limit != 0 && ch->unsent_bytes >= c->cfg->unsent_limit)) {
 		ch->blocked = true;
-		c->unsent_blocked = c->cfg->unsent_limit != 0;
 		return -ENOBUFS;
 	}
 	m = dp_blk_alloc(sizeof(*m) + len);
@@ -193,7 +167,7 @@ dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_
 		ch->unsent = m;
 	dp_chan_activate(c, ch);
 	ch->queued += len;
-	c->tx_unsent += len;
+	ch->unsent_bytes += len;
 	c->heap += sizeof(*m) + len;
 	if (msg_id != NULL)
 		*msg_id = m->id;
@@ -273,11 +247,10 @@ dp_chan_drop_queue(struct dp_conn *c, struct dp_chan *ch)
 	for (m = ch->head; m != NULL; m = next) {
 		next = m->next;
 		m->queued = false;
-		c->tx_unsent -= m->len - m->first_sent;
 		omsg_maybe_free(c, m);
 	}
 	ch->head = ch->tail = ch->unsent = NULL;
-	ch->queued = 0;
+	ch->queued = ch->unsent_bytes = 0;
 }
 
 uint64_t
@@ -586,9 +559,9 @@ emit_new(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room)
 	dp_conn_ref_add(c, DP_REF_DATA, ch->id, m, m->first_sent, (uint16_t)len);
 	m->first_sent += (uint32_t)len;
 	c->tx_conn_sent += len;
-	c->tx_unsent -= len;
-	if (unlikely(c->unsent_blocked))
-		unsent_fell(c);
+	ch->unsent_bytes -= (uint32_t)len;
+	if (unlikely(ch->blocked))
+		maybe_writable(c, ch);
 	if (m->first_sent == m->len)
 		ch->unsent = m->next;
 	return w;

@@ -60,9 +60,9 @@ struct dp_conn_config {
 	uint64_t idle_timeout_ns;  /* close when nothing was heard for this long (0: never) */
 	uint64_t keepalive_ns;	   /* PING when nothing was sent for this long (0: never) */
 	uint32_t max_ptos;	   /* consecutive probe timeouts before "unresponsive" */
-	/* Sends are refused (-ENOBUFS) while the connection holds this many bytes or more that
-	 * were never sent, whatever the channel queues allow: a sender a little ahead of the
-	 * network keeps its messages warm in cache instead of megabytes ahead (0: no limit). */
+	/* Sends on a channel are refused (-ENOBUFS) while it holds this many bytes or more that
+	 * were never sent, whatever its queue allows: a sender a little ahead of the network
+	 * keeps its messages warm in cache instead of megabytes ahead (0: no limit). */
 	uint32_t unsent_limit;
 	uint64_t initial_rtt_ns;
 	enum dp_cc_algo cc;
@@ -95,9 +95,9 @@ void dp_conn_destroy(struct dp_conn *c);
  * default when non-zero. *msg_id (may be NULL) gets the message's id on its channel.
  *   -EINVAL   unknown channel, or len 0
  *   -EMSGSIZE len > max_message (or, on a datagram channel, more than fits one packet)
- *   -ENOBUFS  the channel's queue is full, or the connection holds unsent_limit bytes never
- *             sent: nothing was queued; a DP_EV_WRITABLE event for this channel follows when
- *             both are down to half their limit
+ *   -ENOBUFS  the channel's queue is full, or it holds unsent_limit bytes never sent:
+ *             nothing was queued; a DP_EV_WRITABLE event for this channel follows when both
+ *             are down to half their limit
  *   -EPIPE    the connection is closing or closed
  *   -ENOMEM */
 int dp_conn_send(struct dp_conn *c, uint8_t chan, const void *data, size_t len, uint64_t ttl_ns,

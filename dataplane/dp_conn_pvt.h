@@ -66,6 +66,7 @@ struct dp_chan {
 	uint64_t rx_released;	/* bytes the application has released */
 	uint64_t rx_advertised; /* credit last sent (or the initial credit) */
 	uint32_t queued;	/* bytes queued and not acknowledged (<= queue_limit) */
+	uint32_t unsent_bytes;	/* of which never sent (cfg->unsent_limit) */
 	uint32_t rx_held;	/* bytes held by reassembly and delivery (<= window + message) */
 	int32_t deficit;	/* deficit round robin */
 	uint8_t id;
@@ -115,10 +116,8 @@ struct dp_conn {
 	/* flags, packed to keep every connection small */
 	bool conn_credit_dirty : 1, chan_default_dirty : 1, ping_due : 1, pong_due : 1;
 	bool close_pending : 1, unresponsive_reported : 1, close_graceful : 1, closed_by_peer : 1;
-	bool unsent_blocked : 1; /* a channel was refused a send: check when tx_unsent falls */
 	/* connection-level flow control */
 	uint64_t tx_conn_max, tx_conn_sent;
-	uint64_t tx_unsent; /* bytes of queued messages never sent (cfg->unsent_limit) */
 	uint64_t rx_conn_highest, rx_conn_released, rx_conn_advertised;
 	uint64_t tx_chan_default; /* the peer's MAX_CHAN_DEFAULT */
 	uint64_t pong_token;
