@@ -355,14 +355,17 @@ def sec8(data, s):
     out = body + "\n"
     f = s.get("flood")
     if f:
-        r = ratio(f.get("flood_bps"), f.get("clean_bps"))
+        r = f.get("ratio", ratio(f.get("flood_bps"), f.get("clean_bps")))
         cap = (f"at most {f['rate']:,} initiations/s" if f.get("rate")
                else "flat out")
         out += ("\nAn established A -> B transfer (1400-byte messages) while `perf/loadgen` "
                 f"floods B with IK initiations ({cap}; pre-built, valid mac1, from 256 "
                 "identities) from one source address (B's control thread runs admission: mac1, "
-                "the per-source rate limit of 20/s, cookies under load); the best of three "
-                "goodput windows each, without and during the flood:\n\n" +
+                "the per-source rate limit of 20/s, cookies under load). Goodput windows "
+                f"alternate: {len(f.get('pairs') or []) or 'several'} pairs of one with the "
+                "load generator stopped (SIGSTOP) and one with it flooding (SIGCONT), each "
+                "window next to its reference; medians of the windows, and the median of the "
+                "pairs' ratios:\n\n" +
                 table(["goodput without flood Gbit/s", "during flood Gbit/s",
                        "ratio (target >= 90 %)", "initiations sent/s", "B handshakes done/s",
                        "B cookie replies"],
@@ -370,6 +373,14 @@ def sec8(data, s):
                         "-" if r is None else f"{pct(r)} ({verdict(r >= 0.9)})",
                         rate(f.get("sent_per_s")), rate(f.get("handshakes_per_s")),
                         f.get("cookies", "-")]]))
+        cpu = f.get("cpu_share")
+        if cpu:
+            out += (f"\nDuring the flood windows the load generator took {pct(cpu['loadgen'])} "
+                    "of a core (it shares core 0 with A, the sender) and B's control thread "
+                    f"{pct(cpu['b_control'])} of one (it shares core 1 with B's lcore); each "
+                    "pair's goodput without / with: " +
+                    ", ".join(f"{gbps(p[0])} / {gbps(p[1])}" for p in f.get("pairs", [])) +
+                    " Gbit/s.\n")
         if f.get("note"):
             out += "\n" + f["note"] + "\n"
     elif s.get("flood_error"):

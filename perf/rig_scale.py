@@ -386,23 +386,74 @@ def scale_goodput(sluice_bin, loadgen_bin, n_sessions, seconds, size=1400, infli
         return res
 
 
-def flood_goodput(sluice_bin, loadgen_bin, seconds, size=1400, replay=True, rate=0):
-    """Section 8: A -> B's goodput over `seconds` without, then during a flood of IK
-    initiations from the loadgen (`--replay`: pre-built initiations re-sent flat out, valid
-    mac1; B's admission defaults: 20 handshakes/s per source, burst 5, cookies under load).
-    Also B's admission counters over the flood."""
+FLOOD_PAIRS = 4  # section 8: windows without and with the flood, alternating
+
+
+def _cpu_s(pid, comm=None):
+    """CPU seconds (user + system) of process pid, or of its threads named comm."""
+    tick = os.sysconf("SC_CLK_TCK")
+    paths = [f"/proc/{pid}/stat"]
+    if comm is not None:
+        paths = [f"/proc/{pid}/task/{t}/stat" for t in os.listdir(f"/proc/{pid}/task")]
+    total = 0
+    for p in paths:
+        try:
+            with open(p) as f:
+                stat = f.read()
+        except OSError:
+            continue  # a thread that just ended
+        name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:]
+        if comm is None or name == comm:
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def _median(v):
+    v = sorted(v)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+
+
+def _flood_pairs(r, b, seconds):
+    """FLOOD_PAIRS pairs of goodput windows, the loadgen stopped (SIGSTOP) for the first of
+    each pair and running (SIGCONT) for the second, so that each window with the flood has its
+    reference seconds before it. [(without, with)] in bits/s, the time the flood ran, and the
+    share of a core the loadgen and B's control thread took during the windows with it."""
     import rig_sluice
+    pairs, flood_s, cpu = [], 0.0, {"loadgen": 0.0, "b_control": 0.0}
+    for _ in range(FLOOD_PAIRS):
+        r.lg.send_signal(signal.SIGSTOP)
+        time.sleep(0.5)  # what was on its way has arrived
+        off, _ = rig_sluice.goodput_window(b, seconds)
+        r.lg.send_signal(signal.SIGCONT)
+        time.sleep(0.5)
+        lg0, ctl0 = _cpu_s(r.lg.pid), _cpu_s(b.pid(), "sluice-ctl")
+        on, w = rig_sluice.goodput_window(b, seconds)
+        cpu["loadgen"] += _cpu_s(r.lg.pid) - lg0
+        cpu["b_control"] += _cpu_s(b.pid(), "sluice-ctl") - ctl0
+        pairs.append((off, on))
+        flood_s += w + 0.5
+    on_s = flood_s - 0.5 * FLOOD_PAIRS
+    return pairs, flood_s, {k: v / on_s for k, v in cpu.items()}
+
+
+def flood_goodput(sluice_bin, loadgen_bin, seconds, size=1400, replay=True, rate=0):
+    """Section 8: A -> B's goodput without and during a flood of IK initiations from the
+    loadgen (`--replay`: pre-built initiations re-sent flat out, valid mac1; B's admission
+    defaults: 20 handshakes/s per source, burst 5, cookies under load), in alternating windows
+    (_flood_pairs); the medians and the median of the pairs' ratios. Also B's admission
+    counters over the flood."""
+    import rig_sluice
+    span = FLOOD_PAIRS * 2 * (seconds + 1.5)
     with _Rig(sluice_bin, loadgen_bin, "floodgp") as r:
         setup, start_a = _transfer_setup(r, size)
         b = r.appliance(max_sessions=1024, limits={"keepalive_ms": 10000,
                                                   "idle_timeout_ms": 30000},
-                        duration=8 * seconds + 200, setup=setup)
-        a = start_a(8 * seconds + 200)
+                        duration=span + 200, setup=setup)
+        a = start_a(span + 200)
         rig_sluice._wait_flowing(b, timeout=60)
-        clean, _ = _best_window(b, seconds)
         adm0 = (b.query("/sluice/drops") or {}).get("admission", {})
-        args = ["--flood", str(int(WINDOWS * (seconds + 1)) + 8), "--sessions", "256",
-                "--rate", str(rate)]
+        args = ["--flood", str(int(span) + 30), "--sessions", "256", "--rate", str(rate)]
         if replay:
             args.append("--replay")
         r.start_loadgen(args)
@@ -415,15 +466,20 @@ def flood_goodput(sluice_bin, loadgen_bin, seconds, size=1400, replay=True, rate
             if time.monotonic() > deadline:
                 raise RigError("the flood did not reach B")
         adm1 = (b.query("/sluice/drops") or {}).get("admission", {})
-        flood, window = _best_window(b, seconds)
+        pairs, flood_s, cpu = _flood_pairs(r, b, seconds)
         adm2 = (b.query("/sluice/drops") or {}).get("admission", {})
-        fl = r.wait_line("loadgen: flood ", seconds + 60)
+        r.stop_loadgen()
+        fl = r.wait_line("loadgen: flood ", 30)
         delta = {k: adm2.get(k, 0) - adm1.get(k, 0) for k in adm2
                  if isinstance(adm2.get(k), int) and adm2.get(k, 0) != adm1.get(k, 0)}
-        res = {"clean_bps": clean, "flood_bps": flood, "window_s": window,
-               "sent": fl.get("sent"), "sent_per_s": fl.get("pps"),
+        res = {"clean_bps": _median([p[0] for p in pairs]),
+               "flood_bps": _median([p[1] for p in pairs]),
+               "ratio": _median([p[1] / p[0] for p in pairs if p[0] > 0]),
+               "pairs": pairs, "window_s": seconds, "cpu_share": cpu,
+               "sent": fl.get("sent"),
+               "sent_per_s": (fl.get("sent") or 0) / max(flood_s, 1e-9),
                "cookies": delta.get("cookies_sent", 0), "admission": delta,
-               "handshakes_per_s": delta.get("accepted", 0) / window,
+               "handshakes_per_s": delta.get("accepted", 0) / max(flood_s, 1e-9),
                "replay": replay, "rate": rate}
         res.update(_stop_all(r, a, b))
         return res
