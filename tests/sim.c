@@ -10,6 +10,7 @@
 #include "sl_limits.h"
 
 #include "sim.h"
+#include "sl_test.h"
 
 /* Events at one instant, and events in all, beyond which time is taken not to advance. */
 #define SIM_MAX_SAME_INSTANT 2000000u
@@ -56,11 +57,7 @@ struct sim_link {
 uint64_t
 sim_mix64(uint64_t *state)
 {
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return sl_test_mix64(state);
 }
 
 void

@@ -7,9 +7,23 @@
 #ifndef SL_TEST_H
 #define SL_TEST_H
 
+#include <stdint.h>
+
 #include <CUnit/Basic.h>
 
 int sl_test_run(const char *suite, CU_TestInfo *cases);
+
+/* SplitMix64: the next value of a 64-bit counter-based generator whose state is *s (tests'
+ * deterministic randomness, and seeds for the simulator's generator). */
+static inline uint64_t
+sl_test_mix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ z >> 27) * 0x94d049bb133111ebull;
+	return z ^ z >> 31;
+}
 
 #define SL_TEST_MAIN(name, cases)                \
 	int main(void)                           \

@@ -285,21 +285,11 @@ ref_seen(const struct ref *m, uint64_t pn)
 	return m->any && pn <= m->largest && pn >= m->floor && m->got[pn];
 }
 
-static uint64_t
-rng_next(uint64_t *s) /* splitmix64 */
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* Mostly in order, with losses, local reordering, duplicates and stragglers from far back. */
 static uint64_t
 pick(uint64_t *rng, uint64_t *next, unsigned int loss_pct)
 {
-	uint64_t r = rng_next(rng), roll = r % 100, x = r >> 8;
+	uint64_t r = sl_test_mix64(rng), roll = r % 100, x = r >> 8;
 
 	if (roll < 60 || *next < 40) {
 		while (*next < RN - 1 && x % 100 < loss_pct) { /* lost packets never arrive */

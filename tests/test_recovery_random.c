@@ -56,19 +56,9 @@ struct world {
 };
 
 static uint64_t
-rng_next(uint64_t *s) /* splitmix64 */
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t
 rnd(struct world *w, uint64_t n)
 {
-	return rng_next(&w->rng) % n;
+	return sl_test_mix64(&w->rng) % n;
 }
 
 static void

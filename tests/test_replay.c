@@ -285,16 +285,6 @@ ref_accept(struct ref_model *m, uint64_t pn, uint64_t limit)
 }
 
 static uint64_t
-rng_next(uint64_t *s) /* splitmix64 */
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t
 sat_add(uint64_t a, uint64_t b)
 {
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
@@ -311,7 +301,7 @@ sat_sub(uint64_t a, uint64_t b)
 static uint64_t
 pick_pn(uint64_t *rng, uint64_t top, uint64_t limit, const uint64_t recent[64])
 {
-	uint64_t r = rng_next(rng), roll = r % 100, x = r >> 8;
+	uint64_t r = sl_test_mix64(rng), roll = r % 100, x = r >> 8;
 
 	if (roll < 38)
 		return sat_add(top, 1);

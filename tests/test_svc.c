@@ -83,16 +83,6 @@ struct world {
 	unsigned int in_flight;
 };
 
-static uint64_t
-rnd(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ z >> 27) * 0x94d049bb133111ebull;
-	return z ^ z >> 31;
-}
-
 static void
 world_open(struct world *w, struct conf *ca, struct conf *cb)
 {
@@ -129,7 +119,7 @@ world_close(struct world *w)
 static struct slot *
 wire_pick(struct world *w, bool to_b)
 {
-	unsigned int d = w->dmin + (unsigned int)(rnd(&w->rng) % (w->dmax - w->dmin + 1));
+	unsigned int d = w->dmin + (unsigned int)(sl_test_mix64(&w->rng) % (w->dmax - w->dmin + 1));
 	uint64_t at = RTE_MAX(w->now / MS + d, w->last_at[to_b]);
 	struct slot *s = &w->slot[at % SLOTS];
 
@@ -472,7 +462,7 @@ test_rate_irregular_polls(void)
 	lone_open(&l, 1000);
 	while (t < T0 + 2000 * MS) {
 		dp_svc_poll(&l.svc, l.conn, t);
-		t += rnd(&rng) % (5 * MS);
+		t += sl_test_mix64(&rng) % (5 * MS);
 	}
 	dp_svc_poll(&l.svc, l.conn, T0 + 2000 * MS - 1);
 	CU_ASSERT_EQUAL(lone_close(&l), 2000);

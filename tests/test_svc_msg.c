@@ -10,17 +10,6 @@
 #include "dp_svc.h"
 #include "sl_test.h"
 
-/* SplitMix64 */
-static uint64_t
-rnd(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ z >> 27) * 0x94d049bb133111ebull;
-	return z ^ z >> 31;
-}
-
 /* --- the message format --------------------------------------------------------------------- */
 static void
 test_crc32c(void)
@@ -70,9 +59,9 @@ test_msg_roundtrip(void)
 static uint64_t
 ref_base(uint64_t seq)
 {
-	uint64_t s = (seq - 1) * 0x9e3779b97f4a7c15ull + 0x736c7569636521ull; /* rnd adds K */
+	uint64_t s = (seq - 1) * 0x9e3779b97f4a7c15ull + 0x736c7569636521ull; /* the mix adds K */
 
-	return rnd(&s);
+	return sl_test_mix64(&s);
 }
 
 static void
@@ -154,13 +143,13 @@ test_hist_reference(void)
 		memset(&h2, 0, sizeof(h2));
 		for (unsigned int i = 0; i < HN; i++) {
 			/* roughly log-uniform 1 us..8 s, some below 300 ns, a few past 2^34 */
-			uint64_t octave = 1000ull << rnd(&rng) % 23;
-			uint64_t x = octave + rnd(&rng) % octave;
+			uint64_t octave = 1000ull << sl_test_mix64(&rng) % 23;
+			uint64_t x = octave + sl_test_mix64(&rng) % octave;
 
 			if (i % 97 == 0)
-				x = rnd(&rng) % 300;
+				x = sl_test_mix64(&rng) % 300;
 			if (round == 3 && i % 1001 == 0)
-				x = (1ull << 35) + rnd(&rng) % 1000;
+				x = (1ull << 35) + sl_test_mix64(&rng) % 1000;
 			v[i] = x;
 			dp_svc_hist_record(&h, x);
 			dp_svc_hist_record(i % 2 ? &h1 : &h2, x);
