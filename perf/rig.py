@@ -209,7 +209,7 @@ def s9_scale(ctx):
     for n in ((10, 1000, 10000) if ctx.quick else (10, 1000, 10000, 100000)):
         log(f"9: {n} sessions on one appliance, then a transfer among them")
         rows.append(rig_scale.scale_goodput(ctx.sluice, ctx.prog("loadgen"), n,
-                                            ctx.seconds(3.0)))
+                                            ctx.seconds(2.0)))
     return {"rows": rows}
 
 
