@@ -190,17 +190,7 @@ class _Rig:
         self.lg_err = os.path.join(self.world.dir, f"loadgen{self.n_lg}.err")
 
     def stop_loadgen(self, timeout=10.0):
-        p = self.lg
-        if p is None:
-            return None
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        return p.returncode
+        return it.terminate(self.lg, timeout, "loadgen")
 
 
 def _warm_then_open(r, b, n_sessions, args, setup_limit):
@@ -353,16 +343,6 @@ def _stop_all(r, a, b):
     return out
 
 
-def _flowing_again(b, timeout=60.0):
-    """Wait until B's sink receives more than it had (a restarted sender is through)."""
-    import rig_sluice
-    before = rig_sluice._sink_bytes(b)[1]
-    deadline = time.monotonic() + timeout
-    while rig_sluice._sink_bytes(b)[1] <= before:
-        if time.monotonic() > deadline:
-            raise RigError("the transfer did not resume")
-
-
 def scale_goodput(sluice_bin, loadgen_bin, n_sessions, seconds, size=1400, inflight=32,
                   setup_limit=300):
     """Section 9: A -> B (an unbounded source of `size`-byte messages) first runs alone, B's
@@ -387,8 +367,9 @@ def scale_goodput(sluice_bin, loadgen_bin, n_sessions, seconds, size=1400, infli
         time.sleep(SETTLE_S)
         live = _sessions_live(b) - WARM_SESSIONS
         rss_after = _rss_kib(b.pid()) * 1024
+        before = rig_sluice._sink_bytes(b)[1]
         a = start_a(setup_limit + 300)
-        _flowing_again(b)
+        rig_sluice._wait_flowing(b, timeout=60, after=before)
         gp, window = _best_window(b, seconds, SCALE_WINDOWS)
         res = {"sessions": n_sessions, "established": up.get("established"),
                "failed": up.get("failed"), "sessions_live": live,

@@ -198,13 +198,15 @@ def _endless_transfer(w, suite, size, extra_port=None, rate=0):
     return a, b
 
 
-def _wait_flowing(b, timeout=20.0):
+def _wait_flowing(b, timeout=20.0, after=0):
+    """Wait until B's sink has received more than `after` bytes (a restarted sender: what it
+    had before)."""
     deadline = time.monotonic() + timeout
     while b.query("/sluice/info", wait=timeout) is None:  # telemetry up, commands not yet
         if time.monotonic() > deadline:
             raise sl_integ.TestFailure("B's telemetry did not come up")
         time.sleep(0.1)
-    while _sink_bytes(b)[1] == 0:
+    while _sink_bytes(b)[1] <= after:
         if time.monotonic() > deadline:
             raise sl_integ.TestFailure("the transfer did not start")
 

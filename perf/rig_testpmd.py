@@ -504,17 +504,8 @@ class Testpmd:
 
     def kill(self, grace=3.0):
         """SIGTERM, then SIGKILL after `grace` seconds. Returns the exit status."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(signal.SIGTERM)
-                self.proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                _log(f"testpmd {self.name}: pid {self.proc.pid} ignored SIGTERM: SIGKILL")
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        import sl_integ  # tests/integration (on sys.path above)
+        return sl_integ.terminate(self.proc, grace, f"testpmd {self.name}", _log)
 
     def close(self):
         """Make sure the process is gone (kill() if needed) and release everything: the pty,

@@ -64,6 +64,22 @@ def log(msg):
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
+def terminate(proc, timeout, what, say=None):
+    """SIGTERM proc (a Popen, or None), then SIGKILL after `timeout` seconds; its exit status.
+    what: how to name it in the log line of a SIGKILL, said through say (default log)."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            (say or log)(f"{what}: pid {proc.pid} ignored SIGTERM for {timeout} s: SIGKILL")
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
 # --- summaries -------------------------------------------------------------------------------
 
 def _kv(tokens):
@@ -227,17 +243,7 @@ class Node:
 
     def stop(self, timeout=15.0):
         """SIGTERM (a graceful stop), then SIGKILL after timeout. Returns the exit status."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                log(f"{self.name}: pid {self.proc.pid} ignored SIGTERM for {timeout} s: SIGKILL")
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return terminate(self.proc, timeout, self.name)
 
     def kill9(self):
         self.proc.kill()
