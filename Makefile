@@ -15,8 +15,11 @@ all: build
 deps:
 	@./scripts/install-deps.sh
 
+# The build the appliance, the benchmarks and the plain tests use: -O2 with debug info and
+# link-time optimisation (the engine's per-packet path crosses dp_conn, dp_chan, dp_recovery and
+# dp_cc; inlined across them it costs about 5 % less, perf/bench_engine).
 $(BUILD)/build.ninja: | deps
-	$(MESON) setup $(BUILD) --buildtype=debugoptimized
+	$(MESON) setup $(BUILD) --buildtype=debugoptimized -Db_lto=true
 
 $(ASAN_BUILD)/build.ninja: | deps
 	$(MESON) setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false

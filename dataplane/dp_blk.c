@@ -11,13 +11,15 @@ __thread void *dp_blk_small_cache[DP_BLK_SMALL_CACHE];
 __thread unsigned int dp_blk_small_cached;
 
 /* Cached blocks are allocated at their class's full size, so any block of a class fits any
- * request of that class. */
+ * request of that class, and on a cache line (DP_BLK_ALIGN). */
 void *
 dp_blk_alloc_slow(size_t size)
 {
 	if (dp_blk_small(size))
-		return malloc(DP_BLK_SMALL_SIZE);
-	return malloc(dp_blk_cacheable(size) ? DP_BLK_SIZE : size);
+		return aligned_alloc(DP_BLK_ALIGN, DP_BLK_SMALL_SIZE);
+	if (dp_blk_cacheable(size))
+		return aligned_alloc(DP_BLK_ALIGN, DP_BLK_SIZE);
+	return malloc(size);
 }
 
 void

@@ -80,7 +80,7 @@ omsg_maybe_free(struct dp_conn *c, struct dp_omsg *m)
 	if (m->queued || m->refs != 0 || m->in_rtx)
 		return;
 	c->heap -= sizeof(*m) + m->len;
-	if (unlikely(m->acked.v != m->acked.inl || m->lost.v != m->lost.inl)) {
+	if (unlikely(m->ranges_on && (m->acked.v != m->acked.inl || m->lost.v != m->lost.inl))) {
 		c->heap -= dp_rs_heap(&m->acked) + dp_rs_heap(&m->lost);
 		dp_rs_fini(&m->acked);
 		dp_rs_fini(&m->lost);
@@ -152,11 +152,10 @@ dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_
 	m->len = len;
 	m->first_sent = 0;
 	m->refs = 0;
-	dp_rs_init(&m->acked);
-	dp_rs_init(&m->lost);
 	m->chan = ch->id;
 	m->queued = true;
 	m->in_rtx = false;
+	m->ranges_on = false;
 	memcpy(m->data, data, len);
 	if (ch->tail != NULL)
 		ch->tail->next = m;
@@ -174,6 +173,17 @@ dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_
 	return 0;
 }
 
+/* The byte ranges of m, set up on first use. */
+static inline void
+ranges_on(struct dp_omsg *m)
+{
+	if (!m->ranges_on) {
+		dp_rs_init(&m->acked);
+		dp_rs_init(&m->lost);
+		m->ranges_on = true;
+	}
+}
+
 static inline void
 frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
 {
@@ -186,6 +196,7 @@ frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
 		return;
 	}
 	/* Out of memory here only means the bytes may be sent again: never wrong. */
+	ranges_on(m);
 	rc = rs_add(c, &m->acked, off, off + len);
 	if (!dp_rs_empty(&m->lost))
 		rc |= rs_remove(c, &m->lost, off, off + len);
@@ -202,6 +213,7 @@ frag_lost(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
 
 	if (!m->queued)
 		return;
+	ranges_on(m);
 	while (dp_rs_first_gap(&m->acked, off, off + len, &gap)) {
 		if (rs_add(c, &m->lost, gap.lo, gap.hi) != 0)
 			break; /* cannot record: the PTO will probe and the peer will ask again */
@@ -512,7 +524,7 @@ emit_rtx(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room)
 	size_t w;
 
 	while ((m = ch->rtx_head) != NULL) {
-		if (m->queued && !dp_rs_empty(&m->lost))
+		if (m->queued && m->ranges_on && !dp_rs_empty(&m->lost))
 			break;
 		rtx_pop(c, ch); /* acknowledged meanwhile, or dropped */
 	}

@@ -380,13 +380,13 @@ dp_conn_enter_closed(struct dp_conn *c, uint16_t reason, bool by_peer, bool send
 static void
 on_acked(void *arg, const struct dp_sent *p)
 {
-	dp_conn_resolve(arg, p->frames, true);
+	dp_conn_resolve(arg, p->frames, p->nframes, true);
 }
 
 static void
 on_lost(void *arg, const struct dp_sent *p)
 {
-	dp_conn_resolve(arg, p->frames, false);
+	dp_conn_resolve(arg, p->frames, p->nframes, false);
 }
 
 static void

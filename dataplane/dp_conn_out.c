@@ -8,10 +8,11 @@
  * Congestion window and pacing gate everything but ACK-only packets; a probe owed after a
  * probe timeout bypasses them.
  *
- * What each ack-eliciting packet carried is kept in a ring of struct dp_ref, one HEAD entry per
- * packet followed by one entry per frame that must be acted on when the packet is
- * acknowledged or lost (data fragments, datagrams, credit). Entries are freed as packets are
- * resolved; the ring's head skips over freed entries, and the ring is released when empty.
+ * What each ack-eliciting packet carried is kept in a ring of struct dp_ref, one entry per
+ * frame that must be acted on when the packet is acknowledged or lost (data fragments,
+ * datagrams, credit); the packet's record in dp_recovery holds its first entry and their
+ * count. Entries are freed as packets are resolved; the ring's head skips over freed entries,
+ * and the ring is released when empty.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -97,13 +98,10 @@ resolve_other(struct dp_conn *c, struct dp_ref *r, bool acked)
 }
 
 void
-dp_conn_resolve(struct dp_conn *c, uint32_t head, bool acked)
+dp_conn_resolve(struct dp_conn *c, uint32_t first, uint16_t n, bool acked)
 {
-	struct dp_ref *h = dp_conn_ref_at(c, head);
-	uint32_t n = h->off;
-
-	for (uint32_t i = 1; i <= n; i++) {
-		struct dp_ref *r = dp_conn_ref_at(c, head + i);
+	for (uint32_t i = 0; i < n; i++) {
+		struct dp_ref *r = dp_conn_ref_at(c, first + i);
 
 		if (likely(r->kind == DP_REF_DATA))
 			dp_chan_frag_resolved(c, r->msg, r->off, r->len, acked);
@@ -111,8 +109,7 @@ dp_conn_resolve(struct dp_conn *c, uint32_t head, bool acked)
 			resolve_other(c, r, acked);
 		r->kind = DP_REF_FREE;
 	}
-	h->kind = DP_REF_FREE;
-	if (head == c->ref_head) /* the oldest packet: the ring's head moves past it */
+	if (first == c->ref_head) /* the oldest packet: the ring's head moves past it */
 		refs_compact(c);
 }
 
@@ -344,11 +341,11 @@ put_close(struct dp_conn *c, uint8_t *buf, size_t cap, uint64_t *pn)
 /* Record the packet just built; if that fails its contents count as lost at once, so
  * nothing is forgotten. */
 static void
-record_sent(struct dp_conn *c, size_t n, uint32_t head, uint64_t now_ns)
+record_sent(struct dp_conn *c, size_t n, uint64_t now_ns)
 {
-	if (dp_recovery_on_sent_eliciting(&c->rec, (uint32_t)(n + DP_PKT_OVERHEAD), head, now_ns) !=
-	    0)
-		dp_conn_resolve(c, head, false);
+	if (dp_recovery_on_sent_eliciting(&c->rec, (uint32_t)(n + DP_PKT_OVERHEAD), c->ref_pkt,
+					  c->ref_pkt_n, now_ns) != 0)
+		dp_conn_resolve(c, c->ref_pkt, c->ref_pkt_n, false);
 	dp_recovery_probe_sent(&c->rec);
 }
 
@@ -365,26 +362,24 @@ put_ack(struct dp_conn *c, uint8_t *buf, size_t room, uint64_t now_ns)
 	return dp_frame_put_ack(buf, room, &ack);
 }
 
-/* The HEAD entry of the packet about to be built (room for its entries is reserved). */
-static uint32_t
+/* The packet about to be built starts with no entries (room for them is reserved). */
+static inline void
 begin_refs(struct dp_conn *c)
 {
-	uint32_t head = c->ref_tail++;
-
-	c->ref_pkt = head;
-	*dp_conn_ref_at(c, head) = (struct dp_ref){ .kind = DP_REF_HEAD };
-	return head;
+	c->ref_pkt = c->ref_tail;
+	c->ref_pkt_n = 0;
 }
 
-/* A packet of n bytes is ready: number it and, if ack-eliciting, record it. */
+/* A packet of n bytes is ready: number it and, if ack-eliciting, record it with the entries
+ * begun last. */
 static int
-finish(struct dp_conn *c, size_t n, bool eliciting, uint32_t head, uint64_t now_ns, uint64_t *pn)
+finish(struct dp_conn *c, size_t n, bool eliciting, uint64_t now_ns, uint64_t *pn)
 {
 	if (n == 0)
 		return 0;
 	*pn = dp_recovery_take_pn(&c->rec);
 	if (eliciting)
-		record_sent(c, n, head, now_ns); /* numbered just now: the last pn handed out */
+		record_sent(c, n, now_ns); /* numbered just now: the last pn handed out */
 	c->last_send_ns = now_ns;
 	c->cnt.pkts_sent++;
 	c->cnt.bytes_sent += n;
@@ -418,7 +413,6 @@ static int
 output_lone(struct dp_conn *c, struct dp_chan *ch, uint64_t now_ns, uint8_t *buf, size_t room,
 	    uint64_t *pn)
 {
-	uint32_t head;
 	size_t n;
 
 	if (dp_chan_credit(c, ch, ch->unsent) == 0 ||
@@ -426,7 +420,7 @@ output_lone(struct dp_conn *c, struct dp_chan *ch, uint64_t now_ns, uint8_t *buf
 	    refs_reserve(c, (uint32_t)(room / DP_MIN_DATA_FRAME + 2)) != 0)
 		return -1;
 	n = put_ack(c, buf, room, now_ns);
-	head = begin_refs(c);
+	begin_refs(c);
 	while (room - n >= DP_MIN_DATA_FRAME && ch->unsent != NULL) {
 		size_t w;
 
@@ -437,12 +431,8 @@ output_lone(struct dp_conn *c, struct dp_chan *ch, uint64_t now_ns, uint8_t *buf
 		ch->deficit -= (int32_t)w;
 		n += w;
 	}
-	if (dp_conn_ref_at(c, head)->off == 0) { /* a message expired: nothing but the ACK */
-		c->ref_tail = head;
-		refs_compact(c);
-		return finish(c, n, false, head, now_ns, pn);
-	}
-	return finish(c, n, true, head, now_ns, pn);
+	/* no entry: a message expired, the packet holds nothing but the ACK */
+	return finish(c, n, c->ref_pkt_n > 0, now_ns, pn);
 }
 
 int
@@ -450,7 +440,6 @@ dp_conn_output(struct dp_conn *c, uint64_t now_ns, uint8_t *buf, size_t cap, uin
 {
 	size_t room = RTE_MIN(cap, (size_t)c->cfg->max_payload), n = 0;
 	bool probe = c->rec.probes_due > 0, eliciting = false, want;
-	uint32_t head = c->ref_tail;
 	struct dp_chan *lone;
 	int rc;
 
@@ -468,14 +457,10 @@ dp_conn_output(struct dp_conn *c, uint64_t now_ns, uint8_t *buf, size_t cap, uin
 		return 0;
 	n = put_ack(c, buf, room, now_ns);
 	if (want && refs_reserve(c, (uint32_t)(room / 9 + SL_MAX_CHANNELS + 4)) == 0) {
-		head = begin_refs(c);
+		begin_refs(c);
 		n += put_control(c, buf + n, room - n, probe, &eliciting);
 		n += put_data(c, buf + n, room - n, now_ns);
-		eliciting = eliciting || dp_conn_ref_at(c, head)->off > 0;
-		if (!eliciting) { /* nothing but the ACK after all */
-			c->ref_tail = head;
-			refs_compact(c);
-		}
+		eliciting = eliciting || c->ref_pkt_n > 0;
 	}
-	return finish(c, n, eliciting, head, now_ns, pn);
+	return finish(c, n, eliciting, now_ns, pn);
 }

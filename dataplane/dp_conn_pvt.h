@@ -5,6 +5,9 @@
 #ifndef DP_CONN_PVT_H
 #define DP_CONN_PVT_H
 
+#include <assert.h>
+#include <stddef.h>
+
 #include "dp_ack.h"
 #include "dp_conn.h"
 #include "dp_frame.h"
@@ -23,24 +26,30 @@
 #define DP_MAX_CLOSE_RESENDS 3
 
 /* An outgoing message, from dp_conn_send() until acknowledged (or expired, or lost if it is a
- * datagram). */
+ * datagram). The header is two cache lines, so the bytes start on a cache line of the block
+ * (dp_blk aligns cached blocks to 64): the copies in and out of it use aligned accesses. */
 struct dp_omsg {
 	struct dp_omsg *next, *prev; /* channel queue, id order */
 	struct dp_omsg *rtx_next;    /* channel retransmit list */
 	uint64_t id;		     /* the sender's handle (dp_conn_send, DP_EV_EXPIRED) */
 	uint64_t wire_id;	     /* message id on the wire, given at the first byte sent */
-	uint64_t base;		     /* channel offset of its first byte, given then too */
-	uint64_t expires_ns;	     /* 0: never; only before its first byte is sent */
+	union {
+		uint64_t expires_ns; /* before its first byte is sent: 0 never */
+		uint64_t base;	     /* from then on: channel offset of its first byte */
+	};
 	uint32_t len;
-	uint32_t first_sent; /* bytes sent at least once (a prefix) */
+	uint32_t first_sent; /* bytes sent at least once (a prefix); 0: expires_ns is valid */
 	uint32_t refs;	     /* fragments of it in packets not yet acknowledged or lost */
+	uint8_t chan;
+	bool queued;	/* still in its channel queue */
+	bool in_rtx;	/* on the retransmit list (which also holds it) */
+	bool ranges_on; /* acked and lost are set up (at the first fragment resolved alone) */
+	/* second cache line: a message acknowledged whole never touches it */
 	struct dp_rangeset acked;
 	struct dp_rangeset lost; /* lost, not yet resent, not acknowledged since */
-	uint8_t chan;
-	bool queued; /* still in its channel queue */
-	bool in_rtx; /* on the retransmit list (which also holds it) */
 	uint8_t data[];
 };
+static_assert(offsetof(struct dp_omsg, data) % 64 == 0, "message bytes start a cache line");
 
 /* An incoming message: reassembled, then delivered (m is what the application sees). */
 struct dp_imsg {
@@ -76,7 +85,6 @@ struct dp_chan {
 
 enum dp_ref_kind {
 	DP_REF_FREE = 0,
-	DP_REF_HEAD, /* first entry of a packet: n = entries that follow */
 	DP_REF_DATA,
 	DP_REF_DGRAM,
 	DP_REF_CREDIT, /* chan 0xff: MAX_DATA */
@@ -85,7 +93,7 @@ enum dp_ref_kind {
 /* What a sent packet carried, so its fate can be applied to messages and credit. */
 struct dp_ref {
 	struct dp_omsg *msg; /* DATA */
-	uint32_t off;	     /* DATA: offset; DGRAM: sequence; HEAD: entries that follow */
+	uint32_t off;	     /* DATA: offset; DGRAM: sequence */
 	uint16_t len;
 	uint8_t kind;
 	uint8_t chan;
@@ -107,7 +115,8 @@ struct dp_conn {
 	uint32_t ref_cap;
 	struct dp_ref *refs; /* ring, indexed by absolute counters & (ref_cap - 1) */
 	uint32_t ref_head, ref_tail;
-	uint32_t ref_pkt; /* HEAD entry of the packet being built */
+	uint32_t ref_pkt;   /* first entry of the packet being built */
+	uint16_t ref_pkt_n; /* and how many it has so far (fewer than room / 9 + 20) */
 	uint16_t close_reason;
 	uint16_t tx_active;   /* channels with messages to send or resend (a superset) */
 	uint16_t credit_owed; /* channels owed a MAX_CHAN */
@@ -130,8 +139,8 @@ struct dp_conn {
 void dp_conn_event_push(struct dp_conn *c, enum dp_conn_event_type type, uint8_t chan, uint64_t id);
 /* Close because of what the peer sent; counts the drop reason. Returns -EPROTO. */
 int dp_conn_fail(struct dp_conn *c, enum dp_conn_drop why, uint16_t reason);
-/* The packet whose refs start at `head` was acknowledged (acked) or lost. */
-void dp_conn_resolve(struct dp_conn *c, uint32_t head, bool acked);
+/* The packet whose n entries start at `first` was acknowledged (acked) or lost. */
+void dp_conn_resolve(struct dp_conn *c, uint32_t first, uint16_t n, bool acked);
 /* Every reliable message acknowledged: a graceful close may finish. */
 bool dp_conn_drained(const struct dp_conn *c);
 void dp_conn_enter_closed(struct dp_conn *c, uint16_t reason, bool by_peer, bool send_close);
@@ -199,7 +208,7 @@ dp_conn_ref_add(struct dp_conn *c, enum dp_ref_kind kind, uint8_t chan, struct d
 	r->len = len;
 	r->kind = (uint8_t)kind;
 	r->chan = chan;
-	dp_conn_ref_at(c, c->ref_pkt)->off++;
+	c->ref_pkt_n++;
 }
 
 void dp_conn_refs_fini(struct dp_conn *c);
@@ -209,6 +218,8 @@ void dp_conn_refs_fini(struct dp_conn *c);
 void dp_conn_trim(struct dp_conn *c);
 
 static_assert(SL_MAX_CHANNELS <= 16, "channel masks are 16 bits");
+static_assert(SL_MAX_PAYLOAD / 9 + SL_MAX_CHANNELS + 4 <= UINT16_MAX,
+	      "entries per packet: 16 bits");
 
 /* Mark a channel as having something to send (cleared lazily by the scheduler). */
 static inline void

@@ -230,6 +230,7 @@ dp_recovery_on_sent(struct dp_recovery *r, const struct dp_sent *p, uint64_t now
 	s->sent_ns = now_ns;
 	s->bytes = p->bytes;
 	s->frames = p->frames;
+	s->nframes = p->nframes;
 	s->ack_eliciting = p->ack_eliciting;
 	s->in_flight = true;
 	s->done = false;

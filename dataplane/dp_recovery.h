@@ -34,8 +34,9 @@
 struct dp_sent {
 	uint64_t pn;
 	uint64_t sent_ns;
-	uint32_t bytes;	 /* size counted in flight: frame bytes + packet overhead */
-	uint32_t frames; /* the connection's handle for what the packet carried */
+	uint32_t bytes;	  /* size counted in flight: frame bytes + packet overhead */
+	uint32_t frames;  /* the connection's handle for what the packet carried: */
+	uint16_t nframes; /* a first entry and a count, both opaque here */
 	bool ack_eliciting;
 	bool in_flight; /* counted in bytes_in_flight (ack-eliciting or padding) */
 	bool done;	/* dp_recovery's own: acknowledged or lost, awaiting removal */
@@ -111,7 +112,7 @@ int dp_recovery_on_sent(struct dp_recovery *r, const struct dp_sent *p,
  * and in flight, inline while its ring has room: the record is written in place. */
 static inline int __rte_warn_unused_result
 dp_recovery_on_sent_eliciting(struct dp_recovery *r, uint32_t bytes, uint32_t frames,
-			      uint64_t now_ns)
+			      uint16_t nframes, uint64_t now_ns)
 {
 	struct dp_sent *s;
 
@@ -119,6 +120,7 @@ dp_recovery_on_sent_eliciting(struct dp_recovery *r, uint32_t bytes, uint32_t fr
 		struct dp_sent p = { .pn = r->next_pn - 1,
 				     .bytes = bytes,
 				     .frames = frames,
+				     .nframes = nframes,
 				     .ack_eliciting = true,
 				     .in_flight = true };
 
@@ -129,6 +131,7 @@ dp_recovery_on_sent_eliciting(struct dp_recovery *r, uint32_t bytes, uint32_t fr
 	s->sent_ns = now_ns;
 	s->bytes = bytes;
 	s->frames = frames;
+	s->nframes = nframes;
 	s->ack_eliciting = true;
 	s->in_flight = true;
 	s->done = false;

@@ -1,124 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: reliable engine unit tests — two connections joined by a perfect in-memory wire
- * (delivery, fragmentation, channels, backpressure, expiry, datagrams, close, keepalive,
- * memory returning to its baseline) and every protocol violation the engine must refuse.
- * The lossy-network behaviour is tested by the simulator (test_sim.c).
+ * (conn_pair.c: delivery, fragmentation, channels, backpressure, expiry, datagrams, close,
+ * keepalive) and every protocol violation the engine must refuse. Memory and the records of
+ * packets in flight: test_conn_memory.c; the lossy-network behaviour: the simulator
+ * (test_sim.c).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn_pair.h"
 #include "dp_conn.h"
 #include "dp_frame.h"
 #include "sl_test.h"
-
-#define MS 1000000ull
-
-struct pair {
-	struct dp_conn_config cfg;
-	struct dp_conn *a, *b;
-	uint64_t now;
-	bool drop_a_to_b; /* lose everything a sends */
-	unsigned int pkts;
-	unsigned int in_flight; /* packets on the wire between pump() calls */
-};
-
-static void
-pair_open(struct pair *p, void (*tweak)(struct dp_conn_config *))
-{
-	memset(p, 0, sizeof(*p));
-	dp_conn_config_defaults(&p->cfg);
-	if (tweak != NULL)
-		tweak(&p->cfg);
-	p->now = 1000 * MS;
-	p->a = dp_conn_create(&p->cfg, p->now);
-	p->b = dp_conn_create(&p->cfg, p->now);
-	CU_ASSERT_FATAL(p->a != NULL && p->b != NULL);
-}
-
-static void
-pair_close(struct pair *p)
-{
-	dp_conn_destroy(p->a);
-	dp_conn_destroy(p->b);
-}
-
-/* Packets in flight on the wire: each arrives 1 ms after it was sent. */
-struct wire_pkt {
-	uint64_t pn;
-	size_t len;
-	bool to_b;
-	uint8_t buf[SL_MAX_PAYLOAD];
-};
-
-#define WIRE_MAX 4096
-
-static struct wire_pkt wire[WIRE_MAX];
-
-static unsigned int
-emit(struct pair *p, struct dp_conn *from, bool to_b, unsigned int n)
-{
-	int len;
-
-	while (n < WIRE_MAX && (len = dp_conn_output(from, p->now, wire[n].buf, sizeof(wire[n].buf),
-						     &wire[n].pn)) > 0) {
-		p->pkts++;
-		if (getenv("DBG"))
-			fprintf(stderr, "t=%llu %s pn=%llu len=%d%s\n",
-				(unsigned long long)(p->now / MS), to_b ? "a>b" : "b>a",
-				(unsigned long long)wire[n].pn, len,
-				to_b && p->drop_a_to_b ? " dropped" : "");
-		if (to_b && p->drop_a_to_b)
-			continue;
-		wire[n].len = (size_t)len;
-		wire[n].to_b = to_b;
-		n++;
-	}
-	return n;
-}
-
-/* Run both connections, 1 ms per step, until nothing is in flight and neither has anything
- * due within 50 ms (or `steps` steps passed). */
-static void
-pump(struct pair *p, unsigned int steps)
-{
-	static struct wire_pkt arriving[WIRE_MAX];
-	unsigned int n = p->in_flight;
-
-	for (unsigned int s = 0; s < steps; s++) {
-		unsigned int k = n;
-		uint64_t next;
-
-		memcpy(arriving, wire, k * sizeof(wire[0]));
-		n = 0;
-		for (unsigned int i = 0; i < k; i++) {
-			int rc = dp_conn_input(arriving[i].to_b ? p->b : p->a, arriving[i].pn,
-					       arriving[i].buf, arriving[i].len, p->now);
-
-			if (rc != 0 && getenv("DBG"))
-				fprintf(stderr, "input rc %d\n", rc);
-		}
-		if (dp_conn_next_wakeup(p->a) <= p->now)
-			dp_conn_tick(p->a, p->now);
-		if (dp_conn_next_wakeup(p->b) <= p->now)
-			dp_conn_tick(p->b, p->now);
-		n = emit(p, p->a, true, n);
-		n = emit(p, p->b, false, n);
-		next = RTE_MIN(dp_conn_next_wakeup(p->a), dp_conn_next_wakeup(p->b));
-		p->now += MS;
-		if (n == 0 && k == 0 && next > p->now + 50 * MS)
-			break;
-	}
-	p->in_flight = n; /* still on the wire: delivered by the next call */
-}
-
-static void
-fill(uint8_t *buf, size_t len, uint32_t seed)
-{
-	for (size_t i = 0; i < len; i++)
-		buf[i] = (uint8_t)((i * 31 + seed * 7) ^ (i >> 8));
-}
 
 static void
 test_messages_in_order(void)
@@ -467,79 +362,6 @@ test_keepalive_and_idle(void)
 	pair_close(&p);
 }
 
-/* After a transfer everything is released: memory back near the baseline. */
-static void
-test_memory_returns(void)
-{
-	static uint8_t msg[200000];
-	struct pair p;
-	struct dp_msg *m;
-	size_t base_a, base_b;
-
-	pair_open(&p, NULL);
-	base_a = dp_conn_memory(p.a);
-	base_b = dp_conn_memory(p.b);
-	for (int i = 0; i < 5; i++)
-		CU_ASSERT_EQUAL(dp_conn_send(p.a, 1, msg, sizeof(msg), 0, p.now, NULL), 0);
-	pump(&p, 3000);
-	while ((m = dp_conn_recv(p.b)) != NULL)
-		dp_conn_msg_release(p.b, m);
-	pump(&p, 200);
-	/* the timers of an idle connection (its keepalive at the latest) release what a busy one
-	 * kept allocated */
-	dp_conn_tick(p.a, p.now);
-	dp_conn_tick(p.b, p.now);
-	printf("\n  idle memory: %zu and %zu bytes (baseline %zu, %zu)\n", dp_conn_memory(p.a),
-	       dp_conn_memory(p.b), base_a, base_b);
-	/* one channel struct each is all that remains, and an idle connection fits in 1 KiB */
-	CU_ASSERT(dp_conn_memory(p.a) <= base_a + 256);
-	CU_ASSERT(dp_conn_memory(p.b) <= base_b + 256);
-	CU_ASSERT(dp_conn_memory(p.a) <= 1024 && dp_conn_memory(p.b) <= 1024);
-	pair_close(&p);
-}
-
-static void
-no_timers(struct dp_conn_config *cfg)
-{
-	cfg->keepalive_ns = 0;
-	cfg->idle_timeout_ns = 0;
-}
-
-/* Without keepalives or an idle timeout, nothing else would ever wake an idle connection: the
- * engine asks for a tick DP_CONN_TRIM_NS after its last packet itself, and that tick releases
- * the in-flight records (100,000 idle sessions must not keep kilobytes each). */
-static void
-test_memory_returns_without_timers(void)
-{
-	static uint8_t msg[3000];
-	struct pair p;
-	struct dp_msg *m;
-	size_t base_b;
-	uint64_t last, wake;
-
-	pair_open(&p, no_timers);
-	base_b = dp_conn_memory(p.b);
-	CU_ASSERT_EQUAL(dp_conn_send(p.a, 1, msg, sizeof(msg), 0, p.now, NULL), 0);
-	pump(&p, 50);
-	while ((m = dp_conn_recv(p.b)) != NULL)
-		dp_conn_msg_release(p.b, m);
-	/* the receiver still holds the records of its ACK-only packets (nothing will ever ack
-	 * them: the sender has nothing more to say); no keepalive, no idle timeout */
-	last = p.now;
-	CU_ASSERT(dp_conn_memory(p.b) > base_b + 256);
-	wake = dp_conn_next_wakeup(p.b);
-	CU_ASSERT(wake <= last + DP_CONN_TRIM_NS);
-	p.now = wake;
-	dp_conn_tick(p.a, p.now);
-	dp_conn_tick(p.b, p.now);
-	CU_ASSERT(dp_conn_memory(p.a) <= 1024);
-	CU_ASSERT(dp_conn_memory(p.b) <= base_b + 256);
-	/* and then it asks for nothing more */
-	CU_ASSERT_EQUAL(dp_conn_next_wakeup(p.a), UINT64_MAX);
-	CU_ASSERT_EQUAL(dp_conn_next_wakeup(p.b), UINT64_MAX);
-	pair_close(&p);
-}
-
 /* Seven busy channels with priorities 0..6 share the packets in proportion to priority + 1
  * (deficit round robin), every channel gets a share, and nothing stalls. */
 static void
@@ -750,8 +572,6 @@ static CU_TestInfo cases[] = {
 	{ "graceful close drains first", test_graceful_close },
 	{ "abortive close with a reason", test_abortive_close },
 	{ "keepalive PINGs and the idle timeout", test_keepalive_and_idle },
-	{ "memory returns to the baseline", test_memory_returns },
-	{ "memory returns without keepalive or idle timeout", test_memory_returns_without_timers },
 	{ "priorities share packets by weight", test_priority_shares },
 	{ "protocol violations: counted, closed with a reason", test_violations_close },
 	{ "benign oddities: counted, not fatal", test_benign_oddities },
