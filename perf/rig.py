@@ -245,7 +245,8 @@ def main():
     else:
         want = [int(s) for s in args.sections.split(",") if s]
         t0 = time.monotonic()
-        data = {"machine": rig_report.machine(ctx), "quick": ctx.quick, "sections": {}}
+        here_now = rig_report.machine(ctx)
+        data = {"machine": here_now, "quick": ctx.quick, "sections": {}}
         old = os.path.join(results_dir, "data.json")
         if args.merge and os.path.exists(old):
             with open(old) as f:
@@ -258,6 +259,7 @@ def main():
                 traceback.print_exc()
                 data["sections"][str(n)] = {"error": f"{type(e).__name__}: {e}"}
             data["sections"][str(n)]["elapsed_s"] = round(time.monotonic() - t, 1)
+            data["sections"][str(n)]["measured"] = f"{here_now['commit']}, {here_now['date']}"
             log(f"section {n}: {data['sections'][str(n)]['elapsed_s']} s")
         if not args.merge:
             data["elapsed_s"] = round(time.monotonic() - t0, 1)

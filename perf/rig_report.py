@@ -556,7 +556,12 @@ def render(data, results_dir):
             out.append(RENDER[n](data, s))
         except (KeyError, TypeError, ValueError) as e:
             out.append(f"_Could not render: {type(e).__name__}: {e}_\n")
-        out.append(f"\n_Section time: {s.get('elapsed_s', '?')} s._\n")
+        when = s.get("measured")
+        if when and when != f"{m['commit']}, {m['date']}":  # measured again with --merge
+            out.append(f"\n_Section time: {s.get('elapsed_s', '?')} s; measured at {when} "
+                       "(`--sections ... --merge`), not in the run the header describes._\n")
+        else:
+            out.append(f"\n_Section time: {s.get('elapsed_s', '?')} s._\n")
     notes = os.path.join(os.path.dirname(results_dir), "results-notes.md")
     if os.path.exists(notes):
         with open(notes) as f:
