@@ -103,7 +103,7 @@ hs_sample(struct dp_cc *cc, const struct dp_rtt *rtt)
 	uint32_t us, thresh;
 	bool beyond;
 
-	if (rtt == NULL || !rtt->sampled)
+	if (rtt == NULL || !dp_rtt_sampled(rtt))
 		return;
 	us = (uint32_t)RTE_MIN(rtt->latest_ns / 1000, (uint64_t)UINT32_MAX - 1);
 	cc->hs.cur_min_rtt_us = RTE_MIN(cc->hs.cur_min_rtt_us, us);
@@ -342,7 +342,7 @@ dp_cc_on_sent(struct dp_cc *cc, uint32_t bytes, const struct dp_rtt *rtt, uint64
 	 * would spread the initial window over a third of a second on any real path. The initial
 	 * window goes as a burst instead (RFC 9002 7.7 allows bursts up to it); the window itself
 	 * still bounds what is in flight. */
-	if (!cc->pacing || rtt == NULL || !rtt->sampled)
+	if (!cc->pacing || rtt == NULL || !dp_rtt_sampled(rtt))
 		return;
 	/* after a pause, DP_CC_PACE_BURST mss-sized packets may leave back to back */
 	allow = RTE_MIN(pace_interval(cc, (uint64_t)(DP_CC_PACE_BURST - 1) * cc->mss, rtt),

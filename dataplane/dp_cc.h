@@ -27,9 +27,16 @@ struct dp_rtt {
 	uint64_t latest_ns;
 	uint64_t smoothed_ns;
 	uint64_t var_ns;
-	uint64_t min_ns;
-	bool sampled; /* false until the first sample: smoothed is the initial RTT */
+	uint64_t min_ns; /* DP_RTT_NO_SAMPLE until the first sample (smoothed: the initial RTT) */
 };
+
+#define DP_RTT_NO_SAMPLE UINT64_MAX
+
+static inline bool
+dp_rtt_sampled(const struct dp_rtt *rtt)
+{
+	return rtt->min_ns != DP_RTT_NO_SAMPLE;
+}
 
 struct dp_cc;
 

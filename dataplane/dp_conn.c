@@ -196,7 +196,7 @@ dp_conn_get_stats(const struct dp_conn *c, struct dp_conn_stats *out)
 	out->pkts_lost = c->rec.stats.lost;
 	out->ptos = c->rec.stats.ptos;
 	out->rtt_smoothed_ns = c->rec.rtt.smoothed_ns;
-	out->rtt_min_ns = c->rec.rtt.min_ns;
+	out->rtt_min_ns = dp_rtt_sampled(&c->rec.rtt) ? c->rec.rtt.min_ns : 0;
 	out->rtt_var_ns = c->rec.rtt.var_ns;
 	out->rtt_latest_ns = c->rec.rtt.latest_ns;
 	out->cwnd = c->rec.cc.cwnd;

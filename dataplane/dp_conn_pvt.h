@@ -79,8 +79,7 @@ struct dp_chan {
 	uint32_t rx_held;	/* bytes held by reassembly and delivery (<= window + message) */
 	int32_t deficit;	/* deficit round robin */
 	uint8_t id;
-	bool blocked;	   /* a send failed with -ENOBUFS: report when writable */
-	bool credit_dirty; /* a MAX_CHAN is owed */
+	bool blocked; /* a send failed with -ENOBUFS: report when writable */
 };
 
 enum dp_ref_kind {

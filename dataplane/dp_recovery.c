@@ -140,6 +140,7 @@ dp_recovery_init(struct dp_recovery *r, enum dp_cc_algo algo, uint32_t mss, bool
 		initial_rtt_ns = SL_INITIAL_RTT_NS;
 	r->rtt.smoothed_ns = initial_rtt_ns;
 	r->rtt.var_ns = initial_rtt_ns / 2;
+	r->rtt.min_ns = DP_RTT_NO_SAMPLE;
 	r->max_ack_delay_ns = max_ack_delay_ns;
 	dp_cc_init(&r->cc, algo, mss, pacing, now_ns);
 }
@@ -162,11 +163,12 @@ static void
 rtt_update(struct dp_recovery *r, uint64_t latest, uint64_t ack_delay, uint64_t now_ns)
 {
 	struct dp_rtt *rtt = &r->rtt;
-	uint64_t adjusted = latest, diff;
+	uint64_t adjusted, diff;
 
+	latest = RTE_MIN(latest, DP_RTT_NO_SAMPLE - 1); /* that value means "none yet" */
+	adjusted = latest;
 	rtt->latest_ns = latest;
-	if (!rtt->sampled) {
-		rtt->sampled = true;
+	if (!dp_rtt_sampled(rtt)) {
 		rtt->min_ns = latest;
 		rtt->smoothed_ns = latest;
 		rtt->var_ns = latest / 2;
@@ -306,7 +308,7 @@ struct pc_scan {
 static void
 pc_lost(struct pc_scan *pc, const struct dp_recovery *r, const struct dp_sent *p)
 {
-	if (!p->ack_eliciting || !r->rtt.sampled || p->sent_ns <= r->first_sample_ns)
+	if (!p->ack_eliciting || !dp_rtt_sampled(&r->rtt) || p->sent_ns <= r->first_sample_ns)
 		return;
 	if (!pc->started) {
 		pc->started = true;

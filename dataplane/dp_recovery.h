@@ -76,7 +76,7 @@ struct dp_recovery {
 	struct dp_sent *lost;
 	uint32_t lost_cap, lost_head, lost_n;
 	bool any_acked;
-	uint64_t first_sample_ns; /* when the first RTT sample was taken (valid when rtt.sampled) */
+	uint64_t first_sample_ns; /* when the first RTT sample was taken (if dp_rtt_sampled) */
 };
 
 #define DP_RECOVERY_RING_MIN	   16 /* entries of the first allocation; doubles from there */

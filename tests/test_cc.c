@@ -33,8 +33,7 @@ rtt_of(uint64_t smoothed, bool sampled)
 	struct dp_rtt r = { .latest_ns = smoothed,
 			    .smoothed_ns = smoothed,
 			    .var_ns = smoothed / 2,
-			    .min_ns = smoothed,
-			    .sampled = sampled };
+			    .min_ns = sampled ? smoothed : DP_RTT_NO_SAMPLE };
 	return r;
 }
 

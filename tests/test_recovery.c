@@ -143,6 +143,9 @@ static const struct rtt_case rtt_cases[] = {
 	    { 2000, 2777, 0, 777, 388, 235, 333 },
 	    { 3000, 3001, 1, 1, 339, 273, 1 } },
 	  3 },
+	{ "a first sample of 0 ns is a sample", /* (in virtual time an ACK can come at once) */
+	  { { 1000, 1000, 0, 0, 0, 0, 0 }, { 2000, 2800, 0, 800, 100, 200, 0 } },
+	  2 },
 };
 
 static void
@@ -154,7 +157,7 @@ test_rtt_table(void)
 		struct dp_recovery r;
 
 		rec_init(&r, NULL);
-		CU_ASSERT(!r.rtt.sampled && r.rtt.smoothed_ns == SL_INITIAL_RTT_NS);
+		CU_ASSERT(!dp_rtt_sampled(&r.rtt) && r.rtt.smoothed_ns == SL_INITIAL_RTT_NS);
 		CU_ASSERT_EQUAL(r.rtt.var_ns, SL_INITIAL_RTT_NS / 2);
 		for (unsigned int i = 0; i < rtt_cases[c].n; i++) {
 			const struct rtt_step *s = &rtt_cases[c].s[i];
@@ -162,7 +165,8 @@ test_rtt_table(void)
 
 			CU_ASSERT_EQUAL(ack1(&r, s->ack, s->delay, NULL, pn, pn), 0);
 			if (r.rtt.latest_ns != s->latest || r.rtt.smoothed_ns != s->smoothed ||
-			    r.rtt.var_ns != s->var || r.rtt.min_ns != s->min || !r.rtt.sampled) {
+			    r.rtt.var_ns != s->var || r.rtt.min_ns != s->min ||
+			    !dp_rtt_sampled(&r.rtt)) {
 				fprintf(stderr,
 					"  '%s' step %u: latest %llu smoothed %llu var %llu min "
 					"%llu\n",
