@@ -48,6 +48,40 @@ test_messages_in_order(void)
 	pair_close(&p);
 }
 
+static void
+big_messages(struct dp_conn_config *cfg)
+{
+	cfg->max_message = 16u << 20;
+	cfg->chan_window = cfg->conn_window = 32u << 20;
+	for (int i = 0; i < cfg->n_channels; i++)
+		cfg->chan[i].queue_limit = 32u << 20;
+}
+
+/* The largest message the engine must support (16 MiB, max_message raised with the windows and
+ * queues that must hold it) arrives whole and byte-exact; one byte more is refused. */
+static void
+test_16mib_message(void)
+{
+	const size_t len = 16u << 20;
+	uint8_t *msg = malloc(len + 1);
+	struct pair p;
+	struct dp_msg *m;
+
+	CU_ASSERT_FATAL(msg != NULL);
+	fill(msg, len + 1, 16);
+	pair_open(&p, big_messages);
+	CU_ASSERT_EQUAL(dp_conn_send(p.a, 1, msg, len + 1, 0, p.now, NULL), -EMSGSIZE);
+	CU_ASSERT_EQUAL(dp_conn_send(p.a, 1, msg, len, 0, p.now, NULL), 0);
+	pump(&p, 20000);
+	m = dp_conn_recv(p.b);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT(m->len == len && memcmp(m->data, msg, len) == 0);
+	dp_conn_msg_release(p.b, m);
+	CU_ASSERT_PTR_NULL(dp_conn_recv(p.b));
+	pair_close(&p);
+	free(msg);
+}
+
 /* Small messages share packets. */
 static void
 test_small_messages_share_packets(void)
@@ -562,6 +596,7 @@ test_config_validation(void)
 static CU_TestInfo cases[] = {
 	{ "messages of every size arrive byte-exact, in order per channel",
 	  test_messages_in_order },
+	{ "a 16 MiB message arrives whole, one byte more is refused", test_16mib_message },
 	{ "small messages share packets", test_small_messages_share_packets },
 	{ "backpressure: -ENOBUFS then writable", test_backpressure },
 	{ "unsent limit: refused early per channel, then writable", test_unsent_limit },
