@@ -158,7 +158,7 @@ class _Rig:
                 "--target-key", b.public_key, "--network", b.cfg["network"]] + list(args)
         with open(self.lg_out, "wb") as fo, open(self.lg_err, "wb") as fe:
             self.lg = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe,
-                                       preexec_fn=it._child_setup)
+                                       preexec_fn=it.child_setup)
         it.log(f"loadgen: started pid {self.lg.pid}: {' '.join(argv)}")
         return self.lg
 

@@ -74,7 +74,6 @@ Python 3 standard library only.
 """
 import argparse
 import contextlib
-import ctypes
 import errno
 import os
 import pty
@@ -102,7 +101,6 @@ RFC2544_SIZES = (64, 128, 256, 512, 1024, 1280, 1518)
 FCS_LEN = 4
 L1_OVERHEAD = 20  # preamble 7 + start delimiter 1 + inter-frame gap 12
 PROMPT = "testpmd> "
-_PR_SET_PDEATHSIG = 1
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]")
 _seq = 0
 
@@ -117,15 +115,6 @@ class RigInterrupted(Exception):
 
 def _log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def _child_setup():
-    # a process of the rig must not outlive it, even if the rig is killed with SIGKILL
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except OSError:
-        pass
 
 
 def unique_prefix(tag):
@@ -274,7 +263,8 @@ class Testpmd:
         master, slave = pty.openpty()
         try:
             self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
-                                         preexec_fn=_child_setup, start_new_session=True,
+                                         preexec_fn=_load_integ().child_setup,
+                                         start_new_session=True,
                                          close_fds=True)
         finally:
             os.close(slave)

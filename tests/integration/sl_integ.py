@@ -141,8 +141,9 @@ def echo(channel):
 
 # --- one appliance ---------------------------------------------------------------------------
 
-def _child_setup():
-    # die with the test: an appliance must not outlive a test killed by SIGKILL
+def child_setup():
+    # preexec_fn of every process a test or the perf rig starts (appliances, testpmd, the load
+    # generator): it dies with its parent, even one killed by SIGKILL
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -220,7 +221,7 @@ class Node:
             argv += ["--log-level", log_level]
         with open(out, "wb") as fo, open(err, "wb") as fe:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe,
-                                         preexec_fn=_child_setup, env=self.world.env)
+                                         preexec_fn=child_setup, env=self.world.env)
         self.runs.append((out, err, argv))
         log(f"{self.name}: started pid {self.proc.pid}: {' '.join(argv)}")
         return self.proc
