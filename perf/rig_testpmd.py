@@ -1369,6 +1369,18 @@ def _install_signals():
         signal.signal(s, on_signal)
 
 
+def _print_checks(res, what):
+    """The checks and notes of a wire-check or attack-check, one per line, then its verdict;
+    the exit status."""
+    for name, got, want, ok in res["checks"]:
+        print(f"check={'ok' if ok else 'MISMATCH'} what={name.replace(' ', '_')} "
+              f"got={str(got).replace(' ', '')} want={str(want).replace(' ', '')}")
+    for n in res["notes"]:
+        print(f"note: {n}")
+    print(f"{what}={'PASS' if res['ok'] else 'FAIL'}")
+    return 0 if res["ok"] else 1
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description="testpmd in sluice's performance rig")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -1431,13 +1443,7 @@ def main(argv=None):
                         "port_b_rx": w["port_b"]["rx_packets"],
                         "port_b_tx": w["port_b"]["tx_packets"],
                         "revived": ",".join(w["revived"]) or "-"}))
-            for name, got, want, ok in res["checks"]:
-                print(f"check={'ok' if ok else 'MISMATCH'} what={name.replace(' ', '_')} "
-                      f"got={got} want={want}")
-            for n in res["notes"]:
-                print(f"note: {n}")
-            print(f"wire-check={'PASS' if res['ok'] else 'FAIL'}")
-            return 0 if res["ok"] else 1
+            return _print_checks(res, "wire-check")
         if args.cmd == "attack-check":
             with contextlib.redirect_stdout(sys.stderr):
                 res = attack_check(args.sluice, seconds=args.seconds)
@@ -1449,13 +1455,7 @@ def main(argv=None):
                         **res["expected_share"]}))
             print(_fmt({"test": "attack", "victim_drops": "", **res["summary"].get("drops", {}),
                         "rx_pkts": res["summary"].get("summary", {}).get("rx_pkts")}))
-            for name, got, want, ok in res["checks"]:
-                print(f"check={'ok' if ok else 'MISMATCH'} what={name.replace(' ', '_')} "
-                      f"got={str(got).replace(' ', '')} want={str(want).replace(' ', '')}")
-            for n in res["notes"]:
-                print(f"note: {n}")
-            print(f"attack-check={'PASS' if res['ok'] else 'FAIL'}")
-            return 0 if res["ok"] else 1
+            return _print_checks(res, "attack-check")
     except Exception as e:
         if type(e).__name__ != "TestFailure" and not isinstance(e, (RigInterrupted,
                                                                      TestpmdError)):
