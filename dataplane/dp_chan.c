@@ -184,17 +184,13 @@ ranges_on(struct dp_omsg *m)
 	}
 }
 
-static inline void
-frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
+/* Part of a message acknowledged: kept out of line, so the per-packet path of whole messages
+ * stays small. */
+static __rte_noinline void
+frag_acked_part(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
 {
 	int rc;
 
-	if (!m->queued)
-		return;
-	if (off == 0 && len == m->len) { /* the whole message at once: the common small case */
-		dequeue(c, dp_chan_at(c, m->chan), m);
-		return;
-	}
 	/* Out of memory here only means the bytes may be sent again: never wrong. */
 	ranges_on(m);
 	rc = rs_add(c, &m->acked, off, off + len);
@@ -205,7 +201,18 @@ frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
 		dequeue(c, dp_chan_at(c, m->chan), m);
 }
 
-static void
+static inline void
+frag_acked(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
+{
+	if (!m->queued)
+		return;
+	if (off == 0 && len == m->len) /* the whole message at once: the common small case */
+		dequeue(c, dp_chan_at(c, m->chan), m);
+	else
+		frag_acked_part(c, m, off, len);
+}
+
+static __rte_noinline void
 frag_lost(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len)
 {
 	struct dp_chan *ch = dp_chan_at(c, m->chan);

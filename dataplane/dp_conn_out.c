@@ -72,7 +72,7 @@ dp_conn_trim(struct dp_conn *c)
 	dp_recovery_trim(&c->rec);
 }
 
-static void
+static __rte_noinline void
 resolve_other(struct dp_conn *c, struct dp_ref *r, bool acked)
 {
 	struct dp_chan *ch = dp_chan_at(c, r->chan);
