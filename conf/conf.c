@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: loading a configuration file — reading, comment lines, JSON syntax errors, the top
- * level and the order of the sections (see conf.h; the sections are in conf_sections.c,
+ * level and the order of the sections (see conf.h; the sections are in conf_node.c,
  * conf_net.c and conf_engine.c).
  */
 #include <errno.h>
@@ -231,8 +231,10 @@ top_level(struct conf_ctx *x, const json_t *root)
 	conf_lcores(x, json_object_get(root, "lcores"), "lcores");
 	conf_peers(x, json_object_get(root, "peers"), "peers");
 	conf_services(x, json_object_get(root, "services"), "services");
-	if (x->errs->n == 0)
+	if (x->errs->n == 0) {
 		conf_engine(x);
+		conf_services_bind(x->c);
+	}
 }
 
 struct conf *

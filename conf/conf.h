@@ -21,13 +21,14 @@
 #include <stdint.h>
 
 #include "dp_conn.h"
+#include "dp_svc.h"
 #include "sl_limits.h"
 
 #define CONF_MAX_PORTS    8
 #define CONF_MAX_LCORES   16
 #define CONF_MAX_RXQ      16 /* rx queues an lcore polls */
 #define CONF_MAX_PEERS    256
-#define CONF_MAX_SERVICES 16
+#define DP_SVC_MAX 16
 #define CONF_MAX_EAL_ARGS 16
 #define CONF_NAME_LEN     32
 #define CONF_PATH_LEN     256
@@ -115,24 +116,6 @@ struct conf_peer {
 	uint16_t port;
 };
 
-enum conf_svc_type {
-	CONF_SVC_ECHO,   /* returns every message on its channel to its sender */
-	CONF_SVC_SINK,   /* counts and verifies messages (sequence, length, checksum) */
-	CONF_SVC_SOURCE, /* sends messages to a peer */
-};
-
-struct conf_service {
-	enum conf_svc_type type;
-	uint8_t channel;
-	/* source only */
-	uint8_t peer;        /* index into peers[] */
-	uint64_t count;      /* messages to send (0: until stopped) */
-	uint32_t min_size, max_size; /* bytes; equal for a fixed size */
-	uint64_t rate;       /* messages per second (0: as fast as the window allows) */
-	bool expect_echo;    /* the peer echoes: verify the returns and measure round trips */
-	uint32_t in_flight;  /* expect_echo: messages sent and not yet echoed, at most (0: any) */
-};
-
 struct conf {
 	char path[CONF_PATH_LEN];     /* the file it came from */
 	char key_file[CONF_PATH_LEN]; /* identity.key_file, relative paths resolved from the file */
@@ -148,8 +131,7 @@ struct conf {
 	struct dp_conn_config engine; /* channels and engine limits, ready for dp_conn_create() */
 	unsigned int n_peers;
 	struct conf_peer peers[CONF_MAX_PEERS];
-	unsigned int n_services;
-	struct conf_service services[CONF_MAX_SERVICES];
+	struct dp_svc_config services; /* the built-in services, ready for dp_svc_init() */
 	bool telemetry; /* default true */
 };
 

@@ -3,7 +3,7 @@
  *
  * One conf_load() is one struct conf_ctx: the configuration being filled, the errors found so
  * far, and what one section learned that a later one checks against (the set of EAL cores, the
- * rx queue owners). Sections are parsed in order (see conf_sections.c); each one reports every
+ * rx queue owners). Sections are parsed in order (see conf_node.c); each one reports every
  * problem it finds through conf_error() and keeps going with the default, so one run finds them
  * all.
  *
@@ -119,6 +119,9 @@ void conf_channels(struct conf_ctx *x, const json_t *v, const char *path);
 void conf_lcores(struct conf_ctx *x, const json_t *v, const char *path);
 void conf_peers(struct conf_ctx *x, const json_t *v, const char *path);
 void conf_services(struct conf_ctx *x, const json_t *v, const char *path);
+/* What the services are checked against at run time (dp_svc_config): the engine's channels and
+ * largest message, the number of peers. After conf_engine(). */
+void conf_services_bind(struct conf *c);
 /* limits + channels + ports -> c->engine, then dp_conn_config_check(). */
 void conf_engine(struct conf_ctx *x);
 

@@ -12,7 +12,7 @@
 #include <sodium.h>
 
 #include "cp_ctl_pvt.h"
-#include "dp_aead.h"
+#include "sl_aead.h"
 #include "dp_keypair.h"
 
 #define SEC 1000000000ull
@@ -108,7 +108,7 @@ config_problem(const struct cp_ctl_config *cfg)
 	if (cfg->retry_ns == 0 || cfg->handshake_timeout_ns < cfg->retry_ns ||
 	    cfg->backoff_min_ns == 0 || cfg->backoff_max_ns < cfg->backoff_min_ns)
 		return "timers";
-	if (cp_hs_suite_aead(cfg->suite) == DP_AEAD_NONE)
+	if (cp_hs_suite_aead(cfg->suite) == SL_AEAD_NONE)
 		return "suite";
 	return NULL;
 }
@@ -191,7 +191,7 @@ cp_ctl_node_get(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN])
 	memcpy(n->info.pub, pub, SL_KEY_LEN);
 	n->info.peer = -1;
 	n->info.state = CP_NODE_WAITING;
-	dp_theap_node_init(&n->timer);
+	sl_theap_node_init(&n->timer);
 	if (rte_hash_add_key_data(ctl->by_pub, pub, n) < 0) {
 		free(n);
 		return NULL;
@@ -217,7 +217,7 @@ cp_ctl_node_put(struct cp_ctl *ctl, struct cp_node *n)
 {
 	if (cp_ctl_is_peer(n) || n->info.state == CP_NODE_CONNECTED || n->closing)
 		return;
-	dp_theap_remove(&ctl->timers, &n->timer);
+	sl_theap_remove(&ctl->timers, &n->timer);
 	cp_ctl_hs_free(n);
 	if (n->pub_in_hash)
 		rte_hash_del_key(ctl->by_pub, n->info.pub);
@@ -225,11 +225,11 @@ cp_ctl_node_put(struct cp_ctl *ctl, struct cp_node *n)
 }
 
 void
-cp_ctl_schedule(struct cp_ctl *ctl, struct dp_theap_node *t, uint64_t at)
+cp_ctl_schedule(struct cp_ctl *ctl, struct sl_theap_node *t, uint64_t at)
 {
 	/* the heap holds every node at most once; growth failing leaves it unscheduled, which
 	 * only delays a retry until the next event touches the node */
-	if (dp_theap_set(&ctl->timers, t, at) != 0)
+	if (sl_theap_set(&ctl->timers, t, at) != 0)
 		ctl->st.command_failures++;
 }
 
@@ -348,7 +348,7 @@ make_peers(struct cp_ctl *ctl, uint64_t now_ns)
 		n->info.ip = p->ip;
 		n->info.udp_port = p->port;
 		n->info.state = CP_NODE_WAITING;
-		dp_theap_node_init(&n->timer);
+		sl_theap_node_init(&n->timer);
 		if (rte_hash_add_key_data(ctl->by_pub, p->pub, n) < 0)
 			return -EINVAL; /* the configuration has each key once */
 		n->pub_in_hash = true;
@@ -385,8 +385,8 @@ cp_ctl_create(const struct cp_ctl_config *cfg, const struct cp_ctl_ops *ops, voi
 	ctl->cfg = *cfg;
 	ctl->ops = *ops;
 	ctl->arg = arg;
-	dp_theap_init(&ctl->timers);
-	dp_theap_init(&ctl->xx_timers);
+	sl_theap_init(&ctl->timers);
+	sl_theap_init(&ctl->xx_timers);
 	randombytes_buf(&ctl->rng, sizeof(ctl->rng));
 	snprintf(name, sizeof(name), "sl_nodes%u",
 		 __atomic_fetch_add(&instance, 1, __ATOMIC_RELAXED));
@@ -428,8 +428,8 @@ cp_ctl_destroy(struct cp_ctl *ctl)
 {
 	if (ctl == NULL)
 		return;
-	dp_theap_fini(&ctl->timers); /* first: it touches the nodes it holds */
-	dp_theap_fini(&ctl->xx_timers);
+	sl_theap_fini(&ctl->timers); /* first: it touches the nodes it holds */
+	sl_theap_fini(&ctl->xx_timers);
 	for (unsigned int l = 0; l < ctl->cfg.n_lcores; l++) {
 		for (uint32_t i = 0; ctl->slots[l] != NULL && i < ctl->cfg.slots_per_lcore; i++)
 			if (ctl->slots[l][i].state == CP_SLOT_XX)
@@ -519,19 +519,19 @@ node_due(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns, uint64_t wall_n
 uint64_t
 cp_ctl_tick(struct cp_ctl *ctl, uint64_t now_ns, uint64_t wall_ns)
 {
-	struct dp_theap_node *t;
+	struct sl_theap_node *t;
 	uint64_t next;
 
-	while ((t = dp_theap_top(&ctl->xx_timers)) != NULL && t->at <= now_ns)
+	while ((t = sl_theap_top(&ctl->xx_timers)) != NULL && t->at <= now_ns)
 		cp_ctl_xx_expire(ctl, container_of(t, struct cp_xx, timer));
-	while ((t = dp_theap_top(&ctl->timers)) != NULL && t->at <= now_ns) {
-		dp_theap_remove(&ctl->timers, t);
+	while ((t = sl_theap_top(&ctl->timers)) != NULL && t->at <= now_ns) {
+		sl_theap_remove(&ctl->timers, t);
 		node_due(ctl, container_of(t, struct cp_node, timer), now_ns, wall_ns);
 	}
 	next = UINT64_MAX;
-	if ((t = dp_theap_top(&ctl->timers)) != NULL)
+	if ((t = sl_theap_top(&ctl->timers)) != NULL)
 		next = t->at;
-	if ((t = dp_theap_top(&ctl->xx_timers)) != NULL)
+	if ((t = sl_theap_top(&ctl->xx_timers)) != NULL)
 		next = RTE_MIN(next, t->at);
 	return next;
 }

@@ -16,7 +16,7 @@
  * handshakes with SL_HS_F_REKEY that keep the session (docs/protocol.md, 5.3).
  *
  * I/O goes through struct cp_ctl_ops, so the logic runs the same against the dataplane rings
- * (cp_app.c) and against an in-memory harness (tests/test_ctl.c). Control thread only; time is
+ * (cp_main.c) and against an in-memory harness (tests/test_ctl.c). Control thread only; time is
  * injected (now_ns monotonic, wall_ns the real-time clock for handshake timestamps).
  */
 #ifndef CP_CTL_H
@@ -30,7 +30,7 @@
 #include "conf.h"
 #include "cp_admission.h"
 #include "cp_handshake.h"
-#include "dp_msg.h"
+#include "dp_cmd.h"
 
 /* Where a handshake message came from or goes to. */
 struct cp_endpoint {
@@ -183,7 +183,7 @@ void cp_ctl_kick(struct cp_ctl *ctl, uint64_t now_ns);
  * with the lcores' DP_EVT_CLOSED events: cp_ctl_sessions() says how many are still held.
  * At most CP_CTL_CLOSE_BATCH closes per lcore per call, so that the lcores' command rings never
  * fill while their answers wait: false if some are left, call again after draining events. */
-#define CP_CTL_CLOSE_BATCH 1024 /* a quarter of DP_RING_SIZE (checked in cp_app.c) */
+#define CP_CTL_CLOSE_BATCH 1024 /* a quarter of DP_RING_SIZE (checked in cp_main.c) */
 bool cp_ctl_close_all(struct cp_ctl *ctl, uint64_t now_ns);
 uint32_t cp_ctl_sessions(const struct cp_ctl *ctl);
 

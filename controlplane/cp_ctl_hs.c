@@ -116,7 +116,7 @@ open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, uint32_t
 	n->info.last_error[0] = '\0';
 	n->backoff_ns = 0;
 	ctl->st.sessions_opened++;
-	dp_theap_remove(&ctl->timers, &n->timer);
+	sl_theap_remove(&ctl->timers, &n->timer);
 	cp_ctl_note(ctl, CP_NOTE_CONNECTED, n, NULL, false);
 	return true;
 }
@@ -141,7 +141,7 @@ abandon_dial(struct cp_ctl *ctl, struct cp_node *n)
 	cp_ctl_hs_free(n);
 	cp_ctl_slot_release(ctl, n->info.lcore, n->slot);
 	n->info.state = CP_NODE_WAITING;
-	dp_theap_remove(&ctl->timers, &n->timer);
+	sl_theap_remove(&ctl->timers, &n->timer);
 }
 
 /* --- initiations out ------------------------------------------------------------------------ */
@@ -381,8 +381,8 @@ xx_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, 
 	xx->from = *from;
 	xx->lcore = lcore;
 	xx->slot = slot;
-	dp_theap_node_init(&xx->timer);
-	if (dp_theap_set(&ctl->xx_timers, &xx->timer, now_ns + ctl->cfg.handshake_timeout_ns)) {
+	sl_theap_node_init(&xx->timer);
+	if (sl_theap_set(&ctl->xx_timers, &xx->timer, now_ns + ctl->cfg.handshake_timeout_ns)) {
 		cp_hs_pending_wipe(xx->hs);
 		free(xx->hs);
 		free(xx);
@@ -398,7 +398,7 @@ xx_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, 
 void
 cp_ctl_xx_free(struct cp_ctl *ctl, struct cp_xx *xx)
 {
-	dp_theap_remove(&ctl->xx_timers, &xx->timer);
+	sl_theap_remove(&ctl->xx_timers, &xx->timer);
 	cp_hs_pending_wipe(xx->hs);
 	free(xx->hs);
 	free(xx);
@@ -525,7 +525,7 @@ ik_resp(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns)
 	ctl->st.answers_received++;
 	rekey = n->hs_rekey;
 	cp_ctl_hs_free(n);
-	dp_theap_remove(&ctl->timers, &n->timer);
+	sl_theap_remove(&ctl->timers, &n->timer);
 	if (rekey) {
 		rekeyed(ctl, n, &hs, now_ns);
 		return;

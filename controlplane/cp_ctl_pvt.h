@@ -8,7 +8,7 @@
 #include <intel-ipsec-mb.h>
 
 #include "cp_ctl.h"
-#include "dp_theap.h"
+#include "sl_theap.h"
 
 struct rte_hash;
 
@@ -35,7 +35,7 @@ struct cp_slot {
 /* A responder's XX handshake waiting for its finishing message. */
 struct cp_xx {
 	struct cp_hs_pending *hs;
-	struct dp_theap_node timer; /* gives up at the deadline */
+	struct sl_theap_node timer; /* gives up at the deadline */
 	struct cp_endpoint from;
 	unsigned int lcore;
 	uint32_t slot;
@@ -55,7 +55,7 @@ struct cp_node {
 	uint64_t hs_deadline_ns, hs_next_ns;
 	struct cp_cookie cookie;
 	uint64_t backoff_base_ns, backoff_ns; /* doubling from backoff_min_ns; with jitter */
-	struct dp_theap_node timer;	      /* next retry, back-off end or resolve attempt */
+	struct sl_theap_node timer;	      /* next retry, back-off end or resolve attempt */
 };
 
 struct cp_ctl {
@@ -71,8 +71,8 @@ struct cp_ctl {
 	uint32_t n_free[CONF_MAX_LCORES];
 	uint32_t n_used; /* slots not free, all lcores */
 	uint32_t n_xx;
-	struct dp_theap timers;	       /* nodes */
-	struct dp_theap xx_timers;     /* XX answers waiting for their finish */
+	struct sl_theap timers;	       /* nodes */
+	struct sl_theap xx_timers;     /* XX answers waiting for their finish */
 	struct cp_hs_pending *scratch; /* a responder's read, or a copy an answer is tried on */
 	bool stopping;
 	uint64_t rng; /* jitter */
@@ -86,7 +86,7 @@ struct cp_slot *cp_ctl_slot(struct cp_ctl *ctl, uint32_t connid);
 struct cp_node *cp_ctl_node_find(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN]);
 struct cp_node *cp_ctl_node_get(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN]);
 void cp_ctl_node_put(struct cp_ctl *ctl, struct cp_node *n);
-void cp_ctl_schedule(struct cp_ctl *ctl, struct dp_theap_node *t, uint64_t at);
+void cp_ctl_schedule(struct cp_ctl *ctl, struct sl_theap_node *t, uint64_t at);
 void cp_ctl_schedule_retry(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns);
 void cp_ctl_note(struct cp_ctl *ctl, enum cp_note_type type, const struct cp_node *n,
 		 const char *reason, bool by_peer);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: telemetry endpoints and the final summary, from the control thread's state and the
- * lcores' latest statistics snapshots (see cp_app.h, docs/operations.md).
+ * lcores' latest statistics snapshots (see cp_main.h, docs/operations.md).
  *
  *   /sluice/info      identity, network, uptime, sessions
  *   /sluice/peers     every node: state, addresses, ids, counters, its session's statistics;
@@ -18,18 +18,18 @@
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 
-#include "cp_app.h"
+#include "cp_main.h"
 #include "cp_arp.h"
 
 #define NS_PER_US UINT64_C(1000)
 
 static pthread_mutex_t tel_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct cp_app *tel_app; /* the appliance the endpoints describe, NULL when none */
+static struct cp_main *tel_app; /* the appliance the endpoints describe, NULL when none */
 
 static const char *const svc_types[] = {
-	[CONF_SVC_ECHO] = "echo",
-	[CONF_SVC_SINK] = "sink",
-	[CONF_SVC_SOURCE] = "source",
+	[DP_SVC_ECHO] = "echo",
+	[DP_SVC_SINK] = "sink",
+	[DP_SVC_SOURCE] = "source",
 };
 
 static void
@@ -41,7 +41,7 @@ ip_str(char *out, size_t len, uint32_t ip, uint16_t port)
 
 /* Run fn on the appliance under both locks; -ENODEV when there is none. */
 static int
-with_app(int (*fn)(struct cp_app *a, const char *params, struct rte_tel_data *d),
+with_app(int (*fn)(struct cp_main *a, const char *params, struct rte_tel_data *d),
 	 const char *params, struct rte_tel_data *d)
 {
 	int rc = -ENODEV;
@@ -59,7 +59,7 @@ with_app(int (*fn)(struct cp_app *a, const char *params, struct rte_tel_data *d)
 /* --- /sluice/info --------------------------------------------------------------------------- */
 
 static int
-info(struct cp_app *a, const char *params, struct rte_tel_data *d)
+info(struct cp_main *a, const char *params, struct rte_tel_data *d)
 {
 	const struct cp_ctl_stats *st = cp_ctl_stats(a->ctl);
 	char key[45];
@@ -86,7 +86,7 @@ info(struct cp_app *a, const char *params, struct rte_tel_data *d)
 
 /* The latest statistics of the session in (lcore, slot), or NULL. */
 static const struct dp_session_stats *
-session_stats(const struct cp_app *a, unsigned int lcore, uint32_t slot)
+session_stats(const struct cp_main *a, unsigned int lcore, uint32_t slot)
 {
 	const struct dp_stats *s;
 
@@ -144,7 +144,7 @@ tel_name(char *out, size_t len, const struct cp_node_info *n)
 }
 
 struct peers_walk {
-	struct cp_app *a;
+	struct cp_main *a;
 	struct rte_tel_data *d;
 	const char *only;
 	unsigned int n;
@@ -199,7 +199,7 @@ peer_entry(void *arg, const struct cp_node_info *n)
 }
 
 static int
-peers(struct cp_app *a, const char *params, struct rte_tel_data *d)
+peers(struct cp_main *a, const char *params, struct rte_tel_data *d)
 {
 	struct peers_walk w = { .a = a, .d = d, .only = params };
 
@@ -212,7 +212,7 @@ peers(struct cp_app *a, const char *params, struct rte_tel_data *d)
 /* --- /sluice/drops -------------------------------------------------------------------------- */
 
 static struct rte_tel_data *
-ctl_counters(struct cp_app *a)
+ctl_counters(struct cp_main *a)
 {
 	const struct cp_ctl_stats *st = cp_ctl_stats(a->ctl);
 	struct rte_tel_data *c = rte_tel_data_alloc();
@@ -236,7 +236,7 @@ ctl_counters(struct cp_app *a)
 }
 
 static struct rte_tel_data *
-admission_counters(struct cp_app *a)
+admission_counters(struct cp_main *a)
 {
 	const struct cp_admission_stats *st = cp_ctl_admission_stats(a->ctl);
 	struct rte_tel_data *c = rte_tel_data_alloc();
@@ -271,7 +271,7 @@ admission_counters(struct cp_app *a)
 }
 
 static int
-drops(struct cp_app *a, const char *params, struct rte_tel_data *d)
+drops(struct cp_main *a, const char *params, struct rte_tel_data *d)
 {
 	struct cp_totals *t = malloc(sizeof(*t));
 	struct rte_tel_data *dp = rte_tel_data_alloc();
@@ -285,7 +285,7 @@ drops(struct cp_app *a, const char *params, struct rte_tel_data *d)
 		rte_tel_data_free(adm);
 		return -ENOMEM;
 	}
-	cp_app_totals(a, t);
+	cp_main_totals(a, t);
 	rte_tel_data_start_dict(dp);
 	for (unsigned int r = 0; r < DP_DROP_COUNT; r++)
 		rte_tel_data_add_dict_u64(dp, dp_drop_name(r), t->drops[r]);
@@ -308,12 +308,12 @@ static void
 add_service(struct rte_tel_data *c, const struct conf *cfg, unsigned int i,
 	    const struct dp_svc_stats *s)
 {
-	const struct conf_service *sv = &cfg->services[i];
+	const struct dp_svc_def *sv = &cfg->services.svc[i];
 
 	rte_tel_data_start_dict(c);
 	rte_tel_data_add_dict_string(c, "type", svc_types[sv->type]);
 	rte_tel_data_add_dict_u64(c, "channel", sv->channel);
-	if (sv->type == CONF_SVC_SOURCE) {
+	if (sv->type == DP_SVC_SOURCE) {
 		rte_tel_data_add_dict_string(c, "peer", cfg->peers[sv->peer].name);
 		rte_tel_data_add_dict_u64(c, "count", sv->count);
 		rte_tel_data_add_dict_u64(c, "sources", s->sources);
@@ -337,7 +337,7 @@ add_service(struct rte_tel_data *c, const struct conf *cfg, unsigned int i,
 }
 
 static int
-services(struct cp_app *a, const char *params, struct rte_tel_data *d)
+services(struct cp_main *a, const char *params, struct rte_tel_data *d)
 {
 	struct cp_totals *t = malloc(sizeof(*t));
 	char name[16];
@@ -345,9 +345,9 @@ services(struct cp_app *a, const char *params, struct rte_tel_data *d)
 	(void)params;
 	if (t == NULL)
 		return -ENOMEM;
-	cp_app_totals(a, t);
+	cp_main_totals(a, t);
 	rte_tel_data_start_dict(d);
-	for (unsigned int i = 0; i < a->cfg->n_services; i++) {
+	for (unsigned int i = 0; i < a->cfg->services.n; i++) {
 		struct rte_tel_data *c = rte_tel_data_alloc();
 
 		if (c == NULL)
@@ -374,7 +374,7 @@ TEL_CB(drops)
 TEL_CB(services)
 
 int
-cp_telemetry_register(struct cp_app *a)
+cp_telemetry_register(struct cp_main *a)
 {
 	static bool registered;
 	int rc = 0;
@@ -413,10 +413,10 @@ cp_telemetry_unregister(void)
 static void
 summary_service(FILE *f, const struct conf *cfg, unsigned int i, const struct dp_svc_stats *s)
 {
-	const struct conf_service *sv = &cfg->services[i];
+	const struct dp_svc_def *sv = &cfg->services.svc[i];
 
 	fprintf(f, "sluice: service=%u type=%s channel=%u", i, svc_types[sv->type], sv->channel);
-	if (sv->type == CONF_SVC_SOURCE)
+	if (sv->type == DP_SVC_SOURCE)
 		fprintf(f, " peer=%s done=%u/%u", cfg->peers[sv->peer].name, s->sources_done,
 			s->sources);
 #define SVC_SUM(field, doc) fprintf(f, " %s=%" PRIu64, #field, s->cnt.field);
@@ -441,7 +441,7 @@ summary_service(FILE *f, const struct conf *cfg, unsigned int i, const struct dp
 }
 
 void
-cp_app_summary(struct cp_app *a, FILE *f)
+cp_main_summary(struct cp_main *a, FILE *f)
 {
 	const struct cp_ctl_stats *st;
 	struct cp_totals *t = malloc(sizeof(*t));
@@ -450,7 +450,7 @@ cp_app_summary(struct cp_app *a, FILE *f)
 	if (t == NULL)
 		return;
 	pthread_mutex_lock(&a->lock);
-	cp_app_totals(a, t);
+	cp_main_totals(a, t);
 	st = cp_ctl_stats(a->ctl);
 	fprintf(f,
 		"sluice: summary uptime_ms=%" PRIu64 " sessions_opened=%" PRIu64
@@ -460,7 +460,7 @@ cp_app_summary(struct cp_app *a, FILE *f)
 		(a->now_ns - a->started_ns) / 1000000, st->sessions_opened, st->sessions_closed,
 		st->connect_failures, st->refused, st->rekeys, t->rx_pkts, t->tx_pkts, t->handoffs,
 		t->busy_cycles, rte_get_tsc_hz());
-	for (unsigned int i = 0; i < a->cfg->n_services; i++)
+	for (unsigned int i = 0; i < a->cfg->services.n; i++)
 		summary_service(f, a->cfg, i, &t->svc[i]);
 	for (unsigned int r = 0; r < DP_DROP_COUNT; r++)
 		total += t->drops[r];

@@ -30,8 +30,8 @@
 #include <sodium.h>
 
 #include "conf.h"
-#include "cp_app.h"
-#include "cp_dh.h"
+#include "cp_main.h"
+#include "sl_dh.h"
 #include "dp_lcore.h"
 #include "drv_port.h"
 #include "sl_clock.h"
@@ -65,7 +65,7 @@ cmd_keygen(const char *path)
 	char b64[45];
 	int rc;
 
-	cp_dh_keygen(priv, pub);
+	sl_dh_keygen(priv, pub);
 	if (path == NULL) {
 		conf_key_to_base64(priv, b64);
 		printf("%s\n", b64);
@@ -105,7 +105,7 @@ cmd_pubkey(const char *path)
 		sodium_memzero(line, sizeof(line));
 	}
 	if (rc == 0)
-		rc = cp_dh_pubkey(pub, priv);
+		rc = sl_dh_pubkey(pub, priv);
 	sodium_memzero(priv, sizeof(priv));
 	if (rc != 0) {
 		fprintf(stderr, "sluice: %s: %s\n", path != NULL ? path : "stdin",
@@ -145,7 +145,7 @@ cmd_check(const char *path)
 	if (c == NULL)
 		return 1;
 	printf("%s: ok (%u ports, %u lcores, %u peers, %u services)\n", path, c->n_ports,
-	       c->n_lcores, c->n_peers, c->n_services);
+	       c->n_lcores, c->n_peers, c->services.n);
 	conf_free(c);
 	return 0;
 }
@@ -157,7 +157,7 @@ struct run_opts {
 	const char *log_level;
 	char **eal_argv; /* after "--": more EAL arguments, after the configuration's */
 	int eal_argc;
-	struct cp_app_options app;
+	struct cp_main_options main;
 };
 
 static int
@@ -193,7 +193,7 @@ start_eal(const struct conf *c, const struct run_opts *o)
 
 /* Start the polling loops on the worker lcores; run the main lcore's here if it polls. */
 static void
-run_lcores(struct dp_app *dp)
+run_lcores(struct dp_runtime *dp)
 {
 	bool main_polls = false;
 
@@ -217,8 +217,8 @@ run_lcores(struct dp_app *dp)
 static int
 run(const struct run_opts *o)
 {
-	static struct dp_app dp;
-	static struct cp_app cp;
+	static struct dp_runtime dp;
+	static struct cp_main cp;
 	uint8_t priv[SL_KEY_LEN];
 	const char *why = NULL;
 	struct conf *c = load(o->config);
@@ -241,28 +241,28 @@ run(const struct run_opts *o)
 	sl_clock_init();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	rc = dp_app_init(&dp, c);
+	rc = dp_runtime_init(&dp, c);
 	if (rc == 0)
-		rc = cp_app_init(&cp, &dp, c, priv, &o->app);
+		rc = cp_main_init(&cp, &dp, c, priv, &o->main);
 	sodium_memzero(priv, sizeof(priv));
 	if (rc == 0 && c->telemetry && cp_telemetry_register(&cp) != 0)
 		fprintf(stderr, "sluice: telemetry endpoints not registered\n");
 	if (rc == 0)
-		rc = cp_app_start(&cp);
+		rc = cp_main_start(&cp);
 	if (rc == 0) {
 		run_lcores(&dp);
-		cp_app_join(&cp);
-		cp_app_summary(&cp, stdout);
+		cp_main_join(&cp);
+		cp_main_summary(&cp, stdout);
 		fflush(stdout);
-		if (o->app.exit_when_done && !cp.sources_finished)
+		if (o->main.exit_when_done && !cp.sources_finished)
 			status = 3;
 	} else {
 		fprintf(stderr, "sluice: startup failed: %s\n", strerror(-rc));
 		status = 2;
 	}
 	cp_telemetry_unregister();
-	cp_app_fini(&cp);
-	dp_app_fini(&dp);
+	cp_main_fini(&cp);
+	dp_runtime_fini(&dp);
 	if (rc == 0) /* every mbuf back in its pool once the ports closed */
 		printf("sluice: exit mbufs_in_use=%u\n", dp.mbufs_in_use);
 	rte_eal_cleanup();
@@ -283,7 +283,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { .app = { .stop = &stop_requested } };
+	struct run_opts o = { .main = { .stop = &stop_requested } };
 	const char *check = NULL;
 	char *end;
 	int opt;
@@ -311,11 +311,11 @@ main(int argc, char **argv)
 				fprintf(stderr, "sluice: --duration: seconds, more than 0\n");
 				return 1;
 			}
-			o.app.duration_ns = (uint64_t)(s * 1e9);
+			o.main.duration_ns = (uint64_t)(s * 1e9);
 			break;
 		}
 		case 'x':
-			o.app.exit_when_done = true;
+			o.main.exit_when_done = true;
 			break;
 		case 'l':
 			o.log_level = optarg;

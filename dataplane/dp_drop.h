@@ -59,7 +59,7 @@
  *   port_down              the port is being reconnected (a memif client whose server left)
  *   no_mbuf                mempool empty
  *   no_route               destination not on-link and no gateway, or no ARP entry
- *   -- impairment stage (tests; drivers/drv_impair.h)
+ *   -- impairment stage (tests; drivers/dp_impair.h)
  *   impair_loss            dropped on purpose
  *   impair_corrupt         one bit flipped (delivered, then dropped)
  */
@@ -120,7 +120,7 @@ enum dp_drop_reason {
 		DP_DROP_COUNT
 };
 
-/* Room for reasons in fixed-size messages that carry a counter block (dp_msg.h). */
+/* Room for reasons in fixed-size messages that carry a counter block (dp_cmd.h). */
 #define DP_DROP_MAX 64
 static_assert(DP_DROP_COUNT <= DP_DROP_MAX, "drop reasons fit the counter messages");
 

@@ -17,10 +17,10 @@
 #include <rte_ring.h>
 
 #include "dp_lcore_pvt.h"
-#include "drv_impair.h"
+#include "dp_impair.h"
 #include "sl_clock.h"
 
-RTE_LOG_REGISTER(dp_lcore_logtype, sluice.lcore, INFO);
+RTE_LOG_REGISTER(dp_lcore_logtype, sluice.dp.lcore, INFO);
 #define LC_LOG(level, ...) rte_log(RTE_LOG_##level, dp_lcore_logtype, "lcore: " __VA_ARGS__)
 
 #define IDLE_SPINS    512   /* empty polls before the first sleep */
@@ -38,13 +38,13 @@ tx_flush(struct dp_lcore *lc, uint8_t port)
 
 	if (q->n == 0)
 		return;
-	if (lc->app->port_paused[port]) {
+	if (lc->rt->port_paused[port]) {
 		dp_drop_count(&lc->drops, DP_DROP_PORT_DOWN, q->n);
 		rte_pktmbuf_free_bulk(q->pkts, q->n);
 		q->n = 0;
 		return;
 	}
-	sent = rte_eth_tx_burst(lc->app->ports[port].port_id, (uint16_t)lc->index, q->pkts, q->n);
+	sent = rte_eth_tx_burst(lc->rt->ports[port].port_id, (uint16_t)lc->index, q->pkts, q->n);
 	lc->tx_pkts += sent;
 	if (sent < q->n)
 		memmove(q->pkts, q->pkts + sent, (q->n - sent) * sizeof(q->pkts[0]));
@@ -91,7 +91,7 @@ dp_lcore_event(struct dp_lcore *lc, const struct dp_evt *ev)
 		return;
 	}
 	while (rte_ring_sp_enqueue_elem(lc->evt_ring, (void *)(uintptr_t)ev, sizeof(*ev)) != 0 &&
-	       !lc->app->quit)
+	       !lc->rt->quit)
 		rte_pause();
 }
 
@@ -119,12 +119,12 @@ to_control(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt
 static void
 handoff(struct dp_lcore *lc, struct rte_mbuf *m, uint32_t owner)
 {
-	if (owner >= lc->app->n_lcores) {
+	if (owner >= lc->rt->n_lcores) {
 		dp_drop_count(&lc->drops, DP_DROP_DATA_UNKNOWN_SESSION, 1);
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (rte_ring_mp_enqueue(lc->app->lcores[owner]->handoff, m) != 0) {
+	if (rte_ring_mp_enqueue(lc->rt->lcores[owner]->handoff, m) != 0) {
 		dp_drop_count(&lc->drops, DP_DROP_HANDOFF_QUEUE_FULL, 1);
 		rte_pktmbuf_free(m);
 		return;
@@ -163,7 +163,7 @@ rx_one(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
 	enum dp_drop_reason why = DP_DROP_ETH_TOO_SHORT;
 	struct dp_net_pkt pkt;
 
-	switch (dp_net_classify(&lc->app->nif[port], m, &pkt, &why)) {
+	switch (dp_net_classify(&lc->rt->nif[port], m, &pkt, &why)) {
 	case DP_NET_SLUICE:
 		rx_sluice(lc, m, &pkt, port);
 		return;
@@ -171,7 +171,7 @@ rx_one(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
 		to_control(lc, m, &pkt, port, DP_EVT_ARP);
 		return;
 	case DP_NET_ICMP_ECHO:
-		if (dp_net_icmp_echo_reply(&lc->app->nif[port], m) == 0) {
+		if (dp_net_icmp_echo_reply(&lc->rt->nif[port], m) == 0) {
 			dp_lcore_tx(lc, port, m);
 			return;
 		}
@@ -194,12 +194,12 @@ poll_rx(struct dp_lcore *lc)
 		struct dp_rxq *q = &lc->rxq[i];
 		uint16_t n;
 
-		if (lc->app->port_paused[q->port])
+		if (lc->rt->port_paused[q->port])
 			continue;
-		n = rte_eth_rx_burst(lc->app->ports[q->port].port_id, q->queue, pkts, DP_BURST);
+		n = rte_eth_rx_burst(lc->rt->ports[q->port].port_id, q->queue, pkts, DP_BURST);
 
 		if (q->impair != NULL)
-			n = drv_impair_rx(q->impair, pkts, n, RTE_DIM(pkts), lc->now, &lc->drops);
+			n = dp_impair_rx(q->impair, pkts, n, RTE_DIM(pkts), lc->now, &lc->drops);
 		for (uint16_t k = 0; k < n; k++)
 			rx_one(lc, q->port, pkts[k]);
 		total += n;
@@ -221,8 +221,8 @@ poll_handoff(struct dp_lcore *lc)
 		enum dp_drop_reason why;
 		struct dp_net_pkt pkt;
 
-		if (port >= lc->app->n_ports ||
-		    dp_net_classify(&lc->app->nif[port], pkts[k], &pkt, &why) != DP_NET_SLUICE) {
+		if (port >= lc->rt->n_ports ||
+		    dp_net_classify(&lc->rt->nif[port], pkts[k], &pkt, &why) != DP_NET_SLUICE) {
 			dp_drop_count(&lc->drops, DP_DROP_DATA_BAD_SIZE, 1);
 			rte_pktmbuf_free(pkts[k]);
 			continue;
@@ -257,7 +257,7 @@ do_command(struct dp_lcore *lc, struct dp_cmd *c)
 		dp_session_close(lc, c);
 		break;
 	case DP_CMD_TX:
-		if (c->port < lc->app->n_ports)
+		if (c->port < lc->rt->n_ports)
 			dp_lcore_tx(lc, c->port, c->m);
 		else
 			rte_pktmbuf_free(c->m);
@@ -313,7 +313,7 @@ dp_lcore_retire_keypair(struct dp_keypair *kp, void *lcore)
 		lc->dq_pending++;
 		return;
 	}
-	rte_rcu_qsbr_synchronize(lc->app->rcu, lc->index);
+	rte_rcu_qsbr_synchronize(lc->rt->rcu, lc->index);
 	dp_keypair_destroy(kp);
 }
 
@@ -342,41 +342,41 @@ idle(struct dp_lcore *lc, unsigned int work)
 	}
 	if (next - now < IDLE_SLEEP_NS)
 		nap.tv_nsec = (long)(next - now);
-	rte_rcu_qsbr_thread_offline(lc->app->rcu, lc->index); /* sleeping is quiescent */
+	rte_rcu_qsbr_thread_offline(lc->rt->rcu, lc->index); /* sleeping is quiescent */
 	nanosleep(&nap, NULL);
-	rte_rcu_qsbr_thread_online(lc->app->rcu, lc->index);
+	rte_rcu_qsbr_thread_online(lc->rt->rcu, lc->index);
 }
 
 int
 dp_lcore_main(void *arg)
 {
-	struct dp_app *app = arg;
+	struct dp_runtime *rt = arg;
 	struct dp_lcore *lc = NULL;
 
-	for (unsigned int i = 0; i < app->n_lcores; i++)
-		if (app->lcores[i]->lcore_id == rte_lcore_id())
-			lc = app->lcores[i];
+	for (unsigned int i = 0; i < rt->n_lcores; i++)
+		if (rt->lcores[i]->lcore_id == rte_lcore_id())
+			lc = rt->lcores[i];
 	if (lc == NULL)
 		return 0; /* an EAL lcore that polls nothing */
-	lc->mgr = dp_aead_mgr_create();
+	lc->mgr = sl_aead_mgr_create();
 	if (lc->mgr == NULL) {
 		LC_LOG(ERR, "%u: no ipsec-mb manager\n", lc->index);
-		app->quit = 1;
+		rt->quit = 1;
 		return -ENOMEM;
 	}
-	rte_rcu_qsbr_thread_register(app->rcu, lc->index);
-	rte_rcu_qsbr_thread_online(app->rcu, lc->index);
+	rte_rcu_qsbr_thread_register(rt->rcu, lc->index);
+	rte_rcu_qsbr_thread_online(rt->rcu, lc->index);
 	LC_LOG(INFO, "%u: running on lcore %u, %u rx queues\n", lc->index, lc->lcore_id, lc->n_rxq);
-	while (!app->quit) {
+	while (!rt->quit) {
 		uint64_t t0 = rte_rdtsc();
 		unsigned int work;
 
 		lc->now = sl_now_ns();
 		work = poll_rx(lc) + poll_handoff(lc) + poll_commands(lc);
 		work += dp_session_run(lc);
-		for (uint8_t p = 0; p < app->n_ports; p++)
+		for (uint8_t p = 0; p < rt->n_ports; p++)
 			tx_flush(lc, p);
-		rte_rcu_qsbr_quiescent(app->rcu, lc->index);
+		rte_rcu_qsbr_quiescent(rt->rcu, lc->index);
 		if (lc->dq_pending > 0) /* (reclaiming logs a line at debug level on every call) */
 			rte_rcu_qsbr_dq_reclaim(lc->dq, 64, NULL, &lc->dq_pending, NULL);
 		if (work != 0) /* rounds that did something: the lcore's CPU cost of its traffic */
@@ -384,7 +384,7 @@ dp_lcore_main(void *arg)
 		idle(lc, work);
 	}
 	dp_session_free_all(lc);
-	for (uint8_t p = 0; p < app->n_ports; p++) {
+	for (uint8_t p = 0; p < rt->n_ports; p++) {
 		tx_flush(lc, p);
 		if (lc->txq[p].n > 0) { /* the port is gone or stuck: these never leave */
 			dp_drop_count(&lc->drops, DP_DROP_TX_QUEUE_FULL, lc->txq[p].n);
@@ -392,10 +392,10 @@ dp_lcore_main(void *arg)
 			lc->txq[p].n = 0;
 		}
 	}
-	rte_rcu_qsbr_thread_offline(app->rcu, lc->index);
-	rte_rcu_qsbr_thread_unregister(app->rcu, lc->index);
+	rte_rcu_qsbr_thread_offline(rt->rcu, lc->index);
+	rte_rcu_qsbr_thread_unregister(rt->rcu, lc->index);
 	dp_keypair_thread_release(); /* the expanded keys of this lcore's sessions, wiped */
-	dp_aead_mgr_free(lc->mgr);
+	sl_aead_mgr_free(lc->mgr);
 	lc->mgr = NULL;
 	return 0;
 }

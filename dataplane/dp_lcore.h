@@ -9,7 +9,7 @@
  * takes a lock. When idle it backs off (pause, then short sleeps) unless configured to busy
  * poll.
  *
- * Who calls what: dp_app_* on the main thread (startup, shutdown); dp_lcore_main() runs on its
+ * Who calls what: dp_runtime_* on the main thread (startup, shutdown); dp_lcore_main() runs on its
  * lcore; everything else in dp_lcore.c and dp_session.c runs on the owner lcore only.
  */
 #ifndef DP_LCORE_H
@@ -24,14 +24,14 @@
 #include "dp_drop.h"
 #include "dp_keypair.h"
 #include "dp_net.h"
-#include "dp_theap.h"
+#include "sl_theap.h"
 #include "drv_port.h"
 
 struct rte_ring;
 struct rte_rcu_qsbr;
 struct rte_rcu_qsbr_dq;
 struct rte_mbuf;
-struct drv_impair;
+struct dp_impair;
 struct dp_session;
 struct dp_lcore;
 
@@ -40,7 +40,7 @@ struct dp_lcore;
 #define DP_HANDOFF_SIZE 4096
 
 /* What every lcore and the control thread share; read-only once the loops run, but quit. */
-struct dp_app {
+struct dp_runtime {
 	const struct conf *cfg;
 	unsigned int n_ports;
 	struct drv_port ports[CONF_MAX_PORTS];
@@ -51,25 +51,25 @@ struct dp_app {
 		*rcu; /* keypairs are freed after every lcore passed a quiescent point */
 	struct dp_key_limits key_limits;
 	volatile int quit;
-	/* set by the control thread while it restarts a port (cp_app.c): the lcores neither poll
+	/* set by the control thread while it restarts a port (cp_main.c): the lcores neither poll
 	 * nor send on it; it waits for an RCU grace period before touching the port */
 	volatile uint8_t port_paused[CONF_MAX_PORTS];
-	unsigned int mbufs_in_use; /* after dp_app_fini(): mbufs never returned (0 unless a leak) */
+	unsigned int mbufs_in_use; /* after dp_runtime_fini(): mbufs never returned (0 unless a leak) */
 };
 
 /* Create ports, lcore contexts, rings and the RCU state for cfg. 0 or -errno (logged). */
-int dp_app_init(struct dp_app *app, const struct conf *cfg);
+int dp_runtime_init(struct dp_runtime *rt, const struct conf *cfg);
 /* Free everything (after the loops stopped): sessions, rings, ports. */
-void dp_app_fini(struct dp_app *app);
+void dp_runtime_fini(struct dp_runtime *rt);
 
-/* The loop of one lcore (rte_eal_remote_launch), until app->quit. */
-int dp_lcore_main(void *app);
+/* The loop of one lcore (rte_eal_remote_launch), until rt->quit. */
+int dp_lcore_main(void *rt);
 
 /* Rings of lcore i, for the control thread. */
-struct rte_ring *dp_lcore_cmd_ring(const struct dp_app *app, unsigned int i);
-struct rte_ring *dp_lcore_evt_ring(const struct dp_app *app, unsigned int i);
+struct rte_ring *dp_lcore_cmd_ring(const struct dp_runtime *rt, unsigned int i);
+struct rte_ring *dp_lcore_evt_ring(const struct dp_runtime *rt, unsigned int i);
 
 /* Drop counters of lcore i (written by it; a reader sees each counter whole). */
-const struct dp_drop_counters *dp_lcore_drops(const struct dp_app *app, unsigned int i);
+const struct dp_drop_counters *dp_lcore_drops(const struct dp_runtime *rt, unsigned int i);
 
 #endif /* DP_LCORE_H */

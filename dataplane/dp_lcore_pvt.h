@@ -9,13 +9,13 @@
 
 #include "dp_conn.h"
 #include "dp_lcore.h"
-#include "dp_msg.h"
+#include "dp_cmd.h"
 #include "dp_svc.h"
 
 struct dp_rxq {
-	uint8_t port; /* index into app->ports */
+	uint8_t port; /* index into rt->ports */
 	uint16_t queue;
-	struct drv_impair *impair; /* tests: loss, reordering, duplication, corruption */
+	struct dp_impair *impair; /* tests: loss, reordering, duplication, corruption */
 };
 
 /* Transmit batching for one port. */
@@ -28,7 +28,7 @@ struct dp_txq {
 struct dp_session {
 	struct dp_conn *conn;
 	struct dp_keyset ks;
-	struct dp_theap_node timer;
+	struct sl_theap_node timer;
 	struct dp_session *next_busy; /* on the lcore's list of sessions with work to do */
 	uint32_t slot;
 	uint16_t peer; /* configured peer index or DP_PEER_NONE */
@@ -47,7 +47,7 @@ struct dp_session {
 };
 
 struct dp_lcore {
-	struct dp_app *app;
+	struct dp_runtime *rt;
 	unsigned int index; /* owner bits of connection ids */
 	unsigned int lcore_id;
 	enum conf_idle idle;
@@ -60,13 +60,13 @@ struct dp_lcore {
 	struct dp_txq txq[CONF_MAX_PORTS];
 	struct dp_session **slots; /* SL_CONNID_MAX_SLOTS entries, allocated at start */
 	uint32_t n_sessions;
-	struct dp_theap timers;
+	struct sl_theap timers;
 	struct dp_session *busy; /* sessions with work to do this round */
 	uint16_t ip_id;
 	uint64_t now;
 	uint64_t rx_pkts, tx_pkts, handoffs, empty_polls;
 	uint64_t busy_cycles; /* TSC cycles of the rounds that found work */
-	struct dp_svc_stats svc_closed[CONF_MAX_SERVICES]; /* services of sessions already freed */
+	struct dp_svc_stats svc_closed[DP_SVC_MAX]; /* services of sessions already freed */
 	uint8_t scratch[SL_MAX_PAYLOAD];		   /* frames of the packet being built */
 	struct dp_drop_counters drops;
 } __rte_cache_aligned;

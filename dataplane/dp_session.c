@@ -12,13 +12,13 @@
 
 #include "dp_lcore_pvt.h"
 
-RTE_LOG_REGISTER(dp_session_logtype, sluice.session, INFO);
+RTE_LOG_REGISTER(dp_session_logtype, sluice.dp.session, INFO);
 #define SES_LOG(level, ...) rte_log(RTE_LOG_##level, dp_session_logtype, "session: " __VA_ARGS__)
 
 static struct dp_session *
 slot_get(const struct dp_lcore *lc, uint32_t slot)
 {
-	return slot < lc->app->cfg->limits.max_sessions ? lc->slots[slot] : NULL;
+	return slot < lc->rt->cfg->limits.max_sessions ? lc->slots[slot] : NULL;
 }
 
 /* --- open and close ----------------------------------------------------------------------- */
@@ -26,7 +26,7 @@ slot_get(const struct dp_lcore *lc, uint32_t slot)
 int
 dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd)
 {
-	const struct conf *cfg = lc->app->cfg;
+	const struct conf *cfg = lc->rt->cfg;
 	struct dp_session *s;
 
 	if (cmd->slot >= cfg->limits.max_sessions || lc->slots[cmd->slot] != NULL)
@@ -35,7 +35,7 @@ dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd)
 	if (s == NULL)
 		return -ENOMEM;
 	s->conn = dp_conn_create(&cfg->engine, lc->now);
-	if (s->conn == NULL || dp_svc_init(&s->svc, cfg, cmd->peer) != 0) {
+	if (s->conn == NULL || dp_svc_init(&s->svc, &cfg->services, cmd->peer) != 0) {
 		dp_conn_destroy(s->conn);
 		free(s);
 		return -ENOMEM;
@@ -46,7 +46,7 @@ dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd)
 	if (cmd->kp->initiator)
 		dp_conn_ping(s->conn); /* the responder sends nothing until it hears the new keys */
 	dp_keyset_install(&s->ks, cmd->kp);
-	dp_theap_node_init(&s->timer);
+	sl_theap_node_init(&s->timer);
 	s->slot = cmd->slot;
 	s->peer = cmd->peer;
 	s->port = cmd->port;
@@ -91,12 +91,12 @@ dp_session_close(struct dp_lcore *lc, const struct dp_cmd *cmd)
 static void
 session_free(struct dp_lcore *lc, struct dp_session *s)
 {
-	for (unsigned int i = 0; i < lc->app->cfg->n_services; i++)
+	for (unsigned int i = 0; i < lc->rt->cfg->services.n; i++)
 		dp_svc_stats_add(&s->svc, i, &lc->svc_closed[i]);
 	dp_svc_fini(&s->svc, s->conn);
 	dp_conn_destroy(s->conn);
 	dp_keyset_clear(&s->ks);
-	dp_theap_remove(&lc->timers, &s->timer);
+	sl_theap_remove(&lc->timers, &s->timer);
 	if (s->busy) { /* woken again while it was being processed: off the list first */
 		struct dp_session **pp = &lc->busy;
 
@@ -115,14 +115,14 @@ dp_session_free_all(struct dp_lcore *lc)
 {
 	uint32_t n = 0;
 
-	for (uint32_t i = 0; i < lc->app->cfg->limits.max_sessions; i++) {
+	for (uint32_t i = 0; i < lc->rt->cfg->limits.max_sessions; i++) {
 		if (lc->slots[i] == NULL)
 			continue;
 		session_free(lc, lc->slots[i]);
 		/* between two sessions this lcore holds nothing: say so, so that the keypairs
 		 * retired so far pass their grace period and the defer queue drains */
 		if (++n % 64 == 0)
-			rte_rcu_qsbr_quiescent(lc->app->rcu, lc->index);
+			rte_rcu_qsbr_quiescent(lc->rt->rcu, lc->index);
 	}
 	lc->busy = NULL;
 }
@@ -173,7 +173,7 @@ dp_session_rx(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *
 		dp_drop_count(&lc->drops, DP_DROP_DATA_UNKNOWN_SESSION, 1);
 		goto out;
 	}
-	n = dp_keyset_open(lc->mgr, &s->ks, lc->now, &lc->app->key_limits, p, pkt->payload_len,
+	n = dp_keyset_open(lc->mgr, &s->ks, lc->now, &lc->rt->key_limits, p, pkt->payload_len,
 			   p + sizeof(hdr));
 	if (n < 0) {
 		dp_drop_count(&lc->drops, open_error(n), 1);
@@ -195,8 +195,8 @@ out:
 static void
 tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t n)
 {
-	const struct dp_app *app = lc->app;
-	struct rte_mbuf *m = rte_pktmbuf_alloc(app->ports[s->port].pool);
+	const struct dp_runtime *rt = lc->rt;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(rt->ports[s->port].pool);
 	uint16_t len = (uint16_t)(n + DP_DATA_OVERHEAD);
 	uint8_t *out;
 	int rc;
@@ -207,10 +207,10 @@ tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t n)
 	}
 	out = (uint8_t *)rte_pktmbuf_append(m, len);
 	rc = out == NULL ? -ENOSPC
-			 : dp_keypair_seal_pn(lc->mgr, s->ks.cur, pn, lc->now, &app->key_limits,
+			 : dp_keypair_seal_pn(lc->mgr, s->ks.cur, pn, lc->now, &rt->key_limits,
 					      lc->scratch, n, out);
 	if (rc > 0)
-		rc = dp_net_build_udp(&app->nif[s->port], m, &s->mac, s->ip, s->udp_port, len,
+		rc = dp_net_build_udp(&rt->nif[s->port], m, &s->mac, s->ip, s->udp_port, len,
 				      lc->ip_id++, DP_NET_F_NO_UDP_CKSUM);
 	if (rc != 0) {
 		dp_drop_count(&lc->drops,
@@ -285,7 +285,7 @@ events(struct dp_lcore *lc, struct dp_session *s)
 static void
 keys(struct dp_lcore *lc, struct dp_session *s)
 {
-	const struct dp_key_limits *lim = &lc->app->key_limits;
+	const struct dp_key_limits *lim = &lc->rt->key_limits;
 
 	if (s->ks.cur != NULL && !s->rekey_asked &&
 	    dp_keypair_needs_rekey(s->ks.cur, lc->now, lim)) {
@@ -322,20 +322,20 @@ process(struct dp_lcore *lc, struct dp_session *s)
 		return;
 	}
 	at = RTE_MIN(dp_conn_next_wakeup(s->conn), dp_svc_next_wakeup(&s->svc));
-	if (dp_theap_set(&lc->timers, &s->timer, at) != 0)
+	if (sl_theap_set(&lc->timers, &s->timer, at) != 0)
 		dp_session_wake(lc, s); /* no room for the timer: keep it busy */
 }
 
 unsigned int
 dp_session_run(struct dp_lcore *lc)
 {
-	struct dp_theap_node *t;
+	struct sl_theap_node *t;
 	struct dp_session *s, *list;
 	unsigned int work = 0;
 
-	while ((t = dp_theap_top(&lc->timers)) != NULL && t->at <= lc->now) {
+	while ((t = sl_theap_top(&lc->timers)) != NULL && t->at <= lc->now) {
 		s = container_of(t, struct dp_session, timer);
-		dp_theap_remove(&lc->timers, t);
+		sl_theap_remove(&lc->timers, t);
 		dp_session_wake(lc, s);
 	}
 	list = lc->busy;
@@ -353,7 +353,7 @@ dp_session_run(struct dp_lcore *lc)
 uint64_t
 dp_session_next_timer(const struct dp_lcore *lc)
 {
-	const struct dp_theap_node *t = dp_theap_top(&lc->timers);
+	const struct sl_theap_node *t = sl_theap_top(&lc->timers);
 
 	return lc->busy != NULL ? 0 : t != NULL ? t->at : UINT64_MAX;
 }
@@ -386,7 +386,7 @@ session_stats(const struct dp_session *s, struct dp_session_stats *o)
 void
 dp_session_stats(struct dp_lcore *lc, struct dp_stats *st)
 {
-	const struct conf *cfg = lc->app->cfg;
+	const struct conf *cfg = lc->rt->cfg;
 
 	st->n = st->total = 0;
 	for (unsigned int r = 0; r < DP_DROP_COUNT && r < RTE_DIM(st->drops); r++)
@@ -395,14 +395,14 @@ dp_session_stats(struct dp_lcore *lc, struct dp_stats *st)
 	st->tx_pkts = lc->tx_pkts;
 	st->handoffs = lc->handoffs;
 	st->busy_cycles = lc->busy_cycles;
-	for (unsigned int i = 0; i < cfg->n_services; i++)
+	for (unsigned int i = 0; i < cfg->services.n; i++)
 		st->svc[i] = lc->svc_closed[i];
 	for (uint32_t i = 0; i < cfg->limits.max_sessions; i++) {
 		const struct dp_session *s = lc->slots[i];
 
 		if (s == NULL)
 			continue;
-		for (unsigned int k = 0; k < cfg->n_services; k++)
+		for (unsigned int k = 0; k < cfg->services.n; k++)
 			dp_svc_stats_add(&s->svc, k, &st->svc[k]);
 		if (st->n < st->cap)
 			session_stats(s, &st->s[st->n++]);

@@ -11,7 +11,7 @@
 
 #include "drv_port.h"
 
-RTE_LOG_REGISTER(drv_port_logtype, sluice.port, INFO);
+RTE_LOG_REGISTER(drv_port_logtype, sluice.drv.port, INFO);
 #define PORT_LOG(level, ...) rte_log(RTE_LOG_##level, drv_port_logtype, "port: " __VA_ARGS__)
 
 #define POOL_CACHE 256

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: AEAD benchmark — the project's interface (dp_aead_seal / dp_aead_open) against the
+ * sluice: AEAD benchmark — the project's interface (sl_aead_seal / sl_aead_open) against the
  * bare ipsec-mb calls it wraps, doing the same work on the same buffers with the same manager:
  *
  *   AES-256-GCM        raw: IMB_AES256_GCM_ENC / _DEC with a precomputed gcm_key_data and a
@@ -10,7 +10,7 @@
  * Out of place (plaintext buffer into an output buffer, as the TX path encrypts into the
  * mbuf), 16 bytes of associated data, 64 / 512 / 1400-byte payloads, one fixed nonce. The raw
  * decryption computes the tag but does not compare it: the comparison is part of what
- * dp_aead_open adds, so it is counted as the project's overhead.
+ * sl_aead_open adds, so it is counted as the project's overhead.
  *
  * Method: each (algorithm, direction, size) runs one untimed warm-up repetition of each side,
  * then `reps` pairs of timed repetitions of `work` packets, raw and project back to back, the
@@ -28,7 +28,7 @@
 #include <sodium.h>
 
 #include "bench_util.h"
-#include "dp_aead.h"
+#include "sl_aead.h"
 
 #define AAD_LEN	   16
 #define MAX_LEN	   1400
@@ -40,11 +40,11 @@ static const size_t sizes[] = { 64, 512, 1400 };
 
 /* Everything one measurement touches. Holds ipsec-mb key schedules: 64-byte aligned. */
 struct bench {
-	struct dp_aead_key key;	 /* the project's expanded key */
+	struct sl_aead_key key;	 /* the project's expanded key */
 	struct gcm_key_data gcm; /* raw AES-256-GCM key schedule */
 	uint8_t chacha_key[SL_KEY_LEN];
 	IMB_MGR *mgr;
-	enum dp_aead_alg alg;
+	enum sl_aead_alg alg;
 	size_t len;
 	uint8_t nonce[SL_NONCE_LEN];
 	uint8_t aad[AAD_LEN];
@@ -64,7 +64,7 @@ static void
 proj_seal(struct bench *b, unsigned long n)
 {
 	for (unsigned long i = 0; i < n; i++)
-		dp_aead_seal(b->mgr, &b->key, b->nonce, b->aad, AAD_LEN, b->pt, b->len, b->out,
+		sl_aead_seal(b->mgr, &b->key, b->nonce, b->aad, AAD_LEN, b->pt, b->len, b->out,
 			     b->tag);
 }
 
@@ -74,7 +74,7 @@ proj_open(struct bench *b, unsigned long n)
 	unsigned long bad = 0;
 
 	for (unsigned long i = 0; i < n; i++)
-		bad += !dp_aead_open(b->mgr, &b->key, b->nonce, b->aad, AAD_LEN, b->ct, b->len,
+		bad += !sl_aead_open(b->mgr, &b->key, b->nonce, b->aad, AAD_LEN, b->ct, b->len,
 				     b->out, b->ct_tag);
 	b->failures += bad;
 }
@@ -149,14 +149,14 @@ raw_chacha_dec(struct bench *b, unsigned long n)
 /* --- setup and checks -------------------------------------------------------------------- */
 
 static const char *
-alg_name(enum dp_aead_alg alg)
+alg_name(enum sl_aead_alg alg)
 {
-	return alg == DP_AEAD_AES256_GCM ? "AES-256-GCM" : "ChaCha20-Poly1305";
+	return alg == SL_AEAD_AES256_GCM ? "AES-256-GCM" : "ChaCha20-Poly1305";
 }
 
 /* Keys for alg, fresh plaintext of len bytes, and its ciphertext made by the project. */
 static int
-bench_setup(struct bench *b, enum dp_aead_alg alg, size_t len)
+bench_setup(struct bench *b, enum sl_aead_alg alg, size_t len)
 {
 	uint8_t raw_key[SL_KEY_LEN];
 	int rc;
@@ -167,13 +167,13 @@ bench_setup(struct bench *b, enum dp_aead_alg alg, size_t len)
 	randombytes_buf(b->nonce, sizeof(b->nonce));
 	randombytes_buf(b->aad, sizeof(b->aad));
 	randombytes_buf(b->pt, len);
-	rc = dp_aead_key_set(&b->key, b->mgr, alg, raw_key, sizeof(raw_key));
-	if (alg == DP_AEAD_AES256_GCM)
+	rc = sl_aead_key_set(&b->key, b->mgr, alg, raw_key, sizeof(raw_key));
+	if (alg == SL_AEAD_AES256_GCM)
 		IMB_AES256_GCM_PRE(b->mgr, raw_key, &b->gcm);
 	memcpy(b->chacha_key, raw_key, sizeof(raw_key));
 	sodium_memzero(raw_key, sizeof(raw_key));
 	if (rc == 0)
-		dp_aead_seal(b->mgr, &b->key, b->nonce, b->aad, AAD_LEN, b->pt, len, b->ct,
+		sl_aead_seal(b->mgr, &b->key, b->nonce, b->aad, AAD_LEN, b->pt, len, b->ct,
 			     b->ct_tag);
 	return rc;
 }
@@ -243,9 +243,9 @@ print_row(const struct bench *b, const char *dir, const struct result *r)
 
 /* Both directions of one algorithm at one size. Returns 0, or -1 if the paths disagree. */
 static int
-run_case(struct bench *b, enum dp_aead_alg alg, size_t len, const struct bench_opts *o)
+run_case(struct bench *b, enum sl_aead_alg alg, size_t len, const struct bench_opts *o)
 {
-	bool gcm = alg == DP_AEAD_AES256_GCM;
+	bool gcm = alg == SL_AEAD_AES256_GCM;
 	loop_fn *raw_enc = gcm ? raw_gcm_enc : raw_chacha_enc;
 	loop_fn *raw_dec = gcm ? raw_gcm_dec : raw_chacha_dec;
 	struct result r;
@@ -291,7 +291,7 @@ arch_name(const IMB_MGR *mgr)
 static void
 print_header(const IMB_MGR *mgr, const struct bench_opts *o)
 {
-	printf("### AEAD: sluice dp_aead_seal/open vs raw ipsec-mb\n\n");
+	printf("### AEAD: sluice sl_aead_seal/open vs raw ipsec-mb\n\n");
 	printf("ipsec-mb %s, %s code path%s; out of place, %d-byte AAD; median of %u interleaved "
 	       "repetitions of %lu packets; ns per packet.\n\n",
 	       imb_get_version_str(), arch_name(mgr),
@@ -305,7 +305,7 @@ print_header(const IMB_MGR *mgr, const struct bench_opts *o)
 static int
 run_all(IMB_MGR *mgr, const struct bench_opts *o)
 {
-	static const enum dp_aead_alg algs[] = { DP_AEAD_AES256_GCM, DP_AEAD_CHACHA20_POLY1305 };
+	static const enum sl_aead_alg algs[] = { SL_AEAD_AES256_GCM, SL_AEAD_CHACHA20_POLY1305 };
 	struct bench *b = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*b), 64));
 	int rc = 0;
 
@@ -342,12 +342,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_aead: sodium_init failed\n");
 		return 1;
 	}
-	mgr = dp_aead_mgr_create();
+	mgr = sl_aead_mgr_create();
 	if (mgr == NULL) {
 		fprintf(stderr, "bench_aead: no ipsec-mb manager: %s\n", strerror(errno));
 		return 1;
 	}
 	rc = run_all(mgr, &o);
-	dp_aead_mgr_free(mgr);
+	sl_aead_mgr_free(mgr);
 	return rc == 0 ? 0 : 1;
 }

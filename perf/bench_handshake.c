@@ -24,7 +24,7 @@
  *   responder writes message 2   e: keygen (1 base); ee, se: 2 variable-base
  *   initiator reads message 2    ee, se: 2 variable-base
  * = 2 base-point + 8 variable-base mults, so bound = 1 / (2 t_base + 8 t_scalarmult).
- * cp_dh.c maps keygen to crypto_scalarmult_base and each DH token to crypto_scalarmult. The
+ * sl_dh.c maps keygen to crypto_scalarmult_base and each DH token to crypto_scalarmult. The
  * benchmark also counts the calls the handshake code actually makes, by wrapping both libsodium
  * entry points at link time (-Wl,--wrap in perf/meson.build), and prints the counts: reading
  * cp_noise.c, init_keys() derives our static public key from the private key at every
@@ -46,7 +46,7 @@
 
 #include "bench_util.h"
 #include "cp_admission.h"
-#include "cp_dh.h"
+#include "sl_dh.h"
 #include "cp_handshake.h"
 
 #define N_INITIATORS  16
@@ -113,7 +113,7 @@ node_create(struct node *n, uint32_t ip)
 		.addrs = { { ip, 4789 } },
 	};
 
-	cp_dh_keygen(cfg.static_priv, n->pub);
+	sl_dh_keygen(cfg.static_priv, n->pub);
 	n->ctx = cp_hs_ctx_create(&cfg);
 	sodium_memzero(cfg.static_priv, sizeof(cfg.static_priv));
 	n->src.ip = ip;
@@ -165,8 +165,8 @@ rig_create(void)
 		rig_destroy(r);
 		return NULL;
 	}
-	cp_dh_keygen(r->priv, r->peer_pub);
-	cp_dh_keygen(r->out, r->peer_pub);
+	sl_dh_keygen(r->priv, r->peer_pub);
+	sl_dh_keygen(r->out, r->peer_pub);
 	return r;
 }
 
@@ -223,7 +223,7 @@ static const char *const task_name[] = {
 	[T_VAR] = "crypto_scalarmult",
 };
 
-/* One raw X25519 operation, as cp_dh.c calls it. */
+/* One raw X25519 operation, as sl_dh.c calls it. */
 static inline int
 x25519_op(struct rig *r, enum task t)
 {

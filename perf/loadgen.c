@@ -477,7 +477,7 @@ setup(struct lg *g)
 		fprintf(stderr, "loadgen: the target is not on the subnet of --ip\n");
 		return -EINVAL;
 	}
-	g->mgr = dp_aead_thread_mgr();
+	g->mgr = sl_aead_thread_mgr();
 	if (g->mgr == NULL) {
 		fprintf(stderr, "loadgen: no ipsec-mb manager\n");
 		return -ENOMEM;
@@ -515,7 +515,7 @@ teardown(struct lg *g)
 	lg_sessions_free(g);
 	lg_flood_free(g);
 	dp_keypair_thread_release();
-	dp_aead_thread_mgr_release();
+	sl_aead_thread_mgr_release();
 	drv_port_close(&g->port);
 	sodium_memzero(g->mac1_key, sizeof(g->mac1_key));
 	sodium_memzero(g->cookie_key, sizeof(g->cookie_key));

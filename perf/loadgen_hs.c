@@ -9,7 +9,7 @@
 
 #include <sodium.h>
 
-#include "cp_dh.h"
+#include "sl_dh.h"
 #include "dp_frame.h"
 #include "loadgen.h"
 
@@ -340,7 +340,7 @@ lg_sessions_alloc(struct lg *g)
 	for (uint32_t i = 0; i < g->o.sessions; i++) {
 		uint8_t pub[SL_KEY_LEN];
 
-		cp_dh_keygen(g->sess[i].priv, pub);
+		sl_dh_keygen(g->sess[i].priv, pub);
 	}
 	return 0;
 }
@@ -389,7 +389,7 @@ lg_flood_alloc(struct lg *g)
 		};
 		uint8_t pub[SL_KEY_LEN];
 
-		cp_dh_keygen(cfg.static_priv, pub);
+		sl_dh_keygen(cfg.static_priv, pub);
 		g->ctxs[i] = cp_hs_ctx_create(&cfg);
 		sodium_memzero(cfg.static_priv, sizeof(cfg.static_priv));
 		if (g->ctxs[i] == NULL)

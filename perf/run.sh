@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the benchmarks on an existing meson build (make bench builds it first):
-#   bench_aead       dp_aead_seal/open vs raw ipsec-mb, ns per packet, overhead (target <= 10 %)
+#   bench_aead       sl_aead_seal/open vs raw ipsec-mb, ns per packet, overhead (target <= 10 %)
 #   bench_handshake  Noise IK handshakes/s vs the X25519 bound (target >= 80 %)
 #   bench_engine     reliable engine ns per packet (send->ack, receive->deliver) next to a
 #                    memcpy of the same bytes, memory per idle connection (targets: 100 ns per

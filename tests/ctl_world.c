@@ -9,8 +9,8 @@
 #include <sodium.h>
 
 #include "cp_ctl.h"
-#include "cp_dh.h"
-#include "dp_aead.h"
+#include "sl_dh.h"
+#include "sl_aead.h"
 #include "dp_keypair.h"
 #include "ctl_world.h"
 #include "sl_test.h"
@@ -225,7 +225,7 @@ const struct cp_ctl_ops world_ops = {
 static void
 node_keys(struct hnode *h)
 {
-	cp_dh_keygen(h->priv, h->pub);
+	sl_dh_keygen(h->priv, h->pub);
 }
 
 /* Keys such that nodes[0] < nodes[1] < ... (who wins a collision is then known). */
@@ -388,7 +388,7 @@ bool
 seal_open(struct dp_keypair *a, struct dp_keypair *b)
 {
 	uint8_t plain[64], pkt[64 + DP_DATA_OVERHEAD], back[64];
-	IMB_MGR *mgr = dp_aead_thread_mgr();
+	IMB_MGR *mgr = sl_aead_thread_mgr();
 	int n;
 
 	randombytes_buf(plain, sizeof(plain));

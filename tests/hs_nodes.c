@@ -6,7 +6,7 @@
 
 #include <sodium.h>
 
-#include "cp_dh.h"
+#include "sl_dh.h"
 #include "hs_nodes.h"
 #include "sl_test.h"
 
@@ -25,7 +25,7 @@ node_init_ver(struct node *n, uint64_t network, uint8_t version, uint8_t min_ver
 	};
 	struct cp_admission_config acfg;
 
-	cp_dh_keygen(cfg.static_priv, n->pub);
+	sl_dh_keygen(cfg.static_priv, n->pub);
 	n->ctx = cp_hs_ctx_create(&cfg);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(n->ctx);
 	CU_ASSERT_EQUAL(memcmp(cp_hs_ctx_pubkey(n->ctx), n->pub, SL_KEY_LEN), 0);

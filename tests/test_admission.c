@@ -9,7 +9,7 @@
 
 #include <sodium.h>
 
-#include "cp_dh.h"
+#include "sl_dh.h"
 #include "hs_nodes.h"
 #include "sl_test.h"
 
@@ -277,7 +277,7 @@ test_bad_config(void)
 static void
 test_release(void)
 {
-	dp_aead_thread_mgr_release();
+	sl_aead_thread_mgr_release();
 	CU_PASS("released");
 }
 

@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "dp_aead.h"
+#include "sl_aead.h"
 #include "sl_test.h"
 #include "vec.h"
 
@@ -29,9 +29,9 @@ struct wp_tally {
 };
 
 /* Which algorithm, if any, runs a Wycheproof AEAD group. */
-typedef enum dp_aead_alg (*group_alg_fn)(const json_t *group);
+typedef enum sl_aead_alg (*group_alg_fn)(const json_t *group);
 
-static enum dp_aead_alg
+static enum sl_aead_alg
 gcm_group_alg(const json_t *g)
 {
 	json_int_t key = json_integer_value(json_object_get(g, "keySize"));
@@ -39,21 +39,21 @@ gcm_group_alg(const json_t *g)
 	json_int_t tag = json_integer_value(json_object_get(g, "tagSize"));
 
 	if (iv != 96 || tag != 128)
-		return DP_AEAD_NONE;
+		return SL_AEAD_NONE;
 	if (key == 128)
-		return DP_AEAD_AES128_GCM;
+		return SL_AEAD_AES128_GCM;
 	if (key == 256)
-		return DP_AEAD_AES256_GCM;
-	return DP_AEAD_NONE;
+		return SL_AEAD_AES256_GCM;
+	return SL_AEAD_NONE;
 }
 
-static enum dp_aead_alg
+static enum sl_aead_alg
 chacha_group_alg(const json_t *g)
 {
 	json_int_t iv = json_integer_value(json_object_get(g, "ivSize"));
 	json_int_t tag = json_integer_value(json_object_get(g, "tagSize"));
 
-	return (iv == 96 && tag == 128) ? DP_AEAD_CHACHA20_POLY1305 : DP_AEAD_NONE;
+	return (iv == 96 && tag == 128) ? SL_AEAD_CHACHA20_POLY1305 : SL_AEAD_NONE;
 }
 
 struct wp_case {
@@ -97,7 +97,7 @@ all_zero(const uint8_t *p, size_t n)
 
 /* Seal and open, out of place and in place. Returns true if everything matched the vector. */
 static bool
-wp_check_valid(IMB_MGR *mgr, const struct dp_aead_key *k, const struct wp_case *c)
+wp_check_valid(IMB_MGR *mgr, const struct sl_aead_key *k, const struct wp_case *c)
 {
 	size_t n = c->msg_len;
 	uint8_t *buf = malloc(n + 1), *out = malloc(n + 1);
@@ -105,20 +105,20 @@ wp_check_valid(IMB_MGR *mgr, const struct dp_aead_key *k, const struct wp_case *
 	bool ok = buf && out && c->ct_len == n;
 
 	if (ok) {
-		dp_aead_seal(mgr, k, c->iv, c->aad, c->aad_len, c->msg, n, out, tag);
+		sl_aead_seal(mgr, k, c->iv, c->aad, c->aad_len, c->msg, n, out, tag);
 		ok = memcmp(out, c->ct, n) == 0 && memcmp(tag, c->tag, SL_TAG_LEN) == 0;
 	}
 	if (ok) { /* in place */
 		memcpy(buf, c->msg, n);
-		dp_aead_seal(mgr, k, c->iv, c->aad, c->aad_len, buf, n, buf, tag);
+		sl_aead_seal(mgr, k, c->iv, c->aad, c->aad_len, buf, n, buf, tag);
 		ok = memcmp(buf, c->ct, n) == 0 && memcmp(tag, c->tag, SL_TAG_LEN) == 0;
 	}
 	if (ok)
-		ok = dp_aead_open(mgr, k, c->iv, c->aad, c->aad_len, c->ct, n, out, c->tag) &&
+		ok = sl_aead_open(mgr, k, c->iv, c->aad, c->aad_len, c->ct, n, out, c->tag) &&
 		     memcmp(out, c->msg, n) == 0;
 	if (ok) {
 		memcpy(buf, c->ct, n);
-		ok = dp_aead_open(mgr, k, c->iv, c->aad, c->aad_len, buf, n, buf, c->tag) &&
+		ok = sl_aead_open(mgr, k, c->iv, c->aad, c->aad_len, buf, n, buf, c->tag) &&
 		     memcmp(buf, c->msg, n) == 0;
 	}
 	free(buf);
@@ -128,7 +128,7 @@ wp_check_valid(IMB_MGR *mgr, const struct dp_aead_key *k, const struct wp_case *
 
 /* Opening must fail and leave nothing but zeros behind. */
 static bool
-wp_check_rejected(IMB_MGR *mgr, const struct dp_aead_key *k, const struct wp_case *c)
+wp_check_rejected(IMB_MGR *mgr, const struct sl_aead_key *k, const struct wp_case *c)
 {
 	size_t n = c->ct_len;
 	uint8_t *out = malloc(n + 1);
@@ -137,24 +137,24 @@ wp_check_rejected(IMB_MGR *mgr, const struct dp_aead_key *k, const struct wp_cas
 	if (out == NULL)
 		return false;
 	memset(out, 0xa5, n);
-	rejected = !dp_aead_open(mgr, k, c->iv, c->aad, c->aad_len, c->ct, n, out, c->tag) &&
+	rejected = !sl_aead_open(mgr, k, c->iv, c->aad, c->aad_len, c->ct, n, out, c->tag) &&
 		   all_zero(out, n);
 	free(out);
 	return rejected;
 }
 
 static bool
-wp_run_one(IMB_MGR *mgr, enum dp_aead_alg alg, const json_t *t, struct wp_tally *tally)
+wp_run_one(IMB_MGR *mgr, enum sl_aead_alg alg, const json_t *t, struct wp_tally *tally)
 {
 	const char *result = json_string_value(json_object_get(t, "result"));
-	struct dp_aead_key k;
+	struct sl_aead_key k;
 	struct wp_case c;
 	bool ok = false;
 
 	if (!wp_case_load(t, &c) || result == NULL || c.tag_len != SL_TAG_LEN ||
 	    c.iv_len != SL_NONCE_LEN)
 		goto out;
-	if (dp_aead_key_set(&k, mgr, alg, c.key, c.key_len) != 0)
+	if (sl_aead_key_set(&k, mgr, alg, c.key, c.key_len) != 0)
 		goto out;
 
 	if (strcmp(result, "valid") == 0) {
@@ -167,7 +167,7 @@ wp_run_one(IMB_MGR *mgr, enum dp_aead_alg alg, const json_t *t, struct wp_tally 
 		tally->acceptable++;
 		ok = wp_check_rejected(mgr, &k, &c) || wp_check_valid(mgr, &k, &c);
 	}
-	dp_aead_key_wipe(&k);
+	sl_aead_key_wipe(&k);
 out:
 	wp_case_free(&c);
 	return ok;
@@ -176,7 +176,7 @@ out:
 static void
 wp_run_file(const char *file, group_alg_fn group_alg, struct wp_tally *tally)
 {
-	IMB_MGR *mgr = dp_aead_thread_mgr();
+	IMB_MGR *mgr = sl_aead_thread_mgr();
 	json_t *root = vec_load(file), *groups, *g, *t;
 	size_t gi, ti;
 
@@ -188,11 +188,11 @@ wp_run_file(const char *file, group_alg_fn group_alg, struct wp_tally *tally)
 	CU_ASSERT_FATAL(json_is_array(groups));
 
 	json_array_foreach (groups, gi, g) {
-		enum dp_aead_alg alg = group_alg(g);
+		enum sl_aead_alg alg = group_alg(g);
 		const json_t *tests = json_object_get(g, "tests");
 
 		tally->in_file += json_array_size(tests);
-		if (alg == DP_AEAD_NONE)
+		if (alg == SL_AEAD_NONE)
 			continue;
 		tally->eligible += json_array_size(tests);
 		json_array_foreach (tests, ti, t) {
@@ -236,26 +236,26 @@ test_wycheproof_chacha20_poly1305(void)
 	CU_ASSERT(t.valid > 0 && t.invalid > 0);
 }
 
-static const enum dp_aead_alg all_algs[] = {
-	DP_AEAD_AES128_GCM,
-	DP_AEAD_AES256_GCM,
-	DP_AEAD_CHACHA20_POLY1305,
+static const enum sl_aead_alg all_algs[] = {
+	SL_AEAD_AES128_GCM,
+	SL_AEAD_AES256_GCM,
+	SL_AEAD_CHACHA20_POLY1305,
 };
 
 static void
 test_key_validation(void)
 {
-	IMB_MGR *mgr = dp_aead_thread_mgr();
+	IMB_MGR *mgr = sl_aead_thread_mgr();
 	uint8_t raw[64] = { 1 };
-	struct dp_aead_key k;
+	struct sl_aead_key k;
 
-	CU_ASSERT_EQUAL(dp_aead_key_set(&k, mgr, DP_AEAD_AES256_GCM, raw, 16), -EINVAL);
-	CU_ASSERT_EQUAL(dp_aead_key_set(&k, mgr, DP_AEAD_AES128_GCM, raw, 32), -EINVAL);
-	CU_ASSERT_EQUAL(dp_aead_key_set(&k, mgr, DP_AEAD_CHACHA20_POLY1305, raw, 0), -EINVAL);
-	CU_ASSERT_EQUAL(dp_aead_key_set(&k, mgr, DP_AEAD_NONE, raw, 32), -EINVAL);
-	CU_ASSERT_EQUAL(dp_aead_key_set(&k, mgr, (enum dp_aead_alg)99, raw, 32), -EINVAL);
-	CU_ASSERT_EQUAL(dp_aead_key_set(&k, mgr, DP_AEAD_AES256_GCM, raw, 32), 0);
-	dp_aead_key_wipe(&k);
+	CU_ASSERT_EQUAL(sl_aead_key_set(&k, mgr, SL_AEAD_AES256_GCM, raw, 16), -EINVAL);
+	CU_ASSERT_EQUAL(sl_aead_key_set(&k, mgr, SL_AEAD_AES128_GCM, raw, 32), -EINVAL);
+	CU_ASSERT_EQUAL(sl_aead_key_set(&k, mgr, SL_AEAD_CHACHA20_POLY1305, raw, 0), -EINVAL);
+	CU_ASSERT_EQUAL(sl_aead_key_set(&k, mgr, SL_AEAD_NONE, raw, 32), -EINVAL);
+	CU_ASSERT_EQUAL(sl_aead_key_set(&k, mgr, (enum sl_aead_alg)99, raw, 32), -EINVAL);
+	CU_ASSERT_EQUAL(sl_aead_key_set(&k, mgr, SL_AEAD_AES256_GCM, raw, 32), 0);
+	sl_aead_key_wipe(&k);
 	CU_ASSERT(all_zero((const uint8_t *)&k, sizeof(k)));
 }
 
@@ -266,28 +266,28 @@ test_nonce_layout(void)
 	static const uint8_t le[SL_NONCE_LEN] = { 0, 0, 0, 0, 8, 7, 6, 5, 4, 3, 2, 1 };
 	uint8_t n[SL_NONCE_LEN];
 
-	dp_aead_nonce_be(n, 0x0102030405060708ull);
+	sl_aead_nonce_be(n, 0x0102030405060708ull);
 	CU_ASSERT_EQUAL(memcmp(n, be, sizeof(n)), 0);
-	dp_aead_nonce_le(n, 0x0102030405060708ull);
+	sl_aead_nonce_le(n, 0x0102030405060708ull);
 	CU_ASSERT_EQUAL(memcmp(n, le, sizeof(n)), 0);
 }
 
 /* Every single-bit change to ciphertext, tag, associated data or nonce is rejected and the
  * output is zeroed; the untouched packet still opens. */
 static void
-tamper_one_alg(IMB_MGR *mgr, enum dp_aead_alg alg)
+tamper_one_alg(IMB_MGR *mgr, enum sl_aead_alg alg)
 {
 	uint8_t key[32], nonce[SL_NONCE_LEN], aad[16], pt[61], ct[61], out[61], tag[SL_TAG_LEN];
-	struct dp_aead_key k;
+	struct sl_aead_key k;
 	unsigned int rejected = 0, trials = 0;
 
 	randombytes_buf(key, sizeof(key));
 	randombytes_buf(nonce, sizeof(nonce));
 	randombytes_buf(aad, sizeof(aad));
 	randombytes_buf(pt, sizeof(pt));
-	CU_ASSERT_EQUAL_FATAL(dp_aead_key_set(&k, mgr, alg, key, dp_aead_key_len(alg)), 0);
-	dp_aead_seal(mgr, &k, nonce, aad, sizeof(aad), pt, sizeof(pt), ct, tag);
-	CU_ASSERT(dp_aead_open(mgr, &k, nonce, aad, sizeof(aad), ct, sizeof(ct), out, tag));
+	CU_ASSERT_EQUAL_FATAL(sl_aead_key_set(&k, mgr, alg, key, sl_aead_key_len(alg)), 0);
+	sl_aead_seal(mgr, &k, nonce, aad, sizeof(aad), pt, sizeof(pt), ct, tag);
+	CU_ASSERT(sl_aead_open(mgr, &k, nonce, aad, sizeof(aad), ct, sizeof(ct), out, tag));
 	CU_ASSERT_EQUAL(memcmp(out, pt, sizeof(pt)), 0);
 
 	uint8_t *fields[] = { ct, tag, aad, nonce };
@@ -298,7 +298,7 @@ tamper_one_alg(IMB_MGR *mgr, enum dp_aead_alg alg)
 			fields[f][bit / 8] ^= (uint8_t)(1u << (bit % 8));
 			memset(out, 0x5a, sizeof(out));
 			trials++;
-			if (!dp_aead_open(mgr, &k, nonce, aad, sizeof(aad), ct, sizeof(ct), out,
+			if (!sl_aead_open(mgr, &k, nonce, aad, sizeof(aad), ct, sizeof(ct), out,
 					  tag) &&
 			    all_zero(out, sizeof(out)))
 				rejected++;
@@ -306,15 +306,15 @@ tamper_one_alg(IMB_MGR *mgr, enum dp_aead_alg alg)
 		}
 	}
 	CU_ASSERT_EQUAL(rejected, trials);
-	CU_ASSERT(dp_aead_open(mgr, &k, nonce, aad, sizeof(aad), ct, sizeof(ct), out, tag));
-	dp_aead_key_wipe(&k);
+	CU_ASSERT(sl_aead_open(mgr, &k, nonce, aad, sizeof(aad), ct, sizeof(ct), out, tag));
+	sl_aead_key_wipe(&k);
 }
 
 static void
 test_tamper_rejected(void)
 {
 	for (size_t i = 0; i < RTE_DIM(all_algs); i++)
-		tamper_one_alg(dp_aead_thread_mgr(), all_algs[i]);
+		tamper_one_alg(sl_aead_thread_mgr(), all_algs[i]);
 }
 
 /* In-place and out-of-place give the same bytes, for every length from 0 to 1600 (covers
@@ -322,7 +322,7 @@ test_tamper_rejected(void)
 static void
 test_in_place_matches_out_of_place(void)
 {
-	IMB_MGR *mgr = dp_aead_thread_mgr();
+	IMB_MGR *mgr = sl_aead_thread_mgr();
 	static uint8_t pt[1600], a[1600], b[1600];
 	uint8_t key[32], nonce[SL_NONCE_LEN], aad[16], ta[SL_TAG_LEN], tb[SL_TAG_LEN];
 	unsigned int mismatches = 0;
@@ -331,23 +331,23 @@ test_in_place_matches_out_of_place(void)
 	randombytes_buf(aad, sizeof(aad));
 	randombytes_buf(pt, sizeof(pt));
 	for (size_t i = 0; i < RTE_DIM(all_algs); i++) {
-		struct dp_aead_key k;
+		struct sl_aead_key k;
 
 		CU_ASSERT_EQUAL_FATAL(
-			dp_aead_key_set(&k, mgr, all_algs[i], key, dp_aead_key_len(all_algs[i])),
+			sl_aead_key_set(&k, mgr, all_algs[i], key, sl_aead_key_len(all_algs[i])),
 			0);
 		for (size_t len = 0; len <= sizeof(pt); len += (len < 70 ? 1 : 37)) {
-			dp_aead_nonce_be(nonce, len);
-			dp_aead_seal(mgr, &k, nonce, aad, len % 17, pt, len, a, ta);
+			sl_aead_nonce_be(nonce, len);
+			sl_aead_seal(mgr, &k, nonce, aad, len % 17, pt, len, a, ta);
 			memcpy(b, pt, len);
-			dp_aead_seal(mgr, &k, nonce, aad, len % 17, b, len, b, tb);
+			sl_aead_seal(mgr, &k, nonce, aad, len % 17, b, len, b, tb);
 			if (memcmp(a, b, len) != 0 || memcmp(ta, tb, SL_TAG_LEN) != 0)
 				mismatches++;
-			if (!dp_aead_open(mgr, &k, nonce, aad, len % 17, b, len, b, tb) ||
+			if (!sl_aead_open(mgr, &k, nonce, aad, len % 17, b, len, b, tb) ||
 			    memcmp(b, pt, len) != 0)
 				mismatches++;
 		}
-		dp_aead_key_wipe(&k);
+		sl_aead_key_wipe(&k);
 	}
 	CU_ASSERT_EQUAL(mismatches, 0);
 }
@@ -355,7 +355,7 @@ test_in_place_matches_out_of_place(void)
 /* Keys are shareable, managers are per thread: two threads with their own managers produce
  * the same ciphertext from one shared key. */
 struct thread_arg {
-	const struct dp_aead_key *k;
+	const struct sl_aead_key *k;
 	uint8_t out[4][256 + SL_TAG_LEN];
 	int rc;
 };
@@ -364,16 +364,16 @@ static void *
 seal_in_thread(void *p)
 {
 	struct thread_arg *arg = p;
-	IMB_MGR *mgr = dp_aead_thread_mgr();
+	IMB_MGR *mgr = sl_aead_thread_mgr();
 	uint8_t pt[256] = { 7 }, nonce[SL_NONCE_LEN];
 
 	arg->rc = mgr == NULL ? -1 : 0;
 	for (int i = 0; mgr != NULL && i < 4; i++) {
-		dp_aead_nonce_be(nonce, (uint64_t)i);
-		dp_aead_seal(mgr, arg->k, nonce, NULL, 0, pt, sizeof(pt), arg->out[i],
+		sl_aead_nonce_be(nonce, (uint64_t)i);
+		sl_aead_seal(mgr, arg->k, nonce, NULL, 0, pt, sizeof(pt), arg->out[i],
 			     arg->out[i] + sizeof(pt));
 	}
-	dp_aead_thread_mgr_release();
+	sl_aead_thread_mgr_release();
 	return NULL;
 }
 
@@ -382,11 +382,11 @@ test_per_thread_managers(void)
 {
 	static struct thread_arg a1, a2;
 	uint8_t key[32] = { 3 };
-	struct dp_aead_key k;
+	struct sl_aead_key k;
 	pthread_t t1, t2;
 
 	CU_ASSERT_EQUAL_FATAL(
-		dp_aead_key_set(&k, dp_aead_thread_mgr(), DP_AEAD_AES256_GCM, key, sizeof(key)), 0);
+		sl_aead_key_set(&k, sl_aead_thread_mgr(), SL_AEAD_AES256_GCM, key, sizeof(key)), 0);
 	a1.k = a2.k = &k;
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&t1, NULL, seal_in_thread, &a1), 0);
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&t2, NULL, seal_in_thread, &a2), 0);
@@ -396,13 +396,13 @@ test_per_thread_managers(void)
 	CU_ASSERT_EQUAL(a2.rc, 0);
 	CU_ASSERT_EQUAL(memcmp(a1.out, a2.out, sizeof(a1.out)), 0);
 	CU_ASSERT_NOT_EQUAL(memcmp(a1.out[0], a1.out[1], sizeof(a1.out[0])), 0);
-	dp_aead_key_wipe(&k);
+	sl_aead_key_wipe(&k);
 }
 
 static void
 test_release_thread_mgr(void)
 {
-	dp_aead_thread_mgr_release();
+	sl_aead_thread_mgr_release();
 	CU_PASS("released");
 }
 

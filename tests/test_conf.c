@@ -18,7 +18,7 @@
 #include "conf.h"
 #include "conf_pvt.h"
 #include "conf_test_paths.h"
-#include "cp_dh.h"
+#include "sl_dh.h"
 #include "sl_test.h"
 
 #define MS  1000000ull
@@ -148,7 +148,7 @@ demo_pub(const char *node, uint8_t pub[SL_KEY_LEN])
 	snprintf(path, sizeof(path), "%s/keys/%s.key", CONF_EXAMPLES_DIR, node);
 	CU_ASSERT_FATAL(chmod(path, 0600) == 0);
 	CU_ASSERT_FATAL(conf_read_key(path, priv, &why) == 0);
-	CU_ASSERT_FATAL(cp_dh_pubkey(pub, priv) == 0);
+	CU_ASSERT_FATAL(sl_dh_pubkey(pub, priv) == 0);
 	sodium_memzero(priv, sizeof(priv));
 	snprintf(path, sizeof(path), "%s/keys/%s.pub", CONF_EXAMPLES_DIR, node);
 	f = fopen(path, "r");
@@ -190,12 +190,12 @@ test_examples_agree(void)
 	CU_ASSERT_STRING_EQUAL(a->key_file, CONF_EXAMPLES_DIR "/keys/a.key");
 	CU_ASSERT_EQUAL(a->network_id, tr->network_id);
 	/* the demo: A's source expects R's echo, B's source feeds R's sink */
-	CU_ASSERT_EQUAL(ta->services[0].type, CONF_SVC_SOURCE);
-	CU_ASSERT(ta->services[0].expect_echo);
-	CU_ASSERT_EQUAL(tr->services[0].type, CONF_SVC_ECHO);
-	CU_ASSERT_EQUAL(tr->services[0].channel, ta->services[0].channel);
-	CU_ASSERT_EQUAL(tr->services[1].type, CONF_SVC_SINK);
-	CU_ASSERT_EQUAL(tr->services[1].channel, tb->services[0].channel);
+	CU_ASSERT_EQUAL(ta->services.svc[0].type, DP_SVC_SOURCE);
+	CU_ASSERT(ta->services.svc[0].expect_echo);
+	CU_ASSERT_EQUAL(tr->services.svc[0].type, DP_SVC_ECHO);
+	CU_ASSERT_EQUAL(tr->services.svc[0].channel, ta->services.svc[0].channel);
+	CU_ASSERT_EQUAL(tr->services.svc[1].type, DP_SVC_SINK);
+	CU_ASSERT_EQUAL(tr->services.svc[1].channel, tb->services.svc[0].channel);
 	CU_ASSERT_EQUAL(tb->suite, SL_SUITE_CHACHAPOLY_BLAKE2B);
 	conf_free(a);
 	conf_free(b);
@@ -446,7 +446,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c->limits.rekey_after_ns, 120 * SEC);
 	CU_ASSERT_EQUAL(c->limits.max_sessions, 65536);
 	CU_ASSERT(c->limits.handshakes_per_sec == 20 && c->limits.handshake_burst == 5);
-	CU_ASSERT(c->n_peers == 0 && c->n_services == 0);
+	CU_ASSERT(c->n_peers == 0 && c->services.n == 0);
 	assert_defaults_engine(c);
 	conf_free(c);
 }

@@ -14,8 +14,8 @@
 #include <sodium.h>
 
 #include "cp_ctl.h"
-#include "cp_dh.h"
-#include "dp_aead.h"
+#include "sl_dh.h"
+#include "sl_aead.h"
 #include "dp_keypair.h"
 #include "ctl_world.h"
 #include "sl_eal_test.h"
@@ -271,7 +271,7 @@ xx_dialer_init(struct xx_dialer *d)
 				  .min_version = SL_PROTO_MIN_VERSION,
 				  .cookie_max_age_ns = SL_COOKIE_ROTATE_NS };
 
-	cp_dh_keygen(c.static_priv, d->pub);
+	sl_dh_keygen(c.static_priv, d->pub);
 	d->ctx = cp_hs_ctx_create(&c);
 	d->p = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*d->p), 64));
 	CU_ASSERT_FATAL(d->ctx != NULL && d->p != NULL);
@@ -496,7 +496,7 @@ test_bad_config(void)
 	uint8_t pub[SL_KEY_LEN];
 
 	cp_ctl_config_defaults(&c);
-	cp_dh_keygen(c.hs.static_priv, pub);
+	sl_dh_keygen(c.hs.static_priv, pub);
 	c.n_lcores = 0;
 	CU_ASSERT(cp_ctl_create(&c, &world_ops, NULL, 0) == NULL && errno == EINVAL);
 	c.n_lcores = 1;

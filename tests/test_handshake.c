@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "cp_admission.h"
-#include "cp_dh.h"
+#include "sl_dh.h"
 #include "cp_handshake.h"
 #include "dp_keypair.h"
 #include "hs_nodes.h"
@@ -468,7 +468,7 @@ static int
 seal(struct dp_keyset *ks, const char *text, uint64_t now, const struct dp_key_limits *lim,
      uint8_t *pkt)
 {
-	return dp_keyset_seal(dp_aead_thread_mgr(), ks, now, lim, (const uint8_t *)text,
+	return dp_keyset_seal(sl_aead_thread_mgr(), ks, now, lim, (const uint8_t *)text,
 			      strlen(text) + 1, pkt);
 }
 
@@ -477,7 +477,7 @@ opens_to(struct dp_keyset *ks, const uint8_t *pkt, int len, const char *text, ui
 	 const struct dp_key_limits *lim)
 {
 	uint8_t plain[256];
-	int n = len > 0 ? dp_keyset_open(dp_aead_thread_mgr(), ks, now, lim, pkt, (size_t)len,
+	int n = len > 0 ? dp_keyset_open(sl_aead_thread_mgr(), ks, now, lim, pkt, (size_t)len,
 					 plain)
 			: len;
 
@@ -526,7 +526,7 @@ test_session_keys_carry_data(void)
 		n3 = seal(&kb, "b on new", 2 * SEC, &lim, p3);
 		CU_ASSERT(opens_to(&ka, p3, n3, "b on new", 2 * SEC, &lim));
 		/* and a replay of any of them is refused */
-		CU_ASSERT_EQUAL(dp_keyset_open(dp_aead_thread_mgr(), &kb, 2 * SEC, &lim, p2,
+		CU_ASSERT_EQUAL(dp_keyset_open(sl_aead_thread_mgr(), &kb, 2 * SEC, &lim, p2,
 					       (size_t)n2, p3),
 				-EALREADY);
 		dp_keyset_clear(&ka);

@@ -217,7 +217,7 @@ test_flips_remac(void)
 static void
 test_release(void)
 {
-	dp_aead_thread_mgr_release();
+	sl_aead_thread_mgr_release();
 	CU_PASS("released");
 }
 

@@ -12,13 +12,13 @@
 
 #include <rte_errno.h>
 
-#include "drv_impair.h"
+#include "dp_impair.h"
 #include "net_frames.h"
 #include "sl_eal_test.h"
 
 #define BURST 32
 #define CAP   (2 * BURST)
-#define HOLD  DRV_IMPAIR_HOLD_NS
+#define HOLD  DP_IMPAIR_HOLD_NS
 
 static struct rte_mempool *pool;
 
@@ -87,7 +87,7 @@ bits_changed(const struct rte_mbuf *m, uint32_t seq)
 	return bits_apart(&sent, &got);
 }
 
-static struct drv_impair *
+static struct dp_impair *
 make(uint64_t seed, double loss, double reorder, double dup, double corrupt)
 {
 	struct conf_impair cfg = { .enabled = true,
@@ -96,7 +96,7 @@ make(uint64_t seed, double loss, double reorder, double dup, double corrupt)
 				   .reorder = reorder,
 				   .duplicate = dup,
 				   .corrupt = corrupt };
-	struct drv_impair *imp = drv_impair_create(&cfg, pool);
+	struct dp_impair *imp = dp_impair_create(&cfg, pool);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(imp);
 	return imp;
@@ -133,7 +133,7 @@ tally_one(struct tally *t, struct rte_mbuf *m)
 
 /* Push total packets through imp in bursts of BURST, 1 us apart, then flush. */
 static void
-run(struct drv_impair *imp, uint32_t total, struct tally *t, struct dp_drop_counters *drops)
+run(struct dp_impair *imp, uint32_t total, struct tally *t, struct dp_drop_counters *drops)
 {
 	struct rte_mbuf *pkts[CAP];
 	struct frame f;
@@ -151,12 +151,12 @@ run(struct drv_impair *imp, uint32_t total, struct tally *t, struct dp_drop_coun
 			pkts[i] = frame_to_mbuf(&f, pool);
 			CU_ASSERT_PTR_NOT_NULL_FATAL(pkts[i]);
 		}
-		out = drv_impair_rx(imp, pkts, in, CAP, now, drops);
+		out = dp_impair_rx(imp, pkts, in, CAP, now, drops);
 		CU_ASSERT_FATAL(out <= CAP);
 		for (uint16_t i = 0; i < out; i++)
 			tally_one(t, pkts[i]);
 	}
-	while ((out = drv_impair_flush(imp, pkts, CAP)) > 0)
+	while ((out = dp_impair_flush(imp, pkts, CAP)) > 0)
 		for (uint16_t i = 0; i < out; i++)
 			tally_one(t, pkts[i]);
 }
@@ -191,14 +191,14 @@ test_rates(void)
 	POOL_BASELINE();
 
 	for (size_t s = 0; s < RTE_DIM(seeds); s++) {
-		struct drv_impair *imp = make(seeds[s], 0.05, 0.05, 0.01, 0.01);
+		struct dp_impair *imp = make(seeds[s], 0.05, 0.05, 0.01, 0.01);
 		struct dp_drop_counters drops = { 0 };
-		struct drv_impair_stats st;
+		struct dp_impair_stats st;
 		uint32_t once = 0, twice = 0, never = 0;
 		struct tally t;
 
 		run(imp, total, &t, &drops);
-		drv_impair_get_stats(imp, &st);
+		dp_impair_get_stats(imp, &st);
 		printf("\n  seed %lu: lost %lu, duplicated %lu, corrupted %lu, reordered %lu ",
 		       (unsigned long)seeds[s], (unsigned long)st.lost,
 		       (unsigned long)st.duplicated, (unsigned long)st.corrupted,
@@ -221,9 +221,9 @@ test_rates(void)
 		CU_ASSERT(drops.n[DP_DROP_IMPAIR_LOSS] == st.lost &&
 			  drops.n[DP_DROP_IMPAIR_CORRUPT] == st.corrupted);
 		CU_ASSERT_EQUAL(dp_drop_total(&drops), st.lost + st.corrupted);
-		CU_ASSERT_EQUAL(drv_impair_held(imp), 0);
+		CU_ASSERT_EQUAL(dp_impair_held(imp), 0);
 		tally_free(&t);
-		drv_impair_destroy(imp);
+		dp_impair_destroy(imp);
 	}
 	POOL_CHECK();
 }
@@ -237,10 +237,10 @@ test_repeatable(void)
 	POOL_BASELINE();
 
 	for (int i = 0; i < 3; i++) {
-		struct drv_impair *imp = make(i < 2 ? 7 : 8, 0.1, 0.1, 0.05, 0.05);
+		struct dp_impair *imp = make(i < 2 ? 7 : 8, 0.1, 0.1, 0.05, 0.05);
 
 		run(imp, 20000, &t[i], NULL);
-		drv_impair_destroy(imp);
+		dp_impair_destroy(imp);
 	}
 	CU_ASSERT_EQUAL(t[0].n_out, t[1].n_out);
 	CU_ASSERT(memcmp(t[0].seqs, t[1].seqs, t[0].n_out * sizeof(uint32_t)) == 0);
@@ -254,60 +254,60 @@ test_repeatable(void)
 
 /* Bursts of one packet through a stage of pure probability; returns packets out. */
 static uint16_t
-one(struct drv_impair *imp, uint32_t seq, uint64_t now, struct rte_mbuf **pkts, uint16_t cap)
+one(struct dp_impair *imp, uint32_t seq, uint64_t now, struct rte_mbuf **pkts, uint16_t cap)
 {
 	struct frame f;
 
 	seq_frame(&f, seq);
 	pkts[0] = frame_to_mbuf(&f, pool);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pkts[0]);
-	return drv_impair_rx(imp, pkts, 1, cap, now, NULL);
+	return dp_impair_rx(imp, pkts, 1, cap, now, NULL);
 }
 
 static void
 test_hold_release(void)
 {
-	const uint16_t big = DRV_IMPAIR_HOLD_MAX + 3;
-	struct rte_mbuf *pkts[DRV_IMPAIR_HOLD_MAX + 3];
-	struct drv_impair_stats st;
-	struct drv_impair *imp = make(3, 0, 1.0, 0, 0);
+	const uint16_t big = DP_IMPAIR_HOLD_MAX + 3;
+	struct rte_mbuf *pkts[DP_IMPAIR_HOLD_MAX + 3];
+	struct dp_impair_stats st;
+	struct dp_impair *imp = make(3, 0, 1.0, 0, 0);
 	struct frame f;
 	POOL_BASELINE();
 
 	/* every packet held; a later burst releases the earlier one behind itself */
 	CU_ASSERT_EQUAL(one(imp, 0, 0, pkts, 1), 0);
-	CU_ASSERT_EQUAL(drv_impair_held(imp), 1);
+	CU_ASSERT_EQUAL(dp_impair_held(imp), 1);
 	CU_ASSERT_EQUAL(one(imp, 1, 10, pkts, 1), 1);
 	CU_ASSERT_EQUAL(seq_of(pkts[0]), 0);
 	rte_pktmbuf_free(pkts[0]);
 	/* idle polls: nothing until seq 1 has waited HOLD, then it comes out */
-	CU_ASSERT_EQUAL(drv_impair_rx(imp, pkts, 0, 1, 10 + HOLD - 1, NULL), 0);
-	CU_ASSERT_EQUAL(drv_impair_rx(imp, pkts, 0, 1, 10 + HOLD, NULL), 1);
+	CU_ASSERT_EQUAL(dp_impair_rx(imp, pkts, 0, 1, 10 + HOLD - 1, NULL), 0);
+	CU_ASSERT_EQUAL(dp_impair_rx(imp, pkts, 0, 1, 10 + HOLD, NULL), 1);
 	CU_ASSERT_EQUAL(seq_of(pkts[0]), 1);
 	rte_pktmbuf_free(pkts[0]);
-	drv_impair_get_stats(imp, &st);
+	dp_impair_get_stats(imp, &st);
 	CU_ASSERT(st.reordered == 2 && st.released_by_time == 1);
-	/* the queue is bounded: beyond DRV_IMPAIR_HOLD_MAX, packets pass */
+	/* the queue is bounded: beyond DP_IMPAIR_HOLD_MAX, packets pass */
 	for (uint16_t i = 0; i < big; i++) {
 		seq_frame(&f, 100u + i);
 		pkts[i] = frame_to_mbuf(&f, pool);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(pkts[i]);
 	}
-	CU_ASSERT_EQUAL(drv_impair_rx(imp, pkts, big, big, 20 * HOLD, NULL), 3);
+	CU_ASSERT_EQUAL(dp_impair_rx(imp, pkts, big, big, 20 * HOLD, NULL), 3);
 	for (uint16_t i = 0; i < 3; i++) {
-		CU_ASSERT_EQUAL(seq_of(pkts[i]), 100u + DRV_IMPAIR_HOLD_MAX + i);
+		CU_ASSERT_EQUAL(seq_of(pkts[i]), 100u + DP_IMPAIR_HOLD_MAX + i);
 		rte_pktmbuf_free(pkts[i]);
 	}
-	CU_ASSERT_EQUAL(drv_impair_held(imp), DRV_IMPAIR_HOLD_MAX);
+	CU_ASSERT_EQUAL(dp_impair_held(imp), DP_IMPAIR_HOLD_MAX);
 	/* flush in pieces, oldest first */
-	CU_ASSERT_EQUAL(drv_impair_flush(imp, pkts, 5), 5);
+	CU_ASSERT_EQUAL(dp_impair_flush(imp, pkts, 5), 5);
 	for (uint16_t i = 0; i < 5; i++) {
 		CU_ASSERT_EQUAL(seq_of(pkts[i]), 100u + i);
 		rte_pktmbuf_free(pkts[i]);
 	}
 	/* destroy frees the rest */
-	CU_ASSERT_EQUAL(drv_impair_held(imp), DRV_IMPAIR_HOLD_MAX - 5);
-	drv_impair_destroy(imp);
+	CU_ASSERT_EQUAL(dp_impair_held(imp), DP_IMPAIR_HOLD_MAX - 5);
+	dp_impair_destroy(imp);
 	POOL_CHECK();
 }
 
@@ -315,7 +315,7 @@ static void
 test_corrupt_every_packet(void)
 {
 	struct dp_drop_counters drops = { 0 };
-	struct drv_impair *imp = make(11, 0, 0, 0, 1.0);
+	struct dp_impair *imp = make(11, 0, 0, 0, 1.0);
 	struct rte_mbuf *pkts[1];
 	struct frame f, got;
 	POOL_BASELINE();
@@ -328,7 +328,7 @@ test_corrupt_every_packet(void)
 			put16(f.b + AT_UDP_CK, 0);
 		pkts[0] = frame_to_mbuf(&f, pool);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(pkts[0]);
-		CU_ASSERT_EQUAL_FATAL(drv_impair_rx(imp, pkts, 1, 1, seq, &drops), 1);
+		CU_ASSERT_EQUAL_FATAL(dp_impair_rx(imp, pkts, 1, 1, seq, &drops), 1);
 		frame_from_mbuf(pkts[0], &got);
 		CU_ASSERT_EQUAL(bits_apart(&f, &got), 1);
 		CU_ASSERT_EQUAL(get16(got.b + AT_UDP_CK), no_cksum ? 0 : ref_udp_cksum(&got));
@@ -337,16 +337,16 @@ test_corrupt_every_packet(void)
 	/* not IPv4/UDP, or no payload: nothing to corrupt, nothing counted */
 	frame_arp(&f, &a, &b, 1);
 	pkts[0] = frame_to_mbuf(&f, pool);
-	CU_ASSERT_EQUAL(drv_impair_rx(imp, pkts, 1, 1, 0, &drops), 1);
+	CU_ASSERT_EQUAL(dp_impair_rx(imp, pkts, 1, 1, 0, &drops), 1);
 	CU_ASSERT(memcmp(rte_pktmbuf_mtod(pkts[0], void *), f.b, f.len) == 0);
 	rte_pktmbuf_free(pkts[0]);
 	frame_udp(&f, &a, &b, 0);
 	pkts[0] = frame_to_mbuf(&f, pool);
-	CU_ASSERT_EQUAL(drv_impair_rx(imp, pkts, 1, 1, 0, &drops), 1);
+	CU_ASSERT_EQUAL(dp_impair_rx(imp, pkts, 1, 1, 0, &drops), 1);
 	CU_ASSERT(memcmp(rte_pktmbuf_mtod(pkts[0], void *), f.b, f.len) == 0);
 	rte_pktmbuf_free(pkts[0]);
 	CU_ASSERT_EQUAL(drops.n[DP_DROP_IMPAIR_CORRUPT], 3000);
-	drv_impair_destroy(imp);
+	dp_impair_destroy(imp);
 	POOL_CHECK();
 }
 
@@ -356,9 +356,9 @@ test_loss_and_duplicates(void)
 {
 	struct dp_drop_counters drops = { 0 };
 	struct rte_mbuf *pkts[CAP];
-	struct drv_impair_stats st;
+	struct dp_impair_stats st;
 	struct rte_mempool *tiny;
-	struct drv_impair *imp;
+	struct dp_impair *imp;
 	struct frame f;
 	POOL_BASELINE();
 
@@ -367,9 +367,9 @@ test_loss_and_duplicates(void)
 		seq_frame(&f, i);
 		pkts[i] = frame_to_mbuf(&f, pool);
 	}
-	CU_ASSERT_EQUAL(drv_impair_rx(imp, pkts, BURST, CAP, 0, &drops), 0);
+	CU_ASSERT_EQUAL(dp_impair_rx(imp, pkts, BURST, CAP, 0, &drops), 0);
 	CU_ASSERT_EQUAL(drops.n[DP_DROP_IMPAIR_LOSS], BURST);
-	drv_impair_destroy(imp);
+	dp_impair_destroy(imp);
 	POOL_CHECK();
 
 	tiny = rte_pktmbuf_pool_create("tiny", 8, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
@@ -378,22 +378,22 @@ test_loss_and_duplicates(void)
 		uint16_t cap = round == 0 ? BURST : round == 1 ? BURST + 5 : CAP, n;
 		struct conf_impair cfg = { .seed = 9, .duplicate = 1.0 };
 
-		imp = drv_impair_create(&cfg, round == 2 ? tiny : pool);
+		imp = dp_impair_create(&cfg, round == 2 ? tiny : pool);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(imp);
 		for (uint16_t i = 0; i < BURST; i++) {
 			seq_frame(&f, i);
 			pkts[i] = frame_to_mbuf(&f, pool);
 		}
-		n = drv_impair_rx(imp, pkts, BURST, cap, 0, NULL);
+		n = dp_impair_rx(imp, pkts, BURST, cap, 0, NULL);
 		/* no room; room for 5; room for all but only 8 mbufs */
 		CU_ASSERT_EQUAL(n, BURST + (round == 0 ? 0 : round == 1 ? 5 : 8));
 		for (uint16_t i = 0; i < n; i++) {
 			CU_ASSERT_EQUAL(seq_of(pkts[i]), i < BURST ? i : i - BURST);
 			rte_pktmbuf_free(pkts[i]);
 		}
-		drv_impair_get_stats(imp, &st);
+		dp_impair_get_stats(imp, &st);
 		CU_ASSERT(st.duplicated == (uint64_t)n - BURST && st.dup_skipped == 2u * BURST - n);
-		drv_impair_destroy(imp);
+		dp_impair_destroy(imp);
 	}
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(tiny), 0);
 	rte_mempool_free(tiny);
@@ -406,7 +406,7 @@ test_create_rejects(void)
 	static const double bad[] = { -0.1, 1.5, NAN, INFINITY };
 	struct conf_impair cfg = { .seed = 1 };
 
-	CU_ASSERT_PTR_NULL(drv_impair_create(NULL, pool));
+	CU_ASSERT_PTR_NULL(dp_impair_create(NULL, pool));
 	CU_ASSERT_EQUAL(rte_errno, EINVAL);
 	for (size_t i = 0; i < RTE_DIM(bad); i++) {
 		for (int field = 0; field < 4; field++) {
@@ -415,16 +415,16 @@ test_create_rejects(void)
 
 			*p[field] = bad[i];
 			rte_errno = 0;
-			CU_ASSERT_PTR_NULL(drv_impair_create(&c, pool));
+			CU_ASSERT_PTR_NULL(dp_impair_create(&c, pool));
 			CU_ASSERT_EQUAL(rte_errno, EINVAL);
 		}
 	}
 	cfg.duplicate = 0.1; /* duplicates need a pool */
-	CU_ASSERT_PTR_NULL(drv_impair_create(&cfg, NULL));
+	CU_ASSERT_PTR_NULL(dp_impair_create(&cfg, NULL));
 	cfg.duplicate = 0;
 	cfg.loss = 1.0;
-	drv_impair_destroy(drv_impair_create(&cfg, NULL)); /* fine without */
-	drv_impair_destroy(NULL);
+	dp_impair_destroy(dp_impair_create(&cfg, NULL)); /* fine without */
+	dp_impair_destroy(NULL);
 }
 
 static CU_TestInfo cases[] = {

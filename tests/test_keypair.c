@@ -16,7 +16,7 @@
 
 #define MAX_PKT 256
 
-static const enum dp_aead_alg suites[] = { DP_AEAD_AES256_GCM, DP_AEAD_CHACHA20_POLY1305 };
+static const enum sl_aead_alg suites[] = { SL_AEAD_AES256_GCM, SL_AEAD_CHACHA20_POLY1305 };
 
 /* Every keypair released anywhere is inspected: all of its bytes must be zero. */
 struct release_log {
@@ -53,7 +53,7 @@ watch_releases(void)
 static IMB_MGR *
 mgr(void)
 {
-	return dp_aead_thread_mgr();
+	return sl_aead_thread_mgr();
 }
 
 static struct dp_key_limits
@@ -71,7 +71,7 @@ struct session {
 };
 
 static struct session
-handshake(enum dp_aead_alg alg, uint32_t id_i, uint32_t id_r, uint64_t now)
+handshake(enum sl_aead_alg alg, uint32_t id_i, uint32_t id_r, uint64_t now)
 {
 	uint8_t k1[SL_KEY_LEN], k2[SL_KEY_LEN];
 	struct session s;
@@ -119,7 +119,7 @@ deliver(struct dp_keyset *ks, uint64_t now, const struct pkt *p)
 /* --- round trips ------------------------------------------------------------------------- */
 
 static void
-round_trip_one(enum dp_aead_alg alg)
+round_trip_one(enum sl_aead_alg alg)
 {
 	struct dp_key_limits lim = default_limits();
 	struct dp_keyset a, b;
@@ -234,7 +234,7 @@ rekey_in_flight(struct dp_keyset *x, struct dp_keyset *y, struct session new, ui
 }
 
 static void
-rekey_one(enum dp_aead_alg alg)
+rekey_one(enum sl_aead_alg alg)
 {
 	struct dp_keyset a, b;
 	struct session s1 = handshake(alg, 0x100, 0x200, 0);
@@ -278,7 +278,7 @@ static void
 test_next_needs_authenticated_packet(void)
 {
 	struct dp_key_limits lim = default_limits();
-	struct session s = handshake(DP_AEAD_AES256_GCM, 7, 8, 0);
+	struct session s = handshake(SL_AEAD_AES256_GCM, 7, 8, 0);
 	struct dp_keyset b;
 	uint8_t out[MAX_PKT];
 	struct pkt p;
@@ -300,8 +300,8 @@ test_next_needs_authenticated_packet(void)
 	CU_ASSERT(b.cur == s.r && b.next == NULL && b.prev == NULL);
 
 	/* a second responder keypair replaces an unconfirmed next, never cur */
-	struct session s2 = handshake(DP_AEAD_AES256_GCM, 17, 18, 0);
-	struct session s3 = handshake(DP_AEAD_AES256_GCM, 27, 28, 0);
+	struct session s2 = handshake(SL_AEAD_AES256_GCM, 17, 18, 0);
+	struct session s3 = handshake(SL_AEAD_AES256_GCM, 27, 28, 0);
 
 	dp_keyset_install(&b, s2.r);
 	dp_keyset_install(&b, s3.r);
@@ -329,7 +329,7 @@ test_limits_time_and_count(void)
 				     .rekey_after_msgs = 5,
 				     .reject_after_msgs = 8 };
 	struct dp_key_limits big = default_limits();
-	struct session s = handshake(DP_AEAD_CHACHA20_POLY1305, 1, 2, 1000);
+	struct session s = handshake(SL_AEAD_CHACHA20_POLY1305, 1, 2, 1000);
 	uint8_t pkt[9][MAX_PKT], out[MAX_PKT];
 	uint64_t pn;
 	int len[9];
@@ -409,7 +409,7 @@ static void
 test_replay_rejected(void)
 {
 	struct dp_key_limits lim = default_limits();
-	struct session s = handshake(DP_AEAD_AES256_GCM, 3, 4, 0);
+	struct session s = handshake(SL_AEAD_AES256_GCM, 3, 4, 0);
 	struct dp_keyset a = { .cur = s.i }, b = { .next = s.r };
 	struct pkt p[3];
 	uint8_t out[MAX_PKT];
@@ -442,7 +442,7 @@ test_replay_rejected(void)
 /* Every single-bit change anywhere in a data packet (header, ciphertext, tag) is rejected,
  * leaves no plaintext behind, and leaves the keyset as it was. */
 static void
-bit_flips_one(enum dp_aead_alg alg)
+bit_flips_one(enum sl_aead_alg alg)
 {
 	struct dp_key_limits lim = default_limits();
 	struct session s = handshake(alg, 0x05000001, 0x06000002, 0);
@@ -495,7 +495,7 @@ static void
 test_malformed(void)
 {
 	struct dp_key_limits lim = default_limits();
-	struct session s = handshake(DP_AEAD_AES256_GCM, 11, 12, 0);
+	struct session s = handshake(SL_AEAD_AES256_GCM, 11, 12, 0);
 	static uint8_t big[DP_DATA_MAX_PLAIN + DP_DATA_OVERHEAD + 1];
 	struct dp_keyset a = { .cur = s.i }, b = { .cur = s.r };
 	uint8_t out[MAX_PKT];
@@ -533,18 +533,18 @@ test_create_rejects_bad_arguments(void)
 
 	watch_releases();
 	errno = 0;
-	CU_ASSERT_PTR_NULL(dp_keypair_create(DP_AEAD_AES128_GCM, k, k, 1, 2, true, 0));
+	CU_ASSERT_PTR_NULL(dp_keypair_create(SL_AEAD_AES128_GCM, k, k, 1, 2, true, 0));
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	errno = 0;
-	CU_ASSERT_PTR_NULL(dp_keypair_create(DP_AEAD_NONE, k, k, 1, 2, true, 0));
+	CU_ASSERT_PTR_NULL(dp_keypair_create(SL_AEAD_NONE, k, k, 1, 2, true, 0));
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	errno = 0;
-	CU_ASSERT_PTR_NULL(dp_keypair_create(DP_AEAD_AES256_GCM, NULL, k, 1, 2, true, 0));
+	CU_ASSERT_PTR_NULL(dp_keypair_create(SL_AEAD_AES256_GCM, NULL, k, 1, 2, true, 0));
 	CU_ASSERT_EQUAL(errno, EINVAL);
-	kp = dp_keypair_create(DP_AEAD_CHACHA20_POLY1305, k, k, 1, 2, false, 77);
+	kp = dp_keypair_create(SL_AEAD_CHACHA20_POLY1305, k, k, 1, 2, false, 77);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(kp);
 	CU_ASSERT(kp->local_id == 1 && kp->remote_id == 2 && !kp->initiator);
-	CU_ASSERT(kp->created_ns == 77 && kp->next_pn == 0 && kp->alg == DP_AEAD_CHACHA20_POLY1305);
+	CU_ASSERT(kp->created_ns == 77 && kp->next_pn == 0 && kp->alg == SL_AEAD_CHACHA20_POLY1305);
 	dp_keypair_destroy(kp);
 	dp_keypair_destroy(NULL);
 	CU_ASSERT_EQUAL(rel.released, 1);
@@ -556,8 +556,8 @@ test_create_rejects_bad_arguments(void)
 static void
 test_keys_zeroed_on_destroy(void)
 {
-	struct session s = handshake(DP_AEAD_AES256_GCM, 1, 2, 0);
-	struct session t = handshake(DP_AEAD_CHACHA20_POLY1305, 3, 4, 0);
+	struct session s = handshake(SL_AEAD_AES256_GCM, 1, 2, 0);
+	struct session t = handshake(SL_AEAD_CHACHA20_POLY1305, 3, 4, 0);
 	struct dp_keyset ks;
 
 	struct dp_key_limits lim = default_limits();
@@ -589,17 +589,17 @@ static void
 test_cache_sharing(void)
 {
 	struct dp_key_limits lim = default_limits();
-	struct session a = handshake(DP_AEAD_AES256_GCM, 1, 2, 0), b;
+	struct session a = handshake(SL_AEAD_AES256_GCM, 1, 2, 0), b;
 	struct dp_keypair *filler[DP_KEYPAIR_CACHE - 1];
 	uint8_t msg[32] = { 3 }, pa[MAX_PKT], pb[MAX_PKT], back[MAX_PKT];
 	int na, nb;
 
 	/* keypairs are tagged in creation order: DP_KEYPAIR_CACHE tags later, b.i meets a.i */
 	for (unsigned int i = 0; i < RTE_DIM(filler) - 1; i++) {
-		filler[i] = dp_keypair_create(DP_AEAD_CHACHA20_POLY1305, msg, msg, 9, 9, true, 0);
+		filler[i] = dp_keypair_create(SL_AEAD_CHACHA20_POLY1305, msg, msg, 9, 9, true, 0);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(filler[i]);
 	}
-	b = handshake(DP_AEAD_AES256_GCM, 3, 4, 0);
+	b = handshake(SL_AEAD_AES256_GCM, 3, 4, 0);
 	CU_ASSERT_EQUAL_FATAL(b.i->tag & (DP_KEYPAIR_CACHE - 1), a.i->tag & (DP_KEYPAIR_CACHE - 1));
 	for (int round = 0; round < 3; round++) {
 		na = dp_keypair_seal(mgr(), a.i, 0, &lim, msg, sizeof(msg), pa);
@@ -628,7 +628,7 @@ test_release_thread_mgr(void)
 {
 	dp_keypair_set_release_hook(NULL, NULL);
 	dp_keypair_thread_release();
-	dp_aead_thread_mgr_release();
+	sl_aead_thread_mgr_release();
 	CU_PASS("released");
 }
 
@@ -638,7 +638,7 @@ static void
 test_seal_at_packet_number(void)
 {
 	struct dp_key_limits lim = default_limits();
-	struct session s = handshake(DP_AEAD_AES256_GCM, 0x04000100, 0x08000200, 0);
+	struct session s = handshake(SL_AEAD_AES256_GCM, 0x04000100, 0x08000200, 0);
 	uint8_t msg[32] = { 1 }, pkt[MAX_PKT], back[MAX_PKT];
 	static const uint64_t pns[] = { 0, 1, 5, 1000000, 1000001 };
 
@@ -679,9 +679,9 @@ test_retire_hook(void)
 {
 	struct retired r = { .n = 0 };
 	struct dp_keyset ks;
-	struct session a = handshake(DP_AEAD_AES256_GCM, 1, 2, 0);
-	struct session b = handshake(DP_AEAD_AES256_GCM, 3, 4, 0);
-	struct session c = handshake(DP_AEAD_AES256_GCM, 5, 6, 0);
+	struct session a = handshake(SL_AEAD_AES256_GCM, 1, 2, 0);
+	struct session b = handshake(SL_AEAD_AES256_GCM, 3, 4, 0);
+	struct session c = handshake(SL_AEAD_AES256_GCM, 5, 6, 0);
 
 	dp_keyset_init(&ks);
 	ks.retire = retire;

@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "cp_dh.h"
+#include "sl_dh.h"
 #include "cp_noise.h"
 #include "sl_test.h"
 #include "vec.h"
@@ -315,14 +315,14 @@ test_parse_names(void)
 
 /* Fresh random keys for an IK or XX pair. */
 static void
-random_pair(struct pair *p, enum cp_noise_pattern pat, enum cp_noise_cipher c, enum cp_hash_alg h)
+random_pair(struct pair *p, enum cp_noise_pattern pat, enum cp_noise_cipher c, enum sl_hash_alg h)
 {
 	uint8_t si[SL_KEY_LEN], sr[SL_KEY_LEN], pi[SL_KEY_LEN], pr[SL_KEY_LEN];
 	struct cp_noise_params a = { .proto = { pat, c, h }, .initiator = true, .s = si };
 	struct cp_noise_params b = { .proto = { pat, c, h }, .initiator = false, .s = sr };
 
-	cp_dh_keygen(si, pi);
-	cp_dh_keygen(sr, pr);
+	sl_dh_keygen(si, pi);
+	sl_dh_keygen(sr, pr);
 	if (pat == CP_NOISE_IK)
 		a.rs = pr;
 	memset(p, 0, sizeof(*p));
@@ -352,7 +352,7 @@ tampered_rejected(struct pair *p, bool to_resp, const uint8_t *msg, size_t n)
 
 /* Every single-bit flip of every handshake message is rejected. */
 static void
-flip_all_bits(enum cp_noise_pattern pat, enum cp_noise_cipher c, enum cp_hash_alg h,
+flip_all_bits(enum cp_noise_pattern pat, enum cp_noise_cipher c, enum sl_hash_alg h,
 	      unsigned int *trials, unsigned int *rejected)
 {
 	static struct pair base, p;
@@ -383,8 +383,8 @@ test_bit_flips_rejected(void)
 {
 	unsigned int trials = 0, rejected = 0;
 
-	flip_all_bits(CP_NOISE_IK, CP_NOISE_AESGCM, CP_HASH_SHA256, &trials, &rejected);
-	flip_all_bits(CP_NOISE_XX, CP_NOISE_CHACHAPOLY, CP_HASH_BLAKE2B, &trials, &rejected);
+	flip_all_bits(CP_NOISE_IK, CP_NOISE_AESGCM, SL_HASH_SHA256, &trials, &rejected);
+	flip_all_bits(CP_NOISE_XX, CP_NOISE_CHACHAPOLY, SL_HASH_BLAKE2B, &trials, &rejected);
 	printf("\n  %u/%u flipped messages rejected\n", rejected, trials);
 	/* IK: 103 + 55 bytes; XX: 39 + 103 + 71 bytes (7-byte payloads) */
 	CU_ASSERT_EQUAL(trials, 8 * (103 + 55 + 39 + 103 + 71));
@@ -399,22 +399,22 @@ test_misuse(void)
 	uint8_t msg[256], out[256];
 	int n;
 
-	random_pair(&p, CP_NOISE_IK, CP_NOISE_AESGCM, CP_HASH_SHA256);
+	random_pair(&p, CP_NOISE_IK, CP_NOISE_AESGCM, SL_HASH_SHA256);
 	CU_ASSERT_EQUAL(cp_noise_read(&p.init, msg, 100, out, sizeof(out)), -EINVAL);
 	CU_ASSERT(p.init.failed);
 
-	random_pair(&p, CP_NOISE_IK, CP_NOISE_AESGCM, CP_HASH_SHA256);
+	random_pair(&p, CP_NOISE_IK, CP_NOISE_AESGCM, SL_HASH_SHA256);
 	CU_ASSERT_EQUAL(cp_noise_write(&p.init, NULL, 0, msg, 10), -ENOSPC); /* no harm done */
 	n = cp_noise_write(&p.init, NULL, 0, msg, sizeof(msg));
 	CU_ASSERT_EQUAL(n, 32 + 48 + 16);
 	CU_ASSERT_EQUAL(cp_noise_read(&p.resp, msg, (size_t)n - 1, out, sizeof(out)), -EBADMSG);
 
-	random_pair(&p, CP_NOISE_IK, CP_NOISE_AESGCM, CP_HASH_SHA256);
+	random_pair(&p, CP_NOISE_IK, CP_NOISE_AESGCM, SL_HASH_SHA256);
 	CU_ASSERT_EQUAL(cp_noise_write(&p.resp, NULL, 0, msg, sizeof(msg)), -EINVAL);
 	CU_ASSERT_EQUAL(cp_noise_split(&p.init, &p.i_send, &p.i_recv), -EINVAL);
 
 	/* IK initiator without the responder's key, XX without a static key */
-	struct cp_noise_params bad = { .proto = { CP_NOISE_IK, CP_NOISE_AESGCM, CP_HASH_SHA256 },
+	struct cp_noise_params bad = { .proto = { CP_NOISE_IK, CP_NOISE_AESGCM, SL_HASH_SHA256 },
 				       .initiator = true,
 				       .s = msg };
 	CU_ASSERT_EQUAL(cp_noise_init(&p.init, &bad), -EINVAL);
@@ -468,7 +468,7 @@ test_random_handshakes(void)
 static void
 test_release(void)
 {
-	dp_aead_thread_mgr_release();
+	sl_aead_thread_mgr_release();
 	CU_PASS("released");
 }
 

@@ -18,6 +18,13 @@
 #define T0 (1000 * MS)
 
 /* --- a configuration ------------------------------------------------------------------------ */
+/* What an appliance's configuration gives a session: the engine's settings and the services
+ * (conf/ assembles both from JSON). */
+struct conf {
+	struct dp_conn_config engine;
+	struct dp_svc_config services;
+};
+
 static struct conf *
 conf_new(void)
 {
@@ -26,14 +33,23 @@ conf_new(void)
 	CU_ASSERT_FATAL(c != NULL);
 	dp_conn_config_defaults(&c->engine);
 	c->engine.pacing = false; /* see "the wire" */
-	c->n_peers = 1;		  /* peer 0: the other end */
+	c->services.n_peers = 1;  /* peer 0: the other end */
 	return c;
 }
 
-static struct conf_service *
-add_svc(struct conf *c, enum conf_svc_type type, uint8_t chan)
+/* The services' configuration, checked against the engine's current settings. */
+static const struct dp_svc_config *
+svc_cfg(struct conf *c)
 {
-	struct conf_service *s = &c->services[c->n_services++];
+	c->services.n_channels = c->engine.n_channels;
+	c->services.max_message = c->engine.max_message;
+	return &c->services;
+}
+
+static struct dp_svc_def *
+add_svc(struct conf *c, enum dp_svc_type type, uint8_t chan)
+{
+	struct dp_svc_def *s = &c->services.svc[c->services.n++];
 
 	memset(s, 0, sizeof(*s));
 	s->type = type;
@@ -41,11 +57,11 @@ add_svc(struct conf *c, enum conf_svc_type type, uint8_t chan)
 	return s;
 }
 
-static struct conf_service *
+static struct dp_svc_def *
 add_source(struct conf *c, uint8_t chan, uint64_t count, uint32_t min, uint32_t max, uint64_t rate,
 	   bool expect_echo)
 {
-	struct conf_service *s = add_svc(c, CONF_SVC_SOURCE, chan);
+	struct dp_svc_def *s = add_svc(c, DP_SVC_SOURCE, chan);
 
 	s->count = count;
 	s->min_size = min;
@@ -96,8 +112,8 @@ world_open(struct world *w, struct conf *ca, struct conf *cb)
 	w->a = dp_conn_create(&ca->engine, w->now);
 	w->b = dp_conn_create(&cb->engine, w->now);
 	CU_ASSERT_FATAL(w->a != NULL && w->b != NULL);
-	CU_ASSERT_FATAL(dp_svc_init(&w->sa, ca, 0) == 0);
-	CU_ASSERT_FATAL(dp_svc_init(&w->sb, cb, 0) == 0);
+	CU_ASSERT_FATAL(dp_svc_init(&w->sa, svc_cfg(ca), 0) == 0);
+	CU_ASSERT_FATAL(dp_svc_init(&w->sb, svc_cfg(cb), 0) == 0);
 }
 
 static void
@@ -217,7 +233,7 @@ test_source_to_sink(void)
 	struct world w;
 
 	add_source(ca, 1, 10000, 32, 16384, 0, false);
-	add_svc(cb, CONF_SVC_SINK, 1);
+	add_svc(cb, DP_SVC_SINK, 1);
 	world_open(&w, ca, cb);
 	CU_ASSERT(run_until_done(&w, 0, 20000));
 	stats_of(&w.sa, 0, &st_a);
@@ -248,7 +264,7 @@ test_tiny_messages(void)
 	struct world w;
 
 	add_source(ca, 2, 3000, 1, 40, 0, false);
-	add_svc(cb, CONF_SVC_SINK, 2);
+	add_svc(cb, DP_SVC_SINK, 2);
 	world_open(&w, ca, cb);
 	CU_ASSERT(run_until_done(&w, 0, 5000));
 	stats_of(&w.sb, 0, &st_b);
@@ -265,7 +281,7 @@ test_echo_round_trips(void)
 	struct world w;
 
 	add_source(ca, 2, 2000, 32, 4096, 20000, true);
-	add_svc(cb, CONF_SVC_ECHO, 2);
+	add_svc(cb, DP_SVC_ECHO, 2);
 	world_open(&w, ca, cb);
 	CU_ASSERT(run_until_done(&w, 0, 5000));
 	stats_of(&w.sa, 0, &st_a);
@@ -296,7 +312,7 @@ test_echo_round_trips_idle_link(void)
 	struct world w;
 
 	add_source(ca, 2, 300, 32, 1024, 500, true);
-	add_svc(cb, CONF_SVC_ECHO, 2);
+	add_svc(cb, DP_SVC_ECHO, 2);
 	world_open(&w, ca, cb);
 	CU_ASSERT(run_until_done(&w, 0, 5000));
 	stats_of(&w.sa, 0, &st_a);
@@ -317,7 +333,7 @@ test_echo_one_in_flight(void)
 	struct world w;
 
 	add_source(ca, 2, 200, 32, 1024, 0, true)->in_flight = 1;
-	add_svc(cb, CONF_SVC_ECHO, 2);
+	add_svc(cb, DP_SVC_ECHO, 2);
 	world_open(&w, ca, cb);
 	for (t = 0; t < 5000; t++) {
 		step(&w);
@@ -344,7 +360,7 @@ test_echo_tiny(void)
 	struct world w;
 
 	add_source(ca, 3, 1000, 1, 63, 0, true);
-	add_svc(cb, CONF_SVC_ECHO, 3);
+	add_svc(cb, DP_SVC_ECHO, 3);
 	world_open(&w, ca, cb);
 	CU_ASSERT(run_until_done(&w, 0, 5000));
 	stats_of(&w.sa, 0, &st_a);
@@ -372,7 +388,7 @@ test_backpressure(void)
 
 	small_queues(ca, cb);
 	add_source(ca, 1, 3000, 32, 4096, 0, true);
-	add_svc(cb, CONF_SVC_ECHO, 1);
+	add_svc(cb, DP_SVC_ECHO, 1);
 	world_open(&w, ca, cb);
 	CU_ASSERT(run_until_done(&w, 0, 20000));
 	stats_of(&w.sa, 0, &st_a);
@@ -404,7 +420,7 @@ lone_open(struct lone *l, uint64_t rate)
 	add_source(l->c, 1, 0, 40, 40, rate, false);
 	l->conn = dp_conn_create(&l->c->engine, T0);
 	CU_ASSERT_FATAL(l->conn != NULL);
-	CU_ASSERT_FATAL(dp_svc_init(&l->svc, l->c, 0) == 0);
+	CU_ASSERT_FATAL(dp_svc_init(&l->svc, svc_cfg(l->c), 0) == 0);
 }
 
 static uint64_t
@@ -516,7 +532,7 @@ test_sink_detects(void)
 	uint8_t buf[300];
 	struct world w;
 
-	add_svc(cb, CONF_SVC_SINK, 1);
+	add_svc(cb, DP_SVC_SINK, 1);
 	world_open(&w, ca, cb);
 	for (size_t i = 0; i < RTE_DIM(hands); i++) {
 		const struct hand *h = &hands[i];
@@ -545,23 +561,23 @@ test_idle_memory(void)
 	struct conf *c = conf_new();
 	struct dp_svc svc;
 
-	add_svc(c, CONF_SVC_ECHO, 1);
-	add_svc(c, CONF_SVC_SINK, 2);
+	add_svc(c, DP_SVC_ECHO, 1);
+	add_svc(c, DP_SVC_SINK, 2);
 	add_source(c, 3, 10, 100, 100, 0, true);
 	CU_ASSERT(sizeof(struct dp_svc) <= DP_SVC_IDLE_BYTES);
 	/* a session with an unconfigured peer: echo and sink wait, no source */
-	CU_ASSERT_EQUAL(dp_svc_init(&svc, c, 0xffff), 0);
+	CU_ASSERT_EQUAL(dp_svc_init(&svc, svc_cfg(c), 0xffff), 0);
 	CU_ASSERT_EQUAL(dp_svc_memory(&svc), sizeof(struct dp_svc));
 	CU_ASSERT_EQUAL(dp_svc_next_wakeup(&svc), UINT64_MAX);
 	dp_svc_fini(&svc, NULL);
 	/* the configured peer: the source wants to run, and nothing is allocated before */
-	CU_ASSERT_EQUAL(dp_svc_init(&svc, c, 0), 0);
+	CU_ASSERT_EQUAL(dp_svc_init(&svc, svc_cfg(c), 0), 0);
 	CU_ASSERT_EQUAL(dp_svc_memory(&svc), sizeof(struct dp_svc));
 	CU_ASSERT_EQUAL(dp_svc_next_wakeup(&svc), 0);
 	dp_svc_fini(&svc, NULL);
 	/* no services at all */
-	c->n_services = 0;
-	CU_ASSERT_EQUAL(dp_svc_init(&svc, c, 0), 0);
+	c->services.n = 0;
+	CU_ASSERT_EQUAL(dp_svc_init(&svc, svc_cfg(c), 0), 0);
 	CU_ASSERT_EQUAL(dp_svc_memory(&svc), sizeof(struct dp_svc));
 	CU_ASSERT_EQUAL(dp_svc_next_wakeup(&svc), UINT64_MAX);
 	dp_svc_fini(&svc, NULL);
@@ -570,15 +586,15 @@ test_idle_memory(void)
 
 #define ECHO(ch)                                     \
 	{                                            \
-		.type = CONF_SVC_ECHO, .channel = ch \
+		.type = DP_SVC_ECHO, .channel = ch \
 	}
 #define SINK(ch)                                     \
 	{                                            \
-		.type = CONF_SVC_SINK, .channel = ch \
+		.type = DP_SVC_SINK, .channel = ch \
 	}
 #define SRC(ch, p, lo, hi, echo)                                                                   \
 	{                                                                                          \
-		.type = CONF_SVC_SOURCE, .channel = ch, .peer = p, .min_size = lo, .max_size = hi, \
+		.type = DP_SVC_SOURCE, .channel = ch, .peer = p, .min_size = lo, .max_size = hi, \
 		.expect_echo = echo                                                                \
 	}
 
@@ -586,7 +602,7 @@ static const struct conf_case {
 	const char *name;
 	uint8_t n_channels; /* 0: the default */
 	unsigned int n;
-	struct conf_service s[5];
+	struct dp_svc_def s[5];
 	bool ok;
 	unsigned int which; /* the service blamed */
 } conf_cases[] = {
@@ -621,15 +637,15 @@ test_conf_check(void)
 		struct dp_svc svc;
 		const char *why;
 
-		c->n_peers = 2;
+		c->services.n_peers = 2;
 		c->engine.n_channels = cc->n_channels ? cc->n_channels : c->engine.n_channels;
-		c->n_services = cc->n;
-		memcpy(c->services, cc->s, sizeof(cc->s));
-		why = dp_svc_conf_check(c, &which);
+		c->services.n = cc->n;
+		memcpy(c->services.svc, cc->s, sizeof(cc->s));
+		why = dp_svc_conf_check(svc_cfg(c), &which);
 		CU_ASSERT_EQUAL(why == NULL, cc->ok);
 		if (!cc->ok)
 			CU_ASSERT_EQUAL(which, cc->which);
-		CU_ASSERT_EQUAL(dp_svc_init(&svc, c, 0), cc->ok ? 0 : -EINVAL);
+		CU_ASSERT_EQUAL(dp_svc_init(&svc, svc_cfg(c), 0), cc->ok ? 0 : -EINVAL);
 		dp_svc_fini(&svc, NULL);
 		free(c);
 	}
@@ -645,7 +661,7 @@ held_world(struct world *w)
 
 	cb->engine.max_message = 1024;
 	cb->engine.chan[1].queue_limit = 2048;
-	add_svc(cb, CONF_SVC_ECHO, 1);
+	add_svc(cb, DP_SVC_ECHO, 1);
 	world_open(w, ca, cb);
 	for (uint64_t seq = 0; seq < 50; seq++) {
 		dp_svc_msg_build(buf, sizeof(buf), seq, w->now);

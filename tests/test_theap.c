@@ -3,7 +3,7 @@
  */
 #include <stdlib.h>
 
-#include "dp_theap.h"
+#include "sl_theap.h"
 #include "sl_test.h"
 
 #define N 500
@@ -21,7 +21,7 @@ rnd(void)
 
 /* The earliest time among the reference's scheduled nodes. */
 static uint64_t
-ref_min(const struct dp_theap_node *nodes, const bool *in)
+ref_min(const struct sl_theap_node *nodes, const bool *in)
 {
 	uint64_t m = UINT64_MAX;
 
@@ -34,34 +34,34 @@ ref_min(const struct dp_theap_node *nodes, const bool *in)
 static void
 test_random_against_reference(void)
 {
-	static struct dp_theap_node nodes[N];
+	static struct sl_theap_node nodes[N];
 	static bool in[N];
-	struct dp_theap h;
+	struct sl_theap h;
 	unsigned int bad = 0, count;
 
-	dp_theap_init(&h);
+	sl_theap_init(&h);
 	for (int i = 0; i < N; i++)
-		dp_theap_node_init(&nodes[i]);
+		sl_theap_node_init(&nodes[i]);
 	for (int op = 0; op < 200000; op++) {
 		int i = (int)(rnd() % N);
-		struct dp_theap_node *top;
+		struct sl_theap_node *top;
 
 		switch (rnd() % 4) {
 		case 0:
 		case 1:
-			CU_ASSERT_EQUAL_FATAL(dp_theap_set(&h, &nodes[i], rnd() % 100000), 0);
+			CU_ASSERT_EQUAL_FATAL(sl_theap_set(&h, &nodes[i], rnd() % 100000), 0);
 			in[i] = true;
 			break;
 		case 2:
-			dp_theap_remove(&h, &nodes[i]);
+			sl_theap_remove(&h, &nodes[i]);
 			in[i] = false;
 			break;
 		default: /* pop the earliest, as an lcore does */
-			top = dp_theap_top(&h);
+			top = sl_theap_top(&h);
 			bad += (top ? top->at : UINT64_MAX) != ref_min(nodes, in);
 			if (top != NULL) {
 				in[top - nodes] = false;
-				dp_theap_remove(&h, top);
+				sl_theap_remove(&h, top);
 			}
 			break;
 		}
@@ -73,30 +73,30 @@ test_random_against_reference(void)
 	for (uint32_t k = 0; k < h.n; k++) /* heap property and back-pointers */
 		bad += h.v[k]->idx != k || (k > 0 && h.v[(k - 1) / 2]->at > h.v[k]->at);
 	CU_ASSERT_EQUAL(bad, 0);
-	dp_theap_fini(&h);
+	sl_theap_fini(&h);
 	for (int i = 0; i < N; i++)
-		CU_ASSERT_EQUAL(nodes[i].idx, DP_THEAP_NONE);
+		CU_ASSERT_EQUAL(nodes[i].idx, SL_THEAP_NONE);
 }
 
 static void
 test_unschedule(void)
 {
-	struct dp_theap h;
-	struct dp_theap_node a, b;
+	struct sl_theap h;
+	struct sl_theap_node a, b;
 
-	dp_theap_init(&h);
-	dp_theap_node_init(&a);
-	dp_theap_node_init(&b);
-	CU_ASSERT_EQUAL(dp_theap_set(&h, &a, 10), 0);
-	CU_ASSERT_EQUAL(dp_theap_set(&h, &b, 5), 0);
-	CU_ASSERT_PTR_EQUAL(dp_theap_top(&h), &b);
-	CU_ASSERT_EQUAL(dp_theap_set(&h, &b, UINT64_MAX), 0);
-	CU_ASSERT_PTR_EQUAL(dp_theap_top(&h), &a);
+	sl_theap_init(&h);
+	sl_theap_node_init(&a);
+	sl_theap_node_init(&b);
+	CU_ASSERT_EQUAL(sl_theap_set(&h, &a, 10), 0);
+	CU_ASSERT_EQUAL(sl_theap_set(&h, &b, 5), 0);
+	CU_ASSERT_PTR_EQUAL(sl_theap_top(&h), &b);
+	CU_ASSERT_EQUAL(sl_theap_set(&h, &b, UINT64_MAX), 0);
+	CU_ASSERT_PTR_EQUAL(sl_theap_top(&h), &a);
 	CU_ASSERT_EQUAL(h.n, 1);
-	dp_theap_remove(&h, &b); /* not in the heap: nothing happens */
-	dp_theap_remove(&h, &a);
-	CU_ASSERT_PTR_NULL(dp_theap_top(&h));
-	dp_theap_fini(&h);
+	sl_theap_remove(&h, &b); /* not in the heap: nothing happens */
+	sl_theap_remove(&h, &a);
+	CU_ASSERT_PTR_NULL(sl_theap_top(&h));
+	sl_theap_fini(&h);
 }
 
 static CU_TestInfo cases[] = {

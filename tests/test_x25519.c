@@ -9,7 +9,7 @@
 
 #include <sodium.h>
 
-#include "cp_dh.h"
+#include "sl_dh.h"
 #include "sl_test.h"
 #include "vec.h"
 
@@ -34,7 +34,7 @@ run_one(const json_t *t, struct x_tally *x)
 	if (result == NULL || pub == NULL || priv == NULL || want == NULL ||
 	    priv_len != SL_KEY_LEN || shared_len != SL_KEY_LEN || pub_len != SL_KEY_LEN)
 		goto out;
-	rc = cp_dh(got, priv, pub);
+	rc = sl_dh(got, priv, pub);
 	x->zero_cases += zero;
 	if (zero) {
 		/* must be refused, and nothing but zeros left in the output */
@@ -98,12 +98,12 @@ test_keygen_agreement(void)
 	uint8_t s1[SL_KEY_LEN], s2[SL_KEY_LEN];
 
 	for (int i = 0; i < 32; i++) {
-		cp_dh_keygen(a, ap);
-		cp_dh_keygen(b, bp);
-		CU_ASSERT_EQUAL(cp_dh_pubkey(p2, a), 0);
+		sl_dh_keygen(a, ap);
+		sl_dh_keygen(b, bp);
+		CU_ASSERT_EQUAL(sl_dh_pubkey(p2, a), 0);
 		CU_ASSERT_EQUAL(memcmp(p2, ap, SL_KEY_LEN), 0);
-		CU_ASSERT_EQUAL(cp_dh(s1, a, bp), 0);
-		CU_ASSERT_EQUAL(cp_dh(s2, b, ap), 0);
+		CU_ASSERT_EQUAL(sl_dh(s1, a, bp), 0);
+		CU_ASSERT_EQUAL(sl_dh(s2, b, ap), 0);
 		CU_ASSERT_EQUAL(memcmp(s1, s2, SL_KEY_LEN), 0);
 		CU_ASSERT_NOT_EQUAL(memcmp(ap, bp, SL_KEY_LEN), 0);
 	}

@@ -244,7 +244,7 @@ def arp(op, sha, spa, tha, tpa, htype=1, ptype=0x0800, hlen=6, plen=4):
     return struct.pack("!HHBBH", htype, ptype, hlen, plen, op) + sha + spa + tha + tpa
 
 
-# --- sluice handshake MACs (controlplane/cp_admission.c) ------------------------------------------
+# --- sluice handshake MACs (controlplane/handshake/cp_admission.c) ------------------------------------------
 
 def mac1_key_peer(pub):
     return hashlib.blake2b(b"sluice mac1 v1" + pub, digest_size=32).digest()

@@ -18,8 +18,8 @@
 
 #include <rte_common.h>
 
-#include "cp_hash.h"
-#include "dp_aead.h"
+#include "sl_hash.h"
+#include "sl_aead.h"
 #include "sl_limits.h"
 
 #define CP_NOISE_MAX_MSG  65535 /* Noise message size limit */
@@ -40,7 +40,7 @@ enum cp_noise_cipher {
 struct cp_noise_protocol {
 	enum cp_noise_pattern pattern;
 	enum cp_noise_cipher cipher;
-	enum cp_hash_alg hash;
+	enum sl_hash_alg hash;
 };
 
 /* Parse "Noise_IK_25519_AESGCM_SHA256" and the like. Returns 0, or -ENOTSUP for a well-formed
@@ -52,7 +52,7 @@ int cp_noise_name(const struct cp_noise_protocol *proto, char *buf, size_t len);
 
 /* A CipherState: key, nonce. Used for handshake encryption and for transport messages. */
 struct cp_noise_cipherstate {
-	struct dp_aead_key aead; /* expanded key */
+	struct sl_aead_key aead; /* expanded key */
 	uint8_t k[SL_KEY_LEN];	 /* raw key, so Split() results can be handed to the dataplane */
 	uint64_t n;
 	enum cp_noise_cipher cipher;

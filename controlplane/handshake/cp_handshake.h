@@ -16,7 +16,7 @@
  *
  * Payloads (struct sl_hs_payload) are validated strictly: reserved bytes zero, no unknown flag,
  * address count in range, same network id, overlapping version range; and, from initiators, a
- * timestamp newer than any seen before from that identity (cp_tstamp.h). A refused peer gets a
+ * timestamp newer than any seen before from that identity (cp_hs_stamps.h). A refused peer gets a
  * reason (enum cp_hs_reason). A responder that refuses on network or version can still write its
  * answer, so the initiator learns the reason from the responder's own payload.
  *
@@ -34,7 +34,7 @@
 #include "cp_noise.h"
 #include "sl_wire.h"
 
-struct cp_tstamp;
+struct cp_hs_stamps;
 
 #define CP_HS_REASONS(X)                     \
 	X(NONE, "none")                      \
@@ -79,7 +79,7 @@ struct cp_hs_ctx;
 struct cp_hs_ctx *cp_hs_ctx_create(const struct cp_hs_config *cfg);
 void cp_hs_ctx_destroy(struct cp_hs_ctx *ctx);
 const uint8_t *cp_hs_ctx_pubkey(const struct cp_hs_ctx *ctx);
-const struct cp_tstamp *cp_hs_ctx_tstamps(const struct cp_hs_ctx *ctx);
+const struct cp_hs_stamps *cp_hs_ctx_tstamps(const struct cp_hs_ctx *ctx);
 
 /* Timestamp for a new initiation: wall_ns, but strictly above every earlier one. */
 uint64_t cp_hs_next_timestamp(struct cp_hs_ctx *ctx, uint64_t wall_ns);
@@ -130,8 +130,8 @@ struct cp_hs_pending {
 
 void cp_hs_pending_wipe(struct cp_hs_pending *p);
 
-/* The data-packet AEAD of a suite (DP_AEAD_NONE for an unknown suite). */
-enum dp_aead_alg cp_hs_suite_aead(uint8_t suite);
+/* The data-packet AEAD of a suite (SL_AEAD_NONE for an unknown suite). */
+enum sl_aead_alg cp_hs_suite_aead(uint8_t suite);
 
 /* Map a suite to its Noise protocol; false for an unknown suite. */
 bool cp_hs_suite_protocol(uint8_t suite, enum cp_noise_pattern pat, struct cp_noise_protocol *p);

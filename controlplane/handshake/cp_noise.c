@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "cp_dh.h"
+#include "sl_dh.h"
 #include "cp_noise.h"
 
 enum noise_token {
@@ -53,8 +53,8 @@ static const char *const cipher_names[] = {
 };
 
 static const char *const hash_names[] = {
-	[CP_HASH_SHA256] = "SHA256",
-	[CP_HASH_BLAKE2B] = "BLAKE2b",
+	[SL_HASH_SHA256] = "SHA256",
+	[SL_HASH_BLAKE2B] = "BLAKE2b",
 };
 
 /* --- names ---------------------------------------------------------------------------------- */
@@ -109,7 +109,7 @@ cp_noise_parse_name(const char *name, struct cp_noise_protocol *proto)
 											  : -EINVAL;
 	proto->pattern = (enum cp_noise_pattern)pat;
 	proto->cipher = (enum cp_noise_cipher)cipher;
-	proto->hash = (enum cp_hash_alg)hash;
+	proto->hash = (enum sl_hash_alg)hash;
 	return 0;
 }
 
@@ -127,25 +127,25 @@ cp_noise_name(const struct cp_noise_protocol *proto, char *buf, size_t len)
 static int
 cs_init_key(struct cp_noise_cipherstate *cs, const uint8_t *k)
 {
-	enum dp_aead_alg alg =
-		cs->cipher == CP_NOISE_AESGCM ? DP_AEAD_AES256_GCM : DP_AEAD_CHACHA20_POLY1305;
-	IMB_MGR *mgr = dp_aead_thread_mgr();
+	enum sl_aead_alg alg =
+		cs->cipher == CP_NOISE_AESGCM ? SL_AEAD_AES256_GCM : SL_AEAD_CHACHA20_POLY1305;
+	IMB_MGR *mgr = sl_aead_thread_mgr();
 
 	if (mgr == NULL)
 		return -ENOMEM;
 	memcpy(cs->k, k, SL_KEY_LEN);
 	cs->n = 0;
 	cs->has_key = true;
-	return dp_aead_key_set(&cs->aead, mgr, alg, k, SL_KEY_LEN);
+	return sl_aead_key_set(&cs->aead, mgr, alg, k, SL_KEY_LEN);
 }
 
 static void
 cs_nonce(const struct cp_noise_cipherstate *cs, uint8_t nonce[SL_NONCE_LEN])
 {
 	if (cs->cipher == CP_NOISE_AESGCM)
-		dp_aead_nonce_be(nonce, cs->n);
+		sl_aead_nonce_be(nonce, cs->n);
 	else
-		dp_aead_nonce_le(nonce, cs->n);
+		sl_aead_nonce_le(nonce, cs->n);
 }
 
 int
@@ -153,7 +153,7 @@ cp_noise_cs_encrypt(struct cp_noise_cipherstate *cs, const uint8_t *ad, size_t a
 		    const uint8_t *in, size_t len, uint8_t *out)
 {
 	uint8_t nonce[SL_NONCE_LEN];
-	IMB_MGR *mgr = dp_aead_thread_mgr();
+	IMB_MGR *mgr = sl_aead_thread_mgr();
 
 	if (!cs->has_key || len > CP_NOISE_MAX_MSG - SL_TAG_LEN)
 		return -EINVAL;
@@ -162,7 +162,7 @@ cp_noise_cs_encrypt(struct cp_noise_cipherstate *cs, const uint8_t *ad, size_t a
 	if (mgr == NULL)
 		return -ENOMEM;
 	cs_nonce(cs, nonce);
-	dp_aead_seal(mgr, &cs->aead, nonce, ad, ad_len, in, len, out, out + len);
+	sl_aead_seal(mgr, &cs->aead, nonce, ad, ad_len, in, len, out, out + len);
 	cs->n++;
 	return (int)(len + SL_TAG_LEN);
 }
@@ -172,7 +172,7 @@ cp_noise_cs_decrypt(struct cp_noise_cipherstate *cs, const uint8_t *ad, size_t a
 		    const uint8_t *in, size_t len, uint8_t *out)
 {
 	uint8_t nonce[SL_NONCE_LEN];
-	IMB_MGR *mgr = dp_aead_thread_mgr();
+	IMB_MGR *mgr = sl_aead_thread_mgr();
 
 	if (!cs->has_key || len < SL_TAG_LEN || len > CP_NOISE_MAX_MSG)
 		return -EINVAL;
@@ -181,7 +181,7 @@ cp_noise_cs_decrypt(struct cp_noise_cipherstate *cs, const uint8_t *ad, size_t a
 	if (mgr == NULL)
 		return -ENOMEM;
 	cs_nonce(cs, nonce);
-	if (!dp_aead_open(mgr, &cs->aead, nonce, ad, ad_len, in, len - SL_TAG_LEN, out,
+	if (!sl_aead_open(mgr, &cs->aead, nonce, ad, ad_len, in, len - SL_TAG_LEN, out,
 			  in + len - SL_TAG_LEN))
 		return -EBADMSG;
 	cs->n++;
@@ -199,13 +199,13 @@ cp_noise_cs_wipe(struct cp_noise_cipherstate *cs)
 static size_t
 hashlen(const struct cp_noise_hs *hs)
 {
-	return cp_hash_len(hs->proto.hash);
+	return sl_hash_len(hs->proto.hash);
 }
 
 static void
 mix_hash(struct cp_noise_hs *hs, const uint8_t *data, size_t len)
 {
-	cp_hash2(hs->proto.hash, hs->h, hs->h, hashlen(hs), data, len);
+	sl_hash2(hs->proto.hash, hs->h, hs->h, hashlen(hs), data, len);
 }
 
 static int
@@ -257,7 +257,7 @@ decrypt_and_hash(struct cp_noise_hs *hs, const uint8_t *ct, size_t len, uint8_t 
 	uint8_t h_next[SL_HASH_MAX_LEN];
 	int n = (int)len;
 
-	cp_hash2(hs->proto.hash, h_next, hs->h, hashlen(hs), ct, len);
+	sl_hash2(hs->proto.hash, h_next, hs->h, hashlen(hs), ct, len);
 	if (hs->cs.has_key)
 		n = cp_noise_cs_decrypt(&hs->cs, hs->h, hashlen(hs), ct, len, out);
 	else if (len)
@@ -289,7 +289,7 @@ init_symmetric(struct cp_noise_hs *hs)
 	if ((size_t)n <= hashlen(hs))
 		memcpy(hs->h, name, (size_t)n);
 	else
-		cp_hash2(hs->proto.hash, hs->h, (const uint8_t *)name, (size_t)n, NULL, 0);
+		sl_hash2(hs->proto.hash, hs->h, (const uint8_t *)name, (size_t)n, NULL, 0);
 	memcpy(hs->ck, hs->h, sizeof(hs->ck));
 	hs->cs.cipher = hs->proto.cipher;
 	hs->cs.has_key = false;
@@ -303,7 +303,7 @@ init_keys(struct cp_noise_hs *hs, const struct cp_noise_params *p)
 		memcpy(hs->s_priv, p->s, SL_KEY_LEN);
 		if (p->s_pub != NULL)
 			memcpy(hs->s_pub, p->s_pub, SL_KEY_LEN);
-		else if (cp_dh_pubkey(hs->s_pub, hs->s_priv) != 0)
+		else if (sl_dh_pubkey(hs->s_pub, hs->s_priv) != 0)
 			return -EINVAL;
 		hs->has_s = true;
 	}
@@ -407,7 +407,7 @@ static int
 mix_dh(struct cp_noise_hs *hs, const uint8_t *priv, const uint8_t *pub)
 {
 	uint8_t shared[SL_KEY_LEN];
-	int rc = cp_dh(shared, priv, pub);
+	int rc = sl_dh(shared, priv, pub);
 
 	if (rc == 0)
 		rc = mix_key(hs, shared, sizeof(shared));
@@ -442,10 +442,10 @@ write_e(struct cp_noise_hs *hs, uint8_t *out)
 {
 	if (hs->has_fixed_e) {
 		memcpy(hs->e_priv, hs->fixed_e, SL_KEY_LEN);
-		if (cp_dh_pubkey(hs->e_pub, hs->e_priv) != 0)
+		if (sl_dh_pubkey(hs->e_pub, hs->e_priv) != 0)
 			return -EINVAL;
 	} else {
-		cp_dh_keygen(hs->e_priv, hs->e_pub);
+		sl_dh_keygen(hs->e_priv, hs->e_pub);
 	}
 	hs->has_e = true;
 	memcpy(out, hs->e_pub, SL_KEY_LEN);

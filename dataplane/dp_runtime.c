@@ -14,30 +14,30 @@
 #include <rte_ring_elem.h>
 
 #include "dp_lcore_pvt.h"
-#include "drv_impair.h"
+#include "dp_impair.h"
 #include "sl_clock.h"
 
 struct sl_clock sl_clock; /* sl_clock_init() at startup, read-only afterwards */
 
-RTE_LOG_REGISTER(dp_app_logtype, sluice.app, INFO);
-#define APP_LOG(level, ...) rte_log(RTE_LOG_##level, dp_app_logtype, "app: " __VA_ARGS__)
+RTE_LOG_REGISTER(dp_runtime_logtype, sluice.dp.runtime, INFO);
+#define RT_LOG(level, ...) rte_log(RTE_LOG_##level, dp_runtime_logtype, "runtime: " __VA_ARGS__)
 
 static int
-open_ports(struct dp_app *app)
+open_ports(struct dp_runtime *rt)
 {
-	const struct conf *cfg = app->cfg;
+	const struct conf *cfg = rt->cfg;
 
 	for (unsigned int i = 0; i < cfg->n_ports; i++) {
 		const struct conf_port *cp = &cfg->ports[i];
-		struct dp_net_if *nif = &app->nif[i];
-		int rc = drv_port_open(&app->ports[i], cp, (uint16_t)cfg->n_lcores, i);
+		struct dp_net_if *nif = &rt->nif[i];
+		int rc = drv_port_open(&rt->ports[i], cp, (uint16_t)cfg->n_lcores, i);
 
 		if (rc == -ENOTCONN) /* a memif client before its server: the control restarts it */
-			app->port_paused[i] = 1;
+			rt->port_paused[i] = 1;
 		else if (rc != 0)
 			return rc;
-		app->n_ports = i + 1;
-		nif->mac = app->ports[i].mac;
+		rt->n_ports = i + 1;
+		nif->mac = rt->ports[i].mac;
 		nif->ip = cp->ipv4;
 		nif->prefix_len = cp->prefix_len;
 		nif->udp_port = cp->udp_port;
@@ -58,7 +58,7 @@ ring(const char *what, unsigned int i, unsigned int esize, unsigned int count, u
 }
 
 static int
-make_dq(struct dp_app *app, struct dp_lcore *lc)
+make_dq(struct dp_runtime *rt, struct dp_lcore *lc)
 {
 	char name[RTE_RING_NAMESIZE];
 	struct rte_rcu_qsbr_dq_parameters p = {
@@ -67,7 +67,7 @@ make_dq(struct dp_app *app, struct dp_lcore *lc)
 		.esize = sizeof(struct dp_keypair *),
 		.trigger_reclaim_limit = 256,
 		.max_reclaim_size = 64,
-		.v = app->rcu,
+		.v = rt->rcu,
 	};
 
 	snprintf(name, sizeof(name), "sl_dq%u", lc->index);
@@ -77,20 +77,20 @@ make_dq(struct dp_app *app, struct dp_lcore *lc)
 }
 
 static int
-make_lcore(struct dp_app *app, unsigned int i)
+make_lcore(struct dp_runtime *rt, unsigned int i)
 {
-	const struct conf_lcore *cl = &app->cfg->lcores[i];
+	const struct conf_lcore *cl = &rt->cfg->lcores[i];
 	struct dp_lcore *lc = rte_zmalloc("sluice_lcore", sizeof(*lc), RTE_CACHE_LINE_SIZE);
 
 	if (lc == NULL)
 		return -ENOMEM;
-	app->lcores[i] = lc;
-	lc->app = app;
+	rt->lcores[i] = lc;
+	lc->rt = rt;
 	lc->index = i;
 	lc->lcore_id = cl->lcore;
 	lc->idle = cl->idle;
-	dp_theap_init(&lc->timers);
-	lc->slots = rte_zmalloc("sluice_slots", app->cfg->limits.max_sessions * sizeof(*lc->slots),
+	sl_theap_init(&lc->timers);
+	lc->slots = rte_zmalloc("sluice_slots", rt->cfg->limits.max_sessions * sizeof(*lc->slots),
 				RTE_CACHE_LINE_SIZE);
 	lc->cmd_ring =
 		ring("cmd", i, sizeof(struct dp_cmd), DP_RING_SIZE, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -101,42 +101,42 @@ make_lcore(struct dp_app *app, unsigned int i)
 		return -ENOMEM;
 	lc->n_rxq = cl->n_rx;
 	for (unsigned int k = 0; k < cl->n_rx; k++) {
-		const struct conf_port *cp = &app->cfg->ports[cl->rx[k].port];
+		const struct conf_port *cp = &rt->cfg->ports[cl->rx[k].port];
 
 		lc->rxq[k].port = cl->rx[k].port;
 		lc->rxq[k].queue = cl->rx[k].queue;
 		if (cp->impair.enabled) {
 			lc->rxq[k].impair =
-				drv_impair_create(&cp->impair, app->ports[cl->rx[k].port].pool);
+				dp_impair_create(&cp->impair, rt->ports[cl->rx[k].port].pool);
 			if (lc->rxq[k].impair == NULL)
 				return -ENOMEM;
 		}
 	}
-	return make_dq(app, lc);
+	return make_dq(rt, lc);
 }
 
 int
-dp_app_init(struct dp_app *app, const struct conf *cfg)
+dp_runtime_init(struct dp_runtime *rt, const struct conf *cfg)
 {
 	size_t sz;
 	int rc;
 
-	memset(app, 0, sizeof(*app));
-	app->cfg = cfg;
-	dp_key_limits_init(&app->key_limits);
-	app->key_limits.rekey_after_ns = cfg->limits.rekey_after_ns;
-	rc = open_ports(app);
+	memset(rt, 0, sizeof(*rt));
+	rt->cfg = cfg;
+	dp_key_limits_init(&rt->key_limits);
+	rt->key_limits.rekey_after_ns = cfg->limits.rekey_after_ns;
+	rc = open_ports(rt);
 	if (rc != 0)
 		return rc;
 	sz = rte_rcu_qsbr_get_memsize(cfg->n_lcores);
-	app->rcu = rte_zmalloc("sluice_rcu", sz, RTE_CACHE_LINE_SIZE);
-	if (app->rcu == NULL || rte_rcu_qsbr_init(app->rcu, cfg->n_lcores) != 0)
+	rt->rcu = rte_zmalloc("sluice_rcu", sz, RTE_CACHE_LINE_SIZE);
+	if (rt->rcu == NULL || rte_rcu_qsbr_init(rt->rcu, cfg->n_lcores) != 0)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < cfg->n_lcores; i++) {
-		app->n_lcores = i + 1;
-		rc = make_lcore(app, i);
+		rt->n_lcores = i + 1;
+		rc = make_lcore(rt, i);
 		if (rc != 0) {
-			APP_LOG(ERR, "lcore %u: setup failed: %s\n", cfg->lcores[i].lcore,
+			RT_LOG(ERR, "lcore %u: setup failed: %s\n", cfg->lcores[i].lcore,
 				strerror(-rc));
 			return rc;
 		}
@@ -172,48 +172,48 @@ free_lcore(struct dp_lcore *lc)
 	if (lc->dq != NULL)
 		rte_rcu_qsbr_dq_delete(lc->dq); /* every lcore is offline: frees what waits */
 	for (unsigned int k = 0; k < lc->n_rxq; k++)
-		drv_impair_destroy(lc->rxq[k].impair);
+		dp_impair_destroy(lc->rxq[k].impair);
 	while (lc->handoff != NULL && rte_ring_dequeue(lc->handoff, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 	rte_ring_free(lc->handoff);
 	rte_ring_free(lc->cmd_ring);
 	rte_ring_free(lc->evt_ring);
-	dp_theap_fini(&lc->timers);
+	sl_theap_fini(&lc->timers);
 	rte_free(lc->slots);
 	rte_free(lc);
 }
 
 void
-dp_app_fini(struct dp_app *app)
+dp_runtime_fini(struct dp_runtime *rt)
 {
-	for (unsigned int i = 0; i < app->n_lcores; i++)
-		if (app->lcores[i] != NULL)
-			free_lcore(app->lcores[i]);
-	app->n_lcores = 0;
-	rte_free(app->rcu);
-	app->rcu = NULL;
-	app->mbufs_in_use = 0;
-	for (unsigned int i = 0; i < app->n_ports; i++) {
-		drv_port_close(&app->ports[i]);
-		app->mbufs_in_use += app->ports[i].in_use_at_close;
+	for (unsigned int i = 0; i < rt->n_lcores; i++)
+		if (rt->lcores[i] != NULL)
+			free_lcore(rt->lcores[i]);
+	rt->n_lcores = 0;
+	rte_free(rt->rcu);
+	rt->rcu = NULL;
+	rt->mbufs_in_use = 0;
+	for (unsigned int i = 0; i < rt->n_ports; i++) {
+		drv_port_close(&rt->ports[i]);
+		rt->mbufs_in_use += rt->ports[i].in_use_at_close;
 	}
-	app->n_ports = 0;
+	rt->n_ports = 0;
 }
 
 struct rte_ring *
-dp_lcore_cmd_ring(const struct dp_app *app, unsigned int i)
+dp_lcore_cmd_ring(const struct dp_runtime *rt, unsigned int i)
 {
-	return app->lcores[i]->cmd_ring;
+	return rt->lcores[i]->cmd_ring;
 }
 
 struct rte_ring *
-dp_lcore_evt_ring(const struct dp_app *app, unsigned int i)
+dp_lcore_evt_ring(const struct dp_runtime *rt, unsigned int i)
 {
-	return app->lcores[i]->evt_ring;
+	return rt->lcores[i]->evt_ring;
 }
 
 const struct dp_drop_counters *
-dp_lcore_drops(const struct dp_app *app, unsigned int i)
+dp_lcore_drops(const struct dp_runtime *rt, unsigned int i)
 {
-	return &app->lcores[i]->drops;
+	return &rt->lcores[i]->drops;
 }

@@ -35,7 +35,7 @@ struct svc_source {
 };
 
 struct dp_svc_inst {
-	uint8_t type; /* enum conf_svc_type */
+	uint8_t type; /* enum dp_svc_type */
 	uint8_t chan;
 	bool blocked; /* a send said -ENOBUFS: wait for DP_EV_WRITABLE */
 	struct dp_svc_counters cnt;
@@ -56,37 +56,37 @@ svc_active(struct dp_svc_inst *in, uint64_t now)
 	in->last_ns = now;
 }
 
-static const struct conf_service *
+static const struct dp_svc_def *
 svc_conf(const struct dp_svc *svc, unsigned int idx)
 {
-	return &svc->cfg->services[idx];
+	return &svc->cfg->svc[idx];
 }
 
 /* --- configuration -------------------------------------------------------------------------- */
 static const char *
-check_one(const struct conf *cfg, unsigned int i)
+check_one(const struct dp_svc_config *cfg, unsigned int i)
 {
-	const struct conf_service *s = &cfg->services[i];
+	const struct dp_svc_def *s = &cfg->svc[i];
 
 	if (s->channel == SL_CONTROL_CHANNEL)
 		return "services cannot use channel 0 (the control plane's)";
-	if (s->channel >= cfg->engine.n_channels)
+	if (s->channel >= cfg->n_channels)
 		return "the service's channel is not configured";
-	if (s->type != CONF_SVC_SOURCE)
+	if (s->type != DP_SVC_SOURCE)
 		return NULL;
 	if (s->peer >= cfg->n_peers)
 		return "a source's peer must be a configured peer";
 	if (s->max_size != 0 && s->min_size > s->max_size)
 		return "a source's min_size is above its max_size";
-	if (s->max_size > cfg->engine.max_message || s->min_size > cfg->engine.max_message)
+	if (s->max_size > cfg->max_message || s->min_size > cfg->max_message)
 		return "a source's message size is above max_message";
 	return NULL;
 }
 
 static const char *
-check_pair(const struct conf_service *a, const struct conf_service *b)
+check_pair(const struct dp_svc_def *a, const struct dp_svc_def *b)
 {
-	bool a_src = a->type == CONF_SVC_SOURCE, b_src = b->type == CONF_SVC_SOURCE;
+	bool a_src = a->type == DP_SVC_SOURCE, b_src = b->type == DP_SVC_SOURCE;
 
 	if (a->channel != b->channel)
 		return NULL;
@@ -98,17 +98,17 @@ check_pair(const struct conf_service *a, const struct conf_service *b)
 }
 
 const char *
-dp_svc_conf_check(const struct conf *cfg, unsigned int *which)
+dp_svc_conf_check(const struct dp_svc_config *cfg, unsigned int *which)
 {
 	const char *why = NULL;
 	unsigned int i, j;
 
-	if (cfg->n_services > CONF_MAX_SERVICES)
+	if (cfg->n > DP_SVC_MAX)
 		return "too many services";
-	for (i = 0; i < cfg->n_services && why == NULL; i++) {
+	for (i = 0; i < cfg->n && why == NULL; i++) {
 		why = check_one(cfg, i);
 		for (j = 0; j < i && why == NULL; j++)
-			why = check_pair(&cfg->services[j], &cfg->services[i]);
+			why = check_pair(&cfg->svc[j], &cfg->svc[i]);
 	}
 	if (why != NULL && which != NULL)
 		*which = i - 1;
@@ -116,17 +116,17 @@ dp_svc_conf_check(const struct conf *cfg, unsigned int *which)
 }
 
 int
-dp_svc_init(struct dp_svc *svc, const struct conf *cfg, unsigned int peer_index)
+dp_svc_init(struct dp_svc *svc, const struct dp_svc_config *cfg, unsigned int peer_index)
 {
 	memset(svc, 0, sizeof(*svc));
 	svc->wakeup = UINT64_MAX;
 	if (dp_svc_conf_check(cfg, NULL) != NULL)
 		return -EINVAL;
 	svc->cfg = cfg;
-	for (unsigned int i = 0; i < cfg->n_services; i++) {
-		const struct conf_service *s = &cfg->services[i];
+	for (unsigned int i = 0; i < cfg->n; i++) {
+		const struct dp_svc_def *s = &cfg->svc[i];
 
-		if (s->type != CONF_SVC_SOURCE) {
+		if (s->type != DP_SVC_SOURCE) {
 			svc->plain[s->channel] = (uint8_t)(i + 1);
 		} else if (s->peer == peer_index) {
 			svc->src_mask |= (uint16_t)(1u << i);
@@ -151,7 +151,7 @@ mix64(uint64_t z)
 static int
 source_setup(struct dp_svc *svc, unsigned int idx, struct svc_source *src)
 {
-	const struct conf_service *s = svc_conf(svc, idx);
+	const struct dp_svc_def *s = svc_conf(svc, idx);
 	uint64_t burst;
 
 	src->count = s->count;
@@ -159,7 +159,7 @@ source_setup(struct dp_svc *svc, unsigned int idx, struct svc_source *src)
 	src->in_flight = s->expect_echo ? s->in_flight : 0;
 	src->min = RTE_MAX(s->min_size, 1u);
 	src->max = RTE_MAX(s->max_size, src->min);
-	src->max = RTE_MIN(src->max, svc->cfg->engine.max_message);
+	src->max = RTE_MIN(src->max, svc->cfg->max_message);
 	src->min = RTE_MIN(src->min, src->max);
 	src->seed = mix64(0x736c756963650000ull ^ (uint64_t)idx << 24 ^ (uint64_t)s->peer << 8 ^
 			  s->channel);
@@ -183,11 +183,11 @@ source_setup(struct dp_svc *svc, unsigned int idx, struct svc_source *src)
 static struct dp_svc_inst *
 inst_get(struct dp_svc *svc, unsigned int idx)
 {
-	const struct conf_service *s = svc_conf(svc, idx);
+	const struct dp_svc_def *s = svc_conf(svc, idx);
 	struct dp_svc_inst *in;
 
 	if (svc->inst == NULL) {
-		svc->inst = calloc(svc->cfg->n_services, sizeof(*svc->inst));
+		svc->inst = calloc(svc->cfg->n, sizeof(*svc->inst));
 		if (svc->inst == NULL)
 			return NULL;
 	}
@@ -198,7 +198,7 @@ inst_get(struct dp_svc *svc, unsigned int idx)
 		return NULL;
 	in->type = (uint8_t)s->type;
 	in->chan = s->channel;
-	if (s->type == CONF_SVC_SOURCE && source_setup(svc, idx, &in->src) != 0) {
+	if (s->type == DP_SVC_SOURCE && source_setup(svc, idx, &in->src) != 0) {
 		free(in);
 		return NULL;
 	}
@@ -224,9 +224,9 @@ echo_drop_held(struct dp_svc_inst *in, struct dp_conn *conn)
 static void
 inst_free(struct dp_svc_inst *in, struct dp_conn *conn)
 {
-	if (in->type == CONF_SVC_ECHO)
+	if (in->type == DP_SVC_ECHO)
 		echo_drop_held(in, conn);
-	if (in->type == CONF_SVC_SOURCE) {
+	if (in->type == DP_SVC_SOURCE) {
 		free(in->src.buf);
 		free(in->src.rtt);
 	}
@@ -237,7 +237,7 @@ void
 dp_svc_fini(struct dp_svc *svc, struct dp_conn *conn)
 {
 	if (svc->inst != NULL) {
-		for (unsigned int i = 0; i < svc->cfg->n_services; i++)
+		for (unsigned int i = 0; i < svc->cfg->n; i++)
 			if (svc->inst[i] != NULL)
 				inst_free(svc->inst[i], conn);
 		free(svc->inst);
@@ -507,16 +507,16 @@ update_wakeup(struct dp_svc *svc)
 {
 	uint64_t w = UINT64_MAX;
 
-	for (unsigned int i = 0; svc->cfg != NULL && i < svc->cfg->n_services; i++) {
+	for (unsigned int i = 0; svc->cfg != NULL && i < svc->cfg->n; i++) {
 		const struct dp_svc_inst *in = svc->inst ? svc->inst[i] : NULL;
 
 		if (svc->closed)
 			break;
 		if (in == NULL)
 			w = svc->src_mask & 1u << i ? 0 : w; /* a source not started yet */
-		else if (in->type == CONF_SVC_SOURCE)
+		else if (in->type == DP_SVC_SOURCE)
 			w = RTE_MIN(w, source_wakeup(in));
-		else if (in->type == CONF_SVC_ECHO && in->echo.n > 0 && !in->blocked)
+		else if (in->type == DP_SVC_ECHO && in->echo.n > 0 && !in->blocked)
 			w = 0;
 	}
 	svc->wakeup = w;
@@ -546,18 +546,18 @@ dp_svc_on_message(struct dp_svc *svc, struct dp_conn *conn, struct dp_msg *m, ui
 		svc->unhandled++;
 		return false;
 	}
-	if (in->type != CONF_SVC_SOURCE)
+	if (in->type != DP_SVC_SOURCE)
 		svc_active(in, now_ns);
 	switch (in->type) {
-	case CONF_SVC_SINK:
+	case DP_SVC_SINK:
 		sink_on_message(in, m);
 		break;
-	case CONF_SVC_SOURCE:
+	case DP_SVC_SOURCE:
 		source_on_echo(in, m, now_ns);
 		if (in->src.in_flight != 0)
 			update_wakeup(svc); /* room for the next message */
 		break;
-	case CONF_SVC_ECHO:
+	case DP_SVC_ECHO:
 		kept = echo_on_message(svc, in, conn, m, now_ns);
 		if (kept)
 			update_wakeup(svc);
@@ -574,14 +574,14 @@ sender_on(const struct dp_svc *svc, uint8_t chan, struct dp_svc_inst **echo)
 	struct dp_svc_inst *src = NULL;
 
 	*echo = NULL;
-	for (unsigned int i = 0; svc->inst != NULL && i < svc->cfg->n_services; i++) {
+	for (unsigned int i = 0; svc->inst != NULL && i < svc->cfg->n; i++) {
 		struct dp_svc_inst *in = svc->inst[i];
 
 		if (in == NULL || in->chan != chan)
 			continue;
-		if (in->type == CONF_SVC_SOURCE)
+		if (in->type == DP_SVC_SOURCE)
 			src = in;
-		else if (in->type == CONF_SVC_ECHO)
+		else if (in->type == DP_SVC_ECHO)
 			*echo = in;
 	}
 	return src;
@@ -591,8 +591,8 @@ static void
 on_closed(struct dp_svc *svc, struct dp_conn *conn)
 {
 	svc->closed = true;
-	for (unsigned int i = 0; svc->inst != NULL && i < svc->cfg->n_services; i++)
-		if (svc->inst[i] != NULL && svc->inst[i]->type == CONF_SVC_ECHO)
+	for (unsigned int i = 0; svc->inst != NULL && i < svc->cfg->n; i++)
+		if (svc->inst[i] != NULL && svc->inst[i]->type == DP_SVC_ECHO)
 			echo_drop_held(svc->inst[i], conn);
 }
 
@@ -635,7 +635,7 @@ dp_svc_poll(struct dp_svc *svc, struct dp_conn *conn, uint64_t now_ns)
 {
 	if (svc->cfg == NULL || svc->closed)
 		return;
-	for (unsigned int i = 0; i < svc->cfg->n_services; i++) {
+	for (unsigned int i = 0; i < svc->cfg->n; i++) {
 		struct dp_svc_inst *in;
 
 		if (svc->src_mask & 1u << i) {
@@ -644,7 +644,7 @@ dp_svc_poll(struct dp_svc *svc, struct dp_conn *conn, uint64_t now_ns)
 				source_poll(in, conn, now_ns);
 		} else {
 			in = svc->inst != NULL ? svc->inst[i] : NULL;
-			if (in != NULL && in->type == CONF_SVC_ECHO)
+			if (in != NULL && in->type == DP_SVC_ECHO)
 				echo_flush(in, conn, now_ns);
 		}
 	}
@@ -657,7 +657,7 @@ dp_svc_stats_add(const struct dp_svc *svc, unsigned int idx, struct dp_svc_stats
 {
 	const struct dp_svc_inst *in;
 
-	if (svc->cfg == NULL || idx >= svc->cfg->n_services)
+	if (svc->cfg == NULL || idx >= svc->cfg->n)
 		return;
 	if (svc->src_mask & 1u << idx)
 		acc->sources++;
@@ -668,7 +668,7 @@ dp_svc_stats_add(const struct dp_svc *svc, unsigned int idx, struct dp_svc_stats
 	DP_SVC_COUNTERS(DP_SVC_CNT_ADD)
 #undef DP_SVC_CNT_ADD
 	dp_svc_span_add(acc, in->first_ns, in->last_ns);
-	if (in->type != CONF_SVC_SOURCE)
+	if (in->type != DP_SVC_SOURCE)
 		return;
 	acc->sources_done += source_done(&in->src);
 	if (in->src.rtt != NULL)
@@ -682,16 +682,16 @@ dp_svc_memory(const struct dp_svc *svc)
 
 	if (svc->inst == NULL)
 		return n;
-	n += svc->cfg->n_services * sizeof(*svc->inst);
-	for (unsigned int i = 0; i < svc->cfg->n_services; i++) {
+	n += svc->cfg->n * sizeof(*svc->inst);
+	for (unsigned int i = 0; i < svc->cfg->n; i++) {
 		const struct dp_svc_inst *in = svc->inst[i];
 
 		if (in == NULL)
 			continue;
 		n += sizeof(*in);
-		if (in->type == CONF_SVC_ECHO)
+		if (in->type == DP_SVC_ECHO)
 			n += in->echo.cap * sizeof(*in->echo.held);
-		if (in->type == CONF_SVC_SOURCE)
+		if (in->type == DP_SVC_SOURCE)
 			n += in->src.max + (in->src.rtt ? sizeof(*in->src.rtt) : 0);
 	}
 	return n;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: newest handshake timestamp per identity (see cp_tstamp.h).
+ * sluice: newest handshake timestamp per identity (see cp_hs_stamps.h).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "cp_tstamp.h"
+#include "cp_hs_stamps.h"
 
 #define PROBE 8 /* slots examined per lookup */
 
@@ -18,7 +18,7 @@ struct tstamp_entry {
 	bool used;
 };
 
-struct cp_tstamp {
+struct cp_hs_stamps {
 	struct tstamp_entry *slots;
 	uint32_t mask;
 	uint32_t count;
@@ -26,10 +26,10 @@ struct cp_tstamp {
 	uint8_t key[crypto_shorthash_KEYBYTES];
 };
 
-struct cp_tstamp *
-cp_tstamp_create(uint32_t capacity)
+struct cp_hs_stamps *
+cp_hs_stamps_create(uint32_t capacity)
 {
-	struct cp_tstamp *t;
+	struct cp_hs_stamps *t;
 	uint32_t n = PROBE;
 
 	if (capacity == 0 || capacity > (1u << 30)) {
@@ -52,7 +52,7 @@ cp_tstamp_create(uint32_t capacity)
 }
 
 void
-cp_tstamp_destroy(struct cp_tstamp *t)
+cp_hs_stamps_destroy(struct cp_hs_stamps *t)
 {
 	if (t == NULL)
 		return;
@@ -61,7 +61,7 @@ cp_tstamp_destroy(struct cp_tstamp *t)
 }
 
 static uint32_t
-bucket(const struct cp_tstamp *t, const uint8_t pub[SL_KEY_LEN])
+bucket(const struct cp_hs_stamps *t, const uint8_t pub[SL_KEY_LEN])
 {
 	uint8_t h[crypto_shorthash_BYTES];
 	uint32_t v;
@@ -73,7 +73,7 @@ bucket(const struct cp_tstamp *t, const uint8_t pub[SL_KEY_LEN])
 
 /* The slot holding pub, else a free slot, else the stalest slot of the neighbourhood. */
 static struct tstamp_entry *
-find_slot(struct cp_tstamp *t, const uint8_t pub[SL_KEY_LEN], bool *found)
+find_slot(struct cp_hs_stamps *t, const uint8_t pub[SL_KEY_LEN], bool *found)
 {
 	uint32_t b = bucket(t, pub);
 	struct tstamp_entry *free_slot = NULL, *stalest = NULL;
@@ -95,7 +95,7 @@ find_slot(struct cp_tstamp *t, const uint8_t pub[SL_KEY_LEN], bool *found)
 }
 
 bool
-cp_tstamp_fresh(struct cp_tstamp *t, const uint8_t pub[SL_KEY_LEN], uint64_t ts, uint64_t now_ns)
+cp_hs_stamps_fresh(struct cp_hs_stamps *t, const uint8_t pub[SL_KEY_LEN], uint64_t ts, uint64_t now_ns)
 {
 	bool found;
 	struct tstamp_entry *e = find_slot(t, pub, &found);
@@ -116,13 +116,13 @@ cp_tstamp_fresh(struct cp_tstamp *t, const uint8_t pub[SL_KEY_LEN], uint64_t ts,
 }
 
 uint32_t
-cp_tstamp_count(const struct cp_tstamp *t)
+cp_hs_stamps_count(const struct cp_hs_stamps *t)
 {
 	return t->count;
 }
 
 uint64_t
-cp_tstamp_evictions(const struct cp_tstamp *t)
+cp_hs_stamps_evictions(const struct cp_hs_stamps *t)
 {
 	return t->evictions;
 }

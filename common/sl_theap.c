@@ -1,38 +1,38 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: a binary min-heap of timers (see dp_theap.h).
+ * sluice: a binary min-heap of timers (see sl_theap.h).
  */
 #include <errno.h>
 #include <stdlib.h>
 
-#include "dp_theap.h"
+#include "sl_theap.h"
 
 void
-dp_theap_init(struct dp_theap *h)
+sl_theap_init(struct sl_theap *h)
 {
 	h->v = NULL;
 	h->n = h->cap = 0;
 }
 
 void
-dp_theap_fini(struct dp_theap *h)
+sl_theap_fini(struct sl_theap *h)
 {
 	for (uint32_t i = 0; i < h->n; i++)
-		h->v[i]->idx = DP_THEAP_NONE;
+		h->v[i]->idx = SL_THEAP_NONE;
 	free(h->v);
-	dp_theap_init(h);
+	sl_theap_init(h);
 }
 
 static inline void
-place(struct dp_theap *h, uint32_t i, struct dp_theap_node *node)
+place(struct sl_theap *h, uint32_t i, struct sl_theap_node *node)
 {
 	h->v[i] = node;
 	node->idx = i;
 }
 
 static void
-sift_up(struct dp_theap *h, uint32_t i)
+sift_up(struct sl_theap *h, uint32_t i)
 {
-	struct dp_theap_node *node = h->v[i];
+	struct sl_theap_node *node = h->v[i];
 
 	while (i > 0) {
 		uint32_t parent = (i - 1) / 2;
@@ -46,9 +46,9 @@ sift_up(struct dp_theap *h, uint32_t i)
 }
 
 static void
-sift_down(struct dp_theap *h, uint32_t i)
+sift_down(struct sl_theap *h, uint32_t i)
 {
-	struct dp_theap_node *node = h->v[i];
+	struct sl_theap_node *node = h->v[i];
 
 	for (;;) {
 		uint32_t c = 2 * i + 1;
@@ -66,14 +66,14 @@ sift_down(struct dp_theap *h, uint32_t i)
 }
 
 void
-dp_theap_remove(struct dp_theap *h, struct dp_theap_node *node)
+sl_theap_remove(struct sl_theap *h, struct sl_theap_node *node)
 {
 	uint32_t i = node->idx;
-	struct dp_theap_node *last;
+	struct sl_theap_node *last;
 
-	if (i == DP_THEAP_NONE)
+	if (i == SL_THEAP_NONE)
 		return;
-	node->idx = DP_THEAP_NONE;
+	node->idx = SL_THEAP_NONE;
 	last = h->v[--h->n];
 	if (last == node)
 		return;
@@ -83,19 +83,19 @@ dp_theap_remove(struct dp_theap *h, struct dp_theap_node *node)
 }
 
 int
-dp_theap_set(struct dp_theap *h, struct dp_theap_node *node, uint64_t at)
+sl_theap_set(struct sl_theap *h, struct sl_theap_node *node, uint64_t at)
 {
 	uint64_t before = node->at;
 
 	if (at == UINT64_MAX) {
-		dp_theap_remove(h, node);
+		sl_theap_remove(h, node);
 		node->at = at;
 		return 0;
 	}
-	if (node->idx == DP_THEAP_NONE) {
+	if (node->idx == SL_THEAP_NONE) {
 		if (h->n == h->cap) {
 			uint32_t cap = h->cap ? h->cap * 2 : 64;
-			struct dp_theap_node **v = realloc(h->v, cap * sizeof(*v));
+			struct sl_theap_node **v = realloc(h->v, cap * sizeof(*v));
 
 			if (v == NULL)
 				return -ENOMEM;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: AEAD over Intel ipsec-mb (see dp_aead.h).
+ * sluice: AEAD over Intel ipsec-mb (see sl_aead.h).
  */
 #include <errno.h>
 #include <string.h>
 
 #include <sodium.h>
 
-#include "dp_aead.h"
+#include "sl_aead.h"
 
 static __thread IMB_MGR *thread_mgr;
 
@@ -14,7 +14,7 @@ static __thread IMB_MGR *thread_mgr;
 static const uint8_t empty[SL_TAG_LEN];
 
 IMB_MGR *
-dp_aead_mgr_create(void)
+sl_aead_mgr_create(void)
 {
 	IMB_MGR *mgr = alloc_mb_mgr(0);
 
@@ -32,35 +32,35 @@ dp_aead_mgr_create(void)
 }
 
 void
-dp_aead_mgr_free(IMB_MGR *mgr)
+sl_aead_mgr_free(IMB_MGR *mgr)
 {
 	if (mgr != NULL)
 		free_mb_mgr(mgr);
 }
 
 IMB_MGR *
-dp_aead_thread_mgr(void)
+sl_aead_thread_mgr(void)
 {
 	if (thread_mgr == NULL)
-		thread_mgr = dp_aead_mgr_create();
+		thread_mgr = sl_aead_mgr_create();
 	return thread_mgr;
 }
 
 void
-dp_aead_thread_mgr_release(void)
+sl_aead_thread_mgr_release(void)
 {
-	dp_aead_mgr_free(thread_mgr);
+	sl_aead_mgr_free(thread_mgr);
 	thread_mgr = NULL;
 }
 
 size_t
-dp_aead_key_len(enum dp_aead_alg alg)
+sl_aead_key_len(enum sl_aead_alg alg)
 {
 	switch (alg) {
-	case DP_AEAD_AES128_GCM:
+	case SL_AEAD_AES128_GCM:
 		return 16;
-	case DP_AEAD_AES256_GCM:
-	case DP_AEAD_CHACHA20_POLY1305:
+	case SL_AEAD_AES256_GCM:
+	case SL_AEAD_CHACHA20_POLY1305:
 		return 32;
 	default:
 		return 0;
@@ -68,17 +68,17 @@ dp_aead_key_len(enum dp_aead_alg alg)
 }
 
 int
-dp_aead_key_set(struct dp_aead_key *k, IMB_MGR *mgr, enum dp_aead_alg alg, const uint8_t *key,
+sl_aead_key_set(struct sl_aead_key *k, IMB_MGR *mgr, enum sl_aead_alg alg, const uint8_t *key,
 		size_t key_len)
 {
-	if (key_len == 0 || key_len != dp_aead_key_len(alg))
+	if (key_len == 0 || key_len != sl_aead_key_len(alg))
 		return -EINVAL;
 
 	switch (alg) {
-	case DP_AEAD_AES128_GCM:
+	case SL_AEAD_AES128_GCM:
 		IMB_AES128_GCM_PRE(mgr, key, &k->gcm);
 		break;
-	case DP_AEAD_AES256_GCM:
+	case SL_AEAD_AES256_GCM:
 		IMB_AES256_GCM_PRE(mgr, key, &k->gcm);
 		break;
 	default:
@@ -90,13 +90,13 @@ dp_aead_key_set(struct dp_aead_key *k, IMB_MGR *mgr, enum dp_aead_alg alg, const
 }
 
 void
-dp_aead_key_wipe(struct dp_aead_key *k)
+sl_aead_key_wipe(struct sl_aead_key *k)
 {
 	sodium_memzero(k, sizeof(*k));
 }
 
 void
-dp_aead_nonce_be(uint8_t nonce[SL_NONCE_LEN], uint64_t counter)
+sl_aead_nonce_be(uint8_t nonce[SL_NONCE_LEN], uint64_t counter)
 {
 	memset(nonce, 0, 4);
 	for (int i = 0; i < 8; i++)
@@ -104,7 +104,7 @@ dp_aead_nonce_be(uint8_t nonce[SL_NONCE_LEN], uint64_t counter)
 }
 
 void
-dp_aead_nonce_le(uint8_t nonce[SL_NONCE_LEN], uint64_t counter)
+sl_aead_nonce_le(uint8_t nonce[SL_NONCE_LEN], uint64_t counter)
 {
 	memset(nonce, 0, 4);
 	for (int i = 0; i < 8; i++)
@@ -114,7 +114,7 @@ dp_aead_nonce_le(uint8_t nonce[SL_NONCE_LEN], uint64_t counter)
 /* One ChaCha20-Poly1305 operation through the job API, completed synchronously.
  * Writes the computed tag to tag_out. Returns false if ipsec-mb refused the job. */
 static bool
-chacha_job(IMB_MGR *mgr, const struct dp_aead_key *k, const uint8_t *nonce, const uint8_t *aad,
+chacha_job(IMB_MGR *mgr, const struct sl_aead_key *k, const uint8_t *nonce, const uint8_t *aad,
 	   size_t aad_len, const uint8_t *src, size_t len, uint8_t *dst, uint8_t *tag_out,
 	   bool encrypt)
 {
@@ -147,7 +147,7 @@ chacha_job(IMB_MGR *mgr, const struct dp_aead_key *k, const uint8_t *nonce, cons
 }
 
 void
-dp_aead_seal(IMB_MGR *mgr, const struct dp_aead_key *k, const uint8_t nonce[SL_NONCE_LEN],
+sl_aead_seal(IMB_MGR *mgr, const struct sl_aead_key *k, const uint8_t nonce[SL_NONCE_LEN],
 	     const uint8_t *aad, size_t aad_len, const uint8_t *src, size_t len, uint8_t *dst,
 	     uint8_t tag[SL_TAG_LEN])
 {
@@ -156,15 +156,15 @@ dp_aead_seal(IMB_MGR *mgr, const struct dp_aead_key *k, const uint8_t nonce[SL_N
 	if (aad_len == 0)
 		aad = empty;
 	switch (k->alg) {
-	case DP_AEAD_AES128_GCM:
+	case SL_AEAD_AES128_GCM:
 		IMB_AES128_GCM_ENC(mgr, &k->gcm, &ctx, dst, src, len, nonce, aad, aad_len, tag,
 				   SL_TAG_LEN);
 		break;
-	case DP_AEAD_AES256_GCM:
+	case SL_AEAD_AES256_GCM:
 		IMB_AES256_GCM_ENC(mgr, &k->gcm, &ctx, dst, src, len, nonce, aad, aad_len, tag,
 				   SL_TAG_LEN);
 		break;
-	case DP_AEAD_CHACHA20_POLY1305:
+	case SL_AEAD_CHACHA20_POLY1305:
 		/* A job only fails on invalid parameters, which the key setup excludes; a zero
 		 * tag then guarantees the receiver rejects the packet. */
 		if (!chacha_job(mgr, k, nonce, aad, aad_len, src, len, dst, tag, true))
@@ -190,7 +190,7 @@ tag_equal(const uint8_t *a, const uint8_t *b)
 }
 
 bool
-dp_aead_open(IMB_MGR *mgr, const struct dp_aead_key *k, const uint8_t nonce[SL_NONCE_LEN],
+sl_aead_open(IMB_MGR *mgr, const struct sl_aead_key *k, const uint8_t nonce[SL_NONCE_LEN],
 	     const uint8_t *aad, size_t aad_len, const uint8_t *src, size_t len, uint8_t *dst,
 	     const uint8_t tag[SL_TAG_LEN])
 {
@@ -201,17 +201,17 @@ dp_aead_open(IMB_MGR *mgr, const struct dp_aead_key *k, const uint8_t nonce[SL_N
 	if (aad_len == 0)
 		aad = empty;
 	switch (k->alg) {
-	case DP_AEAD_AES128_GCM:
+	case SL_AEAD_AES128_GCM:
 		IMB_AES128_GCM_DEC(mgr, &k->gcm, &ctx, dst, src, len, nonce, aad, aad_len, computed,
 				   SL_TAG_LEN);
 		ok = true;
 		break;
-	case DP_AEAD_AES256_GCM:
+	case SL_AEAD_AES256_GCM:
 		IMB_AES256_GCM_DEC(mgr, &k->gcm, &ctx, dst, src, len, nonce, aad, aad_len, computed,
 				   SL_TAG_LEN);
 		ok = true;
 		break;
-	case DP_AEAD_CHACHA20_POLY1305:
+	case SL_AEAD_CHACHA20_POLY1305:
 		ok = chacha_job(mgr, k, nonce, aad, aad_len, src, len, dst, computed, false);
 		break;
 	default:

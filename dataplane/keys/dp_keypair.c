@@ -22,8 +22,8 @@ static void *release_hook_arg;
 
 /* The schedules of one keypair; tag 0: empty. ipsec-mb wants GCM key data 64-byte aligned. */
 struct kc_entry {
-	struct dp_aead_key send __rte_aligned(64);
-	struct dp_aead_key recv __rte_aligned(64);
+	struct sl_aead_key send __rte_aligned(64);
+	struct sl_aead_key recv __rte_aligned(64);
 	uint64_t tag;
 };
 
@@ -55,8 +55,8 @@ kc_get(IMB_MGR *mgr, const struct dp_keypair *kp)
 	if (e->tag != kp->tag) {
 		/* the algorithm and key length were checked when the keypair was made */
 		e->tag = 0;
-		if (dp_aead_key_set(&e->send, mgr, kp->alg, kp->send_key, SL_KEY_LEN) != 0 ||
-		    dp_aead_key_set(&e->recv, mgr, kp->alg, kp->recv_key, SL_KEY_LEN) != 0)
+		if (sl_aead_key_set(&e->send, mgr, kp->alg, kp->send_key, SL_KEY_LEN) != 0 ||
+		    sl_aead_key_set(&e->recv, mgr, kp->alg, kp->recv_key, SL_KEY_LEN) != 0)
 			return NULL;
 		e->tag = kp->tag;
 	}
@@ -99,13 +99,13 @@ dp_key_limits_valid(const struct dp_key_limits *lim)
 }
 
 struct dp_keypair *
-dp_keypair_create(enum dp_aead_alg alg, const uint8_t send_key[SL_KEY_LEN],
+dp_keypair_create(enum sl_aead_alg alg, const uint8_t send_key[SL_KEY_LEN],
 		  const uint8_t recv_key[SL_KEY_LEN], uint32_t local_id, uint32_t remote_id,
 		  bool initiator, uint64_t now_ns)
 {
 	struct dp_keypair *kp;
 
-	if (send_key == NULL || recv_key == NULL || dp_aead_key_len(alg) != SL_KEY_LEN) {
+	if (send_key == NULL || recv_key == NULL || sl_aead_key_len(alg) != SL_KEY_LEN) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -202,8 +202,8 @@ seal_at(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t pn, const uint8_t *plain, 
 	if (keys == NULL)
 		return -ENOMEM;
 	memcpy(out, &hdr, sizeof(hdr));
-	dp_aead_nonce_be(nonce, pn);
-	dp_aead_seal(mgr, &keys->send, nonce, out, sizeof(hdr), plain, len, ct, ct + len);
+	sl_aead_nonce_be(nonce, pn);
+	sl_aead_seal(mgr, &keys->send, nonce, out, sizeof(hdr), plain, len, ct, ct + len);
 	kp->counters.tx_packets++;
 	kp->counters.tx_bytes += len;
 	return (int)(len + DP_DATA_OVERHEAD);
@@ -282,8 +282,8 @@ dp_keypair_open(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
 	if (keys == NULL)
 		return -ENOMEM;
 	plain_len = len - DP_DATA_OVERHEAD;
-	dp_aead_nonce_be(nonce, pn);
-	if (!dp_aead_open(mgr, &keys->recv, nonce, pkt, sizeof(struct sl_data_hdr), ct, plain_len,
+	sl_aead_nonce_be(nonce, pn);
+	if (!sl_aead_open(mgr, &keys->recv, nonce, pkt, sizeof(struct sl_data_hdr), ct, plain_len,
 			  plain, ct + plain_len))
 		return -EPERM; /* plain already zeroed */
 	if (!dp_replay_update(&kp->replay, pn, lim->reject_after_msgs)) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: the identity, eal and limits sections of a configuration (see conf_pvt.h). Ports and
  * peers are in conf_net.c; channels and the engine settings in conf_engine.c; lcores and
- * services in conf_use.c.
+ * services in conf_refs.c.
  */
 #include <limits.h>
 #include <stdio.h>

@@ -10,8 +10,8 @@
  *
  * Control thread only.
  */
-#ifndef CP_TSTAMP_H
-#define CP_TSTAMP_H
+#ifndef CP_HS_STAMPS_H
+#define CP_HS_STAMPS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,19 +20,19 @@
 
 #include "sl_limits.h"
 
-struct cp_tstamp;
+struct cp_hs_stamps;
 
 /* NULL with errno set on failure; capacity is rounded up to a power of two. */
-struct cp_tstamp *cp_tstamp_create(uint32_t capacity);
-void cp_tstamp_destroy(struct cp_tstamp *t);
+struct cp_hs_stamps *cp_hs_stamps_create(uint32_t capacity);
+void cp_hs_stamps_destroy(struct cp_hs_stamps *t);
 
 /* Accept ts from pub if it is newer than anything accepted before, and remember it.
  * Returns true if fresh, false for a replay (ts <= the stored one). */
-bool cp_tstamp_fresh(struct cp_tstamp *t, const uint8_t pub[SL_KEY_LEN], uint64_t ts,
+bool cp_hs_stamps_fresh(struct cp_hs_stamps *t, const uint8_t pub[SL_KEY_LEN], uint64_t ts,
 		     uint64_t now_ns) __rte_warn_unused_result;
 
 /* Entries held, and entries that gave way to others. */
-uint32_t cp_tstamp_count(const struct cp_tstamp *t);
-uint64_t cp_tstamp_evictions(const struct cp_tstamp *t);
+uint32_t cp_hs_stamps_count(const struct cp_hs_stamps *t);
+uint64_t cp_hs_stamps_evictions(const struct cp_hs_stamps *t);
 
-#endif /* CP_TSTAMP_H */
+#endif /* CP_HS_STAMPS_H */

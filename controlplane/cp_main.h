@@ -8,7 +8,7 @@
  *   - carries out cp_ctl's requests: commands on the lcores' rings, handshake packets built
  *     into mbufs and sent by lcore 0, next hops resolved through ARP;
  *   - restarts a memif client port whose server went away (DPDK's memif client connects only
- *     when the port starts): the lcores are kept off the port (dp_app.port_paused and an RCU
+ *     when the port starts): the lcores are kept off the port (dp_runtime.port_paused and an RCU
  *     grace period) while it is stopped and started again, every second until the server is
  *     back;
  *   - asks every lcore for a statistics snapshot every 500 ms, which telemetry and the final
@@ -19,8 +19,8 @@
  * Telemetry callbacks run on DPDK's telemetry thread; they and the control loop share the
  * state under one mutex.
  */
-#ifndef CP_APP_H
-#define CP_APP_H
+#ifndef CP_MAIN_H
+#define CP_MAIN_H
 
 #include <pthread.h>
 #include <signal.h>
@@ -31,11 +31,11 @@
 #include "conf.h"
 #include "cp_ctl.h"
 #include "dp_lcore.h"
-#include "dp_msg.h"
+#include "dp_cmd.h"
 
 struct cp_arp;
 
-struct cp_app_options {
+struct cp_main_options {
 	uint64_t duration_ns;	     /* stop by itself after this long (0: until a signal) */
 	bool exit_when_done;	     /* stop once every configured source has finished */
 	volatile sig_atomic_t *stop; /* set by the signal handler */
@@ -47,13 +47,13 @@ struct cp_totals {
 	uint64_t rx_pkts, tx_pkts, handoffs;
 	uint64_t busy_cycles; /* all lcores' */
 	uint32_t sessions;
-	struct dp_svc_stats svc[CONF_MAX_SERVICES];
+	struct dp_svc_stats svc[DP_SVC_MAX];
 };
 
-struct cp_app {
-	struct dp_app *dp;
+struct cp_main {
+	struct dp_runtime *dp;
 	const struct conf *cfg;
-	struct cp_app_options opt;
+	struct cp_main_options opt;
 	struct cp_ctl *ctl;
 	struct cp_arp *arp[CONF_MAX_PORTS];
 	pthread_t thread;
@@ -78,21 +78,21 @@ struct cp_app {
 };
 
 /* Set up the control (keys, cp_ctl, ARP caches, snapshot buffers). 0 or -errno (logged). */
-int cp_app_init(struct cp_app *a, struct dp_app *dp, const struct conf *cfg,
-		const uint8_t static_priv[SL_KEY_LEN], const struct cp_app_options *opt);
+int cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
+		const uint8_t static_priv[SL_KEY_LEN], const struct cp_main_options *opt);
 /* Start the control thread. */
-int cp_app_start(struct cp_app *a);
+int cp_main_start(struct cp_main *a);
 /* Wait for the control thread to finish (after a stop request; it sets dp->quit). */
-void cp_app_join(struct cp_app *a);
-void cp_app_fini(struct cp_app *a);
+void cp_main_join(struct cp_main *a);
+void cp_main_fini(struct cp_main *a);
 
 /* Sum the latest snapshots of every lcore (under the lock). */
-void cp_app_totals(struct cp_app *a, struct cp_totals *t);
+void cp_main_totals(struct cp_main *a, struct cp_totals *t);
 /* The final report: sessions, services, drops — one "key=value" line each. */
-void cp_app_summary(struct cp_app *a, FILE *f);
+void cp_main_summary(struct cp_main *a, FILE *f);
 
 /* Telemetry endpoints /sluice/... for this appliance (cp_telemetry.c). */
-int cp_telemetry_register(struct cp_app *a);
+int cp_telemetry_register(struct cp_main *a);
 void cp_telemetry_unregister(void);
 
-#endif /* CP_APP_H */
+#endif /* CP_MAIN_H */

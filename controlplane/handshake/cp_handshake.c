@@ -7,9 +7,9 @@
 
 #include <sodium.h>
 
-#include "cp_dh.h"
+#include "sl_dh.h"
 #include "cp_handshake.h"
-#include "cp_tstamp.h"
+#include "cp_hs_stamps.h"
 
 #define PROLOGUE_LABEL		"sluice handshake v1"
 #define HDR_LEN			8 /* type, suite, reserved, sender: bound into the prologue */
@@ -21,7 +21,7 @@ struct cp_hs_ctx {
 	uint8_t mac1_self[SL_KEY_LEN]; /* mac1 key of messages addressed to us */
 	uint8_t mac1_anon[SL_KEY_LEN];
 	uint8_t cookie_anon[SL_KEY_LEN];
-	struct cp_tstamp *tstamps;
+	struct cp_hs_stamps *tstamps;
 	uint64_t last_ts;
 };
 
@@ -66,12 +66,12 @@ cp_hs_ctx_create(const struct cp_hs_config *cfg)
 		ctx->cfg.tstamp_capacity = DEFAULT_TSTAMP_CAPACITY;
 	if (ctx->cfg.cookie_max_age_ns == 0)
 		ctx->cfg.cookie_max_age_ns = SL_COOKIE_ROTATE_NS;
-	if (cp_dh_pubkey(ctx->pub, cfg->static_priv) != 0) {
+	if (sl_dh_pubkey(ctx->pub, cfg->static_priv) != 0) {
 		cp_hs_ctx_destroy(ctx);
 		errno = EINVAL;
 		return NULL;
 	}
-	ctx->tstamps = cp_tstamp_create(ctx->cfg.tstamp_capacity);
+	ctx->tstamps = cp_hs_stamps_create(ctx->cfg.tstamp_capacity);
 	if (ctx->tstamps == NULL) {
 		cp_hs_ctx_destroy(ctx);
 		errno = ENOMEM;
@@ -88,7 +88,7 @@ cp_hs_ctx_destroy(struct cp_hs_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
-	cp_tstamp_destroy(ctx->tstamps);
+	cp_hs_stamps_destroy(ctx->tstamps);
 	sodium_memzero(ctx, sizeof(*ctx));
 	free(ctx);
 }
@@ -99,7 +99,7 @@ cp_hs_ctx_pubkey(const struct cp_hs_ctx *ctx)
 	return ctx->pub;
 }
 
-const struct cp_tstamp *
+const struct cp_hs_stamps *
 cp_hs_ctx_tstamps(const struct cp_hs_ctx *ctx)
 {
 	return ctx->tstamps;
@@ -124,16 +124,16 @@ cp_hs_pending_wipe(struct cp_hs_pending *p)
 	sodium_memzero(p, sizeof(*p));
 }
 
-enum dp_aead_alg
+enum sl_aead_alg
 cp_hs_suite_aead(uint8_t suite)
 {
 	switch (suite) {
 	case SL_SUITE_AESGCM_SHA256:
-		return DP_AEAD_AES256_GCM;
+		return SL_AEAD_AES256_GCM;
 	case SL_SUITE_CHACHAPOLY_BLAKE2B:
-		return DP_AEAD_CHACHA20_POLY1305;
+		return SL_AEAD_CHACHA20_POLY1305;
 	default:
-		return DP_AEAD_NONE;
+		return SL_AEAD_NONE;
 	}
 }
 
@@ -144,11 +144,11 @@ cp_hs_suite_protocol(uint8_t suite, enum cp_noise_pattern pat, struct cp_noise_p
 	switch (suite) {
 	case SL_SUITE_AESGCM_SHA256:
 		p->cipher = CP_NOISE_AESGCM;
-		p->hash = CP_HASH_SHA256;
+		p->hash = SL_HASH_SHA256;
 		return true;
 	case SL_SUITE_CHACHAPOLY_BLAKE2B:
 		p->cipher = CP_NOISE_CHACHAPOLY;
-		p->hash = CP_HASH_BLAKE2B;
+		p->hash = SL_HASH_BLAKE2B;
 		return true;
 	default:
 		return false;
@@ -487,7 +487,7 @@ cp_hs_ik_read(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg
 		rc = accept_payload(ctx, p, &pl);
 	if (rc == -ECONNREFUSED && (p->reason == CP_HS_NETWORK || p->reason == CP_HS_VERSION))
 		return rc; /* the Noise state stays usable: cp_hs_ik_answer tells the initiator */
-	if (rc == 0 && !cp_tstamp_fresh(ctx->tstamps, p->peer.pub, p->peer.timestamp, now_ns))
+	if (rc == 0 && !cp_hs_stamps_fresh(ctx->tstamps, p->peer.pub, p->peer.timestamp, now_ns))
 		rc = refuse(p, CP_HS_REPLAY, -EALREADY);
 	if (rc != 0) {
 		cp_noise_wipe(&p->noise);
@@ -674,7 +674,7 @@ cp_hs_xx_complete(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t 
 				&pl, sizeof(pl));
 	if (rc == 0)
 		rc = accept_payload(ctx, p, &pl);
-	if (rc == 0 && !cp_tstamp_fresh(ctx->tstamps, p->peer.pub, p->peer.timestamp, now_ns))
+	if (rc == 0 && !cp_hs_stamps_fresh(ctx->tstamps, p->peer.pub, p->peer.timestamp, now_ns))
 		rc = refuse(p, CP_HS_REPLAY, -EALREADY);
 	if (rc != 0) {
 		cp_noise_wipe(&p->noise);

@@ -2,8 +2,8 @@
  * sluice: X25519 (libsodium) with the checks the handshake relies on.
  * Any thread.
  */
-#ifndef CP_DH_H
-#define CP_DH_H
+#ifndef SL_DH_H
+#define SL_DH_H
 
 #include <stdint.h>
 
@@ -12,14 +12,14 @@
 #include "sl_limits.h"
 
 /* Fresh key pair from the system CSPRNG. */
-void cp_dh_keygen(uint8_t priv[SL_KEY_LEN], uint8_t pub[SL_KEY_LEN]);
+void sl_dh_keygen(uint8_t priv[SL_KEY_LEN], uint8_t pub[SL_KEY_LEN]);
 
 /* Public key of a private key. Returns 0, or -EINVAL if the result is degenerate. */
-int cp_dh_pubkey(uint8_t pub[SL_KEY_LEN], const uint8_t priv[SL_KEY_LEN]) __rte_warn_unused_result;
+int sl_dh_pubkey(uint8_t pub[SL_KEY_LEN], const uint8_t priv[SL_KEY_LEN]) __rte_warn_unused_result;
 
 /* shared = X25519(priv, pub). Returns 0, or -EKEYREJECTED when the shared secret is all zeros
  * (pub is a low-order point): the caller must abort the handshake; shared is zeroed then. */
-int cp_dh(uint8_t shared[SL_KEY_LEN], const uint8_t priv[SL_KEY_LEN],
+int sl_dh(uint8_t shared[SL_KEY_LEN], const uint8_t priv[SL_KEY_LEN],
 	  const uint8_t pub[SL_KEY_LEN]) __rte_warn_unused_result;
 
-#endif /* CP_DH_H */
+#endif /* SL_DH_H */

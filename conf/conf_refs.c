@@ -182,7 +182,7 @@ static const char *const source_keys[] = { "peer",	  "count",     "size", "rate"
 
 /* "size": n, or { "min": a, "max": b } */
 static void
-service_size(struct conf_ctx *x, const json_t *v, const char *path, struct conf_service *s)
+service_size(struct conf_ctx *x, const json_t *v, const char *path, struct dp_svc_def *s)
 {
 	static const char *const keys[] = { "min", "max", NULL };
 	uint32_t max_message = x->c->limits.max_message;
@@ -215,7 +215,7 @@ service_size(struct conf_ctx *x, const json_t *v, const char *path, struct conf_
 
 /* The keys only a source has. False if its peer is not known. */
 static bool
-service_source(struct conf_ctx *x, const json_t *v, const char *path, struct conf_service *s)
+service_source(struct conf_ctx *x, const json_t *v, const char *path, struct dp_svc_def *s)
 {
 	char where[CONF_WHERE_LEN], name[CONF_NAME_LEN];
 	const json_t *pv;
@@ -243,7 +243,7 @@ service_source(struct conf_ctx *x, const json_t *v, const char *path, struct con
 
 /* A datagram is one packet: a source on a datagram channel sends what fits. */
 static void
-service_fits(struct conf_ctx *x, const struct conf_service *s, const char *path)
+service_fits(struct conf_ctx *x, const struct dp_svc_def *s, const char *path)
 {
 	uint32_t cap = conf_max_payload(x->c) - (uint32_t)sizeof(struct sl_frame_datagram);
 	char where[CONF_WHERE_LEN];
@@ -261,20 +261,20 @@ service_fits(struct conf_ctx *x, const struct conf_service *s, const char *path)
 static void
 service_conflicts(struct conf_ctx *x, unsigned int i, const char *path)
 {
-	const struct conf_service *s = &x->c->services[i], *o;
-	bool src = s->type == CONF_SVC_SOURCE;
+	const struct dp_svc_def *s = &x->c->services.svc[i], *o;
+	bool src = s->type == DP_SVC_SOURCE;
 	char where[CONF_WHERE_LEN];
 
 	conf_path_key(where, path, "channel");
 	for (unsigned int j = 0; j < i; j++) {
-		o = &x->c->services[j];
-		if (o->channel != s->channel || src != (o->type == CONF_SVC_SOURCE))
+		o = &x->c->services.svc[j];
+		if (o->channel != s->channel || src != (o->type == DP_SVC_SOURCE))
 			continue;
 		if (!src) {
 			conf_error(x, where,
 				   "channel %u already has a%s %s service (services[%u]): "
 				   "one echo or sink per channel",
-				   s->channel, o->type == CONF_SVC_ECHO ? "n" : "",
+				   s->channel, o->type == DP_SVC_ECHO ? "n" : "",
 				   svc_names[o->type], j);
 			return;
 		}
@@ -289,7 +289,7 @@ service_conflicts(struct conf_ctx *x, unsigned int i, const char *path)
 }
 
 static bool
-service_channel(struct conf_ctx *x, const json_t *v, const char *path, struct conf_service *s)
+service_channel(struct conf_ctx *x, const json_t *v, const char *path, struct dp_svc_def *s)
 {
 	char where[CONF_WHERE_LEN];
 	uint64_t ch;
@@ -311,7 +311,7 @@ service_entry(struct conf_ctx *x, const json_t *v, const char *path, unsigned in
 {
 	static const char *const keys[] = { "type", "channel",	   "peer",	"count", "size",
 					    "rate", "expect_echo", "in_flight", NULL };
-	struct conf_service *s = &x->c->services[i];
+	struct dp_svc_def *s = &x->c->services.svc[i];
 	char where[CONF_WHERE_LEN];
 	const json_t *tv;
 	bool channel_ok, peer_ok = true;
@@ -326,8 +326,8 @@ service_entry(struct conf_ctx *x, const json_t *v, const char *path, unsigned in
 	channel_ok = service_channel(x, v, path, s);
 	if (type < 0)
 		return;
-	s->type = (enum conf_svc_type)type;
-	if (s->type == CONF_SVC_SOURCE) {
+	s->type = (enum dp_svc_type)type;
+	if (s->type == DP_SVC_SOURCE) {
 		peer_ok = service_source(x, v, path, s);
 	} else {
 		for (size_t k = 0; source_keys[k] != NULL; k++) {
@@ -338,7 +338,7 @@ service_entry(struct conf_ctx *x, const json_t *v, const char *path, unsigned in
 	}
 	if (!channel_ok)
 		return;
-	if (s->type == CONF_SVC_SOURCE)
+	if (s->type == DP_SVC_SOURCE)
 		service_fits(x, s, path);
 	if (peer_ok)
 		service_conflicts(x, i, path);
@@ -349,9 +349,17 @@ conf_services(struct conf_ctx *x, const json_t *v, const char *path)
 {
 	char item[CONF_WHERE_LEN];
 
-	if (v == NULL || !conf_array(x, v, path, 0, CONF_MAX_SERVICES))
+	if (v == NULL || !conf_array(x, v, path, 0, DP_SVC_MAX))
 		return;
-	x->c->n_services = (unsigned int)json_array_size(v);
-	for (unsigned int i = 0; i < x->c->n_services; i++)
+	x->c->services.n = (unsigned int)json_array_size(v);
+	for (unsigned int i = 0; i < x->c->services.n; i++)
 		service_entry(x, json_array_get(v, i), conf_path_index(item, path, i), i);
+}
+
+void
+conf_services_bind(struct conf *c)
+{
+	c->services.n_channels = c->engine.n_channels;
+	c->services.max_message = c->engine.max_message;
+	c->services.n_peers = c->n_peers;
 }

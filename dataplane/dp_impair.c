@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: the impairment stage (see drv_impair.h).
+ * sluice: the impairment stage (see dp_impair.h).
  */
 #include <errno.h>
 #include <math.h>
@@ -11,9 +11,9 @@
 #include <rte_malloc.h>
 #include <rte_udp.h>
 
-#include "drv_impair.h"
+#include "dp_impair.h"
 
-static_assert(RTE_IS_POWER_OF_2(DRV_IMPAIR_HOLD_MAX), "hold queue is a ring");
+static_assert(RTE_IS_POWER_OF_2(DP_IMPAIR_HOLD_MAX), "hold queue is a ring");
 
 struct held {
 	struct rte_mbuf *m;
@@ -21,14 +21,14 @@ struct held {
 	uint64_t burst;	   /* the burst it came in */
 };
 
-struct drv_impair {
+struct dp_impair {
 	uint64_t rng;	/* splitmix64 state */
 	uint64_t burst; /* bursts seen (calls with packets or without) */
 	double loss, reorder, duplicate, corrupt;
 	struct rte_mempool *mp;
 	uint32_t head, tail; /* hold ring: entries [head, tail), free-running */
-	struct held hold[DRV_IMPAIR_HOLD_MAX];
-	struct drv_impair_stats stats;
+	struct held hold[DP_IMPAIR_HOLD_MAX];
+	struct dp_impair_stats stats;
 };
 
 /* What happens to one packet. */
@@ -56,7 +56,7 @@ chance(uint64_t *s, double p)
 }
 
 static struct fate
-decide(struct drv_impair *imp)
+decide(struct dp_impair *imp)
 {
 	struct fate f;
 
@@ -74,10 +74,10 @@ prob_ok(double p)
 	return isfinite(p) && p >= 0.0 && p <= 1.0;
 }
 
-struct drv_impair *
-drv_impair_create(const struct conf_impair *cfg, struct rte_mempool *mp)
+struct dp_impair *
+dp_impair_create(const struct conf_impair *cfg, struct rte_mempool *mp)
 {
-	struct drv_impair *imp;
+	struct dp_impair *imp;
 
 	if (cfg == NULL || !prob_ok(cfg->loss) || !prob_ok(cfg->reorder) ||
 	    !prob_ok(cfg->duplicate) || !prob_ok(cfg->corrupt) ||
@@ -85,7 +85,7 @@ drv_impair_create(const struct conf_impair *cfg, struct rte_mempool *mp)
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	imp = rte_zmalloc_socket("drv_impair", sizeof(*imp), RTE_CACHE_LINE_SIZE,
+	imp = rte_zmalloc_socket("dp_impair", sizeof(*imp), RTE_CACHE_LINE_SIZE,
 				 mp != NULL ? mp->socket_id : SOCKET_ID_ANY);
 	if (imp == NULL) {
 		rte_errno = ENOMEM;
@@ -101,23 +101,23 @@ drv_impair_create(const struct conf_impair *cfg, struct rte_mempool *mp)
 }
 
 void
-drv_impair_destroy(struct drv_impair *imp)
+dp_impair_destroy(struct dp_impair *imp)
 {
 	if (imp == NULL)
 		return;
 	for (; imp->head != imp->tail; imp->head++)
-		rte_pktmbuf_free(imp->hold[imp->head % DRV_IMPAIR_HOLD_MAX].m);
+		rte_pktmbuf_free(imp->hold[imp->head % DP_IMPAIR_HOLD_MAX].m);
 	rte_free(imp);
 }
 
 unsigned int
-drv_impair_held(const struct drv_impair *imp)
+dp_impair_held(const struct dp_impair *imp)
 {
 	return imp->tail - imp->head;
 }
 
 void
-drv_impair_get_stats(const struct drv_impair *imp, struct drv_impair_stats *st)
+dp_impair_get_stats(const struct dp_impair *imp, struct dp_impair_stats *st)
 {
 	*st = imp->stats;
 }
@@ -178,13 +178,13 @@ corrupt_udp(struct rte_mbuf *m, uint64_t bit)
 /* --- holding back ----------------------------------------------------------------------- */
 
 static bool
-hold(struct drv_impair *imp, struct rte_mbuf *m, uint64_t now_ns)
+hold(struct dp_impair *imp, struct rte_mbuf *m, uint64_t now_ns)
 {
 	struct held *h;
 
-	if (imp->tail - imp->head == DRV_IMPAIR_HOLD_MAX)
+	if (imp->tail - imp->head == DP_IMPAIR_HOLD_MAX)
 		return false;
-	h = &imp->hold[imp->tail++ % DRV_IMPAIR_HOLD_MAX];
+	h = &imp->hold[imp->tail++ % DP_IMPAIR_HOLD_MAX];
 	h->m = m;
 	h->since_ns = now_ns;
 	h->burst = imp->burst;
@@ -195,14 +195,14 @@ hold(struct drv_impair *imp, struct rte_mbuf *m, uint64_t now_ns)
 /* Append to pkts[out..room) the held packets that may go now: those of earlier bursts when
  * packets arrived since (later_burst), and those that waited long enough. Oldest first. */
 static uint16_t
-release(struct drv_impair *imp, struct rte_mbuf **pkts, uint16_t out, uint16_t room,
+release(struct dp_impair *imp, struct rte_mbuf **pkts, uint16_t out, uint16_t room,
 	uint64_t now_ns, bool later_burst)
 {
 	while (imp->head != imp->tail && out < room) {
-		struct held *h = &imp->hold[imp->head % DRV_IMPAIR_HOLD_MAX];
+		struct held *h = &imp->hold[imp->head % DP_IMPAIR_HOLD_MAX];
 		bool overtaken = later_burst && h->burst != imp->burst;
 
-		if (!overtaken && now_ns - h->since_ns < DRV_IMPAIR_HOLD_NS)
+		if (!overtaken && now_ns - h->since_ns < DP_IMPAIR_HOLD_NS)
 			break;
 		imp->stats.released_by_time += !overtaken;
 		pkts[out++] = h->m;
@@ -212,12 +212,12 @@ release(struct drv_impair *imp, struct rte_mbuf **pkts, uint16_t out, uint16_t r
 }
 
 uint16_t
-drv_impair_flush(struct drv_impair *imp, struct rte_mbuf **pkts, uint16_t cap)
+dp_impair_flush(struct dp_impair *imp, struct rte_mbuf **pkts, uint16_t cap)
 {
 	uint16_t n = 0;
 
 	for (; imp->head != imp->tail && n < cap; imp->head++)
-		pkts[n++] = imp->hold[imp->head % DRV_IMPAIR_HOLD_MAX].m;
+		pkts[n++] = imp->hold[imp->head % DP_IMPAIR_HOLD_MAX].m;
 	return n;
 }
 
@@ -231,10 +231,10 @@ count(struct dp_drop_counters *drops, enum dp_drop_reason why)
 }
 
 uint16_t
-drv_impair_rx(struct drv_impair *imp, struct rte_mbuf **pkts, uint16_t n, uint16_t cap,
+dp_impair_rx(struct dp_impair *imp, struct rte_mbuf **pkts, uint16_t n, uint16_t cap,
 	      uint64_t now_ns, struct dp_drop_counters *drops)
 {
-	struct rte_mbuf *dups[DRV_IMPAIR_DUP_MAX], *c;
+	struct rte_mbuf *dups[DP_IMPAIR_DUP_MAX], *c;
 	uint16_t out = 0, ndup = 0;
 
 	cap = cap < n ? n : cap;
@@ -251,7 +251,7 @@ drv_impair_rx(struct drv_impair *imp, struct rte_mbuf **pkts, uint16_t n, uint16
 			continue;
 		}
 		if (f.dup) {
-			c = ndup < DRV_IMPAIR_DUP_MAX && n + ndup < cap
+			c = ndup < DP_IMPAIR_DUP_MAX && n + ndup < cap
 				    ? rte_pktmbuf_copy(m, imp->mp, 0, UINT32_MAX)
 				    : NULL;
 			if (c != NULL)

@@ -64,7 +64,6 @@
 
 #include <rte_common.h>
 
-#include "conf.h"
 #include "dp_conn.h"
 #include "sl_wire.h"
 
@@ -73,6 +72,36 @@
 #define DP_SVC_BURST_NS	     10000000ull   /* a rate-limited source may catch up 10 ms */
 #define DP_SVC_MAX_RATE	     1000000000ull /* faster rates are treated as this */
 #define DP_SVC_IDLE_BYTES    128	   /* upper bound of sizeof(struct dp_svc) */
+#define DP_SVC_MAX	     16		   /* services an appliance runs */
+
+enum dp_svc_type {
+	DP_SVC_ECHO,   /* returns every message on its channel to its sender */
+	DP_SVC_SINK,   /* counts and verifies messages (sequence, length, checksum) */
+	DP_SVC_SOURCE, /* sends messages to a peer */
+};
+
+struct dp_svc_def {
+	enum dp_svc_type type;
+	uint8_t channel;
+	/* source only */
+	uint8_t peer;        /* index of a configured peer */
+	uint64_t count;      /* messages to send (0: until stopped) */
+	uint32_t min_size, max_size; /* bytes; equal for a fixed size */
+	uint64_t rate;       /* messages per second (0: as fast as the window allows) */
+	bool expect_echo;    /* the peer echoes: verify the returns and measure round trips */
+	uint32_t in_flight;  /* expect_echo: messages sent and not yet echoed, at most (0: any) */
+};
+
+/* The services of an appliance, and what they are checked against. */
+struct dp_svc_config {
+	unsigned int n;
+	struct dp_svc_def svc[DP_SVC_MAX];
+	/* from the engine's and the node's configuration */
+	unsigned int n_channels; /* channels the engine has (dp_conn_config.n_channels) */
+	uint32_t max_message;    /* the engine's largest message */
+	unsigned int n_peers;    /* configured peers: a source's peer is an index below this */
+};
+
 
 /* --- latency histogram ------------------------------------------------------------------
  * Log-linear in nanoseconds: exact below 256 ns, then 128 buckets per power of two, so a
@@ -152,7 +181,7 @@ struct dp_svc_inst;
 
 /* Embedded in every session. Fields are private: use the functions. */
 struct dp_svc {
-	const struct conf *cfg;
+	const struct dp_svc_config *cfg;
 	struct dp_svc_inst **inst;	/* per configured service; NULL until one has work */
 	uint64_t unhandled;		/* messages no service took (or no memory for its state) */
 	uint64_t wakeup;		/* cached dp_svc_next_wakeup() */
@@ -164,19 +193,19 @@ struct dp_svc {
 };
 
 static_assert(sizeof(struct dp_svc) <= DP_SVC_IDLE_BYTES, "idle sessions stay small");
-static_assert(CONF_MAX_SERVICES <= 16, "service masks are 16 bits");
+static_assert(DP_SVC_MAX <= 16, "service masks are 16 bits");
 
 /* NULL if the services of cfg can run together, else why not (and *which, the index of the
  * offending service): a service on the control channel or on a channel the engine does not
  * have, two echo/sink services on one channel, two sources towards one peer on one channel, a
  * source to an unknown peer, a size range that is empty or above max_message. For the
  * configuration's validation. */
-const char *dp_svc_conf_check(const struct conf *cfg, unsigned int *which /* may be NULL */);
+const char *dp_svc_conf_check(const struct dp_svc_config *cfg, unsigned int *which /* may be NULL */);
 
 /* Bind the services of cfg to a session with configured peer peer_index (any value >=
  * cfg->n_peers, e.g. DP_PEER_NONE: not a configured peer, so no source runs; echo and sink
  * serve every session). Allocates nothing. 0, or -EINVAL when dp_svc_conf_check() fails. */
-int dp_svc_init(struct dp_svc *svc, const struct conf *cfg, unsigned int peer_index);
+int dp_svc_init(struct dp_svc *svc, const struct dp_svc_config *cfg, unsigned int peer_index);
 
 /* Release the messages an echo service holds back to conn (NULL if the connection is already
  * destroyed — then call this before dp_conn_destroy() instead, or the messages leak) and free

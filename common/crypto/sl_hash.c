@@ -1,24 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: hashes, HMAC and the Noise HKDF (see cp_hash.h).
+ * sluice: hashes, HMAC and the Noise HKDF (see sl_hash.h).
  */
 #include <string.h>
 
-#include "cp_hash.h"
+#include "sl_hash.h"
 
 #define B2B_BLOCK 128
 #define B2B_OUT	  crypto_generichash_BYTES_MAX /* 64 */
 
 size_t
-cp_hash_len(enum cp_hash_alg alg)
+sl_hash_len(enum sl_hash_alg alg)
 {
-	return alg == CP_HASH_BLAKE2B ? B2B_OUT : crypto_hash_sha256_BYTES;
+	return alg == SL_HASH_BLAKE2B ? B2B_OUT : crypto_hash_sha256_BYTES;
 }
 
 void
-cp_hash2(enum cp_hash_alg alg, uint8_t *out, const uint8_t *a, size_t a_len, const uint8_t *b,
+sl_hash2(enum sl_hash_alg alg, uint8_t *out, const uint8_t *a, size_t a_len, const uint8_t *b,
 	 size_t b_len)
 {
-	if (alg == CP_HASH_BLAKE2B) {
+	if (alg == SL_HASH_BLAKE2B) {
 		crypto_generichash_state st;
 
 		crypto_generichash_init(&st, NULL, 0, B2B_OUT);
@@ -58,10 +58,10 @@ b2b_hmac_init(struct cp_hmac *st, const uint8_t *key, size_t key_len)
 }
 
 void
-cp_hmac_init(struct cp_hmac *st, enum cp_hash_alg alg, const uint8_t *key, size_t key_len)
+cp_hmac_init(struct cp_hmac *st, enum sl_hash_alg alg, const uint8_t *key, size_t key_len)
 {
 	st->alg = alg;
-	if (alg == CP_HASH_BLAKE2B)
+	if (alg == SL_HASH_BLAKE2B)
 		b2b_hmac_init(st, key, key_len);
 	else
 		crypto_auth_hmacsha256_init(&st->sha256, key, key_len);
@@ -72,7 +72,7 @@ cp_hmac_update(struct cp_hmac *st, const uint8_t *data, size_t len)
 {
 	if (len == 0)
 		return;
-	if (st->alg == CP_HASH_BLAKE2B)
+	if (st->alg == SL_HASH_BLAKE2B)
 		crypto_generichash_update(&st->b2b.inner, data, len);
 	else
 		crypto_auth_hmacsha256_update(&st->sha256, data, len);
@@ -81,7 +81,7 @@ cp_hmac_update(struct cp_hmac *st, const uint8_t *data, size_t len)
 void
 cp_hmac_final(struct cp_hmac *st, uint8_t *out)
 {
-	if (st->alg == CP_HASH_BLAKE2B) {
+	if (st->alg == SL_HASH_BLAKE2B) {
 		uint8_t inner[B2B_OUT];
 		crypto_generichash_state outer;
 
@@ -98,7 +98,7 @@ cp_hmac_final(struct cp_hmac *st, uint8_t *out)
 }
 
 void
-cp_hmac(enum cp_hash_alg alg, uint8_t *out, const uint8_t *key, size_t key_len, const uint8_t *data,
+cp_hmac(enum sl_hash_alg alg, uint8_t *out, const uint8_t *key, size_t key_len, const uint8_t *data,
 	size_t len)
 {
 	struct cp_hmac st;
@@ -110,10 +110,10 @@ cp_hmac(enum cp_hash_alg alg, uint8_t *out, const uint8_t *key, size_t key_len, 
 
 /* out_i = HMAC(temp_key, out_{i-1} || i), out_0 empty. */
 static void
-hkdf_expand_one(enum cp_hash_alg alg, const uint8_t *temp_key, const uint8_t *prev, uint8_t index,
+hkdf_expand_one(enum sl_hash_alg alg, const uint8_t *temp_key, const uint8_t *prev, uint8_t index,
 		uint8_t *out)
 {
-	size_t hl = cp_hash_len(alg);
+	size_t hl = sl_hash_len(alg);
 	struct cp_hmac st;
 
 	cp_hmac_init(&st, alg, temp_key, hl);
@@ -124,11 +124,11 @@ hkdf_expand_one(enum cp_hash_alg alg, const uint8_t *temp_key, const uint8_t *pr
 }
 
 void
-cp_hkdf(enum cp_hash_alg alg, const uint8_t *ck, const uint8_t *ikm, size_t ikm_len, uint8_t *out1,
+cp_hkdf(enum sl_hash_alg alg, const uint8_t *ck, const uint8_t *ikm, size_t ikm_len, uint8_t *out1,
 	uint8_t *out2, uint8_t *out3)
 {
 	uint8_t temp_key[SL_HASH_MAX_LEN];
-	size_t hl = cp_hash_len(alg);
+	size_t hl = sl_hash_len(alg);
 
 	cp_hmac(alg, temp_key, ck, hl, ikm, ikm_len);
 	hkdf_expand_one(alg, temp_key, NULL, 1, out1);

@@ -39,7 +39,7 @@
 
 #include <rte_common.h>
 
-#include "dp_aead.h"
+#include "sl_aead.h"
 #include "dp_replay.h"
 #include "sl_limits.h"
 #include "sl_wire.h"
@@ -79,7 +79,7 @@ struct dp_keypair {
 	uint64_t created_ns;
 	uint32_t local_id;  /* our receiver connection id: peers put it in their headers */
 	uint32_t remote_id; /* the peer's receiver connection id: we put it in ours */
-	enum dp_aead_alg alg;
+	enum sl_aead_alg alg;
 	bool initiator; /* we started the handshake that made this keypair */
 	struct dp_keypair_counters counters;
 	uint64_t tag; /* unique among all keypairs of the process: its cache entry's key */
@@ -87,10 +87,10 @@ struct dp_keypair {
 };
 
 /* Build a keypair from a handshake's output. alg must take a 32-byte key
- * (DP_AEAD_AES256_GCM or DP_AEAD_CHACHA20_POLY1305). The raw keys are copied; the caller still
+ * (SL_AEAD_AES256_GCM or SL_AEAD_CHACHA20_POLY1305). The raw keys are copied; the caller still
  * owns and must wipe its copies. Returns NULL with errno set: EINVAL for a bad algorithm or
  * argument, ENOMEM. */
-struct dp_keypair *dp_keypair_create(enum dp_aead_alg alg, const uint8_t send_key[SL_KEY_LEN],
+struct dp_keypair *dp_keypair_create(enum sl_aead_alg alg, const uint8_t send_key[SL_KEY_LEN],
 				     const uint8_t recv_key[SL_KEY_LEN], uint32_t local_id,
 				     uint32_t remote_id, bool initiator, uint64_t now_ns);
 

@@ -8,8 +8,8 @@
  * Session slots are allocated by the control thread only; the lcore that owns a slot creates,
  * runs and frees the session in it, and tells the control thread when the slot is free again.
  */
-#ifndef DP_MSG_H
-#define DP_MSG_H
+#ifndef DP_CMD_H
+#define DP_CMD_H
 
 #include <assert.h>
 #include <stdbool.h>
@@ -97,4 +97,4 @@ struct dp_stats {
 	struct dp_session_stats s[]; /* cap entries */
 };
 
-#endif /* DP_MSG_H */
+#endif /* DP_CMD_H */

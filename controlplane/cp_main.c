@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: the control thread of the appliance (see cp_app.h).
+ * sluice: the control thread of the appliance (see cp_main.h).
  */
 #include <assert.h>
 #include <errno.h>
@@ -18,14 +18,14 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include "cp_app.h"
+#include "cp_main.h"
 #include "cp_arp.h"
-#include "dp_aead.h"
+#include "sl_aead.h"
 #include "dp_net.h"
 #include "sl_clock.h"
 
-RTE_LOG_REGISTER(cp_app_logtype, sluice.ctl, INFO);
-#define CTL_LOG(level, ...) rte_log(RTE_LOG_##level, cp_app_logtype, "sluice: " __VA_ARGS__)
+RTE_LOG_REGISTER(cp_main_logtype, sluice.cp.main, INFO);
+#define CTL_LOG(level, ...) rte_log(RTE_LOG_##level, cp_main_logtype, "sluice: " __VA_ARGS__)
 
 #define MS		  UINT64_C(1000000)
 #define SNAPSHOT_NS	  (500 * MS)
@@ -53,7 +53,7 @@ static_assert(CP_CTL_CLOSE_BATCH * 4 <= DP_RING_SIZE, "shutdown closes: a quarte
 static int
 op_command(void *arg, unsigned int lcore, const struct dp_cmd *cmd)
 {
-	struct cp_app *a = arg;
+	struct cp_main *a = arg;
 	struct rte_ring *r = dp_lcore_cmd_ring(a->dp, lcore);
 
 	/* the lcore empties its ring every round: a full ring is a moment, not a state */
@@ -68,7 +68,7 @@ op_command(void *arg, unsigned int lcore, const struct dp_cmd *cmd)
 
 /* Lcore 0 transmits what the control thread sends (each lcore has a queue on every port). */
 static void
-tx_mbuf(struct cp_app *a, uint8_t port, struct rte_mbuf *m)
+tx_mbuf(struct cp_main *a, uint8_t port, struct rte_mbuf *m)
 {
 	struct dp_cmd c = { .type = DP_CMD_TX, .port = port, .m = m };
 
@@ -79,7 +79,7 @@ tx_mbuf(struct cp_app *a, uint8_t port, struct rte_mbuf *m)
 static void
 op_send(void *arg, const struct cp_endpoint *to, const void *msg, size_t len)
 {
-	struct cp_app *a = arg;
+	struct cp_main *a = arg;
 	struct rte_ether_addr dst; /* aligned, unlike the endpoint's bytes */
 	struct rte_mbuf *m;
 	uint8_t *p;
@@ -105,7 +105,7 @@ op_send(void *arg, const struct cp_endpoint *to, const void *msg, size_t len)
 }
 
 static void
-send_arp_request(struct cp_app *a, uint8_t port, uint32_t ip)
+send_arp_request(struct cp_main *a, uint8_t port, uint32_t ip)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(a->dp->ports[port].pool);
 
@@ -124,7 +124,7 @@ send_arp_request(struct cp_app *a, uint8_t port, uint32_t ip)
 
 /* The port a destination is on (on-link first, then through a gateway) and its next hop. */
 static int
-route(const struct cp_app *a, uint32_t ip, uint8_t *port, uint32_t *next_hop)
+route(const struct cp_main *a, uint32_t ip, uint8_t *port, uint32_t *next_hop)
 {
 	for (int pass = 0; pass < 2; pass++)
 		for (unsigned int p = 0; p < a->dp->n_ports; p++) {
@@ -144,7 +144,7 @@ route(const struct cp_app *a, uint32_t ip, uint8_t *port, uint32_t *next_hop)
 static int
 op_resolve(void *arg, uint32_t ip, uint8_t *port, uint8_t mac[6])
 {
-	struct cp_app *a = arg;
+	struct cp_main *a = arg;
 	uint32_t nh;
 	enum cp_arp_result r;
 
@@ -159,7 +159,7 @@ op_resolve(void *arg, uint32_t ip, uint8_t *port, uint8_t mac[6])
 static void
 op_note(void *arg, const struct cp_note *n)
 {
-	struct cp_app *a = arg;
+	struct cp_main *a = arg;
 	char key[45], who[CONF_NAME_LEN + 16];
 
 	(void)a;
@@ -203,7 +203,7 @@ static const struct cp_ctl_ops ctl_ops = {
 /* --- from the dataplane --------------------------------------------------------------------- */
 
 static void
-on_arp(struct cp_app *a, uint8_t port, struct rte_mbuf *m)
+on_arp(struct cp_main *a, uint8_t port, struct rte_mbuf *m)
 {
 	enum dp_drop_reason why;
 	struct dp_net_pkt pkt;
@@ -232,7 +232,7 @@ out:
 }
 
 static void
-on_handshake(struct cp_app *a, const struct dp_evt *ev, uint32_t backlog, uint64_t wall)
+on_handshake(struct cp_main *a, const struct dp_evt *ev, uint32_t backlog, uint64_t wall)
 {
 	struct cp_endpoint from = { .port = ev->port, .ip = ev->ip, .udp_port = ev->udp_port };
 	struct rte_mbuf *m = ev->m;
@@ -248,7 +248,7 @@ on_handshake(struct cp_app *a, const struct dp_evt *ev, uint32_t backlog, uint64
 }
 
 static void
-on_stats(struct cp_app *a, unsigned int l, const struct dp_stats *st)
+on_stats(struct cp_main *a, unsigned int l, const struct dp_stats *st)
 {
 	for (uint8_t i = 0; i < 2; i++)
 		if (a->snap[l][i] == st) {
@@ -260,7 +260,7 @@ on_stats(struct cp_app *a, unsigned int l, const struct dp_stats *st)
 }
 
 static unsigned int
-poll_events(struct cp_app *a, uint64_t wall)
+poll_events(struct cp_main *a, uint64_t wall)
 {
 	unsigned int work = 0;
 
@@ -294,7 +294,7 @@ poll_events(struct cp_app *a, uint64_t wall)
 /* --- statistics ----------------------------------------------------------------------------- */
 
 static void
-request_snapshots(struct cp_app *a)
+request_snapshots(struct cp_main *a)
 {
 	for (unsigned int l = 0; l < a->dp->n_lcores; l++) {
 		struct dp_cmd c = { .type = DP_CMD_STATS };
@@ -309,7 +309,7 @@ request_snapshots(struct cp_app *a)
 }
 
 void
-cp_app_totals(struct cp_app *a, struct cp_totals *t)
+cp_main_totals(struct cp_main *a, struct cp_totals *t)
 {
 	memset(t, 0, sizeof(*t));
 	for (unsigned int l = 0; l < a->dp->n_lcores; l++) {
@@ -325,7 +325,7 @@ cp_app_totals(struct cp_app *a, struct cp_totals *t)
 		t->handoffs += s->handoffs;
 		t->busy_cycles += s->busy_cycles;
 		t->sessions += s->total;
-		for (unsigned int i = 0; i < a->cfg->n_services; i++)
+		for (unsigned int i = 0; i < a->cfg->services.n; i++)
 			dp_svc_stats_merge(&t->svc[i], &s->svc[i]);
 	}
 }
@@ -333,19 +333,19 @@ cp_app_totals(struct cp_app *a, struct cp_totals *t)
 /* How many configured sources there are, and how many finished (sent their count; echoes
  * back if they expect them) in some session. */
 static unsigned int
-sources_done(struct cp_app *a, unsigned int *n_sources)
+sources_done(struct cp_main *a, unsigned int *n_sources)
 {
 	struct cp_totals *t = malloc(sizeof(*t));
 	unsigned int done = 0;
 
 	*n_sources = 0;
-	for (unsigned int i = 0; i < a->cfg->n_services; i++)
-		*n_sources += a->cfg->services[i].type == CONF_SVC_SOURCE;
+	for (unsigned int i = 0; i < a->cfg->services.n; i++)
+		*n_sources += a->cfg->services.svc[i].type == DP_SVC_SOURCE;
 	if (t == NULL)
 		return 0;
-	cp_app_totals(a, t);
-	for (unsigned int i = 0; i < a->cfg->n_services; i++)
-		done += a->cfg->services[i].type == CONF_SVC_SOURCE && t->svc[i].sources_done > 0;
+	cp_main_totals(a, t);
+	for (unsigned int i = 0; i < a->cfg->services.n; i++)
+		done += a->cfg->services.svc[i].type == DP_SVC_SOURCE && t->svc[i].sources_done > 0;
 	free(t);
 	return done;
 }
@@ -353,7 +353,7 @@ sources_done(struct cp_app *a, unsigned int *n_sources)
 /* --- the loop ------------------------------------------------------------------------------- */
 
 static bool
-stop_wanted(struct cp_app *a, uint64_t now)
+stop_wanted(struct cp_main *a, uint64_t now)
 {
 	if (a->opt.stop != NULL && *a->opt.stop) {
 		CTL_LOG(INFO, "stopping: signal\n");
@@ -376,7 +376,7 @@ stop_wanted(struct cp_app *a, uint64_t now)
 
 /* After the sessions closed: one more snapshot of every lcore, for the summary. */
 static void
-last_snapshot(struct cp_app *a)
+last_snapshot(struct cp_main *a)
 {
 	uint64_t until = sl_now_ns() + 500 * MS;
 	uint64_t want;
@@ -395,7 +395,7 @@ last_snapshot(struct cp_app *a)
 /* Keep the lcores off the port, restart it, let them back if it came up; if not, try again
  * after twice the wait (1 s doubling to 8 s). */
 static void
-restart_port(struct cp_app *a, unsigned int p)
+restart_port(struct cp_main *a, unsigned int p)
 {
 	struct drv_port *port = &a->dp->ports[p];
 
@@ -421,7 +421,7 @@ restart_port(struct cp_app *a, unsigned int p)
 }
 
 static void
-supervise_ports(struct cp_app *a)
+supervise_ports(struct cp_main *a)
 {
 	for (unsigned int p = 0; p < a->dp->n_ports; p++) {
 		struct rte_eth_link link;
@@ -443,7 +443,7 @@ supervise_ports(struct cp_app *a)
 }
 
 struct arp_tick_ctx {
-	struct cp_app *a;
+	struct cp_main *a;
 	uint8_t port;
 };
 
@@ -458,7 +458,7 @@ arp_tick_cb(void *ctx, uint32_t ip, enum cp_arp_event ev)
 }
 
 static void
-control_round(struct cp_app *a, uint64_t *next_snap, uint64_t *next_arp, unsigned int *work)
+control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsigned int *work)
 {
 
 	uint64_t wall = wall_ns();
@@ -486,7 +486,7 @@ control_round(struct cp_app *a, uint64_t *next_snap, uint64_t *next_arp, unsigne
 static void *
 control_main(void *arg)
 {
-	struct cp_app *a = arg;
+	struct cp_main *a = arg;
 	uint64_t next_snap = 0, next_arp = 0, drain_until = 0;
 	bool stopping = false, closing = false;
 	unsigned int idle_rounds = 0;
@@ -526,7 +526,7 @@ control_main(void *arg)
 		if (work == 0)
 			nanosleep(&nap, NULL);
 	}
-	dp_aead_thread_mgr_release(); /* the handshakes' AEAD manager of this thread */
+	sl_aead_thread_mgr_release(); /* the handshakes' AEAD manager of this thread */
 	a->done = true;
 	a->dp->quit = 1;
 	return NULL;
@@ -535,8 +535,8 @@ control_main(void *arg)
 /* --- setup ---------------------------------------------------------------------------------- */
 
 int
-cp_app_init(struct cp_app *a, struct dp_app *dp, const struct conf *cfg,
-	    const uint8_t static_priv[SL_KEY_LEN], const struct cp_app_options *opt)
+cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
+	    const uint8_t static_priv[SL_KEY_LEN], const struct cp_main_options *opt)
 {
 	struct cp_ctl_config cc;
 	size_t sz;
@@ -571,7 +571,7 @@ cp_app_init(struct cp_app *a, struct dp_app *dp, const struct conf *cfg,
 }
 
 int
-cp_app_start(struct cp_app *a)
+cp_main_start(struct cp_main *a)
 {
 	int rc = rte_ctrl_thread_create(&a->thread, "sluice-ctl", NULL, control_main, a);
 
@@ -584,7 +584,7 @@ cp_app_start(struct cp_app *a)
 }
 
 void
-cp_app_join(struct cp_app *a)
+cp_main_join(struct cp_main *a)
 {
 	if (a->running)
 		pthread_join(a->thread, NULL);
@@ -592,7 +592,7 @@ cp_app_join(struct cp_app *a)
 }
 
 void
-cp_app_fini(struct cp_app *a)
+cp_main_fini(struct cp_main *a)
 {
 	cp_ctl_destroy(a->ctl);
 	a->ctl = NULL;
