@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_debug.h>
 #include <rte_hash.h>
 #include <rte_jhash.h>
 #include <sodium.h>
@@ -120,7 +121,7 @@ config_problem(const struct cp_ctl_config *cfg)
  * spreads receive and session work over two cores, and every multi-lcore appliance exercises
  * the handoff path from its first session). */
 uint32_t
-cp_ctl_slot_alloc(struct cp_ctl *ctl, unsigned int *lcore)
+cp_ctl_slot_alloc(struct cp_ctl *ctl, enum cp_slot_state state, unsigned int *lcore)
 {
 	unsigned int best = 0;
 	struct cp_slot *s;
@@ -135,6 +136,9 @@ cp_ctl_slot_alloc(struct cp_ctl *ctl, unsigned int *lcore)
 		return UINT32_MAX;
 	slot = ctl->free_slots[best][--ctl->n_free[best]];
 	s = &ctl->slots[best][slot];
+	RTE_ASSERT(s->state == CP_SLOT_FREE);
+	RTE_ASSERT(state == CP_SLOT_DIALING || state == CP_SLOT_RESERVED);
+	s->state = (uint8_t)state;
 	s->gen++;
 	s->node = NULL;
 	ctl->n_used++;
@@ -147,8 +151,11 @@ cp_ctl_slot_release(struct cp_ctl *ctl, unsigned int lcore, uint32_t slot)
 {
 	struct cp_slot *s = &ctl->slots[lcore][slot];
 
-	if (s->state == CP_SLOT_FREE)
+	if (s->state == CP_SLOT_FREE) {
+		RTE_ASSERT(!"slot released twice");
+		ctl->st.slot_double_release++;
 		return;
+	}
 	s->state = CP_SLOT_FREE;
 	s->node = NULL;
 	ctl->free_slots[lcore][ctl->n_free[lcore]++] = slot;

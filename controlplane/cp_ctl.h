@@ -115,7 +115,8 @@ void cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 	X(no_slot, "handshakes dropped: every session slot taken")                   \
 	X(pending_full, "XX initiations dropped: too many waiting for their finish") \
 	X(cookies_received, "cookie replies taken")                                  \
-	X(command_failures, "commands the dataplane could not take")
+	X(command_failures, "commands the dataplane could not take")                 \
+	X(slot_double_release, "slots released twice (a bug: always 0)")
 
 struct cp_ctl_stats {
 #define CP_CTL_FIELD(name, doc) uint64_t name;

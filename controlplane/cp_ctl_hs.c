@@ -189,14 +189,13 @@ cp_ctl_dial(struct cp_ctl *ctl, struct cp_node *n, bool rekey, uint64_t now_ns, 
 
 		n->hs_local_id = sl_connid(n->info.lcore, n->slot, (uint32_t)s->gen + 1);
 	} else {
-		slot = cp_ctl_slot_alloc(ctl, &lcore);
+		slot = cp_ctl_slot_alloc(ctl, CP_SLOT_DIALING, &lcore);
 		if (slot == UINT32_MAX) {
 			ctl->st.no_slot++;
 			cp_ctl_hs_free(n);
 			cp_ctl_dial_failed(ctl, n, "no_free_slot", now_ns);
 			return;
 		}
-		ctl->slots[lcore][slot].state = CP_SLOT_DIALING;
 		ctl->slots[lcore][slot].node = n;
 		n->info.lcore = lcore;
 		n->slot = slot;
@@ -269,7 +268,7 @@ answer_new(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_pending *p,
 	struct sl_msg_ik_resp resp;
 	struct cp_hs_session hs;
 	unsigned int lcore;
-	uint32_t slot = cp_ctl_slot_alloc(ctl, &lcore);
+	uint32_t slot = cp_ctl_slot_alloc(ctl, CP_SLOT_RESERVED, &lcore);
 
 	if (slot == UINT32_MAX) {
 		ctl->st.no_slot++;
@@ -359,7 +358,7 @@ xx_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, 
 		ctl->st.pending_full++;
 		return;
 	}
-	slot = cp_ctl_slot_alloc(ctl, &lcore);
+	slot = cp_ctl_slot_alloc(ctl, CP_SLOT_RESERVED, &lcore);
 	if (slot == UINT32_MAX) {
 		ctl->st.no_slot++;
 		return;
@@ -449,7 +448,7 @@ xx_finish(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg
 		abandon_dial(ctl, n); /* this session is complete; ours is not */
 	}
 	cp_ctl_xx_free(ctl, xx);
-	s->state = CP_SLOT_DIALING; /* reserved until opened */
+	s->state = CP_SLOT_RESERVED; /* until opened */
 	if (n == NULL || !open_session(ctl, n, sl_connid_owner(receiver), sl_connid_slot(receiver),
 				       &hs, from, now_ns)) {
 		cp_hs_session_wipe(&hs);

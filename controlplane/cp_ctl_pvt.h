@@ -12,12 +12,23 @@
 
 struct rte_hash;
 
+/* A session slot's life. Only cp_ctl_slot_alloc() takes a slot out of FREE (into the state its
+ * caller names, never FREE) and only cp_ctl_slot_release() puts it back, from any other state:
+ * so every path that took a slot can give it back, whatever it did in between.
+ *   FREE -> DIALING | RESERVED                          cp_ctl_slot_alloc()
+ *   RESERVED -> XX (an answer went out) | LIVE           cp_ctl_hs.c
+ *   DIALING -> LIVE;  XX -> RESERVED (finished) -> LIVE  cp_ctl_hs.c
+ *   LIVE -> CLOSING                                      cp_ctl_close_session(), close_all
+ *   any but FREE -> FREE                                 cp_ctl_slot_release()
+ * RESERVED never outlives the call that set it; XX lasts until the finishing message or the
+ * handshake timeout (cp_ctl_xx_expire()). */
 enum cp_slot_state {
 	CP_SLOT_FREE = 0,
-	CP_SLOT_DIALING, /* reserved by our initiation (node) */
-	CP_SLOT_XX,	 /* our XX answer waits for the finishing message (xx) */
-	CP_SLOT_LIVE,	 /* a session on the lcore (node, or NULL once replaced) */
-	CP_SLOT_CLOSING, /* close sent; free on DP_EVT_CLOSED */
+	CP_SLOT_DIALING,  /* reserved by our initiation (node) */
+	CP_SLOT_RESERVED, /* taken by a handshake being answered; nothing on the lcore yet */
+	CP_SLOT_XX,	  /* our XX answer waits for the finishing message (xx) */
+	CP_SLOT_LIVE,	  /* a session on the lcore (node, or NULL once replaced) */
+	CP_SLOT_CLOSING,  /* close sent; free on DP_EVT_CLOSED */
 };
 
 struct cp_node;
@@ -80,7 +91,11 @@ struct cp_ctl {
 };
 
 /* cp_ctl.c */
-uint32_t cp_ctl_slot_alloc(struct cp_ctl *ctl, unsigned int *lcore); /* UINT32_MAX if none */
+/* A free slot, now in `state` (DIALING or RESERVED), with its next generation; UINT32_MAX if
+ * none (max_sessions reached or every slot taken). */
+uint32_t cp_ctl_slot_alloc(struct cp_ctl *ctl, enum cp_slot_state state, unsigned int *lcore);
+/* Back to FREE from any other state. A slot that is already free is a bug: counted in
+ * slot_double_release (and an assertion in debug builds), never freed twice. */
 void cp_ctl_slot_release(struct cp_ctl *ctl, unsigned int lcore, uint32_t slot);
 struct cp_slot *cp_ctl_slot(struct cp_ctl *ctl, uint32_t connid);
 struct cp_node *cp_ctl_node_find(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN]);

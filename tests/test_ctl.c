@@ -335,6 +335,50 @@ test_xx_responder(void)
 	world_end();
 }
 
+/* XX initiations with a valid (anonymous, computable by anyone) mac1 that are then refused —
+ * a suite we do not have, reserved bits, non-zero padding, a short message, a low-order
+ * ephemeral — each from another source, three times as many as there are slots: none may keep
+ * a slot, and a peer still gets a session afterwards. */
+static void
+test_refused_xx_keep_no_slot(void)
+{
+	uint8_t anon[SL_KEY_LEN], buf[sizeof(struct sl_msg_xx_init)];
+	struct sl_msg_xx_init *m = (void *)buf;
+	struct xx_dialer d;
+	const unsigned int n = 3 * LCORES * SLOTS;
+
+	world_reset(2);
+	add_peer(1, 0);
+	node_start(0, NULL);
+	xx_dialer_init(&d);
+	cp_mac1_key_anon(anon);
+	for (unsigned int i = 0; i < n; i++) {
+		size_t len = sizeof(*m);
+
+		CU_ASSERT_FATAL(cp_hs_xx_start(d.ctx, d.p, SL_SUITE_AESGCM_SHA256, i, NULL, now,
+					       m) == 0);
+		switch (i % 5) {
+		case 0: m->suite = 0x7f; break;
+		case 1: m->reserved = rte_cpu_to_be_16(1); break;
+		case 2: m->padding[3] = 1; break;
+		case 3: len--; break;
+		default: memset(m->ephemeral, 0, sizeof(m->ephemeral)); break;
+		}
+		cp_macs_write(buf, len, anon, NULL, now, 0);
+		d.ep.ip = 0xc6130100 + i; /* spoofed sources: no per-source limit applies */
+		cp_ctl_handshake(nodes[0].ctl, &d.ep, buf, len, 0, now, WALL0 + now);
+	}
+	CU_ASSERT_EQUAL(cp_ctl_admission_stats(nodes[0].ctl)->accepted, n);
+	CU_ASSERT_EQUAL(stats(0)->refused, n);
+	CU_ASSERT_EQUAL(n_captured, 0); /* nothing answered */
+	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 0);
+	node_start(1, NULL);
+	run_for(1 * SEC);
+	CU_ASSERT(connected(1, 0));
+	xx_dialer_fini(&d);
+	world_end();
+}
+
 /* --- hostile input -------------------------------------------------------------------------- */
 
 /* Every single-bit flip of the answer reaches the dialer before the answer itself: none is
@@ -521,6 +565,7 @@ static CU_TestInfo cases[] = {
 	{ "wrong network: refused with the reason", test_wrong_network },
 	{ "under load: cookie round trip", test_cookie_under_load },
 	{ "XX responder: session, expiry, replay", test_xx_responder },
+	{ "refused XX initiations keep no slot", test_refused_xx_keep_no_slot },
 	{ "damaged answers change nothing", test_damaged_answers },
 	{ "random bytes of every type and length", test_garbage },
 	{ "closed sessions: configured redial, others forgotten", test_closed_sessions },
