@@ -13,21 +13,40 @@
 #include <unistd.h>
 
 #include "conf_pvt.h"
+#include "sl_escape.h"
 
 #define CONF_MAX_FILE (4u << 20) /* a configuration is a few KiB; refuse anything huge */
+
+static void
+record(struct conf_error *e, const char *where, const char *fmt, va_list ap)
+{
+	snprintf(e->where, sizeof(e->where), "%s", where);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	sl_escape_inplace(e->where, sizeof(e->where));
+	sl_escape_inplace(e->message, sizeof(e->message));
+}
 
 void
 conf_error(struct conf_ctx *x, const char *where, const char *fmt, ...)
 {
-	struct conf_error *e;
 	va_list ap;
 
 	if (x->errs->n++ >= CONF_MAX_ERRORS)
 		return;
-	e = &x->errs->e[x->errs->n - 1];
-	snprintf(e->where, sizeof(e->where), "%s", where);
 	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	record(&x->errs->e[x->errs->n - 1], where, fmt, ap);
+	va_end(ap);
+}
+
+void
+conf_warning(struct conf_ctx *x, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x->errs->n_warnings >= CONF_MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	record(&x->errs->w[x->errs->n_warnings++], where, fmt, ap);
 	va_end(ap);
 }
 
@@ -41,6 +60,40 @@ conf_errors_print(const struct conf_errors *errs, void *stream)
 		fprintf(f, "%s: %s\n", errs->e[i].where, errs->e[i].message);
 	if (errs->n > kept)
 		fprintf(f, "... and %u more problems\n", errs->n - kept);
+	for (unsigned int i = 0; i < errs->n_warnings; i++)
+		fprintf(f, "%s: warning: %s\n", errs->w[i].where, errs->w[i].message);
+}
+
+static const char *
+file_kind(mode_t m)
+{
+	return S_ISDIR(m)    ? "a directory"
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISSOCK(m) ? "a socket"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+			     : "not a file";
+}
+
+/* The configuration decides what a root process loads and talks to: whoever may write it
+ * controls the appliance. Writable by others is refused; writable by the group, accepted with
+ * a warning (like wg-quick's). */
+static bool
+mode_ok(struct conf_ctx *x, const char *path, mode_t m)
+{
+	if (m & S_IWOTH) {
+		conf_error(x, path,
+			   "writable by others (mode %04o): anyone on this machine could change "
+			   "what the appliance runs; chmod o-w it",
+			   (unsigned int)(m & 07777));
+		return false;
+	}
+	if (m & S_IWGRP)
+		conf_warning(x, path,
+			     "writable by its group (mode %04o): every member can change what the "
+			     "appliance runs; chmod g-w it unless that is meant",
+			     (unsigned int)(m & 07777));
+	return true;
 }
 
 /* The whole file into a NUL-terminated heap buffer, or NULL after reporting why. */
@@ -52,15 +105,22 @@ read_file(struct conf_ctx *x, const char *path, size_t *len)
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		conf_error(x, path, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		conf_error(x, path, "not a regular file");
+	if (fstat(fd, &st) != 0) {
+		conf_error(x, path, "cannot stat: %s", strerror(errno));
 		goto out;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		conf_error(x, path, "not a regular file (%s)", file_kind(st.st_mode));
+		goto out;
+	}
+	if (!mode_ok(x, path, st.st_mode))
+		goto out;
 	if ((uint64_t)st.st_size > CONF_MAX_FILE) {
 		conf_error(x, path, "%lld bytes: a configuration is at most %u bytes",
 			   (long long)st.st_size, CONF_MAX_FILE);

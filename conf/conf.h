@@ -42,10 +42,15 @@ struct conf_error {
 
 #define CONF_MAX_ERRORS 32
 
-/* Everything conf_load() found wrong. */
+#define CONF_MAX_WARNINGS 4
+
+/* Everything conf_load() found wrong, and what it accepted but the operator should fix. Text
+ * that came from the file (keys, values) is escaped (sl_escape.h): safe to print. */
 struct conf_errors {
 	unsigned int n;    /* problems found (only the first CONF_MAX_ERRORS are kept) */
 	struct conf_error e[CONF_MAX_ERRORS];
+	unsigned int n_warnings; /* kept: at most CONF_MAX_WARNINGS */
+	struct conf_error w[CONF_MAX_WARNINGS];
 };
 
 struct conf_eal {
@@ -140,7 +145,8 @@ struct conf {
 struct conf *conf_load(const char *path, struct conf_errors *errs);
 void conf_free(struct conf *c);
 
-/* Print every problem, one per line: "<where>: <message>". */
+/* Print every problem, one per line: "<where>: <message>", then every warning:
+ * "<where>: warning: <message>". */
 void conf_errors_print(const struct conf_errors *errs, void *stream /* FILE * */);
 
 /* Key files: 32 raw key bytes as base64 (44 characters) and a newline, like `wg genkey`.

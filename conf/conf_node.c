@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_common.h>
+
 #include "conf_pvt.h"
 
 #define MS_NS  1000000ull
@@ -145,39 +147,92 @@ eal_file_prefix(struct conf_ctx *x, const json_t *v, const char *path)
 }
 
 /* EAL options that the eal keys produce: passing them again would contradict the keys. */
-static const char *
-eal_owned_option(const char *arg)
+static const struct {
+	const char *opt, *key;
+} eal_owned[] = {
+	{ "-l", "cores" },
+	{ "--lcores", "cores" },
+	{ "-c", "cores" },
+	{ "--main-lcore", "cores" },
+	{ "-m", "memory_mb" },
+	{ "--socket-mem", "memory_mb" },
+	{ "--file-prefix", "file_prefix" },
+	{ "--no-huge", "hugepages" },
+	{ "--no-pci", "pci" },
+};
+
+/* The configuration is read by a root process: an option in it must not load code, create a
+ * device outside `ports`, or write a file the operator did not name in a port. These are the
+ * EAL options it may carry (with "=value" where they take one); anything else belongs on the
+ * command line after "--", where the operator types it. */
+static const char *const eal_allowed[] = {
+	"--log-level=",	    "--syslog=",	   "--huge-dir=",
+	"--huge-unlink",    "--in-memory",	   "--single-file-segments",
+	"--legacy-mem",	    "--match-allocations", "--iova-mode=",
+	"--base-virtaddr=", "--socket-limit=",	   "--no-hpet",
+	"--no-shconf",	    "--no-telemetry",	   "--telemetry",
+	"--vfio-intr=",
+};
+
+/* Options refused with a reason of their own. */
+static const struct {
+	const char *opt, *why;
+} eal_refused[] = {
+	{ "-d", "loads a shared object as root" },
+	{ "--driver-path", "loads a shared object as root" },
+	{ "--vdev", "creates a device: declare it in ports" },
+	{ "-a", "selects a PCI device: declare it in ports" },
+	{ "--allow", "selects a PCI device: declare it in ports" },
+	{ "-b", "hides a PCI device: not a configuration option" },
+	{ "--block", "hides a PCI device: not a configuration option" },
+	{ "--trace", "writes trace files: pass it on the command line after --" },
+	{ "--trace-dir", "writes trace files: pass it on the command line after --" },
+};
+
+/* arg is opt, "opt=value", or for a one-letter option "-Xvalue". */
+static bool
+eal_is(const char *arg, const char *opt)
 {
-	static const struct {
-		const char *opt, *key;
-	} owned[] = {
-		{ "-l", "cores" },
-		{ "--lcores", "cores" },
-		{ "-c", "cores" },
-		{ "-m", "memory_mb" },
-		{ "--socket-mem", "memory_mb" },
-		{ "--file-prefix", "file_prefix" },
-		{ "--no-huge", "hugepages" },
-		{ "--no-pci", "pci" },
-	};
+	size_t n = strlen(opt);
 
-	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
-		size_t n = strlen(owned[i].opt);
+	return strncmp(arg, opt, n) == 0 &&
+	       (arg[n] == '\0' || arg[n] == '=' || (opt[1] != '-' && n == 2));
+}
 
-		if (strncmp(arg, owned[i].opt, n) == 0 &&
-		    (arg[n] == '\0' || arg[n] == '=' || (owned[i].opt[1] != '-' && n == 2)))
-			return owned[i].key;
+/* NULL if arg may stand in eal.extra_args, else why not (written to buf when composed). */
+static const char *
+eal_arg_refused(const char *arg, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(eal_owned); i++)
+		if (eal_is(arg, eal_owned[i].opt)) {
+			snprintf(buf, len, "is set by eal.%s: use that key instead",
+				 eal_owned[i].key);
+			return buf;
+		}
+	for (i = 0; i < RTE_DIM(eal_refused); i++)
+		if (eal_is(arg, eal_refused[i].opt))
+			return eal_refused[i].why;
+	for (i = 0; i < RTE_DIM(eal_allowed); i++) {
+		size_t n = strlen(eal_allowed[i]);
+		bool value = eal_allowed[i][n - 1] == '=';
+
+		if (value ? strncmp(arg, eal_allowed[i], n) == 0 && arg[n] != '\0'
+			  : strcmp(arg, eal_allowed[i]) == 0)
+			return NULL;
 	}
-	return NULL;
+	return "is not an EAL option a configuration may carry (docs/configuration.md lists "
+	       "them; others go on the command line after --)";
 }
 
 static void
 eal_extra_args(struct conf_ctx *x, const json_t *v, const char *path)
 {
 	struct conf_eal *e = &x->c->eal;
-	char where[CONF_WHERE_LEN], item[CONF_WHERE_LEN];
+	char where[CONF_WHERE_LEN], item[CONF_WHERE_LEN], buf[96];
 	const json_t *a = json_object_get(v, "extra_args");
-	const char *key;
+	const char *why;
 	size_t i;
 
 	conf_path_key(where, path, "extra_args");
@@ -188,10 +243,9 @@ eal_extra_args(struct conf_ctx *x, const json_t *v, const char *path)
 		if (!conf_string(x, json_array_get(a, i), item, sizeof(e->extra[0]) - 1,
 				 e->extra[e->n_extra], sizeof(e->extra[0])))
 			continue;
-		key = eal_owned_option(e->extra[e->n_extra]);
-		if (key != NULL) {
-			conf_error(x, item, "\"%s\" is set by eal.%s: use that key instead",
-				   e->extra[e->n_extra], key);
+		why = eal_arg_refused(e->extra[e->n_extra], buf, sizeof(buf));
+		if (why != NULL) {
+			conf_error(x, item, "\"%s\" %s", e->extra[e->n_extra], why);
 			continue;
 		}
 		e->n_extra++;

@@ -39,8 +39,12 @@ struct conf_ctx {
 
 /* --- errors and paths (conf.c, conf_json.c) --------------------------------------------- */
 
-/* Record one problem: where is a JSON path or file:line:column. */
+/* Record one problem: where is a JSON path or file:line:column. Both are escaped
+ * (sl_escape.h) as they are stored: they may quote the file. */
 void conf_error(struct conf_ctx *x, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Record something accepted that the operator should fix (escaped the same way). */
+void conf_warning(struct conf_ctx *x, const char *where, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* "parent.key", or "key" when parent is empty. Returns buf. */

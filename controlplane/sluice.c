@@ -132,6 +132,8 @@ load(const char *path)
 		conf_errors_print(errs, stderr);
 		fprintf(stderr, "sluice: %s: %u problem%s, nothing started\n", path, errs->n,
 			errs->n == 1 ? "" : "s");
+	} else {
+		conf_errors_print(errs, stderr); /* warnings only */
 	}
 	free(errs);
 	return c;

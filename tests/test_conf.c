@@ -380,7 +380,60 @@ test_missing_file(void)
 	CU_ASSERT_EQUAL(errs.n, 1);
 	CU_ASSERT(error_matches(&errs.e[0], "/nonexistent/sluice.json", "cannot open"));
 	CU_ASSERT(conf_load("/tmp", &errs) == NULL);
-	CU_ASSERT(error_matches(&errs.e[0], "/tmp", "not a regular file"));
+	CU_ASSERT(error_matches(&errs.e[0], "/tmp", "not a regular file (a directory)"));
+}
+
+/* A FIFO is refused at once (opening it used to wait for a writer forever). */
+static void
+test_fifo(void)
+{
+	struct conf_errors errs;
+	char dir[64], path[128];
+
+	tmpdir_make(dir);
+	snprintf(path, sizeof(path), "%s/fifo.json", dir);
+	CU_ASSERT_FATAL(mkfifo(path, 0600) == 0);
+	CU_ASSERT(conf_load(path, &errs) == NULL);
+	CU_ASSERT(errs.n == 1 && error_matches(&errs.e[0], path, "not a regular file (a FIFO)"));
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Whoever may write the configuration controls a root process: writable by others is refused,
+ * by the group accepted with a warning, and an owner-only file has neither. */
+static void
+test_file_mode(void)
+{
+	static const struct {
+		mode_t mode;
+		bool loads;
+		unsigned int warnings;
+	} cases[] = { { 0600, true, 0 },
+		      { 0644, true, 0 },
+		      { 0664, true, 1 },
+		      { 0646, false, 0 },
+		      { 0666, false, 0 } };
+	struct conf_errors errs;
+	char dir[64], path[128];
+
+	tmpdir_make(dir);
+	snprintf(path, sizeof(path), "%s/c.json", dir);
+	for (size_t i = 0; i < RTE_DIM(cases); i++) {
+		struct conf *c;
+
+		write_text(path, MINIMAL, cases[i].mode);
+		c = conf_load(path, &errs);
+		CU_ASSERT_EQUAL(c != NULL, cases[i].loads);
+		CU_ASSERT_EQUAL(errs.n_warnings, cases[i].warnings);
+		if (cases[i].warnings > 0)
+			CU_ASSERT(error_matches(&errs.w[0], path, "writable by its group"));
+		if (!cases[i].loads)
+			CU_ASSERT(errs.n == 1 &&
+				  error_matches(&errs.e[0], path, "writable by others"));
+		conf_free(c);
+	}
+	unlink(path);
+	rmdir(dir);
 }
 
 /* --- what a valid configuration gives ------------------------------------------------------ */
@@ -723,6 +776,8 @@ static CU_TestInfo cases[] = {
 	{ "comment lines keep line:column", test_comment_positions },
 	{ "comment lines anywhere", test_comments_anywhere },
 	{ "missing or odd file", test_missing_file },
+	{ "a FIFO is refused without waiting", test_fifo },
+	{ "file writable by group or others", test_file_mode },
 	{ "defaults of a minimal config", test_defaults },
 	{ "engine settings derived", test_engine_derived },
 	{ "default lcore", test_default_lcore },
