@@ -6,10 +6,10 @@ measured in the same run as its reference, on the same two cores.
     python3 perf/rig.py BUILD_DIR [--sections 1,2,...] [--merge] [--quick] [--out FILE]
 
 Sections (see perf/README.md and the tables of perf/RESULTS.md):
-  1 raw DPDK reference (testpmd txonly -> rxonly, and through testpmd io)   rig_testpmd.py
+  1 raw DPDK reference (testpmd txonly -> rxonly, and through testpmd io)   rig_testpmd_raw.py
   2 sluice A -> B one-way goodput, both suites, every message size          rig_sluice.py
-  3 testpmd as the wire between A and B, counters compared                  rig_testpmd.py
-  4 testpmd as the attacker while A -> B runs                               rig_testpmd.py
+  3 testpmd as the wire between A and B, counters compared                  rig_testpmd_wire.py
+  4 testpmd as the attacker while A -> B runs                               rig_testpmd_attack.py
   5 latency: echo round trips, one in flight, vs kernel UDP ping-pong       bench_kudp
   6 kernel baseline: UDP sendmmsg/recvmmsg, plain and with libsodium AEAD   bench_kudp
   7 raw crypto: ipsec-mb ns per packet vs the datapath's cost per packet    bench_aead

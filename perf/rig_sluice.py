@@ -273,7 +273,7 @@ def _attack_run(sluice, tpmd, seconds, size, suite, rate, attack):
                     res["bps"], res["window_s"] = goodput_window(b, seconds)
                     d2, a2 = _drops(b)
                     # the appliances go first: testpmd leaving a memif server that is being
-                    # polled risks the memif PMD race (see rig_testpmd.Wire)
+                    # polled risks the memif PMD race (see rig_testpmd_wire.Wire)
                     res["sink"] = _stop_checked(w, a, b)
                 finally:
                     fwd = t.stop(timeout=60)
