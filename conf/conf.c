@@ -228,6 +228,28 @@ syntax_error(struct conf_ctx *x, const json_error_t *e)
 		conf_error(x, where, "%s", e->text);
 }
 
+/* JSON text never holds a NUL byte, and jansson would take one between tokens for the end of
+ * the text ("near end of file"): name it, where it is. True if there is none. */
+static bool
+no_nul_byte(struct conf_ctx *x, const char *buf, size_t len)
+{
+	const char *nul = memchr(buf, '\0', len), *line = buf;
+	char where[CONF_WHERE_LEN];
+	unsigned int n = 1;
+
+	if (nul == NULL)
+		return true;
+	for (const char *p = buf; p < nul; p++)
+		if (*p == '\n') {
+			n++;
+			line = p + 1;
+		}
+	snprintf(where, sizeof(where), "%s:%u:%zu", x->file, n,
+		 utf8_chars(line, (size_t)(nul - line)) + 1);
+	conf_error(x, where, "a NUL byte (0x00): a configuration is UTF-8 text");
+	return false;
+}
+
 static json_t *
 parse_file(struct conf_ctx *x)
 {
@@ -239,6 +261,10 @@ parse_file(struct conf_ctx *x)
 	buf = read_file(x, x->file, &len);
 	if (buf == NULL)
 		return NULL;
+	if (!no_nul_byte(x, buf, len)) {
+		free(buf);
+		return NULL;
+	}
 	blank_comments(buf, len);
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL)

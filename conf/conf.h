@@ -157,6 +157,14 @@ void conf_errors_print(const struct conf_errors *errs, void *stream /* FILE * */
 int conf_read_key(const char *path, uint8_t key[SL_KEY_LEN], const char **why);
 int conf_write_key(const char *path, const uint8_t key[SL_KEY_LEN]);
 
+/* The identity a loaded configuration names: read identity.key_file into priv and check it
+ * against the configuration (no peer may be this node: same public key). 0, or -errno with
+ * every problem in *errs (errs may be NULL): the key file's resolved path and why it cannot be
+ * used (missing, permissions, not a regular file, contents, with the system's reason where
+ * there is one), or the peer that has our key. priv is zeroed on failure. Main thread only;
+ * `--check-config` and the start of the appliance both call it. */
+int conf_check_identity(const struct conf *c, uint8_t priv[SL_KEY_LEN], struct conf_errors *errs);
+
 /* Base64 of a 32-byte key (44 characters + NUL) and back (0 or -EINVAL). */
 void conf_key_to_base64(const uint8_t key[SL_KEY_LEN], char out[45]);
 int conf_key_from_base64(const char *in, uint8_t key[SL_KEY_LEN]);

@@ -699,6 +699,46 @@ test_key_permissions(void)
 	rmdir(dir);
 }
 
+/* The identity a configuration names: the key file's problems with its path and the system's
+ * reason, and a peer with this node's own key. */
+static void
+test_check_identity(void)
+{
+	uint8_t priv[SL_KEY_LEN] = { 0 }, pub[SL_KEY_LEN];
+	struct conf c = { .n_peers = 2 };
+	struct conf_errors errs;
+	char dir[64];
+
+	tmpdir_make(dir);
+	snprintf(c.key_file, sizeof(c.key_file), "%s/node.key", dir);
+	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), -ENOENT);
+	CU_ASSERT(errs.n == 1 && error_matches(&errs.e[0], "identity.key_file",
+					       "node.key: cannot "
+					       "open the key file: No such file or directory"));
+	CU_ASSERT_FATAL(mkdir(c.key_file, 0700) == 0);
+	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), -EPERM);
+	CU_ASSERT(error_matches(&errs.e[0], "identity.key_file", "not a regular file"));
+	CU_ASSERT_FATAL(rmdir(c.key_file) == 0);
+	sl_dh_keygen(priv, pub);
+	CU_ASSERT_FATAL(conf_write_key(c.key_file, priv) == 0);
+	CU_ASSERT_FATAL(chmod(c.key_file, 0640) == 0);
+	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), -EPERM);
+	CU_ASSERT(error_matches(&errs.e[0], "identity.key_file", "accessible by group or others"));
+	CU_ASSERT(sodium_is_zero(priv, sizeof(priv)));
+	CU_ASSERT_FATAL(chmod(c.key_file, 0600) == 0);
+	/* peers[1] is this node */
+	snprintf(c.peers[1].name, sizeof(c.peers[1].name), "me");
+	memcpy(c.peers[1].pub, pub, SL_KEY_LEN);
+	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), -EINVAL);
+	CU_ASSERT(errs.n == 1 && error_matches(&errs.e[0], "peers[1]", "own public key"));
+	c.peers[1].pub[0] ^= 1;
+	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), 0);
+	CU_ASSERT_EQUAL(errs.n, 0);
+	CU_ASSERT(!sodium_is_zero(priv, sizeof(priv)));
+	unlink(c.key_file);
+	rmdir(dir);
+}
+
 static void
 test_key_contents(void)
 {
@@ -786,6 +826,7 @@ static CU_TestInfo cases[] = {
 	{ "key write/read round trip", test_key_round_trip },
 	{ "key file permissions", test_key_permissions },
 	{ "key file contents", test_key_contents },
+	{ "the identity: key file problems, own key as a peer", test_check_identity },
 	{ "base64 keys", test_base64 },
 	{ "network id known answers", test_network_id },
 	CU_TEST_INFO_NULL,
