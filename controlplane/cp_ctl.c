@@ -529,6 +529,7 @@ cp_ctl_tick(struct cp_ctl *ctl, uint64_t now_ns, uint64_t wall_ns)
 	struct sl_theap_node *t;
 	uint64_t next;
 
+	SL_ASSERT_OWNER(ctl->thread);
 	while ((t = sl_theap_top(&ctl->xx_timers)) != NULL && t->at <= now_ns)
 		cp_ctl_xx_expire(ctl, container_of(t, struct cp_xx, timer));
 	while ((t = sl_theap_top(&ctl->timers)) != NULL && t->at <= now_ns) {
@@ -546,6 +547,7 @@ cp_ctl_tick(struct cp_ctl *ctl, uint64_t now_ns, uint64_t wall_ns)
 void
 cp_ctl_kick(struct cp_ctl *ctl, uint64_t now_ns)
 {
+	SL_ASSERT_OWNER(ctl->thread);
 	for (unsigned int i = 0; i < ctl->cfg.n_peers; i++)
 		if (ctl->peers[i].info.state == CP_NODE_RESOLVING)
 			cp_ctl_schedule(ctl, &ctl->peers[i].timer, now_ns);
@@ -585,6 +587,7 @@ cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, ui
 {
 	struct cp_slot *s;
 
+	SL_ASSERT_OWNER(ctl->thread);
 	if (lcore >= ctl->cfg.n_lcores || ev->slot >= ctl->cfg.slots_per_lcore)
 		return;
 	s = &ctl->slots[lcore][ev->slot];
@@ -613,6 +616,7 @@ cp_ctl_close_all(struct cp_ctl *ctl, uint64_t now_ns)
 {
 	bool all = true;
 
+	SL_ASSERT_OWNER(ctl->thread);
 	(void)now_ns;
 	ctl->stopping = true;
 	for (unsigned int l = 0; l < ctl->cfg.n_lcores; l++) {

@@ -16,8 +16,15 @@
  * handshakes with SL_HS_F_REKEY that keep the session (docs/protocol.md, 5.3).
  *
  * I/O goes through struct cp_ctl_ops, so the logic runs the same against the dataplane rings
- * (cp_main.c) and against an in-memory harness (tests/test_ctl.c). Control thread only; time is
- * injected (now_ns monotonic, wall_ns the real-time clock for handshake timestamps).
+ * (cp_main.c) and against an in-memory harness (tests/test_ctl.c). Time is injected (now_ns
+ * monotonic, wall_ns the real-time clock for handshake timestamps).
+ *
+ * Threading: create and destroy on any thread while no other uses it; everything that changes
+ * state (cp_ctl_handshake, _event, _tick, _kick, _close_all) on one thread only, the control
+ * thread — debug builds check it (the first of those calls binds the thread, SL_ASSERT_OWNER).
+ * The read-only queries (cp_ctl_stats, _admission_stats, _sessions, _foreach_node, _pubkey)
+ * may run on another thread that holds the lock the control thread holds while it changes
+ * state (cp_main's mutex, for telemetry).
  */
 #ifndef CP_CTL_H
 #define CP_CTL_H

@@ -559,6 +559,7 @@ void
 cp_ctl_handshake(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len,
 		 uint32_t backlog, uint64_t now_ns, uint64_t wall_ns)
 {
+	SL_ASSERT_OWNER(ctl->thread);
 	if (ctl->stopping)
 		return;
 	if (len < 12) {

@@ -8,6 +8,7 @@
 #include <intel-ipsec-mb.h>
 
 #include "cp_ctl.h"
+#include "sl_debug.h"
 #include "sl_theap.h"
 
 struct rte_hash;
@@ -88,6 +89,7 @@ struct cp_ctl {
 	bool stopping;
 	uint64_t rng; /* jitter */
 	struct cp_ctl_stats st;
+	struct sl_owner thread; /* the control thread: bound by its first call (debug builds) */
 };
 
 /* cp_ctl.c */

@@ -7,9 +7,13 @@
  * one opens at the other.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -320,8 +324,8 @@ test_xx_responder(void)
 	cp_ctl_foreach_node(nodes[0].ctl, find_cb, &f);
 	CU_ASSERT_FATAL(f.found && f.info.state == CP_NODE_CONNECTED);
 	CU_ASSERT_EQUAL(f.info.connid, hs.remote_id);
-	mine = dp_keypair_create(cp_hs_suite_aead(hs.suite), hs.send_key,
-				 hs.recv_key, hs.local_id, hs.remote_id, true, now);
+	mine = dp_keypair_create(cp_hs_suite_aead(hs.suite), hs.send_key, hs.recv_key, hs.local_id,
+				 hs.remote_id, true, now);
 	CU_ASSERT_FATAL(mine != NULL);
 	CU_ASSERT(seal_open(mine, latest(&nodes[0].slots[sl_connid_owner(f.info.connid)]
 							[sl_connid_slot(f.info.connid)])));
@@ -355,14 +359,24 @@ test_refused_xx_keep_no_slot(void)
 	for (unsigned int i = 0; i < n; i++) {
 		size_t len = sizeof(*m);
 
-		CU_ASSERT_FATAL(cp_hs_xx_start(d.ctx, d.p, SL_SUITE_AESGCM_SHA256, i, NULL, now,
-					       m) == 0);
+		CU_ASSERT_FATAL(
+			cp_hs_xx_start(d.ctx, d.p, SL_SUITE_AESGCM_SHA256, i, NULL, now, m) == 0);
 		switch (i % 5) {
-		case 0: m->suite = 0x7f; break;
-		case 1: m->reserved = rte_cpu_to_be_16(1); break;
-		case 2: m->padding[3] = 1; break;
-		case 3: len--; break;
-		default: memset(m->ephemeral, 0, sizeof(m->ephemeral)); break;
+		case 0:
+			m->suite = 0x7f;
+			break;
+		case 1:
+			m->reserved = rte_cpu_to_be_16(1);
+			break;
+		case 2:
+			m->padding[3] = 1;
+			break;
+		case 3:
+			len--;
+			break;
+		default:
+			memset(m->ephemeral, 0, sizeof(m->ephemeral));
+			break;
 		}
 		cp_macs_write(buf, len, anon, NULL, now, 0);
 		d.ep.ip = 0xc6130100 + i; /* spoofed sources: no per-source limit applies */
@@ -554,6 +568,46 @@ test_bad_config(void)
 	CU_ASSERT(cp_ctl_create(&c, &world_ops, NULL, 0) == NULL && errno == EINVAL);
 }
 
+/* --- ownership ----------------------------------------------------------------------------- */
+
+static void *
+tick_elsewhere(void *arg)
+{
+	cp_ctl_tick(arg, now, WALL0 + now);
+	return NULL;
+}
+
+/* A control bound to this thread, called from another: debug builds abort (SL_ASSERT_OWNER),
+ * other builds compile the check away. Run in a child process so the abort is observed. */
+static void
+test_owner_thread(void)
+{
+	int status;
+	pid_t pid;
+
+	world_reset(1);
+	node_start(0, NULL);
+	run_for(10 * MS); /* ticks from this thread: bound here */
+	fflush(NULL);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, tick_elsewhere, nodes[0].ctl) != 0)
+			_exit(2);
+		pthread_join(t, NULL);
+		_exit(0);
+	}
+	CU_ASSERT_FATAL(waitpid(pid, &status, 0) == pid);
+#ifdef SL_DEBUG
+	CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+#else
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+#endif
+	world_end();
+}
+
 static CU_TestInfo cases[] = {
 	{ "dial a peer that does not know us", test_dial },
 	{ "simultaneous dials: one session, the lower key's", test_simultaneous_dials },
@@ -572,6 +626,7 @@ static CU_TestInfo cases[] = {
 	{ "every slot taken: refused, counted", test_no_free_slot },
 	{ "shutdown closes every session, no redial", test_shutdown },
 	{ "bad configuration refused", test_bad_config },
+	{ "state changes only on the control thread (debug builds)", test_owner_thread },
 	CU_TEST_INFO_NULL,
 };
 
