@@ -20,6 +20,7 @@
 
 #include "cp_main.h"
 #include "cp_arp.h"
+#include "sl_hist.h"
 
 #define NS_PER_US UINT64_C(1000)
 
@@ -327,11 +328,11 @@ add_service(struct rte_tel_data *c, const struct conf *cfg, unsigned int i,
 		rte_tel_data_add_dict_u64(c, "rtt_samples", s->rtt.count);
 		rte_tel_data_add_dict_u64(c, "rtt_min_us", s->rtt.min / NS_PER_US);
 		rte_tel_data_add_dict_u64(c, "rtt_p50_us",
-					  dp_svc_hist_percentile(&s->rtt, 50) / NS_PER_US);
+					  sl_hist_percentile(&s->rtt, 50) / NS_PER_US);
 		rte_tel_data_add_dict_u64(c, "rtt_p99_us",
-					  dp_svc_hist_percentile(&s->rtt, 99) / NS_PER_US);
+					  sl_hist_percentile(&s->rtt, 99) / NS_PER_US);
 		rte_tel_data_add_dict_u64(c, "rtt_p999_us",
-					  dp_svc_hist_percentile(&s->rtt, 99.9) / NS_PER_US);
+					  sl_hist_percentile(&s->rtt, 99.9) / NS_PER_US);
 		rte_tel_data_add_dict_u64(c, "rtt_max_us", s->rtt.max / NS_PER_US);
 	}
 }
@@ -427,15 +428,15 @@ summary_service(FILE *f, const struct conf *cfg, unsigned int i, const struct dp
 		fprintf(f,
 			" rtt_p50_us=%" PRIu64 " rtt_p99_us=%" PRIu64 " rtt_p999_us=%" PRIu64
 			" rtt_max_us=%" PRIu64,
-			dp_svc_hist_percentile(&s->rtt, 50) / NS_PER_US,
-			dp_svc_hist_percentile(&s->rtt, 99) / NS_PER_US,
-			dp_svc_hist_percentile(&s->rtt, 99.9) / NS_PER_US, s->rtt.max / NS_PER_US);
+			sl_hist_percentile(&s->rtt, 50) / NS_PER_US,
+			sl_hist_percentile(&s->rtt, 99) / NS_PER_US,
+			sl_hist_percentile(&s->rtt, 99.9) / NS_PER_US, s->rtt.max / NS_PER_US);
 	if (s->rtt.count > 0) /* the same in ns: sub-microsecond round trips exist */
 		fprintf(f,
 			" rtt_min_ns=%" PRIu64 " rtt_p50_ns=%" PRIu64 " rtt_p99_ns=%" PRIu64
 			" rtt_p999_ns=%" PRIu64 " rtt_max_ns=%" PRIu64,
-			s->rtt.min, dp_svc_hist_percentile(&s->rtt, 50),
-			dp_svc_hist_percentile(&s->rtt, 99), dp_svc_hist_percentile(&s->rtt, 99.9),
+			s->rtt.min, sl_hist_percentile(&s->rtt, 50),
+			sl_hist_percentile(&s->rtt, 99), sl_hist_percentile(&s->rtt, 99.9),
 			s->rtt.max);
 	fputc('\n', f);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dp_svc.h"
+#include "dp_svc_msg.h"
 #include "sl_test.h"
 
 #define US 1000ull
@@ -293,9 +294,9 @@ test_echo_round_trips(void)
 	CU_ASSERT_EQUAL(st_a.cnt.msgs_verified, 2000);
 	CU_ASSERT_EQUAL(st_a.cnt.lost + st_a.cnt.duplicated + st_a.cnt.corrupt, 0);
 	CU_ASSERT_EQUAL(st_a.rtt.count, 2000);
-	p50 = dp_svc_hist_percentile(&st_a.rtt, 50);
-	p99 = dp_svc_hist_percentile(&st_a.rtt, 99);
-	p999 = dp_svc_hist_percentile(&st_a.rtt, 99.9);
+	p50 = sl_hist_percentile(&st_a.rtt, 50);
+	p99 = sl_hist_percentile(&st_a.rtt, 99);
+	p999 = sl_hist_percentile(&st_a.rtt, 99.9);
 	CU_ASSERT(st_a.rtt.min <= p50 && p50 <= p99 && p99 <= p999 && p999 <= st_a.rtt.max);
 	/* two crossings of 1..3 ms each; the engine adds at most a few ms of pacing */
 	CU_ASSERT(st_a.rtt.min >= 2 * w.dmin * MS);
@@ -319,7 +320,7 @@ test_echo_round_trips_idle_link(void)
 	CU_ASSERT_EQUAL(st_a.rtt.count, 300);
 	CU_ASSERT(st_a.rtt.min >= 2 * w.dmin * MS);
 	CU_ASSERT(st_a.rtt.max <= 2 * w.dmax * MS);
-	CU_ASSERT(dp_svc_hist_percentile(&st_a.rtt, 50) < st_a.rtt.max);
+	CU_ASSERT(sl_hist_percentile(&st_a.rtt, 50) < st_a.rtt.max);
 	world_close(&w);
 }
 

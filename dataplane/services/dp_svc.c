@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dp_svc.h"
+#include "dp_svc_msg.h"
 
 #define TOKEN_UNIT 1000000000ull /* one message, in rate-per-nanosecond units */
 
@@ -29,7 +30,7 @@ struct svc_source {
 	uint64_t tokens, cap;	 /* token bucket, TOKEN_UNIT per message */
 	uint64_t last_ns;	 /* when the bucket was last filled */
 	uint8_t *buf;		 /* max bytes: the message being built */
-	struct dp_svc_hist *rtt; /* expect_echo only */
+	struct sl_hist *rtt; /* expect_echo only */
 	bool started;		 /* polled once: the bucket fills from then on */
 	bool stopped;		 /* the engine refused for good */
 };
@@ -375,7 +376,7 @@ source_on_echo(struct dp_svc_inst *in, const struct dp_msg *m, uint64_t now)
 	in->cnt.msgs_verified++;
 	svc_active(in, now);
 	if (info.has_hdr && src->rtt != NULL)
-		dp_svc_hist_record(src->rtt, now - info.sent_ns);
+		sl_hist_record(src->rtt, now - info.sent_ns);
 }
 
 /* --- sink ----------------------------------------------------------------------------------- */
@@ -672,7 +673,7 @@ dp_svc_stats_add(const struct dp_svc *svc, unsigned int idx, struct dp_svc_stats
 		return;
 	acc->sources_done += source_done(&in->src);
 	if (in->src.rtt != NULL)
-		dp_svc_hist_merge(&acc->rtt, in->src.rtt);
+		sl_hist_merge(&acc->rtt, in->src.rtt);
 }
 
 size_t
