@@ -49,6 +49,11 @@ static_assert(SL_REPLAY_WINDOW >= 2048, "the design requires at least 2048 packe
 #define SL_RATELIMIT_BURST	   5			    /* bucket depth */
 #define SL_RATELIMIT_TABLE_DEFAULT 4096			    /* sources tracked at once */
 #define SL_UNDER_LOAD_PENDING	   64 /* pending handshakes that switch cookies on */
+/* The global handshake budget: initiations admitted without a cookie, all sources together.
+ * Beyond it every initiation must first prove its source address with a cookie round trip,
+ * so spoofed sources cannot fill the handshake table whatever their number. */
+#define SL_HS_BUDGET_PER_SEC 1000
+#define SL_HS_BUDGET_BURST   100
 
 /* --- handshake payload -------------------------------------------------------------------- */
 #define SL_HS_MAX_ADDRS	  4  /* listen addresses carried in a handshake payload */

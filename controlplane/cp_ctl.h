@@ -123,7 +123,8 @@ void cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 	X(pending_full, "XX initiations dropped: too many waiting for their finish") \
 	X(cookies_received, "cookie replies taken")                                  \
 	X(command_failures, "commands the dataplane could not take")                 \
-	X(slot_double_release, "slots released twice (a bug: always 0)")
+	X(slot_double_release, "slots released twice (a bug: always 0)")             \
+	X(table_pressure, "initiations that needed a cookie: session table 3/4 full")
 
 struct cp_ctl_stats {
 #define CP_CTL_FIELD(name, doc) uint64_t name;

@@ -210,6 +210,16 @@ cp_ctl_dial(struct cp_ctl *ctl, struct cp_node *n, bool rekey, uint64_t now_ns, 
 
 /* --- admission ------------------------------------------------------------------------------ */
 
+/* The session table is filling up: three quarters of max_sessions taken, or half the XX
+ * answers that may wait. Then, as under a backlog, only initiations that proved their source
+ * address with a cookie get in, so what spoofed sources took cannot grow (and it expires). */
+static bool
+tables_under_pressure(const struct cp_ctl *ctl)
+{
+	return (uint64_t)ctl->n_used * 4 >= (uint64_t)ctl->cfg.max_sessions * 3 ||
+	       (uint64_t)ctl->n_xx * 2 >= ctl->cfg.max_pending_xx;
+}
+
 static bool
 admit(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len, bool anon,
       bool initiation, uint32_t backlog, uint64_t now_ns)
@@ -217,6 +227,10 @@ admit(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, si
 	const struct cp_src src = { .ip = from->ip, .port = from->udp_port };
 	struct sl_msg_cookie reply;
 
+	if (initiation && tables_under_pressure(ctl)) {
+		backlog = UINT32_MAX; /* counts as load: a cookie is required */
+		ctl->st.table_pressure++;
+	}
 	switch (cp_admission_check(ctl->adm, msg, len, anon, initiation, 4, &src, backlog, now_ns,
 				   &reply)) {
 	case CP_ADMIT_ACCEPT:

@@ -261,6 +261,7 @@ admission_counters(struct cp_main *a)
 	rte_tel_data_add_dict_u64(c, "bad_mac1", st->bad_mac1);
 	rte_tel_data_add_dict_u64(c, "cookies_sent", st->cookies_sent);
 	rte_tel_data_add_dict_u64(c, "ratelimited", st->ratelimited);
+	rte_tel_data_add_dict_u64(c, "over_budget", st->over_budget);
 	rte_tel_data_add_dict_u64(c, "arp_packets", a->arp_msgs);
 	rte_tel_data_add_dict_u64(c, "arp_replies_sent", a->arp_replies);
 	rte_tel_data_add_dict_u64(c, "arp_requests_sent", a->arp_requests);

@@ -382,13 +382,49 @@ test_refused_xx_keep_no_slot(void)
 		d.ep.ip = 0xc6130100 + i; /* spoofed sources: no per-source limit applies */
 		cp_ctl_handshake(nodes[0].ctl, &d.ep, buf, len, 0, now, WALL0 + now);
 	}
-	CU_ASSERT_EQUAL(cp_ctl_admission_stats(nodes[0].ctl)->accepted, n);
-	CU_ASSERT_EQUAL(stats(0)->refused, n);
+	/* the short ones stop at admission (bad_length), the others at the handshake */
+	CU_ASSERT_EQUAL(cp_ctl_admission_stats(nodes[0].ctl)->bad_length, n / 5);
+	CU_ASSERT_EQUAL(cp_ctl_admission_stats(nodes[0].ctl)->accepted, n - n / 5);
+	CU_ASSERT_EQUAL(stats(0)->refused, n - n / 5);
 	CU_ASSERT_EQUAL(n_captured, 0); /* nothing answered */
 	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 0);
 	node_start(1, NULL);
 	run_for(1 * SEC);
 	CU_ASSERT(connected(1, 0));
+	xx_dialer_fini(&d);
+	world_end();
+}
+
+/* Valid XX initiations from sources that never finish (spoofed) fill half the waiting XX
+ * answers: from then on every initiation needs a cookie, so the spoofed ones get no further
+ * while a real peer answers its cookie and connects. */
+static void
+test_table_pressure(void)
+{
+	struct xx_dialer d;
+	struct sl_msg_xx_init m1;
+
+	world_reset(2);
+	add_peer(1, 0);
+	node_start(0, NULL); /* max_pending_xx 4 (ctl_world.c) */
+	xx_dialer_init(&d);
+	for (unsigned int i = 0; i < 6; i++) {
+		CU_ASSERT_FATAL(cp_hs_xx_start(d.ctx, d.p, SL_SUITE_AESGCM_SHA256, i, NULL, now,
+					       &m1) == 0);
+		d.ep.ip = 0xc6130200 + i;
+		cp_ctl_handshake(nodes[0].ctl, &d.ep, (uint8_t *)&m1, sizeof(m1), 0, now,
+				 WALL0 + now);
+	}
+	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 2); /* two XX answers wait */
+	CU_ASSERT_EQUAL(stats(0)->table_pressure, 4);
+	CU_ASSERT_EQUAL(cp_ctl_admission_stats(nodes[0].ctl)->cookies_sent, 4);
+	CU_ASSERT_EQUAL(n_captured, 6); /* two answers, four cookies */
+	node_start(1, NULL);
+	run_for(1 * SEC);
+	CU_ASSERT(connected(1, 0));
+	CU_ASSERT_EQUAL(stats(1)->cookies_received, 1);
+	run_for(6 * SEC); /* the spoofed XX answers expire */
+	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 1);
 	xx_dialer_fini(&d);
 	world_end();
 }
@@ -620,6 +656,7 @@ static CU_TestInfo cases[] = {
 	{ "under load: cookie round trip", test_cookie_under_load },
 	{ "XX responder: session, expiry, replay", test_xx_responder },
 	{ "refused XX initiations keep no slot", test_refused_xx_keep_no_slot },
+	{ "session table under pressure: cookies first", test_table_pressure },
 	{ "damaged answers change nothing", test_damaged_answers },
 	{ "random bytes of every type and length", test_garbage },
 	{ "closed sessions: configured redial, others forgotten", test_closed_sessions },

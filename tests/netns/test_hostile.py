@@ -292,6 +292,10 @@ def sluice_cases(j, rng, live_id, recorded):
             for t in (L.MSG_IK_INIT, L.MSG_XX_INIT) for _ in range(5)]
     j.case("handshake initiations with a bad mac1", junk, adm_bad_mac1=10,
            ctl_handshake_msgs=10)
+    longer = [j.udp(bytes([t]) + rng.randbytes(L.MSG_SIZE[t] - 1 + extra))
+              for t in (L.MSG_IK_INIT, L.MSG_XX_INIT) for extra in (1, 2, 100)]
+    j.case("handshake initiations longer than their type", longer, adm_bad_length=6,
+           ctl_handshake_msgs=6)
     unasked = [j.udp(bytes([t]) + rng.randbytes(L.MSG_SIZE[t] - 1))
                for t in (L.MSG_IK_RESP, L.MSG_COOKIE, L.MSG_XX_RESP, L.MSG_XX_FINISH)] * 3
     j.case("answers and cookies nobody asked for", unasked, ctl_unmatched=12,
@@ -321,7 +325,8 @@ def random_bytes_case(j, rng, live_id, n=150):
                 continue  # the live session's slot: a matter of chance, not of the model
             count("dp_data_unknown_session")
         elif p[0] in (L.MSG_IK_INIT, L.MSG_XX_INIT):
-            count("adm_bad_mac1")
+            # admission: exactly the type's size, then mac1
+            count("adm_bad_mac1" if len(p) == L.MSG_SIZE[p[0]] else "adm_bad_length")
             count("ctl_handshake_msgs")
         else:
             count("ctl_unmatched")
