@@ -135,6 +135,17 @@ const char *dp_drop_name(enum dp_drop_reason why);
 /* The reason named s, or -1. */
 int dp_drop_from_name(const char *s);
 
+/* The reason for a negative errno a data-path stage returned: the one place where the keys
+ * layer's errors (dp_keypair.h: one errno per reason) become drop reasons.
+ *   -EBADMSG      data_bad_size         malformed data packet
+ *   -ENOKEY       data_unknown_session  no keypair for the receiver id (or no key to send)
+ *   -EKEYEXPIRED  data_key_expired      keypair past its reject limits
+ *   -EALREADY     data_replay           replayed or too old
+ *   -EPERM        data_decrypt_failed   the tag did not verify
+ *   anything else no_mbuf               no memory or no room (-ENOMEM, -ENOSPC, -EMSGSIZE...)
+ * Any thread. */
+enum dp_drop_reason dp_drop_from_errno(int err);
+
 /* Owner lcore only. */
 static inline void
 dp_drop_count(struct dp_drop_counters *c, enum dp_drop_reason why, uint64_t n)

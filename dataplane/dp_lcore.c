@@ -95,9 +95,11 @@ dp_lcore_event(struct dp_lcore *lc, const struct dp_evt *ev)
 		rte_pause();
 }
 
+/* A handshake message or an ARP packet goes to the control thread with its mbuf (type:
+ * DP_EVT_HANDSHAKE or DP_EVT_ARP). */
 static void
-to_control(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, uint8_t port,
-	   uint8_t type)
+packet_to_control(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt,
+		  uint8_t port, uint8_t type)
 {
 	struct dp_evt ev = {
 		.type = type,
@@ -117,7 +119,7 @@ to_control(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt
 
 /* A data packet for another lcore goes to its handoff ring (multi-producer). */
 static void
-handoff(struct dp_lcore *lc, struct rte_mbuf *m, uint32_t owner)
+handoff_to_owner(struct dp_lcore *lc, struct rte_mbuf *m, uint32_t owner)
 {
 	if (owner >= lc->rt->n_lcores) {
 		dp_drop_count(&lc->drops, DP_DROP_DATA_UNKNOWN_SESSION, 1);
@@ -132,27 +134,21 @@ handoff(struct dp_lcore *lc, struct rte_mbuf *m, uint32_t owner)
 	lc->handoffs++;
 }
 
+/* A sluice message: handshakes to the control thread, data packets (their header decoded by
+ * dp_net_classify, its length checked there) to their owner lcore's session. */
 static void
 rx_sluice(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, uint8_t port)
 {
-	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, pkt->payload_off);
-	rte_be32_t id;
 	uint32_t owner;
 
 	if (pkt->msg_type != SL_MSG_DATA) {
-		to_control(lc, m, pkt, port, DP_EVT_HANDSHAKE);
+		packet_to_control(lc, m, pkt, port, DP_EVT_HANDSHAKE);
 		return;
 	}
-	if (pkt->payload_len < sizeof(struct sl_data_hdr) + SL_TAG_LEN) {
-		dp_drop_count(&lc->drops, DP_DROP_DATA_BAD_SIZE, 1);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	memcpy(&id, p + offsetof(struct sl_data_hdr, receiver), sizeof(id));
-	owner = sl_connid_owner(rte_be_to_cpu_32(id));
+	owner = sl_connid_owner(pkt->data.receiver);
 	if (owner != lc->index) {
 		m->port = port; /* the owner classifies it again on this port */
-		handoff(lc, m, owner);
+		handoff_to_owner(lc, m, owner);
 	} else
 		dp_session_rx(lc, m, pkt, port);
 }
@@ -168,7 +164,7 @@ rx_one(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
 		rx_sluice(lc, m, &pkt, port);
 		return;
 	case DP_NET_ARP:
-		to_control(lc, m, &pkt, port, DP_EVT_ARP);
+		packet_to_control(lc, m, &pkt, port, DP_EVT_ARP);
 		return;
 	case DP_NET_ICMP_ECHO:
 		if (dp_net_icmp_echo_reply(&lc->rt->nif[port], m) == 0) {
@@ -235,7 +231,7 @@ poll_handoff(struct dp_lcore *lc)
 /* --- commands ----------------------------------------------------------------------------- */
 
 static void
-do_command(struct dp_lcore *lc, struct dp_cmd *c)
+run_command(struct dp_lcore *lc, struct dp_cmd *c)
 {
 	struct dp_evt ev = { .type = DP_EVT_STATS_DONE, .stats = c->stats };
 
@@ -279,7 +275,7 @@ poll_commands(struct dp_lcore *lc)
 							RTE_DIM(cmds), NULL);
 
 	for (unsigned int i = 0; i < n; i++)
-		do_command(lc, &cmds[i]);
+		run_command(lc, &cmds[i]);
 	return n;
 }
 
@@ -321,7 +317,7 @@ dp_lcore_retire_keypair(struct dp_keypair *kp, void *lcore)
 
 /* Nothing to do: spin a little, then sleep a little — never past the next session timer. */
 static void
-idle(struct dp_lcore *lc, unsigned int work)
+idle_backoff(struct dp_lcore *lc, unsigned int work)
 {
 	struct timespec nap = { .tv_nsec = IDLE_SLEEP_NS };
 	uint64_t next, now;
@@ -381,7 +377,7 @@ dp_lcore_main(void *arg)
 			rte_rcu_qsbr_dq_reclaim(lc->dq, 64, NULL, &lc->dq_pending, NULL);
 		if (work != 0) /* rounds that did something: the lcore's CPU cost of its traffic */
 			lc->busy_cycles += rte_rdtsc() - t0;
-		idle(lc, work);
+		idle_backoff(lc, work);
 	}
 	dp_session_free_all(lc);
 	for (uint8_t p = 0; p < rt->n_ports; p++) {

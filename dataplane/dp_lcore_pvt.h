@@ -85,7 +85,8 @@ void dp_lcore_free_keypairs(void *arg, void *entries, unsigned int n);
 int dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd);
 void dp_session_add_keypair(struct dp_lcore *lc, const struct dp_cmd *cmd);
 void dp_session_close(struct dp_lcore *lc, const struct dp_cmd *cmd);
-/* A data packet for this lcore: payload points at the sluice header inside m. */
+/* A data packet for a session of this lcore, its header decoded in pkt->data (dp_net_classify);
+ * opened in place in m, then m is freed. */
 void dp_session_rx(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt,
 		   uint8_t port);
 /* Run sessions that have work, and those whose timers are due. Returns work done. */

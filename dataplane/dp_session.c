@@ -15,8 +15,9 @@
 RTE_LOG_REGISTER(dp_session_logtype, sluice.dp.session, INFO);
 #define SES_LOG(level, ...) rte_log(RTE_LOG_##level, dp_session_logtype, "session: " __VA_ARGS__)
 
+/* The session in this slot of the lcore, or NULL (empty, or beyond max_sessions). */
 static struct dp_session *
-slot_get(const struct dp_lcore *lc, uint32_t slot)
+session_in_slot(const struct dp_lcore *lc, uint32_t slot)
 {
 	return slot < lc->rt->cfg->limits.max_sessions ? lc->slots[slot] : NULL;
 }
@@ -63,7 +64,7 @@ dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd)
 void
 dp_session_add_keypair(struct dp_lcore *lc, const struct dp_cmd *cmd)
 {
-	struct dp_session *s = slot_get(lc, cmd->slot);
+	struct dp_session *s = session_in_slot(lc, cmd->slot);
 
 	if (s == NULL || s->closing) { /* closed meanwhile: the control thread hears of it */
 		dp_lcore_retire_keypair(cmd->kp, lc);
@@ -79,7 +80,7 @@ dp_session_add_keypair(struct dp_lcore *lc, const struct dp_cmd *cmd)
 void
 dp_session_close(struct dp_lcore *lc, const struct dp_cmd *cmd)
 {
-	struct dp_session *s = slot_get(lc, cmd->slot);
+	struct dp_session *s = session_in_slot(lc, cmd->slot);
 
 	if (s == NULL)
 		return;
@@ -129,26 +130,9 @@ dp_session_free_all(struct dp_lcore *lc)
 
 /* --- receive ------------------------------------------------------------------------------ */
 
-static enum dp_drop_reason
-open_error(int rc)
-{
-	switch (rc) {
-	case -ENOKEY:
-		return DP_DROP_DATA_UNKNOWN_SESSION;
-	case -EKEYEXPIRED:
-		return DP_DROP_DATA_KEY_EXPIRED;
-	case -EALREADY:
-		return DP_DROP_DATA_REPLAY;
-	case -EPERM:
-		return DP_DROP_DATA_DECRYPT_FAILED;
-	default:
-		return DP_DROP_DATA_BAD_SIZE;
-	}
-}
-
 /* The peer may move (another address or port, a new next hop): follow authenticated packets. */
 static void
-follow(struct dp_session *s, const struct dp_net_pkt *pkt, uint8_t port)
+session_follow_peer(struct dp_session *s, const struct dp_net_pkt *pkt, uint8_t port)
 {
 	if (s->ip != pkt->src_ip || s->udp_port != pkt->src_port || s->port != port) {
 		s->ip = pkt->src_ip;
@@ -162,28 +146,27 @@ follow(struct dp_session *s, const struct dp_net_pkt *pkt, uint8_t port)
 void
 dp_session_rx(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, uint8_t port)
 {
-	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, pkt->payload_off);
-	struct sl_data_hdr hdr;
-	struct dp_session *s;
+	const struct dp_data_rx *rx = &pkt->data;
+	/* decrypted in place: the payload replaces the ciphertext, after the header */
+	uint8_t *plain = rte_pktmbuf_mtod_offset(m, uint8_t *,
+						 pkt->payload_off + sizeof(struct sl_data_hdr));
+	struct dp_session *s = session_in_slot(lc, sl_connid_slot(rx->receiver));
 	int n;
 
-	memcpy(&hdr, p, sizeof(hdr));
-	s = slot_get(lc, sl_connid_slot(rte_be_to_cpu_32(hdr.receiver)));
 	if (s == NULL) {
 		dp_drop_count(&lc->drops, DP_DROP_DATA_UNKNOWN_SESSION, 1);
 		goto out;
 	}
-	n = dp_keyset_open(lc->mgr, &s->ks, lc->now, &lc->rt->key_limits, p, pkt->payload_len,
-			   p + sizeof(hdr));
+	n = dp_keyset_open(lc->mgr, &s->ks, lc->now, &lc->rt->key_limits, rx, plain);
 	if (n < 0) {
-		dp_drop_count(&lc->drops, open_error(n), 1);
+		dp_drop_count(&lc->drops, dp_drop_from_errno(n), 1);
 		goto out;
 	}
 	s->pkts_in++;
 	s->bytes_in += pkt->payload_len;
-	follow(s, pkt, port);
-	(void)dp_conn_input(s->conn, rte_be_to_cpu_64(hdr.pn), p + sizeof(hdr), (size_t)n,
-			    lc->now); /* protocol errors close the connection: events tell */
+	session_follow_peer(s, pkt, port);
+	/* protocol errors close the connection: events tell */
+	(void)dp_conn_input(s->conn, rx->pn, plain, (size_t)n, lc->now);
 	dp_session_wake(lc, s);
 out:
 	rte_pktmbuf_free(m);
@@ -193,7 +176,7 @@ out:
 
 /* Encrypt the frames of packet pn straight into a transmit mbuf and queue it. */
 static void
-tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t n)
+session_tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t n)
 {
 	const struct dp_runtime *rt = lc->rt;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(rt->ports[s->port].pool);
@@ -213,8 +196,7 @@ tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t n)
 		rc = dp_net_build_udp(&rt->nif[s->port], m, &s->mac, s->ip, s->udp_port, len,
 				      lc->ip_id++, DP_NET_F_NO_UDP_CKSUM);
 	if (rc != 0) {
-		dp_drop_count(&lc->drops,
-			      rc == -EKEYEXPIRED ? DP_DROP_DATA_KEY_EXPIRED : DP_DROP_NO_MBUF, 1);
+		dp_drop_count(&lc->drops, dp_drop_from_errno(rc), 1);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -223,8 +205,9 @@ tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t n)
 	dp_lcore_tx(lc, s->port, m);
 }
 
+/* Build, seal and queue the engine's packets while the port has room. */
 static void
-output(struct dp_lcore *lc, struct dp_session *s)
+session_output(struct dp_lcore *lc, struct dp_session *s)
 {
 	uint64_t pn;
 	int n;
@@ -242,15 +225,16 @@ output(struct dp_lcore *lc, struct dp_session *s)
 		n = dp_conn_output(s->conn, lc->now, lc->scratch, sizeof(lc->scratch), &pn);
 		if (n <= 0)
 			return;
-		tx_packet(lc, s, pn, (size_t)n);
+		session_tx_packet(lc, s, pn, (size_t)n);
 	}
 	dp_session_wake(lc, s); /* the port is busy: build the rest when it has room */
 }
 
 /* --- running a session -------------------------------------------------------------------- */
 
+/* Messages the engine delivered go to the services; those none keeps are released. */
 static void
-deliver(struct dp_lcore *lc, struct dp_session *s)
+session_deliver_messages(struct dp_lcore *lc, struct dp_session *s)
 {
 	struct dp_msg *m;
 
@@ -261,7 +245,7 @@ deliver(struct dp_lcore *lc, struct dp_session *s)
 
 /* Engine events go to the services; the control thread hears what concerns the session. */
 static void
-events(struct dp_lcore *lc, struct dp_session *s)
+session_drain_events(struct dp_lcore *lc, struct dp_session *s)
 {
 	struct dp_conn_event ev;
 
@@ -283,7 +267,7 @@ events(struct dp_lcore *lc, struct dp_session *s)
 /* Ask the control thread for new keys when the current ones age (initiator side by time,
  * either side by count); drop keys that can no longer receive. */
 static void
-keys(struct dp_lcore *lc, struct dp_session *s)
+session_rekey_and_expire(struct dp_lcore *lc, struct dp_session *s)
 {
 	const struct dp_key_limits *lim = &lc->rt->key_limits;
 
@@ -297,20 +281,22 @@ keys(struct dp_lcore *lc, struct dp_session *s)
 	dp_keyset_expire(&s->ks, lc->now, lim);
 }
 
+/* One session's turn: engine timers, delivery, events, services, keys, output; then either
+ * free it (closed) or set its timer. */
 static void
-process(struct dp_lcore *lc, struct dp_session *s)
+session_run_one(struct dp_lcore *lc, struct dp_session *s)
 {
 	uint64_t at;
 
 	if (dp_conn_next_wakeup(s->conn) <= lc->now)
 		dp_conn_tick(s->conn, lc->now);
-	deliver(lc, s);
-	events(lc, s);
+	session_deliver_messages(lc, s);
+	session_drain_events(lc, s);
 	if (dp_svc_next_wakeup(&s->svc) <= lc->now)
 		dp_svc_poll(&s->svc, s->conn, lc->now);
-	keys(lc, s);
-	output(lc, s);
-	events(lc, s); /* a graceful close completes in output() */
+	session_rekey_and_expire(lc, s);
+	session_output(lc, s);
+	session_drain_events(lc, s); /* a graceful close completes in session_output() */
 	if (s->closing && dp_conn_state(s->conn) == DP_CONN_CLOSED) {
 		struct dp_evt ev = { .type = DP_EVT_CLOSED,
 				     .slot = s->slot,
@@ -343,7 +329,7 @@ dp_session_run(struct dp_lcore *lc)
 	while ((s = list) != NULL) {
 		list = s->next_busy;
 		s->busy = false;
-		process(lc, s);
+		session_run_one(lc, s);
 		work++;
 	}
 	return work;

@@ -122,6 +122,35 @@ test_drop_names(void)
 	CU_ASSERT(a.n[DP_DROP_NO_MBUF] == 5 && a.n[DP_DROP_VLAN] == 1 && dp_drop_total(&a) == 6);
 }
 
+/* The keys layer's errors (dp_keypair.h), one per reason, and the rest: no memory or room. */
+static void
+test_drop_from_errno(void)
+{
+	static const struct {
+		int err;
+		enum dp_drop_reason why;
+	} map[] = {
+		{ -EBADMSG, DP_DROP_DATA_BAD_SIZE },
+		{ -ENOKEY, DP_DROP_DATA_UNKNOWN_SESSION },
+		{ -EKEYEXPIRED, DP_DROP_DATA_KEY_EXPIRED },
+		{ -EALREADY, DP_DROP_DATA_REPLAY },
+		{ -EPERM, DP_DROP_DATA_DECRYPT_FAILED },
+		{ -ENOMEM, DP_DROP_NO_MBUF },
+		{ -ENOSPC, DP_DROP_NO_MBUF },
+		{ -EMSGSIZE, DP_DROP_NO_MBUF },
+		{ -EINVAL, DP_DROP_NO_MBUF },
+	};
+
+	for (size_t i = 0; i < RTE_DIM(map); i++) {
+		enum dp_drop_reason got = dp_drop_from_errno(map[i].err);
+
+		if (got != map[i].why)
+			printf("\n  errno %d: %s, expected %s", -map[i].err, dp_drop_name(got),
+			       dp_drop_name(map[i].why));
+		CU_ASSERT_EQUAL(got, map[i].why);
+	}
+}
+
 /* --- the table ---------------------------------------------------------------------------- */
 
 enum base { B_UDP, B_ICMP, B_ARP, B_ARP_REPLY };
@@ -337,9 +366,24 @@ mk_base(struct frame *f, enum base b)
 	}
 }
 
+/* A data packet's header, decoded once by the classifier: each field as the bytes say (the
+ * base frame's reserved bytes are not zero: recorded, left to the keys layer to refuse). */
+static void
+check_data_fields(const struct frame *f, const struct rte_mbuf *m, const struct dp_net_pkt *p)
+{
+	const uint8_t *pay = f->b + AT_PAY;
+
+	CU_ASSERT(p->data.pkt == rte_pktmbuf_mtod_offset(m, const uint8_t *, AT_PAY));
+	CU_ASSERT_EQUAL(p->data.receiver, get32(pay + 4));
+	CU_ASSERT_EQUAL(p->data.pn, (uint64_t)get32(pay + 8) << 32 | get32(pay + 12));
+	CU_ASSERT_EQUAL(p->data.plain_len, p->payload_len - 32);
+	CU_ASSERT_EQUAL(p->data.reserved_set, (pay[1] | pay[2] | pay[3]) != 0);
+}
+
 /* What the valid rows must report besides their kind. */
 static void
-check_fields(const struct row *r, const struct frame *f, const struct dp_net_pkt *p)
+check_fields(const struct row *r, const struct frame *f, const struct rte_mbuf *m,
+	     const struct dp_net_pkt *p)
 {
 	CU_ASSERT(rte_is_same_ether_addr(&p->src_mac, &peer.mac));
 	if (r->kind == DP_NET_SLUICE) {
@@ -347,6 +391,10 @@ check_fields(const struct row *r, const struct frame *f, const struct dp_net_pkt
 		CU_ASSERT(p->payload_off == AT_PAY &&
 			  p->payload_len == get16(f->b + AT_UDP_LEN) - 8);
 		CU_ASSERT_EQUAL(p->msg_type, f->b[AT_PAY]);
+		if (p->msg_type == SL_MSG_DATA)
+			check_data_fields(f, m, p);
+		else
+			CU_ASSERT_PTR_NULL(p->data.pkt);
 	} else if (r->kind == DP_NET_ICMP_ECHO) {
 		CU_ASSERT_EQUAL(p->src_ip, peer.ip);
 	} else if (r->kind == DP_NET_ARP) {
@@ -388,7 +436,7 @@ test_table(void)
 			CU_ASSERT_EQUAL(why, r->why);
 			seen[why] = true;
 		} else if (k == r->kind) {
-			check_fields(r, &f, &p);
+			check_fields(r, &f, m, &p);
 		}
 		rte_pktmbuf_free(m);
 	}
@@ -730,6 +778,7 @@ test_random_frames(void)
 
 static CU_TestInfo cases[] = {
 	{ "drop reasons: names, lookup, counters", test_drop_names },
+	{ "drop reasons of the keys layer's errors", test_drop_from_errno },
 	{ "table: valid frames and one defect per row", test_table },
 	{ "udp checksum 0xffff", test_udp_checksum_ffff },
 	{ "chained mbufs: linearized or dropped", test_segments },
