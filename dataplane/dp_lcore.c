@@ -66,6 +66,7 @@ dp_lcore_tx(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
 {
 	struct dp_txq *q = &lc->txq[port];
 
+	DP_ASSERT_LCORE(lc);
 	if (!dp_lcore_tx_room(lc, port)) {
 		dp_drop_count(&lc->drops, DP_DROP_TX_QUEUE_FULL, 1);
 		rte_pktmbuf_free(m);
@@ -81,6 +82,7 @@ dp_lcore_tx(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
 void
 dp_lcore_event(struct dp_lcore *lc, const struct dp_evt *ev)
 {
+	DP_ASSERT_LCORE(lc); /* the event ring has one producer: this lcore */
 	if (rte_ring_sp_enqueue_elem(lc->evt_ring, (void *)(uintptr_t)ev, sizeof(*ev)) == 0)
 		return;
 	/* the control thread is behind: handshake and ARP packets are dropped and counted;

@@ -5,7 +5,9 @@
 #ifndef DP_LCORE_PVT_H
 #define DP_LCORE_PVT_H
 
+#include <rte_debug.h>
 #include <rte_ether.h>
+#include <rte_lcore.h>
 
 #include "dp_conn.h"
 #include "dp_lcore.h"
@@ -70,6 +72,13 @@ struct dp_lcore {
 	uint8_t scratch[SL_MAX_PAYLOAD];		   /* frames of the packet being built */
 	struct dp_drop_counters drops;
 } __rte_cache_aligned;
+
+/* Ownership, checked in debug builds (RTE_ENABLE_ASSERT), like lockdep_assert_held(): the
+ * calling thread is lc's lcore, and s is a session lc owns (in lc's slot table at s->slot). */
+#define DP_ASSERT_LCORE(lc) RTE_ASSERT(rte_lcore_id() == (lc)->lcore_id)
+#define DP_ASSERT_OWNER(lc, s)                                                           \
+	RTE_ASSERT(rte_lcore_id() == (lc)->lcore_id && (s)->slot < SL_CONNID_MAX_SLOTS && \
+		   (lc)->slots[(s)->slot] == (s))
 
 /* dp_lcore.c */
 /* Queue m for transmission on port (dropped and counted if the port's queue stays full). */

@@ -30,6 +30,7 @@ dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd)
 	const struct conf *cfg = lc->rt->cfg;
 	struct dp_session *s;
 
+	DP_ASSERT_LCORE(lc);
 	if (cmd->slot >= cfg->limits.max_sessions || lc->slots[cmd->slot] != NULL)
 		return -EEXIST;
 	s = calloc(1, sizeof(*s));
@@ -66,6 +67,7 @@ dp_session_add_keypair(struct dp_lcore *lc, const struct dp_cmd *cmd)
 {
 	struct dp_session *s = session_in_slot(lc, cmd->slot);
 
+	DP_ASSERT_LCORE(lc);
 	if (s == NULL || s->closing) { /* closed meanwhile: the control thread hears of it */
 		dp_lcore_retire_keypair(cmd->kp, lc);
 		return;
@@ -82,6 +84,7 @@ dp_session_close(struct dp_lcore *lc, const struct dp_cmd *cmd)
 {
 	struct dp_session *s = session_in_slot(lc, cmd->slot);
 
+	DP_ASSERT_LCORE(lc);
 	if (s == NULL)
 		return;
 	dp_conn_close(s->conn, cmd->graceful, cmd->reason, lc->now);
@@ -92,6 +95,7 @@ dp_session_close(struct dp_lcore *lc, const struct dp_cmd *cmd)
 static void
 session_free(struct dp_lcore *lc, struct dp_session *s)
 {
+	DP_ASSERT_OWNER(lc, s);
 	for (unsigned int i = 0; i < lc->rt->cfg->services.n; i++)
 		dp_svc_stats_add(&s->svc, i, &lc->svc_closed[i]);
 	dp_svc_fini(&s->svc, s->conn);
@@ -157,6 +161,8 @@ dp_session_rx(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *
 		dp_drop_count(&lc->drops, DP_DROP_DATA_UNKNOWN_SESSION, 1);
 		goto out;
 	}
+	DP_ASSERT_OWNER(lc, s);
+	RTE_ASSERT(sl_connid_owner(rx->receiver) == lc->index); /* handed to its owner */
 	n = dp_keyset_open(lc->mgr, &s->ks, lc->now, &lc->rt->key_limits, rx, plain);
 	if (n < 0) {
 		dp_drop_count(&lc->drops, dp_drop_from_errno(n), 1);
@@ -184,6 +190,7 @@ session_tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t
 	uint8_t *out;
 	int rc;
 
+	DP_ASSERT_OWNER(lc, s);
 	if (m == NULL) {
 		dp_drop_count(&lc->drops, DP_DROP_NO_MBUF, 1); /* the engine will resend it */
 		return;
@@ -212,6 +219,7 @@ session_output(struct dp_lcore *lc, struct dp_session *s)
 	uint64_t pn;
 	int n;
 
+	DP_ASSERT_OWNER(lc, s);
 	if (s->ks.cur == NULL) {
 		/* A responder waits for the initiator's first packet before it sends. Closed before
 		 * that, it has no key to say so: let the engine finish its close unsent. */
@@ -238,6 +246,7 @@ session_deliver_messages(struct dp_lcore *lc, struct dp_session *s)
 {
 	struct dp_msg *m;
 
+	DP_ASSERT_OWNER(lc, s);
 	while ((m = dp_conn_recv(s->conn)) != NULL)
 		if (!dp_svc_on_message(&s->svc, s->conn, m, lc->now))
 			dp_conn_msg_release(s->conn, m);
@@ -249,6 +258,7 @@ session_drain_events(struct dp_lcore *lc, struct dp_session *s)
 {
 	struct dp_conn_event ev;
 
+	DP_ASSERT_OWNER(lc, s);
 	while (dp_conn_poll_event(s->conn, &ev)) {
 		struct dp_evt out = { .slot = s->slot, .ip = s->ip, .udp_port = s->udp_port };
 
@@ -271,6 +281,7 @@ session_rekey_and_expire(struct dp_lcore *lc, struct dp_session *s)
 {
 	const struct dp_key_limits *lim = &lc->rt->key_limits;
 
+	DP_ASSERT_OWNER(lc, s);
 	if (s->ks.cur != NULL && !s->rekey_asked &&
 	    dp_keypair_needs_rekey(s->ks.cur, lc->now, lim)) {
 		struct dp_evt ev = { .type = DP_EVT_REKEY, .slot = s->slot };
@@ -288,6 +299,7 @@ session_run_one(struct dp_lcore *lc, struct dp_session *s)
 {
 	uint64_t at;
 
+	DP_ASSERT_OWNER(lc, s);
 	if (dp_conn_next_wakeup(s->conn) <= lc->now)
 		dp_conn_tick(s->conn, lc->now);
 	session_deliver_messages(lc, s);
