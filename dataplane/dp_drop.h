@@ -17,6 +17,8 @@
  *   -- Ethernet
  *   eth_too_short          shorter than an Ethernet header
  *   eth_not_for_us         dst MAC not ours (nor broadcast ARP)
+ *   eth_bad_source         src MAC broadcast, multicast, all zero or ours: nothing we may
+ *                          answer (an echo or handshake answer would go to the whole segment)
  *   eth_unknown_type       neither IPv4 nor ARP
  *   vlan                   802.1Q / 802.1ad tagged (or stripped)
  *   multi_segment          chained mbuf that could not be made flat
@@ -44,6 +46,7 @@
  *   icmp_malformed         shorter than an echo header
  *   icmp_bad_checksum      over the whole ICMP message
  *   icmp_not_echo          anything but an echo request (8/0)
+ *   icmp_too_big           echo request larger than the port's MTU: no reply could leave
  *   -- sluice messages (sl_wire.h)
  *   sluice_too_short       shorter than its type's minimum
  *   sluice_unknown_type    first byte not an SL_MSG_*
@@ -74,6 +77,7 @@
 #define DP_DROPS(X)                                     \
 	X(ETH_TOO_SHORT, "eth_too_short")               \
 	X(ETH_NOT_FOR_US, "eth_not_for_us")             \
+	X(ETH_BAD_SOURCE, "eth_bad_source")             \
 	X(ETH_UNKNOWN_TYPE, "eth_unknown_type")         \
 	X(VLAN, "vlan")                                 \
 	X(MULTI_SEGMENT, "multi_segment")               \
@@ -97,6 +101,7 @@
 	X(ICMP_MALFORMED, "icmp_malformed")             \
 	X(ICMP_BAD_CHECKSUM, "icmp_bad_checksum")       \
 	X(ICMP_NOT_ECHO, "icmp_not_echo")               \
+	X(ICMP_TOO_BIG, "icmp_too_big")                 \
 	X(SLUICE_TOO_SHORT, "sluice_too_short")         \
 	X(SLUICE_UNKNOWN_TYPE, "sluice_unknown_type")   \
 	X(DATA_UNKNOWN_SESSION, "data_unknown_session") \

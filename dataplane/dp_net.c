@@ -187,7 +187,8 @@ classify_udp(const struct dp_net_if *nif, const struct rte_mbuf *m, const struct
 }
 
 static enum dp_net_kind
-classify_icmp(const struct rte_ipv4_hdr *ip, uint16_t l4_len, enum dp_drop_reason *why)
+classify_icmp(const struct dp_net_if *nif, const struct rte_ipv4_hdr *ip, uint16_t l4_len,
+	      enum dp_drop_reason *why)
 {
 	const struct rte_icmp_hdr *icmp = (const struct rte_icmp_hdr *)(ip + 1);
 
@@ -197,6 +198,9 @@ classify_icmp(const struct rte_ipv4_hdr *ip, uint16_t l4_len, enum dp_drop_reaso
 		return drop(why, DP_DROP_ICMP_NOT_ECHO);
 	if (rte_raw_cksum(icmp, l4_len) != 0xffff)
 		return drop(why, DP_DROP_ICMP_BAD_CHECKSUM);
+	/* the reply is as large as the request: above the MTU it could not be sent */
+	if ((uint32_t)l4_len + L3_LEN > nif->mtu)
+		return drop(why, DP_DROP_ICMP_TOO_BIG);
 	return DP_NET_ICMP_ECHO;
 }
 
@@ -248,7 +252,7 @@ classify_ipv4(const struct dp_net_if *nif, const struct rte_mbuf *m, struct dp_n
 	case IPPROTO_UDP:
 		return classify_udp(nif, m, ip, l4_len, out, why);
 	case IPPROTO_ICMP:
-		return classify_icmp(ip, l4_len, why);
+		return classify_icmp(nif, ip, l4_len, why);
 	default:
 		return drop(why, DP_DROP_IPV4_UNKNOWN_PROTO);
 	}
@@ -336,6 +340,11 @@ dp_net_classify(const struct dp_net_if *nif, struct rte_mbuf *m, struct dp_net_p
 		return drop(why, DP_DROP_ETH_UNKNOWN_TYPE);
 	if (bcast && type != RTE_ETHER_TYPE_ARP)
 		return drop(why, DP_DROP_ETH_NOT_FOR_US);
+	/* whatever we answer goes back to this address (echo replies, handshake answers): it
+	 * must be one station's, and not ours */
+	if (!rte_is_valid_assigned_ether_addr(&eth->src_addr) ||
+	    rte_is_same_ether_addr(&eth->src_addr, &nif->mac))
+		return drop(why, DP_DROP_ETH_BAD_SOURCE);
 	memset(out, 0, sizeof(*out));
 	rte_ether_addr_copy(&eth->src_addr, &out->src_mac);
 	if (type == RTE_ETHER_TYPE_ARP)

@@ -210,6 +210,13 @@ static const struct row rows[] = {
 	D2("eth broadcast ipv4", B_UDP, M(SET32, AT_ETH_DST, 0xffffffff), M(SET16, 4, 0xffff), 0,
 	   DP_DROP_ETH_NOT_FOR_US),
 	D("eth ipv6", B_UDP, M(SET16, AT_ETH_TYPE, 0x86dd), 0, DP_DROP_ETH_UNKNOWN_TYPE),
+	/* sources nobody may answer: an echo or handshake answer would reach the whole segment */
+	D2("eth src broadcast", B_UDP, M(SET32, AT_ETH_SRC, 0xffffffff),
+	   M(SET16, AT_ETH_SRC + 4, 0xffff), 0, DP_DROP_ETH_BAD_SOURCE),
+	D("eth src multicast", B_ICMP, M(XOR8, AT_ETH_SRC, 0x01), 0, DP_DROP_ETH_BAD_SOURCE),
+	D("eth src zero", B_UDP, M(ZERO6, AT_ETH_SRC, 0), 0, DP_DROP_ETH_BAD_SOURCE),
+	D("eth src ours", B_ICMP, M(COPY_MAC, AT_ETH_SRC, 0), 0, DP_DROP_ETH_BAD_SOURCE),
+	D("arp src multicast", B_ARP, M(XOR8, AT_ETH_SRC, 0x01), 0, DP_DROP_ETH_BAD_SOURCE),
 	D("eth 802.1q", B_UDP, M(SET16, AT_ETH_TYPE, 0x8100), 0, DP_DROP_VLAN),
 	D("eth 802.1ad", B_UDP, M(SET16, AT_ETH_TYPE, 0x88a8), 0, DP_DROP_VLAN),
 	D("eth vlan stripped", B_UDP,
@@ -295,6 +302,7 @@ static const struct row rows[] = {
 	D("icmp echo reply", B_ICMP, M(SET8, AT_ICMP_TYPE, 0), FIX_L4, DP_DROP_ICMP_NOT_ECHO),
 	D("icmp code 1", B_ICMP, M(SET8, AT_ICMP_CODE, 1), FIX_L4, DP_DROP_ICMP_NOT_ECHO),
 	D("icmp unreachable", B_ICMP, M(SET8, AT_ICMP_TYPE, 3), FIX_L4, DP_DROP_ICMP_NOT_ECHO),
+	D("icmp echo above the mtu", B_ICMP, M(TOT, 0, 1501), FIX_IP | FIX_L4, DP_DROP_ICMP_TOO_BIG),
 	D("icmp data flipped", B_ICMP, M(XOR8, AT_L4 + 20, 0x01), 0, DP_DROP_ICMP_BAD_CHECKSUM),
 	D("icmp checksum flipped", B_ICMP, M(XOR16, AT_ICMP_CK, 0x0001), 0,
 	  DP_DROP_ICMP_BAD_CHECKSUM),
@@ -674,7 +682,7 @@ test_arp_reply_and_request(void)
 	CU_ASSERT_EQUAL(classify(&peer, m, &p, &why), DP_NET_ARP);
 	CU_ASSERT(p.arp_for_us && p.arp_op == RTE_ARP_OP_REQUEST && p.src_ip == us.ip);
 	CU_ASSERT_EQUAL(classify(&us, m, &p, &why), DP_NET_DROP); /* our own, looped back */
-	CU_ASSERT_EQUAL(why, DP_DROP_ARP_NOT_FOR_US);
+	CU_ASSERT_EQUAL(why, DP_DROP_ETH_BAD_SOURCE);
 	rte_pktmbuf_free(m);
 
 	/* gratuitous: a neighbour may refresh us, never create */
