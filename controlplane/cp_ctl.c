@@ -90,6 +90,9 @@ cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 	cfg->slots_per_lcore = RTE_MIN(c->limits.max_sessions, SL_CONNID_MAX_SLOTS);
 	cfg->max_pending_xx = RTE_MAX(16u, c->limits.max_sessions / 16);
 	cfg->handshake_timeout_ns = c->limits.handshake_timeout_ns;
+	/* a fresh initiation every second, or within a shorter handshake timeout (the
+	 * configuration allows 100 ms and up) */
+	cfg->retry_ns = RTE_MIN(cfg->retry_ns, cfg->handshake_timeout_ns);
 	cfg->admission.rate.per_sec = c->limits.handshakes_per_sec;
 	cfg->admission.rate.burst = c->limits.handshake_burst;
 	cfg->n_peers = c->n_peers;

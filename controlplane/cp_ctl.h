@@ -105,26 +105,27 @@ void cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 			     const uint8_t static_priv[SL_KEY_LEN]);
 
 /* Counters of the control thread. */
-#define CP_CTL_COUNTERS(X)                                                           \
-	X(initiations_sent, "initiations sent (retries included)")                   \
-	X(initiations_received, "initiations received and admitted")                 \
-	X(answers_received, "answers and finishing messages received")               \
-	X(sessions_opened, "sessions opened")                                        \
-	X(sessions_closed, "sessions closed")                                        \
-	X(rekeys, "keys renewed")                                                    \
-	X(rekeys_refused, "rekeys the peer did not know (it had restarted)")         \
-	X(connect_failures, "connection attempts that gave up")                      \
-	X(collisions, "initiations ignored: ours wins (lower key)")                  \
-	X(duplicates, "second sessions discarded (the other one stays)")             \
-	X(replaced, "sessions replaced by a newer one with the same peer")           \
-	X(unmatched, "answers or cookies for no handshake of ours")                  \
-	X(refused, "handshakes refused (see refused_by_reason)")                     \
-	X(no_slot, "handshakes dropped: every session slot taken")                   \
-	X(pending_full, "XX initiations dropped: too many waiting for their finish") \
-	X(cookies_received, "cookie replies taken")                                  \
-	X(command_failures, "commands the dataplane could not take")                 \
-	X(slot_double_release, "slots released twice (a bug: always 0)")             \
-	X(table_pressure, "initiations that needed a cookie: session table 3/4 full")
+#define CP_CTL_COUNTERS(X)                                                            \
+	X(initiations_sent, "initiations sent (retries included)")                    \
+	X(initiations_received, "initiations received and admitted")                  \
+	X(answers_received, "answers and finishing messages received")                \
+	X(sessions_opened, "sessions opened")                                         \
+	X(sessions_closed, "sessions closed")                                         \
+	X(rekeys, "keys renewed")                                                     \
+	X(rekeys_refused, "rekeys the peer did not know (it had restarted)")          \
+	X(connect_failures, "connection attempts that gave up")                       \
+	X(collisions, "initiations ignored: ours wins (lower key)")                   \
+	X(duplicates, "second sessions discarded (the other one stays)")              \
+	X(replaced, "sessions replaced by a newer one with the same peer")            \
+	X(unmatched, "answers or cookies for no handshake of ours")                   \
+	X(refused, "handshakes refused (see refused_by_reason)")                      \
+	X(no_slot, "handshakes dropped: every session slot taken")                    \
+	X(pending_full, "XX initiations dropped: too many waiting for their finish")  \
+	X(cookies_received, "cookie replies taken")                                   \
+	X(command_failures, "commands the dataplane could not take")                  \
+	X(slot_double_release, "slots released twice (a bug: always 0)")              \
+	X(table_pressure, "initiations that needed a cookie: session table 3/4 full") \
+	X(stale_initiations, "initiations older than the handshake timeout: not answered")
 
 struct cp_ctl_stats {
 #define CP_CTL_FIELD(name, doc) uint64_t name;
@@ -177,6 +178,15 @@ const uint8_t *cp_ctl_pubkey(const struct cp_ctl *ctl);
  * behind it (admission switches to cookies under load). */
 void cp_ctl_handshake(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg,
 		      size_t len, uint32_t backlog, uint64_t now_ns, uint64_t wall_ns);
+
+/* May this handshake message still be answered? False (counted in stale_initiations) for an
+ * initiation that may have waited longer than the handshake timeout before now: since_ns is
+ * the earliest it can have arrived (the receive queue it came from was last found empty then).
+ * Its initiator has given it up; answering would open a session nobody completes, or replace
+ * a good one, once for every initiation a stopped process finds queued when it wakes. Other
+ * messages are always fresh here (answers are matched to our own handshake state). */
+bool cp_ctl_initiation_fresh(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t since_ns,
+			     uint64_t now_ns);
 
 /* An event from lcore (DP_EVT_REKEY, DP_EVT_UNRESPONSIVE, DP_EVT_CLOSED). */
 void cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, uint64_t now_ns,

@@ -569,6 +569,18 @@ cookie_reply(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns
 
 /* --- dispatch ------------------------------------------------------------------------------- */
 
+bool
+cp_ctl_initiation_fresh(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t since_ns,
+			uint64_t now_ns)
+{
+	SL_ASSERT_OWNER(ctl->thread);
+	if (len < 1 || (msg[0] != SL_MSG_IK_INIT && msg[0] != SL_MSG_XX_INIT) ||
+	    now_ns < since_ns || now_ns - since_ns <= ctl->cfg.handshake_timeout_ns)
+		return true;
+	ctl->st.stale_initiations++;
+	return false;
+}
+
 void
 cp_ctl_handshake(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len,
 		 uint32_t backlog, uint64_t now_ns, uint64_t wall_ns)

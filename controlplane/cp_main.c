@@ -239,10 +239,11 @@ on_handshake(struct cp_main *a, const struct dp_evt *ev, uint32_t backlog, uint6
 
 	memcpy(from.mac, ev->mac, sizeof(from.mac));
 	if ((uint32_t)ev->off + ev->len <= rte_pktmbuf_data_len(m)) {
+		const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, ev->off);
+
 		a->hs_msgs++;
-		cp_ctl_handshake(a->ctl, &from,
-				 rte_pktmbuf_mtod_offset(m, const uint8_t *, ev->off), ev->len,
-				 backlog, a->now_ns, wall);
+		if (cp_ctl_initiation_fresh(a->ctl, msg, ev->len, ev->since_ns, a->now_ns))
+			cp_ctl_handshake(a->ctl, &from, msg, ev->len, backlog, a->now_ns, wall);
 	}
 	rte_pktmbuf_free(m);
 }

@@ -67,6 +67,7 @@ struct dp_evt {
 	uint32_t ip;
 	uint16_t udp_port;
 	uint16_t off, len; /* HANDSHAKE: the sluice message inside m */
+	uint64_t since_ns; /* HANDSHAKE: it arrived no earlier than this (sl_now_ns() clock) */
 	struct rte_mbuf *m;
 	struct dp_stats *stats;
 };

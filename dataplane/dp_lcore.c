@@ -110,6 +110,7 @@ packet_to_control(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_p
 		.udp_port = pkt->src_port,
 		.off = pkt->payload_off,
 		.len = pkt->payload_len,
+		.since_ns = lc->rx_since,
 		.m = m,
 	};
 
@@ -195,6 +196,9 @@ poll_rx(struct dp_lcore *lc)
 		if (lc->rt->port_paused[q->port])
 			continue;
 		n = rte_eth_rx_burst(lc->rt->ports[q->port].port_id, q->queue, pkts, DP_BURST);
+		lc->rx_since = q->drained_ns;
+		if (n < DP_BURST)
+			q->drained_ns = lc->now;
 
 		if (q->impair != NULL)
 			n = dp_impair_rx(q->impair, pkts, n, RTE_DIM(pkts), lc->now, &lc->drops);
@@ -364,6 +368,8 @@ dp_lcore_main(void *arg)
 	}
 	rte_rcu_qsbr_thread_register(rt->rcu, lc->index);
 	rte_rcu_qsbr_thread_online(rt->rcu, lc->index);
+	for (unsigned int i = 0; i < lc->n_rxq; i++)
+		lc->rxq[i].drained_ns = sl_now_ns(); /* what the ports hold came after they started */
 	LC_LOG(INFO, "%u: running on lcore %u, %u rx queues\n", lc->index, lc->lcore_id, lc->n_rxq);
 	while (!rt->quit) {
 		uint64_t t0 = rte_rdtsc();

@@ -18,6 +18,9 @@ struct dp_rxq {
 	uint8_t port; /* index into rt->ports */
 	uint16_t queue;
 	struct dp_impair *impair; /* tests: loss, reordering, duplication, corruption */
+	/* when a poll last left the queue empty: whatever it holds now arrived after that (a
+	 * process stopped for a while finds old packets there; the control thread needs to know) */
+	uint64_t drained_ns;
 };
 
 /* Transmit batching for one port. */
@@ -66,6 +69,7 @@ struct dp_lcore {
 	struct dp_session *busy; /* sessions with work to do this round */
 	uint16_t ip_id;
 	uint64_t now;
+	uint64_t rx_since; /* the packets being received arrived no earlier (dp_rxq.drained_ns) */
 	uint64_t rx_pkts, tx_pkts, handoffs, empty_polls;
 	uint64_t busy_cycles; /* TSC cycles of the rounds that found work */
 	struct dp_svc_stats svc_closed[DP_SVC_MAX]; /* services of sessions already freed */

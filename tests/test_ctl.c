@@ -604,6 +604,63 @@ test_bad_config(void)
 	CU_ASSERT(cp_ctl_create(&c, &world_ops, NULL, 0) == NULL && errno == EINVAL);
 }
 
+/* Every handshake timeout the configuration accepts (100 ms .. 60 s) makes a control that
+ * starts: the retry interval follows a timeout shorter than it (a 500 ms timeout used to fail
+ * the appliance's start with "control: Invalid argument"). */
+static void
+test_config_from_conf(void)
+{
+	static const uint64_t timeouts_ms[] = { 100, 500, 999, 1000, 5000, 60000 };
+	uint8_t priv[SL_KEY_LEN], pub[SL_KEY_LEN];
+	struct conf *c = calloc(1, sizeof(*c));
+
+	CU_ASSERT_FATAL(c != NULL);
+	sl_dh_keygen(priv, pub);
+	c->n_lcores = LCORES;
+	c->suite = SL_SUITE_AESGCM_SHA256;
+	c->limits.max_sessions = SLOTS;
+	c->limits.handshakes_per_sec = SL_RATELIMIT_PER_SEC;
+	c->limits.handshake_burst = SL_RATELIMIT_BURST;
+	for (size_t i = 0; i < RTE_DIM(timeouts_ms); i++) {
+		struct cp_ctl_config cfg;
+		struct cp_ctl *ctl;
+
+		c->limits.handshake_timeout_ns = timeouts_ms[i] * MS;
+		cp_ctl_config_from_conf(&cfg, c, priv);
+		CU_ASSERT(cfg.retry_ns <= cfg.handshake_timeout_ns);
+		ctl = cp_ctl_create(&cfg, &world_ops, NULL, 0);
+		CU_ASSERT(ctl != NULL);
+		cp_ctl_destroy(ctl);
+	}
+	free(c);
+}
+
+/* Initiations that may have waited longer than the handshake timeout (a process stopped
+ * finds them in its ring) are not answered; answers, and fresh initiations, are. */
+static void
+test_stale_initiations(void)
+{
+	const uint64_t t = 5 * SEC; /* the world's handshake timeout (cp_ctl defaults) */
+	uint8_t msg[4] = { SL_MSG_IK_INIT };
+	struct cp_ctl *ctl;
+
+	world_reset(1);
+	node_start(0, NULL);
+	ctl = nodes[0].ctl;
+	CU_ASSERT_EQUAL(nodes[0].cfg.handshake_timeout_ns, t);
+	now = 100 * SEC;
+	CU_ASSERT(cp_ctl_initiation_fresh(ctl, msg, sizeof(msg), now - t, now));
+	CU_ASSERT(!cp_ctl_initiation_fresh(ctl, msg, sizeof(msg), now - t - 1, now));
+	msg[0] = SL_MSG_XX_INIT;
+	CU_ASSERT(!cp_ctl_initiation_fresh(ctl, msg, sizeof(msg), 0, now));
+	msg[0] = SL_MSG_IK_RESP; /* matched to our own handshakes: never stale here */
+	CU_ASSERT(cp_ctl_initiation_fresh(ctl, msg, sizeof(msg), 0, now));
+	CU_ASSERT(cp_ctl_initiation_fresh(ctl, msg, 0, 0, now));
+	CU_ASSERT(cp_ctl_initiation_fresh(ctl, msg, sizeof(msg), now + 1, now)); /* clock */
+	CU_ASSERT_EQUAL(stats(0)->stale_initiations, 2);
+	world_end();
+}
+
 /* --- ownership ----------------------------------------------------------------------------- */
 
 static void *
@@ -663,6 +720,8 @@ static CU_TestInfo cases[] = {
 	{ "every slot taken: refused, counted", test_no_free_slot },
 	{ "shutdown closes every session, no redial", test_shutdown },
 	{ "bad configuration refused", test_bad_config },
+	{ "every configured handshake timeout starts", test_config_from_conf },
+	{ "stale initiations are not answered", test_stale_initiations },
 	{ "state changes only on the control thread (debug builds)", test_owner_thread },
 	CU_TEST_INFO_NULL,
 };
