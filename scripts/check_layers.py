@@ -21,6 +21,7 @@ import sys
 LAYERS = {
     "common":                 ([], "common_dep", True),
     "common/crypto":          (["common"], "crypto_dep", True),
+    "api":                    ([], "api_dep", True),
     "dataplane/engine":       (["common"], "engine_dep", True),
     "dataplane/keys":         (["common/crypto"], "keys_dep", True),
     "dataplane/services":     (["dataplane/engine"], "services_dep", True),
