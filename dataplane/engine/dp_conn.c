@@ -337,6 +337,28 @@ dp_conn_send(struct dp_conn *c, uint8_t chan, const void *data, size_t len, uint
 	return 0;
 }
 
+uint32_t
+dp_conn_send_room(const struct dp_conn *c, uint8_t chan)
+{
+	const struct dp_chan *ch;
+	uint32_t qlim, ulim = c->cfg->unsent_limit, queued = 0, unsent = 0, room;
+
+	if (c->state != DP_CONN_OPEN || chan >= c->cfg->n_channels ||
+	    c->cfg->chan[chan].kind == DP_CHAN_UNUSED)
+		return 0;
+	ch = dp_chan_at(c, chan);
+	if (ch != NULL) {
+		queued = ch->queued;
+		unsent = ch->unsent_bytes;
+	}
+	/* dp_chan_enqueue(): queued + len <= queue_limit, and unsent < unsent_limit before it */
+	qlim = c->cfg->chan[chan].queue_limit;
+	room = queued < qlim ? qlim - queued : 0;
+	if (ulim != 0)
+		room = unsent < ulim ? RTE_MIN(room, ulim - unsent) : 0;
+	return room;
+}
+
 struct dp_msg *
 dp_conn_recv(struct dp_conn *c)
 {

@@ -103,6 +103,12 @@ void dp_conn_destroy(struct dp_conn *c);
 int dp_conn_send(struct dp_conn *c, uint8_t chan, const void *data, size_t len, uint64_t ttl_ns,
 		 uint64_t now_ns, uint64_t *msg_id) __rte_warn_unused_result;
 
+/* Bytes channel chan takes now: any run of dp_conn_send() calls on it totalling at most this
+ * many is accepted (while the connection stays open). 0 when the channel is full, unused, or
+ * the connection not open. It is what a sender that must never be refused may post (the
+ * application interface grants it as credit). */
+uint32_t dp_conn_send_room(const struct dp_conn *c, uint8_t chan);
+
 /* A delivered message. data stays valid until dp_conn_msg_release(). */
 struct dp_msg {
 	uint8_t chan;
