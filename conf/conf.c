@@ -275,7 +275,7 @@ parse_file(struct conf_ctx *x)
 
 static const char *const top_keys[] = {
 	"network", "suite",    "identity", "eal",      "ports",	    "lcores",
-	"limits",  "channels", "peers",	   "services", "telemetry", NULL,
+	"limits",  "channels", "peers",	   "services", "telemetry", "api", NULL,
 };
 
 static const char *const suite_names[] = { "aesgcm-sha256", "chachapoly-blake2b", NULL };
@@ -317,6 +317,7 @@ top_level(struct conf_ctx *x, const json_t *root)
 	conf_lcores(x, json_object_get(root, "lcores"), "lcores");
 	conf_peers(x, json_object_get(root, "peers"), "peers");
 	conf_services(x, json_object_get(root, "services"), "services");
+	conf_api(x, json_object_get(root, "api"), "api");
 	if (x->errs->n == 0) {
 		conf_engine(x);
 		conf_services_bind(x->c);

@@ -121,6 +121,18 @@ struct conf_peer {
 	uint16_t port;
 };
 
+#define CONF_MAX_APPS 64 /* attached applications at once (DP_API_MAX_APPS) */
+
+/* Where applications attach (docs/api.md). */
+struct conf_api {
+	bool enabled;	  /* the section is there: the control socket is made */
+	char socket[108]; /* absolute path of the control socket */
+	uint32_t mode;	  /* its permission bits (default 0660; never for others) */
+	bool has_group;
+	uint32_t gid;	   /* its group (default: the process's) */
+	uint32_t max_apps; /* default 16 */
+};
+
 struct conf {
 	char path[CONF_PATH_LEN];     /* the file it came from */
 	char key_file[CONF_PATH_LEN]; /* identity.key_file, relative paths resolved from the file */
@@ -138,6 +150,7 @@ struct conf {
 	struct conf_peer peers[CONF_MAX_PEERS];
 	struct dp_svc_config services; /* the built-in services, ready for dp_svc_init() */
 	bool telemetry; /* default true */
+	struct conf_api api;
 };
 
 /* Parse and validate path. Returns a new configuration, or NULL with every problem in *errs

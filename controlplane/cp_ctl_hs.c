@@ -95,6 +95,7 @@ open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, uint32_t
 	uint32_t local_id = hs->local_id, remote_id = hs->remote_id;
 
 	memcpy(cmd.mac, ep->mac, sizeof(cmd.mac));
+	memcpy(cmd.node, n->info.pub, sizeof(cmd.node));
 	if (!post_keys(ctl, &cmd, lcore, hs, now_ns))
 		return false;
 	s->state = CP_SLOT_LIVE;

@@ -42,6 +42,7 @@ struct dp_cmd {
 	uint32_t ip;	 /* peer address, host order */
 	uint16_t udp_port;
 	uint64_t rtt_ns;	/* the handshake's round trip, a hint for the engine */
+	uint8_t node[SL_KEY_LEN]; /* SESSION_OPEN: the peer's static public key */
 	struct dp_keypair *kp;	/* SESSION_OPEN, KEYPAIR_ADD */
 	struct rte_mbuf *m;	/* TX */
 	struct dp_stats *stats; /* STATS */

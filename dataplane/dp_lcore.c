@@ -376,8 +376,9 @@ dp_lcore_main(void *arg)
 		unsigned int work;
 
 		lc->now = sl_now_ns();
-		work = poll_rx(lc) + poll_handoff(lc) + poll_commands(lc);
+		work = poll_rx(lc) + poll_handoff(lc) + poll_commands(lc) + dp_api_poll(lc);
 		work += dp_session_run(lc);
+		dp_api_round_end(lc);
 		for (uint8_t p = 0; p < rt->n_ports; p++)
 			tx_flush(lc, p);
 		rte_rcu_qsbr_quiescent(rt->rcu, lc->index);
@@ -388,6 +389,7 @@ dp_lcore_main(void *arg)
 		idle_backoff(lc, work);
 	}
 	dp_session_free_all(lc);
+	dp_api_lcore_fini(lc);
 	for (uint8_t p = 0; p < rt->n_ports; p++) {
 		tx_flush(lc, p);
 		if (lc->txq[p].n > 0) { /* the port is gone or stuck: these never leave */

@@ -21,6 +21,7 @@
 #include <rte_common.h>
 
 #include "conf.h"
+#include "dp_api.h"
 #include "dp_drop.h"
 #include "dp_keypair.h"
 #include "dp_net.h"
@@ -55,6 +56,7 @@ struct dp_runtime {
 	 * nor send on it; it waits for an RCU grace period before touching the port */
 	volatile uint8_t port_paused[CONF_MAX_PORTS];
 	unsigned int mbufs_in_use; /* after dp_runtime_fini(): mbufs never returned (0 unless a leak) */
+	struct dp_api api;	   /* attached applications (controlplane/cp_api.c) */
 };
 
 /* Create ports, lcore contexts, rings and the RCU state for cfg. 0 or -errno (logged). */

@@ -9,6 +9,7 @@
 #include <rte_ether.h>
 #include <rte_lcore.h>
 
+#include "dp_api.h"
 #include "dp_conn.h"
 #include "dp_lcore.h"
 #include "dp_cmd.h"
@@ -49,6 +50,10 @@ struct dp_session {
 	uint64_t opened_ns;
 	uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
 	struct dp_svc svc;
+	uint32_t connid;		  /* at open: the handle applications know it by */
+	uint64_t api_told;		  /* applications told of it (NODE_UP), a bit each */
+	struct dp_api_sess *api;	  /* NULL until an application needs it */
+	uint8_t node[SL_API_NODE_LEN]; /* the peer's static public key */
 };
 
 struct dp_lcore {
@@ -74,6 +79,9 @@ struct dp_lcore {
 	uint64_t busy_cycles; /* TSC cycles of the rounds that found work */
 	struct dp_svc_stats svc_closed[DP_SVC_MAX]; /* services of sessions already freed */
 	uint8_t scratch[SL_MAX_PAYLOAD];		   /* frames of the packet being built */
+	struct dp_api_lane *api_lane[DP_API_MAX_APPS];	   /* attached applications */
+	struct dp_api_counters api_cnt[DP_API_MAX_APPS];  /* per application slot */
+	struct dp_api_lcore_stats api_stats;
 	struct dp_drop_counters drops;
 } __rte_cache_aligned;
 

@@ -115,6 +115,20 @@ make_lcore(struct dp_runtime *rt, unsigned int i)
 	return make_dq(rt, lc);
 }
 
+/* The application interface before anything attaches: the built-in services own their
+ * channels (and the control plane channel 0), nobody the others. */
+static void
+api_init(struct dp_runtime *rt, const struct conf *cfg)
+{
+	rt->api.max_apps = cfg->api.enabled ? cfg->api.max_apps : 0;
+	rt->api.max_message = cfg->engine.max_message;
+	for (unsigned int c = 0; c < SL_MAX_CHANNELS; c++)
+		atomic_init(&rt->api.owner[c], DP_API_OWNER_NONE);
+	atomic_init(&rt->api.owner[SL_CONTROL_CHANNEL], DP_API_OWNER_SERVICE);
+	for (unsigned int i = 0; i < cfg->services.n; i++)
+		atomic_init(&rt->api.owner[cfg->services.svc[i].channel], DP_API_OWNER_SERVICE);
+}
+
 int
 dp_runtime_init(struct dp_runtime *rt, const struct conf *cfg)
 {
@@ -125,6 +139,7 @@ dp_runtime_init(struct dp_runtime *rt, const struct conf *cfg)
 	rt->cfg = cfg;
 	dp_key_limits_init(&rt->key_limits);
 	rt->key_limits.rekey_after_ns = cfg->limits.rekey_after_ns;
+	api_init(rt, cfg);
 	rc = open_ports(rt);
 	if (rc != 0)
 		return rc;

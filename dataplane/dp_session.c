@@ -56,8 +56,11 @@ dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd)
 	s->ip = cmd->ip;
 	s->udp_port = cmd->udp_port;
 	s->opened_ns = lc->now;
+	s->connid = cmd->kp->local_id;
+	memcpy(s->node, cmd->node, sizeof(s->node));
 	lc->slots[cmd->slot] = s;
 	lc->n_sessions++;
+	dp_api_session_open(lc, s);
 	dp_session_wake(lc, s);
 	return 0;
 }
@@ -96,6 +99,8 @@ static void
 session_free(struct dp_lcore *lc, struct dp_session *s)
 {
 	DP_ASSERT_OWNER(lc, s);
+	dp_api_session_close(lc, s, s->closing ? s->close_reason : SL_CLOSE_SHUTDOWN,
+			     s->closed_by_peer, 0);
 	for (unsigned int i = 0; i < lc->rt->cfg->services.n; i++)
 		dp_svc_stats_add(&s->svc, i, &lc->svc_closed[i]);
 	dp_svc_fini(&s->svc, s->conn);
@@ -247,9 +252,16 @@ session_deliver_messages(struct dp_lcore *lc, struct dp_session *s)
 	struct dp_msg *m;
 
 	DP_ASSERT_OWNER(lc, s);
-	while ((m = dp_conn_recv(s->conn)) != NULL)
-		if (!dp_svc_on_message(&s->svc, s->conn, m, lc->now))
-			dp_conn_msg_release(s->conn, m);
+	while ((m = dp_conn_recv(s->conn)) != NULL) {
+		if (dp_api_deliver(lc, s, m))
+			continue; /* an application serves the channel */
+		if (dp_svc_on_message(&s->svc, s->conn, m, lc->now))
+			continue;
+		if (atomic_load_explicit(&lc->rt->api.owner[m->chan], memory_order_relaxed) ==
+		    DP_API_OWNER_NONE)
+			lc->api_stats.no_owner[m->chan]++;
+		dp_conn_msg_release(s->conn, m);
+	}
 }
 
 /* Engine events go to the services; the control thread hears what concerns the session. */
@@ -263,6 +275,7 @@ session_drain_events(struct dp_lcore *lc, struct dp_session *s)
 		struct dp_evt out = { .slot = s->slot, .ip = s->ip, .udp_port = s->udp_port };
 
 		dp_svc_on_event(&s->svc, s->conn, &ev, lc->now);
+		dp_api_engine_event(lc, s, &ev);
 		if (ev.type == DP_EV_UNRESPONSIVE) {
 			out.type = DP_EVT_UNRESPONSIVE;
 			dp_lcore_event(lc, &out);
@@ -306,6 +319,7 @@ session_run_one(struct dp_lcore *lc, struct dp_session *s)
 	session_drain_events(lc, s);
 	if (dp_svc_next_wakeup(&s->svc) <= lc->now)
 		dp_svc_poll(&s->svc, s->conn, lc->now);
+	dp_api_session_run(lc, s);
 	session_rekey_and_expire(lc, s);
 	session_output(lc, s);
 	session_drain_events(lc, s); /* a graceful close completes in session_output() */

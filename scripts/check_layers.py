@@ -28,7 +28,7 @@ LAYERS = {
     "controlplane/handshake": (["common/crypto"], "handshake_dep", True),
     "conf":                   (["dataplane/services", "common/crypto"], "conf_dep", True),
     "drivers":                (["conf"], "drivers_dep", False),
-    "dataplane":              (["drivers", "dataplane/keys", "dataplane/services"],
+    "dataplane":              (["drivers", "dataplane/keys", "dataplane/services", "api"],
                                "runtime_dep", False),
     "controlplane":           (["dataplane", "controlplane/handshake"], "cp_dep", False),
 }

@@ -1,0 +1,667 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the lcores' side of the application interface — lanes, what applications post, what
+ * they receive (see dp_api.h; the contract: api/sl_api.h). Owner lcore only.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_log.h>
+
+#include "dp_lcore_pvt.h"
+
+RTE_LOG_REGISTER(dp_api_logtype, sluice.dp.api, INFO);
+#define API_LOG(level, ...) rte_log(RTE_LOG_##level, dp_api_logtype, "api: " __VA_ARGS__)
+
+#define LINE		 64u
+#define ANNOUNCE_PER_RUN 256u /* sessions a new lane is told about per polling round */
+
+/* One application on this lcore. */
+struct dp_api_lane {
+	unsigned int idx;
+	uint32_t gen;
+	struct sl_ring tx, rx;
+	uint8_t *tx_arena, *rx_arena;
+	uint64_t tx_size, rx_size;
+	struct sl_api_shared_word *released, *sleeping;
+	uint64_t rx_pos;      /* where the next message goes */
+	uint64_t rx_released; /* the application's rx_released as last read */
+	uint32_t announce;    /* sessions below this slot were told (NODE_UP) */
+	bool announced;	      /* every session was */
+	bool wake;	      /* something was posted this round */
+	bool broken;	      /* a protocol error: nothing more is read or written */
+	uint32_t bl_head, bl_tail;
+	struct sl_api_desc backlog[DP_API_BACKLOG];
+};
+
+/* --- lanes -------------------------------------------------------------------------------- */
+
+static void *
+at(const struct dp_api_app *a, uint64_t off)
+{
+	return a->shm + off;
+}
+
+static struct dp_api_lane *
+lane_open(struct dp_lcore *lc, unsigned int i, const struct dp_api_app *a)
+{
+	const struct sl_api_lane_layout *l = &a->layout.lane[lc->index];
+	struct dp_api_lane *ln = calloc(1, sizeof(*ln));
+
+	if (ln == NULL)
+		return NULL;
+	ln->idx = i;
+	ln->gen = a->gen;
+	sl_ring_attach(&ln->tx, at(a, l->tx_ring), a->layout.ring_slots, sizeof(struct sl_api_desc),
+		       false);
+	sl_ring_attach(&ln->rx, at(a, l->rx_ring), a->layout.ring_slots, sizeof(struct sl_api_desc),
+		       true);
+	ln->tx_arena = at(a, l->tx_arena);
+	ln->rx_arena = at(a, l->rx_arena);
+	ln->tx_size = a->layout.tx_arena_bytes;
+	ln->rx_size = a->layout.rx_arena_bytes;
+	ln->released = at(a, l->rx_released);
+	ln->sleeping = at(a, a->layout.sleeping);
+	memset(&lc->api_cnt[i], 0, sizeof(lc->api_cnt[i]));
+	return ln;
+}
+
+/* Let go of application i: what the sessions hold for it, what they were told. */
+static void
+lane_close(struct dp_lcore *lc, unsigned int i)
+{
+	uint64_t bit = 1ull << i;
+
+	for (uint32_t k = 0; k < lc->rt->cfg->limits.max_sessions; k++) {
+		struct dp_session *s = lc->slots[k];
+
+		if (s != NULL && (s->api_told & bit)) {
+			s->api_told &= ~bit;
+			dp_api_sess_forget(lc, s, i);
+		}
+	}
+	free(lc->api_lane[i]);
+	lc->api_lane[i] = NULL;
+}
+
+/* Follow the control thread: a new attachment in slot i, or one going. */
+static struct dp_api_lane *
+lane_sync(struct dp_lcore *lc, unsigned int i)
+{
+	const struct dp_api_app *a = &lc->rt->api.app[i];
+	uint32_t st = atomic_load_explicit(&a->state, memory_order_acquire);
+	struct dp_api_lane *ln = lc->api_lane[i];
+
+	if (ln != NULL && (st != DP_API_LIVE || ln->gen != a->gen)) {
+		lane_close(lc, i);
+		ln = NULL;
+	}
+	if (ln == NULL && st == DP_API_LIVE) {
+		ln = lane_open(lc, i, a);
+		lc->api_lane[i] = ln;
+		if (ln == NULL)
+			API_LOG(ERR, "%u: no memory for application %u\n", lc->index, i);
+	}
+	return ln;
+}
+
+static void
+broken(struct dp_lcore *lc, struct dp_api_lane *ln, const char *what)
+{
+	if (!ln->broken)
+		API_LOG(WARNING, "%u: application %u: %s: its lane stops\n", lc->index, ln->idx,
+			what);
+	ln->broken = true;
+	lc->api_cnt[ln->idx].protocol_errors++;
+}
+
+/* --- posting to an application -------------------------------------------------------------- */
+
+static bool
+backlog_empty(const struct dp_api_lane *ln)
+{
+	return ln->bl_head == ln->bl_tail;
+}
+
+/* Move the backlog into the rx ring while it has room. */
+static void
+backlog_flush(struct dp_lcore *lc, struct dp_api_lane *ln)
+{
+	while (!backlog_empty(ln) && !ln->broken) {
+		int n = sl_ring_enqueue(&ln->rx, &ln->backlog[ln->bl_head % DP_API_BACKLOG], 1);
+
+		if (n < 0) {
+			broken(lc, ln, "rx ring index");
+			return;
+		}
+		if (n == 0)
+			return;
+		ln->bl_head++;
+		ln->wake = true;
+	}
+}
+
+/* Post a notification, in order behind whatever waits. False if the application is so far
+ * behind that even the backlog is full (its lane then stops: it cannot be told the truth). */
+static bool
+notify(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d)
+{
+	if (ln->broken)
+		return false;
+	backlog_flush(lc, ln);
+	if (backlog_empty(ln) && sl_ring_enqueue(&ln->rx, d, 1) == 1) {
+		ln->wake = true;
+		lc->api_cnt[ln->idx].notifications++;
+		return true;
+	}
+	if (ln->bl_tail - ln->bl_head == DP_API_BACKLOG) {
+		broken(lc, ln, "too far behind (notification backlog full)");
+		return false;
+	}
+	ln->backlog[ln->bl_tail++ % DP_API_BACKLOG] = *d;
+	lc->api_cnt[ln->idx].notifications++;
+	return true;
+}
+
+/* Room for len bytes at the rx arena's next position (skipping its end if need be): the
+ * position, or UINT64_MAX when the application has not released enough. */
+static uint64_t
+rx_reserve(struct dp_lcore *lc, struct dp_api_lane *ln, uint32_t len)
+{
+	uint64_t rel = atomic_load_explicit(&ln->released->v, memory_order_acquire);
+	uint64_t pos = ln->rx_pos, need = RTE_ALIGN_CEIL((uint64_t)len, LINE);
+
+	if (rel < ln->rx_released || rel > ln->rx_pos) {
+		broken(lc, ln, "rx_released out of range");
+		return UINT64_MAX;
+	}
+	ln->rx_released = rel;
+	if ((pos % ln->rx_size) + need > ln->rx_size)
+		pos = RTE_ALIGN_CEIL(pos + 1, ln->rx_size); /* skip the end */
+	if (pos + need - rel > ln->rx_size)
+		return UINT64_MAX;
+	return pos;
+}
+
+/* --- sessions ------------------------------------------------------------------------------- */
+
+/* The most credit a channel grants at once: its queue limit, or the unsent limit below it. */
+static uint32_t
+chan_window(const struct dp_lcore *lc, uint8_t chan)
+{
+	const struct dp_conn_config *e = &lc->rt->cfg->engine;
+	uint32_t w = e->chan[chan].queue_limit;
+
+	return e->unsent_limit != 0 && e->unsent_limit < w ? e->unsent_limit : w;
+}
+
+static struct dp_api_sess *
+sess(struct dp_session *s)
+{
+	if (s->api == NULL)
+		s->api = calloc(1, sizeof(*s->api));
+	return s->api;
+}
+
+/* Raise the credit of channel chan of s for application ln (the channel's owner) to what the
+ * engine takes now, and tell it when it grew (or always, when it asked). */
+static void
+grant(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s, uint8_t chan,
+      bool asked)
+{
+	struct dp_api_sess *as = sess(s);
+	struct sl_api_desc d = { .type = SL_API_D_CREDIT, .chan = chan, .conn = s->connid };
+	uint64_t limit;
+
+	if (as == NULL)
+		return;
+	if (as->owner[chan] != ln->idx + 1 || as->owner_gen[chan] != ln->gen) {
+		as->owner[chan] = (uint8_t)(ln->idx + 1);
+		as->owner_gen[chan] = ln->gen;
+		as->granted[chan] = as->accepted[chan] = 0;
+	}
+	limit = as->accepted[chan] + dp_conn_send_room(s->conn, chan);
+	/* grown by a quarter of a window, or by anything when the application is waiting */
+	if (limit <= as->granted[chan] ||
+	    (!asked && as->granted[chan] != 0 &&
+	     limit - as->granted[chan] < chan_window(lc, chan) / 4))
+		return;
+	as->granted[chan] = limit;
+	d.credit.limit = limit;
+	as->want &= (uint16_t)~(1u << chan);
+	notify(lc, ln, &d);
+}
+
+/* Tell application ln about session s: NODE_UP, then credit on the channels it serves. */
+static void
+announce(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s)
+{
+	struct sl_api_desc d = { .type = SL_API_D_NODE_UP, .conn = s->connid };
+
+	memcpy(d.node.node, s->node, SL_API_NODE_LEN);
+	d.node.ip = s->ip;
+	d.node.port = s->udp_port;
+	if (!notify(lc, ln, &d))
+		return;
+	s->api_told |= 1ull << ln->idx;
+	for (uint8_t c = 1; c < SL_MAX_CHANNELS; c++)
+		if (atomic_load_explicit(&lc->rt->api.owner[c], memory_order_relaxed) == ln->idx)
+			grant(lc, ln, s, c, false);
+	dp_session_wake(lc, s); /* what it held for this application can go now */
+}
+
+/* Tell a new lane about the sessions that were open before it came, a few per round. */
+static void
+announce_existing(struct dp_lcore *lc, struct dp_api_lane *ln)
+{
+	uint32_t max = lc->rt->cfg->limits.max_sessions, end = ln->announce + ANNOUNCE_PER_RUN;
+
+	for (; ln->announce < max && ln->announce < end && !ln->broken; ln->announce++) {
+		struct dp_session *s = lc->slots[ln->announce];
+
+		if (s != NULL && !s->closing && !(s->api_told & (1ull << ln->idx)))
+			announce(lc, ln, s);
+	}
+	ln->announced = ln->announce >= max;
+}
+
+void
+dp_api_session_open(struct dp_lcore *lc, struct dp_session *s)
+{
+	for (unsigned int i = 0; i < lc->rt->api.max_apps; i++) {
+		struct dp_api_lane *ln = lc->api_lane[i];
+
+		/* a lane still announcing reaches this slot by itself */
+		if (ln != NULL && (ln->announced || s->slot < ln->announce))
+			announce(lc, ln, s);
+	}
+}
+
+/* --- held messages --------------------------------------------------------------------------- */
+
+static bool
+held_push(struct dp_api_sess *as, struct dp_msg *m)
+{
+	if (as->n_held == as->cap_held) {
+		uint32_t cap = as->cap_held ? 2 * as->cap_held : 16;
+		struct dp_msg **h = malloc(cap * sizeof(*h));
+
+		if (h == NULL)
+			return false;
+		for (uint32_t k = 0; k < as->n_held; k++)
+			h[k] = as->held[(as->first_held + k) % as->cap_held];
+		free(as->held);
+		as->held = h;
+		as->cap_held = cap;
+		as->first_held = 0;
+	}
+	as->held[(as->first_held + as->n_held++) % as->cap_held] = m;
+	return true;
+}
+
+static struct dp_msg *
+held_head(const struct dp_api_sess *as)
+{
+	return as->n_held > 0 ? as->held[as->first_held] : NULL;
+}
+
+static void
+held_pop(struct dp_api_sess *as)
+{
+	as->first_held = (as->first_held + 1) % as->cap_held;
+	as->n_held--;
+}
+
+/* Copy m into application ln's rx arena and post it. False when the arena has no room. */
+static bool
+deliver_now(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s, struct dp_msg *m)
+{
+	struct sl_api_desc d = { .type = SL_API_D_MSG, .chan = m->chan, .conn = s->connid };
+	uint64_t pos;
+
+	if (ln->broken || !backlog_empty(ln) || sl_ring_free_slots(&ln->rx, 1) <= 0)
+		return false;
+	pos = rx_reserve(lc, ln, m->len);
+	if (pos == UINT64_MAX)
+		return false;
+	memcpy(ln->rx_arena + pos % ln->rx_size, m->data, m->len);
+	d.msg.pos = pos;
+	d.msg.len = m->len;
+	d.msg.time_ns = lc->now;
+	d.msg.id = m->id;
+	if (sl_ring_enqueue(&ln->rx, &d, 1) != 1)
+		return false;
+	ln->rx_pos = pos + RTE_ALIGN_CEIL((uint64_t)m->len, LINE);
+	ln->wake = true;
+	lc->api_cnt[ln->idx].msgs_delivered++;
+	lc->api_cnt[ln->idx].bytes_delivered += m->len;
+	dp_conn_msg_release(s->conn, m);
+	return true;
+}
+
+/* The application serving m's channel, if it may hear about s; NULL if it may not yet. */
+static struct dp_api_lane *
+lane_for(struct dp_lcore *lc, const struct dp_session *s, uint8_t chan)
+{
+	uint8_t o = atomic_load_explicit(&lc->rt->api.owner[chan], memory_order_relaxed);
+	struct dp_api_lane *ln = o < DP_API_MAX_APPS ? lc->api_lane[o] : NULL;
+
+	return ln != NULL && (s->api_told & (1ull << o)) ? ln : NULL;
+}
+
+static bool
+app_owned(const struct dp_lcore *lc, uint8_t chan)
+{
+	return chan < SL_MAX_CHANNELS &&
+	       atomic_load_explicit(&lc->rt->api.owner[chan], memory_order_relaxed) <
+		       DP_API_MAX_APPS;
+}
+
+bool
+dp_api_deliver(struct dp_lcore *lc, struct dp_session *s, struct dp_msg *m)
+{
+	struct dp_api_sess *as;
+	struct dp_api_lane *ln;
+
+	if (!app_owned(lc, m->chan))
+		return false;
+	as = sess(s);
+	ln = lane_for(lc, s, m->chan);
+	if (as != NULL && as->n_held == 0 && ln != NULL && deliver_now(lc, ln, s, m))
+		return true;
+	if (as == NULL || !held_push(as, m)) { /* no memory: the message cannot be kept */
+		lc->api_stats.no_memory++;
+		dp_conn_msg_release(s->conn, m);
+		return true;
+	}
+	if (ln != NULL)
+		lc->api_cnt[ln->idx].held++;
+	return true;
+}
+
+/* Deliver what s holds, in order, as far as the arenas allow. */
+static void
+deliver_held(struct dp_lcore *lc, struct dp_session *s, struct dp_api_sess *as)
+{
+	struct dp_msg *m;
+
+	while ((m = held_head(as)) != NULL) {
+		struct dp_api_lane *ln;
+
+		if (!app_owned(lc, m->chan)) { /* its application left, nobody took over */
+			lc->api_stats.no_owner[m->chan]++;
+			held_pop(as);
+			dp_conn_msg_release(s->conn, m);
+			continue;
+		}
+		ln = lane_for(lc, s, m->chan);
+		if (ln == NULL || !deliver_now(lc, ln, s, m))
+			return;
+		held_pop(as);
+	}
+}
+
+/* Drop what s holds for application i (it left), and its credit. */
+void
+dp_api_sess_forget(struct dp_lcore *lc, struct dp_session *s, unsigned int i)
+{
+	struct dp_api_sess *as = s->api;
+	uint32_t n;
+
+	if (as == NULL)
+		return;
+	for (uint8_t c = 0; c < SL_MAX_CHANNELS; c++)
+		if (as->owner[c] == i + 1)
+			as->owner[c] = 0;
+	n = as->n_held;
+	for (uint32_t k = 0; k < n; k++) { /* keep the others, in order */
+		struct dp_msg *m = held_head(as);
+
+		held_pop(as);
+		if (atomic_load_explicit(&lc->rt->api.owner[m->chan], memory_order_relaxed) == i ||
+		    !app_owned(lc, m->chan)) {
+			lc->api_stats.dropped_app_gone++;
+			dp_conn_msg_release(s->conn, m);
+		} else if (!held_push(as, m)) {
+			dp_conn_msg_release(s->conn, m);
+		}
+	}
+}
+
+void
+dp_api_session_close(struct dp_lcore *lc, struct dp_session *s, uint16_t reason, bool by_peer,
+		     uint32_t undelivered)
+{
+	struct sl_api_desc d = { .type = SL_API_D_NODE_DOWN, .conn = s->connid, .reason = reason };
+	struct dp_api_sess *as = s->api;
+
+	if (as != NULL) {
+		deliver_held(lc, s, as);
+		lc->api_stats.dropped_closed += as->n_held;
+		while (held_head(as) != NULL) { /* the arena stayed full to the end */
+			dp_conn_msg_release(s->conn, held_head(as));
+			held_pop(as);
+		}
+		free(as->held);
+		free(as);
+		s->api = NULL;
+	}
+	memcpy(d.node.node, s->node, SL_API_NODE_LEN);
+	d.node.by_peer = by_peer;
+	d.node.undelivered = undelivered;
+	for (unsigned int i = 0; i < lc->rt->api.max_apps; i++)
+		if ((s->api_told & (1ull << i)) && lc->api_lane[i] != NULL)
+			notify(lc, lc->api_lane[i], &d);
+	s->api_told = 0;
+}
+
+void
+dp_api_engine_event(struct dp_lcore *lc, struct dp_session *s, const struct dp_conn_event *ev)
+{
+	struct sl_api_desc d = { .chan = ev->chan, .conn = s->connid };
+	struct dp_api_lane *ln;
+
+	if (!app_owned(lc, ev->chan) || (ln = lane_for(lc, s, ev->chan)) == NULL)
+		return;
+	if (ev->type == DP_EV_EXPIRED)
+		d.type = SL_API_D_EXPIRED;
+	else if (ev->type == DP_EV_DATAGRAM_LOST)
+		d.type = SL_API_D_DATAGRAM_LOST;
+	else
+		return;
+	d.msg.id = ev->id;
+	notify(lc, ln, &d);
+}
+
+void
+dp_api_session_run(struct dp_lcore *lc, struct dp_session *s)
+{
+	struct dp_api_sess *as = s->api;
+
+	if (as == NULL)
+		return;
+	if (as->n_held > 0)
+		deliver_held(lc, s, as);
+	/* credit that fell to half or less of a window, or that was asked for */
+	for (uint8_t c = 1; c < SL_MAX_CHANNELS; c++) {
+		struct dp_api_lane *ln;
+
+		if (as->owner[c] == 0 || (ln = lc->api_lane[as->owner[c] - 1]) == NULL ||
+		    ln->gen != as->owner_gen[c])
+			continue;
+		if ((as->want & (1u << c)) ||
+		    as->granted[c] - as->accepted[c] < chan_window(lc, c) / 2)
+			grant(lc, ln, s, c, (as->want & (1u << c)) != 0);
+	}
+}
+
+/* --- what applications post ------------------------------------------------------------------ */
+
+/* The session a descriptor names, or NULL: counted as impossible (bad_session), or told back
+ * to the application as ended (SEND_FAILED) when the slot's session is another one or none. */
+static struct dp_session *
+session_of(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d)
+{
+	uint32_t slot = sl_connid_slot(d->conn);
+	struct dp_session *s;
+
+	if (sl_connid_owner(d->conn) != lc->index || slot >= lc->rt->cfg->limits.max_sessions) {
+		lc->api_cnt[ln->idx].bad_session++;
+		return NULL;
+	}
+	s = lc->slots[slot];
+	if (s == NULL || s->connid != d->conn || s->closing ||
+	    !(s->api_told & (1ull << ln->idx))) {
+		struct sl_api_desc f = { .type = SL_API_D_SEND_FAILED, .chan = d->chan,
+					 .conn = d->conn };
+
+		if (d->type == SL_API_D_SEND) {
+			f.msg.len = d->msg.len;
+			lc->api_cnt[ln->idx].send_failed++;
+			notify(lc, ln, &f);
+		}
+		return NULL;
+	}
+	return s;
+}
+
+static void
+on_send(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d)
+{
+	struct dp_api_counters *cnt = &lc->api_cnt[ln->idx];
+	uint64_t off = d->msg.pos % ln->tx_size;
+	struct dp_api_sess *as;
+	struct dp_session *s;
+	int rc;
+
+	if (d->chan >= SL_MAX_CHANNELS ||
+	    atomic_load_explicit(&lc->rt->api.owner[d->chan], memory_order_relaxed) != ln->idx) {
+		cnt->not_owner++;
+		return;
+	}
+	if (d->msg.len == 0 || d->msg.len > lc->rt->api.max_message ||
+	    off + d->msg.len > ln->tx_size) {
+		cnt->bad_descriptor++;
+		return;
+	}
+	s = session_of(lc, ln, d);
+	if (s == NULL)
+		return;
+	as = s->api;
+	if (as == NULL || as->owner[d->chan] != ln->idx + 1 || as->owner_gen[d->chan] != ln->gen ||
+	    as->accepted[d->chan] + d->msg.len > as->granted[d->chan]) {
+		cnt->over_credit++;
+		return;
+	}
+	as->accepted[d->chan] += d->msg.len;
+	rc = dp_conn_send(s->conn, d->chan, ln->tx_arena + off, d->msg.len, d->msg.ttl_ns, lc->now,
+			  NULL);
+	if (rc != 0) { /* closing, or no memory: the application hears of it */
+		struct sl_api_desc f = { .type = SL_API_D_SEND_FAILED, .chan = d->chan,
+					 .conn = d->conn };
+
+		f.msg.len = d->msg.len;
+		cnt->send_failed++;
+		notify(lc, ln, &f);
+		return;
+	}
+	cnt->msgs_sent++;
+	cnt->bytes_sent += d->msg.len;
+	dp_session_wake(lc, s);
+}
+
+static void
+on_want(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d)
+{
+	struct dp_session *s;
+
+	if (d->chan >= SL_MAX_CHANNELS ||
+	    atomic_load_explicit(&lc->rt->api.owner[d->chan], memory_order_relaxed) != ln->idx) {
+		lc->api_cnt[ln->idx].not_owner++;
+		return;
+	}
+	s = session_of(lc, ln, d);
+	if (s == NULL || sess(s) == NULL)
+		return;
+	s->api->want |= (uint16_t)(1u << d->chan);
+	grant(lc, ln, s, d->chan, true);
+	dp_session_wake(lc, s);
+}
+
+/* Descriptors the application posted, a burst at most. */
+static unsigned int
+take_posted(struct dp_lcore *lc, struct dp_api_lane *ln)
+{
+	struct sl_api_desc d[DP_API_BURST];
+	int n = sl_ring_dequeue(&ln->tx, d, DP_API_BURST);
+
+	if (n < 0) {
+		broken(lc, ln, "tx ring index");
+		return 0;
+	}
+	for (int k = 0; k < n; k++) {
+		if (d[k].type == SL_API_D_SEND)
+			on_send(lc, ln, &d[k]);
+		else if (d[k].type == SL_API_D_WANT)
+			on_want(lc, ln, &d[k]);
+		else
+			lc->api_cnt[ln->idx].bad_descriptor++;
+	}
+	return (unsigned int)n;
+}
+
+/* Wake an application that sleeps, once per round that gave it something. The fence pairs
+ * with the one libsluice puts between setting its sleep flag and looking at its rings. */
+static void
+wake(struct dp_lcore *lc, struct dp_api_lane *ln)
+{
+	const uint64_t one = 1;
+
+	ln->wake = false;
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&ln->sleeping->v, memory_order_relaxed) == 0)
+		return;
+	if (write(lc->rt->api.app[ln->idx].eventfd, &one, sizeof(one)) == sizeof(one))
+		lc->api_cnt[ln->idx].wakeups++;
+}
+
+unsigned int
+dp_api_poll(struct dp_lcore *lc)
+{
+	unsigned int work = 0;
+
+	for (unsigned int i = 0; i < lc->rt->api.max_apps; i++) {
+		struct dp_api_lane *ln = lane_sync(lc, i);
+
+		if (ln == NULL || ln->broken)
+			continue;
+		if (!ln->announced)
+			announce_existing(lc, ln);
+		work += take_posted(lc, ln);
+	}
+	return work;
+}
+
+void
+dp_api_round_end(struct dp_lcore *lc)
+{
+	for (unsigned int i = 0; i < lc->rt->api.max_apps; i++) {
+		struct dp_api_lane *ln = lc->api_lane[i];
+
+		if (ln == NULL || ln->broken)
+			continue;
+		backlog_flush(lc, ln);
+		if (ln->wake)
+			wake(lc, ln);
+	}
+}
+
+void
+dp_api_lcore_fini(struct dp_lcore *lc)
+{
+	dp_api_round_end(lc); /* the last NODE_DOWNs */
+	for (unsigned int i = 0; i < DP_API_MAX_APPS; i++)
+		if (lc->api_lane[i] != NULL)
+			lane_close(lc, i);
+}
