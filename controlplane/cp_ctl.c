@@ -225,7 +225,8 @@ cp_ctl_hs_free(struct cp_node *n)
 void
 cp_ctl_node_put(struct cp_ctl *ctl, struct cp_node *n)
 {
-	if (cp_ctl_is_peer(n) || n->info.state == CP_NODE_CONNECTED || n->closing)
+	if (cp_ctl_is_peer(n) || cp_ctl_keep(n) || n->info.state == CP_NODE_CONNECTED ||
+	    n->closing)
 		return;
 	sl_theap_remove(&ctl->timers, &n->timer);
 	cp_ctl_hs_free(n);
@@ -355,6 +356,7 @@ make_peers(struct cp_ctl *ctl, uint64_t now_ns)
 		snprintf(n->info.name, sizeof(n->info.name), "%s", p->name);
 		memcpy(n->info.pub, p->pub, SL_KEY_LEN);
 		n->info.peer = (int)i;
+		n->wanted = true;
 		n->info.ip = p->ip;
 		n->info.udp_port = p->port;
 		n->info.state = CP_NODE_WAITING;
@@ -522,7 +524,7 @@ node_due(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns, uint64_t wall_n
 			cp_ctl_dial(ctl, n, true, now_ns, wall_ns);
 		return;
 	}
-	if (cp_ctl_is_peer(n) && !n->closing)
+	if (cp_ctl_keep(n) && !n->closing)
 		resolve_and_dial(ctl, n, now_ns, wall_ns);
 }
 
@@ -576,7 +578,7 @@ session_closed(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, 
 	n->closing = false;
 	cp_ctl_hs_free(n);
 	cp_ctl_note(ctl, CP_NOTE_DISCONNECTED, n, cp_close_reason_name(ev->reason), ev->by_peer);
-	if (!cp_ctl_is_peer(n)) {
+	if (!cp_ctl_keep(n)) {
 		cp_ctl_node_put(ctl, n);
 		return;
 	}

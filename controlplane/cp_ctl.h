@@ -188,6 +188,16 @@ void cp_ctl_handshake(struct cp_ctl *ctl, const struct cp_endpoint *from, const 
 bool cp_ctl_initiation_fresh(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t since_ns,
 			     uint64_t now_ns);
 
+/* Dial the node with static key pub at ip:port (host order; ip 0: the address it is known at)
+ * and keep it connected, like a configured peer, until cp_ctl_disconnect(). 0 when it is being
+ * dialled or already connected (CONNECTED or CONNECT_FAILED notes follow); -EINVAL our own key,
+ * a low-order key, or a port of 0 with an address; -EDESTADDRREQ no address known; -ENOMEM. */
+int cp_ctl_connect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, uint16_t port,
+		   uint64_t now_ns);
+/* Stop keeping the node connected (configured peers too, until cp_ctl_connect()): its dial is
+ * given up and its session closed gracefully (SL_CLOSE_APPLICATION). 0, or -ENOENT. */
+int cp_ctl_disconnect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint64_t now_ns);
+
 /* An event from lcore (DP_EVT_REKEY, DP_EVT_UNRESPONSIVE, DP_EVT_CLOSED). */
 void cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, uint64_t now_ns,
 		  uint64_t wall_ns);

@@ -497,7 +497,7 @@ rekeyed(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_session *hs, uint64_
 		ctl->st.rekeys_refused++;
 		cp_hs_session_wipe(hs);
 		replace_session(ctl, n);
-		if (cp_ctl_is_peer(n))
+		if (cp_ctl_keep(n))
 			cp_ctl_schedule(ctl, &n->timer, now_ns);
 		return;
 	}

@@ -56,6 +56,7 @@ struct cp_xx {
 struct cp_node {
 	struct cp_node_info info; /* name, key, state, endpoint, session ids, counters */
 	bool pub_in_hash;
+	bool wanted;	       /* kept connected: a configured peer, or asked (cp_ctl_connect) */
 	bool closing;	       /* its session is closing (no new dial until it closed) */
 	struct cp_endpoint ep; /* where its session sends */
 	uint32_t slot;	       /* DIALING / CONNECTED: the slot on info.lcore */
@@ -118,6 +119,12 @@ static inline bool
 cp_ctl_is_peer(const struct cp_node *n)
 {
 	return n->info.peer >= 0;
+}
+/* Dialled, and dialled again after its session ends, with back-off. */
+static inline bool
+cp_ctl_keep(const struct cp_node *n)
+{
+	return n->wanted;
 }
 
 /* cp_ctl_hs.c */

@@ -207,8 +207,7 @@ sess(struct dp_session *s)
 /* Raise the credit of channel chan of s for application ln (the channel's owner) to what the
  * engine takes now, and tell it when it grew (or always, when it asked). */
 static void
-grant(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s, uint8_t chan,
-      bool asked)
+grant(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s, uint8_t chan, bool asked)
 {
 	struct dp_api_sess *as = sess(s);
 	struct sl_api_desc d = { .type = SL_API_D_CREDIT, .chan = chan, .conn = s->connid };
@@ -223,13 +222,12 @@ grant(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s, uint8_t
 	}
 	limit = as->accepted[chan] + dp_conn_send_room(s->conn, chan);
 	/* grown by a quarter of a window, or by anything when the application is waiting */
-	if (limit <= as->granted[chan] ||
-	    (!asked && as->granted[chan] != 0 &&
-	     limit - as->granted[chan] < chan_window(lc, chan) / 4))
+	if (limit <= as->granted[chan] || (!asked && as->granted[chan] != 0 &&
+					   limit - as->granted[chan] < chan_window(lc, chan) / 4))
 		return;
 	as->granted[chan] = limit;
 	d.credit.limit = limit;
-	as->want &= (uint16_t)~(1u << chan);
+	as->want &= (uint16_t) ~(1u << chan);
 	notify(lc, ln, &d);
 }
 
@@ -511,9 +509,9 @@ session_of(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc
 		return NULL;
 	}
 	s = lc->slots[slot];
-	if (s == NULL || s->connid != d->conn || s->closing ||
-	    !(s->api_told & (1ull << ln->idx))) {
-		struct sl_api_desc f = { .type = SL_API_D_SEND_FAILED, .chan = d->chan,
+	if (s == NULL || s->connid != d->conn || s->closing || !(s->api_told & (1ull << ln->idx))) {
+		struct sl_api_desc f = { .type = SL_API_D_SEND_FAILED,
+					 .chan = d->chan,
 					 .conn = d->conn };
 
 		if (d->type == SL_API_D_SEND) {
@@ -558,7 +556,8 @@ on_send(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d
 	rc = dp_conn_send(s->conn, d->chan, ln->tx_arena + off, d->msg.len, d->msg.ttl_ns, lc->now,
 			  NULL);
 	if (rc != 0) { /* closing, or no memory: the application hears of it */
-		struct sl_api_desc f = { .type = SL_API_D_SEND_FAILED, .chan = d->chan,
+		struct sl_api_desc f = { .type = SL_API_D_SEND_FAILED,
+					 .chan = d->chan,
 					 .conn = d->conn };
 
 		f.msg.len = d->msg.len;

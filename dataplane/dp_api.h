@@ -60,9 +60,9 @@ enum dp_api_state {
 /* One attached application as the lcores see it (written by the control thread while FREE,
  * then read-only until GONE). */
 struct dp_api_app {
-	_Atomic uint32_t state;	      /* enum dp_api_state */
-	uint32_t gen;		      /* new for every attachment in this slot */
-	uint8_t *shm;		      /* the mapping */
+	_Atomic uint32_t state; /* enum dp_api_state */
+	uint32_t gen;		/* new for every attachment in this slot */
+	uint8_t *shm;		/* the mapping */
 	uint64_t shm_size;
 	struct sl_api_shm_hdr layout; /* the appliance's own copy, never read back from shm */
 	int eventfd;
@@ -77,19 +77,19 @@ struct dp_api {
 };
 
 /* What a lane counts for its application (the lcore writes, the control thread reads). */
-#define DP_API_COUNTERS(X)                                                                \
-	X(msgs_sent, "messages the application sent, given to the engine")                \
-	X(bytes_sent, "bytes of those")                                                   \
-	X(msgs_delivered, "messages delivered into its rx arena")                         \
-	X(bytes_delivered, "bytes of those")                                              \
-	X(notifications, "node up / down, credit, expiry and loss descriptors")           \
-	X(send_failed, "messages for a session that had ended (told: SEND_FAILED)")       \
-	X(held, "times a message waited in its session: the rx arena was full")           \
-	X(wakeups, "eventfd writes to wake it")                                           \
+#define DP_API_COUNTERS(X)                                                                  \
+	X(msgs_sent, "messages the application sent, given to the engine")                  \
+	X(bytes_sent, "bytes of those")                                                     \
+	X(msgs_delivered, "messages delivered into its rx arena")                           \
+	X(bytes_delivered, "bytes of those")                                                \
+	X(notifications, "node up / down, credit, expiry and loss descriptors")             \
+	X(send_failed, "messages for a session that had ended (told: SEND_FAILED)")         \
+	X(held, "times a message waited in its session: the rx arena was full")             \
+	X(wakeups, "eventfd writes to wake it")                                             \
 	X(bad_descriptor, "descriptors of an unknown type or with bytes outside the arena") \
-	X(bad_session, "descriptors naming no session this lcore could own")             \
-	X(not_owner, "sends on a channel it does not serve")                              \
-	X(over_credit, "sends beyond the credit it was granted")                          \
+	X(bad_session, "descriptors naming no session this lcore could own")                \
+	X(not_owner, "sends on a channel it does not serve")                                \
+	X(over_credit, "sends beyond the credit it was granted")                            \
 	X(protocol_errors, "impossible ring indices or rx_released: the lane stopped")
 
 struct dp_api_counters {
@@ -107,8 +107,8 @@ unsigned int dp_api_poll(struct dp_lcore *lc);
 /* A session opened (tell every application) / is about to be freed (tell them, after its
  * last message; held messages are dropped and counted). node: the peer's static key. */
 void dp_api_session_open(struct dp_lcore *lc, struct dp_session *s);
-void dp_api_session_close(struct dp_lcore *lc, struct dp_session *s, uint16_t reason,
-			  bool by_peer, uint32_t undelivered);
+void dp_api_session_close(struct dp_lcore *lc, struct dp_session *s, uint16_t reason, bool by_peer,
+			  uint32_t undelivered);
 
 /* A message the engine delivered: true if an application serves its channel (it is then
  * delivered or held; the caller must not release it), false if not (the caller goes on as
@@ -116,8 +116,7 @@ void dp_api_session_close(struct dp_lcore *lc, struct dp_session *s, uint16_t re
 bool dp_api_deliver(struct dp_lcore *lc, struct dp_session *s, struct dp_msg *m);
 
 /* An engine event of the session (EXPIRED, DATAGRAM_LOST) for an application's channel. */
-void dp_api_engine_event(struct dp_lcore *lc, struct dp_session *s,
-			 const struct dp_conn_event *ev);
+void dp_api_engine_event(struct dp_lcore *lc, struct dp_session *s, const struct dp_conn_event *ev);
 
 /* The session's turn: deliver what it holds, grant credit where the engine has room. */
 void dp_api_session_run(struct dp_lcore *lc, struct dp_session *s);

@@ -661,6 +661,43 @@ test_stale_initiations(void)
 	world_end();
 }
 
+/* Connect and disconnect on request: a node nobody configured is dialled and kept connected;
+ * disconnected, its session closes and it is not dialled again; impossible requests refused. */
+static void
+test_connect_disconnect(void)
+{
+	uint8_t zero[SL_KEY_LEN] = { 0 };
+	struct find f;
+
+	world_reset(2);
+	node_start(0, NULL);
+	node_start(1, NULL);
+	CU_ASSERT_EQUAL(cp_ctl_connect(nodes[0].ctl, nodes[0].pub, nodes[1].ip, 4789, now),
+			-EINVAL); /* ourselves */
+	CU_ASSERT_EQUAL(cp_ctl_connect(nodes[0].ctl, zero, nodes[1].ip, 4789, now), -EINVAL);
+	CU_ASSERT_EQUAL(cp_ctl_connect(nodes[0].ctl, nodes[1].pub, nodes[1].ip, 0, now), -EINVAL);
+	CU_ASSERT_EQUAL(cp_ctl_connect(nodes[0].ctl, nodes[1].pub, 0, 0, now), -EDESTADDRREQ);
+	CU_ASSERT_EQUAL(cp_ctl_disconnect(nodes[0].ctl, nodes[1].pub, now), -ENOENT);
+	/* asked while the node is down: attempts fail and go on until it is there */
+	nodes[1].offline = true;
+	CU_ASSERT_EQUAL(cp_ctl_connect(nodes[0].ctl, nodes[1].pub, nodes[1].ip, 4789, now), 0);
+	run_for(12 * SEC);
+	CU_ASSERT(nodes[0].notes[CP_NOTE_CONNECT_FAILED] >= 2);
+	nodes[1].offline = false;
+	run_for(70 * SEC);
+	CU_ASSERT_FATAL(connected(0, 1));
+	CU_ASSERT_EQUAL(cp_ctl_connect(nodes[0].ctl, nodes[1].pub, 0, 0, now), 0); /* known */
+	CU_ASSERT_EQUAL(cp_ctl_disconnect(nodes[0].ctl, nodes[1].pub, now), 0);
+	run_for(1 * SEC);
+	CU_ASSERT(!connected(0, 1));
+	CU_ASSERT_EQUAL(nodes[0].closes[SL_CLOSE_APPLICATION], 1);
+	run_for(70 * SEC); /* longer than any back-off: no new dial */
+	f = view(0, 1);
+	CU_ASSERT(!f.found);
+	CU_ASSERT_EQUAL(open_slots(&nodes[0]), 0);
+	world_end();
+}
+
 /* --- ownership ----------------------------------------------------------------------------- */
 
 static void *
@@ -722,6 +759,7 @@ static CU_TestInfo cases[] = {
 	{ "bad configuration refused", test_bad_config },
 	{ "every configured handshake timeout starts", test_config_from_conf },
 	{ "stale initiations are not answered", test_stale_initiations },
+	{ "connect and disconnect on request", test_connect_disconnect },
 	{ "state changes only on the control thread (debug builds)", test_owner_thread },
 	CU_TEST_INFO_NULL,
 };
