@@ -18,6 +18,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "cp_api.h"
 #include "cp_main.h"
 #include "cp_arp.h"
 #include "sl_aead.h"
@@ -162,7 +163,7 @@ op_note(void *arg, const struct cp_note *n)
 	struct cp_main *a = arg;
 	char key[45], who[CONF_NAME_LEN + 16];
 
-	(void)a;
+	cp_api_note(a->api, n);
 	conf_key_to_base64(n->pub, key);
 	snprintf(who, sizeof(who), "%s", n->name[0] != '\0' ? n->name : "-");
 	switch (n->type) {
@@ -465,6 +466,8 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 	uint64_t wall = wall_ns();
 
 	*work += poll_events(a, wall);
+	if (a->api != NULL)
+		*work += cp_api_poll(a->api, a->now_ns);
 	cp_ctl_tick(a->ctl, a->now_ns, wall);
 	if (a->now_ns >= *next_arp) {
 		for (unsigned int p = 0; p < a->dp->n_ports; p++) {
@@ -568,6 +571,8 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 		CTL_LOG(ERR, "control: %s\n", strerror(errno));
 		return -errno;
 	}
+	if (cfg->api.enabled && (a->api = cp_api_create(a)) == NULL)
+		return -errno; /* logged */
 	return 0;
 }
 
@@ -595,6 +600,8 @@ cp_main_join(struct cp_main *a)
 void
 cp_main_fini(struct cp_main *a)
 {
+	cp_api_destroy(a->api); /* the lcores stopped: nothing can be inside the memory */
+	a->api = NULL;
 	cp_ctl_destroy(a->ctl);
 	a->ctl = NULL;
 	for (unsigned int p = 0; p < CONF_MAX_PORTS; p++) {
@@ -607,4 +614,18 @@ cp_main_fini(struct cp_main *a)
 			a->snap[l][i] = NULL;
 		}
 	pthread_mutex_destroy(&a->lock);
+}
+
+const struct dp_session_stats *
+cp_main_session_stats(const struct cp_main *a, unsigned int lcore, uint32_t slot)
+{
+	const struct dp_stats *s;
+
+	if (lcore >= a->dp->n_lcores || !a->snap_valid[lcore])
+		return NULL;
+	s = a->snap[lcore][a->snap_cur[lcore]];
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->s[i].slot == slot)
+			return &s->s[i];
+	return NULL;
 }

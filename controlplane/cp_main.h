@@ -34,6 +34,7 @@
 #include "dp_cmd.h"
 
 struct cp_arp;
+struct cp_api;
 
 struct cp_main_options {
 	uint64_t duration_ns;	     /* stop by itself after this long (0: until a signal) */
@@ -56,6 +57,7 @@ struct cp_main {
 	struct cp_main_options opt;
 	struct cp_ctl *ctl;
 	struct cp_arp *arp[CONF_MAX_PORTS];
+	struct cp_api *api; /* the control socket for applications (NULL: no api section) */
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock; /* the control loop vs telemetry */
@@ -90,6 +92,10 @@ void cp_main_fini(struct cp_main *a);
 void cp_main_totals(struct cp_main *a, struct cp_totals *t);
 /* The final report: sessions, services, drops — one "key=value" line each. */
 void cp_main_summary(struct cp_main *a, FILE *f);
+
+/* The latest statistics of the session in (lcore, slot), or NULL (under the lock). */
+const struct dp_session_stats *cp_main_session_stats(const struct cp_main *a, unsigned int lcore,
+						     uint32_t slot);
 
 /* Telemetry endpoints /sluice/... for this appliance (cp_telemetry.c). */
 int cp_telemetry_register(struct cp_main *a);

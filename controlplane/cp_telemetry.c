@@ -85,20 +85,6 @@ info(struct cp_main *a, const char *params, struct rte_tel_data *d)
 
 /* --- /sluice/peers -------------------------------------------------------------------------- */
 
-/* The latest statistics of the session in (lcore, slot), or NULL. */
-static const struct dp_session_stats *
-session_stats(const struct cp_main *a, unsigned int lcore, uint32_t slot)
-{
-	const struct dp_stats *s;
-
-	if (lcore >= a->dp->n_lcores || !a->snap_valid[lcore])
-		return NULL;
-	s = a->snap[lcore][a->snap_cur[lcore]];
-	for (uint32_t i = 0; i < s->n; i++)
-		if (s->s[i].slot == slot)
-			return &s->s[i];
-	return NULL;
-}
 
 static void
 add_session(struct rte_tel_data *c, const struct dp_session_stats *s)
@@ -191,7 +177,7 @@ peer_entry(void *arg, const struct cp_node_info *n)
 					  (w->a->now_ns - n->connected_ns) / 1000000);
 		rte_tel_data_add_dict_u64(c, "last_handshake_ms",
 					  (w->a->now_ns - n->last_handshake_ns) / 1000000);
-		ss = session_stats(w->a, sl_connid_owner(n->connid), sl_connid_slot(n->connid));
+		ss = cp_main_session_stats(w->a, sl_connid_owner(n->connid), sl_connid_slot(n->connid));
 		if (ss != NULL)
 			add_session(c, ss);
 	}

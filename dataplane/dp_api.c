@@ -63,7 +63,6 @@ lane_open(struct dp_lcore *lc, unsigned int i, const struct dp_api_app *a)
 	ln->rx_size = a->layout.rx_arena_bytes;
 	ln->released = at(a, l->rx_released);
 	ln->sleeping = at(a, a->layout.sleeping);
-	memset(&lc->api_cnt[i], 0, sizeof(lc->api_cnt[i]));
 	return ln;
 }
 
@@ -83,6 +82,7 @@ lane_close(struct dp_lcore *lc, unsigned int i)
 	}
 	free(lc->api_lane[i]);
 	lc->api_lane[i] = NULL;
+	lc->api_lanes &= ~bit;
 }
 
 /* Follow the control thread: a new attachment in slot i, or one going. */
@@ -100,7 +100,9 @@ lane_sync(struct dp_lcore *lc, unsigned int i)
 	if (ln == NULL && st == DP_API_LIVE) {
 		ln = lane_open(lc, i, a);
 		lc->api_lane[i] = ln;
-		if (ln == NULL)
+		if (ln != NULL)
+			lc->api_lanes |= 1ull << i;
+		else
 			API_LOG(ERR, "%u: no memory for application %u\n", lc->index, i);
 	}
 	return ln;
@@ -267,8 +269,8 @@ announce_existing(struct dp_lcore *lc, struct dp_api_lane *ln)
 void
 dp_api_session_open(struct dp_lcore *lc, struct dp_session *s)
 {
-	for (unsigned int i = 0; i < lc->rt->api.max_apps; i++) {
-		struct dp_api_lane *ln = lc->api_lane[i];
+	for (uint64_t m = lc->api_lanes; m != 0; m &= m - 1) {
+		struct dp_api_lane *ln = lc->api_lane[__builtin_ctzll(m)];
 
 		/* a lane still announcing reaches this slot by itself */
 		if (ln != NULL && (ln->announced || s->slot < ln->announce))
@@ -448,9 +450,8 @@ dp_api_session_close(struct dp_lcore *lc, struct dp_session *s, uint16_t reason,
 	memcpy(d.node.node, s->node, SL_API_NODE_LEN);
 	d.node.by_peer = by_peer;
 	d.node.undelivered = undelivered;
-	for (unsigned int i = 0; i < lc->rt->api.max_apps; i++)
-		if ((s->api_told & (1ull << i)) && lc->api_lane[i] != NULL)
-			notify(lc, lc->api_lane[i], &d);
+	for (uint64_t m = s->api_told & lc->api_lanes; m != 0; m &= m - 1)
+		notify(lc, lc->api_lane[__builtin_ctzll(m)], &d);
 	s->api_told = 0;
 }
 
@@ -625,12 +626,21 @@ wake(struct dp_lcore *lc, struct dp_api_lane *ln)
 		lc->api_cnt[ln->idx].wakeups++;
 }
 
+/* Slots to look at: those the control thread uses, and those this lcore still has a lane for
+ * (to notice they went). */
+static uint64_t
+slots(const struct dp_lcore *lc)
+{
+	return atomic_load_explicit(&lc->rt->api.used, memory_order_acquire) | lc->api_lanes;
+}
+
 unsigned int
 dp_api_poll(struct dp_lcore *lc)
 {
 	unsigned int work = 0;
 
-	for (unsigned int i = 0; i < lc->rt->api.max_apps; i++) {
+	for (uint64_t m = slots(lc); m != 0; m &= m - 1) {
+		unsigned int i = (unsigned int)__builtin_ctzll(m);
 		struct dp_api_lane *ln = lane_sync(lc, i);
 
 		if (ln == NULL || ln->broken)
@@ -645,8 +655,8 @@ dp_api_poll(struct dp_lcore *lc)
 void
 dp_api_round_end(struct dp_lcore *lc)
 {
-	for (unsigned int i = 0; i < lc->rt->api.max_apps; i++) {
-		struct dp_api_lane *ln = lc->api_lane[i];
+	for (uint64_t m = lc->api_lanes; m != 0; m &= m - 1) {
+		struct dp_api_lane *ln = lc->api_lane[__builtin_ctzll(m)];
 
 		if (ln == NULL || ln->broken)
 			continue;
@@ -663,4 +673,32 @@ dp_api_lcore_fini(struct dp_lcore *lc)
 	for (unsigned int i = 0; i < DP_API_MAX_APPS; i++)
 		if (lc->api_lane[i] != NULL)
 			lane_close(lc, i);
+}
+
+/* --- for the control thread ------------------------------------------------------------- */
+
+bool
+dp_lcore_api_broken(const struct dp_runtime *rt, unsigned int l, unsigned int i)
+{
+	return rt->lcores[l]->api_cnt[i].protocol_errors != 0;
+}
+
+void
+dp_lcore_api_counters(const struct dp_runtime *rt, unsigned int i, struct dp_api_counters *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int l = 0; l < rt->n_lcores; l++) {
+		const struct dp_api_counters *c = &rt->lcores[l]->api_cnt[i];
+
+#define DP_API_SUM(name, what) sum->name += c->name;
+		DP_API_COUNTERS(DP_API_SUM)
+#undef DP_API_SUM
+	}
+}
+
+void
+dp_lcore_api_reset(struct dp_runtime *rt, unsigned int i)
+{
+	for (unsigned int l = 0; l < rt->n_lcores; l++)
+		memset(&rt->lcores[l]->api_cnt[i], 0, sizeof(rt->lcores[l]->api_cnt[i]));
 }

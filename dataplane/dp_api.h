@@ -73,6 +73,7 @@ struct dp_api {
 	unsigned int max_apps; /* 0: no application interface */
 	uint32_t max_message;
 	struct dp_api_app app[DP_API_MAX_APPS];
+	_Atomic uint64_t used; /* a bit per slot that is not FREE: the lcores look at those */
 	_Atomic uint8_t owner[SL_MAX_CHANNELS]; /* app index, DP_API_OWNER_NONE or _SERVICE */
 };
 
@@ -129,6 +130,16 @@ void dp_api_round_end(struct dp_lcore *lc);
 
 /* The lcore stops (after its sessions were freed): let go of every application. */
 void dp_api_lcore_fini(struct dp_lcore *lc);
+
+/* --- for the control thread ------------------------------------------------------------- */
+struct dp_runtime;
+/* Did lcore l stop application i's lane (a protocol error)? */
+bool dp_lcore_api_broken(const struct dp_runtime *rt, unsigned int l, unsigned int i);
+/* Application i's counters, summed over the lcores. */
+void dp_lcore_api_counters(const struct dp_runtime *rt, unsigned int i,
+			   struct dp_api_counters *sum);
+/* Zero them, for a new attachment in slot i (no lcore has a lane for it then). */
+void dp_lcore_api_reset(struct dp_runtime *rt, unsigned int i);
 
 /* Dropped messages the lcore counts (not any one application's fault). */
 struct dp_api_lcore_stats {

@@ -193,8 +193,10 @@ poll_rx(struct dp_lcore *lc)
 		struct dp_rxq *q = &lc->rxq[i];
 		uint16_t n;
 
-		if (lc->rt->port_paused[q->port])
+		if (lc->rt->port_paused[q->port]) {
+			q->drained_ns = lc->now; /* being restarted: what comes after is new */
 			continue;
+		}
 		n = rte_eth_rx_burst(lc->rt->ports[q->port].port_id, q->queue, pkts, DP_BURST);
 		lc->rx_since = q->drained_ns;
 		if (n < DP_BURST)

@@ -80,6 +80,7 @@ struct dp_lcore {
 	struct dp_svc_stats svc_closed[DP_SVC_MAX]; /* services of sessions already freed */
 	uint8_t scratch[SL_MAX_PAYLOAD];		   /* frames of the packet being built */
 	struct dp_api_lane *api_lane[DP_API_MAX_APPS];	   /* attached applications */
+	uint64_t api_lanes;				   /* a bit per lane open */
 	struct dp_api_counters api_cnt[DP_API_MAX_APPS];  /* per application slot */
 	struct dp_api_lcore_stats api_stats;
 	struct dp_drop_counters drops;
