@@ -18,6 +18,7 @@
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 
+#include "cp_api.h"
 #include "cp_main.h"
 #include "cp_arp.h"
 #include "sl_hist.h"
@@ -84,7 +85,6 @@ info(struct cp_main *a, const char *params, struct rte_tel_data *d)
 }
 
 /* --- /sluice/peers -------------------------------------------------------------------------- */
-
 
 static void
 add_session(struct rte_tel_data *c, const struct dp_session_stats *s)
@@ -177,7 +177,8 @@ peer_entry(void *arg, const struct cp_node_info *n)
 					  (w->a->now_ns - n->connected_ns) / 1000000);
 		rte_tel_data_add_dict_u64(c, "last_handshake_ms",
 					  (w->a->now_ns - n->last_handshake_ns) / 1000000);
-		ss = cp_main_session_stats(w->a, sl_connid_owner(n->connid), sl_connid_slot(n->connid));
+		ss = cp_main_session_stats(w->a, sl_connid_owner(n->connid),
+					   sl_connid_slot(n->connid));
 		if (ss != NULL)
 			add_session(c, ss);
 	}
@@ -348,6 +349,68 @@ services(struct cp_main *a, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* --- /sluice/apps ---------------------------------------------------------------------------- */
+
+static int
+app_entry(void *arg, const struct cp_api_app_info *app)
+{
+	struct rte_tel_data *d = arg, *c = rte_tel_data_alloc();
+	char name[16], chans[3 * SL_MAX_CHANNELS + 1] = "";
+
+	if (c == NULL)
+		return 1;
+	rte_tel_data_start_dict(c);
+	rte_tel_data_add_dict_string(c, "name", app->name);
+	rte_tel_data_add_dict_int(c, "pid", app->pid);
+	rte_tel_data_add_dict_u64(c, "uid", app->uid);
+	rte_tel_data_add_dict_u64(c, "gid", app->gid);
+	for (unsigned int k = 0; k < SL_MAX_CHANNELS; k++)
+		if (app->channels & (1u << k))
+			snprintf(chans + strlen(chans), sizeof(chans) - strlen(chans), "%s%u",
+				 chans[0] != '\0' ? "," : "", k);
+	rte_tel_data_add_dict_string(c, "channels", chans);
+#define APP_CNT(field, what) rte_tel_data_add_dict_u64(c, #field, app->cnt.field);
+	DP_API_COUNTERS(APP_CNT)
+#undef APP_CNT
+	snprintf(name, sizeof(name), "%u", app->idx);
+	rte_tel_data_add_dict_container(d, name, c, 0);
+	return 0;
+}
+
+/* The attached applications (one dict each, by slot), and what the interface counted. */
+static int
+apps(struct cp_main *a, const char *params, struct rte_tel_data *d)
+{
+	struct dp_api_lcore_stats ls;
+	struct rte_tel_data *c;
+
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (a->api == NULL)
+		return 0;
+	cp_api_foreach(a->api, app_entry, d);
+	c = rte_tel_data_alloc();
+	if (c == NULL)
+		return 0;
+	dp_lcore_api_stats(a->dp, &ls);
+	rte_tel_data_start_dict(c);
+#define API_CNT(field, what) rte_tel_data_add_dict_u64(c, #field, cp_api_stats(a->api)->field);
+	CP_API_COUNTERS(API_CNT)
+#undef API_CNT
+	rte_tel_data_add_dict_u64(c, "dropped_app_gone", ls.dropped_app_gone);
+	rte_tel_data_add_dict_u64(c, "dropped_closed", ls.dropped_closed);
+	rte_tel_data_add_dict_u64(c, "dropped_no_memory", ls.no_memory);
+	for (unsigned int k = 0; k < SL_MAX_CHANNELS; k++) {
+		char key[24];
+
+		snprintf(key, sizeof(key), "no_owner_chan%u", k);
+		if (ls.no_owner[k] != 0)
+			rte_tel_data_add_dict_u64(c, key, ls.no_owner[k]);
+	}
+	rte_tel_data_add_dict_container(d, "interface", c, 0);
+	return 0;
+}
+
 /* --- registration --------------------------------------------------------------------------- */
 
 #define TEL_CB(fn)                                                                       \
@@ -360,6 +423,7 @@ TEL_CB(info)
 TEL_CB(peers)
 TEL_CB(drops)
 TEL_CB(services)
+TEL_CB(apps)
 
 int
 cp_telemetry_register(struct cp_main *a)
@@ -382,6 +446,10 @@ cp_telemetry_register(struct cp_main *a)
 		rc |= rte_telemetry_register_cmd(
 			"/sluice/services", tel_services,
 			"Built-in services: counters and round-trip percentiles. No parameters");
+		rc |= rte_telemetry_register_cmd(
+			"/sluice/apps", tel_apps,
+			"Attached applications, their channels and counters, and what the "
+			"application interface dropped. No parameters");
 		registered = rc == 0;
 	}
 	pthread_mutex_unlock(&tel_lock);

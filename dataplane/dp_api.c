@@ -702,3 +702,18 @@ dp_lcore_api_reset(struct dp_runtime *rt, unsigned int i)
 	for (unsigned int l = 0; l < rt->n_lcores; l++)
 		memset(&rt->lcores[l]->api_cnt[i], 0, sizeof(rt->lcores[l]->api_cnt[i]));
 }
+
+void
+dp_lcore_api_stats(const struct dp_runtime *rt, struct dp_api_lcore_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int l = 0; l < rt->n_lcores; l++) {
+		const struct dp_api_lcore_stats *c = &rt->lcores[l]->api_stats;
+
+		for (unsigned int k = 0; k < SL_MAX_CHANNELS; k++)
+			sum->no_owner[k] += c->no_owner[k];
+		sum->dropped_app_gone += c->dropped_app_gone;
+		sum->dropped_closed += c->dropped_closed;
+		sum->no_memory += c->no_memory;
+	}
+}

@@ -40,6 +40,7 @@ struct dp_lcore;
 struct dp_session;
 struct dp_msg;
 struct dp_conn_event;
+struct dp_api_lcore_stats;
 
 #define DP_API_MAX_APPS	     64
 #define DP_API_OWNER_NONE    0xff /* owner[]: nobody serves the channel */
@@ -138,6 +139,8 @@ bool dp_lcore_api_broken(const struct dp_runtime *rt, unsigned int l, unsigned i
 /* Application i's counters, summed over the lcores. */
 void dp_lcore_api_counters(const struct dp_runtime *rt, unsigned int i,
 			   struct dp_api_counters *sum);
+/* The lcores' own counts (dp_api_lcore_stats), summed. */
+void dp_lcore_api_stats(const struct dp_runtime *rt, struct dp_api_lcore_stats *sum);
 /* Zero them, for a new attachment in slot i (no lcore has a lane for it then). */
 void dp_lcore_api_reset(struct dp_runtime *rt, unsigned int i);
 
