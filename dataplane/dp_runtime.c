@@ -100,6 +100,11 @@ make_lcore(struct dp_runtime *rt, unsigned int i)
 	lc->handoff = ring("hand", i, 0, DP_HANDOFF_SIZE, RING_F_SC_DEQ);
 	if (lc->slots == NULL || !lc->cmd_ring || !lc->evt_ring || !lc->handoff)
 		return -ENOMEM;
+	/* lcore i sends on queue i of every port */
+	for (unsigned int p = 0; p < rt->n_ports; p++) {
+		lc->txq[p].port_id = rt->ports[p].port_id;
+		lc->txq[p].queue_id = (uint16_t)i;
+	}
 	lc->n_rxq = cl->n_rx;
 	for (unsigned int k = 0; k < cl->n_rx; k++) {
 		const struct conf_port *cp = &rt->cfg->ports[cl->rx[k].port];
