@@ -12,7 +12,8 @@
  * IK or XX. When both sides dial each other at once, the initiation of the node with the lower
  * public key wins (the other abandons its own); when two sessions with one node complete
  * anyway, both sides keep the one initiated by the lower key if the first is younger than
- * handshake_timeout_ns, else the newer replaces the older (the peer restarted). Rekeys are IK
+ * SL_HS_CROSSING_NS (sl_limits.h: the two crossed), else the newer replaces the older (the
+ * peer restarted). Rekeys are IK
  * handshakes with SL_HS_F_REKEY that keep the session (docs/protocol.md, 5.3).
  *
  * I/O goes through struct cp_ctl_ops, so the logic runs the same against the dataplane rings

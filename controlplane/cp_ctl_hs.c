@@ -45,14 +45,15 @@ same_session(uint32_t a, uint32_t b)
 }
 
 /* A second session with n completed (initiated by us or not) while one is live: keep the live
- * one? If it is young, the two crossed: keep the one the lower static key initiated. If it is
- * old, or both were initiated by the same side, the newer replaces it (the peer restarted). */
+ * one? If it is younger than SL_HS_CROSSING_NS, the two crossed: keep the one the lower static
+ * key initiated. If it is older, or both were initiated by the same side, the newer replaces it
+ * (the peer restarted). */
 static bool
 keep_old(struct cp_ctl *ctl, const struct cp_node *n, bool new_by_us, uint64_t now_ns)
 {
 	bool we_are_lower;
 
-	if (now_ns - n->info.connected_ns >= ctl->cfg.handshake_timeout_ns)
+	if (now_ns - n->info.connected_ns >= SL_HS_CROSSING_NS)
 		return false;
 	if (n->info.initiator == new_by_us)
 		return false;

@@ -21,6 +21,7 @@
 #include "cp_api.h"
 #include "cp_main.h"
 #include "cp_arp.h"
+#include "drv_memif_guard.h"
 #include "sl_aead.h"
 #include "dp_net.h"
 #include "sl_clock.h"
@@ -394,6 +395,18 @@ last_snapshot(struct cp_main *a)
 
 /* --- ports that must be restarted to reconnect -------------------------------------------- */
 
+static void
+pause_set(struct cp_main *a, unsigned int p, uint8_t why)
+{
+	__atomic_fetch_or(&a->dp->port_paused[p], why, __ATOMIC_SEQ_CST);
+}
+
+static void
+pause_clear(struct cp_main *a, unsigned int p, uint8_t why)
+{
+	__atomic_fetch_and(&a->dp->port_paused[p], (uint8_t)~why, __ATOMIC_SEQ_CST);
+}
+
 /* Keep the lcores off the port, restart it, let them back if it came up; if not, try again
  * after twice the wait (1 s doubling to 8 s). */
 static void
@@ -401,10 +414,10 @@ restart_port(struct cp_main *a, unsigned int p)
 {
 	struct drv_port *port = &a->dp->ports[p];
 
-	if (!a->dp->port_paused[p]) {
+	if ((a->dp->port_paused[p] & DRV_PORT_PAUSE_RESTART) == 0) {
 		CTL_LOG(WARNING, "port %s: link down, restarting it until its peer is back\n",
 			port->cfg->name);
-		a->dp->port_paused[p] = 1;
+		pause_set(a, p, DRV_PORT_PAUSE_RESTART);
 		rte_rcu_qsbr_synchronize(a->dp->rcu, RTE_QSBR_THRID_INVALID);
 	}
 	a->port_restarts++;
@@ -412,7 +425,7 @@ restart_port(struct cp_main *a, unsigned int p)
 		CTL_LOG(INFO, "port %s: restarted, link to its peer back\n", port->cfg->name);
 		a->port_down_since[p] = 0;
 		a->port_retry_ns[p] = 0;
-		a->dp->port_paused[p] = 0;
+		pause_clear(a, p, DRV_PORT_PAUSE_RESTART | DRV_PORT_PAUSE_GONE);
 		return;
 	}
 	a->port_retry_ns[p] = a->port_retry_ns[p] == 0 ? PORT_RESTART_NS
@@ -422,26 +435,52 @@ restart_port(struct cp_main *a, unsigned int p)
 	a->port_down_since[p] = a->now_ns;
 }
 
+static bool
+link_up(const struct cp_main *a, unsigned int p)
+{
+	struct rte_eth_link link;
+
+	return rte_eth_link_get_nowait(a->dp->ports[p].port_id, &link) != 0 ||
+	       link.link_status == RTE_ETH_LINK_UP;
+}
+
+/* A port the memif guard paused (its peer left) is given back to the lcores once its link is
+ * up again: a memif server's peer reconnected, or a client port restarted. */
+static void
+resume_port(struct cp_main *a, unsigned int p)
+{
+	pause_clear(a, p, DRV_PORT_PAUSE_GONE);
+	CTL_LOG(INFO, "port %s: link to its peer back\n", a->dp->ports[p].cfg->name);
+}
+
+/* Every round while a port waits for its peer (a resumed port is soon in use again), every
+ * PORT_RESTART_NS / 2 otherwise. */
 static void
 supervise_ports(struct cp_main *a)
 {
-	for (unsigned int p = 0; p < a->dp->n_ports; p++) {
-		struct rte_eth_link link;
+	bool waiting = false;
 
-		if (!drv_port_reconnects(a->dp->ports[p].cfg))
+	for (unsigned int p = 0; p < a->dp->n_ports; p++) {
+		uint8_t paused = a->dp->port_paused[p];
+
+		if (!drv_port_is_memif(a->dp->ports[p].cfg))
 			continue;
-		if (!a->dp->port_paused[p] &&
-		    (rte_eth_link_get_nowait(a->dp->ports[p].port_id, &link) != 0 ||
-		     link.link_status == RTE_ETH_LINK_UP)) {
+		if ((paused & DRV_PORT_PAUSE_RESTART) == 0 && link_up(a, p)) {
 			a->port_down_since[p] = 0;
+			if ((paused & DRV_PORT_PAUSE_GONE) != 0)
+				resume_port(a, p);
 			continue;
 		}
+		waiting |= paused != 0;
+		if (!drv_port_reconnects(a->dp->ports[p].cfg))
+			continue;
 		if (a->port_down_since[p] == 0)
 			a->port_down_since[p] = a->now_ns;
 		else if (a->now_ns - a->port_down_since[p] >=
 			 RTE_MAX(a->port_retry_ns[p], PORT_RESTART_NS))
 			restart_port(a, p);
 	}
+	a->next_port_check = waiting ? a->now_ns : a->now_ns + PORT_RESTART_NS / 2;
 }
 
 struct arp_tick_ctx {
@@ -477,10 +516,8 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 		}
 		*next_arp = a->now_ns + ARP_TICK_NS;
 	}
-	if (a->now_ns >= a->next_port_check) {
+	if (a->now_ns >= a->next_port_check)
 		supervise_ports(a);
-		a->next_port_check = a->now_ns + PORT_RESTART_NS / 2;
-	}
 	if (a->now_ns >= *next_snap) {
 		request_snapshots(a);
 		*next_snap = a->now_ns + SNAPSHOT_NS;

@@ -6,11 +6,14 @@
  *   - takes the lcores' events: handshake messages (to cp_ctl), ARP packets (answered and
  *     learned into a cp_arp cache per port), session events (to cp_ctl), statistics buffers;
  *   - carries out cp_ctl's requests: commands on the lcores' rings, handshake packets built
- *     into mbufs and sent by lcore 0, next hops resolved through ARP;
+ *     into mbufs and sent by lcore 0 ahead of its data (dp_txq.h), next hops resolved through
+ *     ARP;
  *   - restarts a memif client port whose server went away (DPDK's memif client connects only
- *     when the port starts): the lcores are kept off the port (dp_runtime.port_paused and an RCU
- *     grace period) while it is stopped and started again, every second until the server is
- *     back;
+ *     when the port starts): the lcores are kept off the port (dp_runtime.port_paused,
+ *     DRV_PORT_PAUSE_RESTART, and an RCU grace period) while it is stopped and started again,
+ *     every second until the server is back; gives a memif port the guard paused when its peer
+ *     left (DRV_PORT_PAUSE_GONE, drivers/drv_memif_guard.h) back to the lcores once its link is
+ *     up (checked every round while a port waits);
  *   - asks every lcore for a statistics snapshot every 500 ms, which telemetry and the final
  *     summary read (cp_telemetry.c);
  *   - stops the appliance cleanly: on request (a signal, --duration, or every source done with

@@ -21,6 +21,7 @@
 #include "cp_api.h"
 #include "cp_main.h"
 #include "cp_arp.h"
+#include "drv_memif_guard.h"
 #include "sl_hist.h"
 
 #define NS_PER_US UINT64_C(1000)
@@ -220,6 +221,7 @@ ctl_counters(struct cp_main *a)
 	rte_tel_data_add_dict_u64(c, "tx_no_mbuf", a->tx_no_mbuf);
 	rte_tel_data_add_dict_u64(c, "tx_build_failed", a->tx_build_failed);
 	rte_tel_data_add_dict_u64(c, "port_restarts", a->port_restarts);
+	rte_tel_data_add_dict_u64(c, "port_peer_gone", drv_memif_guard_pauses());
 	return c;
 }
 

@@ -112,6 +112,7 @@
 	X(HANDSHAKE_QUEUE_FULL, "handshake_queue_full") \
 	X(HANDOFF_QUEUE_FULL, "handoff_queue_full")     \
 	X(TX_QUEUE_FULL, "tx_queue_full")               \
+	X(TX_CTL_QUEUE_FULL, "tx_ctl_queue_full")       \
 	X(PORT_DOWN, "port_down")                       \
 	X(NO_MBUF, "no_mbuf")                           \
 	X(NO_ROUTE, "no_route")                         \

@@ -28,27 +28,25 @@ RTE_LOG_REGISTER(dp_lcore_logtype, sluice.dp.lcore, INFO);
 
 /* --- transmit ---------------------------------------------------------------------------- */
 
-/* Hand the queued packets to the port. What it does not take stays queued for the next try
- * (the NIC is busy: the sessions wait, see dp_lcore_tx_room), so nothing is built in vain. */
+/* Hand the queued packets to the port, control packets first (dp_txq.h). What it does not take
+ * stays queued for the next try (the NIC is busy: the sessions wait, see dp_lcore_tx_room), so
+ * nothing is built in vain. A paused port takes nothing: what waits is dropped. */
 static void
 tx_flush(struct dp_lcore *lc, uint8_t port)
 {
 	struct dp_txq *q = &lc->txq[port];
-	uint16_t sent;
 
-	if (q->n == 0)
+	if (q->n == 0 && q->n_ctl == 0)
 		return;
-	if (lc->rt->port_paused[port]) {
-		dp_drop_count(&lc->drops, DP_DROP_PORT_DOWN, q->n);
-		rte_pktmbuf_free_bulk(q->pkts, q->n);
-		q->n = 0;
+	if (unlikely(lc->rt->port_paused[port] != 0)) {
+		struct rte_mbuf *v[DP_TXQ_CTL + DP_TXQ_DATA];
+		unsigned int n = dp_txq_take_all(q, v);
+
+		dp_drop_count(&lc->drops, DP_DROP_PORT_DOWN, n);
+		rte_pktmbuf_free_bulk(v, n);
 		return;
 	}
-	sent = rte_eth_tx_burst(lc->rt->ports[port].port_id, (uint16_t)lc->index, q->pkts, q->n);
-	lc->tx_pkts += sent;
-	if (sent < q->n)
-		memmove(q->pkts, q->pkts + sent, (q->n - sent) * sizeof(q->pkts[0]));
-	q->n -= sent;
+	lc->tx_pkts += dp_txq_flush(q, rte_eth_tx_burst);
 }
 
 bool
@@ -56,25 +54,39 @@ dp_lcore_tx_room(struct dp_lcore *lc, uint8_t port)
 {
 	struct dp_txq *q = &lc->txq[port];
 
-	if (q->n == DP_BURST)
+	if (!dp_txq_data_room(q))
 		tx_flush(lc, port);
-	return q->n < DP_BURST;
+	return dp_txq_data_room(q);
 }
 
 void
 dp_lcore_tx(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
 {
-	struct dp_txq *q = &lc->txq[port];
-
 	DP_ASSERT_LCORE(lc);
 	if (!dp_lcore_tx_room(lc, port)) {
 		dp_drop_count(&lc->drops, DP_DROP_TX_QUEUE_FULL, 1);
 		rte_pktmbuf_free(m);
 		return;
 	}
-	q->pkts[q->n++] = m;
-	if (q->n == DP_BURST)
+	if (dp_txq_push_data(&lc->txq[port], m))
 		tx_flush(lc, port);
+}
+
+void
+dp_lcore_tx_ctl(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
+{
+	struct dp_txq *q = &lc->txq[port];
+
+	DP_ASSERT_LCORE(lc);
+	if (!dp_txq_push_ctl(q, m)) {
+		tx_flush(lc, port);
+		if (!dp_txq_push_ctl(q, m)) {
+			dp_drop_count(&lc->drops, DP_DROP_TX_CTL_QUEUE_FULL, 1);
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
+	tx_flush(lc, port); /* now, ahead of the data waiting: it may leave the batch early */
 }
 
 /* --- to the control thread --------------------------------------------------------------- */
@@ -262,7 +274,7 @@ run_command(struct dp_lcore *lc, struct dp_cmd *c)
 		break;
 	case DP_CMD_TX:
 		if (c->port < lc->rt->n_ports)
-			dp_lcore_tx(lc, c->port, c->m);
+			dp_lcore_tx_ctl(lc, c->port, c->m);
 		else
 			rte_pktmbuf_free(c->m);
 		break;
@@ -393,12 +405,14 @@ dp_lcore_main(void *arg)
 	dp_session_free_all(lc);
 	dp_api_lcore_fini(lc);
 	for (uint8_t p = 0; p < rt->n_ports; p++) {
+		struct rte_mbuf *v[DP_TXQ_CTL + DP_TXQ_DATA];
+		unsigned int n;
+
 		tx_flush(lc, p);
-		if (lc->txq[p].n > 0) { /* the port is gone or stuck: these never leave */
-			dp_drop_count(&lc->drops, DP_DROP_TX_QUEUE_FULL, lc->txq[p].n);
-			rte_pktmbuf_free_bulk(lc->txq[p].pkts, lc->txq[p].n);
-			lc->txq[p].n = 0;
-		}
+		/* what is left: the port is gone or stuck, these never leave */
+		n = dp_txq_take_all(&lc->txq[p], v);
+		dp_drop_count(&lc->drops, DP_DROP_TX_QUEUE_FULL, n);
+		rte_pktmbuf_free_bulk(v, n);
 	}
 	rte_rcu_qsbr_thread_offline(rt->rcu, lc->index);
 	rte_rcu_qsbr_thread_unregister(rt->rcu, lc->index);

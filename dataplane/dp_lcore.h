@@ -52,9 +52,12 @@ struct dp_runtime {
 		*rcu; /* keypairs are freed after every lcore passed a quiescent point */
 	struct dp_key_limits key_limits;
 	volatile int quit;
-	/* set by the control thread while it restarts a port (cp_main.c): the lcores neither poll
-	 * nor send on it; it waits for an RCU grace period before touching the port */
+	/* while non-zero the lcores neither poll nor send on the port: DRV_PORT_PAUSE_RESTART
+	 * while the control thread restarts it (cp_main.c), DRV_PORT_PAUSE_GONE from the memif
+	 * guard (drv_memif_guard.h) until the peer is back; set, then an RCU grace period before
+	 * the port is touched; changed with atomic or/and (two threads write) */
 	volatile uint8_t port_paused[CONF_MAX_PORTS];
+	bool memif_guarded; /* the memif guard is armed with these ports */
 	unsigned int mbufs_in_use; /* after dp_runtime_fini(): mbufs never returned (0 unless a leak) */
 	struct dp_api api;	   /* attached applications (controlplane/cp_api.c) */
 };

@@ -14,6 +14,7 @@
 #include "dp_lcore.h"
 #include "dp_cmd.h"
 #include "dp_svc.h"
+#include "dp_txq.h"
 
 struct dp_rxq {
 	uint8_t port; /* index into rt->ports */
@@ -22,12 +23,6 @@ struct dp_rxq {
 	/* when a poll last left the queue empty: whatever it holds now arrived after that (a
 	 * process stopped for a while finds old packets there; the control thread needs to know) */
 	uint64_t drained_ns;
-};
-
-/* Transmit batching for one port. */
-struct dp_txq {
-	uint16_t n;
-	struct rte_mbuf *pkts[DP_BURST];
 };
 
 /* One peer session, owned by one lcore. */
@@ -94,8 +89,12 @@ struct dp_lcore {
 		   (lc)->slots[(s)->slot] == (s))
 
 /* dp_lcore.c */
-/* Queue m for transmission on port (dropped and counted if the port's queue stays full). */
+/* Queue data packet m for transmission on port (dropped and counted if the port's queue stays
+ * full). */
 void dp_lcore_tx(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m);
+/* Send control packet m (handshake, ARP) on port ahead of every data packet waiting there
+ * (dropped and counted only if DP_TXQ_CTL control packets already wait). */
+void dp_lcore_tx_ctl(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m);
 /* Can the port's transmit queue take another packet (after trying to flush it)? */
 bool dp_lcore_tx_room(struct dp_lcore *lc, uint8_t port);
 void dp_lcore_event(struct dp_lcore *lc, const struct dp_evt *ev);

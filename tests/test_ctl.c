@@ -191,9 +191,9 @@ test_rekey_to_restarted_peer(void)
 	world_end();
 }
 
-/* A restarted peer dials again. While the old session is young and was initiated by the lower
- * key, the new initiation is taken for a crossed one and ignored; once it is old, the new
- * session replaces it. */
+/* A restarted peer dials again: its first initiation replaces the old session at once (the
+ * session, initiated by the lower key, is older than SL_HS_CROSSING_NS). Before, it was
+ * ignored while younger than the handshake timeout (5 s). */
 static void
 test_restarted_peer_dials(void)
 {
@@ -207,16 +207,69 @@ test_restarted_peer_dials(void)
 	node_crash(1);
 	add_peer(1, 0); /* comes back configured to dial node0 */
 	node_start(1, NULL);
-	run_for(2 * SEC); /* node1 dials; node0's session is young: ignored */
-	CU_ASSERT(stats(0)->duplicates >= 1);
-	CU_ASSERT_EQUAL(stats(0)->replaced, 0);
-	run_for(12 * SEC); /* node1 times out, backs off, dials again: replaced */
-	CU_ASSERT(connected(0, 1));
+	while (!connected(1, 0) && now < 10 * SEC)
+		step();
+	CU_ASSERT(connected(0, 1) && connected(1, 0));
+	CU_ASSERT_EQUAL(stats(1)->initiations_sent, 1); /* its first initiation was answered */
+	CU_ASSERT_EQUAL(stats(0)->duplicates, 0);
 	CU_ASSERT_EQUAL(stats(0)->replaced, 1);
 	CU_ASSERT_STRING_EQUAL(nodes[0].last_disc_reason, "replaced");
 	CU_ASSERT_EQUAL(open_slots(&nodes[0]), 1);
 	CU_ASSERT_EQUAL(open_slots(&nodes[1]), 1);
 	world_end();
+}
+
+/* Both dial at once, and node1's initiation (the higher key's: it loses) is held back on the
+ * wire until node0's session — node1, dialling, answered node0's initiation — is up: reordered
+ * behind that answer. Delivered within SL_HS_CROSSING_NS it is taken for the crossed initiation it is and
+ * ignored; after it, for a restarted peer's, and the session gives way (the two recover: one
+ * session each in the end). */
+static void
+crossed_initiation(uint64_t hold_ns)
+{
+	struct wmsg held;
+
+	world_reset(2);
+	add_peer(0, 1);
+	add_peer(1, 0);
+	node_start(1, NULL);
+	while (n_captured == 0 && now < 7 * SEC) /* node0 is not up: node1's initiation is kept */
+		step();
+	CU_ASSERT_FATAL(n_captured > 0 && captured[0].buf[0] == SL_MSG_IK_INIT);
+	held = captured[0];
+	held.to = 0;
+	held.from = (struct cp_endpoint){ .port = 0, .ip = nodes[1].ip, .udp_port = 4789 };
+	held.from.mac[5] = 1;
+	node_start(0, NULL); /* its initiation reaches node1 while node1 dials */
+	while (!connected(0, 1) && now < 8 * SEC)
+		step();
+	CU_ASSERT_FATAL(connected(0, 1));
+	CU_ASSERT_FATAL(view(0, 1).info.initiator);
+	CU_ASSERT_EQUAL(stats(1)->initiations_sent, 1); /* it abandoned its dial when it answered */
+	run_for(hold_ns);
+	wire[n_wire++] = held;
+	step();
+	if (hold_ns < SL_HS_CROSSING_NS) {
+		CU_ASSERT_EQUAL(stats(0)->duplicates, 1);
+		CU_ASSERT_EQUAL(stats(0)->replaced, 0);
+		CU_ASSERT(connected(0, 1));
+		CU_ASSERT_EQUAL(stats(0)->sessions_opened, 1);
+	} else {
+		CU_ASSERT_EQUAL(stats(0)->duplicates, 0);
+		CU_ASSERT_EQUAL(stats(0)->replaced, 1);
+		run_for(15 * SEC);
+		CU_ASSERT(connected(0, 1) && connected(1, 0));
+	}
+	CU_ASSERT_EQUAL(open_slots(&nodes[0]), 1);
+	CU_ASSERT_EQUAL(open_slots(&nodes[1]), 1);
+	world_end();
+}
+
+static void
+test_crossed_initiation_reordered(void)
+{
+	crossed_initiation(SL_HS_CROSSING_NS / 10);
+	crossed_initiation(SL_HS_CROSSING_NS + 10 * MS);
 }
 
 static void
@@ -745,7 +798,9 @@ static CU_TestInfo cases[] = {
 	  test_timeout_and_backoff },
 	{ "rekeys keep the session (either side)", test_rekey },
 	{ "rekey to a restarted peer: a new session", test_rekey_to_restarted_peer },
-	{ "restarted peer dials: young kept, old replaced", test_restarted_peer_dials },
+	{ "restarted peer dials: replaced at its first initiation", test_restarted_peer_dials },
+	{ "crossed initiation reordered behind the answer: kept within the window",
+	  test_crossed_initiation_reordered },
 	{ "wrong network: refused with the reason", test_wrong_network },
 	{ "under load: cookie round trip", test_cookie_under_load },
 	{ "XX responder: session, expiry, replay", test_xx_responder },

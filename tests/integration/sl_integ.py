@@ -466,6 +466,20 @@ class World:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def runs_and_mode(doc, default_runs, max_runs, modes):
+    """(runs, mode) of a repeated script's command line `SCRIPT SLUICE [RUNS] [MODE]` (mode:
+    one of modes, the first by default); exits with the script's doc on anything else."""
+    args = sys.argv[2:]
+    try:
+        runs = int(args[0]) if args else default_runs
+    except ValueError:
+        sys.exit(doc)
+    mode = args[1] if len(args) > 1 else modes[0]
+    if len(sys.argv) < 2 or not 1 <= runs <= max_runs or mode not in modes or len(args) > 2:
+        sys.exit(doc)
+    return runs, mode
+
+
 def run(main):
     """Run main() (which builds a World) and exit with a status meson understands."""
     try:

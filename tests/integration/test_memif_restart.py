@@ -25,9 +25,11 @@ with SIGKILL while its source is still sending. Then:
 'server' kills the memif server instead: the client's memif port must then reconnect to the
 restarted server's socket. 'flat-out' makes the survivor's source send without end as fast as
 the engine takes messages, so that its port is busy when the victim dies; the restarted sink is
-then only checked to verify, and keep verifying, the survivor's new stream. (Not registered:
-DPDK's memif PMD unmaps a dead peer's rings while the survivor's lcore may be writing into
-them, and the survivor then crashes now and then.)
+then only checked to verify, and keep verifying, the survivor's new stream. DPDK's memif driver
+unmaps a dead peer's rings while the survivor's lcore may be writing into them; sluice's memif
+guard (drivers/drv_memif_guard.h) keeps the lcores off the port first. 'server flat-out' is
+registered (memif_restart_flat_out): one bounded run; the repeated run that counts crashes is
+stress_memif_peer_death.py.
 """
 import os
 import sys
