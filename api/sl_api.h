@@ -10,8 +10,9 @@
  * Control: a Unix domain socket of type SOCK_SEQPACKET (one request or reply per packet). The
  * application sends a request (struct sl_api_req_hdr + body), the appliance answers each with a
  * reply (struct sl_api_rep_hdr + body) carrying the request's seq. SL_API_ATTACH comes first;
- * its reply carries two file descriptors (SCM_RIGHTS): the shared memory (a memfd) and an
- * eventfd the appliance writes when it puts something for an application that sleeps.
+ * its reply carries two file descriptors (SCM_RIGHTS), in this order: the shared memory (a
+ * memfd of at least shm_size bytes) and an eventfd the appliance writes when it puts something
+ * for an application that sleeps. libsluice closes any further descriptor.
  *
  * Data: the shared memory holds, per dataplane lcore (a "lane"), a ring of descriptors and a
  * byte arena each way, and one ring of events from the control thread. The lcore that owns a
@@ -53,10 +54,13 @@
  *
  * Send credit, per session and channel: an application may post bytes up to a limit the lcore
  * grants (SL_API_D_CREDIT: an absolute byte count), starting at the channel's initial credit
- * (the attach reply) when the session comes up. Within its credit a message is always taken
- * by the engine, so the lcore never has to hold or refuse what the application posted; beyond
- * it libsluice's send returns -ENOBUFS at once, without a system call, and a later CREDIT
- * turns into a Writable notification.
+ * (the attach reply) when the session comes up: a SEND of len bytes may be posted while the
+ * bytes posted on that session and channel, this one included, stay within the limit. Within
+ * its credit a message is always taken by the engine, so the lcore never has to hold or refuse
+ * what the application posted; beyond it libsluice's send returns -ENOBUFS at once, without a
+ * system call, and posts one WANT; the lcore answers it with a CREDIT as soon as the channel
+ * has room — at once if it has room when the lcore takes the WANT — and that CREDIT turns into
+ * a Writable notification.
  *
  * Trust: the appliance never believes the shared memory. It keeps the layout it made in its own
  * memory, copies each descriptor out before checking it (ring indices, channel, session, the
