@@ -173,10 +173,12 @@ make_shm(struct cp_api *a, struct cp_api_app *app, struct dp_api_app *da)
 
 	if (size == 0)
 		return -EINVAL;
-	app->memfd = memfd_create("sluice-app", MFD_CLOEXEC);
+	app->memfd = memfd_create("sluice-app", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (app->memfd < 0)
 		return -errno;
+	/* sealed at its size: the application cannot shrink it under the lcores (SIGBUS) */
 	if (ftruncate(app->memfd, (off_t)size) != 0 ||
+	    fcntl(app->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0 ||
 	    (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, app->memfd, 0)) ==
 		    MAP_FAILED) {
 		int rc = -errno;

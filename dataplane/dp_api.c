@@ -206,6 +206,19 @@ sess(struct dp_session *s)
 	return s->api;
 }
 
+/* The credit of chan is application ln's from now: as it was told when the session came up,
+ * it may send the channel's initial credit (the attach reply's) before any CREDIT. */
+static void
+credit_own(struct dp_lcore *lc, struct dp_api_sess *as, const struct dp_api_lane *ln, uint8_t chan)
+{
+	if (as->owner[chan] == ln->idx + 1 && as->owner_gen[chan] == ln->gen)
+		return;
+	as->owner[chan] = (uint8_t)(ln->idx + 1);
+	as->owner_gen[chan] = ln->gen;
+	as->granted[chan] = chan_window(lc, chan);
+	as->accepted[chan] = 0;
+}
+
 /* Raise the credit of channel chan of s for application ln (the channel's owner) to what the
  * engine takes now, and tell it when it grew (or always, when it asked). */
 static void
@@ -217,11 +230,7 @@ grant(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s, uint8_t
 
 	if (as == NULL)
 		return;
-	if (as->owner[chan] != ln->idx + 1 || as->owner_gen[chan] != ln->gen) {
-		as->owner[chan] = (uint8_t)(ln->idx + 1);
-		as->owner_gen[chan] = ln->gen;
-		as->granted[chan] = as->accepted[chan] = 0;
-	}
+	credit_own(lc, as, ln, chan);
 	limit = as->accepted[chan] + dp_conn_send_room(s->conn, chan);
 	/* grown by a quarter of a window, or by anything when the application is waiting */
 	if (limit <= as->granted[chan] || (!asked && as->granted[chan] != 0 &&
@@ -245,9 +254,6 @@ announce(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s)
 	if (!notify(lc, ln, &d))
 		return;
 	s->api_told |= 1ull << ln->idx;
-	for (uint8_t c = 1; c < SL_MAX_CHANNELS; c++)
-		if (atomic_load_explicit(&lc->rt->api.owner[c], memory_order_relaxed) == ln->idx)
-			grant(lc, ln, s, c, false);
 	dp_session_wake(lc, s); /* what it held for this application can go now */
 }
 
@@ -547,9 +553,10 @@ on_send(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d
 	s = session_of(lc, ln, d);
 	if (s == NULL)
 		return;
-	as = s->api;
-	if (as == NULL || as->owner[d->chan] != ln->idx + 1 || as->owner_gen[d->chan] != ln->gen ||
-	    as->accepted[d->chan] + d->msg.len > as->granted[d->chan]) {
+	as = sess(s);
+	if (as != NULL)
+		credit_own(lc, as, ln, d->chan);
+	if (as == NULL || as->accepted[d->chan] + d->msg.len > as->granted[d->chan]) {
 		cnt->over_credit++;
 		return;
 	}

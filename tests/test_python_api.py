@@ -112,6 +112,7 @@ def main():
         s.nodes()
         if len(sys.argv) > 2:
             peer = bytes.fromhex(sys.argv[2])
+            s.register(chan)  # sending and receiving on a channel both need serving it
             s.connect(peer)
             echo(s, peer, chan)
     print("test_python_api: passed")
