@@ -139,6 +139,74 @@ def echo(channel):
     return {"type": "echo", "channel": channel}
 
 
+# --- applications ----------------------------------------------------------------------------
+
+# What an appliance counts against an application that broke the rules (/sluice/apps).
+APP_MISDEEDS = ("bad_descriptor", "bad_session", "not_owner", "over_credit", "protocol_errors")
+
+
+def api_world(w, net, channels=(1, 2), api=("a",), a_dials_only=False, max_apps=4):
+    """Two appliances over memif for the application tests: a (lcore 0, net.1, the memif
+    server) and b (lcore 1, net.2), each with `channels` (priority 2). The ones named in api get
+    an application interface (socket <work dir>/<name>-api.sock, mode 0600, max_apps); a dials
+    b, and b dials a too unless a_dials_only. Returns (a, b, {name: socket path}); nothing is
+    started."""
+    a = w.node("a", core=0, ip=f"{net}.1")
+    b = w.node("b", core=1, ip=f"{net}.2")
+    w.link(a, b)
+    socks = {}
+    for n in (a, b):
+        n.cfg["channels"] = [{"id": c, "priority": 2} for c in channels]
+        if n.name in api:
+            socks[n.name] = os.path.join(w.dir, f"{n.name}-api.sock")
+            n.cfg["api"] = {"socket": socks[n.name], "mode": "0600", "max_apps": max_apps}
+    a.peer(b)
+    if not a_dials_only:
+        b.peer(a)
+    return a, b, socks
+
+
+def start_api_world(a, b, duration, wait=30):
+    """Start a (its lcore running, its interface listening), then b; wait for a's session
+    with b."""
+    a.start(duration=duration)
+    a.wait_log(r"lcore: \d+: running", timeout=wait)
+    if "api" in a.cfg:
+        a.wait_log(r"api: listening on", timeout=wait)
+    b.start(duration=duration)
+    if "api" in b.cfg:
+        b.wait_log(r"api: listening on", timeout=wait)
+    a.wait_log(r"NodeConnected peer=b ", timeout=wait)
+
+
+def check_apps_clean(w, n, min_attached):
+    """n's application interface: at least min_attached attachments, all of them gone, no
+    request that made no sense, nothing refused, nothing counted against any application."""
+    apps = n.query("/sluice/apps") or {}
+    log(f"{n.name}: /sluice/apps {apps}")
+    iface = apps.get("interface", {})
+    w.check(iface.get("attached", 0) >= min_attached,
+            f"{n.name}: {iface.get('attached')} attachments (at least {min_attached})")
+    w.equal(iface.get("attached"), iface.get("detached"), f"{n.name}: every application detached")
+    for k in ("bad_requests", "refused_full", "refused_version"):
+        w.equal(iface.get(k, 0), 0, f"{n.name}: interface {k}")
+    for slot, app in apps.items():
+        if slot != "interface":
+            for k in APP_MISDEEDS:
+                w.equal(app.get(k, 0), 0, f"{n.name}: application {slot} {k}")
+
+
+def stop_clean(w, *nodes):
+    """SIGTERM each node: exit status 0, every mbuf back, its api socket removed."""
+    for n in nodes:
+        w.equal(n.stop(), 0, f"{n.name} (SIGTERM) exit status")
+        w.equal(n.summary().get("exit", {}).get("mbufs_in_use"), 0,
+                f"{n.name}: mbufs in use at exit")
+        if "api" in n.cfg:
+            w.check(not os.path.exists(n.cfg["api"]["socket"]),
+                    f"{n.name} removed its socket at exit")
+
+
 # --- one appliance ---------------------------------------------------------------------------
 
 def child_setup():

@@ -26,26 +26,14 @@ from sl_integ import World, echo, log  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 DURATION = 90
 WAIT = 30
-MISDEEDS = ("bad_descriptor", "bad_session", "not_owner", "over_credit", "protocol_errors")
 
 
 def main(lib_dir):
     with World("api-py") as w:
-        a = w.node("a", core=0, ip="198.18.4.1")
-        b = w.node("b", core=1, ip="198.18.4.2")
-        w.link(a, b)
-        sock = os.path.join(w.dir, "a-api.sock")
-        for n in (a, b):
-            n.cfg["channels"] = [{"id": 1, "priority": 2}, {"id": 2, "priority": 2}]
-        a.cfg["api"] = {"socket": sock, "mode": "0600", "max_apps": 4}
-        a.peer(b)
-        b.peer(a)
+        a, b, socks = it.api_world(w, "198.18.4")
+        sock = socks["a"]
         b.cfg["services"] = [echo(1)]
-        a.start(duration=DURATION)
-        a.wait_log(r"lcore: \d+: running", timeout=WAIT)
-        a.wait_log(r"api: listening on", timeout=WAIT)
-        b.start(duration=DURATION)
-        a.wait_log(r"NodeConnected peer=b ", timeout=WAIT)
+        it.start_api_world(a, b, DURATION, WAIT)
 
         env = dict(os.environ, SLUICE_LIB=lib_dir,
                    PYTHONPATH=os.path.join(HERE, "..", "..", "api", "python"))
@@ -56,21 +44,8 @@ def main(lib_dir):
         for line in (r.stdout + r.stderr).splitlines():
             log(f"  py: {line}")
         w.equal(r.returncode, 0, "test_python_api.py exit status")
-
-        apps = a.query("/sluice/apps") or {}
-        log(f"a: /sluice/apps {apps}")
-        iface = apps.get("interface", {})
-        w.check(iface.get("attached", 0) >= 3, f"a: {iface.get('attached')} attachments")
-        w.equal(iface.get("attached"), iface.get("detached"), "a: every application detached")
-        for k in ("bad_requests", "refused_full", "refused_version"):
-            w.equal(iface.get(k, 0), 0, f"a: interface {k}")
-        rc_a, rc_b = a.stop(), b.stop()
-        w.equal(rc_a, 0, "a (SIGTERM) exit status")
-        w.equal(rc_b, 0, "b (SIGTERM) exit status")
-        for n in (a, b):
-            w.equal(n.summary().get("exit", {}).get("mbufs_in_use"), 0,
-                    f"{n.name}: mbufs in use at exit")
-        w.check(not os.path.exists(sock), "a removed its socket at exit")
+        it.check_apps_clean(w, a, 3)
+        it.stop_clean(w, a, b)
 
 
 if __name__ == "__main__":
