@@ -285,6 +285,10 @@ cp_api_detach(struct cp_api *a, unsigned int i, const char *why)
 {
 	struct cp_api_app *app = &a->app[i];
 	struct dp_api_app *da = &a->rt->api.app[i];
+	/* only an attachment counts as detached: not a connection refused (max_apps, version)
+	 * or closed before its ATTACH was answered, so attached - detached is how many are */
+	bool was_live = app->has_shm &&
+			atomic_load_explicit(&da->state, memory_order_relaxed) == DP_API_LIVE;
 
 	if (app->state != CP_API_ATTACHED)
 		return;
@@ -296,7 +300,7 @@ cp_api_detach(struct cp_api *a, unsigned int i, const char *why)
 		close(app->fd);
 	app->fd = -1;
 	API_LOG(INFO, "application \"%s\" (slot %u) detached: %s\n", app->name, i, why);
-	a->st.detached++;
+	a->st.detached += was_live;
 	app->state = CP_API_DETACHING;
 	if (!app->has_shm)
 		return; /* never reached the lcores */
