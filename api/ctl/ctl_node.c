@@ -35,7 +35,11 @@ attach(const struct ctl *ctl, int *status)
 	if (s == NULL) {
 		fprintf(stderr, "sluicectl: cannot attach to the appliance at %s: %s\n",
 			ctl_esc(ctl->socket), sluice_strerror(err));
-		*status = CTL_UNREACHABLE;
+		/* it answered and said no (api.max_apps reached, another version), or the path
+		 * cannot be a socket's; anything else: nobody to talk to */
+		*status = err == -EUSERS || err == -EPROTO ? CTL_REFUSED
+			  : err == -ENAMETOOLONG	   ? CTL_USAGE
+							   : CTL_UNREACHABLE;
 	}
 	return s;
 }

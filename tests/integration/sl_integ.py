@@ -179,16 +179,19 @@ def start_api_world(a, b, duration, wait=30):
     a.wait_log(r"NodeConnected peer=b ", timeout=wait)
 
 
-def check_apps_clean(w, n, min_attached):
-    """n's application interface: at least min_attached attachments, all of them gone, no
-    request that made no sense, nothing refused, nothing counted against any application."""
+def check_apps_clean(w, n, min_attached, refused_full=0):
+    """n's application interface: at least min_attached attachments, all of them gone (a
+    refused one is not counted as detached), no request that made no sense, refused_full
+    attachments refused for api.max_apps and none for the version, nothing counted against
+    any application."""
     apps = n.query("/sluice/apps") or {}
     log(f"{n.name}: /sluice/apps {apps}")
     iface = apps.get("interface", {})
     w.check(iface.get("attached", 0) >= min_attached,
             f"{n.name}: {iface.get('attached')} attachments (at least {min_attached})")
     w.equal(iface.get("attached"), iface.get("detached"), f"{n.name}: every application detached")
-    for k in ("bad_requests", "refused_full", "refused_version"):
+    w.equal(iface.get("refused_full", 0), refused_full, f"{n.name}: interface refused_full")
+    for k in ("bad_requests", "refused_version"):
         w.equal(iface.get(k, 0), 0, f"{n.name}: interface {k}")
     for slot, app in apps.items():
         if slot != "interface":

@@ -14,7 +14,8 @@ appliance refuses — connect to itself, disconnect an unknown node (3).
 sluice-cat: lines of random text (and a line longer than the largest message) from A to a
 listening sluice-cat on B, printed there byte for byte; then a file (-f) the other way.
 sluice-rpc: a server on B, a client on A with a window: every response checked byte for byte
-by the client, the counts on both sides.
+by the client, the counts on both sides; meanwhile sluicectl refused by B, whose one
+application slot the server holds (EUSERS: 3).
 Then nothing was counted against any application, every attachment left, both appliances
 exit 0 with every mbuf back.
 Last, the quick start of README.md: conf/example-two-node-{a,b}.json (their demo keys, their
@@ -238,6 +239,11 @@ def rpc(t, a, b, socks, count=2000, size=200, window=8):
     w = t.w
     server = t.start([t.rpc, "-s", socks["b"], "-c", str(RPC_CHAN), "server"])
     wait_app(t, b, "sluice-rpc", RPC_CHAN)
+    # B takes one application at a time: sluicectl's attachment is refused while it serves
+    r = t.run([t.ctl, "-c", b.config_path, "peers"])
+    w.equal(r.returncode, 3, "sluicectl peers on B, its one application slot taken: exit status")
+    w.check("EUSERS" in r.stderr.decode(),
+            "... says EUSERS")
     r = t.run([t.rpc, "-s", socks["a"], "-c", str(RPC_CHAN), "-n", str(count), "-z", str(size),
                "-w", str(window), "client", b.public_key])
     w.equal(r.returncode, 0, "sluice-rpc client: exit status")
@@ -306,6 +312,7 @@ def main(build):
     with World("api-tools") as w:
         a, b, socks = it.api_world(w, "198.18.6", channels=(1, 2, 3), api=("a", "b"),
                                    a_dials_only=True)
+        b.cfg["api"]["max_apps"] = 1  # one application at a time (see rpc())
         it.start_api_world(a, b, DURATION, WAIT)
         t = Tools(w, build)
         views(t, a, b)
@@ -314,7 +321,7 @@ def main(build):
         cat(t, a, b, socks)
         rpc(t, a, b, socks)
         it.check_apps_clean(w, a, 4)
-        it.check_apps_clean(w, b, 3)
+        it.check_apps_clean(w, b, 3, refused_full=1)  # sluicectl's, in rpc()
         it.stop_clean(w, a, b)
     quickstart(build)
 
