@@ -18,82 +18,12 @@
 #include "conf.h"
 #include "conf_pvt.h"
 #include "conf_test_paths.h"
+#include "conf_text.h"
 #include "sl_dh.h"
 #include "sl_test.h"
 
 #define MS  1000000ull
 #define SEC 1000000000ull
-
-/* --- helpers ------------------------------------------------------------------------------- */
-
-/* A fresh directory under /tmp for files a test writes. */
-static void
-tmpdir_make(char dir[64])
-{
-	snprintf(dir, 64, "/tmp/sluice-test-conf-XXXXXX");
-	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
-}
-
-static void
-write_text(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-
-	CU_ASSERT_FATAL(f != NULL);
-	fputs(text, f);
-	CU_ASSERT_FATAL(fclose(f) == 0);
-	CU_ASSERT_FATAL(chmod(path, mode) == 0);
-}
-
-static void
-print_errors(const char *what, const struct conf_errors *errs)
-{
-	fprintf(stderr, "\n%s: %u problem(s)\n", what, errs->n);
-	conf_errors_print(errs, stderr);
-}
-
-/* Load text as <dir>/c.json (dir is left for the caller to compare paths with). */
-static struct conf *
-load_text(const char *text, struct conf_errors *errs, char dir[64])
-{
-	char path[128];
-	struct conf *c;
-
-	tmpdir_make(dir);
-	snprintf(path, sizeof(path), "%s/c.json", dir);
-	write_text(path, text, 0644);
-	c = conf_load(path, errs);
-	unlink(path);
-	rmdir(dir);
-	return c;
-}
-
-/* where: a JSON path (exact), or ":line:column" (the end of a syntax error's position). */
-static bool
-error_matches(const struct conf_error *e, const char *where, const char *substr)
-{
-	size_t wl = strlen(e->where), l = strlen(where);
-
-	if (where[0] == ':' ? (wl < l || strcmp(e->where + wl - l, where) != 0)
-			    : strcmp(e->where, where) != 0)
-		return false;
-	return strstr(e->message, substr) != NULL;
-}
-
-static bool
-has_error(const struct conf_errors *errs, const char *where, const char *substr)
-{
-	for (unsigned int i = 0; i < errs->n && i < CONF_MAX_ERRORS; i++) {
-		if (error_matches(&errs->e[i], where, substr))
-			return true;
-	}
-	return false;
-}
-
-#define MINIMAL_PORT "{ \"name\": \"p0\", \"device\": \"net_null0\", \"ipv4\": \"198.18.0.1/24\" }"
-#define MINIMAL                                                                        \
-	"{ \"network\": \"sluice-demo\", \"identity\": { \"key_file\": \"k.key\" },\n" \
-	"  \"ports\": [ " MINIMAL_PORT " ] }\n"
 
 /* --- the examples -------------------------------------------------------------------------- */
 
