@@ -124,8 +124,15 @@ serve(struct sluice *s, uint8_t chan)
 		if (n == 0 && sluice_wait(s, -1) == -ECONNRESET)
 			errx(1, "the appliance went away");
 	}
+	while (sv.head != NULL) { /* responses that never went */
+		struct pending *p = sv.head;
+
+		sv.head = p->next;
+		free(p);
+		sv.dropped++;
+	}
 	printf("sluice-rpc server: %" PRIu64 " requests answered, %" PRIu64
-	       " responses dropped (their node left)\n",
+	       " responses dropped (their node left, or we stopped first)\n",
 	       sv.answered, sv.dropped);
 }
 
