@@ -146,7 +146,7 @@ dp_chan_drop_rx(struct dp_conn *c, struct dp_chan *ch)
 	ch->asm_head = NULL;
 }
 
-static struct dp_imsg *
+static inline struct dp_imsg *
 imsg_new(struct dp_conn *c, struct dp_chan *ch, uint64_t id, uint64_t base, uint32_t len)
 {
 	struct dp_imsg *im = dp_blk_alloc(sizeof(*im) + len);

@@ -257,9 +257,10 @@ dp_conn_stats_now(const struct dp_conn *c)
  *     sent = delivered + undelivered - delivered_unacked + discarded_acked   (+ msgs_expired)
  *
  * exactly, provided every acknowledgement the receiver sent reached the sender before the
- * sender's connection ended (nothing it sent was lost on the way: a paused or killed peer, an
- * idle timeout, a close or a replacement do not break this; a wire that loses the last ACKs
- * does, and the sender's undelivered then also counts the messages those ACKs covered), and
+ * sender's connection ended (nothing it sent was lost on the way: a paused peer, an idle
+ * timeout, a close by the receiver or a replacement keep to this; a wire that loses the last
+ * ACKs does not, and the sender's undelivered then also counts the messages those ACKs
+ * covered, as it does when the sender closes while ACKs are on their way), and
  * no packet arrived more than DP_ACK_KEEP ranges out of order (every ACK reports every packet
  * received since the last one). On a datagram channel, datagrams declared lost
  * (datagrams_lost) are outside this count; one declared lost that did arrive is counted twice. */
@@ -288,7 +289,9 @@ struct dp_conn_undelivered {
 };
 
 /* Fill *out (owner thread; any state, typically closed). Walks what the connection holds:
- * O(messages held + packets in flight), nothing per packet, no memory of its own. */
+ * O(messages held + packets in flight). As it runs, the connection only keeps, per channel,
+ * how many messages it received whole since its last ACK, and a mark on each message it holds
+ * (in what was padding: no memory of its own). */
 void dp_conn_undelivered(const struct dp_conn *c, struct dp_conn_undelivered *out);
 
 /* acc += u, field by field. */

@@ -172,7 +172,7 @@ dp_conn_input(struct dp_conn *c, uint64_t pn, const uint8_t *frames, size_t len,
 		return 0;
 	}
 	/* past the idle deadline: taken, but the deadline stays passed, so the owner's next tick
-	 * or output closes the connection (dp_conn.h) */
+	 * closes the connection (dp_conn.h) */
 	late = dp_conn_idle_expired(c, now_ns);
 	c->cnt.pkts_recv++;
 	c->cnt.bytes_recv += len;
