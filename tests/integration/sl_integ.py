@@ -29,6 +29,8 @@ Python 3 standard library only.
 import ctypes
 import json
 import os
+import platform
+import random
 import re
 import shutil
 import signal
@@ -58,6 +60,9 @@ class TelemetryError(TestFailure):
 
 QUIET = bool(os.environ.get("SL_INTEG_QUIET"))  # the perf rig keeps its output to results
 
+# System call numbers of nanosleep and clock_nanosleep: the idle sleep of an lcore's loop.
+SLEEP_SYSCALLS = {"x86_64": {35, 230}, "aarch64": {101, 115}}.get(platform.machine())
+
 
 def log(msg):
     if not QUIET:
@@ -80,6 +85,24 @@ def terminate(proc, timeout, what, say=None):
     return proc.returncode
 
 
+def wait_until(what, cond, timeout, nodes=()):
+    """Poll cond() every 50 ms until it returns something true, which is returned; TestFailure
+    after timeout seconds, or at once if one of nodes (appliances that must keep running) has
+    exited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        for n in nodes:
+            if not n.running():
+                raise TestFailure(f"{n.name} exited (status {n.proc.returncode}) "
+                                  f"while waiting for: {what}")
+        if time.monotonic() >= deadline:
+            raise TestFailure(f"timed out ({timeout} s) waiting for: {what}")
+        time.sleep(0.05)
+
+
 # --- summaries -------------------------------------------------------------------------------
 
 def _kv(tokens):
@@ -94,9 +117,12 @@ def _kv(tokens):
 
 def parse_summary(text):
     """The lines `sluice:` prints on stdout at exit, as
-    {"summary": {...}, "services": {index: {...}}, "drops": {...}, "exit": {...}}.
+    {"summary": {...}, "services": {index: {...}}, "channels": {...}, "channel": {id: {...}},
+     "drops": {...}, "exit": {...}}.
+    "channels" are the undelivered/discarded totals over channels, "channel" the channels
+    with anything undelivered or discarded (absent: all 0).
     Counters are ints; `done=1/1` stays a string. Missing parts are absent keys."""
-    out = {"services": {}}
+    out = {"services": {}, "channel": {}}
     for line in text.splitlines():
         if not line.startswith("sluice: "):
             continue
@@ -113,6 +139,11 @@ def parse_summary(text):
         elif head.startswith("service="):
             d = _kv(words)
             out["services"][d["service"]] = d
+        elif head == "channels":
+            out["channels"] = _kv(words[1:])
+        elif head.startswith("channel="):
+            d = _kv(words)
+            out["channel"][d["channel"]] = d
     return out
 
 
@@ -179,6 +210,7 @@ class Node:
         }
         self.core = core
         self.proc = None
+        self.paused = False
         self.runs = []  # (stdout path, stderr path, argv) of every start, oldest first
 
     # configuration
@@ -244,12 +276,44 @@ class Node:
 
     def stop(self, timeout=15.0):
         """SIGTERM (a graceful stop), then SIGKILL after timeout. Returns the exit status."""
+        if self.paused:
+            self.resume()
         return terminate(self.proc, timeout, self.name)
 
     def kill9(self):
         self.proc.kill()
         self.proc.wait()
+        self.paused = False
         log(f"{self.name}: pid {self.proc.pid} killed (SIGKILL)")
+
+    def pause_between_polls(self, tries=500):
+        """SIGSTOP the appliance while its lcore (the main thread: lcore = its core) sleeps
+        between two polling rounds, as /proc/PID/syscall shows: every packet it built has been
+        handed to its port and its next round reads the clock afresh. Stopped elsewhere, it is
+        let go (SIGCONT) and tried again a moment later. Returns the number of tries."""
+        if SLEEP_SYSCALLS is None:
+            raise TestFailure(f"pause_between_polls: unknown machine {platform.machine()}")
+        for i in range(1, tries + 1):
+            self.proc.send_signal(signal.SIGSTOP)
+            self.paused = True
+            deadline = time.monotonic() + 5.0
+            while _read(f"/proc/{self.proc.pid}/stat").rpartition(")")[2].split()[:1] != ["T"]:
+                if time.monotonic() >= deadline or not self.running():
+                    raise TestFailure(f"{self.name}: did not stop on SIGSTOP")
+                time.sleep(0.001)
+            call = _read(f"/proc/{self.proc.pid}/syscall").split()
+            if call and call[0].isdigit() and int(call[0]) in SLEEP_SYSCALLS:
+                log(f"{self.name}: pid {self.proc.pid} stopped between polls (try {i})")
+                return i
+            self.resume(quiet=True)
+            time.sleep(random.uniform(0.0005, 0.005))
+        raise TestFailure(f"{self.name}: never found its lcore asleep in {tries} tries")
+
+    def resume(self, quiet=False):
+        self.proc.send_signal(signal.SIGCONT)
+        self.paused = False
+        if not quiet:
+            log(f"{self.name}: pid {self.proc.pid} continued (SIGCONT)")
 
     # logs
 

@@ -76,18 +76,7 @@ def configure(w, victim_role, flat_out):
 
 
 def wait_until(what, cond, timeout=WAIT, nodes=()):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        for n in nodes:
-            if not n.running():
-                raise TestFailure(f"{n.name} exited (status {n.proc.returncode}) "
-                                  f"while waiting for: {what}")
-        if time.monotonic() >= deadline:
-            raise TestFailure(f"timed out ({timeout} s) waiting for: {what}")
-        time.sleep(0.05)
+    return it.wait_until(what, cond, timeout, nodes)
 
 
 def main(victim_role, flat_out):
