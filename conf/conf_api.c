@@ -24,7 +24,9 @@ api_mode(struct conf_ctx *x, const json_t *v, const char *path, struct conf_api 
 	char where[CONF_WHERE_LEN], s[8], *end;
 	unsigned long m;
 
-	if (!conf_opt_string(x, v, path, "mode", 4, s, sizeof(s)))
+	/* absent: the default (conf_opt_string() would leave s as it is) */
+	if (json_object_get(v, "mode") == NULL ||
+	    !conf_opt_string(x, v, path, "mode", 4, s, sizeof(s)))
 		return;
 	conf_path_key(where, path, "mode");
 	m = strtoul(s, &end, 8);
@@ -54,8 +56,9 @@ api_group(struct conf_ctx *x, const json_t *v, const char *path, struct conf_api
 	const struct group *g;
 	unsigned long id;
 
-	if (!conf_opt_string(x, v, path, "group", sizeof(s) - 1, s, sizeof(s)))
-		return;
+	if (json_object_get(v, "group") == NULL ||
+	    !conf_opt_string(x, v, path, "group", sizeof(s) - 1, s, sizeof(s)))
+		return; /* absent: the process's group */
 	conf_path_key(where, path, "group");
 	id = strtoul(s, &end, 10);
 	if (*end == '\0' && end != s && id < UINT32_MAX) {
