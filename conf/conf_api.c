@@ -24,6 +24,7 @@ api_mode(struct conf_ctx *x, const json_t *v, const char *path, struct conf_api 
 	char where[CONF_WHERE_LEN], s[8] = "", *end;
 	unsigned long m;
 
+	/* absent: the default (conf_opt_string() would leave s as it is) */
 	if (json_object_get(v, "mode") == NULL ||
 	    !conf_opt_string(x, v, path, "mode", 4, s, sizeof(s)))
 		return;
@@ -57,7 +58,7 @@ api_group(struct conf_ctx *x, const json_t *v, const char *path, struct conf_api
 
 	if (json_object_get(v, "group") == NULL ||
 	    !conf_opt_string(x, v, path, "group", sizeof(s) - 1, s, sizeof(s)))
-		return;
+		return; /* absent: the process's group */
 	conf_path_key(where, path, "group");
 	id = strtoul(s, &end, 10);
 	if (*end == '\0' && end != s && id < UINT32_MAX) {
