@@ -254,10 +254,10 @@ cp_ctl_schedule_retry(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns)
 }
 
 void
-cp_ctl_note(struct cp_ctl *ctl, enum cp_note_type type, const struct cp_node *n, const char *reason,
-	    bool by_peer)
+cp_ctl_note_fill(struct cp_note *note, enum cp_note_type type, const struct cp_node *n,
+		 const char *reason, bool by_peer)
 {
-	struct cp_note note = {
+	*note = (struct cp_note){
 		.type = type,
 		.name = n->info.name,
 		.pub = n->info.pub,
@@ -269,9 +269,17 @@ cp_ctl_note(struct cp_ctl *ctl, enum cp_note_type type, const struct cp_node *n,
 		.by_peer = by_peer,
 		.attempts = n->info.attempts,
 	};
-
 	if (type == CP_NOTE_CONNECT_FAILED && n->timer.at != UINT64_MAX)
-		note.retry_in_ns = n->backoff_ns;
+		note->retry_in_ns = n->backoff_ns;
+}
+
+void
+cp_ctl_note(struct cp_ctl *ctl, enum cp_note_type type, const struct cp_node *n, const char *reason,
+	    bool by_peer)
+{
+	struct cp_note note;
+
+	cp_ctl_note_fill(&note, type, n, reason, by_peer);
 	if (ctl->ops.note != NULL)
 		ctl->ops.note(ctl->arg, &note);
 }
@@ -560,6 +568,38 @@ cp_ctl_kick(struct cp_ctl *ctl, uint64_t now_ns)
 
 /* --- dataplane events ----------------------------------------------------------------------- */
 
+/* A session whose node moved on to a newer one (its NodeDisconnected was noted then) ended
+ * with messages undelivered: say so, by its connection id. */
+static void
+note_replaced_ended(struct cp_ctl *ctl, uint32_t connid, const struct dp_evt *ev)
+{
+	struct cp_note note = {
+		.type = CP_NOTE_REPLACED_ENDED,
+		.name = "",
+		.connid = connid,
+		.reason = cp_close_reason_name(ev->reason),
+		.by_peer = ev->by_peer,
+		.undelivered = ev->undelivered,
+		.undelivered_bytes = ev->undelivered_bytes,
+	};
+
+	if (ev->undelivered != 0 && ctl->ops.note != NULL)
+		ctl->ops.note(ctl->arg, &note);
+}
+
+static void
+note_disconnected(struct cp_ctl *ctl, const struct cp_node *n, const struct dp_evt *ev)
+{
+	struct cp_note note;
+
+	cp_ctl_note_fill(&note, CP_NOTE_DISCONNECTED, n, cp_close_reason_name(ev->reason),
+			 ev->by_peer);
+	note.undelivered = ev->undelivered;
+	note.undelivered_bytes = ev->undelivered_bytes;
+	if (ctl->ops.note != NULL)
+		ctl->ops.note(ctl->arg, &note);
+}
+
 static void
 session_closed(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, uint64_t now_ns)
 {
@@ -571,13 +611,15 @@ session_closed(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, 
 	ctl->st.sessions_closed++;
 	cp_ctl_slot_release(ctl, lcore, ev->slot);
 	if (n == NULL || n->info.lcore != lcore || n->slot != ev->slot ||
-	    n->info.state != CP_NODE_CONNECTED)
-		return; /* replaced: the node lives on in another slot */
+	    n->info.state != CP_NODE_CONNECTED) { /* replaced: the node lives on in another slot */
+		note_replaced_ended(ctl, sl_connid(lcore, ev->slot, s->gen), ev);
+		return;
+	}
 	n->info.state = CP_NODE_WAITING;
 	n->info.disconnects++;
 	n->closing = false;
 	cp_ctl_hs_free(n);
-	cp_ctl_note(ctl, CP_NOTE_DISCONNECTED, n, cp_close_reason_name(ev->reason), ev->by_peer);
+	note_disconnected(ctl, n, ev);
 	if (!cp_ctl_keep(n)) {
 		cp_ctl_node_put(ctl, n);
 		return;

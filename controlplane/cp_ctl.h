@@ -54,6 +54,8 @@ enum cp_note_type {
 	CP_NOTE_DISCONNECTED,	/* its session closed */
 	CP_NOTE_REKEYED,	/* new keys for a live session */
 	CP_NOTE_UNRESPONSIVE,	/* the session's peer stopped answering */
+	CP_NOTE_REPLACED_ENDED, /* a replaced session ended, messages undelivered */
+	CP_NOTE_COUNT
 };
 
 /* Something an operator wants in the log. Pointers are valid during the call only. */
@@ -63,10 +65,13 @@ struct cp_note {
 	const uint8_t *pub; /* the node's static key */
 	uint32_t ip;
 	uint16_t udp_port;
-	bool initiator;	      /* CONNECTED, REKEYED: we started the handshake */
-	uint32_t connid;      /* CONNECTED, REKEYED, DISCONNECTED: our connection id */
-	const char *reason;   /* CONNECT_FAILED: why; DISCONNECTED: the close reason's name */
-	bool by_peer;	      /* DISCONNECTED: the peer closed */
+	bool initiator;	    /* CONNECTED, REKEYED: we started the handshake */
+	uint32_t connid;    /* CONNECTED, REKEYED, DISCONNECTED: our connection id */
+	const char *reason; /* CONNECT_FAILED: why; DISCONNECTED: the close reason's name */
+	bool by_peer;	    /* DISCONNECTED: the peer closed */
+	/* DISCONNECTED (once the lcore reported the end; 0 for a replacement, noted before it),
+	 * REPLACED_ENDED: messages and bytes the session never got acknowledged */
+	uint64_t undelivered, undelivered_bytes;
 	uint32_t attempts;    /* CONNECT_FAILED: failures in a row */
 	uint64_t retry_in_ns; /* CONNECT_FAILED: next attempt */
 };

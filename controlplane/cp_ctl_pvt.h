@@ -108,6 +108,9 @@ void cp_ctl_schedule(struct cp_ctl *ctl, struct sl_theap_node *t, uint64_t at);
 void cp_ctl_schedule_retry(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns);
 void cp_ctl_note(struct cp_ctl *ctl, enum cp_note_type type, const struct cp_node *n,
 		 const char *reason, bool by_peer);
+/* The note cp_ctl_note() would give, to add to before it goes. */
+void cp_ctl_note_fill(struct cp_note *note, enum cp_note_type type, const struct cp_node *n,
+		      const char *reason, bool by_peer);
 /* Close the node's live session (its slot stays held until the lcore says it closed). */
 void cp_ctl_close_session(struct cp_ctl *ctl, struct cp_node *n, uint16_t reason, bool graceful);
 /* An attempt to reach a configured peer failed: back off and note it. */

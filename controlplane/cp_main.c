@@ -162,10 +162,15 @@ static void
 op_note(void *arg, const struct cp_note *n)
 {
 	struct cp_main *a = arg;
-	char key[45], who[CONF_NAME_LEN + 16];
+	char key[45] = "-", who[CONF_NAME_LEN + 16], undel[64] = "";
 
 	cp_api_note(a->api, n);
-	conf_key_to_base64(n->pub, key);
+	if (n->pub != NULL)
+		conf_key_to_base64(n->pub, key);
+	if (n->undelivered != 0) /* never split: grep for the NodeDisconnected line */
+		snprintf(undel, sizeof(undel),
+			 " undelivered=%" PRIu64 " undelivered_bytes=%" PRIu64, n->undelivered,
+			 n->undelivered_bytes);
 	snprintf(who, sizeof(who), "%s", n->name[0] != '\0' ? n->name : "-");
 	switch (n->type) {
 	case CP_NOTE_CONNECTED:
@@ -182,8 +187,14 @@ op_note(void *arg, const struct cp_note *n)
 			who, key, n->reason, n->attempts, n->retry_in_ns / MS);
 		break;
 	case CP_NOTE_DISCONNECTED:
-		CTL_LOG(INFO, "NodeDisconnected peer=%s key=%.12s connid=%08x reason=%s by=%s\n",
-			who, key, n->connid, n->reason, n->by_peer ? "peer" : "us");
+		CTL_LOG(INFO, "NodeDisconnected peer=%s key=%.12s connid=%08x reason=%s by=%s%s\n",
+			who, key, n->connid, n->reason, n->by_peer ? "peer" : "us", undel);
+		break;
+	case CP_NOTE_REPLACED_ENDED:
+		CTL_LOG(INFO, "ReplacedSessionEnded connid=%08x reason=%s by=%s%s\n", n->connid,
+			n->reason, n->by_peer ? "peer" : "us", undel);
+		break;
+	case CP_NOTE_COUNT:
 		break;
 	case CP_NOTE_REKEYED:
 		CTL_LOG(DEBUG, "Rekeyed peer=%s key=%.12s connid=%08x role=%s\n", who, key,
@@ -330,7 +341,25 @@ cp_main_totals(struct cp_main *a, struct cp_totals *t)
 		t->sessions += s->total;
 		for (unsigned int i = 0; i < a->cfg->services.n; i++)
 			dp_svc_stats_merge(&t->svc[i], &s->svc[i]);
+		for (unsigned int ch = 0; ch < SL_MAX_CHANNELS; ch++)
+			dp_undelivered_add(&t->undelivered[ch], &s->undelivered[ch]);
 	}
+}
+
+void
+cp_main_final_snapshot(struct cp_main *a)
+{
+	pthread_mutex_lock(&a->lock);
+	for (unsigned int l = 0; l < a->dp->n_lcores; l++) {
+		uint8_t b = a->snap_valid[l] ? a->snap_cur[l] ^ 1 : 0;
+
+		a->snap[l][b]->cap = a->snap_cap;
+		dp_lcore_final_stats(a->dp, l, a->snap[l][b]);
+		a->snap_cur[l] = b;
+		a->snap_valid[l] = true;
+		a->snap_pending[l] = false;
+	}
+	pthread_mutex_unlock(&a->lock);
 }
 
 /* How many configured sources there are, and how many finished (sent their count; echoes

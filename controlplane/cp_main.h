@@ -52,6 +52,8 @@ struct cp_totals {
 	uint64_t busy_cycles; /* all lcores' */
 	uint32_t sessions;
 	struct dp_svc_stats svc[DP_SVC_MAX];
+	/* per channel: what the sessions that ended left undone (dp_conn_undelivered) */
+	struct dp_undelivered undelivered[SL_MAX_CHANNELS];
 };
 
 struct cp_main {
@@ -89,6 +91,9 @@ int cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cf
 int cp_main_start(struct cp_main *a);
 /* Wait for the control thread to finish (after a stop request; it sets dp->quit). */
 void cp_main_join(struct cp_main *a);
+/* Main thread, once every lcore's loop has returned: a last snapshot of each, read directly,
+ * so that the summary counts the sessions freed at the very end too. */
+void cp_main_final_snapshot(struct cp_main *a);
 void cp_main_fini(struct cp_main *a);
 
 /* Sum the latest snapshots of every lcore (under the lock). */

@@ -8,6 +8,8 @@
  *   /sluice/drops     every drop counter: dataplane reasons (summed over lcores), control
  *                     thread, admission, ARP
  *   /sluice/services  every configured service: counters and round-trip percentiles
+ *   /sluice/channels  every configured channel: what the sessions that ended left undone
+ *                     (undelivered, discarded, ...: dp_conn_undelivered)
  *   /sluice/apps      attached applications and what the application interface counted
  *   /sluice/ports     every port: name, device, address, UDP port, MAC, MTU, state
  *
@@ -357,28 +359,81 @@ add_service(struct rte_tel_data *c, const struct conf *cfg, unsigned int i,
 	}
 }
 
+/* d: entries "0" .. "n-1" from the lcores' latest snapshots, each filled by fill (which returns
+ * false to leave it out). */
 static int
-services(struct cp_main *a, const char *params, struct rte_tel_data *d)
+totals_by_index(struct cp_main *a, struct rte_tel_data *d, unsigned int n,
+		bool (*fill)(struct rte_tel_data *c, const struct cp_main *a,
+			     const struct cp_totals *t, unsigned int i))
 {
 	struct cp_totals *t = malloc(sizeof(*t));
 	char name[16];
 
-	(void)params;
 	if (t == NULL)
 		return -ENOMEM;
 	cp_main_totals(a, t);
 	rte_tel_data_start_dict(d);
-	for (unsigned int i = 0; i < a->cfg->services.n; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		struct rte_tel_data *c = rte_tel_data_alloc();
 
 		if (c == NULL)
 			break;
-		add_service(c, a->cfg, i, &t->svc[i]);
+		if (!fill(c, a, t, i)) {
+			rte_tel_data_free(c);
+			continue;
+		}
 		snprintf(name, sizeof(name), "%u", i);
 		rte_tel_data_add_dict_container(d, name, c, 0);
 	}
 	free(t);
 	return 0;
+}
+
+static bool
+service_entry(struct rte_tel_data *c, const struct cp_main *a, const struct cp_totals *t,
+	      unsigned int i)
+{
+	add_service(c, a->cfg, i, &t->svc[i]);
+	return true;
+}
+
+static int
+services(struct cp_main *a, const char *params, struct rte_tel_data *d)
+{
+	(void)params;
+	return totals_by_index(a, d, a->cfg->services.n, service_entry);
+}
+
+/* --- /sluice/channels ----------------------------------------------------------------------- */
+
+static const char *const chan_kinds[] = {
+	[DP_CHAN_UNUSED] = "unused",
+	[DP_CHAN_RELIABLE] = "reliable",
+	[DP_CHAN_DATAGRAM] = "datagram",
+};
+
+static bool
+channel_entry(struct rte_tel_data *c, const struct cp_main *a, const struct cp_totals *t,
+	      unsigned int ch)
+{
+	const struct dp_chan_config *cc = &a->cfg->engine.chan[ch];
+	const struct dp_undelivered *u = &t->undelivered[ch];
+
+	if (cc->kind == DP_CHAN_UNUSED)
+		return false;
+	rte_tel_data_start_dict(c);
+	rte_tel_data_add_dict_string(c, "kind", chan_kinds[cc->kind]);
+#define CHAN_TEL(field, doc) rte_tel_data_add_dict_u64(c, #field, u->field);
+	DP_UNDELIVERED_FIELDS(CHAN_TEL)
+#undef CHAN_TEL
+	return true;
+}
+
+static int
+channels(struct cp_main *a, const char *params, struct rte_tel_data *d)
+{
+	(void)params;
+	return totals_by_index(a, d, a->cfg->engine.n_channels, channel_entry);
 }
 
 /* --- /sluice/apps ---------------------------------------------------------------------------- */
@@ -501,6 +556,7 @@ TEL_CB(info)
 TEL_CB(peers)
 TEL_CB(drops)
 TEL_CB(services)
+TEL_CB(channels)
 TEL_CB(apps)
 TEL_CB(ports)
 
@@ -525,6 +581,10 @@ cp_telemetry_register(struct cp_main *a)
 		rc |= rte_telemetry_register_cmd(
 			"/sluice/services", tel_services,
 			"Built-in services: counters and round-trip percentiles. No parameters");
+		rc |= rte_telemetry_register_cmd(
+			"/sluice/channels", tel_channels,
+			"Per channel, what ended sessions left undelivered "
+			"or discarded. No parameters");
 		rc |= rte_telemetry_register_cmd(
 			"/sluice/apps", tel_apps,
 			"Attached applications, their channels and counters, and what the "
@@ -578,6 +638,34 @@ summary_service(FILE *f, const struct conf *cfg, unsigned int i, const struct dp
 	fputc('\n', f);
 }
 
+static void
+summary_fields(FILE *f, const struct dp_undelivered *u)
+{
+#define UNDEL_SUM(field, doc) fprintf(f, " %s=%" PRIu64, #field, u->field);
+	DP_UNDELIVERED_FIELDS(UNDEL_SUM)
+#undef UNDEL_SUM
+	fputc('\n', f);
+}
+
+/* The totals over channels, then a line for each channel with anything to say. */
+static void
+summary_undelivered(FILE *f, const struct cp_totals *t)
+{
+	static const struct dp_undelivered none;
+	struct dp_undelivered all = { 0 };
+
+	for (unsigned int ch = 0; ch < SL_MAX_CHANNELS; ch++)
+		dp_undelivered_add(&all, &t->undelivered[ch]);
+	fprintf(f, "sluice: channels");
+	summary_fields(f, &all);
+	for (unsigned int ch = 0; ch < SL_MAX_CHANNELS; ch++) {
+		if (memcmp(&t->undelivered[ch], &none, sizeof(none)) == 0)
+			continue;
+		fprintf(f, "sluice: channel=%u", ch);
+		summary_fields(f, &t->undelivered[ch]);
+	}
+}
+
 void
 cp_main_summary(struct cp_main *a, FILE *f)
 {
@@ -600,6 +688,7 @@ cp_main_summary(struct cp_main *a, FILE *f)
 		t->busy_cycles, rte_get_tsc_hz());
 	for (unsigned int i = 0; i < a->cfg->services.n; i++)
 		summary_service(f, a->cfg, i, &t->svc[i]);
+	summary_undelivered(f, t);
 	for (unsigned int r = 0; r < DP_DROP_COUNT; r++)
 		total += t->drops[r];
 	fprintf(f, "sluice: drops total=%" PRIu64, total);

@@ -275,6 +275,7 @@ run(const struct run_opts *o)
 	if (rc == 0) {
 		run_lcores(&dp);
 		cp_main_join(&cp);
+		cp_main_final_snapshot(&cp);
 		cp_main_summary(&cp, stdout);
 		fflush(stdout);
 		if (o->main.exit_when_done && !cp.sources_finished)

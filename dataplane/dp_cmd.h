@@ -71,6 +71,9 @@ struct dp_evt {
 	uint64_t since_ns; /* HANDSHAKE: it arrived no earlier than this (sl_now_ns() clock) */
 	struct rte_mbuf *m;
 	struct dp_stats *stats;
+	/* CLOSED: messages (and their bytes) the session's engine never got acknowledged, all
+	 * channels together (dp_conn_undelivered) */
+	uint64_t undelivered, undelivered_bytes;
 };
 
 /* Statistics of one session, as the control thread reports them. */
@@ -97,6 +100,8 @@ struct dp_stats {
 	uint64_t rx_pkts, tx_pkts, rx_bursts_empty, handoffs;
 	uint64_t busy_cycles;	     /* TSC cycles of polling rounds that found work */
 	struct dp_svc_stats svc[16]; /* per configured service, summed over this lcore */
+	/* per channel: what the sessions that ended on this lcore left undone */
+	struct dp_undelivered undelivered[SL_MAX_CHANNELS];
 	struct dp_session_stats s[]; /* cap entries */
 };
 

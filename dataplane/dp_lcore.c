@@ -333,6 +333,12 @@ dp_lcore_retire_keypair(struct dp_keypair *kp, void *lcore)
 	dp_keypair_destroy(kp);
 }
 
+void
+dp_lcore_final_stats(struct dp_runtime *rt, unsigned int i, struct dp_stats *st)
+{
+	dp_session_stats(rt->lcores[i], st);
+}
+
 /* --- the loop ----------------------------------------------------------------------------- */
 
 /* Nothing to do: spin a little, then sleep a little — never past the next session timer. */

@@ -35,6 +35,7 @@ struct rte_mbuf;
 struct dp_impair;
 struct dp_session;
 struct dp_lcore;
+struct dp_stats;
 
 #define DP_BURST	32
 #define DP_RING_SIZE	4096 /* commands / events per lcore ring */
@@ -73,6 +74,11 @@ int dp_lcore_main(void *rt);
 /* Rings of lcore i, for the control thread. */
 struct rte_ring *dp_lcore_cmd_ring(const struct dp_runtime *rt, unsigned int i);
 struct rte_ring *dp_lcore_evt_ring(const struct dp_runtime *rt, unsigned int i);
+
+/* Fill st (st->cap set) with lcore i's statistics, as DP_CMD_STATS would. Main thread, once
+ * every loop has returned (dp_lcore_main): nothing writes them any more, and the sessions
+ * freed as the loop ended, whose DP_EVT_CLOSED never went, are counted. */
+void dp_lcore_final_stats(struct dp_runtime *rt, unsigned int i, struct dp_stats *st);
 
 /* Drop counters of lcore i (written by it; a reader sees each counter whole). */
 const struct dp_drop_counters *dp_lcore_drops(const struct dp_runtime *rt, unsigned int i);

@@ -73,6 +73,8 @@ struct dp_lcore {
 	uint64_t rx_pkts, tx_pkts, handoffs, empty_polls;
 	uint64_t busy_cycles; /* TSC cycles of the rounds that found work */
 	struct dp_svc_stats svc_closed[DP_SVC_MAX]; /* services of sessions already freed */
+	/* what those sessions left undone, per channel (dp_conn_undelivered) */
+	struct dp_undelivered undelivered[SL_MAX_CHANNELS];
 	uint8_t scratch[SL_MAX_PAYLOAD];		   /* frames of the packet being built */
 	struct dp_api_lane *api_lane[DP_API_MAX_APPS];	   /* attached applications */
 	uint64_t api_lanes;				   /* a bit per lane open */

@@ -94,13 +94,18 @@ dp_session_close(struct dp_lcore *lc, const struct dp_cmd *cmd)
 	dp_session_wake(lc, s);
 }
 
-/* Fold a session's service counters into the lcore's and free it. */
+/* Count what the session's engine leaves undone (into *u, the lcore's totals and its
+ * services), fold its service counters into the lcore's and free it. */
 static void
-session_free(struct dp_lcore *lc, struct dp_session *s)
+session_free(struct dp_lcore *lc, struct dp_session *s, struct dp_conn_undelivered *u)
 {
 	DP_ASSERT_OWNER(lc, s);
+	dp_conn_undelivered(s->conn, u);
+	for (unsigned int ch = 0; ch < SL_MAX_CHANNELS; ch++)
+		dp_undelivered_add(&lc->undelivered[ch], &u->chan[ch]);
+	dp_svc_on_undelivered(&s->svc, u);
 	dp_api_session_close(lc, s, s->closing ? s->close_reason : SL_CLOSE_SHUTDOWN,
-			     s->closed_by_peer, 0);
+			     s->closed_by_peer, (uint32_t)RTE_MIN(u->total.undelivered, UINT32_MAX));
 	for (unsigned int i = 0; i < lc->rt->cfg->services.n; i++)
 		dp_svc_stats_add(&s->svc, i, &lc->svc_closed[i]);
 	dp_svc_fini(&s->svc, s->conn);
@@ -123,12 +128,13 @@ session_free(struct dp_lcore *lc, struct dp_session *s)
 void
 dp_session_free_all(struct dp_lcore *lc)
 {
+	struct dp_conn_undelivered u;
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < lc->rt->cfg->limits.max_sessions; i++) {
 		if (lc->slots[i] == NULL)
 			continue;
-		session_free(lc, lc->slots[i]);
+		session_free(lc, lc->slots[i], &u);
 		/* between two sessions this lcore holds nothing: say so, so that the keypairs
 		 * retired so far pass their grace period and the defer queue drains */
 		if (++n % 64 == 0)
@@ -328,8 +334,11 @@ session_run_one(struct dp_lcore *lc, struct dp_session *s)
 				     .slot = s->slot,
 				     .reason = s->close_reason,
 				     .by_peer = s->closed_by_peer };
+		struct dp_conn_undelivered u;
 
-		session_free(lc, s);
+		session_free(lc, s, &u);
+		ev.undelivered = u.total.undelivered;
+		ev.undelivered_bytes = u.total.undelivered_bytes;
 		dp_lcore_event(lc, &ev);
 		return;
 	}
@@ -410,6 +419,7 @@ dp_session_stats(struct dp_lcore *lc, struct dp_stats *st)
 	st->busy_cycles = lc->busy_cycles;
 	for (unsigned int i = 0; i < cfg->services.n; i++)
 		st->svc[i] = lc->svc_closed[i];
+	memcpy(st->undelivered, lc->undelivered, sizeof(st->undelivered));
 	for (uint32_t i = 0; i < cfg->limits.max_sessions; i++) {
 		const struct dp_session *s = lc->slots[i];
 

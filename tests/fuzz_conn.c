@@ -11,8 +11,9 @@
  * small windows, so the fuzzer reaches loss recovery, flow control and reassembly.
  *
  * Built only with -Dfuzz=true under clang (make fuzz). Invariants checked: the engine never
- * crashes, leaks or reads out of bounds (ASan/UBSan), never reuses a packet number, and every
- * output fits the payload size.
+ * crashes, leaks or reads out of bounds (ASan/UBSan), never reuses a packet number, every
+ * output fits the payload size, and what the closed connection counts as undone
+ * (dp_conn_undelivered) is consistent with what it was given.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,6 +68,21 @@ consume(struct dp_conn *c)
 		;
 }
 
+/* At most what was sent is undelivered; what was received and discarded (everything was
+ * taken: consume) is what reassembly held. */
+static void
+check_undelivered(const struct dp_conn *c)
+{
+	struct dp_conn_stats st = dp_conn_stats_now(c);
+	struct dp_conn_undelivered u;
+
+	dp_conn_undelivered(c, &u);
+	if (u.total.undelivered > st.msgs_sent || u.total.discarded_acked > u.total.discarded ||
+	    u.total.delivered_unacked > st.msgs_delivered ||
+	    u.total.undelivered_bytes < u.total.undelivered)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -104,6 +120,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dp_conn_close(c, false, SL_CLOSE_APPLICATION, now);
 	drain(c, now, &last_out, &any_out);
 	consume(c);
+	check_undelivered(c);
 	dp_conn_destroy(c);
 	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "dp_blk.h"
 #include "dp_conn_pvt.h"
+#include "sl_debug.h"
 
 /* Range-set changes with the heap they take or give back accounted. A set with a free inline
  * slot cannot grow onto the heap: the common case skips the accounting. */
@@ -145,7 +146,7 @@ dp_chan_drop_rx(struct dp_conn *c, struct dp_chan *ch)
 	ch->asm_head = NULL;
 }
 
-static struct dp_imsg *
+static inline struct dp_imsg *
 imsg_new(struct dp_conn *c, struct dp_chan *ch, uint64_t id, uint64_t base, uint32_t len)
 {
 	struct dp_imsg *im = dp_blk_alloc(sizeof(*im) + len);
@@ -153,12 +154,38 @@ imsg_new(struct dp_conn *c, struct dp_chan *ch, uint64_t id, uint64_t base, uint
 	if (im == NULL)
 		return NULL;
 	im->m = (struct dp_msg){ .chan = ch->id, .id = id, .len = len, .data = im->buf };
+	im->whole = 0;
 	im->next = NULL;
 	im->base = base;
 	dp_rs_init(&im->got);
 	ch->rx_held += len;
 	c->heap += sizeof(*im) + len;
 	return im;
+}
+
+/* All of im is here: which the next ACK tells the peer. Until then it counts as received and
+ * unacknowledged, for dp_conn_undelivered(). */
+static inline void
+mark_whole(struct dp_conn *c, struct dp_chan *ch, struct dp_imsg *im)
+{
+	uint16_t epoch = dp_ack_epoch(c);
+
+	if (ch->rx_unacked_at != epoch) { /* an ACK left since the last one: they are known */
+		ch->rx_unacked_at = epoch;
+		ch->rx_unacked = 0;
+	}
+	ch->rx_unacked++;
+	im->whole = DP_IMSG_WHOLE | DP_IMSG_UNACKED | epoch;
+}
+
+/* Is all of im here, f having just arrived? The ranges are merged, so then there is one,
+ * [0, len); a message in one fragment (the common case) needs no look at them. */
+static inline bool
+arrived_whole(const struct dp_imsg *im, const struct dp_frame *f)
+{
+	if (f->data.offset == 0 && f->data.len == im->m.len)
+		return true;
+	return im->got.n == 1 && im->got.v[0].lo == 0 && im->got.v[0].hi == im->m.len;
 }
 
 static void
@@ -180,8 +207,7 @@ deliver_ready(struct dp_conn *c, struct dp_chan *ch)
 {
 	struct dp_imsg *im;
 
-	while ((im = ch->asm_head) != NULL && im->m.id == ch->rx_next_id &&
-	       dp_rs_covers(&im->got, 0, im->m.len)) {
+	while ((im = ch->asm_head) != NULL && im->m.id == ch->rx_next_id && im->whole) {
 		ch->asm_head = im->next;
 		ch->rx_next_id++;
 		ch->rx_next_base += im->m.len;
@@ -207,7 +233,8 @@ fits_between(const struct dp_chan *ch, const struct dp_imsg *prev, const struct 
 	return base + len <= next->base && next->m.id - id - 1 <= next->base - (base + len);
 }
 
-/* Find message id in the reassembly list, or create it in place after validation. */
+/* Find message id in the reassembly list, or create it in place after validation; *out NULL
+ * if it is there and whole already. */
 static int
 asm_lookup(struct dp_conn *c, struct dp_chan *ch, const struct dp_frame *f, struct dp_imsg **out,
 	   enum dp_conn_drop *why)
@@ -219,7 +246,8 @@ asm_lookup(struct dp_conn *c, struct dp_chan *ch, const struct dp_frame *f, stru
 		cur = cur->next;
 	}
 	if (cur != NULL && cur->m.id == f->data.msg_id) {
-		*out = cur;
+		/* whole already, waiting behind a gap: a retransmission whose ACK was lost */
+		*out = cur->whole ? NULL : cur;
 		if (cur->base == f->data.msg_base && cur->m.len == f->data.msg_len)
 			return 0;
 		*why = DP_CONN_DROP_BAD_OFFSET;
@@ -283,13 +311,16 @@ dp_chan_rx_data(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *
 	if (f->data.msg_id < ch->rx_next_id)
 		return 0; /* already delivered: a retransmission whose ACK was lost */
 	rc = asm_lookup(c, ch, f, &im, why);
-	if (rc != 0)
+	if (rc != 0 || im == NULL)
 		return rc;
 	memcpy(im->buf + f->data.offset, f->data.data, f->data.len);
 	if (rs_add(c, &im->got, f->data.offset, f->data.offset + f->data.len) != 0) {
 		*why = DP_CONN_DROP_TOO_LARGE;
 		return -ENOMEM;
 	}
+	if (!arrived_whole(im, f))
+		return 0;
+	mark_whole(c, ch, im);
 	if (im->m.id == ch->rx_next_id)
 		deliver_ready(c, ch);
 	return 0;
@@ -313,6 +344,7 @@ dp_chan_rx_datagram(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_dr
 	if (im == NULL)
 		return 0;
 	memcpy(im->buf, f->dgram.data, f->dgram.len);
+	mark_whole(c, ch, im);
 	deliver(c, im);
 	return 0;
 }
@@ -333,4 +365,58 @@ dp_chan_release(struct dp_conn *c, struct dp_imsg *im)
 			c->conn_credit_dirty = true;
 	}
 	imsg_free(c, ch, im);
+}
+
+/* --- what the end throws away --------------------------------------------------------------- */
+
+void
+dp_chan_rx_all_acked(struct dp_conn *c)
+{
+	for (unsigned int i = 0; i < c->cfg->n_channels; i++) {
+		struct dp_chan *ch = dp_chan_at(c, i);
+
+		if (ch == NULL)
+			continue;
+		ch->rx_unacked = 0;
+		for (struct dp_imsg *im = ch->asm_head; im != NULL; im = im->next)
+			im->whole &= ~DP_IMSG_UNACKED;
+	}
+	for (struct dp_imsg *im = c->dq_head; im != NULL; im = im->next)
+		im->whole &= ~DP_IMSG_UNACKED;
+}
+
+/* A message held and never handed over: discarded; if whole and acknowledged, the sender
+ * counts it delivered. Returns whether it is whole and not acknowledged yet. */
+static bool
+held_undelivered(const struct dp_conn *c, const struct dp_imsg *im, struct dp_undelivered *u)
+{
+	bool whole = im->whole != 0;
+	bool unacked = (im->whole & DP_IMSG_UNACKED) && (uint16_t)im->whole == dp_ack_epoch(c);
+
+	u->discarded++;
+	u->discarded_bytes += im->m.len;
+	u->discarded_acked += whole && !unacked;
+	return whole && unacked;
+}
+
+void
+dp_chan_rx_undelivered(const struct dp_conn *c, struct dp_conn_undelivered *out)
+{
+	uint32_t held_unacked[SL_MAX_CHANNELS] = { 0 };
+
+	for (const struct dp_imsg *im = c->dq_head; im != NULL; im = im->next)
+		held_unacked[im->m.chan] += held_undelivered(c, im, &out->chan[im->m.chan]);
+	for (unsigned int i = 0; i < c->cfg->n_channels; i++) {
+		const struct dp_chan *ch = dp_chan_at(c, i);
+		uint32_t unacked;
+
+		if (ch == NULL)
+			continue;
+		for (const struct dp_imsg *im = ch->asm_head; im != NULL; im = im->next)
+			held_unacked[i] += held_undelivered(c, im, &out->chan[i]);
+		/* received whole since the last ACK: handed over, or still held (counted above) */
+		unacked = ch->rx_unacked_at == dp_ack_epoch(c) ? ch->rx_unacked : 0;
+		SL_ASSERT(unacked >= held_unacked[i]);
+		out->chan[i].delivered_unacked = unacked - held_unacked[i];
+	}
 }

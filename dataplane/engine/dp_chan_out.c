@@ -105,8 +105,9 @@ dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_
 	return 0;
 }
 
-/* Drop every message of the channel (abortive close, destroy). Messages still referenced by
- * packets in flight are freed when those references go. */
+/* Drop every message of the channel (destroy). Messages still referenced by packets in
+ * flight are freed when those references go. A closed connection keeps its queue until then:
+ * what is in it counts as undelivered (dp_chan_tx_undelivered). */
 void
 dp_chan_drop_queue(struct dp_conn *c, struct dp_chan *ch)
 {
@@ -125,6 +126,17 @@ dp_chan_drop_queue(struct dp_conn *c, struct dp_chan *ch)
 	}
 	ch->head = ch->tail = ch->unsent = NULL;
 	ch->queued = ch->unsent_bytes = 0;
+}
+
+/* The queue holds exactly the messages not acknowledged in full (fully acknowledged ones leave
+ * it, expired ones too, datagrams when sent). */
+void
+dp_chan_tx_undelivered(const struct dp_chan *ch, struct dp_undelivered *u)
+{
+	for (const struct dp_omsg *m = ch->head; m != NULL; m = m->next) {
+		u->undelivered++;
+		u->undelivered_bytes += m->len;
+	}
 }
 
 uint64_t
@@ -243,7 +255,7 @@ emit_datagram(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room)
 	if (w == 0)
 		return 0;
 	ch->next_wire_id++;
-	dp_conn_ref_add(c, DP_REF_DGRAM, ch->id, NULL, seq, 0);
+	dp_conn_ref_add(c, DP_REF_DGRAM, ch->id, NULL, seq, (uint16_t)m->len);
 	dp_chan_dequeue(c, ch, m);
 	dp_omsg_maybe_free(c, m);
 	return w;

@@ -217,6 +217,19 @@ dp_conn_get_stats(const struct dp_conn *c, struct dp_conn_stats *out)
 			out->channels |= 1u << i;
 }
 
+void
+dp_conn_undelivered(const struct dp_conn *c, struct dp_conn_undelivered *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
+		if (dp_chan_at(c, i) != NULL)
+			dp_chan_tx_undelivered(c->chans[i], &out->chan[i]);
+	dp_conn_dgrams_in_flight(c, out);
+	dp_chan_rx_undelivered(c, out);
+	for (unsigned int i = 0; i < SL_MAX_CHANNELS; i++)
+		dp_undelivered_add(&out->total, &out->chan[i]);
+}
+
 size_t
 dp_conn_memory(const struct dp_conn *c)
 {
@@ -387,13 +400,12 @@ enter_closed(struct dp_conn *c, uint16_t reason, bool by_peer, bool send_close)
 {
 	struct dp_conn_event *ev;
 
+	/* nothing more is sent, resent or expired; the queues stay as they are until
+	 * dp_conn_destroy(), so that dp_conn_undelivered() can count what they hold */
 	c->state = DP_CONN_CLOSED;
 	c->close_reason = reason;
 	c->close_pending = send_close;
 	c->closed_by_peer = by_peer;
-	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
-		if (dp_chan_at(c, i) != NULL)
-			dp_chan_drop_queue(c, c->chans[i]);
 	ev = event_slot(c);
 	if (ev != NULL) {
 		ev->type = DP_EV_CLOSED;
@@ -506,7 +518,7 @@ dp_conn_tick(struct dp_conn *c, uint64_t now_ns)
 
 	if (c->state == DP_CONN_CLOSED)
 		return;
-	if (c->cfg->idle_timeout_ns != 0 && now_ns - c->last_recv_ns >= c->cfg->idle_timeout_ns) {
+	if (dp_conn_idle_expired(c, now_ns)) {
 		enter_closed(c, SL_CLOSE_IDLE, false, true);
 		return;
 	}

@@ -154,7 +154,7 @@ dp_conn_input(struct dp_conn *c, uint64_t pn, const uint8_t *frames, size_t len,
 {
 	struct dp_ack_ranges ack;
 	struct dp_frame f;
-	bool eliciting = false;
+	bool eliciting = false, late;
 	size_t off = 0;
 	int rc;
 
@@ -171,9 +171,13 @@ dp_conn_input(struct dp_conn *c, uint64_t pn, const uint8_t *frames, size_t len,
 		c->cnt.drops[DP_CONN_DROP_DUPLICATE]++;
 		return 0;
 	}
+	/* past the idle deadline: taken, but the deadline stays passed, so the owner's next tick
+	 * closes the connection (dp_conn.h) */
+	late = dp_conn_idle_expired(c, now_ns);
 	c->cnt.pkts_recv++;
 	c->cnt.bytes_recv += len;
-	c->last_recv_ns = now_ns;
+	if (likely(!late))
+		c->last_recv_ns = now_ns;
 	while ((rc = dp_frame_parse(frames, len, &off, &f, &ack)) > 0) {
 		eliciting = eliciting || dp_frame_ack_eliciting(f.type);
 		rc = handle_frame(c, &f, &ack, now_ns);

@@ -82,6 +82,19 @@ dp_conn_refs_fini(struct dp_conn *c)
 	c->ref_head = c->ref_tail = 0;
 }
 
+void
+dp_conn_dgrams_in_flight(const struct dp_conn *c, struct dp_conn_undelivered *out)
+{
+	for (uint32_t i = c->ref_head; i != c->ref_tail; i++) {
+		const struct dp_ref *r = dp_conn_ref_at(c, i);
+
+		if (r->kind == DP_REF_DGRAM && r->chan < SL_MAX_CHANNELS) {
+			out->chan[r->chan].undelivered++;
+			out->chan[r->chan].undelivered_bytes += r->len;
+		}
+	}
+}
+
 /* --- what there is to send ----------------------------------------------------------------- */
 
 bool
@@ -313,6 +326,8 @@ put_ack(struct dp_conn *c, uint8_t *buf, size_t room, uint64_t now_ns)
 		return 0;
 	dp_ack_build(&c->ack, now_ns, &ack);
 	c->cnt.acks_sent++;
+	if (unlikely(dp_ack_epoch(c) == 0))
+		dp_chan_rx_all_acked(c);
 	return dp_frame_put_ack(buf, room, &ack);
 }
 

@@ -60,9 +60,15 @@ struct dp_omsg {
 };
 static_assert(offsetof(struct dp_omsg, data) % 64 == 0, "message bytes start a cache line");
 
+#define DP_IMSG_WHOLE	(1u << 16)
+#define DP_IMSG_UNACKED (1u << 17)
+
 /* An incoming message: reassembled, then delivered (m is what the application sees). */
 struct dp_imsg {
 	struct dp_msg m;
+	/* 0 until received whole; then DP_IMSG_WHOLE, the ACK epoch it became whole in (low 16
+	 * bits) and DP_IMSG_UNACKED (cleared when the epoch wraps: dp_chan_rx_all_acked) */
+	uint32_t whole;
 	struct dp_imsg *next; /* reassembly list (id order) or delivered FIFO */
 	uint64_t base;
 	struct dp_rangeset got;
@@ -89,6 +95,10 @@ struct dp_chan {
 	int32_t deficit;	/* deficit round robin */
 	uint8_t id;
 	bool blocked; /* a send failed with -ENOBUFS: report when writable */
+	/* messages received whole in ACK epoch rx_unacked_at; only those of the current epoch
+	 * are still unacknowledged (dp_conn_undelivered) */
+	uint16_t rx_unacked_at;
+	uint32_t rx_unacked;
 };
 
 enum dp_ref_kind {
@@ -142,6 +152,25 @@ struct dp_conn {
 	size_t heap; /* bytes allocated for messages, channels, rings */
 	struct dp_conn_counters cnt;
 };
+
+static_assert(sizeof(struct dp_chan) <= 144, "the epoch fields fit in what was padding");
+static_assert(sizeof(struct dp_imsg) <= 80, "the epoch fields fit in what was padding");
+
+/* The ACK epoch: the low 16 bits of the ACKs sent. A message received whole in the current
+ * epoch has not been acknowledged yet. Each time the epoch wraps to 0 every mark of an older
+ * epoch is cleared (dp_chan_rx_all_acked), so an equal epoch always means "no ACK since". */
+static inline uint16_t
+dp_ack_epoch(const struct dp_conn *c)
+{
+	return (uint16_t)c->cnt.acks_sent;
+}
+
+/* Nothing heard for idle_timeout_ns: the connection is dead whatever comes next. */
+static inline bool
+dp_conn_idle_expired(const struct dp_conn *c, uint64_t now_ns)
+{
+	return c->cfg->idle_timeout_ns != 0 && now_ns - c->last_recv_ns >= c->cfg->idle_timeout_ns;
+}
 
 /* --- dp_conn.c ------------------------------------------------------------------------------ */
 void dp_conn_event_push(struct dp_conn *c, enum dp_conn_event_type type, uint8_t chan, uint64_t id);
@@ -200,6 +229,8 @@ dp_conn_ref_add(struct dp_conn *c, enum dp_ref_kind kind, uint8_t chan, struct d
 }
 
 void dp_conn_refs_fini(struct dp_conn *c);
+/* Datagrams in packets in flight (they left their queue when sent), into out->chan[]. */
+void dp_conn_dgrams_in_flight(const struct dp_conn *c, struct dp_conn_undelivered *out);
 /* Release the buffers an idle connection does not need (nothing in flight); the engine does
  * it at the first tick DP_CONN_TRIM_NS (dp_conn.h) after the last packet. */
 void dp_conn_trim(struct dp_conn *c);
@@ -216,6 +247,11 @@ int dp_chan_rx_data(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_dr
 int dp_chan_rx_datagram(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *why);
 void dp_chan_release(struct dp_conn *c, struct dp_imsg *im);
 void dp_chan_drop_rx(struct dp_conn *c, struct dp_chan *ch);
+/* An ACK left and the epoch wrapped to 0: everything received so far is acknowledged. */
+void dp_chan_rx_all_acked(struct dp_conn *c);
+/* Receiving side of dp_conn_undelivered(): messages held and never handed over, per channel
+ * (the delivered FIFO and the reassembly lists), and those handed over unacknowledged. */
+void dp_chan_rx_undelivered(const struct dp_conn *c, struct dp_conn_undelivered *out);
 
 /* --- dp_chan_out.c -------------------------------------------------------------------------- */
 int dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_t len,
@@ -224,6 +260,8 @@ int dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uin
 void dp_chan_dequeue(struct dp_conn *c, struct dp_chan *ch, struct dp_omsg *m);
 void dp_chan_drop_queue(struct dp_conn *c, struct dp_chan *ch);
 void dp_chan_omsg_unref(struct dp_conn *c, struct dp_omsg *m);
+/* Sending side of dp_conn_undelivered() for one channel: its queue (not acknowledged in full). */
+void dp_chan_tx_undelivered(const struct dp_chan *ch, struct dp_undelivered *u);
 /* Expire messages whose TTL passed before their first byte left; returns the next expiry. */
 uint64_t dp_chan_expire(struct dp_conn *c, struct dp_chan *ch, uint64_t now_ns);
 

@@ -588,6 +588,26 @@ sender_on(const struct dp_svc *svc, uint8_t chan, struct dp_svc_inst **echo)
 	return src;
 }
 
+void
+dp_svc_on_undelivered(struct dp_svc *svc, const struct dp_conn_undelivered *u)
+{
+	for (uint8_t ch = 0; svc->cfg != NULL && ch < SL_MAX_CHANNELS; ch++) {
+		const struct dp_undelivered *c = &u->chan[ch];
+		struct dp_svc_inst *src, *echo = NULL, *rx = NULL;
+		unsigned int to = svc->plain[ch] != 0 ? svc->plain[ch] : svc->echo_src[ch];
+
+		src = c->undelivered != 0 ? sender_on(svc, ch, &echo) : NULL;
+		if (c->undelivered != 0 && (src != NULL || echo != NULL))
+			(src != NULL ? src : echo)->cnt.undelivered += c->undelivered;
+		if (c->delivered_unacked + c->discarded_acked != 0 && to != 0)
+			rx = inst_get(svc, to - 1); /* made if need be: it may have got nothing */
+		if (rx != NULL) {
+			rx->cnt.delivered_unacked += c->delivered_unacked;
+			rx->cnt.discarded_acked += c->discarded_acked;
+		}
+	}
+}
+
 static void
 on_closed(struct dp_svc *svc, struct dp_conn *conn)
 {

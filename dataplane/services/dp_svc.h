@@ -22,8 +22,10 @@
  *   while (dp_conn_poll_event(conn, &ev)) dp_svc_on_event(&s->svc, conn, &ev, now);
  *   if (dp_svc_next_wakeup(&s->svc) <= now) dp_svc_poll(&s->svc, conn, now);
  *   then dp_conn_output() as usual (the services only queue messages)
- *   dp_svc_stats_add(&s->svc, i, &lcore_retired[i]) for each service i, then
- *   dp_svc_fini(&s->svc, conn) before dp_conn_destroy(conn)      when the session ends
+ *   when the session ends:
+ *       dp_conn_undelivered(conn, &u); dp_svc_on_undelivered(&s->svc, &u);
+ *       dp_svc_stats_add(&s->svc, i, &lcore_retired[i]) for each service i, then
+ *       dp_svc_fini(&s->svc, conn) before dp_conn_destroy(conn)
  *
  * Which service takes a received message on channel c (the config is scanned in order):
  *   - a message with the ECHOED flag goes to this session's source on c if it expects echoes
@@ -150,6 +152,15 @@ bool dp_svc_on_message(struct dp_svc *svc, struct dp_conn *conn, struct dp_msg *
  * everything and releases held messages. */
 void dp_svc_on_event(struct dp_svc *svc, struct dp_conn *conn, const struct dp_conn_event *ev,
 		     uint64_t now_ns);
+
+/* The session ends: what its engine left undone (dp_conn_undelivered). Each channel's
+ * undelivered messages count at the service that sent on it — the source towards this peer,
+ * else the echo; its delivered_unacked and discarded_acked at the one that received on it — the
+ * echo or sink, else the source expecting echoes. With a source here and a sink on the peer,
+ *     source msgs_sent = sink msgs_recv + source undelivered - sink delivered_unacked
+ *                        + sink discarded_acked
+ * (see dp_conn.h for when this is exact). Call it once, before dp_svc_stats_add(). */
+void dp_svc_on_undelivered(struct dp_svc *svc, const struct dp_conn_undelivered *u);
 
 /* Sources send what their rate allows (at most DP_SVC_POLL_BATCH messages each), echo
  * services retry what they hold. */

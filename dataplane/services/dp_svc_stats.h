@@ -16,20 +16,23 @@
 #include "sl_hist.h"
 
 /* Per service and session; names are the telemetry keys. */
-#define DP_SVC_COUNTERS(X)                                                              \
-	X(msgs_sent, "messages a source queued to the engine")                          \
-	X(bytes_sent, "bytes of those")                                                 \
-	X(msgs_recv, "messages received (sink, echo) or echoes received (source)")      \
-	X(bytes_recv, "bytes of those")                                                 \
-	X(msgs_verified, "received messages that passed every check (sink, source)")    \
-	X(msgs_echoed, "messages an echo service queued back")                          \
-	X(bytes_echoed, "bytes of those")                                               \
-	X(lost, "sequence numbers skipped (sink: messages, source: echoes)")            \
-	X(duplicated, "sequence numbers seen again")                                    \
-	X(corrupt, "bad magic, version, length, checksum or payload")                   \
-	X(expired, "own messages that expired (TTL) or datagrams lost before arriving") \
-	X(send_blocked, "sends refused with -ENOBUFS (retried on DP_EV_WRITABLE)")      \
-	X(dropped, "echo: messages not returned (closed, ring full, refused); source: unsendable")
+#define DP_SVC_COUNTERS(X)                                                                         \
+	X(msgs_sent, "messages a source queued to the engine")                                     \
+	X(bytes_sent, "bytes of those")                                                            \
+	X(msgs_recv, "messages received (sink, echo) or echoes received (source)")                 \
+	X(bytes_recv, "bytes of those")                                                            \
+	X(msgs_verified, "received messages that passed every check (sink, source)")               \
+	X(msgs_echoed, "messages an echo service queued back")                                     \
+	X(bytes_echoed, "bytes of those")                                                          \
+	X(lost, "sequence numbers skipped (sink: messages, source: echoes)")                       \
+	X(duplicated, "sequence numbers seen again")                                               \
+	X(corrupt, "bad magic, version, length, checksum or payload")                              \
+	X(expired, "own messages that expired (TTL) or datagrams lost before arriving")            \
+	X(send_blocked, "sends refused with -ENOBUFS (retried on DP_EV_WRITABLE)")                 \
+	X(dropped, "echo: messages not returned (closed, ring full, refused); source: unsendable") \
+	X(undelivered, "source (else echo): messages not acknowledged when the session ended")     \
+	X(delivered_unacked, "sink or echo: messages received whose ACK never left (session end)") \
+	X(discarded_acked, "sink or echo: messages acknowledged, never handed over (session end)")
 
 struct dp_svc_counters {
 #define DP_SVC_CNT_FIELD(name, what) uint64_t name;

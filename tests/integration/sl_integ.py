@@ -29,6 +29,8 @@ Python 3 standard library only.
 import ctypes
 import json
 import os
+import platform
+import random
 import re
 import shutil
 import signal
@@ -58,10 +60,30 @@ class TelemetryError(TestFailure):
 
 QUIET = bool(os.environ.get("SL_INTEG_QUIET"))  # the perf rig keeps its output to results
 
+# System call numbers of nanosleep and clock_nanosleep: the idle sleep of an lcore's loop.
+SLEEP_SYSCALLS = {"x86_64": {35, 230}, "aarch64": {101, 115}}.get(platform.machine())
+
 
 def log(msg):
     if not QUIET:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def wait_until(what, cond, timeout, nodes=(), every=0.05):
+    """Poll cond() every `every` seconds until it returns something true (returned); a
+    TestFailure after `timeout` seconds, or at once when one of `nodes` exited meanwhile."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        for n in nodes:
+            if not n.running():
+                raise TestFailure(f"{n.name} exited (status {n.proc.returncode}) "
+                                  f"while waiting for: {what}")
+        if time.monotonic() >= deadline:
+            raise TestFailure(f"timed out ({timeout} s) waiting for: {what}")
+        time.sleep(every)
 
 
 def terminate(proc, timeout, what, say=None):
@@ -80,8 +102,6 @@ def terminate(proc, timeout, what, say=None):
     return proc.returncode
 
 
-# --- summaries -------------------------------------------------------------------------------
-
 def _kv(tokens):
     d = {}
     for t in tokens:
@@ -94,9 +114,12 @@ def _kv(tokens):
 
 def parse_summary(text):
     """The lines `sluice:` prints on stdout at exit, as
-    {"summary": {...}, "services": {index: {...}}, "drops": {...}, "exit": {...}}.
+    {"summary": {...}, "services": {index: {...}}, "channels": {...}, "channel": {id: {...}},
+     "drops": {...}, "exit": {...}}.
+    "channels" are the undelivered/discarded totals over channels, "channel" the channels
+    with anything undelivered or discarded (absent: all 0).
     Counters are ints; `done=1/1` stays a string. Missing parts are absent keys."""
-    out = {"services": {}}
+    out = {"services": {}, "channel": {}}
     for line in text.splitlines():
         if not line.startswith("sluice: "):
             continue
@@ -113,6 +136,11 @@ def parse_summary(text):
         elif head.startswith("service="):
             d = _kv(words)
             out["services"][d["service"]] = d
+        elif head == "channels":
+            out["channels"] = _kv(words[1:])
+        elif head.startswith("channel="):
+            d = _kv(words)
+            out["channel"][d["channel"]] = d
     return out
 
 
@@ -137,77 +165,6 @@ def sink(channel):
 
 def echo(channel):
     return {"type": "echo", "channel": channel}
-
-
-# --- applications ----------------------------------------------------------------------------
-
-# What an appliance counts against an application that broke the rules (/sluice/apps).
-APP_MISDEEDS = ("bad_descriptor", "bad_session", "not_owner", "over_credit", "protocol_errors")
-
-
-def api_world(w, net, channels=(1, 2), api=("a",), a_dials_only=False, max_apps=4):
-    """Two appliances over memif for the application tests: a (lcore 0, net.1, the memif
-    server) and b (lcore 1, net.2), each with `channels` (priority 2). The ones named in api get
-    an application interface (socket <work dir>/<name>-api.sock, mode 0600, max_apps); a dials
-    b, and b dials a too unless a_dials_only. Returns (a, b, {name: socket path}); nothing is
-    started."""
-    a = w.node("a", core=0, ip=f"{net}.1")
-    b = w.node("b", core=1, ip=f"{net}.2")
-    w.link(a, b)
-    socks = {}
-    for n in (a, b):
-        n.cfg["channels"] = [{"id": c, "priority": 2} for c in channels]
-        if n.name in api:
-            socks[n.name] = os.path.join(w.dir, f"{n.name}-api.sock")
-            n.cfg["api"] = {"socket": socks[n.name], "mode": "0600", "max_apps": max_apps}
-    a.peer(b)
-    if not a_dials_only:
-        b.peer(a)
-    return a, b, socks
-
-
-def start_api_world(a, b, duration, wait=30):
-    """Start a (its lcore running, its interface listening), then b; wait for a's session
-    with b."""
-    a.start(duration=duration)
-    a.wait_log(r"lcore: \d+: running", timeout=wait)
-    if "api" in a.cfg:
-        a.wait_log(r"api: listening on", timeout=wait)
-    b.start(duration=duration)
-    if "api" in b.cfg:
-        b.wait_log(r"api: listening on", timeout=wait)
-    a.wait_log(r"NodeConnected peer=b ", timeout=wait)
-
-
-def check_apps_clean(w, n, min_attached, refused_full=0):
-    """n's application interface: at least min_attached attachments, all of them gone (a
-    refused one is not counted as detached), no request that made no sense, refused_full
-    attachments refused for api.max_apps and none for the version, nothing counted against
-    any application."""
-    apps = n.query("/sluice/apps") or {}
-    log(f"{n.name}: /sluice/apps {apps}")
-    iface = apps.get("interface", {})
-    w.check(iface.get("attached", 0) >= min_attached,
-            f"{n.name}: {iface.get('attached')} attachments (at least {min_attached})")
-    w.equal(iface.get("attached"), iface.get("detached"), f"{n.name}: every application detached")
-    w.equal(iface.get("refused_full", 0), refused_full, f"{n.name}: interface refused_full")
-    for k in ("bad_requests", "refused_version"):
-        w.equal(iface.get(k, 0), 0, f"{n.name}: interface {k}")
-    for slot, app in apps.items():
-        if slot != "interface":
-            for k in APP_MISDEEDS:
-                w.equal(app.get(k, 0), 0, f"{n.name}: application {slot} {k}")
-
-
-def stop_clean(w, *nodes):
-    """SIGTERM each node: exit status 0, every mbuf back, its api socket removed."""
-    for n in nodes:
-        w.equal(n.stop(), 0, f"{n.name} (SIGTERM) exit status")
-        w.equal(n.summary().get("exit", {}).get("mbufs_in_use"), 0,
-                f"{n.name}: mbufs in use at exit")
-        if "api" in n.cfg:
-            w.check(not os.path.exists(n.cfg["api"]["socket"]),
-                    f"{n.name} removed its socket at exit")
 
 
 # --- one appliance ---------------------------------------------------------------------------
@@ -250,6 +207,7 @@ class Node:
         }
         self.core = core
         self.proc = None
+        self.paused = False
         self.runs = []  # (stdout path, stderr path, argv) of every start, oldest first
 
     # configuration
@@ -315,12 +273,44 @@ class Node:
 
     def stop(self, timeout=15.0):
         """SIGTERM (a graceful stop), then SIGKILL after timeout. Returns the exit status."""
+        if self.paused:
+            self.resume()
         return terminate(self.proc, timeout, self.name)
 
     def kill9(self):
         self.proc.kill()
         self.proc.wait()
+        self.paused = False
         log(f"{self.name}: pid {self.proc.pid} killed (SIGKILL)")
+
+    def pause_between_polls(self, tries=500):
+        """SIGSTOP the appliance while its lcore (the main thread: lcore = its core) sleeps
+        between two polling rounds, as /proc/PID/syscall shows: every packet it built has been
+        handed to its port and its next round reads the clock afresh. Stopped elsewhere, it is
+        let go (SIGCONT) and tried again a moment later. Returns the number of tries."""
+        if SLEEP_SYSCALLS is None:
+            raise TestFailure(f"pause_between_polls: unknown machine {platform.machine()}")
+        for i in range(1, tries + 1):
+            self.proc.send_signal(signal.SIGSTOP)
+            self.paused = True
+            deadline = time.monotonic() + 5.0
+            while _read(f"/proc/{self.proc.pid}/stat").rpartition(")")[2].split()[:1] != ["T"]:
+                if time.monotonic() >= deadline or not self.running():
+                    raise TestFailure(f"{self.name}: did not stop on SIGSTOP")
+                time.sleep(0.001)
+            call = _read(f"/proc/{self.proc.pid}/syscall").split()
+            if call and call[0].isdigit() and int(call[0]) in SLEEP_SYSCALLS:
+                log(f"{self.name}: pid {self.proc.pid} stopped between polls (try {i})")
+                return i
+            self.resume(quiet=True)
+            time.sleep(random.uniform(0.0005, 0.005))
+        raise TestFailure(f"{self.name}: never found its lcore asleep in {tries} tries")
+
+    def resume(self, quiet=False):
+        self.proc.send_signal(signal.SIGCONT)
+        self.paused = False
+        if not quiet:
+            log(f"{self.name}: pid {self.proc.pid} continued (SIGCONT)")
 
     # logs
 
@@ -437,6 +427,7 @@ class World:
         self.args = argv[2:]
         self.tag = tag
         self.nodes = []
+        self.others = []  # other things it started: each has stop() and diagnostics()
         self.checks = 0
         self.t0 = time.monotonic()
         self.dir = tempfile.mkdtemp(prefix=f"sluice-it-{tag}-{os.getpid()}-")
@@ -503,8 +494,16 @@ class World:
     def elapsed(self):
         return time.monotonic() - self.t0
 
+    def track(self, thing):
+        """Something else the test started (thing.stop(), thing.diagnostics()): stopped before
+        the appliances on every exit path, its diagnostics printed on a failure."""
+        self.others.append(thing)
+        return thing
+
     def diagnostics(self, exc):
         print(f"--- {self.tag} failed after {self.elapsed():.1f} s: {exc!r}", flush=True)
+        for t in self.others:
+            t.diagnostics()
         for n in self.nodes:
             for i, (out, err, argv) in enumerate(n.runs):
                 text = _read(err)
@@ -521,6 +520,11 @@ class World:
         sys.stdout.flush()
 
     def cleanup(self):
+        for t in self.others:
+            try:
+                t.stop()
+            except Exception as e:  # keep cleaning up
+                print(f"cleanup: {t!r}: {e!r}", flush=True)
         for n in self.nodes:
             try:
                 if n.running():

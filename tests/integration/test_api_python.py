@@ -10,10 +10,10 @@ What test_python_api.py checks: attach / detach, the node id and the largest mes
 registration conflicts between two attachments and registrations dropped with a detach,
 nodes(), connect -> NODE_CONNECTED, sends of random sizes and their echoes byte for byte
 (through poll and recv), -ENOBUFS then WRITABLE, a message held in place and released. Then
-this script checks that A counted nothing against the applications (/sluice/apps) and that
-both appliances stop with status 0 and every mbuf back.
+this script checks that every application detached and A's interface refused nothing and
+counted no bad request or protocol error (/sluice/apps), and that both appliances stop with
+status 0 and every mbuf back.
 """
-import base64
 import os
 import subprocess
 import sys
@@ -21,35 +21,35 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sl_integ as it  # noqa: E402
+from sl_apps import (api_pair, apps, node_hex, python_env, start_pair,  # noqa: E402
+                     stop_appliances)
 from sl_integ import World, echo, log  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DURATION = 90
-WAIT = 30
 
 
 def main(lib_dir):
     with World("api-py") as w:
-        a, b, socks = it.api_world(w, "198.18.4")
-        sock = socks["a"]
+        a, b = api_pair(w, "198.18.4")
         b.cfg["services"] = [echo(1)]
-        it.start_api_world(a, b, DURATION, WAIT)
+        start_pair(a, b, DURATION)
 
-        env = dict(os.environ, SLUICE_LIB=lib_dir,
-                   PYTHONPATH=os.path.join(HERE, "..", "..", "api", "python"))
-        if os.environ.get("SLUICE_PY_PRELOAD"):  # a sanitizer build: see tests/meson.build
-            env["LD_PRELOAD"] = os.environ["SLUICE_PY_PRELOAD"]
-            env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
-
-        node_hex = base64.b64decode(b.public_key).hex()
         r = subprocess.run([sys.executable, os.path.join(HERE, "..", "test_python_api.py"),
-                            sock, node_hex, "1"], env=env, capture_output=True, text=True,
-                           timeout=120)
+                            a.api_socket, node_hex(b), "1"], env=python_env(lib_dir),
+                           capture_output=True, text=True, timeout=120)
         for line in (r.stdout + r.stderr).splitlines():
             log(f"  py: {line}")
         w.equal(r.returncode, 0, "test_python_api.py exit status")
-        it.check_apps_clean(w, a, 3)
-        it.stop_clean(w, a, b)
+
+        mine, iface = apps(a)
+        log(f"a: /sluice/apps {mine} {iface}")
+        w.check(iface.get("attached", 0) >= 3, f"a: {iface.get('attached')} attachments")
+        w.equal(iface.get("attached"), iface.get("detached"), "a: every application detached")
+        for k in ("bad_requests", "refused_full", "refused_version", "protocol_errors"):
+            w.equal(iface.get(k, 0), 0, f"a: interface {k}")
+        stop_appliances(w, a, b)
+        w.check(not os.path.exists(a.api_socket), "a removed its socket at exit")
 
 
 if __name__ == "__main__":

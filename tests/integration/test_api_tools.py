@@ -33,7 +33,8 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sl_integ as it  # noqa: E402
-from sl_integ import TestFailure, World, log  # noqa: E402
+from sl_apps import MISDEEDS, api_pair, apps, start_pair, stop_appliances  # noqa: E402
+from sl_integ import TestFailure, World, log, terminate  # noqa: E402
 
 DURATION = 120
 WAIT = 30
@@ -67,10 +68,32 @@ class Tools:
     def sluicectl_json(self, node, *args):
         return json.loads(self.sluicectl(node, "--json", *args))
 
-    def start(self, argv, **kw):
-        log(f"$ {' '.join(argv)} &")
-        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                preexec_fn=it.child_setup, **kw)
+    def start(self, argv):
+        """argv in the background (stdout a pipe), stopped with the World on every exit path."""
+        return self.w.track(Proc(self.w, argv))
+
+
+class Proc:
+    """A program the test runs in the background: its stdout a pipe, its stderr a file."""
+
+    def __init__(self, w, argv):
+        self.name = os.path.basename(argv[0])
+        self.err_path = os.path.join(w.dir, f"{self.name}-{len(w.others)}.err")
+        with open(self.err_path, "wb") as fe:
+            self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=fe,
+                                         preexec_fn=it.child_setup, env=w.env)
+        log(f"$ {' '.join(argv)} &  (pid {self.proc.pid})")
+
+    def stderr(self):
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        return terminate(self.proc, 5.0, self.name)
+
+    def diagnostics(self):
+        print(f"--- {self.name} (pid {self.proc.pid}, status {self.proc.poll()}) stderr:")
+        print(self.stderr()[-2000:])
 
 
 def peer_state(t, a, key):
@@ -176,12 +199,12 @@ def read_until(proc, want, what):
     """proc's stdout until it holds len(want) bytes (a bounded wait)."""
     got = b""
     deadline = time.monotonic() + WAIT
-    os.set_blocking(proc.stdout.fileno(), False)
+    os.set_blocking(proc.proc.stdout.fileno(), False)
     while len(got) < len(want) and time.monotonic() < deadline:
-        chunk = proc.stdout.read()
+        chunk = proc.proc.stdout.read()
         if chunk:
             got += chunk
-        elif proc.poll() is not None:
+        elif proc.proc.poll() is not None:
             break
         else:
             time.sleep(0.01)
@@ -191,17 +214,17 @@ def read_until(proc, want, what):
     return got
 
 
-def stop_listener(t, proc, what):
-    proc.send_signal(signal.SIGINT)
+def stop_listener(t, proc, what, sig=signal.SIGINT):
+    """Signal proc: it must exit 0 (its stdout: the rest of what it printed)."""
+    proc.proc.send_signal(sig)
     try:
-        rc = proc.wait(timeout=WAIT)
+        out, _ = proc.proc.communicate(timeout=WAIT)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        raise TestFailure(f"{what}: did not exit on SIGINT") from None
-    err = proc.stderr.read().decode(errors="replace")
-    for line in err.splitlines():
+        raise TestFailure(f"{what}: did not exit on {sig.name}") from None
+    for line in proc.stderr().splitlines():
         log(f"  {what}: {line}")
-    t.w.equal(rc, 0, f"{what}: exit status after SIGINT")
+    t.w.equal(proc.proc.returncode, 0, f"{what}: exit status after {sig.name}")
+    return out or b""
 
 
 def cat(t, a, b, socks):
@@ -254,9 +277,7 @@ def rpc(t, a, b, socks, count=2000, size=200, window=8):
     peer = next(p for p in show["peers"] if p["public_key"] == b.public_key)
     w.check(str(RPC_CHAN) in peer.get("channels", "").split(","),
             f"show --json: B's session used channel {RPC_CHAN} ({peer.get('channels')})")
-    server.send_signal(signal.SIGTERM)
-    out, _ = server.communicate(timeout=WAIT)
-    w.equal(server.returncode, 0, "sluice-rpc server: exit status after SIGTERM")
+    out = stop_listener(t, server, "sluice-rpc server", signal.SIGTERM)
     w.check(f"sluice-rpc server: {count} requests answered" in out.decode(),
             f"sluice-rpc server: {count} requests answered")
 
@@ -280,7 +301,7 @@ def example_node(w, t, name, core, ip):
     n.cfg["eal"]["file_prefix"] = n.file_prefix
     dev = n.cfg["ports"][0]["device"]
     n.cfg["ports"][0]["device"] = dev.replace("/tmp/sluice-example", w.dir)
-    n.cfg["api"]["socket"] = os.path.join(w.dir, f"{name}-api.sock")
+    n.api_socket = n.cfg["api"]["socket"] = os.path.join(w.dir, f"{name}-api.sock")
     return n
 
 
@@ -291,38 +312,63 @@ def quickstart(build):
         t = Tools(w, build)
         a = example_node(w, t, "a", 0, "198.18.0.1")
         b = example_node(w, t, "b", 1, "198.18.0.2")
-        it.start_api_world(a, b, DURATION, WAIT)
+        start_pair(a, b, DURATION, peers=False)  # their own peers: each other
+        a.wait_log(r"NodeConnected peer=b ", timeout=WAIT)
         text = t.sluicectl(a, "show")
         for want in (f"node: {a.public_key}", f"peer: {b.public_key}", "name: b (configured)",
                      "endpoint: 198.18.0.2:4789", "state: connected"):
             w.check(want in text, f"show says {want!r}")
-        listener = t.start([t.cat, "-s", b.cfg["api"]["socket"], "-c", "3", "-n",
-                            a.public_key])
+        listener = t.start([t.cat, "-s", b.api_socket, "-c", "3", "-n", a.public_key])
         wait_app(t, b, "sluice-cat", 3)
-        r = t.run([t.cat, "-s", a.cfg["api"]["socket"], "-c", "3", b.public_key],
+        r = t.run([t.cat, "-s", a.api_socket, "-c", "3", b.public_key],
                   stdin=b"hello from A\n")
         w.equal(r.returncode, 0, "echo hello from A | sluice-cat: exit status")
         read_until(listener, b"hello from A\n", "sluice-cat on B")
         w.check(True, "the sluice-cat on B printed: hello from A")
         stop_listener(t, listener, "sluice-cat -n on B")
-        it.stop_clean(w, a, b)
+        stop_clean(w, a, b)
+
+
+def apps_clean(w, n, min_attached, refused_full=0):
+    """n's application interface: at least min_attached attachments, all gone (a refused one
+    is not counted as detached), refused_full refused for api.max_apps, nothing else refused,
+    no bad request, nothing counted against an application still there."""
+    mine, iface = apps(n)
+    log(f"{n.name}: /sluice/apps {mine} {iface}")
+    w.check(iface.get("attached", 0) >= min_attached,
+            f"{n.name}: {iface.get('attached')} attachments (at least {min_attached})")
+    w.equal(iface.get("attached"), iface.get("detached"), f"{n.name}: every application detached")
+    w.equal(iface.get("refused_full", 0), refused_full, f"{n.name}: interface refused_full")
+    for k in ("bad_requests", "refused_version", "protocol_errors"):
+        w.equal(iface.get(k, 0), 0, f"{n.name}: interface {k}")
+    for name, app in mine.items():
+        w.equal([app.get(k, 0) for k in MISDEEDS], [0] * len(MISDEEDS), f"{name}: misdeeds")
+
+
+def stop_clean(w, *nodes):
+    stop_appliances(w, *nodes)
+    for n in nodes:
+        w.check(not os.path.exists(n.api_socket), f"{n.name} removed its socket at exit")
 
 
 def main(build):
     with World("api-tools") as w:
-        a, b, socks = it.api_world(w, "198.18.6", channels=(1, 2, 3), api=("a", "b"),
-                                   a_dials_only=True)
+        a, b = api_pair(w, "198.18.6", api=("a", "b"),
+                        channels=[{"id": c, "priority": 2} for c in (1, 2, 3)])
+        socks = {"a": a.api_socket, "b": b.api_socket}
         b.cfg["api"]["max_apps"] = 1  # one application at a time (see rpc())
-        it.start_api_world(a, b, DURATION, WAIT)
+        a.peer(b)  # A dials B, B does not dial A: a session A closes stays closed
+        start_pair(a, b, DURATION, peers=False)
+        a.wait_log(r"NodeConnected peer=b ", timeout=WAIT)
         t = Tools(w, build)
         views(t, a, b)
         errors(t, a, b)
         connect_disconnect(t, a, b)
         cat(t, a, b, socks)
         rpc(t, a, b, socks)
-        it.check_apps_clean(w, a, 4)
-        it.check_apps_clean(w, b, 3, refused_full=1)  # sluicectl's, in rpc()
-        it.stop_clean(w, a, b)
+        apps_clean(w, a, 4)
+        apps_clean(w, b, 3, refused_full=1)  # sluicectl's, in rpc()
+        stop_clean(w, a, b)
     quickstart(build)
 
 

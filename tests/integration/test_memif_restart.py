@@ -38,7 +38,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sl_integ as it  # noqa: E402
-from sl_integ import TestFailure, World, log, sink, source  # noqa: E402
+from sl_integ import World, log, sink, source  # noqa: E402
 
 COUNT = 6000
 RATE = 2000               # messages/s: COUNT takes 3 s, so the kill is mid-transfer
@@ -76,18 +76,7 @@ def configure(w, victim_role, flat_out):
 
 
 def wait_until(what, cond, timeout=WAIT, nodes=()):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        for n in nodes:
-            if not n.running():
-                raise TestFailure(f"{n.name} exited (status {n.proc.returncode}) "
-                                  f"while waiting for: {what}")
-        if time.monotonic() >= deadline:
-            raise TestFailure(f"timed out ({timeout} s) waiting for: {what}")
-        time.sleep(0.05)
+    return it.wait_until(what, cond, timeout, nodes)
 
 
 def main(victim_role, flat_out):
