@@ -105,8 +105,9 @@ enum cp_pex_action {
 };
 
 #define CP_PEX_CLASS(c) (1u << (c)) /* a bit of cp_pex_config.classes */
-/* The classes a node may take besides routable ones: test networks (benchmark, the default
- * here's being 198.18.0.0/15), a LAN (private), one machine (loopback). */
+/* The classes a node may be configured to take: routable addresses, and for test networks the
+ * benchmarking range 198.18.0.0/15 (benchmark), a LAN's (private) or one machine's (loopback).
+ * Unspecified, reserved, multicast and broadcast addresses are never taken. */
 #define CP_PEX_CLASSES_ALLOWED                                            \
 	(CP_PEX_CLASS(CP_ADDR_ROUTABLE) | CP_PEX_CLASS(CP_ADDR_PRIVATE) | \
 	 CP_PEX_CLASS(CP_ADDR_BENCHMARK) | CP_PEX_CLASS(CP_ADDR_LOOPBACK))
@@ -116,8 +117,7 @@ struct cp_pex_config {
 	bool seed_mode;	    /* answer each session's first request, then close it */
 	uint16_t max_addrs; /* entries asked for and sent, 1..SL_PEX_MAX_ADDRS (64) */
 	uint32_t classes;   /* CP_PEX_CLASS bits taken, within CP_PEX_CLASSES_ALLOWED (routable) */
-	uint64_t interval_ns; /* one request per peer per interval, one answer (SL_PEX_INTERVAL_NS)
-			       */
+	uint64_t interval_ns; /* one request, one answer per peer per interval (30 s) */
 	uint64_t max_skew_s;  /* SL_PEX_MAX_SKEW_S */
 	uint64_t max_age_s;   /* SL_PEX_MAX_AGE_S */
 	uint32_t ban_score;   /* SL_PEX_BAN_SCORE */
