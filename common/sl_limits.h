@@ -126,4 +126,16 @@ static_assert(SL_DEFAULT_PAYLOAD == 1440, "1500-byte MTU leaves 1440 bytes of fr
 static_assert(SL_DEFAULT_MAX_MESSAGE <= SL_MAX_MESSAGE && SL_MAX_MESSAGE >= (16u << 20),
 	      "at least 16 MiB messages must be configurable");
 
+/* --- control channel ---------------------------------------------------------------------- */
+/* The largest control message (channel 0, between the control threads of two nodes), header
+ * included. Every node takes one this large: the configuration refuses a limits.max_message
+ * below it (conf_node.c), and it goes between the control thread and the lcores in one piece
+ * (16-bit lengths in struct dp_cmd / dp_evt). Longer ones are refused when sent
+ * (cp_ctl_control_send: -EMSGSIZE) and dropped, counted, when received (control_too_large). */
+#define SL_CONTROL_MSG_MAX 4096
+
+static_assert(SL_CONTROL_MSG_MAX <= SL_DEFAULT_MAX_MESSAGE,
+	      "the engine's default message limit takes any control message");
+static_assert(SL_CONTROL_MSG_MAX <= UINT16_MAX, "a control message's length fits 16 bits");
+
 #endif /* SL_LIMITS_H */

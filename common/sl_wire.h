@@ -243,6 +243,36 @@ struct sl_frame_close {
 #define SL_CLOSE_SHUTDOWN     8 /* the appliance is stopping */
 #define SL_CLOSE_REASON_COUNT 9 /* reasons this build names; others are shown as numbers */
 
+/* --- control messages (channel 0) ------------------------------------------------------------
+ * What the control threads of two nodes say to each other, on channel 0 of their session
+ * (reliable and in order, encrypted like every message; docs/protocol.md, section 8.1). Each
+ * message is one engine message of 4..SL_CONTROL_MSG_MAX bytes that starts with this header; the
+ * engine delimits messages, so there is no length field. A receiver counts and ignores a message
+ * of an unknown type, and one that is malformed for its type (wrong length, reserved bytes not
+ * zero). Types are assigned here. */
+#define SL_CTL_HELLO 1 /* each side's first control message on a new session */
+
+struct sl_ctl_hdr {
+	uint8_t type;	     /* SL_CTL_* (0 is never sent) */
+	uint8_t reserved[3]; /* zero */
+} __rte_packed;
+
+/* HELLO: sent by each side once its session opens. observed: the address and UDP port the
+ * receiver's packets come from, as the sender sees them (a node behind a translating router
+ * learns how others reach it, as Bitcoin's version message tells addr_recv). */
+struct sl_ctl_hello {
+	struct sl_ctl_hdr hdr; /* type SL_CTL_HELLO */
+	rte_be32_t observed_ip;
+	rte_be16_t observed_port;
+	rte_be16_t reserved; /* zero */
+} __rte_packed;
+
+static_assert(sizeof(struct sl_ctl_hdr) == 4, "control header size");
+static_assert(sizeof(struct sl_ctl_hello) == 12, "hello size");
+static_assert(offsetof(struct sl_ctl_hello, observed_ip) == 4, "hello layout");
+static_assert(offsetof(struct sl_ctl_hello, observed_port) == 8, "hello layout");
+static_assert(sizeof(struct sl_ctl_hello) <= SL_CONTROL_MSG_MAX, "a hello is a control message");
+
 /* --- service messages ------------------------------------------------------------------------
  * The messages of the built-in services (dataplane/dp_svc.h): a source sends them, a sink
  * verifies them, an echo service returns them with SL_SVC_ECHOED set. They are the application
