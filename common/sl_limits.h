@@ -127,8 +127,12 @@ static_assert(SL_DEFAULT_MAX_MESSAGE <= SL_MAX_MESSAGE && SL_MAX_MESSAGE >= (16u
 	      "at least 16 MiB messages must be configurable");
 
 /* --- control channel (channel 0) and peer exchange (defaults; see conf) -------------------- */
-/* A control message is one whole reliable message on SL_CONTROL_CHANNEL; none is longer. */
-#define SL_CTL_MAX_MSG 4096
+/* The largest control message (channel 0, between the control threads of two nodes), header
+ * included. Every node takes one this large: the configuration refuses a limits.max_message
+ * below it (conf_node.c), and it goes between the control thread and the lcores in one piece
+ * (16-bit lengths in struct dp_cmd / dp_evt). Longer ones are refused when sent
+ * (cp_ctl_control_send: -EMSGSIZE) and dropped, counted, when received (control_too_large). */
+#define SL_CONTROL_MSG_MAX 4096
 /* Peer exchange: entries in one ADDR answer, at most (what a node asks for and sends by
  * default, too). */
 #define SL_PEX_MAX_ADDRS 64
@@ -151,8 +155,9 @@ static_assert(SL_DEFAULT_MAX_MESSAGE <= SL_MAX_MESSAGE && SL_MAX_MESSAGE >= (16u
 #define SL_PEX_PTS_EARLY_REQUEST 10 /* a request before the interval, or one we do not serve */
 #define SL_PEX_PTS_BAD_ENTRY	 1  /* an entry no honest peer sends (see cp_pex.h) */
 
-static_assert(SL_CTL_MAX_MSG <= SL_DEFAULT_MAX_MESSAGE,
-	      "a control message fits the smallest message limit a channel has by default");
+static_assert(SL_CONTROL_MSG_MAX <= SL_DEFAULT_MAX_MESSAGE,
+	      "the engine's default message limit takes any control message");
+static_assert(SL_CONTROL_MSG_MAX <= UINT16_MAX, "a control message's length fits 16 bits");
 static_assert(SL_PEX_MAX_ADDRS > 0 && SL_PEX_MAX_ADDRS <= 0xffff, "entry counts are 16 bits");
 static_assert(SL_PEX_SCORE_DECAY < SL_PEX_PTS_UNSOLICITED &&
 		      SL_PEX_SCORE_DECAY < SL_PEX_PTS_WRONG_REQUEST,

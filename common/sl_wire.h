@@ -287,13 +287,14 @@ static_assert(SL_SVC_HDR_LEN <= SL_MIN_PAYLOAD, "a service header fits in one pa
 
 /* --- control messages: the messages of channel 0 ----------------------------------------------
  * Channel 0 (SL_CONTROL_CHANNEL) carries whole messages of the control plane, each at most
- * SL_CTL_MAX_MSG bytes, each starting with struct sl_ctl_hdr. A receiver ignores and counts a
+ * SL_CONTROL_MSG_MAX bytes, each starting with struct sl_ctl_hdr. A receiver ignores and counts a
  * message of a type or version it does not know (so newer nodes can add messages); it counts
  * as malformed one whose len differs from the message's length or whose reserved bytes are not
  * zero. Peer exchange (docs/protocol.md, 8.2): a node asks with GETADDR, the peer answers with
  * one ADDR echoing the request id; an ADDR that answers no request of ours is dropped. */
 #define SL_CTL_GETADDR 0x01 /* asks the peer for addresses it knows */
 #define SL_CTL_ADDR    0x02 /* answers one GETADDR */
+#define SL_CTL_HELLO   0x03 /* each side's first control message on a new session */
 #define SL_CTL_VERSION 1    /* version of the control messages' layout */
 
 struct sl_ctl_hdr {
@@ -328,6 +329,16 @@ struct sl_ctl_addr {
 	rte_be16_t count;    /* entries that follow, 0..min(the GETADDR's max, SL_PEX_MAX_ADDRS) */
 	rte_be16_t reserved; /* zero */
 } __rte_packed;		     /* then count struct sl_pex_entry */
+
+/* HELLO: sent by each side once its session opens. observed: the address and UDP port the
+ * receiver's packets come from, as the sender sees them (a node behind a translating router
+ * learns how others reach it, as Bitcoin's version message tells addr_recv). */
+struct sl_ctl_hello {
+	struct sl_ctl_hdr hdr; /* type SL_CTL_HELLO, len 16 */
+	rte_be32_t observed_ip;
+	rte_be16_t observed_port;
+	rte_be16_t reserved; /* zero */
+} __rte_packed;
 
 #define SL_CTL_HDR_LEN	   8
 #define SL_PEX_ENTRY_LEN   48
@@ -396,6 +407,9 @@ static_assert(sizeof(struct sl_frame_ack) + SL_MAX_ACK_RANGES * sizeof(struct sl
 static_assert(sizeof(struct sl_ctl_hdr) == SL_CTL_HDR_LEN, "control header size");
 static_assert(offsetof(struct sl_ctl_hdr, len) == 2, "control header layout");
 static_assert(sizeof(struct sl_ctl_getaddr) == SL_CTL_GETADDR_LEN, "getaddr size");
+static_assert(sizeof(struct sl_ctl_hello) == 16, "hello size");
+static_assert(offsetof(struct sl_ctl_hello, observed_ip) == 8, "hello layout");
+static_assert(offsetof(struct sl_ctl_hello, observed_port) == 12, "hello layout");
 static_assert(offsetof(struct sl_ctl_getaddr, req_id) == 8, "getaddr layout");
 static_assert(offsetof(struct sl_ctl_getaddr, max) == 12, "getaddr layout");
 static_assert(sizeof(struct sl_pex_entry) == SL_PEX_ENTRY_LEN, "pex entry size");
@@ -408,8 +422,8 @@ static_assert(offsetof(struct sl_ctl_addr, req_id) == 8, "addr layout");
 static_assert(offsetof(struct sl_ctl_addr, count) == 12, "addr layout");
 static_assert(offsetof(struct sl_ctl_getaddr, hdr) == 0 && offsetof(struct sl_ctl_addr, hdr) == 0,
 	      "every control message starts with the header");
-static_assert(SL_CTL_ADDR_LEN(SL_PEX_MAX_ADDRS) <= SL_CTL_MAX_MSG,
+static_assert(SL_CTL_ADDR_LEN(SL_PEX_MAX_ADDRS) <= SL_CONTROL_MSG_MAX,
 	      "the largest ADDR fits in one control message");
-static_assert(SL_CTL_MAX_MSG <= UINT16_MAX, "a control message's length fits its len field");
+static_assert(SL_CONTROL_MSG_MAX <= UINT16_MAX, "a control message's length fits its len field");
 
 #endif /* SL_WIRE_H */

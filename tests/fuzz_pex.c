@@ -116,7 +116,7 @@ answer(struct cp_pex *px, struct cp_pex_peer *p)
 		{ .ip = 0x08080808u, .port = 2, .last_seen = WALL_S, .flags = CP_ADDR_F_HAS_ID },
 		{ .ip = 0xc6130000u, .port = 3 },
 	};
-	uint8_t buf[SL_CTL_MAX_MSG];
+	uint8_t buf[SL_CONTROL_MSG_MAX];
 	bool due = p->answer_due;
 	int n = cp_pex_addr_answer(px, p, book, 3, buf, sizeof(buf));
 

@@ -177,7 +177,7 @@ test_roundtrip(void)
 		struct cp_pex px, py;
 		struct cp_pex_peer to_y, to_x;
 		struct cp_pex_result r;
-		uint8_t buf[SL_CTL_MAX_MSG];
+		uint8_t buf[SL_CONTROL_MSG_MAX];
 		int n;
 
 		node(&px);
@@ -416,7 +416,7 @@ test_verdicts(void)
 {
 	for (unsigned int i = 0; i < RTE_DIM(vcases); i++) {
 		const struct vcase *c = &vcases[i];
-		uint8_t buf[SL_CTL_MAX_MSG + 64];
+		uint8_t buf[SL_CONTROL_MSG_MAX + 64];
 		struct cp_pex_result r;
 		struct cp_pex_peer p;
 		struct cp_pex px;
@@ -481,7 +481,7 @@ static enum cp_pex_verdict
 answer_with(struct cp_pex *px, struct cp_pex_peer *p, uint64_t now, struct raw (*mk)(unsigned int),
 	    unsigned int n, struct cp_pex_result *r)
 {
-	uint8_t buf[SL_CTL_MAX_MSG];
+	uint8_t buf[SL_CONTROL_MSG_MAX];
 	struct raw e[SL_PEX_MAX_ADDRS];
 	size_t len;
 	int w;
@@ -609,8 +609,8 @@ test_hostile_oversized(void)
 	put16(big + 12, 10000);
 	CU_ASSERT_EQUAL(cp_pex_receive(&px, &p, big, sizeof(big), 0, WALL, &r), CP_PEX_OVERSIZED);
 	CU_ASSERT_EQUAL(r.action, CP_PEX_ACT_NONE);
-	put16(big + 2, SL_CTL_MAX_MSG);
-	CU_ASSERT_EQUAL(cp_pex_receive(&px, &p, big, SL_CTL_MAX_MSG, 0, WALL, &r),
+	put16(big + 2, SL_CONTROL_MSG_MAX);
+	CU_ASSERT_EQUAL(cp_pex_receive(&px, &p, big, SL_CONTROL_MSG_MAX, 0, WALL, &r),
 			CP_PEX_OVERSIZED);
 	CU_ASSERT_EQUAL(r.claimed, 10000);
 	CU_ASSERT_EQUAL(r.n, 0);

@@ -263,7 +263,7 @@ check_hdr(const uint8_t *p, size_t len)
 
 	if (len < sizeof(h))
 		return CP_PEX_MALFORMED;
-	if (len > SL_CTL_MAX_MSG)
+	if (len > SL_CONTROL_MSG_MAX)
 		return CP_PEX_OVERSIZED;
 	memcpy(&h, p, sizeof(h));
 	if (h.version != SL_CTL_VERSION || !known_type(h.type))

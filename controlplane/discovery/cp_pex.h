@@ -54,7 +54,7 @@
 	X(UNSOLICITED, "addr_unsolicited", "answers with no request of ours outstanding")          \
 	X(WRONG_REQUEST, "addr_wrong_request", "answers to a request id that is not ours")         \
 	X(OVERSIZED, "oversized",                                                                  \
-	  "messages over SL_CTL_MAX_MSG, answers with more entries than the maximum or asked")     \
+	  "messages over SL_CONTROL_MSG_MAX, answers with more entries than the maximum or asked")     \
 	X(MALFORMED, "malformed", "messages whose length, fields or reserved bytes are wrong")     \
 	X(UNKNOWN, "unknown_type", "control messages of a type or version we do not know: ignored")
 
