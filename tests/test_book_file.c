@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -520,12 +521,17 @@ usec_now(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* The child: save b and a in turn until killed. */
-static void __attribute__((noreturn)) saver(struct cp_book *a, struct cp_book *b)
+/* The child: save b and a in turn until killed — or until its parent is gone, or after 1,000
+ * rounds (bounded whatever happens to the parent). */
+static void __attribute__((noreturn)) saver(struct cp_book *a, struct cp_book *b, pid_t parent)
 {
-	for (;;)
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(2);
+	for (int i = 0; i < 1000; i++)
 		if (cp_book_save(b, path) < 0 || cp_book_save(a, path) < 0)
 			_exit(1);
+	_exit(2);
 }
 
 static void
@@ -535,6 +541,7 @@ test_kill_during_save(void)
 	uint64_t fa = tfingerprint(a), fb = tfingerprint(b), s = 77, t0, save_us;
 	unsigned int seen_a = 0, seen_b = 0, tmp_left = 0;
 	char tmp[PATH_MAX + 8];
+	pid_t parent = getpid();
 
 	make_dir();
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -550,7 +557,7 @@ test_kill_during_save(void)
 
 		CU_ASSERT_FATAL(pid >= 0);
 		if (pid == 0)
-			saver(a, b);
+			saver(a, b, parent);
 		usleep((useconds_t)(sl_test_mix64(&s) % (2 * save_us + 200)));
 		kill(pid, SIGKILL);
 		CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);

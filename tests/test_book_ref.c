@@ -20,7 +20,7 @@
 #define N_IDS	  100 /* addresses below 150 have an id: 1 + k % 100 */
 #define N_SOURCES 10
 #define N_BANS	  4096
-#define N_STEPS	  20000
+#define N_STEPS	  10000
 
 enum op { OP_ADD, OP_ATTEMPT, OP_GOOD, OP_BAD, OP_BAN, OP_TIME };
 

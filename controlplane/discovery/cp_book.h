@@ -162,8 +162,8 @@ void cp_book_config_defaults(struct cp_book_config *cfg);
 
 /* An empty book. key: the secret of bucket placement and of the book's hash tables (random per
  * node; a book loaded from a file takes the file's). rng_seed: every random choice. NULL with
- * errno EINVAL (a value out of range) or ENOMEM. Memory grows with the entries, up to about
- * 150 bytes per slot of the configuration, plus 12 bytes per slot at once. */
+ * errno EINVAL (a value out of range) or ENOMEM. Memory: 12 bytes per slot and 56 per ban at
+ * once, then about 150-165 bytes per entry as entries come (at most one per slot). */
 struct cp_book *cp_book_create(const struct cp_book_config *cfg, const uint8_t key[SL_KEY_LEN],
 			       uint64_t rng_seed);
 /* Wipes the key and frees everything. NULL is a no-op. */
