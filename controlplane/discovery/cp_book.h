@@ -47,6 +47,7 @@
 #ifndef CP_BOOK_H
 #define CP_BOOK_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
