@@ -126,7 +126,7 @@ tentry_ok(const struct cp_book *b, uint32_t i)
 {
 	const struct bk_entry *e = &b->e[b->all[i]];
 
-	if (!e->live || e->all_pos != i || bk_find(b, e->addr.ip, e->addr.port) != b->all[i])
+	if (!e->live || e->all_pos != i || cp_bk_find(b, e->addr.ip, e->addr.port) != b->all[i])
 		return false;
 	if ((e->tried_slot != BK_NONE) == (e->refs > 0)) /* in exactly one table */
 		return false;

@@ -17,7 +17,7 @@
 /* --- rules on entries ------------------------------------------------------------------------- */
 
 bool
-bk_addr_valid(const struct cp_addr *a)
+cp_bk_addr_valid(const struct cp_addr *a)
 {
 	enum cp_addr_class c = cp_addr_classify(a->ip);
 
@@ -33,7 +33,7 @@ age(uint64_t then, uint64_t now_s)
 }
 
 bool
-bk_stale(const struct cp_book *b, const struct bk_entry *e, uint64_t now_s)
+cp_bk_stale(const struct cp_book *b, const struct bk_entry *e, uint64_t now_s)
 {
 	const struct cp_book_config *c = &b->cfg;
 
@@ -49,7 +49,7 @@ bk_stale(const struct cp_book *b, const struct bk_entry *e, uint64_t now_s)
 }
 
 bool
-bk_is_bad(const struct bk_entry *e, uint64_t now_s)
+cp_bk_is_bad(const struct bk_entry *e, uint64_t now_s)
 {
 	return e->bad_until > now_s;
 }
@@ -62,8 +62,8 @@ new_slot(struct cp_book *b, uint32_t idx, uint32_t src)
 	const struct bk_entry *e = BK_E(b, idx);
 
 	if (!b->cfg.bucketing)
-		return bk_flat_slot(b, &b->new_t);
-	return bk_new_slot_of(b, e->addr.ip, e->addr.port, src);
+		return cp_bk_flat_slot(b, &b->new_t);
+	return cp_bk_new_slot_of(b, e->addr.ip, e->addr.port, src);
 }
 
 static uint32_t
@@ -72,8 +72,8 @@ tried_slot(struct cp_book *b, uint32_t idx)
 	const struct bk_entry *e = BK_E(b, idx);
 
 	if (!b->cfg.bucketing)
-		return bk_flat_slot(b, &b->tried_t);
-	return bk_tried_slot_of(b, e->addr.ip, e->addr.port);
+		return cp_bk_flat_slot(b, &b->tried_t);
+	return cp_bk_tried_slot_of(b, e->addr.ip, e->addr.port);
 }
 
 /* May idx take new slot s from the entry there? Bitcoin's rule: if that one is stale, or is
@@ -85,7 +85,7 @@ may_take(const struct cp_book *b, uint32_t s, uint32_t idx, uint64_t now_s)
 
 	if (!b->cfg.bucketing)
 		return true;
-	return bk_stale(b, o, now_s) || (o->refs > 1 && b->e[idx].refs == 0);
+	return cp_bk_stale(b, o, now_s) || (o->refs > 1 && b->e[idx].refs == 0);
 }
 
 /* One more new slot for idx (heard of from src). force: take the slot whatever holds it (an
@@ -101,32 +101,32 @@ place_new(struct cp_book *b, uint32_t idx, uint32_t src, uint64_t now_s, bool fo
 	if (o != BK_NONE) {
 		if (!force && !may_take(b, s, idx, now_s))
 			return -ENOSPC;
-		bk_new_ref_drop(b, s);
+		cp_bk_new_ref_drop(b, s);
 		b->stats.evicted++;
 	}
-	bk_new_ref_add(b, s, idx);
+	cp_bk_new_ref_add(b, s, idx);
 	return 0;
 }
 
 int
-bk_load_new(struct cp_book *b, uint32_t idx, uint32_t src)
+cp_bk_load_new(struct cp_book *b, uint32_t idx, uint32_t src)
 {
 	uint32_t s = new_slot(b, idx, src);
 
 	if (b->new_t.slot[s] != BK_NONE)
 		return -ENOSPC;
-	bk_new_ref_add(b, s, idx);
+	cp_bk_new_ref_add(b, s, idx);
 	return 0;
 }
 
 int
-bk_load_tried(struct cp_book *b, uint32_t idx)
+cp_bk_load_tried(struct cp_book *b, uint32_t idx)
 {
 	uint32_t s = tried_slot(b, idx);
 
 	if (b->tried_t.slot[s] != BK_NONE)
 		return -ENOSPC;
-	bk_tried_set(b, s, idx);
+	cp_bk_tried_set(b, s, idx);
 	return 0;
 }
 
@@ -136,7 +136,7 @@ demote(struct cp_book *b, uint32_t idx, uint64_t now_s)
 {
 	struct bk_entry *e = BK_E(b, idx);
 
-	bk_tbl_clear(&b->tried_t, e->tried_slot);
+	cp_bk_tbl_clear(&b->tried_t, e->tried_slot);
 	e->tried_slot = BK_NONE;
 	b->stats.demoted++;
 	place_new(b, idx, e->addr.ip, now_s, true);
@@ -149,7 +149,7 @@ tried_keeps(const struct cp_book *b, uint32_t occupant, uint64_t now_s)
 {
 	const struct bk_entry *o = BK_E(b, occupant);
 
-	return b->cfg.bucketing && !bk_is_bad(o, now_s) &&
+	return b->cfg.bucketing && !cp_bk_is_bad(o, now_s) &&
 	       age(o->last_success, now_s) < b->cfg.replacement_s;
 }
 
@@ -163,16 +163,16 @@ promote(struct cp_book *b, uint32_t idx, uint64_t now_s)
 	if (o != BK_NONE && tried_keeps(b, o, now_s)) {
 		b->stats.tried_collisions++;
 		if (e->refs == 0 && place_new(b, idx, e->src_ip, now_s, false) < 0) {
-			bk_entry_drop(b, idx);
+			cp_bk_entry_drop(b, idx);
 			b->stats.refused_full++;
 		}
 		return;
 	}
 	while (e->refs > 0) /* first: o's way back to new must not find idx there */
-		bk_tbl_clear(&b->new_t, e->slot[--e->refs]);
+		cp_bk_tbl_clear(&b->new_t, e->slot[--e->refs]);
 	if (o != BK_NONE)
 		demote(b, o, now_s);
-	bk_tried_set(b, s, idx);
+	cp_bk_tried_set(b, s, idx);
 	b->stats.promoted++;
 }
 
@@ -183,7 +183,7 @@ ban_matches(const struct bk_ban *ban, const struct cp_addr *a)
 {
 	if (ban->addr.ip == a->ip && ban->addr.port == a->port)
 		return true;
-	return bk_has_id(&ban->addr) && bk_has_id(a) &&
+	return cp_bk_has_id(&ban->addr) && cp_bk_has_id(a) &&
 	       memcmp(ban->addr.id, a->id, SL_KEY_LEN) == 0;
 }
 
@@ -227,24 +227,24 @@ ban_new(struct cp_book *b)
 static void
 drop_matching(struct cp_book *b, const struct cp_addr *a)
 {
-	uint32_t idx = bk_find(b, a->ip, a->port);
+	uint32_t idx = cp_bk_find(b, a->ip, a->port);
 
 	if (idx != BK_NONE)
-		bk_entry_drop(b, idx);
-	if (!bk_has_id(a))
+		cp_bk_entry_drop(b, idx);
+	if (!cp_bk_has_id(a))
 		return;
-	while ((idx = bk_find_id(b, a->id)) != BK_NONE)
-		bk_entry_drop(b, idx);
+	while ((idx = cp_bk_find_id(b, a->id)) != BK_NONE)
+		cp_bk_entry_drop(b, idx);
 }
 
 void
-bk_ban_put(struct cp_book *b, const struct cp_addr *a, uint64_t until_s)
+cp_bk_ban_put(struct cp_book *b, const struct cp_addr *a, uint64_t until_s)
 {
 	struct cp_addr key = *a;
 	struct bk_ban *ban;
 
 	key.last_seen = 0;
-	if (!bk_has_id(a))
+	if (!cp_bk_has_id(a))
 		memset(key.id, 0, SL_KEY_LEN);
 	ban = ban_find(b, &key);
 	if (ban == NULL) {
@@ -262,20 +262,20 @@ cp_book_ban(struct cp_book *b, const struct cp_addr *a, uint64_t until_s)
 	struct cp_addr key = *a;
 
 	SL_ASSERT_OWNER(b->owner);
-	if (!bk_addr_valid(a))
+	if (!cp_bk_addr_valid(a))
 		return;
-	if (!bk_has_id(a))
+	if (!cp_bk_has_id(a))
 		memset(key.id, 0, SL_KEY_LEN);
-	bk_ban_put(b, &key, until_s);
+	cp_bk_ban_put(b, &key, until_s);
 	b->stats.banned++;
 	drop_matching(b, &key);
-	bk_gauges(b);
+	cp_bk_gauges(b);
 }
 
 bool
 cp_book_knows(const struct cp_book *b, const uint8_t id[SL_KEY_LEN])
 {
-	return bk_find_id(b, id) != BK_NONE;
+	return cp_bk_find_id(b, id) != BK_NONE;
 }
 
 /* --- adding ----------------------------------------------------------------------------------- */
@@ -305,19 +305,20 @@ add_known(struct cp_book *b, uint32_t idx, const struct cp_addr *a, uint32_t src
 {
 	struct bk_entry *e = BK_E(b, idx);
 
-	if (bk_has_id(a) && bk_has_id(&e->addr) && memcmp(a->id, e->addr.id, SL_KEY_LEN) != 0) {
+	if (cp_bk_has_id(a) && cp_bk_has_id(&e->addr) &&
+	    memcmp(a->id, e->addr.id, SL_KEY_LEN) != 0) {
 		b->stats.id_conflicts++;
 		return -EEXIST;
 	}
-	if (src == a->ip && bk_has_id(a) && !bk_has_id(&e->addr))
-		bk_entry_set_id(b, idx, a->id); /* the config or the node itself says so */
+	if (src == a->ip && cp_bk_has_id(a) && !cp_bk_has_id(&e->addr))
+		cp_bk_entry_set_id(b, idx, a->id); /* the config or the node itself says so */
 	if (seen > e->addr.last_seen)
 		e->addr.last_seen = seen;
 	b->stats.updated++;
 	if (e->tried_slot != BK_NONE || e->refs >= max_refs(b))
 		return 0;
 	/* each further bucket half as likely as the one before (Bitcoin) */
-	if ((bk_rand(b) & ((1ull << e->refs) - 1)) != 0)
+	if ((cp_bk_rand(b) & ((1ull << e->refs) - 1)) != 0)
 		return 0;
 	place_new(b, idx, src, now_s, false);
 	return 0;
@@ -326,13 +327,13 @@ add_known(struct cp_book *b, uint32_t idx, const struct cp_addr *a, uint32_t src
 static int
 add_fresh(struct cp_book *b, const struct cp_addr *a, uint32_t src, uint64_t seen, uint64_t now_s)
 {
-	uint32_t idx = bk_entry_new(b, a, src);
+	uint32_t idx = cp_bk_entry_new(b, a, src);
 
 	if (idx == BK_NONE)
 		return -ENOMEM;
 	b->e[idx].addr.last_seen = seen;
 	if (place_new(b, idx, src, now_s, false) < 0) {
-		bk_entry_free(b, idx);
+		cp_bk_entry_free(b, idx);
 		b->stats.refused_full++;
 		return -ENOSPC;
 	}
@@ -348,7 +349,7 @@ cp_book_add(struct cp_book *b, const struct cp_addr *a, uint32_t source_ip, uint
 	int rc;
 
 	SL_ASSERT_OWNER(b->owner);
-	if (!bk_addr_valid(a)) {
+	if (!cp_bk_addr_valid(a)) {
 		b->stats.refused_invalid++;
 		return -EINVAL;
 	}
@@ -357,12 +358,12 @@ cp_book_add(struct cp_book *b, const struct cp_addr *a, uint32_t source_ip, uint
 		return -EPERM;
 	}
 	seen = seen_time(a, source_ip, now_s);
-	idx = bk_find(b, a->ip, a->port);
+	idx = cp_bk_find(b, a->ip, a->port);
 	if (idx != BK_NONE)
 		rc = add_known(b, idx, a, source_ip, seen, now_s);
 	else
 		rc = add_fresh(b, a, source_ip, seen, now_s);
-	bk_gauges(b);
+	cp_bk_gauges(b);
 	return rc;
 }
 
@@ -374,7 +375,7 @@ cp_book_attempt(struct cp_book *b, const struct cp_addr *a, uint64_t now_s)
 	uint32_t idx;
 
 	SL_ASSERT_OWNER(b->owner);
-	idx = bk_find(b, a->ip, a->port);
+	idx = cp_bk_find(b, a->ip, a->port);
 	if (idx == BK_NONE)
 		return;
 	b->e[idx].last_try = now_s;
@@ -388,7 +389,7 @@ cp_book_seen(struct cp_book *b, const struct cp_addr *a, uint64_t now_s)
 	uint32_t idx;
 
 	SL_ASSERT_OWNER(b->owner);
-	idx = bk_find(b, a->ip, a->port);
+	idx = cp_bk_find(b, a->ip, a->port);
 	if (idx != BK_NONE && now_s > b->e[idx].addr.last_seen)
 		b->e[idx].addr.last_seen = now_s;
 }
@@ -400,12 +401,12 @@ pin_id(struct cp_book *b, uint32_t idx, const uint8_t id[SL_KEY_LEN])
 	struct bk_entry *e = BK_E(b, idx);
 	uint32_t o;
 
-	while ((o = bk_find_other_id(b, id, idx)) != BK_NONE) {
-		bk_entry_drop(b, o);
+	while ((o = cp_bk_find_other_id(b, id, idx)) != BK_NONE) {
+		cp_bk_entry_drop(b, o);
 		b->stats.moved++;
 	}
-	if (!bk_has_id(&e->addr) || memcmp(e->addr.id, id, SL_KEY_LEN) != 0)
-		bk_entry_set_id(b, idx, id);
+	if (!cp_bk_has_id(&e->addr) || memcmp(e->addr.id, id, SL_KEY_LEN) != 0)
+		cp_bk_entry_set_id(b, idx, id);
 }
 
 static void
@@ -431,20 +432,20 @@ cp_book_good(struct cp_book *b, const struct cp_addr *a, uint64_t rtt_ns, uint64
 	uint32_t idx;
 
 	SL_ASSERT_OWNER(b->owner);
-	if (!bk_addr_valid(a) || cp_book_banned(b, a, now_s))
+	if (!cp_bk_addr_valid(a) || cp_book_banned(b, a, now_s))
 		return;
-	idx = bk_find(b, a->ip, a->port);
+	idx = cp_bk_find(b, a->ip, a->port);
 	if (idx == BK_NONE)
-		idx = bk_entry_new(b, a, a->ip);
+		idx = cp_bk_entry_new(b, a, a->ip);
 	if (idx == BK_NONE)
 		return;
-	if (bk_has_id(a))
+	if (cp_bk_has_id(a))
 		pin_id(b, idx, a->id);
 	record_success(BK_E(b, idx), rtt_ns, now_s);
 	b->stats.goods++;
 	if (b->e[idx].tried_slot == BK_NONE)
 		promote(b, idx, now_s);
-	bk_gauges(b);
+	cp_bk_gauges(b);
 }
 
 void
@@ -454,9 +455,9 @@ cp_book_bad(struct cp_book *b, const struct cp_addr *a, uint64_t now_s)
 	uint32_t idx;
 
 	SL_ASSERT_OWNER(b->owner);
-	idx = bk_find(b, a->ip, a->port);
-	if (idx == BK_NONE && bk_has_id(a))
-		idx = bk_find_id(b, a->id);
+	idx = cp_bk_find(b, a->ip, a->port);
+	if (idx == BK_NONE && cp_bk_has_id(a))
+		idx = cp_bk_find_id(b, a->id);
 	if (idx == BK_NONE)
 		return;
 	e = BK_E(b, idx);
@@ -472,7 +473,7 @@ cp_book_bad(struct cp_book *b, const struct cp_addr *a, uint64_t now_s)
 	}
 	if (e->tried_slot != BK_NONE)
 		demote(b, idx, now_s);
-	bk_gauges(b);
+	cp_bk_gauges(b);
 }
 
 /* --- life cycle ------------------------------------------------------------------------------- */
@@ -539,16 +540,17 @@ cp_book_create(const struct cp_book_config *cfg, const uint8_t key[SL_KEY_LEN], 
 	b->cfg = *cfg;
 	memcpy(b->key, key, SL_KEY_LEN);
 	for (int i = 0; i < 2; i++) {
-		b->k_place[i] = bk_le64(key + 8 * i);
-		b->k_index[i] = bk_le64(key + 16 + 8 * i);
+		b->k_place[i] = cp_bk_le64(key + 8 * i);
+		b->k_index[i] = cp_bk_le64(key + 16 + 8 * i);
 	}
 	b->rng = rng_seed;
 	b->e_free = BK_NONE;
 	b->e_max = cfg->new_buckets * cfg->bucket_size + cfg->tried_buckets * cfg->bucket_size + 1;
 	b->bans = calloc(cfg->max_bans, sizeof(*b->bans));
-	if (b->bans == NULL || bk_table_init(&b->new_t, cfg->new_buckets * cfg->bucket_size) < 0 ||
-	    bk_table_init(&b->tried_t, cfg->tried_buckets * cfg->bucket_size) < 0 ||
-	    bk_entries_grow(b) < 0)
+	if (b->bans == NULL ||
+	    cp_bk_table_init(&b->new_t, cfg->new_buckets * cfg->bucket_size) < 0 ||
+	    cp_bk_table_init(&b->tried_t, cfg->tried_buckets * cfg->bucket_size) < 0 ||
+	    cp_bk_entries_grow(b) < 0)
 		goto nomem;
 	return b;
 nomem:
@@ -562,8 +564,8 @@ cp_book_destroy(struct cp_book *b)
 {
 	if (b == NULL)
 		return;
-	bk_table_free(&b->new_t);
-	bk_table_free(&b->tried_t);
+	cp_bk_table_free(&b->new_t);
+	cp_bk_table_free(&b->tried_t);
 	free(b->e);
 	free(b->all);
 	free(b->head_addr);
@@ -577,7 +579,7 @@ cp_book_destroy(struct cp_book *b)
 }
 
 void
-bk_gauges(struct cp_book *b)
+cp_bk_gauges(struct cp_book *b)
 {
 	b->stats.entries_tried = b->tried_t.n_occ;
 	b->stats.entries_new = b->n_all - b->tried_t.n_occ;

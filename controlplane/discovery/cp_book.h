@@ -13,7 +13,10 @@
  *          group, one of tried_per_group), slot as above.
  * An address has exactly one slot per bucket, so a newcomer never pushes out an entry that is
  * still worth something: it takes an empty slot, or the slot of a stale entry (not seen for
- * horizon_s, or failing: see cp_book_stale in the docs); otherwise it is refused (refused_full).
+ * horizon_s, a last seen over 10 minutes ahead, retries failures and never a success, or
+ * max_failures since a success min_fail_s ago; never within a minute of a try), or of one that
+ * also sits in other buckets while the newcomer sits in none; otherwise it is refused
+ * (refused_full).
  * A source of one network group can therefore fill at most new_per_source_group * bucket_size
  * slots however many addresses it sends, and never evict a fresh one. Promotion to tried whose
  * slot holds an entry that connected less than replacement_s ago leaves the newcomer in new

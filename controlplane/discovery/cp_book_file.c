@@ -406,7 +406,7 @@ addr_rule(const struct cp_addr *a)
 		return "port 0";
 	if ((a->flags & ~CP_ADDR_F_HAS_ID) != 0)
 		return "unknown flags";
-	if (!bk_addr_valid(a))
+	if (!cp_bk_addr_valid(a))
 		return "an address nobody can dial";
 	if (!(a->flags & CP_ADDR_F_HAS_ID) && !id_is_zero(a->id))
 		return "an identity without its flag";
@@ -468,14 +468,14 @@ place_saved(struct cp_book *t, uint32_t idx, const struct bk_file_rec *r)
 		uint32_t s = rte_le_to_cpu_32(r->slot[i]);
 		const struct bk_table *tb = tried ? &t->tried_t : &t->new_t;
 
-		if (!bk_slot_fits(t, tried, s, a->ip, a->port))
+		if (!cp_bk_slot_fits(t, tried, s, a->ip, a->port))
 			return "a slot that is not this address's";
 		if (tb->slot[s] != BK_NONE)
 			return "a slot taken by an earlier record";
 		if (tried)
-			bk_tried_set(t, s, idx);
+			cp_bk_tried_set(t, s, idx);
 		else
-			bk_new_ref_add(t, s, idx);
+			cp_bk_new_ref_add(t, s, idx);
 	}
 	return NULL;
 }
@@ -486,11 +486,11 @@ place_again(struct bk_load *ld, uint32_t idx, const struct bk_file_rec *r)
 {
 	struct cp_book *t = ld->t;
 
-	if (r->table == BK_TABLE_TRIED && bk_load_tried(t, idx) == 0)
+	if (r->table == BK_TABLE_TRIED && cp_bk_load_tried(t, idx) == 0)
 		return;
-	if (bk_load_new(t, idx, t->e[idx].src_ip) == 0)
+	if (cp_bk_load_new(t, idx, t->e[idx].src_ip) == 0)
 		return;
-	bk_entry_drop(t, idx);
+	cp_bk_entry_drop(t, idx);
 	ld->dropped++;
 }
 
@@ -506,11 +506,11 @@ load_record(struct bk_load *ld, uint32_t i, const uint8_t *p)
 	dec_addr(r.id, r.ip, r.port, r.flags, &a);
 	a.last_seen = rte_le_to_cpu_64(r.last_seen);
 	bad = rec_rule(&r, &a);
-	if (bad == NULL && bk_find(ld->t, a.ip, a.port) != BK_NONE)
+	if (bad == NULL && cp_bk_find(ld->t, a.ip, a.port) != BK_NONE)
 		bad = "the same address as an earlier record";
 	if (bad != NULL)
 		return corrupt(ld, "record %u: %s", i, bad);
-	idx = bk_entry_new(ld->t, &a, rte_le_to_cpu_32(r.src_ip));
+	idx = cp_bk_entry_new(ld->t, &a, rte_le_to_cpu_32(r.src_ip));
 	if (idx == BK_NONE)
 		return -ENOMEM;
 	dec_entry(&r, BK_E(ld->t, idx));
@@ -536,7 +536,7 @@ load_ban(struct bk_load *ld, uint32_t i, const uint8_t *p)
 		bad = "reserved bytes set or no end";
 	if (bad != NULL)
 		return corrupt(ld, "ban %u: %s", i, bad);
-	bk_ban_put(ld->t, &a, rte_le_to_cpu_64(f.until));
+	cp_bk_ban_put(ld->t, &a, rte_le_to_cpu_64(f.until));
 	return 0;
 }
 
@@ -582,7 +582,7 @@ adopt(struct cp_book *b, struct bk_load *ld)
 	ld->t = NULL;
 	b->stats.loads++;
 	b->stats.load_dropped += ld->dropped;
-	bk_gauges(b);
+	cp_bk_gauges(b);
 }
 
 /* Rename path to path.corrupt-<time> (or .corrupt-<time>.<n> if taken) and say so in why. */

@@ -6,7 +6,7 @@
  *
  * Layout. Entries live in one array that grows by doubling up to one per slot of the
  * configuration (plus one in passing) and are named by index, never by pointer (the array
- * moves when it grows: bk_entry_new() is the only call that may move it). A free list reuses
+ * moves when it grows: cp_bk_entry_new() is the only call that may move it). A free list reuses
  * indices. Two chained hash tables over the same entries find them by (ip, port) and by id;
  * all[] lists the live entries densely (sampling, walking, saving).
  * Each table (new, tried) is an array of slots (bucket * bucket_size + position) holding an
@@ -73,65 +73,65 @@ struct cp_book {
 #define BK_E(b, i) (&(b)->e[(i)])
 
 static inline bool
-bk_has_id(const struct cp_addr *a)
+cp_bk_has_id(const struct cp_addr *a)
 {
 	return (a->flags & CP_ADDR_F_HAS_ID) != 0;
 }
 
 /* --- cp_book_table.c: mechanics --------------------------------------------------------------- */
 /* SipHash-2-4 of n 64-bit words (the same as of their 8n little-endian bytes). */
-uint64_t bk_siphash(const uint64_t k[2], const uint64_t *m, unsigned int n);
-uint64_t bk_le64(const uint8_t *p); /* 8 bytes, little-endian */
-uint64_t bk_rand(struct cp_book *b);
-uint32_t bk_below(struct cp_book *b, uint32_t n); /* uniform in [0, n), n > 0 */
+uint64_t cp_bk_siphash(const uint64_t k[2], const uint64_t *m, unsigned int n);
+uint64_t cp_bk_le64(const uint8_t *p); /* 8 bytes, little-endian */
+uint64_t cp_bk_rand(struct cp_book *b);
+uint32_t cp_bk_below(struct cp_book *b, uint32_t n); /* uniform in [0, n), n > 0 */
 
-/* Entries. bk_entries_grow(): room for more (the first call sets the hash tables up), 0 or
- * -ENOMEM; it moves b->e. bk_entry_new(): a live entry for a (in no table yet), or BK_NONE
- * (ENOMEM); may move b->e. bk_entry_free(): an entry in no table back to the free list.
- * bk_entry_drop(): out of every table, then freed. bk_entry_set_id(): pin an id. */
-int bk_entries_grow(struct cp_book *b);
-uint32_t bk_entry_new(struct cp_book *b, const struct cp_addr *a, uint32_t src_ip);
-void bk_entry_free(struct cp_book *b, uint32_t idx);
-void bk_entry_drop(struct cp_book *b, uint32_t idx);
-void bk_entry_set_id(struct cp_book *b, uint32_t idx, const uint8_t id[SL_KEY_LEN]);
-uint32_t bk_find(const struct cp_book *b, uint32_t ip, uint16_t port);
-uint32_t bk_find_id(const struct cp_book *b, const uint8_t id[SL_KEY_LEN]);
-uint32_t bk_find_other_id(const struct cp_book *b, const uint8_t id[SL_KEY_LEN], uint32_t idx);
+/* Entries. cp_bk_entries_grow(): room for more (the first call sets the hash tables up), 0 or
+ * -ENOMEM; it moves b->e. cp_bk_entry_new(): a live entry for a (in no table yet), or BK_NONE
+ * (ENOMEM); may move b->e. cp_bk_entry_free(): an entry in no table back to the free list.
+ * cp_bk_entry_drop(): out of every table, then freed. cp_bk_entry_set_id(): pin an id. */
+int cp_bk_entries_grow(struct cp_book *b);
+uint32_t cp_bk_entry_new(struct cp_book *b, const struct cp_addr *a, uint32_t src_ip);
+void cp_bk_entry_free(struct cp_book *b, uint32_t idx);
+void cp_bk_entry_drop(struct cp_book *b, uint32_t idx);
+void cp_bk_entry_set_id(struct cp_book *b, uint32_t idx, const uint8_t id[SL_KEY_LEN]);
+uint32_t cp_bk_find(const struct cp_book *b, uint32_t ip, uint16_t port);
+uint32_t cp_bk_find_id(const struct cp_book *b, const uint8_t id[SL_KEY_LEN]);
+uint32_t cp_bk_find_other_id(const struct cp_book *b, const uint8_t id[SL_KEY_LEN], uint32_t idx);
 
-/* Slots. bk_table_init(): n empty slots, 0 or -ENOMEM (bk_table_free() either way).
- * bk_tried_set() / bk_new_ref_add(): idx into empty slot s (new: idx in no tried slot, with a
- * ref left). bk_tbl_clear(): empty an occupied slot, nothing else. bk_new_ref_drop(): empty new
- * slot s and free its entry if that was its last place (true then). */
-int bk_table_init(struct bk_table *t, uint32_t n);
-void bk_table_free(struct bk_table *t);
-void bk_tried_set(struct cp_book *b, uint32_t s, uint32_t idx);
-void bk_new_ref_add(struct cp_book *b, uint32_t s, uint32_t idx);
-void bk_tbl_clear(struct bk_table *t, uint32_t s);
-bool bk_new_ref_drop(struct cp_book *b, uint32_t s);
+/* Slots. cp_bk_table_init(): n empty slots, 0 or -ENOMEM (cp_bk_table_free() either way).
+ * cp_bk_tried_set() / cp_bk_new_ref_add(): idx into empty slot s (new: idx in no tried slot, with a
+ * ref left). cp_bk_tbl_clear(): empty an occupied slot, nothing else. cp_bk_new_ref_drop(): empty
+ * new slot s and free its entry if that was its last place (true then). */
+int cp_bk_table_init(struct bk_table *t, uint32_t n);
+void cp_bk_table_free(struct bk_table *t);
+void cp_bk_tried_set(struct cp_book *b, uint32_t s, uint32_t idx);
+void cp_bk_new_ref_add(struct cp_book *b, uint32_t s, uint32_t idx);
+void cp_bk_tbl_clear(struct bk_table *t, uint32_t s);
+bool cp_bk_new_ref_drop(struct cp_book *b, uint32_t s);
 /* Where an address belongs (bucketing on): its tried slot, its new slot for source src. */
-uint32_t bk_tried_slot_of(const struct cp_book *b, uint32_t ip, uint16_t port);
-uint32_t bk_new_slot_of(const struct cp_book *b, uint32_t ip, uint16_t port, uint32_t src);
+uint32_t cp_bk_tried_slot_of(const struct cp_book *b, uint32_t ip, uint16_t port);
+uint32_t cp_bk_new_slot_of(const struct cp_book *b, uint32_t ip, uint16_t port, uint32_t src);
 /* Is slot s a position addr may hold (bucketing on: its place in the slot's bucket)? */
-bool bk_slot_fits(const struct cp_book *b, bool tried, uint32_t s, uint32_t ip, uint16_t port);
+bool cp_bk_slot_fits(const struct cp_book *b, bool tried, uint32_t s, uint32_t ip, uint16_t port);
 /* Flat pools: a free slot of t if there is one, else a random occupied one. */
-uint32_t bk_flat_slot(struct cp_book *b, const struct bk_table *t);
+uint32_t cp_bk_flat_slot(struct cp_book *b, const struct bk_table *t);
 
 /* --- cp_book.c: rules ------------------------------------------------------------------------- */
-bool bk_addr_valid(const struct cp_addr *a);
+bool cp_bk_addr_valid(const struct cp_addr *a);
 /* Not worth keeping: not seen for horizon_s, a last seen in the future, or failing (retries
  * without any success, max_failures since a success min_fail_s ago); never within a minute of
  * a try. Bitcoin's IsTerrible. */
-bool bk_stale(const struct cp_book *b, const struct bk_entry *e, uint64_t now_s);
-bool bk_is_bad(const struct bk_entry *e, uint64_t now_s);
+bool cp_bk_stale(const struct cp_book *b, const struct bk_entry *e, uint64_t now_s);
+bool cp_bk_is_bad(const struct bk_entry *e, uint64_t now_s);
 /* Put idx into new for source src / into tried, as cp_book_add() / cp_book_good() would,
  * without stale-eviction (loading): 0, or -ENOSPC when its slot is taken. */
-int bk_load_new(struct cp_book *b, uint32_t idx, uint32_t src);
-int bk_load_tried(struct cp_book *b, uint32_t idx);
+int cp_bk_load_new(struct cp_book *b, uint32_t idx, uint32_t src);
+int cp_bk_load_tried(struct cp_book *b, uint32_t idx);
 /* Record a ban of a until until_s (a ban is never shortened); drops nothing. */
-void bk_ban_put(struct cp_book *b, const struct cp_addr *a, uint64_t until_s);
-void bk_gauges(struct cp_book *b);
+void cp_bk_ban_put(struct cp_book *b, const struct cp_addr *a, uint64_t until_s);
+void cp_bk_gauges(struct cp_book *b);
 
 /* --- cp_book_select.c ------------------------------------------------------------------------- */
-void bk_info(const struct bk_entry *e, struct cp_book_info *info);
+void cp_bk_info(const struct bk_entry *e, struct cp_book_info *info);
 
 #endif /* CP_BOOK_PVT_H */

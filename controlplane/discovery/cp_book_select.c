@@ -66,20 +66,20 @@ pick_table(struct cp_book *b, unsigned int new_bias_pct)
 		return &b->new_t;
 	if (b->new_t.n_occ == 0 || wn + wt == 0)
 		return &b->tried_t;
-	return (bk_rand(b) >> 11) % (wn + wt) < wn ? &b->new_t : &b->tried_t;
+	return (cp_bk_rand(b) >> 11) % (wn + wt) < wn ? &b->new_t : &b->tried_t;
 }
 
 static bool
 eligible(const struct bk_entry *e, bool (*skip)(void *, const struct cp_addr *), void *arg,
 	 uint64_t now_s)
 {
-	return !bk_is_bad(e, now_s) && (skip == NULL || !skip(arg, &e->addr));
+	return !cp_bk_is_bad(e, now_s) && (skip == NULL || !skip(arg, &e->addr));
 }
 
 static double
 unit(struct cp_book *b)
 {
-	return (double)(bk_rand(b) >> 11) / (double)(1ull << 53);
+	return (double)(cp_bk_rand(b) >> 11) / (double)(1ull << 53);
 }
 
 /* Random draws, each accepted by its rank: the entry index, or BK_NONE. */
@@ -91,7 +91,7 @@ pick_draws(struct cp_book *b, unsigned int new_bias_pct,
 
 	for (int n = 0; n < PICK_DRAWS; n++) {
 		const struct bk_table *t = pick_table(b, new_bias_pct);
-		uint32_t idx = t->slot[t->occ[bk_below(b, t->n_occ)]];
+		uint32_t idx = t->slot[t->occ[cp_bk_below(b, t->n_occ)]];
 		const struct bk_entry *e = BK_E(b, idx);
 
 		if (eligible(e, skip, arg, now_s) && unit(b) < factor * chance(e, now_s))
@@ -106,7 +106,7 @@ static uint32_t
 pick_scan(struct cp_book *b, bool (*skip)(void *, const struct cp_addr *), void *arg,
 	  uint64_t now_s)
 {
-	uint32_t start = bk_below(b, b->n_all);
+	uint32_t start = cp_bk_below(b, b->n_all);
 
 	for (uint32_t k = 0; k < b->n_all; k++) {
 		uint32_t idx = b->all[(start + k) % b->n_all];
@@ -151,7 +151,8 @@ cp_book_new_bias(unsigned int outbound)
 static bool
 sample_ok(const struct cp_book *b, const struct bk_entry *e, uint64_t now_s)
 {
-	return !bk_is_bad(e, now_s) && !bk_stale(b, e, now_s); /* never banned (cp_book_pvt.h) */
+	return !cp_bk_is_bad(e, now_s) &&
+	       !cp_bk_stale(b, e, now_s); /* never banned (cp_book_pvt.h) */
 }
 
 /* How many of each table: q[0] new, q[1] tried. */
@@ -200,7 +201,7 @@ cp_book_sample(struct cp_book *b, struct cp_addr *out, unsigned int max, uint64_
 		const struct bk_entry *e;
 		bool tried;
 
-		all_swap(b, i, i + bk_below(b, b->n_all - i));
+		all_swap(b, i, i + cp_bk_below(b, b->n_all - i));
 		e = BK_E(b, b->all[i]);
 		tried = e->tried_slot != BK_NONE;
 		if (q[tried] == 0 || !sample_ok(b, e, now_s))
@@ -215,7 +216,7 @@ cp_book_sample(struct cp_book *b, struct cp_addr *out, unsigned int max, uint64_
 /* --- looking ---------------------------------------------------------------------------------- */
 
 void
-bk_info(const struct bk_entry *e, struct cp_book_info *info)
+cp_bk_info(const struct bk_entry *e, struct cp_book_info *info)
 {
 	*info = (struct cp_book_info){
 		.addr = e->addr,
@@ -241,11 +242,11 @@ cp_book_size(const struct cp_book *b)
 int
 cp_book_lookup(const struct cp_book *b, const struct cp_addr *a, struct cp_book_info *info)
 {
-	uint32_t idx = bk_find(b, a->ip, a->port);
+	uint32_t idx = cp_bk_find(b, a->ip, a->port);
 
 	if (idx == BK_NONE)
 		return -ENOENT;
-	bk_info(BK_E(b, idx), info);
+	cp_bk_info(BK_E(b, idx), info);
 	return 0;
 }
 
@@ -256,7 +257,7 @@ cp_book_walk(const struct cp_book *b, void (*fn)(void *arg, const struct cp_book
 	struct cp_book_info info;
 
 	for (uint32_t i = 0; i < b->n_all; i++) {
-		bk_info(BK_E(b, b->all[i]), &info);
+		cp_bk_info(BK_E(b, b->all[i]), &info);
 		fn(arg, &info);
 	}
 }

@@ -47,7 +47,7 @@ sip_block(uint64_t v[4], uint64_t m)
 }
 
 uint64_t
-bk_siphash(const uint64_t k[2], const uint64_t *m, unsigned int n)
+cp_bk_siphash(const uint64_t k[2], const uint64_t *m, unsigned int n)
 {
 	uint64_t v[4] = { k[0] ^ 0x736f6d6570736575ull, k[1] ^ 0x646f72616e646f6dull,
 			  k[0] ^ 0x6c7967656e657261ull, k[1] ^ 0x7465646279746573ull };
@@ -62,7 +62,7 @@ bk_siphash(const uint64_t k[2], const uint64_t *m, unsigned int n)
 }
 
 uint64_t
-bk_le64(const uint8_t *p)
+cp_bk_le64(const uint8_t *p)
 {
 	uint64_t x = 0;
 
@@ -76,11 +76,11 @@ hash3(const uint64_t k[2], uint64_t a, uint64_t b, uint64_t c)
 {
 	const uint64_t m[3] = { a, b, c };
 
-	return bk_siphash(k, m, 3);
+	return cp_bk_siphash(k, m, 3);
 }
 
 uint64_t
-bk_rand(struct cp_book *b)
+cp_bk_rand(struct cp_book *b)
 {
 	uint64_t z = (b->rng += 0x9e3779b97f4a7c15ull);
 
@@ -90,9 +90,9 @@ bk_rand(struct cp_book *b)
 }
 
 uint32_t
-bk_below(struct cp_book *b, uint32_t n)
+cp_bk_below(struct cp_book *b, uint32_t n)
 {
-	return (uint32_t)(((bk_rand(b) >> 32) * n) >> 32);
+	return (uint32_t)(((cp_bk_rand(b) >> 32) * n) >> 32);
 }
 
 /* --- hash tables of entries ------------------------------------------------------------------- */
@@ -109,12 +109,12 @@ id_hash(const struct cp_book *b, const uint8_t id[SL_KEY_LEN])
 	uint64_t m[SL_KEY_LEN / 8];
 
 	for (unsigned int i = 0; i < SL_KEY_LEN / 8; i++)
-		m[i] = bk_le64(id + 8 * i);
-	return (uint32_t)bk_siphash(b->k_index, m, SL_KEY_LEN / 8) & b->head_mask;
+		m[i] = cp_bk_le64(id + 8 * i);
+	return (uint32_t)cp_bk_siphash(b->k_index, m, SL_KEY_LEN / 8) & b->head_mask;
 }
 
 uint32_t
-bk_find(const struct cp_book *b, uint32_t ip, uint16_t port)
+cp_bk_find(const struct cp_book *b, uint32_t ip, uint16_t port)
 {
 	if (b->head_addr == NULL)
 		return BK_NONE;
@@ -125,7 +125,7 @@ bk_find(const struct cp_book *b, uint32_t ip, uint16_t port)
 }
 
 uint32_t
-bk_find_id(const struct cp_book *b, const uint8_t id[SL_KEY_LEN])
+cp_bk_find_id(const struct cp_book *b, const uint8_t id[SL_KEY_LEN])
 {
 	if (b->head_id == NULL)
 		return BK_NONE;
@@ -137,7 +137,7 @@ bk_find_id(const struct cp_book *b, const uint8_t id[SL_KEY_LEN])
 
 /* An entry other than idx with this id, or BK_NONE. */
 uint32_t
-bk_find_other_id(const struct cp_book *b, const uint8_t id[SL_KEY_LEN], uint32_t idx)
+cp_bk_find_other_id(const struct cp_book *b, const uint8_t id[SL_KEY_LEN], uint32_t idx)
 {
 	for (uint32_t i = b->head_id[id_hash(b, id)]; i != BK_NONE; i = b->e[i].next_id)
 		if (i != idx && memcmp(b->e[i].addr.id, id, SL_KEY_LEN) == 0)
@@ -210,14 +210,14 @@ rehash(struct cp_book *b, uint32_t cap)
 	b->head_mask = n - 1;
 	for (uint32_t i = 0; i < b->n_all; i++) {
 		link_addr(b, b->all[i]);
-		if (bk_has_id(&b->e[b->all[i]].addr))
+		if (cp_bk_has_id(&b->e[b->all[i]].addr))
 			link_id(b, b->all[i]);
 	}
 	return 0;
 }
 
 int
-bk_entries_grow(struct cp_book *b)
+cp_bk_entries_grow(struct cp_book *b)
 {
 	uint32_t cap = b->e_cap ? b->e_cap * 2 : FIRST_CAPACITY;
 	void *p;
@@ -242,7 +242,7 @@ bk_entries_grow(struct cp_book *b)
 }
 
 uint32_t
-bk_entry_new(struct cp_book *b, const struct cp_addr *a, uint32_t src_ip)
+cp_bk_entry_new(struct cp_book *b, const struct cp_addr *a, uint32_t src_ip)
 {
 	struct bk_entry *e;
 	uint32_t idx;
@@ -251,14 +251,14 @@ bk_entry_new(struct cp_book *b, const struct cp_addr *a, uint32_t src_ip)
 		idx = b->e_free;
 		b->e_free = b->e[idx].next_addr;
 	} else {
-		if (b->e_used == b->e_cap && bk_entries_grow(b) < 0)
+		if (b->e_used == b->e_cap && cp_bk_entries_grow(b) < 0)
 			return BK_NONE;
 		idx = b->e_used++;
 	}
 	e = BK_E(b, idx);
 	memset(e, 0, sizeof(*e));
 	e->addr = *a;
-	if (!bk_has_id(a))
+	if (!cp_bk_has_id(a))
 		memset(e->addr.id, 0, SL_KEY_LEN);
 	e->src_ip = src_ip;
 	e->tried_slot = BK_NONE;
@@ -266,19 +266,19 @@ bk_entry_new(struct cp_book *b, const struct cp_addr *a, uint32_t src_ip)
 	e->all_pos = b->n_all;
 	b->all[b->n_all++] = idx;
 	link_addr(b, idx);
-	if (bk_has_id(a))
+	if (cp_bk_has_id(a))
 		link_id(b, idx);
 	return idx;
 }
 
 void
-bk_entry_free(struct cp_book *b, uint32_t idx)
+cp_bk_entry_free(struct cp_book *b, uint32_t idx)
 {
 	struct bk_entry *e = BK_E(b, idx);
 	uint32_t last = b->all[--b->n_all];
 
 	unlink_addr(b, idx);
-	if (bk_has_id(&e->addr))
+	if (cp_bk_has_id(&e->addr))
 		unlink_id(b, idx);
 	b->all[e->all_pos] = last;
 	b->e[last].all_pos = e->all_pos;
@@ -288,11 +288,11 @@ bk_entry_free(struct cp_book *b, uint32_t idx)
 }
 
 void
-bk_entry_set_id(struct cp_book *b, uint32_t idx, const uint8_t id[SL_KEY_LEN])
+cp_bk_entry_set_id(struct cp_book *b, uint32_t idx, const uint8_t id[SL_KEY_LEN])
 {
 	struct bk_entry *e = BK_E(b, idx);
 
-	if (bk_has_id(&e->addr))
+	if (cp_bk_has_id(&e->addr))
 		unlink_id(b, idx);
 	memcpy(e->addr.id, id, SL_KEY_LEN);
 	e->addr.flags |= CP_ADDR_F_HAS_ID;
@@ -311,7 +311,7 @@ tbl_set(struct bk_table *t, uint32_t s, uint32_t idx)
 }
 
 void
-bk_tbl_clear(struct bk_table *t, uint32_t s)
+cp_bk_tbl_clear(struct bk_table *t, uint32_t s)
 {
 	uint32_t p = t->pos[s], last = t->occ[--t->n_occ];
 
@@ -321,14 +321,14 @@ bk_tbl_clear(struct bk_table *t, uint32_t s)
 }
 
 void
-bk_tried_set(struct cp_book *b, uint32_t s, uint32_t idx)
+cp_bk_tried_set(struct cp_book *b, uint32_t s, uint32_t idx)
 {
 	tbl_set(&b->tried_t, s, idx);
 	b->e[idx].tried_slot = s;
 }
 
 void
-bk_new_ref_add(struct cp_book *b, uint32_t s, uint32_t idx)
+cp_bk_new_ref_add(struct cp_book *b, uint32_t s, uint32_t idx)
 {
 	struct bk_entry *e = BK_E(b, idx);
 
@@ -339,7 +339,7 @@ bk_new_ref_add(struct cp_book *b, uint32_t s, uint32_t idx)
 
 /* Empty new slot s; its entry is freed if that was its last place. True if it was freed. */
 bool
-bk_new_ref_drop(struct cp_book *b, uint32_t s)
+cp_bk_new_ref_drop(struct cp_book *b, uint32_t s)
 {
 	uint32_t idx = b->new_t.slot[s];
 	struct bk_entry *e = BK_E(b, idx);
@@ -348,26 +348,26 @@ bk_new_ref_drop(struct cp_book *b, uint32_t s)
 	while (e->slot[i] != s)
 		i++;
 	e->slot[i] = e->slot[--e->refs];
-	bk_tbl_clear(&b->new_t, s);
+	cp_bk_tbl_clear(&b->new_t, s);
 	if (e->refs > 0 || e->tried_slot != BK_NONE)
 		return false;
-	bk_entry_free(b, idx);
+	cp_bk_entry_free(b, idx);
 	return true;
 }
 
 void
-bk_entry_drop(struct cp_book *b, uint32_t idx)
+cp_bk_entry_drop(struct cp_book *b, uint32_t idx)
 {
 	struct bk_entry *e = BK_E(b, idx);
 
 	if (e->tried_slot != BK_NONE) {
-		bk_tbl_clear(&b->tried_t, e->tried_slot);
+		cp_bk_tbl_clear(&b->tried_t, e->tried_slot);
 		e->tried_slot = BK_NONE;
 	}
 	while (e->refs > 1)
-		bk_tbl_clear(&b->new_t, e->slot[--e->refs]);
-	if (e->refs == 0 || !bk_new_ref_drop(b, e->slot[0]))
-		bk_entry_free(b, idx);
+		cp_bk_tbl_clear(&b->new_t, e->slot[--e->refs]);
+	if (e->refs == 0 || !cp_bk_new_ref_drop(b, e->slot[0]))
+		cp_bk_entry_free(b, idx);
 }
 
 static uint32_t
@@ -379,7 +379,7 @@ pos_in(const struct cp_book *b, uint64_t tag, uint32_t bucket, uint32_t ip, uint
 }
 
 uint32_t
-bk_new_slot_of(const struct cp_book *b, uint32_t ip, uint16_t port, uint32_t src)
+cp_bk_new_slot_of(const struct cp_book *b, uint32_t ip, uint16_t port, uint32_t src)
 {
 	uint64_t src_group = cp_addr_group(src);
 	uint64_t h = hash3(b->k_place, TAG_NEW_GROUP, cp_addr_group(ip), src_group);
@@ -389,7 +389,7 @@ bk_new_slot_of(const struct cp_book *b, uint32_t ip, uint16_t port, uint32_t src
 }
 
 uint32_t
-bk_tried_slot_of(const struct cp_book *b, uint32_t ip, uint16_t port)
+cp_bk_tried_slot_of(const struct cp_book *b, uint32_t ip, uint16_t port)
 {
 	uint64_t h = hash3(b->k_place, TAG_TRIED_ADDR, ip, port);
 	uint64_t h2 =
@@ -399,7 +399,7 @@ bk_tried_slot_of(const struct cp_book *b, uint32_t ip, uint16_t port)
 }
 
 bool
-bk_slot_fits(const struct cp_book *b, bool tried, uint32_t s, uint32_t ip, uint16_t port)
+cp_bk_slot_fits(const struct cp_book *b, bool tried, uint32_t s, uint32_t ip, uint16_t port)
 {
 	uint32_t n = tried ? b->tried_t.n_slots : b->new_t.n_slots;
 
@@ -413,14 +413,14 @@ bk_slot_fits(const struct cp_book *b, bool tried, uint32_t s, uint32_t ip, uint1
 
 /* Flat pools: a free slot if there is one, else a random occupied one. */
 uint32_t
-bk_flat_slot(struct cp_book *b, const struct bk_table *t)
+cp_bk_flat_slot(struct cp_book *b, const struct bk_table *t)
 {
 	uint32_t s = 0;
 
 	if (t->n_occ == t->n_slots)
-		return t->occ[bk_below(b, t->n_occ)];
+		return t->occ[cp_bk_below(b, t->n_occ)];
 	for (int k = 0; k < 16; k++) {
-		s = bk_below(b, t->n_slots);
+		s = cp_bk_below(b, t->n_slots);
 		if (t->slot[s] == BK_NONE)
 			return s;
 	}
@@ -430,7 +430,7 @@ bk_flat_slot(struct cp_book *b, const struct bk_table *t)
 }
 
 int
-bk_table_init(struct bk_table *t, uint32_t n)
+cp_bk_table_init(struct bk_table *t, uint32_t n)
 {
 	t->n_slots = n;
 	t->n_occ = 0;
@@ -444,7 +444,7 @@ bk_table_init(struct bk_table *t, uint32_t n)
 }
 
 void
-bk_table_free(struct bk_table *t)
+cp_bk_table_free(struct bk_table *t)
 {
 	free(t->slot);
 	free(t->pos);
