@@ -222,10 +222,9 @@ test_nothing_evictable(void)
 }
 
 static void
-test_groups_and_bias(void)
+test_groups(void)
 {
 	struct cp_pool *p = make(4, 4, 1);
-	unsigned int last = 101;
 
 	CU_ASSERT_FALSE(cp_pool_group_taken(p, 7));
 	CU_ASSERT_EQUAL(join(p, 0, 7, 0, 1), CP_POOL_ACCEPT); /* inbound: does not take it */
@@ -233,18 +232,11 @@ test_groups_and_bias(void)
 	CU_ASSERT_EQUAL(join(p, 1, 8, CP_POOL_F_UNCONDITIONAL | CP_POOL_F_OUTBOUND, 1),
 			CP_POOL_ACCEPT); /* unconditional: neither */
 	CU_ASSERT_FALSE(cp_pool_group_taken(p, 8));
-	for (uint32_t n = 0; n <= 4; n++) {
-		unsigned int b = cp_pool_new_bias(p);
-
-		CU_ASSERT(b < last && b >= 10 && b <= 90);
-		last = b;
-		if (n < 4) {
-			CU_ASSERT_EQUAL(join(p, 10 + n, 20 + n, CP_POOL_F_OUTBOUND, 1),
-					CP_POOL_ACCEPT);
-			CU_ASSERT_TRUE(cp_pool_group_taken(p, 20 + n));
-		}
+	for (uint32_t n = 0; n < 4; n++) {
+		CU_ASSERT_EQUAL(join(p, 10 + n, 20 + n, CP_POOL_F_OUTBOUND, 1), CP_POOL_ACCEPT);
+		CU_ASSERT_TRUE(cp_pool_group_taken(p, 20 + n));
 	}
-	CU_ASSERT_EQUAL(cp_pool_new_bias(p), 10);
+	CU_ASSERT_EQUAL(cp_pool_outbound_wanted(p), 0);
 	cp_pool_destroy(p);
 }
 
@@ -342,7 +334,7 @@ static CU_TestInfo cases[] = {
 	{ "inbound allow-list", test_allow_list },
 	{ "eviction only for a rarer network group", test_eviction },
 	{ "nothing evictable, unconditional cap", test_nothing_evictable },
-	{ "outbound groups, bias towards new addresses", test_groups_and_bias },
+	{ "outbound groups", test_groups },
 	{ "random runs keep the invariants", test_random_invariants },
 	CU_TEST_INFO_NULL,
 };

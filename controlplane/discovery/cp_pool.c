@@ -292,17 +292,6 @@ cp_pool_group_taken(const struct cp_pool *p, uint32_t group)
 	return false;
 }
 
-unsigned int
-cp_pool_new_bias(const struct cp_pool *p)
-{
-	/* 90 % new with no outbound peer, falling linearly to 10 % at the target. */
-	uint32_t have = p->st.outbound < p->cfg.max_outbound ? p->st.outbound : p->cfg.max_outbound;
-
-	if (p->cfg.max_outbound == 0)
-		return 10;
-	return 90 - (unsigned int)(80ull * have / p->cfg.max_outbound);
-}
-
 const struct cp_pool_stats *
 cp_pool_stats(const struct cp_pool *p)
 {

@@ -6,9 +6,9 @@
  * (cp_pool_opened) and closes (cp_pool_closed), answers whether an inbound session may stay
  * (cp_pool_admit: accept, refuse, or accept and evict a named peer), how many outbound
  * sessions are still wanted (cp_pool_outbound_wanted), whether a candidate's network group
- * already has an outbound peer (cp_pool_group_taken, for outbound diversity), and how much to
- * favour new addresses over tried ones when picking from the address book
- * (cp_pool_new_bias). The control thread acts on the answers.
+ * already has an outbound peer (cp_pool_group_taken, for outbound diversity). The control
+ * thread acts on the answers (and asks the address book, cp_book_new_bias, how much to favour
+ * new addresses over tried ones).
  *
  * Rules:
  * - Outbound sessions count against max_outbound (the target), inbound ones against
@@ -109,11 +109,6 @@ uint32_t cp_pool_outbound_wanted(const struct cp_pool *p);
 
 /* Has an outbound (counted) peer from this network group? */
 bool cp_pool_group_taken(const struct cp_pool *p, uint32_t group);
-
-/* How strongly (0..100, percent) to prefer new addresses over tried ones when picking the
- * next one to dial: high while few outbound sessions exist (find more of the network), low
- * once most are there (prefer addresses that have worked). */
-unsigned int cp_pool_new_bias(const struct cp_pool *p);
 
 const struct cp_pool_stats *cp_pool_stats(const struct cp_pool *p);
 
