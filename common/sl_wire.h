@@ -241,7 +241,10 @@ struct sl_frame_close {
 #define SL_CLOSE_INTERNAL     6 /* out of memory or similar */
 #define SL_CLOSE_REPLACED     7 /* a newer session with the same peer took its place */
 #define SL_CLOSE_SHUTDOWN     8 /* the appliance is stopping */
-#define SL_CLOSE_REASON_COUNT 9 /* reasons this build names; others are shown as numbers */
+#define SL_CLOSE_REFUSED      9 /* the connection pool refused the session (full, policy) */
+#define SL_CLOSE_MISBEHAVED   10 /* the peer broke the rules of peer exchange */
+#define SL_CLOSE_DONE	      11 /* a seed or crawler is done with the session */
+#define SL_CLOSE_REASON_COUNT 12 /* reasons this build names; others are shown as numbers */
 
 /* --- service messages ------------------------------------------------------------------------
  * The messages of the built-in services (dataplane/dp_svc.h): a source sends them, a sink

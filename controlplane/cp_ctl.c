@@ -44,6 +44,9 @@ cp_close_reason_name(uint16_t reason)
 		[SL_CLOSE_INTERNAL] = "internal_error",
 		[SL_CLOSE_REPLACED] = "replaced",
 		[SL_CLOSE_SHUTDOWN] = "shutdown",
+		[SL_CLOSE_REFUSED] = "refused",
+		[SL_CLOSE_MISBEHAVED] = "misbehaved",
+		[SL_CLOSE_DONE] = "done",
 	};
 
 	return reason < SL_CLOSE_REASON_COUNT ? names[reason] : "unknown_reason";
