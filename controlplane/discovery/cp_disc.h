@@ -76,12 +76,12 @@ struct cp_disc_session {
 	uint8_t id[SL_KEY_LEN]; /* the node's static key (learned by XX for a keyless dial) */
 	uint32_t ip;		/* where its packets come from (host order) */
 	uint16_t port;
-	bool outbound;		     /* we dialled it */
-	unsigned int pool_flags;     /* CP_POOL_F_PERSISTENT / _UNCONDITIONAL from the config */
-	uint64_t caps;		     /* SL_CAP_* of its handshake payload */
-	uint8_t n_listen;	     /* the listen addresses it advertised */
+	bool outbound;		 /* we dialled it */
+	unsigned int pool_flags; /* CP_POOL_F_PERSISTENT / _UNCONDITIONAL from the config */
+	uint64_t caps;		 /* SL_CAP_* of its handshake payload */
+	uint8_t n_listen;	 /* the listen addresses it advertised */
 	struct cp_addr listen[SL_HS_MAX_ADDRS];
-	uint64_t rtt_ns;	     /* 0 if unknown */
+	uint64_t rtt_ns; /* 0 if unknown */
 };
 
 enum cp_disc_event_type {
@@ -109,27 +109,27 @@ struct cp_disc_ops {
 	void (*event)(void *arg, const struct cp_disc_event *e);
 };
 
-#define CP_DISC_COUNTERS(X)                                                            \
-	X(dials, "dials started")                                                       \
-	X(dials_refused, "dials the caller could not start")                            \
-	X(dials_failed, "dials that failed")                                            \
-	X(dials_timed_out, "dials given up: no report within dial_timeout")             \
-	X(reports_late, "reports of dials already given up")                            \
-	X(seed_dials, "dials of a seed (the book had nothing to offer)")                \
-	X(crawl_dials, "seed mode: crawl dials")                                        \
-	X(opened_outbound, "outbound sessions kept")                                    \
-	X(opened_inbound, "inbound sessions kept")                                      \
-	X(refused, "sessions closed at once: the pool refused them")                    \
-	X(evicted, "inbound peers closed for a better newcomer")                        \
-	X(requests_sent, "GETADDR sent")                                                \
-	X(answers_sent, "ADDR sent")                                                    \
-	X(addrs_added, "addresses from answers the book took (new or refreshed)")       \
-	X(addrs_not_added, "addresses from answers the book did not take")              \
-	X(peers_bad, "peers closed and marked bad for misbehaving in peer exchange")    \
-	X(seed_closes, "seed mode: sessions closed after use")                          \
-	X(send_failures, "control messages the caller could not send")                 \
-	X(saves, "book saves")                                                          \
-	X(save_failures, "book saves that failed")                                      \
+#define CP_DISC_COUNTERS(X)                                                          \
+	X(dials, "dials started")                                                    \
+	X(dials_refused, "dials the caller could not start")                         \
+	X(dials_failed, "dials that failed")                                         \
+	X(dials_timed_out, "dials given up: no report within dial_timeout")          \
+	X(reports_late, "reports of dials already given up")                         \
+	X(seed_dials, "dials of a seed (the book had nothing to offer)")             \
+	X(crawl_dials, "seed mode: crawl dials")                                     \
+	X(opened_outbound, "outbound sessions kept")                                 \
+	X(opened_inbound, "inbound sessions kept")                                   \
+	X(refused, "sessions closed at once: the pool refused them")                 \
+	X(evicted, "inbound peers closed for a better newcomer")                     \
+	X(requests_sent, "GETADDR sent")                                             \
+	X(answers_sent, "ADDR sent")                                                 \
+	X(addrs_added, "addresses from answers the book took (new or refreshed)")    \
+	X(addrs_not_added, "addresses from answers the book did not take")           \
+	X(peers_bad, "peers closed and marked bad for misbehaving in peer exchange") \
+	X(seed_closes, "seed mode: sessions closed after use")                       \
+	X(send_failures, "control messages the caller could not send")               \
+	X(saves, "book saves")                                                       \
+	X(save_failures, "book saves that failed")                                   \
 	X(untracked, "session events for no session it knows (counted, ignored)")
 
 struct cp_disc_stats {
@@ -165,8 +165,8 @@ void cp_disc_closed(struct cp_disc *d, const uint8_t id[SL_KEY_LEN], uint64_t no
 void cp_disc_dial_failed(struct cp_disc *d, const struct cp_addr *a, uint64_t now_ns,
 			 uint64_t wall_s);
 /* A GETADDR or ADDR (or unknown-type) control message from the peer with id. */
-void cp_disc_control(struct cp_disc *d, const uint8_t id[SL_KEY_LEN], const void *msg,
-		     size_t len, uint64_t now_ns, uint64_t wall_s);
+void cp_disc_control(struct cp_disc *d, const uint8_t id[SL_KEY_LEN], const void *msg, size_t len,
+		     uint64_t now_ns, uint64_t wall_s);
 /* Run what is due; returns when to be called next (monotonic ns). */
 uint64_t cp_disc_tick(struct cp_disc *d, uint64_t now_ns, uint64_t wall_s);
 
