@@ -64,11 +64,26 @@ cp_ctl_config_defaults(struct cp_ctl_config *cfg)
 	cfg->slots_per_lcore = 1024;
 	cfg->max_sessions = 1024;
 	cfg->max_pending_xx = 1024;
+	cfg->max_addr_dials = 64;
 	cfg->handshake_timeout_ns = 5 * SEC;
 	cfg->retry_ns = SEC;
 	cfg->backoff_min_ns = SEC;
 	cfg->backoff_max_ns = 60 * SEC;
 	cp_admission_config_defaults(&cfg->admission);
+}
+
+/* The engine's channels as a handshake payload carries them: both sides must have the same. */
+static void
+chanset_from_conf(struct cp_hs_config *hs, const struct dp_conn_config *e)
+{
+	hs->chan_used = hs->chan_datagram = 0;
+	for (unsigned int i = 0; i < e->n_channels && i < SL_MAX_CHANNELS; i++) {
+		if (e->chan[i].kind == DP_CHAN_UNUSED)
+			continue;
+		hs->chan_used |= (uint16_t)(1u << i);
+		if (e->chan[i].kind == DP_CHAN_DATAGRAM)
+			hs->chan_datagram |= (uint16_t)(1u << i);
+	}
 }
 
 void
@@ -83,6 +98,7 @@ cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 		cfg->hs.addrs[i].ip = c->ports[i].ipv4;
 		cfg->hs.addrs[i].port = c->ports[i].udp_port;
 	}
+	chanset_from_conf(&cfg->hs, &c->engine);
 	cfg->hs.tstamp_capacity = RTE_MAX(4096u, c->limits.max_sessions);
 	cfg->suite = c->suite;
 	cfg->n_lcores = c->n_lcores;
@@ -106,7 +122,7 @@ config_problem(const struct cp_ctl_config *cfg)
 		return "n_lcores";
 	if (cfg->slots_per_lcore == 0 || cfg->slots_per_lcore > SL_CONNID_MAX_SLOTS)
 		return "slots_per_lcore";
-	if (cfg->max_sessions == 0 || cfg->n_peers > CONF_MAX_PEERS ||
+	if (cfg->max_sessions == 0 || cfg->max_addr_dials == 0 || cfg->n_peers > CONF_MAX_PEERS ||
 	    (cfg->n_peers > 0 && cfg->peers == NULL))
 		return "sessions / peers";
 	if (cfg->retry_ns == 0 || cfg->handshake_timeout_ns < cfg->retry_ns ||
@@ -140,7 +156,7 @@ cp_ctl_slot_alloc(struct cp_ctl *ctl, enum cp_slot_state state, unsigned int *lc
 	slot = ctl->free_slots[best][--ctl->n_free[best]];
 	s = &ctl->slots[best][slot];
 	RTE_ASSERT(s->state == CP_SLOT_FREE);
-	RTE_ASSERT(state == CP_SLOT_DIALING || state == CP_SLOT_RESERVED);
+	RTE_ASSERT(state == CP_SLOT_DIALING || state == CP_SLOT_RESERVED || state == CP_SLOT_XDIAL);
 	s->state = (uint8_t)state;
 	s->gen++;
 	s->node = NULL;
@@ -268,6 +284,10 @@ cp_ctl_note_fill(struct cp_note *note, enum cp_note_type type, const struct cp_n
 		.reason = reason,
 		.by_peer = by_peer,
 		.attempts = n->info.attempts,
+		.capabilities = n->info.capabilities,
+		.n_addrs = n->info.n_addrs,
+		.addrs = n->info.addrs,
+		.learned = n->info.learned,
 	};
 	if (type == CP_NOTE_CONNECT_FAILED && n->timer.at != UINT64_MAX)
 		note->retry_in_ns = n->backoff_ns;
@@ -407,6 +427,7 @@ cp_ctl_create(const struct cp_ctl_config *cfg, const struct cp_ctl_ops *ops, voi
 	ctl->arg = arg;
 	sl_theap_init(&ctl->timers);
 	sl_theap_init(&ctl->xx_timers);
+	sl_theap_init(&ctl->xd_timers);
 	randombytes_buf(&ctl->rng, sizeof(ctl->rng));
 	snprintf(name, sizeof(name), "sl_nodes%u",
 		 __atomic_fetch_add(&instance, 1, __ATOMIC_RELAXED));
@@ -418,7 +439,7 @@ cp_ctl_create(const struct cp_ctl_config *cfg, const struct cp_ctl_ops *ops, voi
 							 now_ns);
 	ctl->scratch = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*ctl->scratch), 64));
 	if (ctl->by_pub == NULL || ctl->scratch == NULL || ctl->adm == NULL ||
-	    make_slots(ctl) != 0 || make_peers(ctl, now_ns) != 0) {
+	    make_slots(ctl) != 0 || make_peers(ctl, now_ns) != 0 || cp_ctl_xdial_init(ctl) != 0) {
 		cp_ctl_destroy(ctl);
 		errno = ENOMEM;
 		return NULL;
@@ -450,6 +471,7 @@ cp_ctl_destroy(struct cp_ctl *ctl)
 		return;
 	sl_theap_fini(&ctl->timers); /* first: it touches the nodes it holds */
 	sl_theap_fini(&ctl->xx_timers);
+	cp_ctl_xdial_fini(ctl);
 	for (unsigned int l = 0; l < ctl->cfg.n_lcores; l++) {
 		for (uint32_t i = 0; ctl->slots[l] != NULL && i < ctl->cfg.slots_per_lcore; i++)
 			if (ctl->slots[l][i].state == CP_SLOT_XX)
@@ -549,10 +571,13 @@ cp_ctl_tick(struct cp_ctl *ctl, uint64_t now_ns, uint64_t wall_ns)
 		sl_theap_remove(&ctl->timers, t);
 		node_due(ctl, container_of(t, struct cp_node, timer), now_ns, wall_ns);
 	}
+	cp_ctl_xdial_tick(ctl, now_ns, wall_ns);
 	next = UINT64_MAX;
 	if ((t = sl_theap_top(&ctl->timers)) != NULL)
 		next = t->at;
 	if ((t = sl_theap_top(&ctl->xx_timers)) != NULL)
+		next = RTE_MIN(next, t->at);
+	if ((t = sl_theap_top(&ctl->xd_timers)) != NULL)
 		next = RTE_MIN(next, t->at);
 	return next;
 }
@@ -564,6 +589,7 @@ cp_ctl_kick(struct cp_ctl *ctl, uint64_t now_ns)
 	for (unsigned int i = 0; i < ctl->cfg.n_peers; i++)
 		if (ctl->peers[i].info.state == CP_NODE_RESOLVING)
 			cp_ctl_schedule(ctl, &ctl->peers[i].timer, now_ns);
+	cp_ctl_xdial_kick(ctl, now_ns);
 }
 
 /* --- dataplane events ----------------------------------------------------------------------- */
@@ -680,6 +706,10 @@ cp_ctl_close_all(struct cp_ctl *ctl, uint64_t now_ns)
 
 			if (s->state == CP_SLOT_XX) {
 				cp_ctl_xx_expire(ctl, s->xx);
+				continue;
+			}
+			if (s->state == CP_SLOT_XDIAL) {
+				cp_ctl_xdial_stop(ctl, l, i);
 				continue;
 			}
 			if (s->state == CP_SLOT_DIALING && s->node != NULL) {

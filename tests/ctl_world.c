@@ -211,6 +211,16 @@ ops_note(void *arg, const struct cp_note *n)
 	}
 	if (n->type == CP_NOTE_DISCONNECTED)
 		snprintf(h->last_disc_reason, sizeof(h->last_disc_reason), "%s", n->reason);
+	if (n->type == CP_NOTE_CONNECTED) {
+		h->last_conn = *n;
+		memcpy(h->last_conn_pub, n->pub, SL_KEY_LEN);
+		CU_ASSERT_FATAL(n->n_addrs <= SL_HS_MAX_ADDRS);
+		memcpy(h->last_conn_addrs, n->addrs, n->n_addrs * sizeof(n->addrs[0]));
+		h->last_conn.pub = NULL;
+		h->last_conn.addrs = NULL;
+		h->last_conn.name = NULL;
+		h->last_conn.reason = NULL;
+	}
 }
 
 const struct cp_ctl_ops world_ops = {
