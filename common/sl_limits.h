@@ -70,6 +70,9 @@ static_assert(SL_REPLAY_WINDOW >= 2048, "the design requires at least 2048 packe
 #define SL_HS_MAX_ADDRS	  4  /* listen addresses carried in a handshake payload */
 #define SL_HS_PAYLOAD_LEN 72 /* fixed size of struct sl_hs_payload */
 
+/* --- peer exchange ------------------------------------------------------------------------ */
+#define SL_PEX_MAX_ADDRS 64 /* addresses in one ADDR answer (the most a config may ask for) */
+
 /* --- connection ids ----------------------------------------------------------------------- */
 /* A receiver connection id carries its owner lcore in the top bits, so any lcore finds the
  * owner without a lookup; then the session's slot on that lcore; then a generation that tells

@@ -404,16 +404,22 @@ own_address(const struct cp_ctl *ctl, uint32_t ip, uint16_t port)
 int
 cp_ctl_connect_addr(struct cp_ctl *ctl, uint32_t ip, uint16_t port, uint64_t now_ns)
 {
+	SL_ASSERT_OWNER(ctl->thread);
+	return cp_ctl_xdial_add(ctl, ip, port, now_ns);
+}
+
+int
+cp_ctl_xdial_add(struct cp_ctl *ctl, uint32_t ip, uint16_t port, uint64_t at)
+{
 	struct cp_node *n;
 	struct cp_xdial *xd;
 	uint32_t i;
 
-	SL_ASSERT_OWNER(ctl->thread);
 	if (ip == 0 || port == 0 || own_address(ctl, ip, port))
 		return -EINVAL;
 	n = cp_ctl_node_at(ctl, ip, port);
 	if (n != NULL) /* first contact was made: IK from now on */
-		return cp_ctl_connect(ctl, n->info.pub, ip, port, now_ns);
+		return cp_ctl_want(ctl, n->info.pub, ip, port, at);
 	if (xd_find(ctl, ip, port) != NULL)
 		return 0;
 	for (i = 0; i < ctl->cfg.max_addr_dials && ctl->xd[i].used; i++)
@@ -429,7 +435,7 @@ cp_ctl_connect_addr(struct cp_ctl *ctl, uint32_t ip, uint16_t port, uint64_t now
 	sl_theap_node_init(&xd->timer);
 	ctl->n_xd++;
 	if (!ctl->stopping)
-		xd_schedule(ctl, xd, now_ns);
+		xd_schedule(ctl, xd, at);
 	return 0;
 }
 

@@ -265,6 +265,7 @@ add_peer(unsigned int i, unsigned int j)
 	memcpy(p->pub, nodes[j].pub, SL_KEY_LEN);
 	p->ip = nodes[j].ip;
 	p->port = 4789;
+	p->persistent = true; /* the configuration's default */
 }
 
 void
