@@ -68,7 +68,7 @@ static_assert(SL_REPLAY_WINDOW >= 2048, "the design requires at least 2048 packe
 
 /* --- handshake payload -------------------------------------------------------------------- */
 #define SL_HS_MAX_ADDRS	  4  /* listen addresses carried in a handshake payload */
-#define SL_HS_PAYLOAD_LEN 64 /* fixed size of struct sl_hs_payload */
+#define SL_HS_PAYLOAD_LEN 72 /* fixed size of struct sl_hs_payload */
 
 /* --- connection ids ----------------------------------------------------------------------- */
 /* A receiver connection id carries its owner lcore in the top bits, so any lcore finds the

@@ -49,6 +49,12 @@ struct sl_hs_payload {
 	rte_be64_t capabilities; /* SL_CAP_* bits */
 	rte_be64_t timestamp;	 /* initiator: strictly increasing per identity (anti-replay) */
 	struct sl_wire_addr4 addrs[SL_HS_MAX_ADDRS];
+	/* The sender's channel set: both sides must have the same one (a frame on a channel the
+	 * receiver lacks, or of the other kind, ends the session), so a mismatch is refused here.
+	 */
+	rte_be16_t chan_used;	  /* bit i: channel i exists; bit 0 (the control channel) always */
+	rte_be16_t chan_datagram; /* of those, the datagram channels; the others are reliable */
+	uint8_t reserved[4];	  /* zero */
 } __rte_packed;
 
 /* Handshake flags. REKEY: the initiator already has a session with the responder and this
@@ -93,7 +99,7 @@ struct sl_msg_ik_resp {
 
 /* The responder answers an XX initiation before it knows who sent it, so the initiation is
  * padded to the size of the answer: sluice never amplifies. */
-#define SL_XX_INIT_PAD 132
+#define SL_XX_INIT_PAD 140
 
 struct sl_msg_xx_init {
 	uint8_t type; /* SL_MSG_XX_INIT */
@@ -354,25 +360,28 @@ static_assert(sizeof(struct sl_hs_payload) == SL_HS_PAYLOAD_LEN, "payload size")
 static_assert(offsetof(struct sl_hs_payload, network_id) == 8, "payload layout");
 static_assert(offsetof(struct sl_hs_payload, timestamp) == 24, "payload layout");
 static_assert(offsetof(struct sl_hs_payload, addrs) == 32, "payload layout");
+static_assert(offsetof(struct sl_hs_payload, chan_used) == 64, "payload layout");
+static_assert(offsetof(struct sl_hs_payload, reserved) == 68, "payload layout");
+static_assert(SL_MAX_CHANNELS <= 16, "a channel set is a 16-bit mask");
 static_assert(sizeof(struct sl_msg_macs) == 2 * SL_MAC_LEN, "macs size");
 
-static_assert(sizeof(struct sl_msg_ik_init) == 200, "ik init size");
+static_assert(sizeof(struct sl_msg_ik_init) == 208, "ik init size");
 static_assert(offsetof(struct sl_msg_ik_init, sender) == 4, "ik init layout");
 static_assert(offsetof(struct sl_msg_ik_init, ephemeral) == 8, "ik init layout");
-static_assert(offsetof(struct sl_msg_ik_init, macs) == 168, "ik init layout");
+static_assert(offsetof(struct sl_msg_ik_init, macs) == 176, "ik init layout");
 
-static_assert(sizeof(struct sl_msg_ik_resp) == 156, "ik resp size");
+static_assert(sizeof(struct sl_msg_ik_resp) == 164, "ik resp size");
 static_assert(offsetof(struct sl_msg_ik_resp, receiver) == 8, "ik resp layout");
 static_assert(offsetof(struct sl_msg_ik_resp, ephemeral) == 12, "ik resp layout");
-static_assert(offsetof(struct sl_msg_ik_resp, macs) == 124, "ik resp layout");
+static_assert(offsetof(struct sl_msg_ik_resp, macs) == 132, "ik resp layout");
 
-static_assert(sizeof(struct sl_msg_xx_init) == 204, "xx init size");
+static_assert(sizeof(struct sl_msg_xx_init) == 212, "xx init size");
 static_assert(offsetof(struct sl_msg_xx_init, padding) == 40, "xx init layout");
-static_assert(offsetof(struct sl_msg_xx_init, macs) == 172, "xx init layout");
-static_assert(sizeof(struct sl_msg_xx_resp) == 204, "xx resp size");
-static_assert(offsetof(struct sl_msg_xx_resp, macs) == 172, "xx resp layout");
-static_assert(sizeof(struct sl_msg_xx_finish) == 172, "xx finish size");
-static_assert(offsetof(struct sl_msg_xx_finish, macs) == 140, "xx finish layout");
+static_assert(offsetof(struct sl_msg_xx_init, macs) == 180, "xx init layout");
+static_assert(sizeof(struct sl_msg_xx_resp) == 212, "xx resp size");
+static_assert(offsetof(struct sl_msg_xx_resp, macs) == 180, "xx resp layout");
+static_assert(sizeof(struct sl_msg_xx_finish) == 180, "xx finish size");
+static_assert(offsetof(struct sl_msg_xx_finish, macs) == 148, "xx finish layout");
 
 static_assert(sizeof(struct sl_msg_cookie) == 64, "cookie size");
 static_assert(offsetof(struct sl_msg_cookie, nonce) == 8, "cookie layout");

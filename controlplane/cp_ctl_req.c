@@ -12,9 +12,16 @@ int
 cp_ctl_connect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, uint16_t port,
 	       uint64_t now_ns)
 {
+	SL_ASSERT_OWNER(ctl->thread);
+	return cp_ctl_want(ctl, pub, ip, port, now_ns);
+}
+
+int
+cp_ctl_want(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, uint16_t port,
+	    uint64_t at)
+{
 	struct cp_node *n;
 
-	SL_ASSERT_OWNER(ctl->thread);
 	if (!sl_dh_pub_usable(pub) || memcmp(pub, cp_ctl_pubkey(ctl), SL_KEY_LEN) == 0 ||
 	    (ip != 0 && port == 0))
 		return -EINVAL;
@@ -34,7 +41,7 @@ cp_ctl_connect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, u
 	n->wanted = true;
 	if (n->info.state == CP_NODE_WAITING && n->hs == NULL && !n->closing && !ctl->stopping) {
 		n->info.attempts = 0; /* asked: try now, not after the back-off */
-		cp_ctl_schedule(ctl, &n->timer, now_ns);
+		cp_ctl_schedule(ctl, &n->timer, at);
 	}
 	return 0;
 }

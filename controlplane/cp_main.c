@@ -177,16 +177,19 @@ op_note(void *arg, const struct cp_note *n)
 	switch (n->type) {
 	case CP_NOTE_CONNECTED:
 		CTL_LOG(INFO,
-			"NodeConnected peer=%s key=%.12s addr=%u.%u.%u.%u:%u connid=%08x role=%s\n",
+			"NodeConnected peer=%s key=%.12s addr=%u.%u.%u.%u:%u connid=%08x role=%s "
+			"caps=%#" PRIx64 "%s\n",
 			who, key, n->ip >> 24, (n->ip >> 16) & 0xff, (n->ip >> 8) & 0xff,
 			n->ip & 0xff, n->udp_port, n->connid,
-			n->initiator ? "initiator" : "responder");
+			n->initiator ? "initiator" : "responder", n->capabilities,
+			n->learned ? " key_learned=xx" : "");
 		break;
 	case CP_NOTE_CONNECT_FAILED:
 		CTL_LOG(WARNING,
-			"ConnectFailed peer=%s key=%.12s reason=%s attempts=%u retry_in_ms=%" PRIu64
-			"\n",
-			who, key, n->reason, n->attempts, n->retry_in_ns / MS);
+			"ConnectFailed peer=%s key=%.12s addr=%u.%u.%u.%u:%u reason=%s attempts=%u "
+			"retry_in_ms=%" PRIu64 "\n",
+			who, key, n->ip >> 24, (n->ip >> 16) & 0xff, (n->ip >> 8) & 0xff,
+			n->ip & 0xff, n->udp_port, n->reason, n->attempts, n->retry_in_ns / MS);
 		break;
 	case CP_NOTE_DISCONNECTED:
 		CTL_LOG(INFO, "NodeDisconnected peer=%s key=%.12s connid=%08x reason=%s by=%s%s\n",

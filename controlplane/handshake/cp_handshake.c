@@ -37,12 +37,27 @@ cp_hs_reason_name(enum cp_hs_reason r)
 	return (unsigned int)r < CP_HS_REASON_COUNT ? reason_names[r] : "unknown";
 }
 
+bool
+cp_hs_reason_answered(enum cp_hs_reason r)
+{
+	return r == CP_HS_NETWORK || r == CP_HS_VERSION || r == CP_HS_CHANNELS;
+}
+
 /* --- context -------------------------------------------------------------------------------- */
+
+/* A channel set: the control channel (0, reliable), datagram channels among those used. */
+static bool
+chanset_valid(uint16_t used, uint16_t datagram)
+{
+	return (used & 1u) != 0 && (datagram & 1u) == 0 && (datagram & ~used) == 0;
+}
 
 static bool
 config_valid(const struct cp_hs_config *cfg)
 {
 	if (cfg->version == 0 || cfg->min_version == 0 || cfg->min_version > cfg->version)
+		return false;
+	if (!chanset_valid(cfg->chan_used | 1u, cfg->chan_datagram))
 		return false;
 	return cfg->n_addrs <= SL_HS_MAX_ADDRS;
 }
@@ -62,6 +77,7 @@ cp_hs_ctx_create(const struct cp_hs_config *cfg)
 		return NULL;
 	}
 	ctx->cfg = *cfg;
+	ctx->cfg.chan_used |= 1u; /* the control channel is always there */
 	if (ctx->cfg.tstamp_capacity == 0)
 		ctx->cfg.tstamp_capacity = DEFAULT_TSTAMP_CAPACITY;
 	if (ctx->cfg.cookie_max_age_ns == 0)
@@ -174,9 +190,11 @@ cp_hs_payload_encode(const struct cp_hs_ctx *ctx, uint32_t sender, uint64_t time
 		out->addrs[i].ip = rte_cpu_to_be_32(ctx->cfg.addrs[i].ip);
 		out->addrs[i].port = rte_cpu_to_be_16(ctx->cfg.addrs[i].port);
 	}
+	out->chan_used = rte_cpu_to_be_16(ctx->cfg.chan_used);
+	out->chan_datagram = rte_cpu_to_be_16(ctx->cfg.chan_datagram);
 }
 
-/* Reserved bytes zero, and every unused address slot entirely zero. */
+/* Reserved bytes zero, every unused address slot entirely zero, a channel set that can be. */
 static bool
 payload_well_formed(const struct sl_hs_payload *in)
 {
@@ -185,6 +203,10 @@ payload_well_formed(const struct sl_hs_payload *in)
 	if ((in->flags & ~SL_HS_F_KNOWN) != 0 || in->n_addrs > SL_HS_MAX_ADDRS)
 		return false;
 	if (in->min_version == 0 || in->min_version > in->version)
+		return false;
+	if (!chanset_valid(rte_be_to_cpu_16(in->chan_used), rte_be_to_cpu_16(in->chan_datagram)) ||
+	    in->reserved[0] != 0 || in->reserved[1] != 0 || in->reserved[2] != 0 ||
+	    in->reserved[3] != 0)
 		return false;
 	for (unsigned int i = 0; i < SL_HS_MAX_ADDRS; i++) {
 		if (in->addrs[i].reserved[0] != 0 || in->addrs[i].reserved[1] != 0)
@@ -211,11 +233,15 @@ cp_hs_payload_decode(const struct cp_hs_ctx *ctx, const struct sl_hs_payload *in
 		info->addrs[i].ip = rte_be_to_cpu_32(in->addrs[i].ip);
 		info->addrs[i].port = rte_be_to_cpu_16(in->addrs[i].port);
 	}
+	info->chan_used = rte_be_to_cpu_16(in->chan_used);
+	info->chan_datagram = rte_be_to_cpu_16(in->chan_datagram);
 	info->version = RTE_MIN(in->version, ctx->cfg.version);
 	if (info->network_id != ctx->cfg.network_id)
 		return CP_HS_NETWORK;
 	if (in->version < ctx->cfg.min_version || ctx->cfg.version < in->min_version)
 		return CP_HS_VERSION;
+	if (info->chan_used != ctx->cfg.chan_used || info->chan_datagram != ctx->cfg.chan_datagram)
+		return CP_HS_CHANNELS;
 	return CP_HS_NONE;
 }
 
@@ -485,7 +511,7 @@ cp_hs_ik_read(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg
 					&pl, sizeof(pl));
 	if (rc == 0)
 		rc = accept_payload(ctx, p, &pl);
-	if (rc == -ECONNREFUSED && (p->reason == CP_HS_NETWORK || p->reason == CP_HS_VERSION))
+	if (rc == -ECONNREFUSED && cp_hs_reason_answered(p->reason))
 		return rc; /* the Noise state stays usable: cp_hs_ik_answer tells the initiator */
 	if (rc == 0 && !cp_hs_stamps_fresh(ctx->tstamps, p->peer.pub, p->peer.timestamp, now_ns))
 		rc = refuse(p, CP_HS_REPLAY, -EALREADY);
@@ -507,7 +533,7 @@ cp_hs_ik_answer(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, uint32_t local_i
 	if (p->initiator || p->xx)
 		return refuse(p, CP_HS_STATE, -EINVAL);
 	p->local_id = local_id;
-	if (why == CP_HS_NETWORK || why == CP_HS_VERSION) {
+	if (cp_hs_reason_answered(why)) {
 		/* tell the initiator who we are, so it can report why; keep no session */
 		if (ik_write_answer(ctx, p, 0, out) == 0)
 			return refuse(p, why, -ECONNREFUSED);
@@ -530,7 +556,7 @@ cp_hs_ik_respond(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *
 
 	if (rc != 0 && rc != -ECONNREFUSED)
 		return rc;
-	if (rc == -ECONNREFUSED && p->reason != CP_HS_NETWORK && p->reason != CP_HS_VERSION)
+	if (rc == -ECONNREFUSED && !cp_hs_reason_answered(p->reason))
 		return rc;
 	return cp_hs_ik_answer(ctx, p, local_id, 0, out, s);
 }
