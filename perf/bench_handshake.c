@@ -427,11 +427,13 @@ print_resumed(const struct results *res, const struct bench_opts *o)
 {
 	printf("### Resumed (Noise NNpsk0, one DH a side) vs full (Noise IK) handshakes, same "
 	       "run\n\n");
-	printf("Each resumed handshake resumes the session before it, with the secret and ticket "
-	       "that session left in both caches; both kinds store what their session leaves. "
-	       "Alternated in the same %u repetitions of %lu handshakes; speed-up: median of the "
-	       "per-repetition ratios. X25519 calls counted per handshake (base-point + "
-	       "variable-base).\n\n",
+	printf("Resumed handshakes (Noise NNpsk0 keyed by the resumption secret of the last "
+	       "session, one Diffie-Hellman a side; docs/protocol.md 3.7) next to the full IK "
+	       "handshakes above, same rig: each resumed handshake resumes the session before it, "
+	       "with the secret and ticket that session left in both caches; both kinds store what "
+	       "their session leaves. Alternated in the same %u repetitions of %lu handshakes; "
+	       "speed-up: median of the per-repetition ratios. X25519 calls counted per handshake "
+	       "(base-point + variable-base).\n\n",
 	       o->reps, o->work);
 	printf("| suite | full handshakes/s | resumed handshakes/s | speed-up | X25519 calls full "
 	       "| resumed |\n");
