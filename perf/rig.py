@@ -264,8 +264,10 @@ def main():
             prev = data["sections"].get("8", {}) if args.merge else {}
             if "flood" not in prev:
                 sys.exit("rig: --keep-flood needs --merge and flood figures in data.json")
+            m = data["machine"]  # a section without a stamp was measured in the header's run
             ctx.keep_flood = {"flood": prev["flood"],
-                              "flood_measured": prev.get("flood_measured", prev.get("measured"))}
+                              "flood_measured": (prev.get("flood_measured") or prev.get("measured")
+                                                 or f"{m['commit']}, {m['date']}")}
         for n in want:
             t = time.monotonic()
             try:
