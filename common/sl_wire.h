@@ -25,6 +25,10 @@
 #define SL_MSG_XX_INIT	 5 /* Noise XX message 1 (responder's key unknown) */
 #define SL_MSG_XX_RESP	 6 /* Noise XX message 2 */
 #define SL_MSG_XX_FINISH 7 /* Noise XX message 3 */
+/* Session resumption (section 3.7 of docs/protocol.md). */
+#define SL_MSG_RESUME_INIT   8	/* Noise NNpsk0 message 1, naming a resumption ticket */
+#define SL_MSG_RESUME_RESP   9	/* Noise NNpsk0 message 2 */
+#define SL_MSG_RESUME_REJECT 10 /* the responder cannot resume: the initiator falls back to IK */
 
 /* --- cipher suites (second byte of handshake messages) ------------------------------------ */
 #define SL_SUITE_AESGCM_SHA256	    1 /* Noise_*_25519_AESGCM_SHA256 (default) */
@@ -132,6 +136,47 @@ struct sl_msg_xx_finish {
 	uint8_t static_enc[SL_SEALED(SL_KEY_LEN)];
 	uint8_t payload_enc[SL_SEALED(SL_HS_PAYLOAD_LEN)];
 	struct sl_msg_macs macs;
+} __rte_packed;
+
+/* Session resumption (docs/protocol.md 3.7): every completed handshake leaves both sides a
+ * resumption secret and a ticket that names it; a reconnection within the secret's lifetime
+ * runs Noise NNpsk0 with that secret as the psk (one Diffie-Hellman a side instead of IK's
+ * four). A ticket is used once. */
+#define SL_RESUME_TICKET_LEN 16
+
+struct sl_msg_resume_init {
+	uint8_t type;  /* SL_MSG_RESUME_INIT */
+	uint8_t suite; /* SL_SUITE_* */
+	rte_be16_t reserved;
+	rte_be32_t sender;		      /* initiator's receiver connection id */
+	uint8_t ticket[SL_RESUME_TICKET_LEN]; /* names the resumption secret at the responder */
+	uint8_t ephemeral[SL_KEY_LEN];
+	uint8_t payload_enc[SL_SEALED(SL_HS_PAYLOAD_LEN)];
+	struct sl_msg_macs macs;
+} __rte_packed;
+
+struct sl_msg_resume_resp {
+	uint8_t type; /* SL_MSG_RESUME_RESP */
+	uint8_t suite;
+	rte_be16_t reserved;
+	rte_be32_t sender;   /* responder's receiver connection id */
+	rte_be32_t receiver; /* initiator's sender id, echoed */
+	uint8_t ephemeral[SL_KEY_LEN];
+	uint8_t payload_enc[SL_SEALED(SL_HS_PAYLOAD_LEN)];
+	struct sl_msg_macs macs;
+} __rte_packed;
+
+/* The responder has no usable secret for the ticket (unknown, expired, used, or the
+ * initiation does not authenticate under it): the initiator starts a full IK handshake at once
+ * instead of waiting for its retry timer. Not authenticated — it cannot be, the responder does
+ * not know who sent the ticket — but it echoes the initiation's mac1, which only someone who saw
+ * the initiation knows; and all it can cause is the full handshake dropping the initiation
+ * would cause too. */
+struct sl_msg_resume_reject {
+	uint8_t type; /* SL_MSG_RESUME_REJECT */
+	uint8_t reserved[3];
+	rte_be32_t receiver;	  /* sender id of the initiation refused */
+	uint8_t mac1[SL_MAC_LEN]; /* that initiation's mac1 */
 } __rte_packed;
 
 /* Sent instead of a handshake answer when the responder is under load. Never larger than the
@@ -383,23 +428,42 @@ static_assert(offsetof(struct sl_msg_xx_resp, macs) == 180, "xx resp layout");
 static_assert(sizeof(struct sl_msg_xx_finish) == 180, "xx finish size");
 static_assert(offsetof(struct sl_msg_xx_finish, macs) == 148, "xx finish layout");
 
+static_assert(sizeof(struct sl_msg_resume_init) == 176, "resume init size");
+static_assert(offsetof(struct sl_msg_resume_init, sender) == 4, "resume init layout");
+static_assert(offsetof(struct sl_msg_resume_init, ticket) == 8, "resume init layout");
+static_assert(offsetof(struct sl_msg_resume_init, ephemeral) == 24, "resume init layout");
+static_assert(offsetof(struct sl_msg_resume_init, macs) == 144, "resume init layout");
+static_assert(sizeof(struct sl_msg_resume_resp) == 164, "resume resp size");
+static_assert(offsetof(struct sl_msg_resume_resp, receiver) == 8, "resume resp layout");
+static_assert(offsetof(struct sl_msg_resume_resp, ephemeral) == 12, "resume resp layout");
+static_assert(offsetof(struct sl_msg_resume_resp, macs) == 132, "resume resp layout");
+static_assert(sizeof(struct sl_msg_resume_reject) == 24, "resume reject size");
+static_assert(offsetof(struct sl_msg_resume_reject, receiver) == 4, "resume reject layout");
+static_assert(offsetof(struct sl_msg_resume_reject, mac1) == 8, "resume reject layout");
+
 static_assert(sizeof(struct sl_msg_cookie) == 64, "cookie size");
 static_assert(offsetof(struct sl_msg_cookie, nonce) == 8, "cookie layout");
 /* No amplification: an unauthenticated message is never answered with more bytes. */
 static_assert(sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_xx_init) &&
 		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_ik_init) &&
-		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_xx_finish),
+		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_xx_finish) &&
+		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_resume_init),
 	      "a cookie reply must never be larger than what triggers it");
 static_assert(sizeof(struct sl_msg_xx_resp) <= sizeof(struct sl_msg_xx_init),
 	      "an XX answer must never be larger than the initiation");
 static_assert(sizeof(struct sl_msg_ik_resp) <= sizeof(struct sl_msg_ik_init),
 	      "an IK answer must never be larger than the initiation");
+static_assert(sizeof(struct sl_msg_resume_resp) <= sizeof(struct sl_msg_resume_init) &&
+		      sizeof(struct sl_msg_resume_reject) <= sizeof(struct sl_msg_resume_init),
+	      "a resumption answer or reject must never be larger than the initiation");
 
 static_assert(sizeof(struct sl_data_hdr) == 16, "data header size");
 static_assert(offsetof(struct sl_data_hdr, receiver) == 4, "data header layout");
 static_assert(offsetof(struct sl_data_hdr, pn) == 8, "data header layout");
 /* The type byte sits at the same place in every message so one load classifies a packet. */
-static_assert(offsetof(struct sl_data_hdr, type) == 0 && offsetof(struct sl_msg_cookie, type) == 0,
+static_assert(offsetof(struct sl_data_hdr, type) == 0 &&
+		      offsetof(struct sl_msg_cookie, type) == 0 &&
+		      offsetof(struct sl_msg_resume_reject, type) == 0,
 	      "type first");
 
 static_assert(sizeof(struct sl_frame_ping) == 16, "ping size");

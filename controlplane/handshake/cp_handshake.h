@@ -23,6 +23,9 @@
  * responder's own payload. Capability bits are passed on as they are: this build knows
  * SL_CAP_*, a later one may set more, and whoever uses a capability tests its bit.
  *
+ * Every completed handshake leaves both sides the same resumption secret and ticket
+ * (cp_hs_session.resume); a later reconnection may use them instead of IK (cp_hs_resume.h).
+ *
  * Control thread only. Time is injected; nothing here reads a clock.
  */
 #ifndef CP_HANDSHAKE_H
@@ -51,7 +54,10 @@ struct cp_hs_stamps;
 	X(SELF, "own_identity")              \
 	X(WRONG_PEER, "unexpected_identity") \
 	X(STATE, "unexpected_message")       \
-	X(CHANNELS, "channel_set_mismatch")
+	X(CHANNELS, "channel_set_mismatch") \
+	X(NO_TICKET, "unknown_ticket")       \
+	X(TICKET_EXPIRED, "ticket_expired")  \
+	X(RESUME_REFUSED, "resume_refused")
 
 enum cp_hs_reason {
 #define CP_HS_REASON_ENUM(name, str) CP_HS_##name,
@@ -112,6 +118,19 @@ struct cp_hs_peerinfo {
 	uint16_t chan_used, chan_datagram; /* its channel set (equal to ours once accepted) */
 };
 
+/* What a completed handshake leaves for resuming it later (cp_hs_resume.h): a secret both sides
+ * derived from the handshake's final chaining key, and the ticket that names it on the wire
+ * (from the same derivation, so both sides hold the same ticket). The caller stores it in its
+ * resumption cache (cp_resume_put) or wipes it with the session. */
+struct cp_hs_resumption {
+	uint8_t ticket[SL_RESUME_TICKET_LEN];
+	uint8_t secret[SL_KEY_LEN];
+	/* 0 after a full handshake (the cache makes it now + its lifetime); after a resumed one,
+	 * the expiry of the secret it used: a chain of resumptions never outlives the full
+	 * handshake that began it */
+	uint64_t not_after_ns;
+};
+
 /* The outcome of a completed handshake: what the dataplane needs for a session. */
 struct cp_hs_session {
 	uint8_t suite; /* SL_SUITE_* */
@@ -121,6 +140,8 @@ struct cp_hs_session {
 	uint8_t send_key[SL_KEY_LEN];
 	uint8_t recv_key[SL_KEY_LEN];
 	struct cp_hs_peerinfo peer;
+	bool resumed; /* by a resumption handshake (NNpsk0), not IK or XX */
+	struct cp_hs_resumption resume;
 };
 
 void cp_hs_session_wipe(struct cp_hs_session *s);
@@ -133,9 +154,11 @@ struct cp_hs_pending {
 	uint8_t suite;
 	bool initiator;
 	bool xx;
+	bool resume;		      /* a resumption handshake (cp_hs_resume.h) */
+	uint64_t resume_not_after_ns; /* resume: the expiry of the secret in use */
 	uint32_t local_id, remote_id;
 	uint8_t sent_mac1[SL_MAC_LEN]; /* of our last message: a cookie reply's associated data */
-	uint8_t peer_pub[SL_KEY_LEN];  /* IK initiator: whom we expect */
+	uint8_t peer_pub[SL_KEY_LEN];  /* IK and resume initiator: whom we expect */
 	struct cp_hs_peerinfo peer;    /* once the peer's payload has been read */
 	enum cp_hs_reason reason;      /* why the last call failed */
 };
