@@ -261,6 +261,13 @@ int cp_ctl_disconnect_addr(struct cp_ctl *ctl, uint32_t ip, uint16_t port, uint6
 /* Stop keeping the node connected (configured peers too, until cp_ctl_connect()): its dial is
  * given up and its session closed gracefully (SL_CLOSE_APPLICATION). 0, or -ENOENT. */
 int cp_ctl_disconnect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint64_t now_ns);
+/* Stop keeping the node connected, as cp_ctl_disconnect(), but leave a live session alone
+ * (discovery: a dial that failed, a node whose session ended). 0, or -ENOENT. */
+int cp_ctl_forget(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint64_t now_ns);
+/* Close the node's live session gracefully, telling the peer reason (SL_CLOSE_*), and nothing
+ * else (a node kept connected is redialled). 0, or -ENOTCONN (no live session). */
+int cp_ctl_close(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint16_t reason,
+		 uint64_t now_ns);
 
 /* An event from lcore (DP_EVT_REKEY, DP_EVT_UNRESPONSIVE, DP_EVT_CLOSED, DP_EVT_CONTROL). A
  * DP_EVT_CONTROL's buffer stays the caller's (read during the call: ops.control). */

@@ -73,8 +73,9 @@ cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 	cfg->peers = c->peers;
 	/* with a discovery section, this node answers address requests (peer exchange) */
 	cfg->hs.capabilities = c->discovery.enabled ? SL_CAP_PEX : 0;
-	cfg->n_seeds = c->discovery.n_seeds;
-	cfg->seeds = c->discovery.seeds;
+	/* seeds are discovery's to dial (cp_discovery.c), only while its book has nothing better */
+	cfg->n_seeds = 0;
+	cfg->seeds = NULL;
 }
 
 const char *

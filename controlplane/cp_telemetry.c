@@ -28,6 +28,7 @@
 #include "cp_arp.h"
 #include "drv_memif_guard.h"
 #include "sl_hist.h"
+#include "cp_telemetry_disc.h"
 
 #define NS_PER_US UINT64_C(1000)
 
@@ -69,9 +70,8 @@ chan_list(char *out, size_t len, uint32_t mask)
 			n += (size_t)snprintf(out + n, len - n, "%s%u", n > 0 ? "," : "", k);
 }
 
-/* Run fn on the appliance under both locks; -ENODEV when there is none. */
-static int
-with_app(int (*fn)(struct cp_main *a, const char *params, struct rte_tel_data *d),
+int
+cp_telemetry_with_app(int (*fn)(struct cp_main *a, const char *params, struct rte_tel_data *d),
 	 const char *params, struct rte_tel_data *d)
 {
 	int rc = -ENODEV;
@@ -634,7 +634,7 @@ ports(struct cp_main *a, const char *params, struct rte_tel_data *d)
 	static int tel_##fn(const char *cmd, const char *params, struct rte_tel_data *d) \
 	{                                                                                \
 		(void)cmd;                                                               \
-		return with_app(fn, params, d);                                          \
+		return cp_telemetry_with_app(fn, params, d);                                          \
 	}
 TEL_CB(info)
 TEL_CB(peers)
@@ -680,6 +680,7 @@ cp_telemetry_register(struct cp_main *a)
 		rc |= rte_telemetry_register_cmd(
 			"/sluice/dials", tel_dials,
 			"Keyless dials in progress (addresses without a key). No parameters");
+		rc |= cp_telemetry_disc_register();
 		registered = rc == 0;
 	}
 	pthread_mutex_unlock(&tel_lock);
