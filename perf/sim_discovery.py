@@ -128,11 +128,8 @@ def _gnuplot(name, script, datasets):
 def plot_convergence(runs):
     sets, series = {}, []
     for name, title in (("baseline", "no attacker, bucketed"),
-                        ("baseline-flat", "no attacker, flat"),
-                        ("late20-bucketed", "20 % attacker from 240 s, bucketed"),
-                        ("late20-flat", "20 % attacker from 240 s, flat"),
-                        ("start20-bucketed", "20 % attacker from the start, bucketed"),
-                        ("start20-flat", "20 % attacker from the start, flat")):
+                        ("baseline-flat", "no attacker, flat tables"),
+                        ("start20-bucketed", "20 % attacker from the start, bucketed")):
         d = runs.get(name)
         if d is None:
             continue
@@ -221,8 +218,8 @@ def _conv_rows(d):
         f"{m['to_target_s']['max']:.1f} s",
         f"{g['nodes']:,} / {g['edges']:,}",
         "yes" if g["connected"] else
-        f"all but {g['outside_largest']} nodes (up {g['outside_max_age_s']:.0f} s at most): "
-        f"{g['components']} components",
+        f"all but {g['outside_largest']} node{'s' if g['outside_largest'] != 1 else ''} (up "
+        f"{g['outside_max_age_s']:.0f} s at most): {g['components']} components",
         g["diameter"],
         f"{g['mean_distance']:.2f}",
         f"{g['indeg_mean']:.2f} / {g['indeg_max']} ({c['inbound']})",
@@ -273,8 +270,8 @@ def _eclipse_row(share, b, f):
     return [f"{share * 100:g} % ({mb['attackers']:,} nodes)",
             f"**{_pct(eb['eclipsed_frac'], 2)}** ({eb['eclipsed']:,})",
             f"**{_pct(ef['eclipsed_frac'], 2)}** ({ef['eclipsed']:,})",
-            f"{_pct(eb['attacker_out_frac'])} / {_pct(ef['attacker_out_frac'])}",
-            f"{_pct(eb['book_attacker_frac'])} / {_pct(ef['book_attacker_frac'])}",
+            f"{_pct(eb['attacker_out_frac'], 2)} / {_pct(ef['attacker_out_frac'], 2)}",
+            f"{_pct(eb['book_attacker_frac'], 2)} / {_pct(ef['book_attacker_frac'], 2)}",
             f"{ab['pex_unsolicited'] + ab['pex_wrong_request']:,} / "
             f"{af['pex_unsolicited'] + af['pex_wrong_request']:,}",
             f"{ab['peers_bad']:,} / {af['peers_bad']:,}",
