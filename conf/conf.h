@@ -33,6 +33,8 @@
 #define CONF_NAME_LEN     32
 #define CONF_PATH_LEN     256
 #define CONF_DEVICE_LEN   256
+#define CONF_MAX_OUTAGES  64 /* ports[].impair.outages */
+#define CONF_OUTAGE_MAX_MS 86400000u /* a day: outage times and lengths */
 
 /* One problem found in a configuration. */
 struct conf_error {
@@ -63,10 +65,17 @@ struct conf_eal {
 	char extra[CONF_MAX_EAL_ARGS][128]; /* more EAL arguments, passed as they are */
 };
 
+/* One outage of a port's link: from after_ms after the port started, for for_ms. */
+struct conf_outage {
+	uint32_t after_ms, for_ms;
+};
+
 struct conf_impair {
 	bool enabled;
 	uint64_t seed;
 	double loss, reorder, duplicate, corrupt; /* probabilities 0..1, per received packet */
+	unsigned int n_outages;			  /* sorted, none overlapping the next */
+	struct conf_outage outages[CONF_MAX_OUTAGES];
 };
 
 struct conf_port {

@@ -527,6 +527,28 @@ arp_tick_cb(void *ctx, uint32_t ip, enum cp_arp_event ev)
 		send_arp_request(c->a, c->port, ip);
 }
 
+/* A line when an outage of a port's impairment schedule begins and one when it ends (the
+ * lcores cut the link on their own clock reads, within a polling round of these). */
+static void
+watch_outages(struct cp_main *a)
+{
+	for (unsigned int p = 0; p < a->dp->n_ports; p++) {
+		const struct conf_impair *im = &a->cfg->ports[p].impair;
+		int on = dp_outage_on(&a->outage[p], a->now_ns) ? (int)a->outage[p].next : -1;
+
+		if (on == a->outage_on[p])
+			continue;
+		if (a->outage_on[p] >= 0)
+			CTL_LOG(INFO, "port %s: outage %d of %u over, link back\n",
+				a->cfg->ports[p].name, a->outage_on[p] + 1, im->n_outages);
+		if (on >= 0)
+			CTL_LOG(INFO, "port %s: outage %d of %u, link cut both ways for %u ms\n",
+				a->cfg->ports[p].name, on + 1, im->n_outages,
+				im->outages[on].for_ms);
+		a->outage_on[p] = on;
+	}
+}
+
 static void
 control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsigned int *work)
 {
@@ -547,6 +569,7 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 	}
 	if (a->now_ns >= a->next_port_check)
 		supervise_ports(a);
+	watch_outages(a);
 	if (a->now_ns >= *next_snap) {
 		request_snapshots(a);
 		*next_snap = a->now_ns + SNAPSHOT_NS;
@@ -620,6 +643,8 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 		a->arp[p] = cp_arp_create(NULL);
 		if (a->arp[p] == NULL)
 			return -ENOMEM;
+		dp_outage_init(&a->outage[p], &cfg->ports[p].impair, dp->ports_started_ns);
+		a->outage_on[p] = -1;
 	}
 	a->snap_cap = RTE_MIN(cfg->limits.max_sessions, (uint32_t)SNAP_SESSIONS_MAX);
 	sz = sizeof(struct dp_stats) + a->snap_cap * sizeof(struct dp_session_stats);

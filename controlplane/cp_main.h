@@ -35,6 +35,7 @@
 #include "cp_ctl.h"
 #include "dp_lcore.h"
 #include "dp_cmd.h"
+#include "dp_impair.h"
 
 struct cp_arp;
 struct cp_api;
@@ -80,6 +81,9 @@ struct cp_main {
 	/* ports that reconnect by themselves only when restarted (memif clients) */
 	uint64_t port_down_since[CONF_MAX_PORTS], port_retry_ns[CONF_MAX_PORTS];
 	uint64_t port_restarts, next_port_check;
+	/* the ports' outage schedules (ports[].impair.outages), followed for the log lines */
+	struct dp_outage outage[CONF_MAX_PORTS];
+	int outage_on[CONF_MAX_PORTS]; /* the outage logged as on, or -1 */
 	bool done;	       /* the loop finished: sessions closed, lcores told to quit */
 	bool sources_finished; /* at the end: every configured source had finished */
 };

@@ -62,9 +62,11 @@
  *   port_down              the port is being reconnected (a memif client whose server left)
  *   no_mbuf                mempool empty
  *   no_route               destination not on-link and no gateway, or no ARP entry
- *   -- impairment stage (tests; drivers/dp_impair.h)
+ *   -- impairment stage (tests; dataplane/dp_impair.h)
  *   impair_loss            dropped on purpose
  *   impair_corrupt         one bit flipped (delivered, then dropped)
+ *   impair_outage_rx       received during an outage of the port (ports[].impair.outages)
+ *   impair_outage_tx       to be sent on a port during one of its outages
  */
 #ifndef DP_DROP_H
 #define DP_DROP_H
@@ -117,7 +119,9 @@
 	X(NO_MBUF, "no_mbuf")                           \
 	X(NO_ROUTE, "no_route")                         \
 	X(IMPAIR_LOSS, "impair_loss")                   \
-	X(IMPAIR_CORRUPT, "impair_corrupt")
+	X(IMPAIR_CORRUPT, "impair_corrupt")             \
+	X(IMPAIR_OUTAGE_RX, "impair_outage_rx")         \
+	X(IMPAIR_OUTAGE_TX, "impair_outage_tx")
 
 enum dp_drop_reason {
 #define DP_DROP_ENUM(name, str) DP_DROP_##name,

@@ -61,6 +61,9 @@ struct dp_runtime {
 	bool memif_guarded; /* the memif guard is armed with these ports */
 	unsigned int mbufs_in_use; /* after dp_runtime_fini(): mbufs never returned (0 unless a leak) */
 	struct dp_api api;	   /* attached applications (controlplane/cp_api.c) */
+	/* sl_now_ns() once the ports started: their outages count from here
+	 * (ports[].impair.outages, dp_impair.h) */
+	uint64_t ports_started_ns;
 };
 
 /* Create ports, lcore contexts, rings and the RCU state for cfg. 0 or -errno (logged). */

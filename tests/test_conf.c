@@ -515,7 +515,10 @@ test_engine_derived(void)
 		"                \"mtu\": 9000 },\n"
 		"               { \"name\": \"b\", \"device\": \"net_null1\", \"ipv4\": "
 		"\"198.18.1.1/24\","
-		"                \"mtu\": 1280, \"impair\": { \"seed\": 9, \"loss\": 0.05 } } ],\n"
+		"                \"mtu\": 1280, \"impair\": { \"seed\": 9, \"loss\": 0.05,\n"
+		"                \"outages\": [ { \"after_ms\": 0, \"for_ms\": 10 },\n"
+		"                               { \"after_ms\": 10, \"for_ms\": 86400000 } ] } } "
+		"],\n"
 		"  \"limits\": { \"window_bytes\": 8388608, \"idle_timeout_ms\": 0,"
 		"               \"keepalive_ms\": 2500, \"queue_bytes\": 2097152, "
 		"\"unsent_bytes\": 0 },\n"
@@ -549,6 +552,12 @@ test_engine_derived(void)
 	CU_ASSERT_EQUAL(e->chan[5].ttl_ns, 5 * MS);
 	CU_ASSERT(c->ports[1].impair.enabled && c->ports[1].impair.seed == 9);
 	CU_ASSERT_DOUBLE_EQUAL(c->ports[1].impair.loss, 0.05, 1e-12);
+	CU_ASSERT_EQUAL(c->ports[1].impair.n_outages, 2);
+	CU_ASSERT(c->ports[1].impair.outages[0].after_ms == 0 &&
+		  c->ports[1].impair.outages[0].for_ms == 10);
+	CU_ASSERT(c->ports[1].impair.outages[1].after_ms == 10 &&
+		  c->ports[1].impair.outages[1].for_ms == 86400000);
+	CU_ASSERT(!c->ports[0].impair.enabled && c->ports[0].impair.n_outages == 0);
 	/* the default lcore polls both ports */
 	CU_ASSERT(c->n_lcores == 1 && c->lcores[0].n_rx == 2);
 	CU_ASSERT(c->lcores[0].rx[1].port == 1 && c->lcores[0].rx[1].queue == 0);
