@@ -38,6 +38,9 @@ RTE_LOG_REGISTER(cp_main_logtype, sluice.cp.main, INFO);
 #define IDLE_LONG_AFTER	  50
 #define SNAP_SESSIONS_MAX 4096	      /* sessions per lcore a snapshot lists one by one */
 #define PORT_RESTART_NS	  (1000 * MS) /* a memif client down this long is restarted, and again */
+#define LINK_CHECK_NS	  (100 * MS)  /* how often the ports' links are looked at (announce) */
+#define ANNOUNCE_NUM	  2	      /* gratuitous ARPs when a port's link comes up ... */
+#define ANNOUNCE_GAP_NS	  (1000 * MS) /* ... this far apart */
 
 static uint64_t
 wall_ns(void)
@@ -106,22 +109,30 @@ op_send(void *arg, const struct cp_endpoint *to, const void *msg, size_t len)
 	tx_mbuf(a, to->port, m);
 }
 
-static void
-send_arp_request(struct cp_main *a, uint8_t port, uint32_t ip)
+/* An ARP request for ip from the port (for the port's own address: a gratuitous one, an
+ * announcement). Whether it went to the lcores. */
+static bool
+send_arp(struct cp_main *a, uint8_t port, uint32_t ip)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(a->dp->ports[port].pool);
 
 	if (m == NULL) {
 		a->tx_no_mbuf++;
-		return;
+		return false;
 	}
 	if (dp_net_arp_request(&a->dp->nif[port], m, ip) != 0) {
 		a->tx_build_failed++;
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
-	a->arp_requests++;
 	tx_mbuf(a, port, m);
+	return true;
+}
+
+static void
+send_arp_request(struct cp_main *a, uint8_t port, uint32_t ip)
+{
+	a->arp_requests += send_arp(a, port, ip);
 }
 
 /* The port a destination is on (on-link first, then through a gateway) and its next hop. */
@@ -527,6 +538,36 @@ arp_tick_cb(void *ctx, uint32_t ip, enum cp_arp_event ev)
 		send_arp_request(c->a, c->port, ip);
 }
 
+/* RFC 5227 2.3, ARP Announcement: when a port's link comes up — at start, a memif peer back, a
+ * port restarted — tell the segment which MAC the port's address has now, ANNOUNCE_NUM times
+ * ANNOUNCE_GAP_NS apart (a gratuitous ARP request). A restarted appliance may have a new MAC
+ * (a memif port gets a random one at every start); neighbours that know its address take the
+ * new one at once (cp_arp_update, the merge rule). Without it they kept sending to the old MAC
+ * for up to CP_ARP_REACHABLE_NS (60 s) unless the appliance happened to ARP for their own
+ * address — which it does not when it dials an address they no longer have (a peer that came
+ * back at another address): then neither reached the other for a minute. */
+static void
+announce(struct cp_main *a)
+{
+	if (a->now_ns < a->next_link_check)
+		return;
+	a->next_link_check = a->now_ns + LINK_CHECK_NS;
+	for (unsigned int p = 0; p < a->dp->n_ports; p++) {
+		bool up = a->dp->port_paused[p] == 0 && link_up(a, p);
+
+		if (up && !a->link_was_up[p]) {
+			a->announce_left[p] = ANNOUNCE_NUM;
+			a->announce_at[p] = a->now_ns;
+		}
+		a->link_was_up[p] = up;
+		if (!up || a->announce_left[p] == 0 || a->now_ns < a->announce_at[p])
+			continue;
+		a->arp_announcements += send_arp(a, (uint8_t)p, a->dp->nif[p].ip);
+		a->announce_left[p]--;
+		a->announce_at[p] = a->now_ns + ANNOUNCE_GAP_NS;
+	}
+}
+
 /* A line when an outage of a port's impairment schedule begins and one when it ends (the
  * lcores cut the link on their own clock reads, within a polling round of these). */
 static void
@@ -569,6 +610,7 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 	}
 	if (a->now_ns >= a->next_port_check)
 		supervise_ports(a);
+	announce(a);
 	watch_outages(a);
 	if (a->now_ns >= *next_snap) {
 		request_snapshots(a);

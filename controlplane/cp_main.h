@@ -78,6 +78,10 @@ struct cp_main {
 	uint64_t snaps_done;
 	/* the control thread's own counters */
 	uint64_t hs_msgs, arp_msgs, arp_replies, arp_requests, tx_no_mbuf, tx_build_failed;
+	/* gratuitous ARPs when a port's link comes up (cp_main.c, announce) */
+	uint64_t arp_announcements, next_link_check, announce_at[CONF_MAX_PORTS];
+	uint8_t announce_left[CONF_MAX_PORTS];
+	bool link_was_up[CONF_MAX_PORTS];
 	/* ports that reconnect by themselves only when restarted (memif clients) */
 	uint64_t port_down_since[CONF_MAX_PORTS], port_retry_ns[CONF_MAX_PORTS];
 	uint64_t port_restarts, next_port_check;

@@ -256,6 +256,7 @@ admission_counters(struct cp_main *a)
 	rte_tel_data_add_dict_u64(c, "arp_packets", a->arp_msgs);
 	rte_tel_data_add_dict_u64(c, "arp_replies_sent", a->arp_replies);
 	rte_tel_data_add_dict_u64(c, "arp_requests_sent", a->arp_requests);
+	rte_tel_data_add_dict_u64(c, "arp_announcements_sent", a->arp_announcements);
 	rte_tel_data_add_dict_u64(c, "arp_learned", as.learned);
 	rte_tel_data_add_dict_u64(c, "arp_failed", as.failed);
 	rte_tel_data_add_dict_u64(c, "arp_evicted", as.evicted);
