@@ -448,7 +448,9 @@ pause_clear(struct cp_main *a, unsigned int p, uint8_t why)
 }
 
 /* Keep the lcores off the port, restart it, let them back if it came up; if not, try again
- * after twice the wait (1 s doubling to 8 s). */
+ * PORT_RESTART_NS later. A restart whose server is not there costs a failed connect() on a
+ * local socket, so it is tried every second: a wait doubling to 8 s (as it did) kept a client
+ * from a server that had come back for up to 8 s more, most of a restart's recovery time. */
 static void
 restart_port(struct cp_main *a, unsigned int p)
 {
@@ -464,14 +466,9 @@ restart_port(struct cp_main *a, unsigned int p)
 	if (drv_port_restart(port) == 0) {
 		CTL_LOG(INFO, "port %s: restarted, link to its peer back\n", port->cfg->name);
 		a->port_down_since[p] = 0;
-		a->port_retry_ns[p] = 0;
 		pause_clear(a, p, DRV_PORT_PAUSE_RESTART | DRV_PORT_PAUSE_GONE);
 		return;
 	}
-	a->port_retry_ns[p] = a->port_retry_ns[p] == 0 ? PORT_RESTART_NS
-			      : a->port_retry_ns[p] >= 4 * PORT_RESTART_NS
-				      ? 8 * PORT_RESTART_NS
-				      : 2 * a->port_retry_ns[p];
 	a->port_down_since[p] = a->now_ns;
 }
 
@@ -516,8 +513,7 @@ supervise_ports(struct cp_main *a)
 			continue;
 		if (a->port_down_since[p] == 0)
 			a->port_down_since[p] = a->now_ns;
-		else if (a->now_ns - a->port_down_since[p] >=
-			 RTE_MAX(a->port_retry_ns[p], PORT_RESTART_NS))
+		else if (a->now_ns - a->port_down_since[p] >= PORT_RESTART_NS)
 			restart_port(a, p);
 	}
 	a->next_port_check = waiting ? a->now_ns : a->now_ns + PORT_RESTART_NS / 2;

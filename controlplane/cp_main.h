@@ -83,7 +83,7 @@ struct cp_main {
 	uint8_t announce_left[CONF_MAX_PORTS];
 	bool link_was_up[CONF_MAX_PORTS];
 	/* ports that reconnect by themselves only when restarted (memif clients) */
-	uint64_t port_down_since[CONF_MAX_PORTS], port_retry_ns[CONF_MAX_PORTS];
+	uint64_t port_down_since[CONF_MAX_PORTS];
 	uint64_t port_restarts, next_port_check;
 	/* the ports' outage schedules (ports[].impair.outages), followed for the log lines */
 	struct dp_outage outage[CONF_MAX_PORTS];
