@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 MESON      ?= meson
 NINJA      ?= ninja
 
-.PHONY: all deps build build-asan test test-plain test-asan demo bench fuzz clean format
+.PHONY: all deps build build-asan test test-plain test-asan soak demo bench fuzz clean format
 
 all: build
 
@@ -51,6 +51,16 @@ test-asan: build-asan
 
 # Every test, then every test again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test: test-plain test-asan
+
+# The long perturbation run (not in make test, not in CI): four appliances in a ring, SOAK_ROUNDS
+# rounds of every fault of tests/integration/test_perturb.py (a 10 s link outage, kill -9,
+# SIGSTOP shorter and longer than the idle timeout, a restart at new addresses), then 10^7
+# hostile packets through testpmd; prints the recovery times per fault (target: 5 s) and writes
+# them, with the date and commit, to tests/integration/SOAK.md.
+SOAK_ROUNDS ?= 15
+soak: build
+	python3 tests/integration/test_perturb.py $(BUILD)/sluice soak $(SOAK_ROUNDS) \
+		--report tests/integration/SOAK.md
 
 # Three appliances A -- R -- B over memif (no root, hugepages or NIC): A's messages to R's echo and
 # B's stream to R's sink, a live progress line, a table per node; exit 0 only if nothing was lost.
