@@ -104,7 +104,7 @@ OUTAGE_SLACK = 16 + RATE // 5   # acknowledgements one outage may take (counted 
 CHURN_SLACK = 64 + RATE   # ... one session that ended by itself (a process starved a while)
 BOUNDED_OUTAGE_AT_MS = 7000     # after A's ports started: the network is warm by then
 SOAK_FIRST_OUTAGE_MS = 10000
-ROUND_S = 40              # soak: one outage a round; the other faults fit between them
+ROUND_S = 45              # soak: one outage a round; the other faults fit between them
 FAULT_BUDGET_S = {"kill": 14, "pause_short": 8, "pause_long": 12, "readdress": 14}
 HOSTILE = int(os.environ.get("SLUICE_SOAK_HOSTILE", 10 ** 7))  # soak: hostile packets in all
 CORE = {"a": 0, "b": 1, "c": 0, "d": 1}
@@ -681,11 +681,11 @@ def flood(w, net, atk_sock):
     kinds.append(("mixed", tuple(sorted({r for _, rs in kinds[:-1] for r in rs}))))
     per_kind = HOSTILE // len(kinds)
     lines = ["## Hostile input", "",
-             f"{HOSTILE:,} packets into C (a third memif port) while the network ran: "
-             f"testpmd replaying crafted frames of one kind at a time "
-             f"(perf/rig_testpmd_attack.py attack_frames) and 64-byte txonly frames. "
-             f"'entered' is what entered C's receive ring (testpmd's memif tx packets); "
-             f"'counted' what C's drop reasons for the kind rose by.", "",
+             f"At least {HOSTILE:,} packets into C (a third memif port) while the network "
+             f"ran, in floods of 0.5 s: testpmd replaying crafted frames of one kind at a time "
+             f"(perf/rig_testpmd_attack.py attack_frames), 64-byte txonly frames, then the five "
+             f"kinds mixed. 'entered' is what entered C's receive ring (testpmd's memif tx "
+             f"packets); 'counted' what C's drop reasons and refusals for the kind rose by.", "",
              "| kind | entered | counted | reasons | other reasons moved | Mpps |",
              "|---|---|---|---|---|---|"]
     total = 0
