@@ -24,7 +24,8 @@ api_mode(struct conf_ctx *x, const json_t *v, const char *path, struct conf_api 
 	char where[CONF_WHERE_LEN], s[8], *end;
 	unsigned long m;
 
-	if (!conf_opt_string(x, v, path, "mode", 4, s, sizeof(s)))
+	if (json_object_get(v, "mode") == NULL || /* absent: the default; s is not written */
+	    !conf_opt_string(x, v, path, "mode", 4, s, sizeof(s)))
 		return;
 	conf_path_key(where, path, "mode");
 	m = strtoul(s, &end, 8);
@@ -54,7 +55,8 @@ api_group(struct conf_ctx *x, const json_t *v, const char *path, struct conf_api
 	const struct group *g;
 	unsigned long id;
 
-	if (!conf_opt_string(x, v, path, "group", sizeof(s) - 1, s, sizeof(s)))
+	if (json_object_get(v, "group") == NULL || /* absent: the process's; s is not written */
+	    !conf_opt_string(x, v, path, "group", sizeof(s) - 1, s, sizeof(s)))
 		return;
 	conf_path_key(where, path, "group");
 	id = strtoul(s, &end, 10);

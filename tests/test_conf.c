@@ -816,6 +816,42 @@ test_network_id(void)
 	CU_ASSERT_EQUAL(conf_network_id(""), 0x0e5751c026e543b2ull);
 }
 
+/* Fill the stack below the caller with junk, as deeper calls before may have: a function that
+ * reads a local it never wrote then reads junk rather than, by luck, zeros. */
+static __attribute__((noinline)) void
+junk_stack(void)
+{
+	volatile char junk[64 * 1024];
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = 'x';
+}
+
+/* An api section with only its socket: mode and group keep their defaults. Both were read from
+ * locals that nothing wrote when the key was absent (the appliance refused to start: `no
+ * group "" on this machine`, under ASan). */
+static void
+test_api_defaults(void)
+{
+	static const char text[] =
+		"{ \"network\": \"n\", \"identity\": { \"key_file\": \"k\" },\n"
+		"  \"ports\": [ { \"name\": \"a\", \"device\": \"net_null0\", \"ipv4\": "
+		"\"198.18.0.1/24\" } ],\n"
+		"  \"api\": { \"socket\": \"/run/sluice/a.sock\" } }\n";
+	struct conf_errors errs;
+	struct conf *c;
+	char dir[64];
+
+	junk_stack();
+	c = load_text(text, &errs, dir);
+	if (c == NULL)
+		print_errors("api", &errs);
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT(c->api.enabled && strcmp(c->api.socket, "/run/sluice/a.sock") == 0);
+	CU_ASSERT(c->api.mode == 0660 && !c->api.has_group && c->api.max_apps == 16);
+	conf_free(c);
+}
+
 static CU_TestInfo cases[] = {
 	{ "every example in conf/ loads", test_examples_load },
 	{ "the examples agree on keys and addresses", test_examples_agree },
@@ -838,6 +874,7 @@ static CU_TestInfo cases[] = {
 	{ "the identity: key file problems, own key as a peer", test_check_identity },
 	{ "base64 keys", test_base64 },
 	{ "network id known answers", test_network_id },
+	{ "api: mode and group absent keep their defaults", test_api_defaults },
 	CU_TEST_INFO_NULL,
 };
 
