@@ -14,6 +14,7 @@
 
 #include "conf_pvt.h"
 #include "sl_escape.h"
+#include "sl_jsonc.h"
 
 #define CONF_MAX_FILE (4u << 20) /* a configuration is a few KiB; refuse anything huge */
 
@@ -146,27 +147,6 @@ out:
 	return buf;
 }
 
-/* Lines whose first non-blank characters are "//" are comments: overwrite them with spaces up
- * to the end of the line, so the parser never sees them and every position stays where it is
- * in the file. (A JSON string cannot span lines, so such a line is never inside one.) */
-static void
-blank_comments(char *buf, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
-			i++;
-		if (i + 1 < len && buf[i] == '/' && buf[i + 1] == '/') {
-			while (i < len && buf[i] != '\n' && buf[i] != '\r')
-				buf[i++] = ' ';
-		}
-		while (i < len && buf[i] != '\n')
-			i++;
-		i++;
-	}
-}
-
 /* Number of characters (not bytes) of a UTF-8 string. */
 static size_t
 utf8_chars(const char *s, size_t len)
@@ -265,7 +245,7 @@ parse_file(struct conf_ctx *x)
 		free(buf);
 		return NULL;
 	}
-	blank_comments(buf, len);
+	sl_json_blank_comments(buf, len);
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL)
 		syntax_error(x, &err);

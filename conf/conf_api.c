@@ -21,10 +21,11 @@ static_assert(sizeof(((struct conf_api *)0)->socket) == sizeof(((struct sockaddr
 static void
 api_mode(struct conf_ctx *x, const json_t *v, const char *path, struct conf_api *a)
 {
-	char where[CONF_WHERE_LEN], s[8], *end;
+	char where[CONF_WHERE_LEN], s[8] = "", *end;
 	unsigned long m;
 
-	if (json_object_get(v, "mode") == NULL || /* absent: the default; s is not written */
+	/* absent: the default (conf_opt_string() would leave s as it is) */
+	if (json_object_get(v, "mode") == NULL ||
 	    !conf_opt_string(x, v, path, "mode", 4, s, sizeof(s)))
 		return;
 	conf_path_key(where, path, "mode");
@@ -51,13 +52,13 @@ api_mode(struct conf_ctx *x, const json_t *v, const char *path, struct conf_api 
 static void
 api_group(struct conf_ctx *x, const json_t *v, const char *path, struct conf_api *a)
 {
-	char where[CONF_WHERE_LEN], s[CONF_NAME_LEN], *end;
+	char where[CONF_WHERE_LEN], s[CONF_NAME_LEN] = "", *end;
 	const struct group *g;
 	unsigned long id;
 
-	if (json_object_get(v, "group") == NULL || /* absent: the process's; s is not written */
+	if (json_object_get(v, "group") == NULL ||
 	    !conf_opt_string(x, v, path, "group", sizeof(s) - 1, s, sizeof(s)))
-		return;
+		return; /* absent: the process's group */
 	conf_path_key(where, path, "group");
 	id = strtoul(s, &end, 10);
 	if (*end == '\0' && end != s && id < UINT32_MAX) {

@@ -296,10 +296,10 @@ cp_api_detach(struct cp_api *a, unsigned int i, const char *why)
 		close(app->fd);
 	app->fd = -1;
 	API_LOG(INFO, "application \"%s\" (slot %u) detached: %s\n", app->name, i, why);
-	a->st.detached++;
 	app->state = CP_API_DETACHING;
 	if (!app->has_shm)
-		return; /* never reached the lcores */
+		return; /* never attached (refused, or gone first): it never reached the lcores */
+	a->st.detached++;
 	atomic_store_explicit(&da->state, DP_API_GONE, memory_order_release);
 	app->rcu_token = rte_rcu_qsbr_start(a->rt->rcu);
 }
@@ -343,30 +343,51 @@ cp_api_destroy(struct cp_api *a)
 
 /* --- the loop ------------------------------------------------------------------------------- */
 
+/* A slot for a new connection: a free one, else the one of the connection that has waited
+ * longest without attaching (it is closed): connections that never attach cannot keep the
+ * table full and every application out. -1: every slot is attached or still detaching. */
+static int
+take_slot(struct cp_api *a)
+{
+	int oldest = -1;
+
+	for (unsigned int i = 0; i < DP_API_MAX_APPS; i++) {
+		const struct cp_api_app *app = &a->app[i];
+
+		if (app->state == CP_API_FREE)
+			return (int)i;
+		if (app->state == CP_API_ATTACHED && !app->has_shm &&
+		    (oldest < 0 || app->attached_ns < a->app[oldest].attached_ns))
+			oldest = (int)i;
+	}
+	if (oldest >= 0) {
+		a->st.refused_full++;
+		cp_api_detach(a, (unsigned int)oldest, "every slot taken, and it had not attached");
+		detach_finish(a, (unsigned int)oldest, true); /* no memory to wait for */
+	}
+	return oldest;
+}
+
 static void
 accept_one(struct cp_api *a, int fd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	int i = take_slot(a);
+	struct cp_api_app *app = i >= 0 ? &a->app[i] : NULL;
 
-	for (unsigned int i = 0; i < DP_API_MAX_APPS; i++) {
-		struct cp_api_app *app = &a->app[i];
-
-		if (app->state != CP_API_FREE)
-			continue;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-			break;
-		app->state = CP_API_ATTACHED;
-		app->fd = fd;
-		app->pid = cred.pid;
-		app->uid = cred.uid;
-		app->gid = cred.gid;
-		app->attached_ns = a->m->now_ns;
-		snprintf(app->name, sizeof(app->name), "pid %d", (int)cred.pid);
+	if (app == NULL || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		a->st.refused_full++; /* every slot is attached or still detaching */
+		close(fd);
 		return;
 	}
-	a->st.refused_full++; /* every slot is attached or still detaching */
-	close(fd);
+	app->state = CP_API_ATTACHED;
+	app->fd = fd;
+	app->pid = cred.pid;
+	app->uid = cred.uid;
+	app->gid = cred.gid;
+	app->attached_ns = a->m->now_ns;
+	snprintf(app->name, sizeof(app->name), "pid %d", (int)cred.pid);
 }
 
 /* What application i sent; false once its socket is gone. */
@@ -399,6 +420,7 @@ check_lanes(struct cp_api *a, unsigned int i)
 {
 	for (unsigned int l = 0; l < a->rt->n_lcores; l++)
 		if (a->rt->lcores[l] != NULL && dp_lcore_api_broken(a->rt, l, i)) {
+			a->st.protocol_errors++; /* its own counters go with it */
 			cp_api_detach(a, i, "it broke the shared-memory protocol");
 			return;
 		}

@@ -27,12 +27,13 @@
 struct cp_main;
 struct cp_api;
 
-#define CP_API_COUNTERS(X)                                                           \
-	X(attached, "applications attached")                                         \
-	X(detached, "applications detached (asked, gone, or broke the protocol)")    \
-	X(refused_full, "attachments refused: api.max_apps reached")                 \
-	X(refused_version, "attachments refused: another interface version")         \
-	X(bad_requests, "requests that made no sense (the application is detached)") \
+#define CP_API_COUNTERS(X)                                                                   \
+	X(attached, "applications attached")                                                 \
+	X(detached, "applications detached (asked, gone, or broke the protocol)")            \
+	X(refused_full, "refused: api.max_apps reached, or no slot (64) for the connection") \
+	X(refused_version, "attachments refused: another interface version")                 \
+	X(bad_requests, "requests that made no sense (the application is detached)")         \
+	X(protocol_errors, "applications detached because an lcore stopped their lane")      \
 	X(requests, "requests answered")
 
 struct cp_api_stats {

@@ -10,6 +10,8 @@
  *   /sluice/services  every configured service: counters and round-trip percentiles
  *   /sluice/channels  every configured channel: what the sessions that ended left undone
  *                     (undelivered, discarded, ...: dp_conn_undelivered)
+ *   /sluice/apps      attached applications and what the application interface counted
+ *   /sluice/ports     every port: name, device, address, UDP port, MAC, MTU, state
  *
  * DPDK's telemetry thread calls these; they take the control thread's lock.
  */
@@ -37,11 +39,33 @@ static const char *const svc_types[] = {
 	[DP_SVC_SOURCE] = "source",
 };
 
+/* "a.b.c.d", then suffix (may be ""). */
+static void
+ip4_str(char *out, size_t len, uint32_t ip, const char *suffix)
+{
+	snprintf(out, len, "%u.%u.%u.%u%s", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
+		 ip & 0xff, suffix);
+}
+
 static void
 ip_str(char *out, size_t len, uint32_t ip, uint16_t port)
 {
-	snprintf(out, len, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
-		 ip & 0xff, port);
+	char p[8];
+
+	snprintf(p, sizeof(p), ":%u", port);
+	ip4_str(out, len, ip, p);
+}
+
+/* "1,3,7": the channels of a bit mask. */
+static void
+chan_list(char *out, size_t len, uint32_t mask)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (unsigned int k = 0; k < SL_MAX_CHANNELS && n < len; k++)
+		if (mask & (1u << k))
+			n += (size_t)snprintf(out + n, len - n, "%s%u", n > 0 ? "," : "", k);
 }
 
 /* Run fn on the appliance under both locks; -ENODEV when there is none. */
@@ -67,7 +91,7 @@ static int
 info(struct cp_main *a, const char *params, struct rte_tel_data *d)
 {
 	const struct cp_ctl_stats *st = cp_ctl_stats(a->ctl);
-	char key[45];
+	char key[45], netid[24];
 
 	(void)params;
 	conf_key_to_base64(cp_ctl_pubkey(a->ctl), key);
@@ -75,7 +99,9 @@ info(struct cp_main *a, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "version", SLUICE_VERSION);
 	rte_tel_data_add_dict_string(d, "public_key", key);
 	rte_tel_data_add_dict_string(d, "network", a->cfg->network);
-	rte_tel_data_add_dict_u64(d, "network_id", a->cfg->network_id);
+	/* a string: as a number, half the ids are beyond what int64 JSON parsers take */
+	snprintf(netid, sizeof(netid), "0x%016" PRIx64, a->cfg->network_id);
+	rte_tel_data_add_dict_string(d, "network_id", netid);
 	rte_tel_data_add_dict_u64(d, "uptime_ms", (a->now_ns - a->started_ns) / 1000000);
 	rte_tel_data_add_dict_u64(d, "lcores", a->dp->n_lcores);
 	rte_tel_data_add_dict_u64(d, "ports", a->dp->n_ports);
@@ -92,6 +118,8 @@ info(struct cp_main *a, const char *params, struct rte_tel_data *d)
 static void
 add_session(struct rte_tel_data *c, const struct dp_session_stats *s)
 {
+	char chans[3 * SL_MAX_CHANNELS + 1];
+
 	rte_tel_data_add_dict_u64(c, "pkts_in", s->pkts_in);
 	rte_tel_data_add_dict_u64(c, "pkts_out", s->pkts_out);
 	rte_tel_data_add_dict_u64(c, "bytes_in", s->bytes_in);
@@ -103,6 +131,8 @@ add_session(struct rte_tel_data *c, const struct dp_session_stats *s)
 	rte_tel_data_add_dict_u64(c, "rtt_us", s->rtt_ns / NS_PER_US);
 	rte_tel_data_add_dict_u64(c, "rtt_min_us", s->rtt_min_ns / NS_PER_US);
 	rte_tel_data_add_dict_u64(c, "cwnd", s->cwnd);
+	chan_list(chans, sizeof(chans), s->channels);
+	rte_tel_data_add_dict_string(c, "channels", chans);
 }
 
 /* The dictionary key of a node. Telemetry takes only letters, digits and '_' in names, so a
@@ -413,7 +443,7 @@ static int
 app_entry(void *arg, const struct cp_api_app_info *app)
 {
 	struct rte_tel_data *d = arg, *c = rte_tel_data_alloc();
-	char name[16], chans[3 * SL_MAX_CHANNELS + 1] = "";
+	char name[16], chans[3 * SL_MAX_CHANNELS + 1];
 
 	if (c == NULL)
 		return 1;
@@ -422,10 +452,7 @@ app_entry(void *arg, const struct cp_api_app_info *app)
 	rte_tel_data_add_dict_int(c, "pid", app->pid);
 	rte_tel_data_add_dict_u64(c, "uid", app->uid);
 	rte_tel_data_add_dict_u64(c, "gid", app->gid);
-	for (unsigned int k = 0; k < SL_MAX_CHANNELS; k++)
-		if (app->channels & (1u << k))
-			snprintf(chans + strlen(chans), sizeof(chans) - strlen(chans), "%s%u",
-				 chans[0] != '\0' ? "," : "", k);
+	chan_list(chans, sizeof(chans), app->channels);
 	rte_tel_data_add_dict_string(c, "channels", chans);
 #define APP_CNT(field, what) rte_tel_data_add_dict_u64(c, #field, app->cnt.field);
 	DP_API_COUNTERS(APP_CNT)
@@ -469,6 +496,55 @@ apps(struct cp_main *a, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* --- /sluice/ports -------------------------------------------------------------------------- */
+
+static void
+add_port(struct rte_tel_data *c, const struct dp_runtime *dp, unsigned int i)
+{
+	const struct drv_port *p = &dp->ports[i];
+	const struct conf_port *cfg = p->cfg;
+	char addr[32], plen[8], mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+	rte_tel_data_start_dict(c);
+	rte_tel_data_add_dict_string(c, "name", cfg->name);
+	rte_tel_data_add_dict_string(c, "device", cfg->device);
+	snprintf(plen, sizeof(plen), "/%u", cfg->prefix_len);
+	ip4_str(addr, sizeof(addr), cfg->ipv4, plen);
+	rte_tel_data_add_dict_string(c, "ipv4", addr);
+	if (cfg->gateway != 0) {
+		ip4_str(addr, sizeof(addr), cfg->gateway, "");
+		rte_tel_data_add_dict_string(c, "gateway", addr);
+	}
+	rte_tel_data_add_dict_u64(c, "udp_port", cfg->udp_port);
+	rte_tel_data_add_dict_u64(c, "mtu", cfg->mtu);
+	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
+	rte_tel_data_add_dict_string(c, "mac", mac);
+	/* paused: the lcores keep off it (a memif peer gone, or a restart under way) */
+	rte_tel_data_add_dict_string(c, "state",
+				     !p->started	       ? "stopped"
+				     : dp->port_paused[i] != 0 ? "paused"
+							       : "up");
+}
+
+static int
+ports(struct cp_main *a, const char *params, struct rte_tel_data *d)
+{
+	char name[16];
+
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned int i = 0; i < a->dp->n_ports; i++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+
+		if (c == NULL)
+			return -ENOMEM;
+		add_port(c, a->dp, i);
+		snprintf(name, sizeof(name), "%u", i);
+		rte_tel_data_add_dict_container(d, name, c, 0);
+	}
+	return 0;
+}
+
 /* --- registration --------------------------------------------------------------------------- */
 
 #define TEL_CB(fn)                                                                       \
@@ -483,6 +559,7 @@ TEL_CB(drops)
 TEL_CB(services)
 TEL_CB(channels)
 TEL_CB(apps)
+TEL_CB(ports)
 
 int
 cp_telemetry_register(struct cp_main *a)
@@ -513,6 +590,9 @@ cp_telemetry_register(struct cp_main *a)
 			"/sluice/apps", tel_apps,
 			"Attached applications, their channels and counters, and what the "
 			"application interface dropped. No parameters");
+		rc |= rte_telemetry_register_cmd(
+			"/sluice/ports", tel_ports,
+			"Ports: name, device, address, UDP port, MAC, MTU, state. No parameters");
 		registered = rc == 0;
 	}
 	pthread_mutex_unlock(&tel_lock);

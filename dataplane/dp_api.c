@@ -1,39 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: the lcores' side of the application interface — lanes, what applications post, what
- * they receive (see dp_api.h; the contract: api/sl_api.h). Owner lcore only.
+ * sluice: the lcores' side of the application interface — lanes, credit, what applications
+ * post, the polling round (see dp_api.h; towards the application: dp_api_rx.c; the contract:
+ * api/sl_api.h). Owner lcore only.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <rte_log.h>
-
-#include "dp_lcore_pvt.h"
+#include "dp_api_pvt.h"
 
 RTE_LOG_REGISTER(dp_api_logtype, sluice.dp.api, INFO);
-#define API_LOG(level, ...) rte_log(RTE_LOG_##level, dp_api_logtype, "api: " __VA_ARGS__)
 
-#define LINE		 64u
 #define ANNOUNCE_PER_RUN 256u /* sessions a new lane is told about per polling round */
-
-/* One application on this lcore. */
-struct dp_api_lane {
-	unsigned int idx;
-	uint32_t gen;
-	struct sl_ring tx, rx;
-	uint8_t *tx_arena, *rx_arena;
-	uint64_t tx_size, rx_size;
-	struct sl_api_shared_word *released, *sleeping;
-	uint64_t rx_pos;      /* where the next message goes */
-	uint64_t rx_released; /* the application's rx_released as last read */
-	uint32_t announce;    /* sessions below this slot were told (NODE_UP) */
-	bool announced;	      /* every session was */
-	bool wake;	      /* something was posted this round */
-	bool broken;	      /* a protocol error: nothing more is read or written */
-	uint32_t bl_head, bl_tail;
-	struct sl_api_desc backlog[DP_API_BACKLOG];
-};
 
 /* --- lanes -------------------------------------------------------------------------------- */
 
@@ -80,6 +59,7 @@ lane_close(struct dp_lcore *lc, unsigned int i)
 			dp_api_sess_forget(lc, s, i);
 		}
 	}
+	free(lc->api_lane[i]->waiters);
 	free(lc->api_lane[i]);
 	lc->api_lane[i] = NULL;
 	lc->api_lanes &= ~bit;
@@ -108,82 +88,14 @@ lane_sync(struct dp_lcore *lc, unsigned int i)
 	return ln;
 }
 
-static void
-broken(struct dp_lcore *lc, struct dp_api_lane *ln, const char *what)
+void
+dp_api_broken(struct dp_lcore *lc, struct dp_api_lane *ln, const char *what)
 {
 	if (!ln->broken)
 		API_LOG(WARNING, "%u: application %u: %s: its lane stops\n", lc->index, ln->idx,
 			what);
 	ln->broken = true;
 	lc->api_cnt[ln->idx].protocol_errors++;
-}
-
-/* --- posting to an application -------------------------------------------------------------- */
-
-static bool
-backlog_empty(const struct dp_api_lane *ln)
-{
-	return ln->bl_head == ln->bl_tail;
-}
-
-/* Move the backlog into the rx ring while it has room. */
-static void
-backlog_flush(struct dp_lcore *lc, struct dp_api_lane *ln)
-{
-	while (!backlog_empty(ln) && !ln->broken) {
-		int n = sl_ring_enqueue(&ln->rx, &ln->backlog[ln->bl_head % DP_API_BACKLOG], 1);
-
-		if (n < 0) {
-			broken(lc, ln, "rx ring index");
-			return;
-		}
-		if (n == 0)
-			return;
-		ln->bl_head++;
-		ln->wake = true;
-	}
-}
-
-/* Post a notification, in order behind whatever waits. False if the application is so far
- * behind that even the backlog is full (its lane then stops: it cannot be told the truth). */
-static bool
-notify(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d)
-{
-	if (ln->broken)
-		return false;
-	backlog_flush(lc, ln);
-	if (backlog_empty(ln) && sl_ring_enqueue(&ln->rx, d, 1) == 1) {
-		ln->wake = true;
-		lc->api_cnt[ln->idx].notifications++;
-		return true;
-	}
-	if (ln->bl_tail - ln->bl_head == DP_API_BACKLOG) {
-		broken(lc, ln, "too far behind (notification backlog full)");
-		return false;
-	}
-	ln->backlog[ln->bl_tail++ % DP_API_BACKLOG] = *d;
-	lc->api_cnt[ln->idx].notifications++;
-	return true;
-}
-
-/* Room for len bytes at the rx arena's next position (skipping its end if need be): the
- * position, or UINT64_MAX when the application has not released enough. */
-static uint64_t
-rx_reserve(struct dp_lcore *lc, struct dp_api_lane *ln, uint32_t len)
-{
-	uint64_t rel = atomic_load_explicit(&ln->released->v, memory_order_acquire);
-	uint64_t pos = ln->rx_pos, need = RTE_ALIGN_CEIL((uint64_t)len, LINE);
-
-	if (rel < ln->rx_released || rel > ln->rx_pos) {
-		broken(lc, ln, "rx_released out of range");
-		return UINT64_MAX;
-	}
-	ln->rx_released = rel;
-	if ((pos % ln->rx_size) + need > ln->rx_size)
-		pos = RTE_ALIGN_CEIL(pos + 1, ln->rx_size); /* skip the end */
-	if (pos + need - rel > ln->rx_size)
-		return UINT64_MAX;
-	return pos;
 }
 
 /* --- sessions ------------------------------------------------------------------------------- */
@@ -198,8 +110,8 @@ chan_window(const struct dp_lcore *lc, uint8_t chan)
 	return e->unsent_limit != 0 && e->unsent_limit < w ? e->unsent_limit : w;
 }
 
-static struct dp_api_sess *
-sess(struct dp_session *s)
+struct dp_api_sess *
+dp_api_sess_get(struct dp_session *s)
 {
 	if (s->api == NULL)
 		s->api = calloc(1, sizeof(*s->api));
@@ -224,7 +136,7 @@ credit_own(struct dp_lcore *lc, struct dp_api_sess *as, const struct dp_api_lane
 static void
 grant(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s, uint8_t chan, bool asked)
 {
-	struct dp_api_sess *as = sess(s);
+	struct dp_api_sess *as = dp_api_sess_get(s);
 	struct sl_api_desc d = { .type = SL_API_D_CREDIT, .chan = chan, .conn = s->connid };
 	uint64_t limit;
 
@@ -239,7 +151,7 @@ grant(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s, uint8_t
 	as->granted[chan] = limit;
 	d.credit.limit = limit;
 	as->want &= (uint16_t) ~(1u << chan);
-	notify(lc, ln, &d);
+	dp_api_notify(lc, ln, &d);
 }
 
 /* Tell application ln about session s: NODE_UP, then credit on the channels it serves. */
@@ -251,7 +163,7 @@ announce(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s)
 	memcpy(d.node.node, s->node, SL_API_NODE_LEN);
 	d.node.ip = s->ip;
 	d.node.port = s->udp_port;
-	if (!notify(lc, ln, &d))
+	if (!dp_api_notify(lc, ln, &d))
 		return;
 	s->api_told |= 1ull << ln->idx;
 	dp_session_wake(lc, s); /* what it held for this application can go now */
@@ -284,201 +196,6 @@ dp_api_session_open(struct dp_lcore *lc, struct dp_session *s)
 	}
 }
 
-/* --- held messages --------------------------------------------------------------------------- */
-
-static bool
-held_push(struct dp_api_sess *as, struct dp_msg *m)
-{
-	if (as->n_held == as->cap_held) {
-		uint32_t cap = as->cap_held ? 2 * as->cap_held : 16;
-		struct dp_msg **h = malloc(cap * sizeof(*h));
-
-		if (h == NULL)
-			return false;
-		for (uint32_t k = 0; k < as->n_held; k++)
-			h[k] = as->held[(as->first_held + k) % as->cap_held];
-		free(as->held);
-		as->held = h;
-		as->cap_held = cap;
-		as->first_held = 0;
-	}
-	as->held[(as->first_held + as->n_held++) % as->cap_held] = m;
-	return true;
-}
-
-static struct dp_msg *
-held_head(const struct dp_api_sess *as)
-{
-	return as->n_held > 0 ? as->held[as->first_held] : NULL;
-}
-
-static void
-held_pop(struct dp_api_sess *as)
-{
-	as->first_held = (as->first_held + 1) % as->cap_held;
-	as->n_held--;
-}
-
-/* Copy m into application ln's rx arena and post it. False when the arena has no room. */
-static bool
-deliver_now(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s, struct dp_msg *m)
-{
-	struct sl_api_desc d = { .type = SL_API_D_MSG, .chan = m->chan, .conn = s->connid };
-	uint64_t pos;
-
-	if (ln->broken || !backlog_empty(ln) || sl_ring_free_slots(&ln->rx, 1) <= 0)
-		return false;
-	pos = rx_reserve(lc, ln, m->len);
-	if (pos == UINT64_MAX)
-		return false;
-	memcpy(ln->rx_arena + pos % ln->rx_size, m->data, m->len);
-	d.msg.pos = pos;
-	d.msg.len = m->len;
-	d.msg.time_ns = lc->now;
-	d.msg.id = m->id;
-	if (sl_ring_enqueue(&ln->rx, &d, 1) != 1)
-		return false;
-	ln->rx_pos = pos + RTE_ALIGN_CEIL((uint64_t)m->len, LINE);
-	ln->wake = true;
-	lc->api_cnt[ln->idx].msgs_delivered++;
-	lc->api_cnt[ln->idx].bytes_delivered += m->len;
-	dp_conn_msg_release(s->conn, m);
-	return true;
-}
-
-/* The application serving m's channel, if it may hear about s; NULL if it may not yet. */
-static struct dp_api_lane *
-lane_for(struct dp_lcore *lc, const struct dp_session *s, uint8_t chan)
-{
-	uint8_t o = atomic_load_explicit(&lc->rt->api.owner[chan], memory_order_relaxed);
-	struct dp_api_lane *ln = o < DP_API_MAX_APPS ? lc->api_lane[o] : NULL;
-
-	return ln != NULL && (s->api_told & (1ull << o)) ? ln : NULL;
-}
-
-static bool
-app_owned(const struct dp_lcore *lc, uint8_t chan)
-{
-	return chan < SL_MAX_CHANNELS &&
-	       atomic_load_explicit(&lc->rt->api.owner[chan], memory_order_relaxed) <
-		       DP_API_MAX_APPS;
-}
-
-bool
-dp_api_deliver(struct dp_lcore *lc, struct dp_session *s, struct dp_msg *m)
-{
-	struct dp_api_sess *as;
-	struct dp_api_lane *ln;
-
-	if (!app_owned(lc, m->chan))
-		return false;
-	as = sess(s);
-	ln = lane_for(lc, s, m->chan);
-	if (as != NULL && as->n_held == 0 && ln != NULL && deliver_now(lc, ln, s, m))
-		return true;
-	if (as == NULL || !held_push(as, m)) { /* no memory: the message cannot be kept */
-		lc->api_stats.no_memory++;
-		dp_conn_msg_release(s->conn, m);
-		return true;
-	}
-	if (ln != NULL)
-		lc->api_cnt[ln->idx].held++;
-	return true;
-}
-
-/* Deliver what s holds, in order, as far as the arenas allow. */
-static void
-deliver_held(struct dp_lcore *lc, struct dp_session *s, struct dp_api_sess *as)
-{
-	struct dp_msg *m;
-
-	while ((m = held_head(as)) != NULL) {
-		struct dp_api_lane *ln;
-
-		if (!app_owned(lc, m->chan)) { /* its application left, nobody took over */
-			lc->api_stats.no_owner[m->chan]++;
-			held_pop(as);
-			dp_conn_msg_release(s->conn, m);
-			continue;
-		}
-		ln = lane_for(lc, s, m->chan);
-		if (ln == NULL || !deliver_now(lc, ln, s, m))
-			return;
-		held_pop(as);
-	}
-}
-
-/* Drop what s holds for application i (it left), and its credit. */
-void
-dp_api_sess_forget(struct dp_lcore *lc, struct dp_session *s, unsigned int i)
-{
-	struct dp_api_sess *as = s->api;
-	uint32_t n;
-
-	if (as == NULL)
-		return;
-	for (uint8_t c = 0; c < SL_MAX_CHANNELS; c++)
-		if (as->owner[c] == i + 1)
-			as->owner[c] = 0;
-	n = as->n_held;
-	for (uint32_t k = 0; k < n; k++) { /* keep the others, in order */
-		struct dp_msg *m = held_head(as);
-
-		held_pop(as);
-		if (atomic_load_explicit(&lc->rt->api.owner[m->chan], memory_order_relaxed) == i ||
-		    !app_owned(lc, m->chan)) {
-			lc->api_stats.dropped_app_gone++;
-			dp_conn_msg_release(s->conn, m);
-		} else if (!held_push(as, m)) {
-			dp_conn_msg_release(s->conn, m);
-		}
-	}
-}
-
-void
-dp_api_session_close(struct dp_lcore *lc, struct dp_session *s, uint16_t reason, bool by_peer,
-		     uint32_t undelivered)
-{
-	struct sl_api_desc d = { .type = SL_API_D_NODE_DOWN, .conn = s->connid, .reason = reason };
-	struct dp_api_sess *as = s->api;
-
-	if (as != NULL) {
-		deliver_held(lc, s, as);
-		lc->api_stats.dropped_closed += as->n_held;
-		while (held_head(as) != NULL) { /* the arena stayed full to the end */
-			dp_conn_msg_release(s->conn, held_head(as));
-			held_pop(as);
-		}
-		free(as->held);
-		free(as);
-		s->api = NULL;
-	}
-	memcpy(d.node.node, s->node, SL_API_NODE_LEN);
-	d.node.by_peer = by_peer;
-	d.node.undelivered = undelivered;
-	for (uint64_t m = s->api_told & lc->api_lanes; m != 0; m &= m - 1)
-		notify(lc, lc->api_lane[__builtin_ctzll(m)], &d);
-	s->api_told = 0;
-}
-
-void
-dp_api_engine_event(struct dp_lcore *lc, struct dp_session *s, const struct dp_conn_event *ev)
-{
-	struct sl_api_desc d = { .chan = ev->chan, .conn = s->connid };
-	struct dp_api_lane *ln;
-
-	if (!app_owned(lc, ev->chan) || (ln = lane_for(lc, s, ev->chan)) == NULL)
-		return;
-	if (ev->type == DP_EV_EXPIRED)
-		d.type = SL_API_D_EXPIRED;
-	else if (ev->type == DP_EV_DATAGRAM_LOST)
-		d.type = SL_API_D_DATAGRAM_LOST;
-	else
-		return;
-	d.msg.id = ev->id;
-	notify(lc, ln, &d);
-}
-
 void
 dp_api_session_run(struct dp_lcore *lc, struct dp_session *s)
 {
@@ -486,8 +203,8 @@ dp_api_session_run(struct dp_lcore *lc, struct dp_session *s)
 
 	if (as == NULL)
 		return;
-	if (as->n_held > 0)
-		deliver_held(lc, s, as);
+	if (as->holding != 0)
+		dp_api_deliver_held(lc, s);
 	/* credit that fell to half or less of a window, or that was asked for */
 	for (uint8_t c = 1; c < SL_MAX_CHANNELS; c++) {
 		struct dp_api_lane *ln;
@@ -524,7 +241,7 @@ session_of(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc
 		if (d->type == SL_API_D_SEND) {
 			f.msg.len = d->msg.len;
 			lc->api_cnt[ln->idx].send_failed++;
-			notify(lc, ln, &f);
+			dp_api_notify(lc, ln, &f);
 		}
 		return NULL;
 	}
@@ -553,7 +270,7 @@ on_send(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d
 	s = session_of(lc, ln, d);
 	if (s == NULL)
 		return;
-	as = sess(s);
+	as = dp_api_sess_get(s);
 	if (as != NULL)
 		credit_own(lc, as, ln, d->chan);
 	if (as == NULL || as->accepted[d->chan] + d->msg.len > as->granted[d->chan]) {
@@ -570,7 +287,7 @@ on_send(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d
 
 		f.msg.len = d->msg.len;
 		cnt->send_failed++;
-		notify(lc, ln, &f);
+		dp_api_notify(lc, ln, &f);
 		return;
 	}
 	cnt->msgs_sent++;
@@ -589,7 +306,7 @@ on_want(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d
 		return;
 	}
 	s = session_of(lc, ln, d);
-	if (s == NULL || sess(s) == NULL)
+	if (s == NULL || dp_api_sess_get(s) == NULL)
 		return;
 	s->api->want |= (uint16_t)(1u << d->chan);
 	grant(lc, ln, s, d->chan, true);
@@ -604,7 +321,7 @@ take_posted(struct dp_lcore *lc, struct dp_api_lane *ln)
 	int n = sl_ring_dequeue(&ln->tx, d, DP_API_BURST);
 
 	if (n < 0) {
-		broken(lc, ln, "tx ring index");
+		dp_api_broken(lc, ln, "tx ring index");
 		return 0;
 	}
 	for (int k = 0; k < n; k++) {
@@ -654,7 +371,7 @@ dp_api_poll(struct dp_lcore *lc)
 			continue;
 		if (!ln->announced)
 			announce_existing(lc, ln);
-		work += take_posted(lc, ln);
+		work += dp_api_lane_room(lc, ln) + take_posted(lc, ln);
 	}
 	return work;
 }
@@ -667,7 +384,7 @@ dp_api_round_end(struct dp_lcore *lc)
 
 		if (ln == NULL || ln->broken)
 			continue;
-		backlog_flush(lc, ln);
+		dp_api_backlog_flush(lc, ln);
 		if (ln->wake)
 			wake(lc, ln);
 	}

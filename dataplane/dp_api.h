@@ -7,8 +7,9 @@
  *   - takes the SEND and WANT descriptors the application posts for the sessions the lcore
  *     owns, checks each one (copied out first) and gives the message to the engine;
  *   - delivers the messages of channels the application owns into its rx arena (one copy, out
- *     of the engine's reassembly buffer) with a MSG descriptor, and holds them in the session
- *     while the arena is full (the engine's window then stops the peer: nothing is lost);
+ *     of the engine's reassembly buffer) with a MSG descriptor, and holds them in the session,
+ *     per channel, while the arena is full (the engine's window then stops the peer: nothing is
+ *     lost), until the application gives room back (its lane then wakes the session);
  *   - tells it about its sessions in order with their messages: NODE_UP when a session opens
  *     (or when the application attaches, for sessions already open), NODE_DOWN when it ends,
  *     CREDIT when a channel may take more, EXPIRED and DATAGRAM_LOST from the engine;
@@ -152,6 +153,14 @@ struct dp_api_lcore_stats {
 	uint64_t no_memory;		    /* could not be held */
 };
 
+/* Messages of one channel the engine delivered, waiting for their application's rx arena, in
+ * order. Each channel waits apart: an application that does not read holds up its own channels
+ * only, never another application's. */
+struct dp_api_held {
+	struct dp_msg **m;
+	uint32_t n, cap, first;
+};
+
 /* A session's state for applications (owner lcore; allocated when first needed). */
 struct dp_api_sess {
 	uint64_t granted[SL_MAX_CHANNELS];  /* credit: absolute bytes the owner may have sent */
@@ -159,8 +168,9 @@ struct dp_api_sess {
 	uint32_t owner_gen[SL_MAX_CHANNELS];
 	uint8_t owner[SL_MAX_CHANNELS]; /* the application (index + 1) the credit is for */
 	uint16_t want;			/* channels whose owner waits for credit */
-	uint32_t n_held, cap_held, first_held;
-	struct dp_msg **held; /* delivered by the engine, waiting for an rx arena, in order */
+	uint16_t holding;		/* channels with held messages */
+	uint64_t waiting; /* applications (a bit each) whose lane will wake it when there is room */
+	struct dp_api_held held[SL_MAX_CHANNELS];
 };
 
 #endif /* DP_API_H */

@@ -88,6 +88,7 @@ struct dp_session_stats {
 	uint64_t retransmits, pkts_lost;
 	uint64_t rtt_ns, rtt_min_ns;
 	uint64_t cwnd;
+	uint32_t channels; /* a bit per channel the session has opened */
 };
 
 /* A snapshot the control thread asks an lcore for (DP_CMD_STATS): the buffer is the control

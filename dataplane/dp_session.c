@@ -402,6 +402,7 @@ session_stats(const struct dp_session *s, struct dp_session_stats *o)
 	o->rtt_ns = st.rtt_smoothed_ns;
 	o->rtt_min_ns = st.rtt_min_ns;
 	o->cwnd = st.cwnd;
+	o->channels = st.channels;
 }
 
 void

@@ -23,6 +23,7 @@ LAYERS = {
     "common/crypto":          (["common"], "crypto_dep", True),
     "api":                    ([], "api_dep", True),
     "api/lib":                (["api"], "libsluice_dep", True),
+    "api/ctl":                (["api/lib", "common"], "ctl_dep", True),
     "dataplane/engine":       (["common"], "engine_dep", True),
     "dataplane/keys":         (["common/crypto"], "keys_dep", True),
     "dataplane/services":     (["dataplane/engine"], "services_dep", True),

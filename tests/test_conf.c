@@ -18,82 +18,12 @@
 #include "conf.h"
 #include "conf_pvt.h"
 #include "conf_test_paths.h"
+#include "conf_text.h"
 #include "sl_dh.h"
 #include "sl_test.h"
 
 #define MS  1000000ull
 #define SEC 1000000000ull
-
-/* --- helpers ------------------------------------------------------------------------------- */
-
-/* A fresh directory under /tmp for files a test writes. */
-static void
-tmpdir_make(char dir[64])
-{
-	snprintf(dir, 64, "/tmp/sluice-test-conf-XXXXXX");
-	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
-}
-
-static void
-write_text(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-
-	CU_ASSERT_FATAL(f != NULL);
-	fputs(text, f);
-	CU_ASSERT_FATAL(fclose(f) == 0);
-	CU_ASSERT_FATAL(chmod(path, mode) == 0);
-}
-
-static void
-print_errors(const char *what, const struct conf_errors *errs)
-{
-	fprintf(stderr, "\n%s: %u problem(s)\n", what, errs->n);
-	conf_errors_print(errs, stderr);
-}
-
-/* Load text as <dir>/c.json (dir is left for the caller to compare paths with). */
-static struct conf *
-load_text(const char *text, struct conf_errors *errs, char dir[64])
-{
-	char path[128];
-	struct conf *c;
-
-	tmpdir_make(dir);
-	snprintf(path, sizeof(path), "%s/c.json", dir);
-	write_text(path, text, 0644);
-	c = conf_load(path, errs);
-	unlink(path);
-	rmdir(dir);
-	return c;
-}
-
-/* where: a JSON path (exact), or ":line:column" (the end of a syntax error's position). */
-static bool
-error_matches(const struct conf_error *e, const char *where, const char *substr)
-{
-	size_t wl = strlen(e->where), l = strlen(where);
-
-	if (where[0] == ':' ? (wl < l || strcmp(e->where + wl - l, where) != 0)
-			    : strcmp(e->where, where) != 0)
-		return false;
-	return strstr(e->message, substr) != NULL;
-}
-
-static bool
-has_error(const struct conf_errors *errs, const char *where, const char *substr)
-{
-	for (unsigned int i = 0; i < errs->n && i < CONF_MAX_ERRORS; i++) {
-		if (error_matches(&errs->e[i], where, substr))
-			return true;
-	}
-	return false;
-}
-
-#define MINIMAL_PORT "{ \"name\": \"p0\", \"device\": \"net_null0\", \"ipv4\": \"198.18.0.1/24\" }"
-#define MINIMAL                                                                        \
-	"{ \"network\": \"sluice-demo\", \"identity\": { \"key_file\": \"k.key\" },\n" \
-	"  \"ports\": [ " MINIMAL_PORT " ] }\n"
 
 /* --- the examples -------------------------------------------------------------------------- */
 
@@ -816,42 +746,6 @@ test_network_id(void)
 	CU_ASSERT_EQUAL(conf_network_id(""), 0x0e5751c026e543b2ull);
 }
 
-/* Fill the stack below the caller with junk, as deeper calls before may have: a function that
- * reads a local it never wrote then reads junk rather than, by luck, zeros. */
-static __attribute__((noinline)) void
-junk_stack(void)
-{
-	volatile char junk[64 * 1024];
-
-	for (size_t i = 0; i < sizeof(junk); i++)
-		junk[i] = 'x';
-}
-
-/* An api section with only its socket: mode and group keep their defaults. Both were read from
- * locals that nothing wrote when the key was absent (the appliance refused to start: `no
- * group "" on this machine`, under ASan). */
-static void
-test_api_defaults(void)
-{
-	static const char text[] =
-		"{ \"network\": \"n\", \"identity\": { \"key_file\": \"k\" },\n"
-		"  \"ports\": [ { \"name\": \"a\", \"device\": \"net_null0\", \"ipv4\": "
-		"\"198.18.0.1/24\" } ],\n"
-		"  \"api\": { \"socket\": \"/run/sluice/a.sock\" } }\n";
-	struct conf_errors errs;
-	struct conf *c;
-	char dir[64];
-
-	junk_stack();
-	c = load_text(text, &errs, dir);
-	if (c == NULL)
-		print_errors("api", &errs);
-	CU_ASSERT_FATAL(c != NULL);
-	CU_ASSERT(c->api.enabled && strcmp(c->api.socket, "/run/sluice/a.sock") == 0);
-	CU_ASSERT(c->api.mode == 0660 && !c->api.has_group && c->api.max_apps == 16);
-	conf_free(c);
-}
-
 static CU_TestInfo cases[] = {
 	{ "every example in conf/ loads", test_examples_load },
 	{ "the examples agree on keys and addresses", test_examples_agree },
@@ -874,7 +768,6 @@ static CU_TestInfo cases[] = {
 	{ "the identity: key file problems, own key as a peer", test_check_identity },
 	{ "base64 keys", test_base64 },
 	{ "network id known answers", test_network_id },
-	{ "api: mode and group absent keep their defaults", test_api_defaults },
 	CU_TEST_INFO_NULL,
 };
 

@@ -25,6 +25,7 @@ test_messages_in_order(void)
 	unsigned int got = 0, bad = 0;
 
 	pair_open(&p, NULL);
+	CU_ASSERT_EQUAL(dp_conn_stats_now(p.a).channels, 0); /* none opened yet */
 	for (size_t i = 0; i < RTE_DIM(sizes); i++) {
 		fill(msg, sizes[i], (uint32_t)i);
 		CU_ASSERT_EQUAL(dp_conn_send(p.a, 1 + i % 3, msg, sizes[i], 0, p.now, NULL), 0);
@@ -45,6 +46,9 @@ test_messages_in_order(void)
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_EQUAL(dp_conn_stats_now(p.b).msgs_delivered, RTE_DIM(sizes));
 	CU_ASSERT(dp_conn_stats_now(p.a).rtt_smoothed_ns > 0);
+	/* the channels used, on both sides (telemetry's per-peer "channels") */
+	CU_ASSERT_EQUAL(dp_conn_stats_now(p.a).channels, 0xeu);
+	CU_ASSERT_EQUAL(dp_conn_stats_now(p.b).channels, 0xeu);
 	pair_close(&p);
 }
 

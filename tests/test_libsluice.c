@@ -8,7 +8,9 @@
  * in random order and padding at the arena's end (rx_released is exactly the first message
  * still held), a replaced session whose old NODE_DOWN comes late, sluice_wait() woken by a
  * descriptor another thread posts, and hostile descriptors from the appliance (refused, never
- * read, counted).
+ * read, counted); sluice_flush() (it returns once the lcore took every send, times out, sees
+ * the appliance go) and node ids as text (a table of edge cases, random round trips against
+ * libsodium's base64 and hex).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +21,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "test_libsluice.h"
 
@@ -506,6 +510,110 @@ test_tx_random(void)
 	world_end(&w);
 }
 
+/* --- flush -------------------------------------------------------------------------------- */
+
+/* Another thread: the lcore takes lane 0's descriptors 20 ms from now. */
+static void *
+late_taker(void *arg)
+{
+	struct api_fake *f = arg;
+	struct api_fake_sent sent;
+	uint8_t *buf = malloc(4096);
+
+	usleep(20000);
+	while (buf != NULL && api_fake_take(f, 0, 0, &sent, buf) == 1)
+		;
+	free(buf);
+	return NULL;
+}
+
+static void
+test_flush(void)
+{
+	struct world w;
+	pthread_t t;
+	uint8_t buf[100] = { 0 };
+
+	world_start(&w, NULL, 1, 0, CONN_A);
+	CU_ASSERT_EQUAL(sluice_flush(w.s, 0), 0); /* nothing sent */
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(sluice_send(w.s, w.id, 1, buf, sizeof(buf), 0), 0);
+	CU_ASSERT_EQUAL(sluice_flush(w.s, 0), -ETIMEDOUT);
+	CU_ASSERT_EQUAL(sluice_flush(w.s, 5), -ETIMEDOUT);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, late_taker, w.f), 0);
+	CU_ASSERT_EQUAL(sluice_flush(w.s, WAIT_MS), 0);
+	pthread_join(t, NULL);
+	CU_ASSERT_EQUAL(w.f->app[0].errors, 0);
+	/* the appliance leaves with a message not taken */
+	CU_ASSERT_EQUAL(sluice_send(w.s, w.id, 1, buf, sizeof(buf), 0), 0);
+	api_fake_stop(w.f);
+	CU_ASSERT_EQUAL(sluice_flush(w.s, WAIT_MS), -ECONNRESET);
+	sluice_detach(w.s);
+}
+
+/* --- node ids as text --------------------------------------------------------------------- */
+
+static void
+test_node_text_table(void)
+{
+	static const struct {
+		const char *text;
+		int rc;
+	} cases[] = {
+		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 0 },
+		{ "//////////////////////////////////////////8=", 0 }, /* 0xff..., last 2 bits 0 */
+		{ "//////////////////////////////////////////8", -EINVAL },   /* no padding */
+		{ "//////////////////////////////////////////9=", -EINVAL },  /* bits left over */
+		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", -EINVAL }, /* too long */
+		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-=", -EINVAL }, /* url-safe alphabet */
+		{ " AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", -EINVAL },
+		{ "0123456789abcdefABCDEF0123456789abcdef0123456789abcdef0123456789", 0 },
+		{ "0123456789abcdefABCDEF0123456789abcdef0123456789abcdef012345678", -EINVAL },
+		{ "0123456789abcdefABCDEF0123456789abcdef0123456789abcdef012345678g", -EINVAL },
+		{ "0123456789abcdefABCDEF0123456789abcdef0123456789abcdef0123456789 ", -EINVAL },
+		{ "", -EINVAL },
+		{ NULL, -EINVAL },
+	};
+	uint8_t id[SLUICE_NODE_LEN], want[SLUICE_NODE_LEN];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(id, 0x5a, sizeof(id));
+		CU_ASSERT_EQUAL(sluice_node_from_text(cases[i].text, id), cases[i].rc);
+		if (cases[i].rc != 0) {
+			memset(want, 0x5a, sizeof(want)); /* untouched */
+			CU_ASSERT_EQUAL(memcmp(id, want, sizeof(id)), 0);
+		}
+	}
+	CU_ASSERT_EQUAL(sluice_node_from_text(cases[7].text, id), 0);
+	CU_ASSERT_EQUAL(id[0], 0x01);
+	CU_ASSERT_EQUAL(id[6], 0xcd);
+	CU_ASSERT_EQUAL(id[31], 0x89);
+}
+
+/* Random ids: to text and back, against libsodium's base64 and a hex printer. */
+static void
+test_node_text_random(void)
+{
+	uint64_t seed = 7;
+	uint8_t id[SLUICE_NODE_LEN], back[SLUICE_NODE_LEN];
+	char text[SLUICE_NODE_TEXT_LEN], ref[SLUICE_NODE_TEXT_LEN], hex[2 * SLUICE_NODE_LEN + 1];
+
+	for (int round = 0; round < 2000; round++) {
+		for (size_t i = 0; i < sizeof(id); i++)
+			id[i] = (uint8_t)sl_test_mix64(&seed);
+		CU_ASSERT_PTR_EQUAL(sluice_node_to_text(id, text), text);
+		sodium_bin2base64(ref, sizeof(ref), id, sizeof(id), sodium_base64_VARIANT_ORIGINAL);
+		CU_ASSERT_STRING_EQUAL(text, ref);
+		CU_ASSERT_EQUAL(sluice_node_from_text(text, back), 0);
+		CU_ASSERT_EQUAL(memcmp(id, back, sizeof(id)), 0);
+		for (size_t i = 0; i < sizeof(id); i++)
+			snprintf(hex + 2 * i, 3, round % 2 ? "%02x" : "%02X", id[i]);
+		memset(back, 0, sizeof(back));
+		CU_ASSERT_EQUAL(sluice_node_from_text(hex, back), 0);
+		CU_ASSERT_EQUAL(memcmp(id, back, sizeof(id)), 0);
+	}
+}
+
 static CU_TestInfo cases[] = {
 	{ "attach and detach, descriptors closed", test_attach_detach },
 	{ "attach refused: path, no listener", test_attach_refused },
@@ -526,6 +634,9 @@ static CU_TestInfo cases[] = {
 	{ "hostile descriptors refused", test_hostile_rx },
 	{ "impossible ring index", test_broken_ring },
 	{ "appliance gone", test_appliance_gone },
+	{ "flush: waits until the lcore took every send", test_flush },
+	{ "node ids as text: table", test_node_text_table },
+	{ "node ids as text: random round trips", test_node_text_random },
 	CU_TEST_INFO_NULL,
 };
 

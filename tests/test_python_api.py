@@ -16,7 +16,8 @@ Environment: SLUICE_LIB (the library, see sluice.py), PYTHONPATH holding api/pyt
 Checks: attach / detach; self_id and max_message; registration conflicts between two
 attachments (EBUSY, EALREADY, ENOENT) and registrations dropped with a detach; nodes();
 connect -> NODE_CONNECTED; sends (False on ENOBUFS, then a WRITABLE) and their echoes through
-poll() and recv(); a message held with poll(copy=False) and released; stats() add up.
+poll() and recv(); a message held with poll(copy=False) and released; stats() add up; flush();
+node ids to text and back.
 """
 import errno
 import os
@@ -115,6 +116,15 @@ def main():
             s.register(chan)  # sending and receiving on a channel both need serving it
             s.connect(peer)
             echo(s, peer, chan)
+            s.flush(5000)  # nothing left untaken: returns at once
+            text = sluice.node_to_text(peer)
+            assert len(text) == sluice.NODE_TEXT_LEN - 1 and sluice.node_from_text(text) == peer
+            assert sluice.node_from_text(peer.hex()) == peer
+            try:
+                sluice.node_from_text(text[:-1])
+                raise AssertionError("a text one character short was taken as a node id")
+            except ValueError:
+                pass
     print("test_python_api: passed")
     return 0
 

@@ -39,7 +39,8 @@
 extern "C" {
 #endif
 
-#define SLUICE_NODE_LEN 32 /* a node id: the node's X25519 static public key */
+#define SLUICE_NODE_LEN	     32 /* a node id: the node's X25519 static public key */
+#define SLUICE_NODE_TEXT_LEN 45 /* a node id in base64 (as `sluice pubkey` prints it) + NUL */
 
 struct sluice;
 
@@ -89,8 +90,16 @@ struct sluice_event {
 struct sluice *sluice_attach(const char *socket_path, const char *name, int *err);
 
 /* Detach and free (also what happens when the process exits): registrations are dropped and
- * received messages not yet released go back. NULL is a no-op. */
+ * received messages not yet released go back. Messages sent that the appliance has not taken
+ * yet are dropped: sluice_flush() first to keep them. NULL is a no-op. */
 void sluice_detach(struct sluice *s);
+
+/* Block until the appliance has taken every message sent so far into its sessions (from where
+ * they are delivered whatever the application does next, detach included), at most timeout_ms
+ * (-1: no limit). 0; -ETIMEDOUT; -EINTR a signal came; -ECONNRESET the appliance closed the
+ * control socket; -EPROTO the attachment is broken. It looks every millisecond (the appliance
+ * says nothing when it takes messages). */
+int sluice_flush(struct sluice *s, int timeout_ms);
 
 /* This node's id (the appliance's public key). */
 const uint8_t *sluice_self(const struct sluice *s);
@@ -201,6 +210,13 @@ struct sluice_stats {
 	uint64_t release_errors;   /* sluice_release() of something not held */
 };
 void sluice_get_stats(const struct sluice *s, struct sluice_stats *st);
+
+/* A node id from text: 44 characters of standard base64 (what `sluice keygen` and `sluice
+ * pubkey` print) or 64 hex digits, nothing else around them. 0, or -EINVAL (node untouched).
+ * Any thread. */
+int sluice_node_from_text(const char *text, uint8_t node[SLUICE_NODE_LEN]);
+/* node as base64 into out (NUL-terminated); returns out. Any thread. */
+char *sluice_node_to_text(const uint8_t node[SLUICE_NODE_LEN], char out[SLUICE_NODE_TEXT_LEN]);
 
 /* "ENOBUFS ..." style text for a negative errno this library returns. */
 const char *sluice_strerror(int err);

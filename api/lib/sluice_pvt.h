@@ -7,7 +7,8 @@
  *   sluice_nodes.c   node id -> node, session (conn) -> node; credit per channel
  *   sluice_tx.c      send: credit, the lane's tx ring and arena, WANT, room watching
  *   sluice_rx.c      poll: descriptors -> events, their checks; release of the rx arena
- *   sluice_wait.c    the sleep flag, the eventfd, sluice_wait()
+ *   sluice_wait.c    the sleep flag, the eventfd, sluice_wait(), sluice_flush()
+ *   sluice_text.c    node ids as text (base64, hex)
  *
  * Threading: an attachment is used by one thread at a time (sluice.h); nothing here locks.
  * Everything read from the shared memory is copied before it is checked, and checked before
@@ -146,6 +147,7 @@ bool lsl_node_credit(struct lsl_node *n, uint8_t chan, uint64_t limit);
 unsigned int lsl_tx_writable(struct sluice *s, struct sluice_event *ev, unsigned int max);
 bool lsl_tx_room_ready(struct sluice *s); /* lsl_tx_writable() has something to say */
 bool lsl_tx_room_waiting(const struct sluice *s);
+bool lsl_tx_all_taken(struct sluice *s); /* the lcores consumed every descriptor posted */
 
 /* sluice_rx.c */
 bool lsl_rx_ready(struct sluice *s); /* a ring holds a descriptor, or the state is broken */

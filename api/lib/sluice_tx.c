@@ -155,6 +155,15 @@ lsl_tx_room_ready(struct sluice *s)
 }
 
 bool
+lsl_tx_all_taken(struct sluice *s)
+{
+	for (uint32_t i = 0; i < s->n_lanes; i++)
+		if (sl_ring_consumed(&s->lane[i].tx) != s->lane[i].tx.mine)
+			return false;
+	return true;
+}
+
+bool
 lsl_tx_room_waiting(const struct sluice *s)
 {
 	for (uint32_t i = 0; i < s->n_lanes; i++)

@@ -9,6 +9,7 @@
  *
  * A send refused for room in a lane's ring or arena waits for the lcore to take descriptors,
  * which writes nothing: while one waits, the wait is cut into 1-ms slices that look at it.
+ * sluice_flush() waits for the same thing (every descriptor posted taken) in the same slices.
  */
 #include <errno.h>
 #include <poll.h>
@@ -110,5 +111,25 @@ sluice_wait(struct sluice *s, int timeout_ms)
 		rc = wait_once(s, sluice_wait_timeout(s, left));
 		if (rc != 0 || left == 0)
 			return rc;
+	}
+}
+
+int
+sluice_flush(struct sluice *s, int timeout_ms)
+{
+	struct pollfd p = { .fd = s->sock, .events = 0 }; /* its hang-up: the appliance left */
+	uint64_t start = now_ms();
+
+	for (;;) {
+		if (s->broken)
+			return -EPROTO;
+		if (lsl_tx_all_taken(s))
+			return 0;
+		if (timeout_ms >= 0 && now_ms() - start >= (uint64_t)timeout_ms)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, LSL_ROOM_POLL_MS) < 0)
+			return -errno;
+		if (p.revents & (POLLHUP | POLLERR))
+			return -ECONNRESET;
 	}
 }

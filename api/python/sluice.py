@@ -38,6 +38,7 @@ import json
 import os
 
 NODE_LEN = 32
+NODE_TEXT_LEN = 45
 
 
 class EventType(enum.IntEnum):
@@ -83,7 +84,7 @@ class _Stats(ctypes.Structure):
 
 
 _STRUCTS = {"sluice_event": _Event, "sluice_node_info": _NodeInfo, "sluice_stats": _Stats}
-_CONSTANTS = dict({"SLUICE_NODE_LEN": NODE_LEN},
+_CONSTANTS = dict({"SLUICE_NODE_LEN": NODE_LEN, "SLUICE_NODE_TEXT_LEN": NODE_TEXT_LEN},
                   **{"SLUICE_" + e.name: e.value for e in EventType},
                   **{"SLUICE_FAIL_" + f.name: f.value for f in Fail})
 
@@ -91,6 +92,7 @@ _P = ctypes.c_void_p
 _SIGNATURES = {  # name: (result, argument types)
     "sluice_attach": (_P, [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]),
     "sluice_detach": (None, [_P]),
+    "sluice_flush": (ctypes.c_int, [_P, ctypes.c_int]),
     "sluice_self": (ctypes.POINTER(_u8), [_P]),
     "sluice_max_message": (_u32, [_P]),
     "sluice_register": (ctypes.c_int, [_P, _u8]),
@@ -112,6 +114,8 @@ _SIGNATURES = {  # name: (result, argument types)
     "sluice_wait_timeout": (ctypes.c_int, [_P, ctypes.c_int]),
     "sluice_get_stats": (None, [_P, ctypes.POINTER(_Stats)]),
     "sluice_strerror": (ctypes.c_char_p, [ctypes.c_int]),
+    "sluice_node_from_text": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_void_p]),
+    "sluice_node_to_text": (ctypes.c_char_p, [ctypes.c_char_p, ctypes.c_void_p]),
 }
 
 _lib = None
@@ -149,6 +153,21 @@ def _check(rc):
     if rc < 0:
         raise OSError(-rc, strerror(rc))
     return rc
+
+
+def node_from_text(text):
+    """A node id (bytes) from its base64 (as `sluice pubkey` prints it) or 64 hex digits;
+    ValueError otherwise."""
+    out = ctypes.create_string_buffer(NODE_LEN)
+    if load().sluice_node_from_text(text.encode(), out) != 0:
+        raise ValueError(f"not a node id (44 characters of base64 or 64 hex digits): {text!r}")
+    return out.raw
+
+
+def node_to_text(node):
+    """A node id's base64 text."""
+    out = ctypes.create_string_buffer(NODE_TEXT_LEN)
+    return load().sluice_node_to_text(_node(node), out).decode()
 
 
 def _node(node):
@@ -255,6 +274,11 @@ class Sluice:
     @property
     def max_message(self):
         return self._lib.sluice_max_message(self._s)
+
+    def flush(self, timeout_ms=-1):
+        """Wait until the appliance took every message sent so far (sluice_flush()): do it
+        before close() to keep the last ones. Raises OSError (ETIMEDOUT...)."""
+        _check(self._lib.sluice_flush(self._s, int(timeout_ms)))
 
     def register(self, chan):
         _check(self._lib.sluice_register(self._s, chan))

@@ -211,6 +211,10 @@ dp_conn_get_stats(const struct dp_conn *c, struct dp_conn_stats *out)
 	out->rtt_latest_ns = c->rec.rtt.latest_ns;
 	out->cwnd = c->rec.cc.cwnd;
 	out->bytes_in_flight = c->rec.bytes_in_flight;
+	out->channels = 0;
+	for (unsigned int i = 0; c->chans != NULL && i < c->cfg->n_channels; i++)
+		if (c->chans[i] != NULL)
+			out->channels |= 1u << i;
 }
 
 void

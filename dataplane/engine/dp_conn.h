@@ -233,6 +233,7 @@ struct dp_conn_stats {
 	uint64_t pkts_lost, ptos;
 	uint64_t rtt_smoothed_ns, rtt_min_ns, rtt_var_ns, rtt_latest_ns;
 	uint64_t cwnd, bytes_in_flight;
+	uint32_t channels; /* a bit per channel the connection has opened (either side used it) */
 };
 
 void dp_conn_get_stats(const struct dp_conn *c, struct dp_conn_stats *out);

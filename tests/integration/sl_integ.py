@@ -69,6 +69,23 @@ def log(msg):
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
+def wait_until(what, cond, timeout, nodes=(), every=0.05):
+    """Poll cond() every `every` seconds until it returns something true (returned); a
+    TestFailure after `timeout` seconds, or at once when one of `nodes` exited meanwhile."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        for n in nodes:
+            if not n.running():
+                raise TestFailure(f"{n.name} exited (status {n.proc.returncode}) "
+                                  f"while waiting for: {what}")
+        if time.monotonic() >= deadline:
+            raise TestFailure(f"timed out ({timeout} s) waiting for: {what}")
+        time.sleep(every)
+
+
 def terminate(proc, timeout, what, say=None):
     """SIGTERM proc (a Popen, or None), then SIGKILL after `timeout` seconds; its exit status.
     what: how to name it in the log line of a SIGKILL, said through say (default log)."""
@@ -84,26 +101,6 @@ def terminate(proc, timeout, what, say=None):
             proc.wait()
     return proc.returncode
 
-
-def wait_until(what, cond, timeout, nodes=()):
-    """Poll cond() every 50 ms until it returns something true, which is returned; TestFailure
-    after timeout seconds, or at once if one of nodes (appliances that must keep running) has
-    exited."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        for n in nodes:
-            if not n.running():
-                raise TestFailure(f"{n.name} exited (status {n.proc.returncode}) "
-                                  f"while waiting for: {what}")
-        if time.monotonic() >= deadline:
-            raise TestFailure(f"timed out ({timeout} s) waiting for: {what}")
-        time.sleep(0.05)
-
-
-# --- summaries -------------------------------------------------------------------------------
 
 def _kv(tokens):
     d = {}
@@ -530,6 +527,7 @@ class World:
         self.args = argv[2:]
         self.tag = tag
         self.nodes = []
+        self.others = []  # other things it started: each has stop() and diagnostics()
         self.checks = 0
         self.t0 = time.monotonic()
         self.dir = tempfile.mkdtemp(prefix=f"sluice-it-{tag}-{os.getpid()}-")
@@ -602,8 +600,16 @@ class World:
     def elapsed(self):
         return time.monotonic() - self.t0
 
+    def track(self, thing):
+        """Something else the test started (thing.stop(), thing.diagnostics()): stopped before
+        the appliances on every exit path, its diagnostics printed on a failure."""
+        self.others.append(thing)
+        return thing
+
     def diagnostics(self, exc):
         print(f"--- {self.tag} failed after {self.elapsed():.1f} s: {exc!r}", flush=True)
+        for t in self.others:
+            t.diagnostics()
         for n in self.nodes:
             for i, (out, err, argv) in enumerate(n.runs):
                 text = _read(err)
@@ -620,6 +626,11 @@ class World:
         sys.stdout.flush()
 
     def cleanup(self):
+        for t in self.others:
+            try:
+                t.stop()
+            except Exception as e:  # keep cleaning up
+                print(f"cleanup: {t!r}: {e!r}", flush=True)
         for n in self.nodes:
             try:
                 if n.running():

@@ -38,7 +38,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sl_integ as it  # noqa: E402
-from sl_integ import TestFailure, World, log, sink, source  # noqa: E402
+from sl_integ import World, log, sink, source  # noqa: E402
 
 COUNT = 6000
 RATE = 2000               # messages/s: COUNT takes 3 s, so the kill is mid-transfer
