@@ -38,6 +38,7 @@ RTE_LOG_REGISTER(cp_main_logtype, sluice.cp.main, INFO);
 #define IDLE_LONG_AFTER	  50
 #define SNAP_SESSIONS_MAX 4096	      /* sessions per lcore a snapshot lists one by one */
 #define PORT_RESTART_NS	  (1000 * MS) /* a memif client down this long is restarted, and again */
+#define PORT_ANSWER_NS	  (10000 * MS) /* ... unless its server has not answered yet (restart_wait) */
 #define LINK_CHECK_NS	  (100 * MS)  /* how often the ports' links are looked at (announce) */
 #define ANNOUNCE_NUM	  2	      /* gratuitous ARPs when a port's link comes up ... */
 #define ANNOUNCE_GAP_NS	  (1000 * MS) /* ... this far apart */
@@ -464,12 +465,38 @@ restart_port(struct cp_main *a, unsigned int p)
 	}
 	a->port_restarts++;
 	if (drv_port_restart(port) == 0) {
-		CTL_LOG(INFO, "port %s: restarted, link to its peer back\n", port->cfg->name);
+		CTL_LOG(INFO, "port %s: restarted, connected to its peer's socket\n",
+			port->cfg->name);
 		a->port_down_since[p] = 0;
+		a->port_unanswered[p] = true;
 		pause_clear(a, p, DRV_PORT_PAUSE_RESTART | DRV_PORT_PAUSE_GONE);
 		return;
 	}
 	a->port_down_since[p] = a->now_ns;
+	a->port_unanswered[p] = false;
+}
+
+/* How long a memif client port stays down before it is restarted (again): PORT_RESTART_NS,
+ * but PORT_ANSWER_NS after a restart that connected to the server's socket and heard nothing
+ * back yet. The server answers a connection with its hello, the client then maps its regions,
+ * and a server that drops the connection after that makes the guard pause the port
+ * (DRV_PORT_PAUSE_GONE, when the client unmaps them): so GONE after a restart means "answered".
+ * Not answered, the connection is left alone: closing one that the server has not accepted
+ * yet trips a bug of DPDK 22.11's memif server — memif_listener_handler() fails to send its
+ * hello (EPIPE), and its error path frees the control channel whose interrupt callback stays
+ * registered, so the server's interrupt thread then uses freed memory: a panic in epoll_ctl(),
+ * or a listener that never answers anyone again (docs/operations.md, Known limitations). A
+ * server stalled for more than a second on a loaded machine was enough for a restart every
+ * PORT_RESTART_NS to do it (test_perturb.py, kill_past_idle). The answer takes milliseconds;
+ * PORT_ANSWER_NS is for a server that went away before answering, and without the guard
+ * nothing tells an answer, so every restart waits PORT_RESTART_NS as before. */
+static uint64_t
+restart_wait(const struct cp_main *a, unsigned int p)
+{
+	bool answered = (a->dp->port_paused[p] & DRV_PORT_PAUSE_GONE) != 0;
+
+	return a->port_unanswered[p] && !answered && a->dp->memif_guarded ? PORT_ANSWER_NS
+									  : PORT_RESTART_NS;
 }
 
 static bool
@@ -482,7 +509,8 @@ link_up(const struct cp_main *a, unsigned int p)
 }
 
 /* A port the memif guard paused (its peer left) is given back to the lcores once its link is
- * up again: a memif server's peer reconnected, or a client port restarted. */
+ * up again: a memif server's peer reconnected, or a client port restarted (whose pause flags
+ * the restart cleared: this only says so). */
 static void
 resume_port(struct cp_main *a, unsigned int p)
 {
@@ -504,8 +532,9 @@ supervise_ports(struct cp_main *a)
 			continue;
 		if ((paused & DRV_PORT_PAUSE_RESTART) == 0 && link_up(a, p)) {
 			a->port_down_since[p] = 0;
-			if ((paused & DRV_PORT_PAUSE_GONE) != 0)
+			if ((paused & DRV_PORT_PAUSE_GONE) != 0 || a->port_unanswered[p])
 				resume_port(a, p);
+			a->port_unanswered[p] = false;
 			continue;
 		}
 		waiting |= paused != 0;
@@ -513,7 +542,7 @@ supervise_ports(struct cp_main *a)
 			continue;
 		if (a->port_down_since[p] == 0)
 			a->port_down_since[p] = a->now_ns;
-		else if (a->now_ns - a->port_down_since[p] >= PORT_RESTART_NS)
+		else if (a->now_ns - a->port_down_since[p] >= restart_wait(a, p))
 			restart_port(a, p);
 	}
 	a->next_port_check = waiting ? a->now_ns : a->now_ns + PORT_RESTART_NS / 2;

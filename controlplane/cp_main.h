@@ -11,7 +11,8 @@
  *   - restarts a memif client port whose server went away (DPDK's memif client connects only
  *     when the port starts): the lcores are kept off the port (dp_runtime.port_paused,
  *     DRV_PORT_PAUSE_RESTART, and an RCU grace period) while it is stopped and started again,
- *     every second until the server is back; gives a memif port the guard paused when its peer
+ *     every second until the server is back (but a connection the server has not answered yet
+ *     is given 10 s: cp_main.c, restart_wait); gives a memif port the guard paused when its peer
  *     left (DRV_PORT_PAUSE_GONE, drivers/drv_memif_guard.h) back to the lcores once its link is
  *     up (checked every round while a port waits);
  *   - asks every lcore for a statistics snapshot every 500 ms, which telemetry and the final
@@ -84,6 +85,7 @@ struct cp_main {
 	bool link_was_up[CONF_MAX_PORTS];
 	/* ports that reconnect by themselves only when restarted (memif clients) */
 	uint64_t port_down_since[CONF_MAX_PORTS];
+	bool port_unanswered[CONF_MAX_PORTS]; /* restarted, connected, no word from the server yet */
 	uint64_t port_restarts, next_port_check;
 	/* the ports' outage schedules (ports[].impair.outages), followed for the log lines */
 	struct dp_outage outage[CONF_MAX_PORTS];
