@@ -194,6 +194,7 @@ class Node:
         self.key_file = os.path.join(self.dir, "node.key")
         self.public_key = world.keygen(self.key_file)
         self.file_prefix = f"sl-it-{os.getpid()}-{world.tag}-{name}"[:63]
+        self.telemetry_wait = 5.0  # query()'s default wait for an answer (seconds)
         self.config_path = os.path.join(self.dir, "node.json")
         self.cfg = {
             "network": f"sluice-it-{os.getpid()}",
@@ -369,11 +370,11 @@ class Node:
 
     # telemetry
 
-    def query(self, cmd, wait=5.0):
+    def query(self, cmd, wait=None):
         """One telemetry command (a fresh connection each time: the process may restart),
-        retried for up to `wait` seconds; TelemetryError if it does not answer (at once if the
-        process is gone)."""
-        deadline = time.monotonic() + wait
+        retried for up to `wait` seconds (self.telemetry_wait by default); TelemetryError if it
+        does not answer (at once if the process is gone)."""
+        deadline = time.monotonic() + (self.telemetry_wait if wait is None else wait)
         while True:
             t = Telemetry(self.file_prefix)
             try:
