@@ -241,7 +241,10 @@ struct sl_frame_close {
 #define SL_CLOSE_INTERNAL     6 /* out of memory or similar */
 #define SL_CLOSE_REPLACED     7 /* a newer session with the same peer took its place */
 #define SL_CLOSE_SHUTDOWN     8 /* the appliance is stopping */
-#define SL_CLOSE_REASON_COUNT 9 /* reasons this build names; others are shown as numbers */
+#define SL_CLOSE_REFUSED      9 /* the connection pool refused the session (full, policy) */
+#define SL_CLOSE_MISBEHAVED   10 /* the peer broke the rules of peer exchange */
+#define SL_CLOSE_DONE	      11 /* a seed or crawler is done with the session */
+#define SL_CLOSE_REASON_COUNT 12 /* reasons this build names; others are shown as numbers */
 
 /* --- service messages ------------------------------------------------------------------------
  * The messages of the built-in services (dataplane/dp_svc.h): a source sends them, a sink
@@ -284,6 +287,66 @@ static_assert(offsetof(struct sl_svc_hdr, len) == 8, "service header layout");
 static_assert(offsetof(struct sl_svc_hdr, seq) == 16, "service header layout");
 static_assert(offsetof(struct sl_svc_hdr, sent_ns) == 24, "service header layout");
 static_assert(SL_SVC_HDR_LEN <= SL_MIN_PAYLOAD, "a service header fits in one packet");
+
+/* --- control messages: the messages of channel 0 ----------------------------------------------
+ * Channel 0 (SL_CONTROL_CHANNEL) carries whole messages of the control plane, each at most
+ * SL_CONTROL_MSG_MAX bytes, each starting with struct sl_ctl_hdr. A receiver ignores and counts a
+ * message of a type or version it does not know (so newer nodes can add messages); it counts
+ * as malformed one whose len differs from the message's length or whose reserved bytes are not
+ * zero. Peer exchange (docs/protocol.md, 8.2): a node asks with GETADDR, the peer answers with
+ * one ADDR echoing the request id; an ADDR that answers no request of ours is dropped. */
+#define SL_CTL_GETADDR 0x01 /* asks the peer for addresses it knows */
+#define SL_CTL_ADDR    0x02 /* answers one GETADDR */
+#define SL_CTL_HELLO   0x03 /* each side's first control message on a new session */
+#define SL_CTL_VERSION 1    /* version of the control messages' layout */
+
+struct sl_ctl_hdr {
+	uint8_t type;	     /* SL_CTL_* */
+	uint8_t version;     /* SL_CTL_VERSION */
+	rte_be16_t len;	     /* whole message, header included */
+	rte_be32_t reserved; /* zero */
+} __rte_packed;
+
+struct sl_ctl_getaddr {
+	struct sl_ctl_hdr hdr; /* type SL_CTL_GETADDR, len 16 */
+	rte_be32_t req_id;     /* chosen by the asker, echoed by the answer */
+	rte_be16_t max;	       /* entries the asker takes, 1..SL_PEX_MAX_ADDRS */
+	rte_be16_t reserved;   /* zero */
+} __rte_packed;
+
+#define SL_PEX_F_HAS_ID 0x01 /* entry flags: id[] is the node's static key (else all zero) */
+
+/* One known node: where it listens, and when it was last known to be up. */
+struct sl_pex_entry {
+	uint8_t id[SL_KEY_LEN]; /* the node's static public key, or zero */
+	rte_be32_t ip;		/* IPv4 address */
+	rte_be16_t port;	/* UDP port, never 0 */
+	uint8_t flags;		/* SL_PEX_F_*; other bits zero */
+	uint8_t reserved;	/* zero */
+	rte_be64_t last_seen;	/* UNIX time, seconds */
+} __rte_packed;
+
+struct sl_ctl_addr {
+	struct sl_ctl_hdr hdr; /* type SL_CTL_ADDR, len 16 + 48 * count */
+	rte_be32_t req_id;     /* the GETADDR's this answers */
+	rte_be16_t count;    /* entries that follow, 0..min(the GETADDR's max, SL_PEX_MAX_ADDRS) */
+	rte_be16_t reserved; /* zero */
+} __rte_packed;		     /* then count struct sl_pex_entry */
+
+/* HELLO: sent by each side once its session opens. observed: the address and UDP port the
+ * receiver's packets come from, as the sender sees them (a node behind a translating router
+ * learns how others reach it, as Bitcoin's version message tells addr_recv). */
+struct sl_ctl_hello {
+	struct sl_ctl_hdr hdr; /* type SL_CTL_HELLO, len 16 */
+	rte_be32_t observed_ip;
+	rte_be16_t observed_port;
+	rte_be16_t reserved; /* zero */
+} __rte_packed;
+
+#define SL_CTL_HDR_LEN	   8
+#define SL_PEX_ENTRY_LEN   48
+#define SL_CTL_GETADDR_LEN 16
+#define SL_CTL_ADDR_LEN(n) (16 + SL_PEX_ENTRY_LEN * (size_t)(n))
 
 /* --- compile-time checks ------------------------------------------------------------------ */
 static_assert(sizeof(struct sl_wire_addr4) == 8, "addr4 size");
@@ -343,5 +406,27 @@ static_assert(sizeof(struct sl_frame_close) == 8, "close frame size");
 static_assert(sizeof(struct sl_frame_ack) + SL_MAX_ACK_RANGES * sizeof(struct sl_ack_range) <
 		      SL_MIN_PAYLOAD,
 	      "a full ACK fits in the smallest packet");
+
+static_assert(sizeof(struct sl_ctl_hdr) == SL_CTL_HDR_LEN, "control header size");
+static_assert(offsetof(struct sl_ctl_hdr, len) == 2, "control header layout");
+static_assert(sizeof(struct sl_ctl_getaddr) == SL_CTL_GETADDR_LEN, "getaddr size");
+static_assert(sizeof(struct sl_ctl_hello) == 16, "hello size");
+static_assert(offsetof(struct sl_ctl_hello, observed_ip) == 8, "hello layout");
+static_assert(offsetof(struct sl_ctl_hello, observed_port) == 12, "hello layout");
+static_assert(offsetof(struct sl_ctl_getaddr, req_id) == 8, "getaddr layout");
+static_assert(offsetof(struct sl_ctl_getaddr, max) == 12, "getaddr layout");
+static_assert(sizeof(struct sl_pex_entry) == SL_PEX_ENTRY_LEN, "pex entry size");
+static_assert(offsetof(struct sl_pex_entry, ip) == 32, "pex entry layout");
+static_assert(offsetof(struct sl_pex_entry, port) == 36, "pex entry layout");
+static_assert(offsetof(struct sl_pex_entry, flags) == 38, "pex entry layout");
+static_assert(offsetof(struct sl_pex_entry, last_seen) == 40, "pex entry layout");
+static_assert(sizeof(struct sl_ctl_addr) == SL_CTL_ADDR_LEN(0), "addr size");
+static_assert(offsetof(struct sl_ctl_addr, req_id) == 8, "addr layout");
+static_assert(offsetof(struct sl_ctl_addr, count) == 12, "addr layout");
+static_assert(offsetof(struct sl_ctl_getaddr, hdr) == 0 && offsetof(struct sl_ctl_addr, hdr) == 0,
+	      "every control message starts with the header");
+static_assert(SL_CTL_ADDR_LEN(SL_PEX_MAX_ADDRS) <= SL_CONTROL_MSG_MAX,
+	      "the largest ADDR fits in one control message");
+static_assert(SL_CONTROL_MSG_MAX <= UINT16_MAX, "a control message's length fits its len field");
 
 #endif /* SL_WIRE_H */

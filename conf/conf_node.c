@@ -351,7 +351,9 @@ conf_limits(struct conf_ctx *x, const json_t *v, const char *path)
 	if (v == NULL || !conf_is(x, v, path, JSON_OBJECT))
 		return;
 	conf_check_keys(x, v, path, keys);
-	ok[0] = conf_opt_u32(x, v, path, "max_message", 1, SL_MAX_MESSAGE, &l->max_message);
+	/* every node takes any control message (channel 0: sl_limits.h) */
+	ok[0] = conf_opt_u32(x, v, path, "max_message", SL_CONTROL_MSG_MAX, SL_MAX_MESSAGE,
+			     &l->max_message);
 	ok[0] &= conf_opt_u32(x, v, path, "queue_bytes", 1, CONF_MAX_QUEUE, &l->queue_bytes);
 	ok[0] &= conf_opt_u32(x, v, path, "window_bytes", CONF_MIN_WINDOW, CONF_MAX_WINDOW,
 			      &l->window_bytes);

@@ -44,6 +44,9 @@ cp_close_reason_name(uint16_t reason)
 		[SL_CLOSE_INTERNAL] = "internal_error",
 		[SL_CLOSE_REPLACED] = "replaced",
 		[SL_CLOSE_SHUTDOWN] = "shutdown",
+		[SL_CLOSE_REFUSED] = "refused",
+		[SL_CLOSE_MISBEHAVED] = "misbehaved",
+		[SL_CLOSE_DONE] = "done",
 	};
 
 	return reason < SL_CLOSE_REASON_COUNT ? names[reason] : "unknown_reason";
@@ -269,6 +272,11 @@ cp_ctl_note_fill(struct cp_note *note, enum cp_note_type type, const struct cp_n
 		.by_peer = by_peer,
 		.attempts = n->info.attempts,
 	};
+	if (type == CP_NOTE_CONNECTED || type == CP_NOTE_REKEYED) {
+		note->capabilities = n->info.capabilities;
+		note->n_addrs = n->info.n_addrs;
+		note->addrs = n->info.addrs;
+	}
 	if (type == CP_NOTE_CONNECT_FAILED && n->timer.at != UINT64_MAX)
 		note->retry_in_ns = n->backoff_ns;
 }
@@ -635,6 +643,10 @@ cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, ui
 	struct cp_slot *s;
 
 	SL_ASSERT_OWNER(ctl->thread);
+	if (ev->type == DP_EVT_CONTROL) {
+		cp_ctl_control_in(ctl, lcore, ev);
+		return;
+	}
 	if (lcore >= ctl->cfg.n_lcores || ev->slot >= ctl->cfg.slots_per_lcore)
 		return;
 	s = &ctl->slots[lcore][ev->slot];

@@ -16,12 +16,19 @@
  * peer restarted). Rekeys are IK
  * handshakes with SL_HS_F_REKEY that keep the session (docs/protocol.md, 5.3).
  *
+ * The control channel (channel 0 of every session, reliable and in order) carries messages
+ * between the control threads of two nodes: cp_ctl_control_send() posts one to the session's
+ * lcore (DP_CMD_CONTROL_SEND), and the lcore's DP_EVT_CONTROL comes back through
+ * cp_ctl_event() to ops.control with the sender's key. Delivery is best effort under overload:
+ * what the lcores could not hand over is counted there (dp_drop.h, control_*), never waited for.
+ *
  * I/O goes through struct cp_ctl_ops, so the logic runs the same against the dataplane rings
  * (cp_main.c) and against an in-memory harness (tests/test_ctl.c). Time is injected (now_ns
  * monotonic, wall_ns the real-time clock for handshake timestamps).
  *
  * Threading: create and destroy on any thread while no other uses it; everything that changes
- * state (cp_ctl_handshake, _event, _tick, _kick, _close_all) on one thread only, the control
+ * state (cp_ctl_handshake, _event, _tick, _kick, _close_all, _control_send, _connect,
+ * _disconnect) on one thread only, the control
  * thread — debug builds check it (the first of those calls binds the thread, SL_ASSERT_OWNER).
  * The read-only queries (cp_ctl_stats, _admission_stats, _sessions, _foreach_node, _pubkey)
  * may run on another thread that holds the lock the control thread holds while it changes
@@ -58,6 +65,12 @@ enum cp_note_type {
 	CP_NOTE_COUNT
 };
 
+/* A listen address a peer advertised in its handshake payload (host order). */
+struct cp_listen_addr {
+	uint32_t ip;
+	uint16_t port;
+};
+
 /* Something an operator wants in the log. Pointers are valid during the call only. */
 struct cp_note {
 	enum cp_note_type type;
@@ -74,6 +87,12 @@ struct cp_note {
 	uint64_t undelivered, undelivered_bytes;
 	uint32_t attempts;    /* CONNECT_FAILED: failures in a row */
 	uint64_t retry_in_ns; /* CONNECT_FAILED: next attempt */
+	/* CONNECTED, REKEYED: what the peer's payload said of it in the handshake that opened
+	 * the session (SL_CAP_* bits, and the addresses it listens at: where to dial it, which
+	 * need not be where its packets come from) */
+	uint64_t capabilities;
+	uint8_t n_addrs;
+	const struct cp_listen_addr *addrs;
 };
 
 struct cp_ctl_ops {
@@ -87,6 +106,9 @@ struct cp_ctl_ops {
 	 * without a route. */
 	int (*resolve)(void *arg, uint32_t ip, uint8_t *port, uint8_t mac[6]);
 	void (*note)(void *arg, const struct cp_note *n);
+	/* A message on the control channel from the node with static key pub (len bytes,
+	 * 1..SL_CONTROL_MSG_MAX; valid during the call only). May be NULL: then counted only. */
+	void (*control)(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len);
 };
 
 struct cp_ctl_config {
@@ -131,6 +153,10 @@ void cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 	X(command_failures, "commands the dataplane could not take")                  \
 	X(slot_double_release, "slots released twice (a bug: always 0)")              \
 	X(table_pressure, "initiations that needed a cookie: session table 3/4 full") \
+	X(control_sent, "control messages posted to a session's lcore")               \
+	X(control_received, "control messages received and handed on")                \
+	X(control_stale, "control messages from no current session: dropped")         \
+	X(control_ring_full, "control messages not sent: command ring full")          \
 	X(stale_initiations, "initiations older than the handshake timeout: not answered")
 
 struct cp_ctl_stats {
@@ -168,6 +194,13 @@ struct cp_node_info {
 	uint64_t connects, disconnects, failures, rekeys;
 	uint32_t attempts; /* failed attempts in a row */
 	char last_error[48];
+	/* CONNECTED: the peer's handshake payload (cp_note) */
+	uint64_t capabilities;
+	uint8_t n_addrs;
+	struct cp_listen_addr addrs[SL_HS_MAX_ADDRS];
+	/* control messages with it, all its sessions (a node that is not a configured peer is
+	 * forgotten, counters and all, when its session ends) */
+	uint64_t control_sent, control_received;
 };
 
 struct cp_ctl;
@@ -204,9 +237,20 @@ int cp_ctl_connect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t i
  * given up and its session closed gracefully (SL_CLOSE_APPLICATION). 0, or -ENOENT. */
 int cp_ctl_disconnect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint64_t now_ns);
 
-/* An event from lcore (DP_EVT_REKEY, DP_EVT_UNRESPONSIVE, DP_EVT_CLOSED). */
+/* An event from lcore (DP_EVT_REKEY, DP_EVT_UNRESPONSIVE, DP_EVT_CLOSED, DP_EVT_CONTROL). A
+ * DP_EVT_CONTROL's buffer stays the caller's (read during the call: ops.control). */
 void cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, uint64_t now_ns,
 		  uint64_t wall_ns);
+
+/* Send a control message (len bytes, 1..SL_CONTROL_MSG_MAX) to the node with static key pub on
+ * the control channel of its live session: posted to the session's lcore, which queues it on
+ * the engine (reliable, in order; what the lcore cannot queue is counted there,
+ * control_send_stale / control_send_refused). 0; -ENOTCONN no live session with the node;
+ * -EMSGSIZE len 0 or above SL_CONTROL_MSG_MAX; -ENOBUFS the lcore's command ring is full (try
+ * again later); -ENOMEM. Control thread; may be called from ops.note (a CONNECTED note: the
+ * session's open command is posted, so the message follows it). */
+int cp_ctl_control_send(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], const void *msg,
+			size_t len);
 
 /* Run what is due; returns when it next needs to run (UINT64_MAX: nothing scheduled). */
 uint64_t cp_ctl_tick(struct cp_ctl *ctl, uint64_t now_ns, uint64_t wall_ns);

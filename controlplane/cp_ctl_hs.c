@@ -78,6 +78,19 @@ post_keys(struct cp_ctl *ctl, struct dp_cmd *cmd, unsigned int lcore, struct cp_
 	return true;
 }
 
+/* What the peer's handshake payload said of itself, for the node's notes and telemetry. */
+static void
+take_payload(struct cp_node_info *info, const struct cp_hs_peerinfo *peer)
+{
+	info->capabilities = peer->capabilities;
+	info->n_addrs = RTE_MIN(peer->n_addrs, (uint8_t)SL_HS_MAX_ADDRS);
+	memset(info->addrs, 0, sizeof(info->addrs));
+	for (unsigned int i = 0; i < info->n_addrs; i++) {
+		info->addrs[i].ip = peer->addrs[i].ip;
+		info->addrs[i].port = peer->addrs[i].port;
+	}
+}
+
 /* Open the session of a completed handshake in (lcore, slot), reserved for it. */
 static bool
 open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, uint32_t slot,
@@ -94,6 +107,7 @@ open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, uint32_t
 	};
 	bool initiator = hs->initiator;
 	uint32_t local_id = hs->local_id, remote_id = hs->remote_id;
+	struct cp_hs_peerinfo peer = hs->peer; /* public: its key, flags, payload */
 
 	memcpy(cmd.mac, ep->mac, sizeof(cmd.mac));
 	memcpy(cmd.node, n->info.pub, sizeof(cmd.node));
@@ -101,6 +115,8 @@ open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, uint32_t
 		return false;
 	s->state = CP_SLOT_LIVE;
 	s->node = n;
+	s->open_id = local_id;
+	take_payload(&n->info, &peer);
 	n->slot = slot;
 	n->ep = *ep;
 	n->closing = false;

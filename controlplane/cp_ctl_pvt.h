@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: control-thread internals shared by cp_ctl.c (nodes, slots, timers, dataplane
- * events) and cp_ctl_hs.c (handshake messages in and out).
+ * events), cp_ctl_hs.c (handshake messages in and out), cp_ctl_req.c (connect, disconnect) and
+ * cp_ctl_chan.c (the control channel).
  */
 #ifndef CP_CTL_PVT_H
 #define CP_CTL_PVT_H
@@ -40,8 +41,10 @@ struct cp_slot {
 		struct cp_node *node; /* DIALING, LIVE (NULL: nobody's any more), CLOSING */
 		struct cp_xx *xx;     /* XX */
 	};
-	uint8_t state; /* enum cp_slot_state */
-	uint8_t gen;   /* generation of the connection id in use */
+	uint8_t state;	  /* enum cp_slot_state */
+	uint8_t gen;	  /* generation of the connection id in use */
+	uint32_t open_id; /* LIVE, CLOSING: the connection id the session was opened with (the
+			   * lcore's name for it in control messages, whatever rekeys did since) */
 };
 
 /* A responder's XX handshake waiting for its finishing message. */
@@ -129,6 +132,10 @@ cp_ctl_keep(const struct cp_node *n)
 {
 	return n->wanted;
 }
+
+/* cp_ctl_chan.c */
+/* A DP_EVT_CONTROL from lcore: to ops.control if its session is still its node's. */
+void cp_ctl_control_in(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev);
 
 /* cp_ctl_hs.c */
 /* Send a (new) initiation of the node's current dial or rekey. */

@@ -62,10 +62,11 @@ op_command(void *arg, unsigned int lcore, const struct dp_cmd *cmd)
 	struct cp_main *a = arg;
 	struct rte_ring *r = dp_lcore_cmd_ring(a->dp, lcore);
 
-	/* the lcore empties its ring every round: a full ring is a moment, not a state */
+	/* the lcore empties its ring every round: a full ring is a moment, not a state; but a
+	 * control message is not worth waiting for (its sender hears -ENOBUFS) */
 	for (unsigned int spins = 0;
 	     rte_ring_sp_enqueue_elem(r, (void *)(uintptr_t)cmd, sizeof(*cmd)) != 0; spins++) {
-		if (a->dp->quit || spins > 10000000)
+		if (a->dp->quit || spins > 10000000 || cmd->type == DP_CMD_CONTROL_SEND)
 			return -ENOBUFS;
 		rte_pause();
 	}
@@ -177,6 +178,7 @@ op_note(void *arg, const struct cp_note *n)
 	char key[45] = "-", who[CONF_NAME_LEN + 16], undel[64] = "";
 
 	cp_api_note(a->api, n);
+	cp_control_note(&a->control, n); /* a new session: HELLO */
 	if (n->pub != NULL)
 		conf_key_to_base64(n->pub, key);
 	if (n->undelivered != 0) /* never split: grep for the NodeDisconnected line */
@@ -218,11 +220,28 @@ op_note(void *arg, const struct cp_note *n)
 	}
 }
 
+static void
+op_control(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len)
+{
+	struct cp_main *a = arg;
+
+	cp_control_input(&a->control, pub, msg, len);
+}
+
+static int
+control_send(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len)
+{
+	struct cp_main *a = arg;
+
+	return cp_ctl_control_send(a->ctl, pub, msg, len);
+}
+
 static const struct cp_ctl_ops ctl_ops = {
 	.command = op_command,
 	.send = op_send,
 	.resolve = op_resolve,
 	.note = op_note,
+	.control = op_control,
 };
 
 /* --- from the dataplane --------------------------------------------------------------------- */
@@ -306,6 +325,10 @@ poll_events(struct cp_main *a, uint64_t wall)
 				break;
 			case DP_EVT_STATS_DONE:
 				on_stats(a, l, evs[k].stats);
+				break;
+			case DP_EVT_CONTROL: /* its buffer is ours once dequeued */
+				cp_ctl_event(a->ctl, l, &evs[k], a->now_ns, wall);
+				free(evs[k].msg);
 				break;
 			default:
 				cp_ctl_event(a->ctl, l, &evs[k], a->now_ns, wall);
@@ -696,7 +719,7 @@ control_main(void *arg)
 
 int
 cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
-	    const uint8_t static_priv[SL_KEY_LEN], const struct cp_main_options *opt)
+	     const uint8_t static_priv[SL_KEY_LEN], const struct cp_main_options *opt)
 {
 	struct cp_ctl_config cc;
 	size_t sz;
@@ -722,6 +745,7 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 				return -ENOMEM;
 		}
 	cp_ctl_config_from_conf(&cc, cfg, static_priv);
+	cp_control_init(&a->control, control_send, a);
 	a->started_ns = a->now_ns = sl_now_ns();
 	a->ctl = cp_ctl_create(&cc, &ctl_ops, a, a->now_ns);
 	memset(cc.hs.static_priv, 0, sizeof(cc.hs.static_priv));

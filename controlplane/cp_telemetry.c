@@ -109,6 +109,13 @@ info(struct cp_main *a, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "sessions_live", st->sessions_live);
 	rte_tel_data_add_dict_u64(d, "handshakes_pending", st->handshakes_pending);
 	rte_tel_data_add_dict_u64(d, "snapshots", a->snaps_done);
+	if (cp_control_stats(&a->control)->observed_ip != 0) { /* how the last HELLO saw us */
+		const struct cp_control_stats *cs = cp_control_stats(&a->control);
+		char seen[32];
+
+		ip_str(seen, sizeof(seen), cs->observed_ip, cs->observed_port);
+		rte_tel_data_add_dict_string(d, "observed_addr", seen);
+	}
 	rte_tel_data_add_dict_string(d, "state", a->done ? "stopped" : "running");
 	return 0;
 }
@@ -163,6 +170,37 @@ tel_name(char *out, size_t len, const struct cp_node_info *n)
 		snprintf(out + i, len - i, "_%d", n->peer);
 }
 
+/* "a.b.c.d:p,...": the listen addresses a peer advertised. */
+static void
+listen_list(char *out, size_t len, const struct cp_node_info *n)
+{
+	size_t k = 0;
+
+	out[0] = '\0';
+	for (unsigned int i = 0; i < n->n_addrs && i < SL_HS_MAX_ADDRS && k < len; i++) {
+		char one[24];
+
+		ip_str(one, sizeof(one), n->addrs[i].ip, n->addrs[i].port);
+		k += (size_t)snprintf(out + k, len - k, "%s%s", i > 0 ? "," : "", one);
+	}
+}
+
+/* What a connected node told us about itself, and the control messages exchanged with it. */
+static void
+add_node_extras(struct rte_tel_data *c, const struct cp_node_info *n)
+{
+	char caps[24], addrs[SL_HS_MAX_ADDRS * 22 + 1];
+
+	rte_tel_data_add_dict_u64(c, "control_sent", n->control_sent);
+	rte_tel_data_add_dict_u64(c, "control_received", n->control_received);
+	if (n->state != CP_NODE_CONNECTED)
+		return;
+	snprintf(caps, sizeof(caps), "0x%" PRIx64, n->capabilities);
+	rte_tel_data_add_dict_string(c, "capabilities", caps);
+	listen_list(addrs, sizeof(addrs), n);
+	rte_tel_data_add_dict_string(c, "listen", addrs);
+}
+
 struct peers_walk {
 	struct cp_main *a;
 	struct rte_tel_data *d;
@@ -201,6 +239,7 @@ peer_entry(void *arg, const struct cp_node_info *n)
 	rte_tel_data_add_dict_u64(c, "attempts", n->attempts);
 	rte_tel_data_add_dict_u64(c, "rekeys", n->rekeys);
 	rte_tel_data_add_dict_string(c, "last_error", n->last_error);
+	add_node_extras(c, n);
 	if (n->state == CP_NODE_CONNECTED) {
 		rte_tel_data_add_dict_u64(c, "connid", n->connid);
 		rte_tel_data_add_dict_u64(c, "remote_id", n->remote_id);
@@ -236,6 +275,7 @@ static struct rte_tel_data *
 ctl_counters(struct cp_main *a)
 {
 	const struct cp_ctl_stats *st = cp_ctl_stats(a->ctl);
+	const struct cp_control_stats *cs = cp_control_stats(&a->control);
 	struct rte_tel_data *c = rte_tel_data_alloc();
 	char name[64];
 
@@ -245,6 +285,9 @@ ctl_counters(struct cp_main *a)
 #define CP_CTL_TEL(field, doc) rte_tel_data_add_dict_u64(c, #field, st->field);
 	CP_CTL_COUNTERS(CP_CTL_TEL)
 #undef CP_CTL_TEL
+#define CP_CONTROL_TEL(field, doc) rte_tel_data_add_dict_u64(c, #field, cs->field);
+	CP_CONTROL_COUNTERS(CP_CONTROL_TEL)
+#undef CP_CONTROL_TEL
 	for (unsigned int r = 1; r < CP_HS_REASON_COUNT; r++) {
 		snprintf(name, sizeof(name), "refused_%s", cp_hs_reason_name(r));
 		rte_tel_data_add_dict_u64(c, name, st->refused_by_reason[r]);
