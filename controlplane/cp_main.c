@@ -14,14 +14,12 @@
 #include <rte_malloc.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
-#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
 #include "cp_api.h"
 #include "cp_main.h"
 #include "cp_arp.h"
-#include "drv_memif_guard.h"
 #include "sl_aead.h"
 #include "dp_net.h"
 #include "sl_clock.h"
@@ -36,12 +34,7 @@ RTE_LOG_REGISTER(cp_main_logtype, sluice.cp.main, INFO);
 #define IDLE_SLEEP_NS	  200000      /* nothing to do: the control thread sleeps this long */
 #define IDLE_LONG_NS	  1000000     /* ... and this long after IDLE_LONG_AFTER idle rounds */
 #define IDLE_LONG_AFTER	  50
-#define SNAP_SESSIONS_MAX 4096	      /* sessions per lcore a snapshot lists one by one */
-#define PORT_RESTART_NS	  (1000 * MS) /* a memif client down this long is restarted, and again */
-#define PORT_ANSWER_NS	  (10000 * MS) /* ... unless its server has not answered yet (restart_wait) */
-#define LINK_CHECK_NS	  (100 * MS)  /* how often the ports' links are looked at (announce) */
-#define ANNOUNCE_NUM	  2	      /* gratuitous ARPs when a port's link comes up ... */
-#define ANNOUNCE_GAP_NS	  (1000 * MS) /* ... this far apart */
+#define SNAP_SESSIONS_MAX 4096 /* sessions per lcore a snapshot lists one by one */
 
 static uint64_t
 wall_ns(void)
@@ -135,6 +128,15 @@ static void
 send_arp_request(struct cp_main *a, uint8_t port, uint32_t ip)
 {
 	a->arp_requests += send_arp(a, port, ip);
+}
+
+/* cp_port's announcements: a gratuitous ARP request for the port's own address. */
+static bool
+announce(void *arg, uint8_t port)
+{
+	struct cp_main *a = arg;
+
+	return send_arp(a, port, a->dp->nif[port].ip);
 }
 
 /* The port a destination is on (on-link first, then through a gateway) and its next hop. */
@@ -457,119 +459,7 @@ last_snapshot(struct cp_main *a)
 		poll_events(a, wall_ns());
 }
 
-/* --- ports that must be restarted to reconnect -------------------------------------------- */
-
-static void
-pause_set(struct cp_main *a, unsigned int p, uint8_t why)
-{
-	__atomic_fetch_or(&a->dp->port_paused[p], why, __ATOMIC_SEQ_CST);
-}
-
-static void
-pause_clear(struct cp_main *a, unsigned int p, uint8_t why)
-{
-	__atomic_fetch_and(&a->dp->port_paused[p], (uint8_t)~why, __ATOMIC_SEQ_CST);
-}
-
-/* Keep the lcores off the port, restart it, let them back if it came up; if not, try again
- * PORT_RESTART_NS later. A restart whose server is not there costs a failed connect() on a
- * local socket, so it is tried every second: a wait doubling to 8 s (as it did) kept a client
- * from a server that had come back for up to 8 s more, most of a restart's recovery time. */
-static void
-restart_port(struct cp_main *a, unsigned int p)
-{
-	struct drv_port *port = &a->dp->ports[p];
-
-	if ((a->dp->port_paused[p] & DRV_PORT_PAUSE_RESTART) == 0) {
-		CTL_LOG(WARNING, "port %s: link down, restarting it until its peer is back\n",
-			port->cfg->name);
-		pause_set(a, p, DRV_PORT_PAUSE_RESTART);
-		rte_rcu_qsbr_synchronize(a->dp->rcu, RTE_QSBR_THRID_INVALID);
-	}
-	a->port_restarts++;
-	if (drv_port_restart(port) == 0) {
-		CTL_LOG(INFO, "port %s: restarted, connected to its peer's socket\n",
-			port->cfg->name);
-		a->port_down_since[p] = 0;
-		a->port_unanswered[p] = true;
-		pause_clear(a, p, DRV_PORT_PAUSE_RESTART | DRV_PORT_PAUSE_GONE);
-		return;
-	}
-	a->port_down_since[p] = a->now_ns;
-	a->port_unanswered[p] = false;
-}
-
-/* How long a memif client port stays down before it is restarted (again): PORT_RESTART_NS,
- * but PORT_ANSWER_NS after a restart that connected to the server's socket and heard nothing
- * back yet. The server answers a connection with its hello, the client then maps its regions,
- * and a server that drops the connection after that makes the guard pause the port
- * (DRV_PORT_PAUSE_GONE, when the client unmaps them): so GONE after a restart means "answered".
- * Not answered, the connection is left alone: closing one that the server has not accepted
- * yet trips a bug of DPDK 22.11's memif server — memif_listener_handler() fails to send its
- * hello (EPIPE), and its error path frees the control channel whose interrupt callback stays
- * registered, so the server's interrupt thread then uses freed memory: a panic in epoll_ctl(),
- * or a listener that never answers anyone again (docs/operations.md, Known limitations). A
- * server stalled for more than a second on a loaded machine was enough for a restart every
- * PORT_RESTART_NS to do it (test_perturb.py, kill_past_idle). The answer takes milliseconds;
- * PORT_ANSWER_NS is for a server that went away before answering, and without the guard
- * nothing tells an answer, so every restart waits PORT_RESTART_NS as before. */
-static uint64_t
-restart_wait(const struct cp_main *a, unsigned int p)
-{
-	bool answered = (a->dp->port_paused[p] & DRV_PORT_PAUSE_GONE) != 0;
-
-	return a->port_unanswered[p] && !answered && a->dp->memif_guarded ? PORT_ANSWER_NS
-									  : PORT_RESTART_NS;
-}
-
-static bool
-link_up(const struct cp_main *a, unsigned int p)
-{
-	struct rte_eth_link link;
-
-	return rte_eth_link_get_nowait(a->dp->ports[p].port_id, &link) != 0 ||
-	       link.link_status == RTE_ETH_LINK_UP;
-}
-
-/* A port the memif guard paused (its peer left) is given back to the lcores once its link is
- * up again: a memif server's peer reconnected, or a client port restarted (whose pause flags
- * the restart cleared: this only says so). */
-static void
-resume_port(struct cp_main *a, unsigned int p)
-{
-	pause_clear(a, p, DRV_PORT_PAUSE_GONE);
-	CTL_LOG(INFO, "port %s: link to its peer back\n", a->dp->ports[p].cfg->name);
-}
-
-/* Every round while a port waits for its peer (a resumed port is soon in use again), every
- * PORT_RESTART_NS / 2 otherwise. */
-static void
-supervise_ports(struct cp_main *a)
-{
-	bool waiting = false;
-
-	for (unsigned int p = 0; p < a->dp->n_ports; p++) {
-		uint8_t paused = a->dp->port_paused[p];
-
-		if (!drv_port_is_memif(a->dp->ports[p].cfg))
-			continue;
-		if ((paused & DRV_PORT_PAUSE_RESTART) == 0 && link_up(a, p)) {
-			a->port_down_since[p] = 0;
-			if ((paused & DRV_PORT_PAUSE_GONE) != 0 || a->port_unanswered[p])
-				resume_port(a, p);
-			a->port_unanswered[p] = false;
-			continue;
-		}
-		waiting |= paused != 0;
-		if (!drv_port_reconnects(a->dp->ports[p].cfg))
-			continue;
-		if (a->port_down_since[p] == 0)
-			a->port_down_since[p] = a->now_ns;
-		else if (a->now_ns - a->port_down_since[p] >= restart_wait(a, p))
-			restart_port(a, p);
-	}
-	a->next_port_check = waiting ? a->now_ns : a->now_ns + PORT_RESTART_NS / 2;
-}
+/* --- rounds -------------------------------------------------------------------------------- */
 
 struct arp_tick_ctx {
 	struct cp_main *a;
@@ -584,58 +474,6 @@ arp_tick_cb(void *ctx, uint32_t ip, enum cp_arp_event ev)
 
 	if (ev == CP_ARP_EV_REQUEST)
 		send_arp_request(c->a, c->port, ip);
-}
-
-/* RFC 5227 2.3, ARP Announcement: when a port's link comes up — at start, a memif peer back, a
- * port restarted — tell the segment which MAC the port's address has now, ANNOUNCE_NUM times
- * ANNOUNCE_GAP_NS apart (a gratuitous ARP request). A restarted appliance may have a new MAC
- * (a memif port gets a random one at every start); neighbours that know its address take the
- * new one at once (cp_arp_update, the merge rule). Without it they kept sending to the old MAC
- * for up to CP_ARP_REACHABLE_NS (60 s) unless the appliance happened to ARP for their own
- * address — which it does not when it dials an address they no longer have (a peer that came
- * back at another address): then neither reached the other for a minute. */
-static void
-announce(struct cp_main *a)
-{
-	if (a->now_ns < a->next_link_check)
-		return;
-	a->next_link_check = a->now_ns + LINK_CHECK_NS;
-	for (unsigned int p = 0; p < a->dp->n_ports; p++) {
-		bool up = a->dp->port_paused[p] == 0 && link_up(a, p);
-
-		if (up && !a->link_was_up[p]) {
-			a->announce_left[p] = ANNOUNCE_NUM;
-			a->announce_at[p] = a->now_ns;
-		}
-		a->link_was_up[p] = up;
-		if (!up || a->announce_left[p] == 0 || a->now_ns < a->announce_at[p])
-			continue;
-		a->arp_announcements += send_arp(a, (uint8_t)p, a->dp->nif[p].ip);
-		a->announce_left[p]--;
-		a->announce_at[p] = a->now_ns + ANNOUNCE_GAP_NS;
-	}
-}
-
-/* A line when an outage of a port's impairment schedule begins and one when it ends (the
- * lcores cut the link on their own clock reads, within a polling round of these). */
-static void
-watch_outages(struct cp_main *a)
-{
-	for (unsigned int p = 0; p < a->dp->n_ports; p++) {
-		const struct conf_impair *im = &a->cfg->ports[p].impair;
-		int on = dp_outage_on(&a->outage[p], a->now_ns) ? (int)a->outage[p].next : -1;
-
-		if (on == a->outage_on[p])
-			continue;
-		if (a->outage_on[p] >= 0)
-			CTL_LOG(INFO, "port %s: outage %d of %u over, link back\n",
-				a->cfg->ports[p].name, a->outage_on[p] + 1, im->n_outages);
-		if (on >= 0)
-			CTL_LOG(INFO, "port %s: outage %d of %u, link cut both ways for %u ms\n",
-				a->cfg->ports[p].name, on + 1, im->n_outages,
-				im->outages[on].for_ms);
-		a->outage_on[p] = on;
-	}
 }
 
 static void
@@ -656,10 +494,7 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 		}
 		*next_arp = a->now_ns + ARP_TICK_NS;
 	}
-	if (a->now_ns >= a->next_port_check)
-		supervise_ports(a);
-	announce(a);
-	watch_outages(a);
+	cp_port_round(&a->ports, a->now_ns);
 	if (a->now_ns >= *next_snap) {
 		request_snapshots(a);
 		*next_snap = a->now_ns + SNAPSHOT_NS;
@@ -733,9 +568,8 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 		a->arp[p] = cp_arp_create(NULL);
 		if (a->arp[p] == NULL)
 			return -ENOMEM;
-		dp_outage_init(&a->outage[p], &cfg->ports[p].impair, dp->ports_started_ns);
-		a->outage_on[p] = -1;
 	}
+	cp_port_init(&a->ports, dp, cfg, announce, a);
 	a->snap_cap = RTE_MIN(cfg->limits.max_sessions, (uint32_t)SNAP_SESSIONS_MAX);
 	sz = sizeof(struct dp_stats) + a->snap_cap * sizeof(struct dp_session_stats);
 	for (unsigned int l = 0; l < dp->n_lcores; l++)

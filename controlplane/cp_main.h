@@ -9,13 +9,9 @@
  *   - carries out cp_ctl's requests: commands on the lcores' rings, handshake packets built
  *     into mbufs and sent by lcore 0 ahead of its data (dp_txq.h), next hops resolved through
  *     ARP;
- *   - restarts a memif client port whose server went away (DPDK's memif client connects only
- *     when the port starts): the lcores are kept off the port (dp_runtime.port_paused,
- *     DRV_PORT_PAUSE_RESTART, and an RCU grace period) while it is stopped and started again,
- *     every second until the server is back (but a connection the server has not answered yet
- *     is given 10 s: cp_main.c, restart_wait); gives a memif port the guard paused when its peer
- *     left (DRV_PORT_PAUSE_GONE, drivers/drv_memif_guard.h) back to the lcores once its link is
- *     up (checked every round while a port waits);
+ *   - watches the ports every round (cp_port.h): restarts a memif client port whose server
+ *     went away, gives a memif port the guard paused back to the lcores once its link is up,
+ *     announces a port's address when its link comes up, logs impairment outages;
  *   - asks every lcore for a statistics snapshot every 500 ms, which telemetry and the final
  *     summary read (cp_telemetry.c);
  *   - stops the appliance cleanly: on request (a signal, --duration, or every source done with
@@ -38,7 +34,7 @@
 #include "cp_ctl.h"
 #include "dp_lcore.h"
 #include "dp_cmd.h"
-#include "dp_impair.h"
+#include "cp_port.h"
 
 struct cp_arp;
 struct cp_api;
@@ -82,17 +78,8 @@ struct cp_main {
 	uint64_t snaps_done;
 	/* the control thread's own counters */
 	uint64_t hs_msgs, arp_msgs, arp_replies, arp_requests, tx_no_mbuf, tx_build_failed;
-	/* gratuitous ARPs when a port's link comes up (cp_main.c, announce) */
-	uint64_t arp_announcements, next_link_check, announce_at[CONF_MAX_PORTS];
-	uint8_t announce_left[CONF_MAX_PORTS];
-	bool link_was_up[CONF_MAX_PORTS];
-	/* ports that reconnect by themselves only when restarted (memif clients) */
-	uint64_t port_down_since[CONF_MAX_PORTS];
-	bool port_unanswered[CONF_MAX_PORTS]; /* restarted, connected, no word from the server yet */
-	uint64_t port_restarts, next_port_check;
-	/* the ports' outage schedules (ports[].impair.outages), followed for the log lines */
-	struct dp_outage outage[CONF_MAX_PORTS];
-	int outage_on[CONF_MAX_PORTS]; /* the outage logged as on, or -1 */
+	/* memif client restarts, paused ports given back, announcements, outage log lines */
+	struct cp_port ports;
 	bool done;	       /* the loop finished: sessions closed, lcores told to quit */
 	bool sources_finished; /* at the end: every configured source had finished */
 };

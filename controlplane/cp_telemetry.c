@@ -295,7 +295,7 @@ ctl_counters(struct cp_main *a)
 	rte_tel_data_add_dict_u64(c, "handshake_msgs", a->hs_msgs);
 	rte_tel_data_add_dict_u64(c, "tx_no_mbuf", a->tx_no_mbuf);
 	rte_tel_data_add_dict_u64(c, "tx_build_failed", a->tx_build_failed);
-	rte_tel_data_add_dict_u64(c, "port_restarts", a->port_restarts);
+	rte_tel_data_add_dict_u64(c, "port_restarts", a->ports.restarts);
 	rte_tel_data_add_dict_u64(c, "port_peer_gone", drv_memif_guard_pauses());
 	return c;
 }
@@ -329,7 +329,7 @@ admission_counters(struct cp_main *a)
 	rte_tel_data_add_dict_u64(c, "arp_packets", a->arp_msgs);
 	rte_tel_data_add_dict_u64(c, "arp_replies_sent", a->arp_replies);
 	rte_tel_data_add_dict_u64(c, "arp_requests_sent", a->arp_requests);
-	rte_tel_data_add_dict_u64(c, "arp_announcements_sent", a->arp_announcements);
+	rte_tel_data_add_dict_u64(c, "arp_announcements_sent", a->ports.announcements);
 	rte_tel_data_add_dict_u64(c, "arp_learned", as.learned);
 	rte_tel_data_add_dict_u64(c, "arp_failed", as.failed);
 	rte_tel_data_add_dict_u64(c, "arp_evicted", as.evicted);

@@ -54,7 +54,7 @@ struct dp_runtime {
 	struct dp_key_limits key_limits;
 	volatile int quit;
 	/* while non-zero the lcores neither poll nor send on the port: DRV_PORT_PAUSE_RESTART
-	 * while the control thread restarts it (cp_main.c), DRV_PORT_PAUSE_GONE from the memif
+	 * while the control thread restarts it (cp_port.c), DRV_PORT_PAUSE_GONE from the memif
 	 * guard (drv_memif_guard.h) until the peer is back; set, then an RCU grace period before
 	 * the port is touched; changed with atomic or/and (two threads write) */
 	volatile uint8_t port_paused[CONF_MAX_PORTS];

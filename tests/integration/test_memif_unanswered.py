@@ -13,7 +13,7 @@ connection trips a bug of DPDK 22.11's memif server (docs/operations.md, Known l
 the server's interrupt thread uses freed memory, and panics or never answers again); B used to
 restart, and so close it, after one second. Then the stand-in closes the connection and its
 socket without a word, the real server A starts, and B connects to it within the answer wait
-(10 s, cp_main.c restart_wait) + WAIT: the session comes up and carries messages.
+(10 s, cp_port.c restart_wait) + WAIT: the session comes up and carries messages.
 """
 import os
 import socket
@@ -26,7 +26,7 @@ import sl_integ as it  # noqa: E402
 from sl_integ import TelemetryError, World, log, sink, source  # noqa: E402
 
 HOLD_S = 3.0              # the stand-in holds B's connection unanswered this long
-ANSWER_WAIT_S = 10        # cp_main.c PORT_ANSWER_NS
+ANSWER_WAIT_S = 10        # cp_port.c ANSWER_NS
 DURATION = 60
 WAIT = 30
 

@@ -616,7 +616,7 @@ def run_bounded():
         net.pause("a", LONG_PAUSE_S)
         net.readdress("d", duration)
         # C comes back with new MACs and dials D at the address D no longer has: D must learn
-        # them from C's announcements (cp_main.c, announce)
+        # them from C's announcements (cp_port.c, announce_links)
         net.kill_restart("c", 2.5, duration)
         net.stop_all()
         net.final_accounting()
