@@ -155,7 +155,10 @@ def check_null(w):
     s = run_for(w, n, 1)
     d = s.get("drops", {})
     mine = d.get("eth_bad_source", 0)  # the announcement's bytes, recycled by net_null
-    w.check(d.get("eth_not_for_us", 0) > 1000 and d.get("total") == d.get("eth_not_for_us") + mine,
+    # How many frames depends on how long the lcore polled: --duration counts from the start of
+    # the control thread, and the lcore starts after it (under ASan on a loaded machine it
+    # started as the second ended: 160 frames). At least one burst shows the port generated.
+    w.check(d.get("eth_not_for_us", 0) >= 32 and d.get("total") == d.get("eth_not_for_us") + mine,
             f"null: every generated frame dropped as not ours ({d.get('eth_not_for_us')}) or "
             f"from ourselves ({mine})")
 
@@ -188,6 +191,9 @@ def check_tap(w):
         subprocess.run(["ip", "-n", ns, "addr", "add", f"{PEER_IP}/24", "dev", iface],
                        check=True)
         subprocess.run(["ip", "-n", ns, "link", "set", iface, "up"], check=True)
+        # the tap exists from the port's probe on, the lcore polls it only later: under load
+        # (ASan, a shared machine) later than ping's first replies were due
+        n.wait_log(r"lcore: \d+: running", timeout=8)
         r = subprocess.run(["ip", "netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "2",
                             APP_IP], capture_output=True, text=True, timeout=30)
         w.check(r.returncode == 0 and " 0% packet loss" in r.stdout,
