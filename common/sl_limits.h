@@ -66,9 +66,19 @@ static_assert(SL_REPLAY_WINDOW >= 2048, "the design requires at least 2048 packe
  * peer's first initiation after its restart is never the one ignored. */
 #define SL_HS_CROSSING_NS (250ull * 1000000ull)
 
+/* --- session resumption (defaults; see controlplane/handshake/cp_resume.h) -------------------
+ * A resumption secret is good for this long after the full handshake (IK or XX, both static
+ * keys authenticated) that began its chain: a resumed session's own secret inherits the expiry
+ * of the one it used, so at least one full handshake per lifetime re-proves the static keys. */
+#define SL_RESUME_LIFETIME_NS	(600ull * 1000000000ull)
+#define SL_RESUME_CACHE_DEFAULT 4096 /* node ids a cache remembers */
+
+static_assert(SL_RESUME_LIFETIME_NS > SL_REKEY_AFTER_TIME_NS,
+	      "a secret must outlive a session's rekey interval, so a rekey can resume");
+
 /* --- handshake payload -------------------------------------------------------------------- */
 #define SL_HS_MAX_ADDRS	  4  /* listen addresses carried in a handshake payload */
-#define SL_HS_PAYLOAD_LEN 64 /* fixed size of struct sl_hs_payload */
+#define SL_HS_PAYLOAD_LEN 72 /* fixed size of struct sl_hs_payload */
 
 /* --- connection ids ----------------------------------------------------------------------- */
 /* A receiver connection id carries its owner lcore in the top bits, so any lcore finds the

@@ -25,6 +25,10 @@
 #define SL_MSG_XX_INIT	 5 /* Noise XX message 1 (responder's key unknown) */
 #define SL_MSG_XX_RESP	 6 /* Noise XX message 2 */
 #define SL_MSG_XX_FINISH 7 /* Noise XX message 3 */
+/* Session resumption (section 3.7 of docs/protocol.md). */
+#define SL_MSG_RESUME_INIT   8	/* Noise NNpsk0 message 1, naming a resumption ticket */
+#define SL_MSG_RESUME_RESP   9	/* Noise NNpsk0 message 2 */
+#define SL_MSG_RESUME_REJECT 10 /* the responder cannot resume: the initiator falls back to IK */
 
 /* --- cipher suites (second byte of handshake messages) ------------------------------------ */
 #define SL_SUITE_AESGCM_SHA256	    1 /* Noise_*_25519_AESGCM_SHA256 (default) */
@@ -49,6 +53,12 @@ struct sl_hs_payload {
 	rte_be64_t capabilities; /* SL_CAP_* bits */
 	rte_be64_t timestamp;	 /* initiator: strictly increasing per identity (anti-replay) */
 	struct sl_wire_addr4 addrs[SL_HS_MAX_ADDRS];
+	/* The sender's channel set: both sides must have the same one (a frame on a channel the
+	 * receiver lacks, or of the other kind, ends the session), so a mismatch is refused here.
+	 */
+	rte_be16_t chan_used;	  /* bit i: channel i exists; bit 0 (the control channel) always */
+	rte_be16_t chan_datagram; /* of those, the datagram channels; the others are reliable */
+	uint8_t reserved[4];	  /* zero */
 } __rte_packed;
 
 /* Handshake flags. REKEY: the initiator already has a session with the responder and this
@@ -93,7 +103,7 @@ struct sl_msg_ik_resp {
 
 /* The responder answers an XX initiation before it knows who sent it, so the initiation is
  * padded to the size of the answer: sluice never amplifies. */
-#define SL_XX_INIT_PAD 132
+#define SL_XX_INIT_PAD 140
 
 struct sl_msg_xx_init {
 	uint8_t type; /* SL_MSG_XX_INIT */
@@ -126,6 +136,47 @@ struct sl_msg_xx_finish {
 	uint8_t static_enc[SL_SEALED(SL_KEY_LEN)];
 	uint8_t payload_enc[SL_SEALED(SL_HS_PAYLOAD_LEN)];
 	struct sl_msg_macs macs;
+} __rte_packed;
+
+/* Session resumption (docs/protocol.md 3.7): every completed handshake leaves both sides a
+ * resumption secret and a ticket that names it; a reconnection within the secret's lifetime
+ * runs Noise NNpsk0 with that secret as the psk (one Diffie-Hellman a side instead of IK's
+ * four). A ticket is used once. */
+#define SL_RESUME_TICKET_LEN 16
+
+struct sl_msg_resume_init {
+	uint8_t type;  /* SL_MSG_RESUME_INIT */
+	uint8_t suite; /* SL_SUITE_* */
+	rte_be16_t reserved;
+	rte_be32_t sender;		      /* initiator's receiver connection id */
+	uint8_t ticket[SL_RESUME_TICKET_LEN]; /* names the resumption secret at the responder */
+	uint8_t ephemeral[SL_KEY_LEN];
+	uint8_t payload_enc[SL_SEALED(SL_HS_PAYLOAD_LEN)];
+	struct sl_msg_macs macs;
+} __rte_packed;
+
+struct sl_msg_resume_resp {
+	uint8_t type; /* SL_MSG_RESUME_RESP */
+	uint8_t suite;
+	rte_be16_t reserved;
+	rte_be32_t sender;   /* responder's receiver connection id */
+	rte_be32_t receiver; /* initiator's sender id, echoed */
+	uint8_t ephemeral[SL_KEY_LEN];
+	uint8_t payload_enc[SL_SEALED(SL_HS_PAYLOAD_LEN)];
+	struct sl_msg_macs macs;
+} __rte_packed;
+
+/* The responder has no usable secret for the ticket (unknown, expired, used, or the
+ * initiation does not authenticate under it): the initiator starts a full IK handshake at once
+ * instead of waiting for its retry timer. Not authenticated — it cannot be, the responder does
+ * not know who sent the ticket — but it echoes the initiation's mac1, which only someone who saw
+ * the initiation knows; and all it can cause is the full handshake dropping the initiation
+ * would cause too. */
+struct sl_msg_resume_reject {
+	uint8_t type; /* SL_MSG_RESUME_REJECT */
+	uint8_t reserved[3];
+	rte_be32_t receiver;	  /* sender id of the initiation refused */
+	uint8_t mac1[SL_MAC_LEN]; /* that initiation's mac1 */
 } __rte_packed;
 
 /* Sent instead of a handshake answer when the responder is under load. Never larger than the
@@ -354,43 +405,65 @@ static_assert(sizeof(struct sl_hs_payload) == SL_HS_PAYLOAD_LEN, "payload size")
 static_assert(offsetof(struct sl_hs_payload, network_id) == 8, "payload layout");
 static_assert(offsetof(struct sl_hs_payload, timestamp) == 24, "payload layout");
 static_assert(offsetof(struct sl_hs_payload, addrs) == 32, "payload layout");
+static_assert(offsetof(struct sl_hs_payload, chan_used) == 64, "payload layout");
+static_assert(offsetof(struct sl_hs_payload, reserved) == 68, "payload layout");
+static_assert(SL_MAX_CHANNELS <= 16, "a channel set is a 16-bit mask");
 static_assert(sizeof(struct sl_msg_macs) == 2 * SL_MAC_LEN, "macs size");
 
-static_assert(sizeof(struct sl_msg_ik_init) == 200, "ik init size");
+static_assert(sizeof(struct sl_msg_ik_init) == 208, "ik init size");
 static_assert(offsetof(struct sl_msg_ik_init, sender) == 4, "ik init layout");
 static_assert(offsetof(struct sl_msg_ik_init, ephemeral) == 8, "ik init layout");
-static_assert(offsetof(struct sl_msg_ik_init, macs) == 168, "ik init layout");
+static_assert(offsetof(struct sl_msg_ik_init, macs) == 176, "ik init layout");
 
-static_assert(sizeof(struct sl_msg_ik_resp) == 156, "ik resp size");
+static_assert(sizeof(struct sl_msg_ik_resp) == 164, "ik resp size");
 static_assert(offsetof(struct sl_msg_ik_resp, receiver) == 8, "ik resp layout");
 static_assert(offsetof(struct sl_msg_ik_resp, ephemeral) == 12, "ik resp layout");
-static_assert(offsetof(struct sl_msg_ik_resp, macs) == 124, "ik resp layout");
+static_assert(offsetof(struct sl_msg_ik_resp, macs) == 132, "ik resp layout");
 
-static_assert(sizeof(struct sl_msg_xx_init) == 204, "xx init size");
+static_assert(sizeof(struct sl_msg_xx_init) == 212, "xx init size");
 static_assert(offsetof(struct sl_msg_xx_init, padding) == 40, "xx init layout");
-static_assert(offsetof(struct sl_msg_xx_init, macs) == 172, "xx init layout");
-static_assert(sizeof(struct sl_msg_xx_resp) == 204, "xx resp size");
-static_assert(offsetof(struct sl_msg_xx_resp, macs) == 172, "xx resp layout");
-static_assert(sizeof(struct sl_msg_xx_finish) == 172, "xx finish size");
-static_assert(offsetof(struct sl_msg_xx_finish, macs) == 140, "xx finish layout");
+static_assert(offsetof(struct sl_msg_xx_init, macs) == 180, "xx init layout");
+static_assert(sizeof(struct sl_msg_xx_resp) == 212, "xx resp size");
+static_assert(offsetof(struct sl_msg_xx_resp, macs) == 180, "xx resp layout");
+static_assert(sizeof(struct sl_msg_xx_finish) == 180, "xx finish size");
+static_assert(offsetof(struct sl_msg_xx_finish, macs) == 148, "xx finish layout");
+
+static_assert(sizeof(struct sl_msg_resume_init) == 176, "resume init size");
+static_assert(offsetof(struct sl_msg_resume_init, sender) == 4, "resume init layout");
+static_assert(offsetof(struct sl_msg_resume_init, ticket) == 8, "resume init layout");
+static_assert(offsetof(struct sl_msg_resume_init, ephemeral) == 24, "resume init layout");
+static_assert(offsetof(struct sl_msg_resume_init, macs) == 144, "resume init layout");
+static_assert(sizeof(struct sl_msg_resume_resp) == 164, "resume resp size");
+static_assert(offsetof(struct sl_msg_resume_resp, receiver) == 8, "resume resp layout");
+static_assert(offsetof(struct sl_msg_resume_resp, ephemeral) == 12, "resume resp layout");
+static_assert(offsetof(struct sl_msg_resume_resp, macs) == 132, "resume resp layout");
+static_assert(sizeof(struct sl_msg_resume_reject) == 24, "resume reject size");
+static_assert(offsetof(struct sl_msg_resume_reject, receiver) == 4, "resume reject layout");
+static_assert(offsetof(struct sl_msg_resume_reject, mac1) == 8, "resume reject layout");
 
 static_assert(sizeof(struct sl_msg_cookie) == 64, "cookie size");
 static_assert(offsetof(struct sl_msg_cookie, nonce) == 8, "cookie layout");
 /* No amplification: an unauthenticated message is never answered with more bytes. */
 static_assert(sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_xx_init) &&
 		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_ik_init) &&
-		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_xx_finish),
+		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_xx_finish) &&
+		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_resume_init),
 	      "a cookie reply must never be larger than what triggers it");
 static_assert(sizeof(struct sl_msg_xx_resp) <= sizeof(struct sl_msg_xx_init),
 	      "an XX answer must never be larger than the initiation");
 static_assert(sizeof(struct sl_msg_ik_resp) <= sizeof(struct sl_msg_ik_init),
 	      "an IK answer must never be larger than the initiation");
+static_assert(sizeof(struct sl_msg_resume_resp) <= sizeof(struct sl_msg_resume_init) &&
+		      sizeof(struct sl_msg_resume_reject) <= sizeof(struct sl_msg_resume_init),
+	      "a resumption answer or reject must never be larger than the initiation");
 
 static_assert(sizeof(struct sl_data_hdr) == 16, "data header size");
 static_assert(offsetof(struct sl_data_hdr, receiver) == 4, "data header layout");
 static_assert(offsetof(struct sl_data_hdr, pn) == 8, "data header layout");
 /* The type byte sits at the same place in every message so one load classifies a packet. */
-static_assert(offsetof(struct sl_data_hdr, type) == 0 && offsetof(struct sl_msg_cookie, type) == 0,
+static_assert(offsetof(struct sl_data_hdr, type) == 0 &&
+		      offsetof(struct sl_msg_cookie, type) == 0 &&
+		      offsetof(struct sl_msg_resume_reject, type) == 0,
 	      "type first");
 
 static_assert(sizeof(struct sl_frame_ping) == 16, "ping size");

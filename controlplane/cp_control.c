@@ -18,6 +18,16 @@ cp_control_init(struct cp_control *c,
 	c->arg = arg;
 }
 
+void
+cp_control_forward(struct cp_control *c,
+		   void (*other)(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg,
+				 size_t len),
+		   void *arg)
+{
+	c->other = other;
+	c->other_arg = arg;
+}
+
 const struct cp_control_stats *
 cp_control_stats(const struct cp_control *c)
 {
@@ -78,7 +88,10 @@ cp_control_input(struct cp_control *c, const uint8_t pub[SL_KEY_LEN], const void
 {
 	struct sl_ctl_hdr h;
 
-	(void)pub; /* who said it matters to the next users (peer exchange), not to HELLO */
+	if (c->other != NULL && (len == 0 || ((const uint8_t *)msg)[0] != SL_CTL_HELLO)) {
+		c->other(c->other_arg, pub, msg, len);
+		return;
+	}
 	if (len < sizeof(h)) {
 		c->st.control_malformed++;
 		return;

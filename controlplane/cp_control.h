@@ -47,6 +47,9 @@ struct cp_control {
 	 * (cp_ctl_control_send) */
 	int (*send)(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len);
 	void *arg;
+	/* every control message but a HELLO, if set (cp_control_forward) */
+	void (*other)(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len);
+	void *other_arg;
 	struct cp_control_stats st;
 };
 
@@ -62,6 +65,13 @@ void cp_control_note(struct cp_control *c, const struct cp_note *n);
 /* A control message from the node with static key pub (cp_ctl_ops.control). */
 void cp_control_input(struct cp_control *c, const uint8_t pub[SL_KEY_LEN], const void *msg,
 		      size_t len);
+
+/* Hand every control message other than a HELLO to other (peer exchange: it checks and counts
+ * them itself); without it they are counted as unknown types here. */
+void cp_control_forward(struct cp_control *c,
+			void (*other)(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg,
+				      size_t len),
+			void *arg);
 
 const struct cp_control_stats *cp_control_stats(const struct cp_control *c);
 

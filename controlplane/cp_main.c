@@ -18,6 +18,7 @@
 #include <rte_ring_elem.h>
 
 #include "cp_api.h"
+#include "cp_discovery.h"
 #include "cp_main.h"
 #include "cp_arp.h"
 #include "sl_aead.h"
@@ -181,6 +182,8 @@ op_note(void *arg, const struct cp_note *n)
 
 	cp_api_note(a->api, n);
 	cp_control_note(&a->control, n); /* a new session: HELLO */
+	if (a->disc != NULL)
+		cp_discovery_note(a->disc, n);
 	if (n->pub != NULL)
 		conf_key_to_base64(n->pub, key);
 	if (n->undelivered != 0) /* never split: grep for the NodeDisconnected line */
@@ -191,16 +194,19 @@ op_note(void *arg, const struct cp_note *n)
 	switch (n->type) {
 	case CP_NOTE_CONNECTED:
 		CTL_LOG(INFO,
-			"NodeConnected peer=%s key=%.12s addr=%u.%u.%u.%u:%u connid=%08x role=%s\n",
+			"NodeConnected peer=%s key=%.12s addr=%u.%u.%u.%u:%u connid=%08x role=%s "
+			"caps=%#" PRIx64 "%s\n",
 			who, key, n->ip >> 24, (n->ip >> 16) & 0xff, (n->ip >> 8) & 0xff,
 			n->ip & 0xff, n->udp_port, n->connid,
-			n->initiator ? "initiator" : "responder");
+			n->initiator ? "initiator" : "responder", n->capabilities,
+			n->learned ? " key_learned=xx" : "");
 		break;
 	case CP_NOTE_CONNECT_FAILED:
 		CTL_LOG(WARNING,
-			"ConnectFailed peer=%s key=%.12s reason=%s attempts=%u retry_in_ms=%" PRIu64
-			"\n",
-			who, key, n->reason, n->attempts, n->retry_in_ns / MS);
+			"ConnectFailed peer=%s key=%.12s addr=%u.%u.%u.%u:%u reason=%s attempts=%u "
+			"retry_in_ms=%" PRIu64 "\n",
+			who, key, n->ip >> 24, (n->ip >> 16) & 0xff, (n->ip >> 8) & 0xff,
+			n->ip & 0xff, n->udp_port, n->reason, n->attempts, n->retry_in_ns / MS);
 		break;
 	case CP_NOTE_DISCONNECTED:
 		CTL_LOG(INFO, "NodeDisconnected peer=%s key=%.12s connid=%08x reason=%s by=%s%s\n",
@@ -228,6 +234,16 @@ op_control(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len
 	struct cp_main *a = arg;
 
 	cp_control_input(&a->control, pub, msg, len);
+}
+
+/* Control messages cp_control leaves to others: peer exchange's. */
+static void
+control_other(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len)
+{
+	struct cp_main *a = arg;
+
+	if (a->disc != NULL)
+		cp_discovery_control(a->disc, pub, msg, len);
 }
 
 static int
@@ -486,6 +502,8 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 	if (a->api != NULL)
 		*work += cp_api_poll(a->api, a->now_ns);
 	cp_ctl_tick(a->ctl, a->now_ns, wall);
+	if (a->disc != NULL)
+		cp_discovery_tick(a->disc, a->now_ns);
 	if (a->now_ns >= *next_arp) {
 		for (unsigned int p = 0; p < a->dp->n_ports; p++) {
 			struct arp_tick_ctx c = { a, (uint8_t)p };
@@ -589,6 +607,14 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 	}
 	if (cfg->api.enabled && (a->api = cp_api_create(a)) == NULL)
 		return -errno; /* logged */
+	if (cfg->discovery.enabled) {
+		a->disc = cp_discovery_create(cfg, a->ctl, a->now_ns);
+		if (a->disc == NULL) {
+			CTL_LOG(ERR, "discovery: %s\n", strerror(errno));
+			return -errno;
+		}
+		cp_control_forward(&a->control, control_other, a);
+	}
 	return 0;
 }
 
@@ -618,6 +644,8 @@ cp_main_fini(struct cp_main *a)
 {
 	cp_api_destroy(a->api); /* the lcores stopped: nothing can be inside the memory */
 	a->api = NULL;
+	cp_discovery_destroy(a->disc); /* saves the address book */
+	a->disc = NULL;
 	cp_ctl_destroy(a->ctl);
 	a->ctl = NULL;
 	for (unsigned int p = 0; p < CONF_MAX_PORTS; p++) {

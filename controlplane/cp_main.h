@@ -32,6 +32,7 @@
 #include "conf.h"
 #include "cp_control.h"
 #include "cp_ctl.h"
+#include "cp_discovery.h"
 #include "dp_lcore.h"
 #include "dp_cmd.h"
 #include "cp_port.h"
@@ -64,6 +65,7 @@ struct cp_main {
 	struct cp_control control; /* the control messages (HELLO) on cp_ctl's control channel */
 	struct cp_arp *arp[CONF_MAX_PORTS];
 	struct cp_api *api; /* the control socket for applications (NULL: no api section) */
+	struct cp_discovery *disc; /* NULL: no discovery section */
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock; /* the control loop vs telemetry */

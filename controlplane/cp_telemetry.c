@@ -12,6 +12,7 @@
  *                     (undelivered, discarded, ...: dp_conn_undelivered)
  *   /sluice/apps      attached applications and what the application interface counted
  *   /sluice/ports     every port: name, device, address, UDP port, MAC, MTU, state
+ *   /sluice/dials     every keyless dial in progress (an address without a key: a seed)
  *
  * DPDK's telemetry thread calls these; they take the control thread's lock.
  */
@@ -27,6 +28,7 @@
 #include "cp_arp.h"
 #include "drv_memif_guard.h"
 #include "sl_hist.h"
+#include "cp_telemetry_disc.h"
 
 #define NS_PER_US UINT64_C(1000)
 
@@ -68,9 +70,8 @@ chan_list(char *out, size_t len, uint32_t mask)
 			n += (size_t)snprintf(out + n, len - n, "%s%u", n > 0 ? "," : "", k);
 }
 
-/* Run fn on the appliance under both locks; -ENODEV when there is none. */
-static int
-with_app(int (*fn)(struct cp_main *a, const char *params, struct rte_tel_data *d),
+int
+cp_telemetry_with_app(int (*fn)(struct cp_main *a, const char *params, struct rte_tel_data *d),
 	 const char *params, struct rte_tel_data *d)
 {
 	int rc = -ENODEV;
@@ -240,6 +241,7 @@ peer_entry(void *arg, const struct cp_node_info *n)
 	rte_tel_data_add_dict_u64(c, "rekeys", n->rekeys);
 	rte_tel_data_add_dict_string(c, "last_error", n->last_error);
 	add_node_extras(c, n);
+	rte_tel_data_add_dict_string(c, "key_learned", n->learned ? "xx" : "no");
 	if (n->state == CP_NODE_CONNECTED) {
 		rte_tel_data_add_dict_u64(c, "connid", n->connid);
 		rte_tel_data_add_dict_u64(c, "remote_id", n->remote_id);
@@ -265,6 +267,45 @@ peers(struct cp_main *a, const char *params, struct rte_tel_data *d)
 
 	rte_tel_data_start_dict(d);
 	if (cp_ctl_foreach_node(a->ctl, peer_entry, &w) != 0)
+		rte_tel_data_add_dict_string(d, "truncated", "yes");
+	return 0;
+}
+
+/* --- /sluice/dials -------------------------------------------------------------------------- */
+
+static int
+dial_entry(void *arg, const struct cp_addr_dial_info *di)
+{
+	struct peers_walk *w = arg;
+	struct rte_tel_data *c;
+	char name[40], addr[32];
+
+	if (++w->n >= RTE_TEL_MAX_DICT_ENTRIES) /* one entry left for "truncated" */
+		return 1;
+	c = rte_tel_data_alloc();
+	if (c == NULL)
+		return 1;
+	rte_tel_data_start_dict(c);
+	ip_str(addr, sizeof(addr), di->ip, di->udp_port);
+	snprintf(name, sizeof(name), "addr_%u_%u_%u_%u_%u", di->ip >> 24, (di->ip >> 16) & 0xff,
+		 (di->ip >> 8) & 0xff, di->ip & 0xff, di->udp_port);
+	rte_tel_data_add_dict_string(c, "addr", addr);
+	rte_tel_data_add_dict_string(c, "state", cp_node_state_name(di->state));
+	rte_tel_data_add_dict_u64(c, "attempts", di->attempts);
+	rte_tel_data_add_dict_u64(c, "failures", di->failures);
+	rte_tel_data_add_dict_string(c, "last_error", di->last_error);
+	rte_tel_data_add_dict_container(w->d, name, c, 0);
+	return 0;
+}
+
+static int
+dials(struct cp_main *a, const char *params, struct rte_tel_data *d)
+{
+	struct peers_walk w = { .a = a, .d = d };
+
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (cp_ctl_foreach_addr_dial(a->ctl, dial_entry, &w) != 0)
 		rte_tel_data_add_dict_string(d, "truncated", "yes");
 	return 0;
 }
@@ -594,7 +635,7 @@ ports(struct cp_main *a, const char *params, struct rte_tel_data *d)
 	static int tel_##fn(const char *cmd, const char *params, struct rte_tel_data *d) \
 	{                                                                                \
 		(void)cmd;                                                               \
-		return with_app(fn, params, d);                                          \
+		return cp_telemetry_with_app(fn, params, d);                                          \
 	}
 TEL_CB(info)
 TEL_CB(peers)
@@ -603,6 +644,7 @@ TEL_CB(services)
 TEL_CB(channels)
 TEL_CB(apps)
 TEL_CB(ports)
+TEL_CB(dials)
 
 int
 cp_telemetry_register(struct cp_main *a)
@@ -636,6 +678,10 @@ cp_telemetry_register(struct cp_main *a)
 		rc |= rte_telemetry_register_cmd(
 			"/sluice/ports", tel_ports,
 			"Ports: name, device, address, UDP port, MAC, MTU, state. No parameters");
+		rc |= rte_telemetry_register_cmd(
+			"/sluice/dials", tel_dials,
+			"Keyless dials in progress (addresses without a key). No parameters");
+		rc |= cp_telemetry_disc_register();
 		registered = rc == 0;
 	}
 	pthread_mutex_unlock(&tel_lock);

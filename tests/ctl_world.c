@@ -285,12 +285,13 @@ ops_note(void *arg, const struct cp_note *n)
 		snprintf(h->last_disc_reason, sizeof(h->last_disc_reason), "%s", n->reason);
 	if (n->type == CP_NOTE_CONNECTED) {
 		CU_ASSERT_FATAL(n->n_addrs <= SL_HS_MAX_ADDRS && (n->n_addrs == 0 || n->addrs));
-		h->last_connected = *n;
-		memcpy(h->last_connected_addrs, n->addrs,
-		       n->n_addrs * sizeof(h->last_connected_addrs[0]));
-		h->last_connected.name = h->last_connected.reason = NULL;
-		h->last_connected.pub = NULL;
-		h->last_connected.addrs = NULL;
+		h->last_conn = *n;
+		memcpy(h->last_conn_pub, n->pub, SL_KEY_LEN);
+		memcpy(h->last_conn_addrs, n->addrs, n->n_addrs * sizeof(n->addrs[0]));
+		h->last_conn.pub = NULL;
+		h->last_conn.addrs = NULL;
+		h->last_conn.name = NULL;
+		h->last_conn.reason = NULL;
 	}
 	if (h->greet)
 		cp_control_note(&h->cc, n);
@@ -361,6 +362,7 @@ add_peer(unsigned int i, unsigned int j)
 	memcpy(p->pub, nodes[j].pub, SL_KEY_LEN);
 	p->ip = nodes[j].ip;
 	p->port = 4789;
+	p->persistent = true; /* the configuration's default */
 }
 
 void

@@ -53,6 +53,9 @@ struct hnode {
 	unsigned int notes[CP_NOTE_COUNT];
 	struct cp_note last_fail;
 	char last_fail_reason[48];
+	struct cp_note last_conn; /* the last CONNECTED note (pointers not kept) */
+	uint8_t last_conn_pub[SL_KEY_LEN];
+	struct cp_hs_addr last_conn_addrs[SL_HS_MAX_ADDRS];
 	char last_disc_reason[48];
 	uint64_t fail_at[16], fail_retry[16];
 	unsigned int n_fail;
@@ -70,8 +73,6 @@ struct hnode {
 	/* control messages: when greet is set, cp_control gets the notes and messages */
 	bool greet;
 	struct cp_control cc;
-	struct cp_note last_connected; /* pointers cleared; addrs copied below */
-	struct cp_listen_addr last_connected_addrs[SL_HS_MAX_ADDRS];
 };
 
 /* Messages on the wire, delivered in order at the next pump step. */

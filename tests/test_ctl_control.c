@@ -333,8 +333,8 @@ advertise(struct cp_ctl_config *c)
 static void
 test_connected_note(void)
 {
-	const struct cp_note *n0 = &nodes[0].last_connected, *n1 = &nodes[1].last_connected;
-	const struct cp_listen_addr *a0 = nodes[0].last_connected_addrs;
+	const struct cp_note *n0 = &nodes[0].last_conn, *n1 = &nodes[1].last_conn;
+	const struct cp_hs_addr *a0 = nodes[0].last_conn_addrs;
 	struct find f;
 
 	world_reset(2);
@@ -346,7 +346,7 @@ test_connected_note(void)
 	CU_ASSERT(a0[1].ip == 0xc6120909 && a0[1].port == 5000);
 	CU_ASSERT_EQUAL(n1->capabilities, 0);
 	CU_ASSERT_EQUAL(n1->n_addrs, 1);
-	CU_ASSERT(nodes[1].last_connected_addrs[0].ip == nodes[0].ip);
+	CU_ASSERT(nodes[1].last_conn_addrs[0].ip == nodes[0].ip);
 	f = view(0, 1);
 	CU_ASSERT(f.info.capabilities == (SL_CAP_PEX | SL_CAP_RELAY) && f.info.n_addrs == 2);
 	CU_ASSERT(f.info.addrs[1].ip == 0xc6120909 && f.info.addrs[1].port == 5000);

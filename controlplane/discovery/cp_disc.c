@@ -192,8 +192,41 @@ dial_done(struct cp_disc *d, const struct cp_disc_session *s, const struct cp_ad
 	}
 }
 
+static uint32_t
+departing(const struct cp_disc *d)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < d->n_sess; i++)
+		n += d->sess[i].used && d->sess[i].departing;
+	return n;
+}
+
+/* A session the pool refused: closed at once, or — an inbound peer of a full pool that speaks
+ * peer exchange, while few are departing — kept for seed_linger_ns to answer its request. */
+static void
+refuse(struct cp_disc *d, const struct cp_disc_session *s, const struct cp_addr *a,
+       enum cp_pool_verdict v, uint64_t now_ns)
+{
+	struct disc_sess *x;
+
+	d->st.refused++;
+	if (v != CP_POOL_REFUSE_FULL || s->outbound || !(s->caps & SL_CAP_PEX) ||
+	    cp_disc_sess_find(d, s->id) != NULL || departing(d) >= CP_DISC_MAX_DEPARTING ||
+	    (x = sess_new(d)) == NULL) {
+		d->ops.close(d->arg, s->id, SL_CLOSE_REFUSED);
+		return;
+	}
+	memset(x, 0, sizeof(*x));
+	x->used = x->departing = true;
+	x->addr = *a;
+	x->opened_ns = now_ns;
+	x->close_at_ns = now_ns + d->cfg.seed_linger_ns;
+	cp_pex_peer_init(&x->pex, false, s->caps, now_ns);
+}
+
 static enum cp_pool_verdict
-admit(struct cp_disc *d, const struct cp_disc_session *s)
+admit(struct cp_disc *d, const struct cp_disc_session *s, const struct cp_addr *a, uint64_t now_ns)
 {
 	unsigned int flags = s->pool_flags | (s->outbound ? CP_POOL_F_OUTBOUND : 0);
 	uint8_t victim[SL_KEY_LEN];
@@ -201,8 +234,7 @@ admit(struct cp_disc *d, const struct cp_disc_session *s)
 	struct disc_sess *old;
 
 	if (v == CP_POOL_REFUSE_FULL || v == CP_POOL_REFUSE_POLICY) {
-		d->st.refused++;
-		d->ops.close(d->arg, s->id, SL_CLOSE_REFUSED);
+		refuse(d, s, a, v, now_ns);
 		return v;
 	}
 	if (v == CP_POOL_EVICT) {
@@ -241,7 +273,7 @@ cp_disc_opened(struct cp_disc *d, const struct cp_disc_session *s, uint64_t now_
 
 	dialable(s, &a);
 	dial_done(d, s, &a);
-	v = admit(d, s);
+	v = admit(d, s, &a, now_ns);
 	if (v != CP_POOL_ACCEPT && v != CP_POOL_EVICT)
 		return v;
 	if (x == NULL)
@@ -275,7 +307,8 @@ cp_disc_closed(struct cp_disc *d, const uint8_t id[SL_KEY_LEN], uint64_t now_ns,
 		return;
 	}
 	cp_book_seen(d->book, &x->addr, wall_s);
-	(void)cp_pool_closed(d->pool, id);
+	if (!x->departing)
+		(void)cp_pool_closed(d->pool, id);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -373,13 +406,15 @@ cp_disc_control(struct cp_disc *d, const uint8_t id[SL_KEY_LEN], const void *msg
 	switch (r->action) {
 	case CP_PEX_ACT_ANSWER:
 		answer(d, x, r->want, wall_s);
+		if (x->departing)
+			x->close_at_ns = now_ns + 1; /* at the next tick (0 means never) */
 		break;
 	case CP_PEX_ACT_ANSWER_CLOSE:
 		answer(d, x, r->want, wall_s);
 		x->close_at_ns = now_ns + d->cfg.seed_linger_ns;
 		break;
 	case CP_PEX_ACT_CLOSE:
-		x->close_at_ns = now_ns; /* at the next tick */
+		x->close_at_ns = now_ns + 1; /* at the next tick (0 means never) */
 		break;
 	case CP_PEX_ACT_DISCONNECT_BAD:
 		misbehaved(d, x, wall_s);

@@ -20,9 +20,11 @@
  *   failed after dial_timeout_ns is given up (the caller must not report it afterwards; if it
  *   does, it is counted as late and otherwise ignored).
  * - Sessions: every opened session goes through the pool (cp_pool_admit): refused ones are
- *   closed (SL_CLOSE_REFUSED), an evicted peer is closed. An outbound session's address is
- *   marked good in the book (with the identity learned); an inbound peer's advertised listen
- *   address is added to the book as told by itself.
+ *   closed (SL_CLOSE_REFUSED) — an inbound peer of a full pool that speaks peer exchange after
+ *   seed_linger_ns or once its request is answered (a full node still tells a newcomer whom
+ *   else to try; at most CP_DISC_MAX_DEPARTING such at a time) — an evicted peer at once. An
+ * outbound session's address is marked good in the book (with the identity learned); an inbound
+ * peer's advertised listen address is added to the book as told by itself.
  * - Peer exchange: ask each new outbound peer that advertises SL_CAP_PEX (and again every
  *   interval while the book is small); answer requests with a sample of the book; add the
  *   entries of answers to the book with the peer as their source; a peer whose misbehaviour
@@ -49,6 +51,10 @@
 #include "cp_book.h"
 #include "cp_pex.h"
 #include "cp_pool.h"
+
+/* Sessions the pool refused, kept for seed_linger_ns to answer the peer's GETADDR: at most
+ * this many at a time. */
+#define CP_DISC_MAX_DEPARTING 8
 
 struct cp_disc_config {
 	struct cp_book_config book;

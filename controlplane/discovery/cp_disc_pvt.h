@@ -12,6 +12,7 @@
 struct disc_sess {
 	bool used;
 	bool outbound;
+	bool departing;	     /* refused by the pool: answers once, then closes */
 	struct cp_addr addr; /* where it can be dialled, with its identity */
 	uint64_t opened_ns;
 	uint64_t close_at_ns; /* seed mode: close it then (0: never) */

@@ -151,6 +151,10 @@ sessions_due(struct cp_disc *d, uint64_t now_ns, uint64_t wall_s, bool seen)
 			continue;
 		if (x->close_at_ns != 0 && now_ns >= x->close_at_ns) {
 			x->close_at_ns = 0;
+			if (x->departing) {
+				d->ops.close(d->arg, x->addr.id, SL_CLOSE_REFUSED);
+				continue;
+			}
 			d->st.seed_closes++;
 			d->ops.close(d->arg, x->addr.id, SL_CLOSE_DONE);
 			continue;
