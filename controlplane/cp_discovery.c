@@ -21,9 +21,9 @@ RTE_LOG_REGISTER(cp_disc_logtype, sluice.cp.discovery, INFO);
 enum act_type { ACT_CLOSE, ACT_STOP_DIAL, ACT_STOP_ADDR };
 
 struct act {
+	uint8_t pub[SL_KEY_LEN]; /* first: 4-byte aligned, as cp_ctl's hash of keys wants */
 	enum act_type type;
 	uint16_t reason;
-	uint8_t pub[SL_KEY_LEN];
 	uint32_t ip;
 	uint16_t port;
 };
