@@ -277,7 +277,11 @@ cp_disc_opened(struct cp_disc *d, const struct cp_disc_session *s, uint64_t now_
 	if (v != CP_POOL_ACCEPT && v != CP_POOL_EVICT)
 		return v;
 	if (x == NULL)
-		x = sess_new(d); /* never NULL: one entry per pool entry */
+		x = sess_new(d); /* one entry per pool entry, and room for the departing ones */
+	if (x == NULL) {	 /* cannot happen; if it did, the pool would be out of step */
+		d->st.untracked++;
+		return v;
+	}
 	memset(x, 0, sizeof(*x));
 	x->used = true;
 	x->addr = a;
