@@ -21,6 +21,11 @@
 RTE_LOG_REGISTER(cp_api_logtype, sluice.cp.api, INFO);
 
 #define MIN_ARENA (1u << 20)
+/* Discovery events post only while an events ring has more than this many free slots. */
+#define DISC_RING_SHARE (DP_API_RING_SLOTS / 2)
+
+_Static_assert(DISC_RING_SHARE > 0 && DISC_RING_SHARE < DP_API_RING_SLOTS,
+	       "discovery events leave room for CONNECT_FAILED, and have some of their own");
 
 /* --- the socket ----------------------------------------------------------------------------- */
 
@@ -470,6 +475,43 @@ cp_api_note(struct cp_api *a, const struct cp_note *n)
 			cp_api_post_event(a, i, &d);
 }
 
+/* Post d (a DISCOVERY) to application i while its events ring is less than half full; else
+ * count it as missed. */
+static void
+post_discovery(struct cp_api *a, unsigned int i, struct sl_api_desc *d)
+{
+	struct cp_api_app *app = &a->app[i];
+	int room = sl_ring_free_slots(&app->events, DP_API_RING_SLOTS);
+
+	if (room >= 0 && room <= DISC_RING_SHARE) { /* < 0: cp_api_post_event() detaches */
+		if (app->disc_missed < UINT32_MAX)
+			app->disc_missed++;
+		app->disc_dropped++;
+		a->st.disc_dropped++;
+		return;
+	}
+	d->disc.missed = app->disc_missed;
+	if (cp_api_post_event(a, i, d)) {
+		app->disc_missed = 0;
+		a->st.disc_posted++;
+	}
+}
+
+void
+cp_api_discovery(struct cp_api *a, uint16_t kind, const uint8_t *node, uint32_t count)
+{
+	struct sl_api_desc d = { .type = SL_API_D_DISCOVERY, .reason = kind };
+
+	if (a == NULL)
+		return;
+	if (node != NULL)
+		memcpy(d.disc.node, node, SL_API_NODE_LEN);
+	d.disc.count = count;
+	for (unsigned int i = 0; i < DP_API_MAX_APPS; i++)
+		if (a->app[i].state == CP_API_ATTACHED && a->app[i].has_shm)
+			post_discovery(a, i, &d);
+}
+
 const struct cp_api_stats *
 cp_api_stats(const struct cp_api *a)
 {
@@ -492,6 +534,7 @@ cp_api_foreach(const struct cp_api *a, int (*fn)(void *arg, const struct cp_api_
 		info.uid = app->uid;
 		info.gid = app->gid;
 		info.attached_ns = app->attached_ns;
+		info.disc_dropped = app->disc_dropped;
 		for (unsigned int c = 0; c < SL_MAX_CHANNELS; c++)
 			if (atomic_load_explicit(&a->rt->api.owner[c], memory_order_relaxed) == i)
 				info.channels |= (uint16_t)(1u << c);

@@ -31,6 +31,8 @@ struct cp_api_app {
 	uint64_t attached_ns;
 	uint64_t rcu_token;    /* DETACHING: the grace period to wait for */
 	struct sl_ring events; /* the control thread produces */
+	uint32_t disc_missed;  /* discovery events dropped since the last one posted */
+	uint64_t disc_dropped; /* ... in all */
 };
 
 struct cp_api {

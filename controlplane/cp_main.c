@@ -613,6 +613,7 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 			CTL_LOG(ERR, "discovery: %s\n", strerror(errno));
 			return -errno;
 		}
+		cp_discovery_set_api(a->disc, a->api); /* its events go to applications too */
 		cp_control_forward(&a->control, control_other, a);
 	}
 	return 0;
@@ -642,6 +643,7 @@ cp_main_join(struct cp_main *a)
 void
 cp_main_fini(struct cp_main *a)
 {
+	cp_discovery_set_api(a->disc, NULL); /* its last save is logged, nobody is told */
 	cp_api_destroy(a->api); /* the lcores stopped: nothing can be inside the memory */
 	a->api = NULL;
 	cp_discovery_destroy(a->disc); /* saves the address book */

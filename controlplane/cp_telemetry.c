@@ -72,7 +72,7 @@ chan_list(char *out, size_t len, uint32_t mask)
 
 int
 cp_telemetry_with_app(int (*fn)(struct cp_main *a, const char *params, struct rte_tel_data *d),
-	 const char *params, struct rte_tel_data *d)
+		      const char *params, struct rte_tel_data *d)
 {
 	int rc = -ENODEV;
 
@@ -541,6 +541,7 @@ app_entry(void *arg, const struct cp_api_app_info *app)
 #define APP_CNT(field, what) rte_tel_data_add_dict_u64(c, #field, app->cnt.field);
 	DP_API_COUNTERS(APP_CNT)
 #undef APP_CNT
+	rte_tel_data_add_dict_u64(c, "disc_dropped", app->disc_dropped);
 	snprintf(name, sizeof(name), "%u", app->idx);
 	rte_tel_data_add_dict_container(d, name, c, 0);
 	return 0;
@@ -635,7 +636,7 @@ ports(struct cp_main *a, const char *params, struct rte_tel_data *d)
 	static int tel_##fn(const char *cmd, const char *params, struct rte_tel_data *d) \
 	{                                                                                \
 		(void)cmd;                                                               \
-		return cp_telemetry_with_app(fn, params, d);                                          \
+		return cp_telemetry_with_app(fn, params, d);                             \
 	}
 TEL_CB(info)
 TEL_CB(peers)

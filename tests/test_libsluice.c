@@ -8,9 +8,10 @@
  * in random order and padding at the arena's end (rx_released is exactly the first message
  * still held), a replaced session whose old NODE_DOWN comes late, sluice_wait() woken by a
  * descriptor another thread posts, and hostile descriptors from the appliance (refused, never
- * read, counted); sluice_flush() (it returns once the lcore took every send, times out, sees
- * the appliance go) and node ids as text (a table of edge cases, random round trips against
- * libsodium's base64 and hex).
+ * read, counted); discovery events (each kind's fields; types and kinds of a newer appliance
+ * skipped and counted, the attachment going on); sluice_flush() (it returns once the lcore took
+ * every send, times out, sees the appliance go) and node ids as text (a table of edge cases, random
+ * round trips against libsodium's base64 and hex).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -634,6 +635,8 @@ static CU_TestInfo cases[] = {
 	{ "hostile descriptors refused", test_hostile_rx },
 	{ "impossible ring index", test_broken_ring },
 	{ "appliance gone", test_appliance_gone },
+	{ "discovery events: each kind, its fields", test_discovery_events },
+	{ "discovery: unknown types and kinds skipped", test_discovery_future },
 	{ "flush: waits until the lcore took every send", test_flush },
 	{ "node ids as text: table", test_node_text_table },
 	{ "node ids as text: random round trips", test_node_text_random },
