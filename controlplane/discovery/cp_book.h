@@ -251,6 +251,12 @@ int cp_book_save(struct cp_book *b, const char *path);
 int cp_book_load(struct cp_book *b, const char *path, char *why,
 		 size_t why_len) __rte_warn_unused_result;
 
+/* The checks and the adoption of cp_book_load() on a file's bytes already in memory (the fuzz
+ * target's entry): 0, or -EBADMSG (why says what was wrong; the book unchanged). Nothing is
+ * renamed: there is no file. */
+int cp_book_decode(struct cp_book *b, const uint8_t *buf, size_t len, char *why,
+		   size_t why_len) __rte_warn_unused_result;
+
 const struct cp_book_stats *cp_book_stats(const struct cp_book *b);
 
 #endif /* CP_BOOK_H */
