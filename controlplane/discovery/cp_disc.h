@@ -153,6 +153,8 @@ struct cp_disc;
 struct cp_disc *cp_disc_create(const struct cp_disc_config *cfg, const struct cp_disc_ops *ops,
 			       void *arg, const uint8_t key[SL_KEY_LEN], uint64_t rng_seed);
 void cp_disc_destroy(struct cp_disc *d);
+/* d passes to another thread (one its owner starts or joins): cp_book_handoff(). */
+void cp_disc_handoff(struct cp_disc *d);
 
 /* Load the book from cfg.book_path: 0; -ENOENT no file (an empty book); -EBADMSG the file was
  * corrupt and set aside (why says how); another -errno. The book is unchanged on error. */
