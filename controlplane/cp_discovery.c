@@ -239,6 +239,13 @@ cp_discovery_create(const struct conf *cfg, struct cp_ctl *ctl, uint64_t now_ns)
 }
 
 void
+cp_discovery_handoff(struct cp_discovery *x)
+{
+	if (x != NULL)
+		cp_disc_handoff(x->disc);
+}
+
+void
 cp_discovery_destroy(struct cp_discovery *x)
 {
 	if (x == NULL)

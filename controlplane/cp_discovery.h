@@ -40,6 +40,9 @@ struct cp_discovery *cp_discovery_create(const struct conf *cfg, struct cp_ctl *
 					 uint64_t now_ns);
 /* Saves the book (if it has a file) and frees everything. NULL is accepted. */
 void cp_discovery_destroy(struct cp_discovery *x);
+/* x passes from the thread that created it to the control thread, or back after the control
+ * thread ended (cp_main_start, cp_main_join). NULL is accepted. */
+void cp_discovery_handoff(struct cp_discovery *x);
 
 /* Where its events (address learned, peer bad, book saved or not) go besides the log and the
  * counters: the application interface (cp_api_discovery), or nowhere (NULL: no api section,

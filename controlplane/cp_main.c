@@ -622,8 +622,10 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 int
 cp_main_start(struct cp_main *a)
 {
-	int rc = rte_ctrl_thread_create(&a->thread, "sluice-ctl", NULL, control_main, a);
+	int rc;
 
+	cp_discovery_handoff(a->disc); /* built here, run by the control thread */
+	rc = rte_ctrl_thread_create(&a->thread, "sluice-ctl", NULL, control_main, a);
 	if (rc != 0) {
 		CTL_LOG(ERR, "control thread: %s\n", strerror(rc));
 		return -rc;
@@ -635,8 +637,11 @@ cp_main_start(struct cp_main *a)
 void
 cp_main_join(struct cp_main *a)
 {
-	if (a->running)
+	if (a->running) {
 		pthread_join(a->thread, NULL);
+		/* back to this thread: cp_main_fini saves the book */
+		cp_discovery_handoff(a->disc);
+	}
 	a->running = false;
 }
 

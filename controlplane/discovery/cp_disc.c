@@ -52,8 +52,10 @@ make_parts(struct cp_disc *d, const uint8_t key[SL_KEY_LEN], uint64_t rng_seed)
 	d->book = cp_book_create(&d->cfg.book, key, rng_seed);
 	if (d->book == NULL)
 		return -errno;
-	d->n_sess =
-		pool.max_inbound + pool.max_outbound + pool.max_unconditional + pool.max_persistent;
+	/* one entry per session the pool may keep, and one per refused session kept a while to
+	 * answer it (refuse()): cp_disc_opened() relies on finding a free one */
+	d->n_sess = pool.max_inbound + pool.max_outbound + pool.max_unconditional +
+		    pool.max_persistent + CP_DISC_MAX_DEPARTING;
 	d->sess = calloc(d->n_sess, sizeof(d->sess[0]));
 	return d->sess == NULL ? -ENOMEM : 0;
 }
@@ -93,6 +95,12 @@ cp_disc_destroy(struct cp_disc *d)
 	cp_pool_destroy(d->pool);
 	free(d->sess);
 	free(d);
+}
+
+void
+cp_disc_handoff(struct cp_disc *d)
+{
+	cp_book_handoff(d->book);
 }
 
 int
