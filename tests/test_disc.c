@@ -279,6 +279,8 @@ bootstrap(bool seed_mode)
 		CU_ASSERT(cp_book_size(cp_disc_book(w[i].d)) >= 10); /* the others, seed aside */
 		CU_ASSERT(st->seed_dials >= 1);
 		CU_ASSERT(st->requests_sent >= 1);
+		/* asked again only when due (not refused by cp_pex on every tick) */
+		CU_ASSERT(cp_disc_pex_stats(w[i].d)->requests_not_due <= st->requests_sent);
 		CU_ASSERT_EQUAL(st->peers_bad, 0);
 	}
 }

@@ -141,6 +141,14 @@ expire_dials(struct cp_disc *d, uint64_t now_ns)
 	}
 }
 
+/* May this peer be asked again (one request per interval; cp_pex would refuse, and count, an
+ * earlier one)? */
+static bool
+ask_due(const struct cp_disc *d, const struct disc_sess *x, uint64_t now_ns)
+{
+	return x->pex.requests == 0 || now_ns - x->pex.asked_ns >= d->pex.cfg.interval_ns;
+}
+
 /* Per session: a seed's close when due; asking again while the book is small (outbound peers;
  * inbound ones too while stranded: a node whose inbound places filled before it dialled anyone,
  * a seed say, knows only its inbound peers and would never learn an address to dial); last
@@ -165,8 +173,9 @@ sessions_due(struct cp_disc *d, uint64_t now_ns, uint64_t wall_s, bool seen)
 			d->ops.close(d->arg, x->addr.id, SL_CLOSE_DONE);
 			continue;
 		}
-		if (book_low && !d->cfg.seed_mode && !x->departing && (x->outbound || d->stranded))
-			cp_disc_ask(d, x, now_ns); /* not due: nothing sent */
+		if (book_low && !d->cfg.seed_mode && !x->departing && (x->outbound || d->stranded) &&
+		    ask_due(d, x, now_ns))
+			cp_disc_ask(d, x, now_ns);
 		if (seen)
 			cp_book_seen(d->book, &x->addr, wall_s);
 	}
