@@ -32,7 +32,9 @@ cp_ctl_connect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, u
 		return -EDESTADDRREQ;
 	}
 	n->wanted = true;
-	if (n->info.state == CP_NODE_WAITING && n->hs == NULL && !n->closing && !ctl->stopping) {
+	if (n->closing) /* an application that heard NODE_DISCONNECTED may ask before we did */
+		n->dial_asked = true; /* session_closed() dials at once */
+	else if (n->info.state == CP_NODE_WAITING && n->hs == NULL && !ctl->stopping) {
 		n->info.attempts = 0; /* asked: try now, not after the back-off */
 		cp_ctl_schedule(ctl, &n->timer, now_ns);
 	}
@@ -50,6 +52,7 @@ cp_ctl_disconnect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint64_t no
 	if (n == NULL)
 		return -ENOENT;
 	n->wanted = false;
+	n->dial_asked = false;
 	sl_theap_remove(&ctl->timers, &n->timer);
 	if (n->hs != NULL && !n->hs_rekey) { /* a dial in progress: give it up */
 		cp_ctl_hs_free(n);
