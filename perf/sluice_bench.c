@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ex_common.h"
 
@@ -51,6 +52,10 @@
 #define POLL_EVERY    256   /* a source looks at its events after this many sends */
 #define REPLY_WAIT_MS 5000  /* ping: the longest a reply may take */
 #define CONNECT_MS    20000 /* source, ping, ops: the longest the first NODE_CONNECTED takes */
+/* ops: between two reconnects, more than the peer's handshake rate limit asks of one source
+ * (SL_RATELIMIT_PER_SEC, 20 a second after a burst of 5): beyond it, initiations are dropped
+ * and the reconnect waits for the 1-s retry, which measures the limit, not the handshake */
+#define RECONNECT_GAP_MS 100
 
 enum idle { IDLE_SPIN, IDLE_YIELD, IDLE_BLOCK };
 
@@ -574,15 +579,21 @@ ops_wait_event(struct sluice *s, const uint8_t node[SLUICE_NODE_LEN], enum sluic
 }
 
 /* disconnect, wait for NODE_DISCONNECTED, then connect and wait for NODE_CONNECTED: a new
- * handshake each time (timed from the connect). */
+ * handshake each time (timed from the connect), RECONNECT_GAP_MS apart. */
 static void
 ops_reconnect(const struct opts *o, struct sluice *s, const uint8_t node[SLUICE_NODE_LEN],
 	      struct series *x)
 {
-	for (uint64_t i = 0; i < o->reconnects && !out_of_time(); i++) {
-		uint64_t t0;
-		int rc = sluice_disconnect(s, node);
+	const struct timespec gap = { .tv_nsec = RECONNECT_GAP_MS * 1000000L };
 
+	for (uint64_t i = 0; i < o->reconnects; i++) {
+		uint64_t t0;
+		int rc;
+
+		(void)nanosleep(&gap, NULL); /* cut short by a signal: ex_stop, seen next */
+		if (out_of_time())
+			break;
+		rc = sluice_disconnect(s, node);
 		if (rc < 0)
 			errx(1, "disconnect: %s", sluice_strerror(rc));
 		ops_wait_event(s, node, SLUICE_NODE_DISCONNECTED);
