@@ -396,15 +396,20 @@ def _ops_md(rg, ops):
     what = {"attach": "sluice_attach() (socket, memfd, eventfd, layout checks, mapping)",
             "detach": "sluice_detach()",
             "connect": "sluice_connect() of a node already connected (the request alone)",
-            "nodes": "sluice_nodes(): ConnectedNodes, one page of up to 64",
+            "nodes": "sluice_nodes(): ConnectedNodes, one page of up to 64 (the control thread "
+                     "walks its whole node table, rte_hash_iterate over 2 x (max_sessions + "
+                     "peers) entries: 131,000 here)",
             "register_unregister": "sluice_register() + sluice_unregister(): two requests",
             "reconnect": "sluice_disconnect(), NODE_DISCONNECTED, then sluice_connect() -> "
-                         "NODE_CONNECTED: a new handshake"}
+                         "NODE_CONNECTED: a new handshake, 100 ms after the last (under the "
+                         "peer's limit of 20 handshakes a second per source), through both "
+                         "control threads, which idle meanwhile"}
     rows = [[f"`{k}`", what.get(k, ""), f"{v['n']:,}", rg.us(v.get("p50_ns")),
              rg.us(v.get("p90_ns")), rg.us(v.get("p99_ns")), rg.us(v.get("max_ns"))]
             for k, v in ops.items()]
     return ("\n**Requests** (`sluice_bench ops` at A, its appliance's control thread on the "
-            "same cores), microseconds:\n\n" +
+            "same cores; each request is a round trip on the control socket, and the control "
+            "thread waits for it in `ppoll()`), microseconds:\n\n" +
             rg.table(["request", "what", "n", "p50", "p90", "p99", "max"], rows,
                      ["---", "---"] + ["---:"] * 5))
 
