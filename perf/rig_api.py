@@ -235,30 +235,22 @@ def app_ops(sluice, bench, count, reconnects, idle="adaptive"):
 
 # --- the conditions: what else used the two cores -----------------------------------------------
 
-def _cpu_ticks():
-    """{pid: (name, user + system ticks)} of every process but this one."""
-    out = {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit() or int(p) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                st = f.read()
-        except OSError:
-            continue
-        fields = st[st.rindex(")") + 2:].split()
-        out[int(p)] = (st[st.index("(") + 1:st.rindex(")")], int(fields[11]) + int(fields[12]))
-    return out
+def cpu_sample():
+    """(CPU seconds the machine spent busy, the hypervisor took (steal), this process and its
+    waited-for children used — the rig's appliances and applications — so far)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    t = os.times()
+    busy = v[0] + v[1] + v[2] + v[5] + v[6]  # user nice system irq softirq
+    return busy / hz, v[7] / hz, t.user + t.system + t.children_user + t.children_system
 
 
 def foreign_load(before, after, seconds):
-    """CPU (in cores) that processes alive throughout the section used: none of them is the
-    rig's (its processes all end within it). The total and the three largest."""
-    hz = os.sysconf("SC_CLK_TCK")
-    use = sorted(((after[p][1] - before[p][1]) / hz / seconds, after[p][0])
-                 for p in after if p in before and after[p][0] == before[p][0])
-    return {"cores": round(sum(u for u, _ in use), 2),
-            "top": [[n, round(u, 2)] for u, n in reversed(use[-3:]) if u >= 0.01]}
+    """CPU (in cores, averaged over the section) that processes outside the rig used — all of
+    them, those that came and went too — and what the hypervisor took from the machine."""
+    busy, steal, rig = (a - b for a, b in zip(after, before))
+    return {"cores": round(max(busy - rig, 0.0) / seconds, 2), "steal": round(steal / seconds, 2)}
 
 
 # --- the section ---------------------------------------------------------------------------------
@@ -325,13 +317,13 @@ def _latency(ctx, log, pairs):
 def s11_api(ctx, log):
     """The section: goodput, then echo round trips, then the requests; the conditions."""
     pairs = 1 if ctx.quick else PAIRS
-    t0, before = time.monotonic(), _cpu_ticks()
+    t0, before = time.monotonic(), cpu_sample()
     out = {"pairs": pairs, "goodput": _goodput(ctx, log, pairs)}
     out["latency"] = _latency(ctx, log, pairs)
     log("11: attach, connect, nodes: request latencies (sluice_bench ops)")
     out["ops"] = app_ops(ctx.sluice, ctx.prog("sluice_bench"), ctx.count_of(OPS_COUNT),
                          OPS_RECONNECTS if not ctx.quick else 3)
-    out["foreign"] = foreign_load(before, _cpu_ticks(), time.monotonic() - t0)
+    out["foreign"] = foreign_load(before, cpu_sample(), time.monotonic() - t0)
     return out
 
 
@@ -431,9 +423,9 @@ def render(data, s):
            "milliseconds (10-25 % of the goodput and round trips of about 0.5 ms in a trial "
            "run): busy-polling applications want cores of their own, which this machine does "
            "not have. Conditions: other processes outside the rig used "
-           f"{f.get('cores', '?')} cores on average during the section"
-           + (" (" + ", ".join(f"{n} {c}" for n, c in f.get("top", [])) + ")"
-              if f.get("top") else "") + ".\n\n")
+           f"{f.get('cores', '?')} of the two cores on average during the section"
+           + (f", and the hypervisor took {f['steal']} (steal time)" if "steal" in f else "")
+           + ".\n\n")
     out += _goodput_md(rg, s["goodput"], s["pairs"])
     out += _latency_md(rg, s["latency"], s["pairs"])
     out += _ops_md(rg, s["ops"])
