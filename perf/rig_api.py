@@ -41,7 +41,7 @@ LATENCY_RUNS = (("busy", "built-in", None, 20000), ("busy", "app", "block", 2000
                 ("adaptive", "built-in", None, 20000), ("adaptive", "app", "block", 20000))
 PAIRS = 5
 # a pair during which others used more than this many cores is measured again (_alternated)
-FOREIGN_MAX, REDO_MAX, REDO_PAUSE_S = 0.3, 12, 15
+FOREIGN_MAX, REDO_MAX, REDO_PAUSE_S = 0.3, 4, 15
 OPS_COUNT, OPS_RECONNECTS = 200, 20
 GOODPUT_TARGET, LATENCY_TARGET = 0.8, 1.5
 
