@@ -38,7 +38,12 @@
  * rings once more, then waits on the eventfd; a producer (an lcore, the control thread) that
  * publishes a descriptor and then finds the flag set writes the eventfd. Both sides order the
  * flag and the ring index with sequentially consistent fences, so a wake-up is never missed
- * and a busy application costs the appliance no system call.
+ * and a busy application costs the appliance no system call. An lcore may wait a little before
+ * it wakes a sleeper, while it keeps finding work (a batch of messages is worth a context
+ * switch, one is not), but never past a polling round without work. The flag's bits
+ * (SL_API_SLEEP_*): EVENTS, set by every sleeper; ROOM, also set while a send waits for room in
+ * a tx ring or arena: an lcore that has taken every descriptor of its lane's tx ring wakes such
+ * a sleeper (taking descriptors publishes nothing the application would otherwise hear of).
  *
  * Arenas are byte rings addressed by positions that only grow (offset = pos % arena size); a
  * message never wraps: its producer skips to the next multiple of the arena size instead.
@@ -66,8 +71,9 @@
  * its credit a message is always taken by the engine, so the lcore never has to hold or refuse
  * what the application posted; beyond it libsluice's send returns -ENOBUFS at once, without a
  * system call, and posts one WANT; the lcore answers it with a CREDIT as soon as the channel
- * has room — at once if it has room when the lcore takes the WANT — and that CREDIT turns into
- * a Writable notification.
+ * has room for a quarter of its window more than granted, or has all its room back (at once if
+ * it has when the lcore takes the WANT; never a message's worth at a time, which would wake a
+ * sleeping sender per message), and that CREDIT turns into a Writable notification.
  *
  * Trust: the appliance never believes the shared memory. It keeps the layout it made in its own
  * memory, copies each descriptor out before checking it (ring indices, channel, session, the
@@ -194,6 +200,10 @@ struct sl_api_shm_hdr {
 	uint64_t sleeping;			 /* offset of the application's sleep flag */
 	struct sl_api_lane_layout lane[SL_API_MAX_LANES];
 };
+
+/* The sleep flag's bits (see "Waiting"): 0 is awake. */
+#define SL_API_SLEEP_EVENTS 1u /* asleep: wake it for a descriptor published for it */
+#define SL_API_SLEEP_ROOM   2u /* and a send waits for room: wake it when a tx ring is drained */
 
 /* rx_released and the sleep flag: each alone on a cache line the application writes. */
 struct sl_api_shared_word {

@@ -395,7 +395,8 @@ accept_one(struct cp_api *a, int fd)
 	snprintf(app->name, sizeof(app->name), "pid %d", (int)cred.pid);
 }
 
-/* What application i sent; false once its socket is gone. */
+/* What application i sent; false once its socket is gone. A socket in error is detached: it
+ * would stay readable, and the control thread's idle wait (cp_api_pollfds()) return at once. */
 static bool
 read_requests(struct cp_api *a, unsigned int i)
 {
@@ -404,8 +405,12 @@ read_requests(struct cp_api *a, unsigned int i)
 	for (unsigned int k = 0; k < 16 && a->app[i].fd >= 0; k++) {
 		ssize_t n = recv(a->app[i].fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return true;
+		if (n < 0) {
+			cp_api_detach(a, i, "its socket failed");
+			return false;
+		}
 		if (n == 0) {
 			cp_api_detach(a, i, "its socket closed");
 			return false;
@@ -431,17 +436,31 @@ check_lanes(struct cp_api *a, unsigned int i)
 		}
 }
 
+/* New connections; how many. accept() failing for want of a resource (descriptors, memory)
+ * leaves the connection queued and the socket readable: it is retried at the control thread's
+ * idle pace rather than woken for (cp_api_pollfds()), which would spin. */
+static unsigned int
+accept_all(struct cp_api *a)
+{
+	unsigned int n = 0;
+	int fd;
+
+	while ((fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		accept_one(a, fd);
+		n++;
+	}
+	a->accept_failing =
+		errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM;
+	return n;
+}
+
 unsigned int
 cp_api_poll(struct cp_api *a, uint64_t now_ns)
 {
-	unsigned int work = 0;
-	int fd;
+	unsigned int work;
 
 	(void)now_ns;
-	while ((fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		accept_one(a, fd);
-		work++;
-	}
+	work = accept_all(a);
 	for (unsigned int i = 0; i < DP_API_MAX_APPS; i++) {
 		struct cp_api_app *app = &a->app[i];
 
@@ -454,6 +473,19 @@ cp_api_poll(struct cp_api *a, uint64_t now_ns)
 			detach_finish(a, i, false);
 	}
 	return work;
+}
+
+unsigned int
+cp_api_pollfds(const struct cp_api *a, struct pollfd *fds, unsigned int max)
+{
+	unsigned int n = 0;
+
+	if (max > 0 && !a->accept_failing)
+		fds[n++] = (struct pollfd){ .fd = a->listen_fd, .events = POLLIN };
+	for (unsigned int i = 0; i < DP_API_MAX_APPS && n < max; i++)
+		if (a->app[i].state == CP_API_ATTACHED && a->app[i].fd >= 0)
+			fds[n++] = (struct pollfd){ .fd = a->app[i].fd, .events = POLLIN };
+	return n;
 }
 
 void

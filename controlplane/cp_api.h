@@ -17,6 +17,7 @@
 #ifndef CP_API_H
 #define CP_API_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -66,6 +67,12 @@ void cp_api_destroy(struct cp_api *a);
 /* Accept, answer requests, notice applications that went, finish detachments. Returns work
  * done. */
 unsigned int cp_api_poll(struct cp_api *a, uint64_t now_ns);
+
+/* The descriptors that become readable when there is something for cp_api_poll() to do — the
+ * listening socket (a new application) and every attached application's socket (a request,
+ * or its end) — for the control thread's idle wait, so that a request is answered as soon as
+ * it comes rather than after the wait: up to max of them into fds (POLLIN); how many. */
+unsigned int cp_api_pollfds(const struct cp_api *a, struct pollfd *fds, unsigned int max);
 
 /* A note of the session logic: applications hear of failed connection attempts. */
 void cp_api_note(struct cp_api *a, const struct cp_note *n);

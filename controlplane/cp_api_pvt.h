@@ -39,6 +39,7 @@ struct cp_api {
 	struct cp_main *m;
 	struct dp_runtime *rt;
 	int listen_fd;
+	bool accept_failing; /* accept() failed for want of a resource: retried at the idle pace */
 	char path[108];
 	uint32_t gen; /* the last attachment's generation */
 	struct cp_api_app app[DP_API_MAX_APPS];

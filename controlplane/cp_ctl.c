@@ -554,6 +554,7 @@ session_closed(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, 
 {
 	struct cp_slot *s = &ctl->slots[lcore][ev->slot];
 	struct cp_node *n = s->node;
+	uint64_t at;
 
 	if (s->state != CP_SLOT_LIVE && s->state != CP_SLOT_CLOSING)
 		return; /* not a session slot: a stale or forged event */
@@ -576,7 +577,13 @@ session_closed(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, 
 		return;
 	}
 	n->backoff_ns = cp_ctl_jitter(ctl, ctl->cfg.backoff_min_ns);
-	cp_ctl_schedule(ctl, &n->timer, ctl->stopping ? UINT64_MAX : now_ns + n->backoff_ns);
+	at = now_ns + n->backoff_ns;
+	if (n->dial_asked) { /* asked to connect while it closed: now, as when waiting */
+		n->info.attempts = 0;
+		at = now_ns;
+	}
+	n->dial_asked = false;
+	cp_ctl_schedule(ctl, &n->timer, ctl->stopping ? UINT64_MAX : at);
 }
 
 void

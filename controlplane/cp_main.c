@@ -519,6 +519,20 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 	}
 }
 
+/* Nothing to do: sleep for nap, or until an application's socket (a request, a new
+ * application) becomes readable: a request is answered at once, not after the nap. */
+static void
+idle_wait(struct cp_main *a, const struct timespec *nap)
+{
+	struct pollfd fds[DP_API_MAX_APPS + 1];
+	unsigned int n = a->api != NULL ? cp_api_pollfds(a->api, fds, RTE_DIM(fds)) : 0;
+
+	if (n == 0)
+		nanosleep(nap, NULL);
+	else
+		(void)ppoll(fds, n, nap, NULL); /* an error (EINTR) is one more round */
+}
+
 static void *
 control_main(void *arg)
 {
@@ -560,7 +574,7 @@ control_main(void *arg)
 		if (idle_rounds > IDLE_LONG_AFTER)
 			nap.tv_nsec = IDLE_LONG_NS;
 		if (work == 0)
-			nanosleep(&nap, NULL);
+			idle_wait(a, &nap);
 	}
 	sl_aead_thread_mgr_release(); /* the handshakes' AEAD manager of this thread */
 	a->done = true;

@@ -12,7 +12,11 @@
 
 RTE_LOG_REGISTER(dp_api_logtype, sluice.dp.api, INFO);
 
-#define ANNOUNCE_PER_RUN 256u /* sessions a new lane is told about per polling round */
+#define ANNOUNCE_PER_RUN 256u	/* sessions a new lane is told about per polling round */
+#define WAKE_BATCH_SLOTS 128u	/* wake_due(): descriptors worth waking a sleeper for */
+#define WAKE_DELAY_NS	 20000u /* ... the longest a wake waits for them */
+
+static_assert(WAKE_BATCH_SLOTS <= DP_API_RING_SLOTS / 4, "a batch leaves the ring room to fill");
 
 /* --- lanes -------------------------------------------------------------------------------- */
 
@@ -132,21 +136,26 @@ credit_own(struct dp_lcore *lc, struct dp_api_sess *as, const struct dp_api_lane
 }
 
 /* Raise the credit of channel chan of s for application ln (the channel's owner) to what the
- * engine takes now, and tell it when it grew (or always, when it asked). */
+ * engine takes now, and tell it when it grew enough to be worth it: by a quarter of a window
+ * (an application that waits for it, asleep perhaps, then has a batch to send, not a message
+ * or two: the silly window of TCP); by anything when it asked and the channel has all its
+ * room back (no more is coming: it must not wait for nothing). */
 static void
 grant(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s, uint8_t chan, bool asked)
 {
 	struct dp_api_sess *as = dp_api_sess_get(s);
 	struct sl_api_desc d = { .type = SL_API_D_CREDIT, .chan = chan, .conn = s->connid };
+	uint32_t room, win = chan_window(lc, chan);
 	uint64_t limit;
 
 	if (as == NULL)
 		return;
 	credit_own(lc, as, ln, chan);
-	limit = as->accepted[chan] + dp_conn_send_room(s->conn, chan);
-	/* grown by a quarter of a window, or by anything when the application is waiting */
-	if (limit <= as->granted[chan] || (!asked && as->granted[chan] != 0 &&
-					   limit - as->granted[chan] < chan_window(lc, chan) / 4))
+	room = dp_conn_send_room(s->conn, chan);
+	limit = as->accepted[chan] + room;
+	if (limit <= as->granted[chan] ||
+	    (as->granted[chan] != 0 && limit - as->granted[chan] < win / 4 &&
+	     !(asked && room >= win)))
 		return;
 	as->granted[chan] = limit;
 	d.credit.limit = limit;
@@ -313,7 +322,8 @@ on_want(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d
 	dp_session_wake(lc, s);
 }
 
-/* Descriptors the application posted, a burst at most. */
+/* Descriptors the application posted, a burst at most. Having taken the last one it posted,
+ * the lane is drained: an application asleep waiting for room wants to hear of it. */
 static unsigned int
 take_posted(struct dp_lcore *lc, struct dp_api_lane *ln)
 {
@@ -332,20 +342,29 @@ take_posted(struct dp_lcore *lc, struct dp_api_lane *ln)
 		else
 			lc->api_cnt[ln->idx].bad_descriptor++;
 	}
+	if (n > 0 && ln->tx.theirs == ln->tx.mine) /* everything seen posted is taken */
+		ln->room_wake = true;
 	return (unsigned int)n;
 }
 
-/* Wake an application that sleeps, once per round that gave it something. The fence pairs
- * with the one libsluice puts between setting its sleep flag and looking at its rings. */
+/* Wake application ln if it sleeps with one of the bits of why (SL_API_SLEEP_*) in its sleep
+ * flag. The fence pairs with the one libsluice puts between setting the flag and looking at
+ * its rings (sl_api.h, "Waiting"). */
 static void
-wake(struct dp_lcore *lc, struct dp_api_lane *ln)
+wake(struct dp_lcore *lc, struct dp_api_lane *ln, uint64_t why)
 {
 	const uint64_t one = 1;
 
-	ln->wake = false;
+	ln->room_wake = false;
+	if (why & SL_API_SLEEP_EVENTS) {
+		ln->wake = false;
+		ln->wake_since = 0;
+	}
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&ln->sleeping->v, memory_order_relaxed) == 0)
+	if ((atomic_load_explicit(&ln->sleeping->v, memory_order_relaxed) & why) == 0)
 		return;
+	ln->wake = false; /* it looks at everything once awake */
+	ln->wake_since = 0;
 	if (write(lc->rt->api.app[ln->idx].eventfd, &one, sizeof(one)) == sizeof(one))
 		lc->api_cnt[ln->idx].wakeups++;
 }
@@ -376,8 +395,26 @@ dp_api_poll(struct dp_lcore *lc)
 	return work;
 }
 
+/* Wake now, or after more rounds (coalescing)? A woken application takes its core from this
+ * lcore when they share one, for what is in its rx ring; while the lcore keeps finding work
+ * more is coming, so the wake waits for a batch worth a context switch: WAKE_BATCH_SLOTS
+ * descriptors, a quarter of the rx arena, WAKE_DELAY_NS since the first round that left one
+ * pending, or a round without work (the lcore waits for nothing: it wakes it before it idles). */
+static bool
+wake_due(struct dp_lcore *lc, struct dp_api_lane *ln, unsigned int work)
+{
+	if (work == 0)
+		return true;
+	if (ln->wake_since == 0)
+		ln->wake_since = lc->now;
+	return lc->now - ln->wake_since >= WAKE_DELAY_NS ||
+	       ln->rx.mine - sl_ring_consumed(&ln->rx) >= WAKE_BATCH_SLOTS ||
+	       ln->rx_pos - atomic_load_explicit(&ln->released->v, memory_order_relaxed) >=
+		       ln->rx_size / 4; /* (an impossible rx_released only makes it wake early) */
+}
+
 void
-dp_api_round_end(struct dp_lcore *lc)
+dp_api_round_end(struct dp_lcore *lc, unsigned int work)
 {
 	for (uint64_t m = lc->api_lanes; m != 0; m &= m - 1) {
 		struct dp_api_lane *ln = lc->api_lane[__builtin_ctzll(m)];
@@ -385,15 +422,17 @@ dp_api_round_end(struct dp_lcore *lc)
 		if (ln == NULL || ln->broken)
 			continue;
 		dp_api_backlog_flush(lc, ln);
-		if (ln->wake)
-			wake(lc, ln);
+		if (ln->wake && wake_due(lc, ln, work))
+			wake(lc, ln, SL_API_SLEEP_EVENTS | SL_API_SLEEP_ROOM);
+		else if (ln->room_wake)
+			wake(lc, ln, SL_API_SLEEP_ROOM);
 	}
 }
 
 void
 dp_api_lcore_fini(struct dp_lcore *lc)
 {
-	dp_api_round_end(lc); /* the last NODE_DOWNs */
+	dp_api_round_end(lc, 0); /* the last NODE_DOWNs, and wake it for them */
 	for (unsigned int i = 0; i < DP_API_MAX_APPS; i++)
 		if (lc->api_lane[i] != NULL)
 			lane_close(lc, i);

@@ -430,7 +430,7 @@ dp_lcore_main(void *arg)
 		lc->now = sl_now_ns();
 		work = poll_rx(lc) + poll_handoff(lc) + poll_commands(lc) + dp_api_poll(lc);
 		work += dp_session_run(lc);
-		dp_api_round_end(lc);
+		dp_api_round_end(lc, work);
 		for (uint8_t p = 0; p < rt->n_ports; p++)
 			tx_flush(lc, p);
 		rte_rcu_qsbr_quiescent(rt->rcu, lc->index);

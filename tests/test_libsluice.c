@@ -377,7 +377,9 @@ test_credit(void)
 	world_end(&w);
 }
 
-/* A full lane: -ENOBUFS, no WANT, WRITABLE once the lcore took what was posted before. */
+/* A full lane: -ENOBUFS, no WANT, WRITABLE once the lcore took what was posted before; an
+ * application asleep meanwhile says it waits for room, and the lcore that drains the lane wakes
+ * it (its eventfd), not before. */
 static void
 full_lane(uint32_t ring_slots, uint32_t msg_len, int fit)
 {
@@ -386,6 +388,7 @@ full_lane(uint32_t ring_slots, uint32_t msg_len, int fit)
 	struct api_fake_sent sent;
 	struct sluice_event ev;
 	struct sluice_stats st;
+	struct pollfd p = { .events = POLLIN };
 	uint8_t buf[4096] = { 0 };
 
 	api_fake_defaults(&cfg);
@@ -397,12 +400,21 @@ full_lane(uint32_t ring_slots, uint32_t msg_len, int fit)
 	CU_ASSERT_EQUAL(sluice_send(w.s, w.id, 1, buf, msg_len, 0), -ENOBUFS);
 	CU_ASSERT_EQUAL(sluice_wait_timeout(w.s, -1), 1);
 	CU_ASSERT_EQUAL(sluice_wait(w.s, 0), 0);
+	p.fd = sluice_fd(w.s);
+	CU_ASSERT_EQUAL(sluice_wait_prepare(w.s), 0); /* asleep, waiting for room */
+	CU_ASSERT_EQUAL(api_fake_sleep_flag(w.f, 0), SL_API_SLEEP_EVENTS | SL_API_SLEEP_ROOM);
 	CU_ASSERT_EQUAL(api_fake_take(w.f, 0, 1, &sent, buf), 1);
 	CU_ASSERT_EQUAL(sluice_poll(w.s, &ev, 1), 0); /* not all taken yet */
 	for (int i = 1; i < fit; i++) {
+		CU_ASSERT_EQUAL(poll(&p, 1, 0), 0); /* not woken before the lane is drained */
 		CU_ASSERT_EQUAL(api_fake_take(w.f, 0, 1, &sent, buf), 1);
 		CU_ASSERT_EQUAL(sent.type, SL_API_D_SEND);
 	}
+	CU_ASSERT_EQUAL(poll(&p, 1, 0), 1); /* drained: woken */
+	CU_ASSERT_EQUAL(w.f->app[0].wakes, 1);
+	sluice_wait_done(w.s);
+	CU_ASSERT_EQUAL(api_fake_sleep_flag(w.f, 0), 0);
+	CU_ASSERT_EQUAL(sluice_wait_prepare(w.s), 1); /* the room is back: do not wait */
 	CU_ASSERT_EQUAL(api_fake_take(w.f, 0, 1, &sent, buf), 0); /* no WANT */
 	CU_ASSERT_EQUAL(sluice_wait(w.s, WAIT_MS), 1);
 	CU_ASSERT_EQUAL_FATAL(sluice_poll(w.s, &ev, 1), 1);
