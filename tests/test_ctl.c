@@ -305,8 +305,10 @@ test_xx_responder(void)
 	cp_ctl_handshake(nodes[0].ctl, &d.ep, (uint8_t *)&m1, sizeof(m1), 0, now, WALL0 + now);
 	CU_ASSERT_EQUAL(n_captured, 1);
 	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 1);
+	CU_ASSERT_EQUAL(stats(0)->handshakes_pending, 1); /* was counted twice (fuzz_handshake) */
 	run_for(6 * SEC);
 	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 0);
+	CU_ASSERT_EQUAL(stats(0)->handshakes_pending, 0);
 	/* a complete one opens a session with a node it did not know */
 	n_captured = 0;
 	CU_ASSERT_FATAL(
@@ -522,6 +524,9 @@ test_shutdown(void)
 	CU_ASSERT_FATAL(connected(0, 1) && connected(0, 2));
 	cp_ctl_close_all(nodes[0].ctl, now);
 	CU_ASSERT_EQUAL(nodes[0].closes[SL_CLOSE_SHUTDOWN], 2);
+	/* closing sessions hold their slots, as neither sessions nor handshakes */
+	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 2);
+	CU_ASSERT(stats(0)->sessions_live == 0 && stats(0)->handshakes_pending == 0);
 	step();
 	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 0);
 	CU_ASSERT_EQUAL(nodes[0].notes[CP_NOTE_DISCONNECTED], 2);
