@@ -255,41 +255,10 @@ test_cookie_under_load(void)
 
 /* --- XX responder --------------------------------------------------------------------------- */
 
-struct xx_dialer {
-	struct cp_hs_ctx *ctx;
-	struct cp_hs_pending *p;
-	uint8_t pub[SL_KEY_LEN];
-	struct cp_endpoint ep;
-};
-
-static void
-xx_dialer_init(struct xx_dialer *d)
-{
-	struct cp_hs_config c = { .network_id = NET_ID,
-				  .tstamp_capacity = 16,
-				  .version = SL_PROTO_VERSION,
-				  .min_version = SL_PROTO_MIN_VERSION,
-				  .cookie_max_age_ns = SL_COOKIE_ROTATE_NS };
-
-	sl_dh_keygen(c.static_priv, d->pub);
-	d->ctx = cp_hs_ctx_create(&c);
-	d->p = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*d->p), 64));
-	CU_ASSERT_FATAL(d->ctx != NULL && d->p != NULL);
-	d->ep = (struct cp_endpoint){ .ip = 0xc6130063, .udp_port = 5000 }; /* no node there */
-}
-
-static void
-xx_dialer_fini(struct xx_dialer *d)
-{
-	cp_hs_pending_wipe(d->p);
-	free(d->p);
-	cp_hs_ctx_destroy(d->ctx);
-}
-
 static void
 test_xx_responder(void)
 {
-	struct xx_dialer d;
+	struct dialer d;
 	struct sl_msg_xx_init m1;
 	struct sl_msg_xx_finish m3;
 	struct cp_hs_session hs;
@@ -298,7 +267,7 @@ test_xx_responder(void)
 
 	world_reset(1);
 	node_start(0, NULL);
-	xx_dialer_init(&d);
+	dialer_init(&d, NULL, NET_ID);
 	/* an XX initiation that is never finished holds a slot until the handshake timeout */
 	CU_ASSERT_FATAL(cp_hs_xx_start(d.ctx, d.p, SL_SUITE_AESGCM_SHA256, 77, NULL, now, &m1) ==
 			0);
@@ -333,7 +302,7 @@ test_xx_responder(void)
 	cp_ctl_handshake(nodes[0].ctl, &d.ep, (uint8_t *)&m3, sizeof(m3), 0, now, WALL0 + now);
 	CU_ASSERT_EQUAL(stats(0)->unmatched, 1);
 	CU_ASSERT_EQUAL(stats(0)->sessions_opened, 1);
-	xx_dialer_fini(&d);
+	dialer_fini(&d);
 	world_end();
 }
 
@@ -346,13 +315,13 @@ test_refused_xx_keep_no_slot(void)
 {
 	uint8_t anon[SL_KEY_LEN], buf[sizeof(struct sl_msg_xx_init)];
 	struct sl_msg_xx_init *m = (void *)buf;
-	struct xx_dialer d;
+	struct dialer d;
 	const unsigned int n = 3 * LCORES * SLOTS;
 
 	world_reset(2);
 	add_peer(1, 0);
 	node_start(0, NULL);
-	xx_dialer_init(&d);
+	dialer_init(&d, NULL, NET_ID);
 	cp_mac1_key_anon(anon);
 	for (unsigned int i = 0; i < n; i++) {
 		size_t len = sizeof(*m);
@@ -377,7 +346,7 @@ test_refused_xx_keep_no_slot(void)
 	node_start(1, NULL);
 	run_for(1 * SEC);
 	CU_ASSERT(connected(1, 0));
-	xx_dialer_fini(&d);
+	dialer_fini(&d);
 	world_end();
 }
 
