@@ -49,6 +49,22 @@ static_assert(SL_REPLAY_WINDOW >= 2048, "the design requires at least 2048 packe
 #define SL_RATELIMIT_BURST	   5			    /* bucket depth */
 #define SL_RATELIMIT_TABLE_DEFAULT 4096			    /* sources tracked at once */
 #define SL_UNDER_LOAD_PENDING	   64 /* pending handshakes that switch cookies on */
+/* The global handshake budget: initiations admitted without a cookie, all sources together.
+ * Beyond it every initiation must first prove its source address with a cookie round trip,
+ * so spoofed sources cannot fill the handshake table whatever their number. */
+#define SL_HS_BUDGET_PER_SEC 1000
+#define SL_HS_BUDGET_BURST   100
+
+/* A node's session with a peer, initiated by the node, that is younger than this when an
+ * initiation of that peer arrives is kept (the two handshakes crossed: the lower static key's
+ * wins); an older one gives way to the new handshake (the peer restarted). A crossed initiation
+ * was sent before the peer answered ours — it stops dialling when it answers — so it reaches us
+ * after our session completed only if it was reordered behind that answer: the window bounds
+ * that reordering, not a handshake's duration. Longer, a peer that restarts soon after
+ * connecting is ignored until it passes (it was the handshake timeout, 5 s: a restarted peer
+ * waited up to 4.4 s, perf/hs_restart.py). Shorter than the dial retry (1 s), so a restarted
+ * peer's first initiation after its restart is never the one ignored. */
+#define SL_HS_CROSSING_NS (250ull * 1000000ull)
 
 /* --- handshake payload -------------------------------------------------------------------- */
 #define SL_HS_MAX_ADDRS	  4  /* listen addresses carried in a handshake payload */

@@ -14,6 +14,7 @@
 
 #include "conf_pvt.h"
 #include "sl_escape.h"
+#include "sl_jsonc.h"
 
 #define CONF_MAX_FILE (4u << 20) /* a configuration is a few KiB; refuse anything huge */
 
@@ -152,27 +153,6 @@ out:
 	return buf;
 }
 
-/* Lines whose first non-blank characters are "//" are comments: overwrite them with spaces up
- * to the end of the line, so the parser never sees them and every position stays where it is
- * in the file. (A JSON string cannot span lines, so such a line is never inside one.) */
-static void
-blank_comments(char *buf, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
-			i++;
-		if (i + 1 < len && buf[i] == '/' && buf[i + 1] == '/') {
-			while (i < len && buf[i] != '\n' && buf[i] != '\r')
-				buf[i++] = ' ';
-		}
-		while (i < len && buf[i] != '\n')
-			i++;
-		i++;
-	}
-}
-
 /* Number of characters (not bytes) of a UTF-8 string. */
 static size_t
 utf8_chars(const char *s, size_t len)
@@ -234,15 +214,39 @@ syntax_error(struct conf_ctx *x, const json_error_t *e)
 		conf_error(x, where, "%s", e->text);
 }
 
+/* JSON text never holds a NUL byte, and jansson would take one between tokens for the end of
+ * the text ("near end of file"): name it, where it is. True if there is none. */
+static bool
+no_nul_byte(struct conf_ctx *x, const char *buf, size_t len)
+{
+	const char *nul = memchr(buf, '\0', len), *line = buf;
+	char where[CONF_WHERE_LEN];
+	unsigned int n = 1;
+
+	if (nul == NULL)
+		return true;
+	for (const char *p = buf; p < nul; p++)
+		if (*p == '\n') {
+			n++;
+			line = p + 1;
+		}
+	snprintf(where, sizeof(where), "%s:%u:%zu", x->file, n,
+		 utf8_chars(line, (size_t)(nul - line)) + 1);
+	conf_error(x, where, "a NUL byte (0x00): a configuration is UTF-8 text");
+	return false;
+}
+
 /* The JSON of a configuration's text (buf[len], NUL-terminated; its comment lines are blanked
- * in place), or NULL after reporting the syntax error. */
+ * in place), or NULL after reporting a NUL byte or the syntax error. */
 static json_t *
 parse_text(struct conf_ctx *x, char *buf, size_t len)
 {
 	json_error_t err;
 	json_t *root;
 
-	blank_comments(buf, len);
+	if (!no_nul_byte(x, buf, len))
+		return NULL;
+	sl_json_blank_comments(buf, len);
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL)
 		syntax_error(x, &err);
@@ -251,7 +255,7 @@ parse_text(struct conf_ctx *x, char *buf, size_t len)
 
 static const char *const top_keys[] = {
 	"network", "suite",    "identity", "eal",      "ports",	    "lcores",
-	"limits",  "channels", "peers",	   "services", "telemetry", NULL,
+	"limits",  "channels", "peers",	   "services", "telemetry", "api", NULL,
 };
 
 static const char *const suite_names[] = { "aesgcm-sha256", "chachapoly-blake2b", NULL };
@@ -293,6 +297,7 @@ top_level(struct conf_ctx *x, const json_t *root)
 	conf_lcores(x, json_object_get(root, "lcores"), "lcores");
 	conf_peers(x, json_object_get(root, "peers"), "peers");
 	conf_services(x, json_object_get(root, "services"), "services");
+	conf_api(x, json_object_get(root, "api"), "api");
 	if (x->errs->n == 0) {
 		conf_engine(x);
 		conf_services_bind(x->c);

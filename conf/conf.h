@@ -121,6 +121,18 @@ struct conf_peer {
 	uint16_t port;
 };
 
+#define CONF_MAX_APPS 64 /* attached applications at once (DP_API_MAX_APPS) */
+
+/* Where applications attach (docs/api.md). */
+struct conf_api {
+	bool enabled;	  /* the section is there: the control socket is made */
+	char socket[108]; /* absolute path of the control socket */
+	uint32_t mode;	  /* its permission bits (default 0660; never for others) */
+	bool has_group;
+	uint32_t gid;	   /* its group (default: the process's) */
+	uint32_t max_apps; /* default 16 */
+};
+
 struct conf {
 	char path[CONF_PATH_LEN];     /* the file it came from */
 	char key_file[CONF_PATH_LEN]; /* identity.key_file, relative paths resolved from the file */
@@ -138,6 +150,7 @@ struct conf {
 	struct conf_peer peers[CONF_MAX_PEERS];
 	struct dp_svc_config services; /* the built-in services, ready for dp_svc_init() */
 	bool telemetry; /* default true */
+	struct conf_api api;
 };
 
 /* Parse and validate path. Returns a new configuration, or NULL with every problem in *errs
@@ -162,6 +175,14 @@ void conf_errors_print(const struct conf_errors *errs, void *stream /* FILE * */
  * conf_write_key(): creates the file with mode 0600 and never replaces one (-EEXIST). */
 int conf_read_key(const char *path, uint8_t key[SL_KEY_LEN], const char **why);
 int conf_write_key(const char *path, const uint8_t key[SL_KEY_LEN]);
+
+/* The identity a loaded configuration names: read identity.key_file into priv and check it
+ * against the configuration (no peer may be this node: same public key). 0, or -errno with
+ * every problem in *errs (errs may be NULL): the key file's resolved path and why it cannot be
+ * used (missing, permissions, not a regular file, contents, with the system's reason where
+ * there is one), or the peer that has our key. priv is zeroed on failure. Main thread only;
+ * `--check-config` and the start of the appliance both call it. */
+int conf_check_identity(const struct conf *c, uint8_t priv[SL_KEY_LEN], struct conf_errors *errs);
 
 /* Base64 of a 32-byte key (44 characters + NUL) and back (0 or -EINVAL). */
 void conf_key_to_base64(const uint8_t key[SL_KEY_LEN], char out[45]);

@@ -14,7 +14,8 @@
 
 #include <sodium.h>
 
-#include "conf.h"
+#include "conf_pvt.h"
+#include "sl_dh.h"
 
 #define B64_KEY_LEN 44 /* 4 * ceil(32 / 3) */
 
@@ -171,4 +172,60 @@ conf_network_id(const char *name)
 	for (int i = 0; i < 8; i++)
 		id = id << 8 | h[i];
 	return id;
+}
+
+/* Why the key file cannot be used, with the system's reason where the failure is the
+ * system's (-EPERM and -EINVAL come with a why of their own). */
+static void
+key_error(struct conf_ctx *x, const struct conf *c, int rc, const char *why)
+{
+	char cwd[CONF_PATH_LEN] = "", path[2 * CONF_PATH_LEN];
+
+	/* the path as the process resolves it: absolute, so there is no doubt which file */
+	if (c->key_file[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+		snprintf(path, sizeof(path), "%s/%s", cwd, c->key_file);
+	else
+		snprintf(path, sizeof(path), "%s", c->key_file);
+	if (why != NULL && rc != -EPERM && rc != -EINVAL)
+		conf_error(x, "identity.key_file", "%s: %s: %s", path, why, strerror(-rc));
+	else
+		conf_error(x, "identity.key_file", "%s: %s", path,
+			   why != NULL ? why : strerror(-rc));
+}
+
+int
+conf_check_identity(const struct conf *c, uint8_t priv[SL_KEY_LEN], struct conf_errors *errs)
+{
+	struct conf_errors local;
+	struct conf_ctx x = { .errs = errs != NULL ? errs : &local };
+	uint8_t pub[SL_KEY_LEN];
+	const char *why = NULL;
+	char where[CONF_WHERE_LEN];
+	int rc;
+
+	memset(x.errs, 0, sizeof(*x.errs));
+	rc = conf_read_key(c->key_file, priv, &why);
+	if (rc == 0 && sl_dh_pubkey(pub, priv) != 0) {
+		rc = -EINVAL;
+		why = "the key file holds a key with no usable public key: make a new one with "
+		      "`sluice keygen`";
+	}
+	if (rc != 0) {
+		key_error(&x, c, rc, why);
+		goto out;
+	}
+	for (unsigned int i = 0; i < c->n_peers; i++) {
+		if (sodium_memcmp(c->peers[i].pub, pub, SL_KEY_LEN) != 0)
+			continue;
+		snprintf(where, sizeof(where), "peers[%u]", i);
+		conf_error(&x, where,
+			   "\"%s\" has this node's own public key (identity.key_file): a "
+			   "node cannot be its own peer",
+			   c->peers[i].name);
+		rc = -EINVAL;
+	}
+out:
+	if (rc != 0)
+		sodium_memzero(priv, SL_KEY_LEN);
+	return rc;
 }

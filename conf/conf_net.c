@@ -2,10 +2,14 @@
  * sluice: the network sections of a configuration — ports (devices, addresses, queues, the
  * impairment stage) and peers (keys and endpoints). See conf_pvt.h.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "conf_pvt.h"
+#include "sl_dh.h"
 
 /* --- addresses ----------------------------------------------------------------------------- */
 
@@ -164,6 +168,57 @@ port_gateway(struct conf_ctx *x, const json_t *v, const char *path, struct conf_
 	}
 }
 
+/* NULL if s is a MAC address a port may have ("aa:bb:cc:dd:ee:ff", unicast, not all zero),
+ * else why not. DPDK would log a parse failure and give the port a random address. */
+static const char *
+bad_mac(const char *s, size_t len)
+{
+	unsigned int b[6], n = 0;
+	char tail;
+
+	if (len != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+				&b[5], &tail) != 6)
+		return "is not a MAC address (aa:bb:cc:dd:ee:ff)";
+	for (unsigned int i = 0; i < 17; i++)
+		n += i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]);
+	if (n != 0)
+		return "is not a MAC address (aa:bb:cc:dd:ee:ff)";
+	if (b[0] & 1)
+		return "is a multicast MAC address: a port's address must be unicast";
+	if ((b[0] | b[1] | b[2] | b[3] | b[4] | b[5]) == 0)
+		return "is the all-zero MAC address";
+	return NULL;
+}
+
+/* The device arguments sluice can check before DPDK sees them: a MAC address (mac=), and a
+ * memif socket name that fits a socket address (DPDK would cut it, and two long names that
+ * differ only past the cut would meet on one socket). */
+static void
+device_args(struct conf_ctx *x, const char *where, const char *dev)
+{
+	const size_t sun_max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+	bool memif = strncmp(dev, "net_memif", 9) == 0, tap = strncmp(dev, "net_tap", 7) == 0;
+	const char *a = strchr(dev, ','), *why;
+
+	for (; a != NULL; a = strchr(a, ',')) {
+		size_t len;
+
+		a++;
+		len = strcspn(a, ",");
+		if (strncmp(a, "mac=", 4) == 0 &&
+		    !(tap && len == 9 && strncmp(a, "mac=fixed", 9) == 0)) {
+			why = bad_mac(a + 4, len - 4);
+			if (why != NULL)
+				conf_error(x, where, "mac=%.*s %s", (int)(len - 4), a + 4, why);
+		}
+		if (memif && strncmp(a, "socket=", 7) == 0 && len - 7 > sun_max)
+			conf_error(x, where,
+				   "the memif socket name is %zu characters long, at most %zu (a "
+				   "socket address holds no more)",
+				   len - 7, sun_max);
+	}
+}
+
 /* "device": a PCI address or a vdev string; the name before the first ',' is unique. */
 static void
 port_device(struct conf_ctx *x, const json_t *v, const char *path, unsigned int i)
@@ -181,6 +236,7 @@ port_device(struct conf_ctx *x, const json_t *v, const char *path, unsigned int 
 		conf_error(x, where, "must not contain spaces");
 		return;
 	}
+	device_args(x, where, p->device);
 	len = strcspn(p->device, ",");
 	for (unsigned int j = 0; j < i; j++) {
 		const char *o = x->c->ports[j].device;
@@ -326,6 +382,18 @@ conf_peer_index(const struct conf *c, const char *name)
 	return -1;
 }
 
+/* A key no handshake can ever complete with (all zero, or another low-order point). */
+static bool
+peer_key_usable(struct conf_ctx *x, const char *where, const struct conf_peer *pe)
+{
+	if (sl_dh_pub_usable(pe->pub))
+		return true;
+	conf_error(x, where,
+		   "the public key is a low-order point (the all-zero key is one): no session "
+		   "can be made with it; use the key `sluice pubkey` prints for the peer");
+	return false;
+}
+
 /* "endpoint": "a.b.c.d:port" or "<public key>@a.b.c.d:port". *key says whether a key came
  * before an '@': 0 no, 1 a valid one (in pe->pub), -1 an invalid one (reported). */
 static bool
@@ -349,6 +417,8 @@ peer_endpoint(struct conf_ctx *x, const json_t *v, const char *path, struct conf
 			conf_error(x, where,
 				   "the public key before '@' is not 44 characters of "
 				   "base64 (a 32-byte key)");
+		else if (!peer_key_usable(x, where, pe))
+			*key = -1;
 	}
 	end = conf_parse_ipv4(addr, &pe->ip);
 	if (end == NULL || *end != ':' || (end = parse_dec(end + 1, UINT16_MAX, &port)) == NULL ||
@@ -399,7 +469,7 @@ peer_key(struct conf_ctx *x, const json_t *v, const char *path, struct conf_peer
 			   " as `sluice pubkey` prints");
 		return false;
 	}
-	return true;
+	return peer_key_usable(x, where, pe);
 }
 
 /* A peer is not this node, and is on a port's subnet or behind a gateway. */
@@ -421,6 +491,12 @@ peer_address(struct conf_ctx *x, const char *path, const struct conf_peer *pe)
 				   "%s is the address of ports[%u]: a peer cannot be "
 				   "this node",
 				   ip, k);
+			return;
+		}
+		if ((pe->ip & mask) == (p->ipv4 & mask) && p->prefix_len <= 30 &&
+		    ((pe->ip & ~mask) == 0 || (pe->ip & ~mask) == ~mask)) {
+			conf_error(x, where, "%s is the %s address of ports[%u]'s subnet", ip,
+				   (pe->ip & ~mask) == 0 ? "network" : "broadcast", k);
 			return;
 		}
 		reachable |= (pe->ip & mask) == (p->ipv4 & mask) || p->gateway != 0;

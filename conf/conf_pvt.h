@@ -123,6 +123,8 @@ void conf_channels(struct conf_ctx *x, const json_t *v, const char *path);
 void conf_lcores(struct conf_ctx *x, const json_t *v, const char *path);
 void conf_peers(struct conf_ctx *x, const json_t *v, const char *path);
 void conf_services(struct conf_ctx *x, const json_t *v, const char *path);
+/* conf_api.c */
+void conf_api(struct conf_ctx *x, const json_t *v, const char *path);
 /* What the services are checked against at run time (dp_svc_config): the engine's channels and
  * largest message, the number of peers. After conf_engine(). */
 void conf_services_bind(struct conf *c);

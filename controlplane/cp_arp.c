@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: the ARP cache (see cp_arp.h).
  *
- * Layout as in cp_ratelimit.c: a power-of-two array of chain heads keyed by SipHash of the
- * address under a random key (ARP senders choose their addresses: no chain can be aimed at),
- * and a pool of `capacity` entries, each either on a hash chain and the recency list, or on
- * the free list. Links are 32-bit pool indices, NIL ending a list.
+ * The entries live in an sl_lru table keyed by the address under SipHash with a random seed
+ * (ARP senders choose their addresses: no chain can be aimed at); its recency order is the
+ * cache's LRU order, and a full table evicts the least recently used entry.
  *
  * Time: expiry (REACHABLE -> STALE) and the end of a hold-down are honoured by every call as of
  * its now_ns; retries may be sent by cp_arp_want() or cp_arp_tick(), whichever comes first
@@ -15,35 +14,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "cp_arp.h"
+#include "sl_lru_keyed.h"
 
-#define NIL UINT32_MAX
-
-static_assert(CP_ARP_MAX_CAPACITY < NIL, "pool indices fit below NIL");
+static_assert(CP_ARP_MAX_CAPACITY <= SL_LRU_MAX_CAPACITY, "the table takes any capacity");
 
 struct arp_entry {
+	uint32_t ip; /* the key (host order) */
+	uint8_t mac[CP_ARP_MAC_LEN];
+	uint8_t state;	      /* enum cp_arp_state */
+	uint8_t requests;     /* sent in this resolution */
 	uint64_t deadline_ns; /* INCOMPLETE/PROBE: next request (or failure); REACHABLE: expiry;
 				 FAILED: end of the hold-down */
-	uint32_t ip;
-	uint8_t mac[CP_ARP_MAC_LEN];
-	uint8_t state;	  /* enum cp_arp_state */
-	uint8_t requests; /* sent in this resolution */
-	uint32_t chain;	  /* next in the hash chain, or in the free list */
-	uint32_t older, newer;
 };
+
+static_assert(offsetof(struct arp_entry, ip) == 0, "the key comes first");
 
 struct cp_arp {
 	struct cp_arp_conf conf;
-	uint32_t mask; /* chain heads - 1 */
-	uint32_t free;
-	uint32_t oldest, newest;
-	uint32_t *heads;
-	struct arp_entry *pool;
-	struct cp_arp_stats stats;
-	uint8_t key[crypto_shorthash_KEYBYTES];
+	struct sl_lru *tab;
+	struct cp_arp_stats stats; /* entries: read from the table */
 };
+
+static bool
+conf_valid(const struct cp_arp_conf *c)
+{
+	return c->capacity >= 1 && c->capacity <= CP_ARP_MAX_CAPACITY && c->retry_ns > 0 &&
+	       c->max_requests >= 1 && c->max_requests <= UINT8_MAX && c->reachable_ns > 0;
+}
 
 void
 cp_arp_conf_init(struct cp_arp_conf *conf)
@@ -55,49 +53,29 @@ cp_arp_conf_init(struct cp_arp_conf *conf)
 	conf->failed_hold_ns = CP_ARP_FAILED_HOLD_NS;
 }
 
-static bool
-conf_valid(const struct cp_arp_conf *c)
-{
-	return c->capacity >= 1 && c->capacity <= CP_ARP_MAX_CAPACITY && c->retry_ns > 0 &&
-	       c->max_requests >= 1 && c->max_requests <= UINT8_MAX && c->reachable_ns > 0;
-}
-
 struct cp_arp *
 cp_arp_create(const struct cp_arp_conf *conf)
 {
-	struct cp_arp_conf defaults;
-	struct cp_arp *arp;
-	uint32_t heads = 1;
+	struct cp_arp *arp = calloc(1, sizeof(*arp));
+	int err = ENOMEM;
 
-	if (conf == NULL) {
-		cp_arp_conf_init(&defaults);
-		conf = &defaults;
-	}
-	if (!conf_valid(conf)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	while (heads < conf->capacity)
-		heads <<= 1;
-	arp = calloc(1, sizeof(*arp));
 	if (arp == NULL)
-		goto nomem;
-	arp->conf = *conf;
-	arp->mask = heads - 1;
-	arp->heads = malloc((size_t)heads * sizeof(*arp->heads));
-	arp->pool = calloc(conf->capacity, sizeof(*arp->pool));
-	if (arp->heads == NULL || arp->pool == NULL)
-		goto nomem;
-	memset(arp->heads, 0xff, (size_t)heads * sizeof(*arp->heads)); /* all NIL */
-	for (uint32_t i = 0; i < conf->capacity; i++)
-		arp->pool[i].chain = i + 1 < conf->capacity ? i + 1 : NIL;
-	arp->free = 0;
-	arp->oldest = arp->newest = NIL;
-	randombytes_buf(arp->key, sizeof(arp->key));
-	return arp;
-nomem:
-	cp_arp_destroy(arp);
-	errno = ENOMEM;
+		goto fail;
+	if (conf != NULL)
+		arp->conf = *conf;
+	else
+		cp_arp_conf_init(&arp->conf);
+	err = EINVAL;
+	if (!conf_valid(&arp->conf))
+		goto fail;
+	arp->tab =
+		sl_lru_keyed_create(arp->conf.capacity, sizeof(struct arp_entry), sizeof(uint32_t));
+	if (arp->tab != NULL)
+		return arp;
+	err = errno;
+fail:
+	free(arp);
+	errno = err;
 	return NULL;
 }
 
@@ -106,108 +84,27 @@ cp_arp_destroy(struct cp_arp *arp)
 {
 	if (arp == NULL)
 		return;
-	free(arp->heads);
-	free(arp->pool);
+	sl_lru_destroy(arp->tab);
 	free(arp);
 }
 
 /* --- table -------------------------------------------------------------------------------- */
 
-static uint32_t *
-head_of(const struct cp_arp *arp, uint32_t ip)
-{
-	uint8_t in[4] = { (uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8),
-			  (uint8_t)ip };
-	uint8_t out[crypto_shorthash_BYTES];
-	uint32_t h;
-
-	crypto_shorthash(out, in, sizeof(in), arp->key);
-	memcpy(&h, out, sizeof(h));
-	return &arp->heads[h & arp->mask];
-}
-
-static uint32_t
+static struct arp_entry *
 find(const struct cp_arp *arp, uint32_t ip)
 {
-	uint32_t i = *head_of(arp, ip);
-
-	while (i != NIL && arp->pool[i].ip != ip)
-		i = arp->pool[i].chain;
-	return i;
-}
-
-static void
-lru_unlink(struct cp_arp *arp, uint32_t i)
-{
-	struct arp_entry *e = &arp->pool[i];
-
-	if (e->older != NIL)
-		arp->pool[e->older].newer = e->newer;
-	else
-		arp->oldest = e->newer;
-	if (e->newer != NIL)
-		arp->pool[e->newer].older = e->older;
-	else
-		arp->newest = e->older;
-}
-
-static void
-lru_push(struct cp_arp *arp, uint32_t i)
-{
-	struct arp_entry *e = &arp->pool[i];
-
-	e->older = arp->newest;
-	e->newer = NIL;
-	if (arp->newest != NIL)
-		arp->pool[arp->newest].newer = i;
-	else
-		arp->oldest = i;
-	arp->newest = i;
-}
-
-static void
-touch(struct cp_arp *arp, uint32_t i)
-{
-	if (arp->newest != i) {
-		lru_unlink(arp, i);
-		lru_push(arp, i);
-	}
-}
-
-static void
-remove_entry(struct cp_arp *arp, uint32_t i)
-{
-	uint32_t *link = head_of(arp, arp->pool[i].ip);
-
-	while (*link != i)
-		link = &arp->pool[*link].chain;
-	*link = arp->pool[i].chain;
-	lru_unlink(arp, i);
-	arp->pool[i].chain = arp->free;
-	arp->free = i;
-	arp->stats.entries--;
+	return sl_lru_find(arp->tab, &ip);
 }
 
 /* A new entry for ip, the least recently used one evicted if the cache is full. */
-static uint32_t
+static struct arp_entry *
 insert(struct cp_arp *arp, uint32_t ip)
 {
-	uint32_t i, *head;
+	bool evicted;
+	struct arp_entry *e = sl_lru_insert(arp->tab, &ip, &evicted);
 
-	if (arp->free == NIL) {
-		remove_entry(arp, arp->oldest);
-		arp->stats.evicted++;
-	}
-	i = arp->free;
-	arp->free = arp->pool[i].chain;
-	memset(&arp->pool[i], 0, sizeof(arp->pool[i]));
-	arp->pool[i].ip = ip;
-	head = head_of(arp, ip);
-	arp->pool[i].chain = *head;
-	*head = i;
-	lru_push(arp, i);
-	arp->stats.entries++;
-	return i;
+	arp->stats.evicted += evicted;
+	return e;
 }
 
 /* --- states ------------------------------------------------------------------------------- */
@@ -268,17 +165,17 @@ confirm(struct cp_arp *arp, struct arp_entry *e, const uint8_t mac[CP_ARP_MAC_LE
 enum cp_arp_result
 cp_arp_lookup(struct cp_arp *arp, uint32_t ip, uint64_t now_ns, uint8_t mac[CP_ARP_MAC_LEN])
 {
-	uint32_t i = find(arp, ip);
+	struct arp_entry *e = find(arp, ip);
 
-	if (i == NIL)
+	if (e == NULL)
 		return CP_ARP_MISS;
-	switch (age(arp, &arp->pool[i], now_ns)) {
+	switch (age(arp, e, now_ns)) {
 	case CP_ARP_ST_REACHABLE:
 	case CP_ARP_ST_STALE:
 	case CP_ARP_ST_PROBE:
-		touch(arp, i);
+		sl_lru_touch(arp->tab, e);
 		if (mac != NULL)
-			memcpy(mac, arp->pool[i].mac, CP_ARP_MAC_LEN);
+			memcpy(mac, e->mac, CP_ARP_MAC_LEN);
 		return CP_ARP_FOUND;
 	case CP_ARP_ST_INCOMPLETE:
 		return CP_ARP_PENDING;
@@ -293,16 +190,14 @@ cp_arp_lookup(struct cp_arp *arp, uint32_t ip, uint64_t now_ns, uint8_t mac[CP_A
 bool
 cp_arp_want(struct cp_arp *arp, uint32_t ip, uint64_t now_ns)
 {
-	uint32_t i;
 	struct arp_entry *e;
 
 	if (ip == 0)
 		return false;
-	i = find(arp, ip);
-	if (i == NIL)
-		i = insert(arp, ip);
-	e = &arp->pool[i];
-	touch(arp, i);
+	e = find(arp, ip);
+	if (e == NULL)
+		e = insert(arp, ip);
+	sl_lru_touch(arp->tab, e);
 	switch (e->state == CP_ARP_ST_NONE ? CP_ARP_ST_NONE : age(arp, e, now_ns)) {
 	case CP_ARP_ST_NONE: /* new, or a hold-down is over: start afresh */
 		e->requests = 0;
@@ -329,26 +224,24 @@ static int
 learn(struct cp_arp *arp, uint32_t ip, const uint8_t mac[CP_ARP_MAC_LEN], uint64_t now_ns,
       bool create)
 {
-	uint32_t i;
 	struct arp_entry *e;
 
 	if (ip == 0 || !mac_ok(mac))
 		return -EINVAL;
-	i = find(arp, ip);
-	if (i == NIL && !create)
+	e = find(arp, ip);
+	if (e == NULL && !create)
 		return -ENOENT;
-	if (i == NIL) {
-		i = insert(arp, ip);
+	if (e == NULL) {
+		e = insert(arp, ip);
 		arp->stats.learned++;
 	} else {
-		e = &arp->pool[i];
 		arp->stats.refreshed++;
 		if (e->state != CP_ARP_ST_INCOMPLETE && e->state != CP_ARP_ST_FAILED &&
 		    memcmp(e->mac, mac, CP_ARP_MAC_LEN) != 0)
 			arp->stats.mac_changed++;
-		touch(arp, i);
+		sl_lru_touch(arp->tab, e);
 	}
-	confirm(arp, &arp->pool[i], mac, now_ns);
+	confirm(arp, e, mac, now_ns);
 	return 0;
 }
 
@@ -366,14 +259,13 @@ cp_arp_update(struct cp_arp *arp, uint32_t ip, const uint8_t mac[CP_ARP_MAC_LEN]
 
 /* One entry's timers; returns whether a request was asked for. Drops a finished hold-down. */
 static bool
-tick_one(struct cp_arp *arp, uint32_t i, uint64_t now_ns,
+tick_one(struct cp_arp *arp, struct arp_entry *e, uint64_t now_ns,
 	 void (*cb)(void *ctx, uint32_t ip, enum cp_arp_event ev), void *ctx)
 {
-	struct arp_entry *e = &arp->pool[i];
 	enum cp_arp_state st = age(arp, e, now_ns);
 
 	if (st == CP_ARP_ST_NONE) {
-		remove_entry(arp, i);
+		sl_lru_remove(arp->tab, e);
 		return false;
 	}
 	if ((st != CP_ARP_ST_INCOMPLETE && st != CP_ARP_ST_PROBE) || now_ns < e->deadline_ns)
@@ -397,11 +289,11 @@ cp_arp_tick(struct cp_arp *arp, uint64_t now_ns,
 	    void (*cb)(void *ctx, uint32_t ip, enum cp_arp_event ev), void *ctx)
 {
 	unsigned int asked = 0;
-	uint32_t i = arp->oldest, next;
+	struct arp_entry *e = sl_lru_oldest(arp->tab), *next;
 
-	for (; i != NIL; i = next) {
-		next = arp->pool[i].newer; /* tick_one may free i; it never reorders */
-		asked += tick_one(arp, i, now_ns, cb, ctx);
+	for (; e != NULL; e = next) {
+		next = sl_lru_newer(arp->tab, e); /* tick_one may remove e; it never reorders */
+		asked += tick_one(arp, e, now_ns, cb, ctx);
 	}
 	return asked;
 }
@@ -409,9 +301,9 @@ cp_arp_tick(struct cp_arp *arp, uint64_t now_ns,
 enum cp_arp_state
 cp_arp_state(const struct cp_arp *arp, uint32_t ip, uint64_t now_ns)
 {
-	uint32_t i = find(arp, ip);
+	const struct arp_entry *e = find(arp, ip);
 
-	return i == NIL ? CP_ARP_ST_NONE : effective(&arp->pool[i], now_ns);
+	return e == NULL ? CP_ARP_ST_NONE : effective(e, now_ns);
 }
 
 void
@@ -420,8 +312,8 @@ cp_arp_foreach(const struct cp_arp *arp, uint64_t now_ns,
 			  enum cp_arp_state st),
 	       void *ctx)
 {
-	for (uint32_t i = arp->newest; i != NIL; i = arp->pool[i].older) {
-		const struct arp_entry *e = &arp->pool[i];
+	for (const struct arp_entry *e = sl_lru_newest(arp->tab); e != NULL;
+	     e = sl_lru_older(arp->tab, e)) {
 		enum cp_arp_state st = effective(e, now_ns);
 
 		if (st != CP_ARP_ST_NONE)
@@ -445,4 +337,5 @@ void
 cp_arp_get_stats(const struct cp_arp *arp, struct cp_arp_stats *st)
 {
 	*st = arp->stats;
+	st->entries = sl_lru_count(arp->tab);
 }

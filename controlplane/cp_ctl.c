@@ -90,6 +90,9 @@ cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 	cfg->slots_per_lcore = RTE_MIN(c->limits.max_sessions, SL_CONNID_MAX_SLOTS);
 	cfg->max_pending_xx = RTE_MAX(16u, c->limits.max_sessions / 16);
 	cfg->handshake_timeout_ns = c->limits.handshake_timeout_ns;
+	/* a fresh initiation every second, or within a shorter handshake timeout (the
+	 * configuration allows 100 ms and up) */
+	cfg->retry_ns = RTE_MIN(cfg->retry_ns, cfg->handshake_timeout_ns);
 	cfg->admission.rate.per_sec = c->limits.handshakes_per_sec;
 	cfg->admission.rate.burst = c->limits.handshake_burst;
 	cfg->n_peers = c->n_peers;
@@ -222,7 +225,8 @@ cp_ctl_hs_free(struct cp_node *n)
 void
 cp_ctl_node_put(struct cp_ctl *ctl, struct cp_node *n)
 {
-	if (cp_ctl_is_peer(n) || n->info.state == CP_NODE_CONNECTED || n->closing)
+	if (cp_ctl_is_peer(n) || cp_ctl_keep(n) || n->info.state == CP_NODE_CONNECTED ||
+	    n->closing)
 		return;
 	sl_theap_remove(&ctl->timers, &n->timer);
 	cp_ctl_hs_free(n);
@@ -250,10 +254,10 @@ cp_ctl_schedule_retry(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns)
 }
 
 void
-cp_ctl_note(struct cp_ctl *ctl, enum cp_note_type type, const struct cp_node *n, const char *reason,
-	    bool by_peer)
+cp_ctl_note_fill(struct cp_note *note, enum cp_note_type type, const struct cp_node *n,
+		 const char *reason, bool by_peer)
 {
-	struct cp_note note = {
+	*note = (struct cp_note){
 		.type = type,
 		.name = n->info.name,
 		.pub = n->info.pub,
@@ -265,9 +269,17 @@ cp_ctl_note(struct cp_ctl *ctl, enum cp_note_type type, const struct cp_node *n,
 		.by_peer = by_peer,
 		.attempts = n->info.attempts,
 	};
-
 	if (type == CP_NOTE_CONNECT_FAILED && n->timer.at != UINT64_MAX)
-		note.retry_in_ns = n->backoff_ns;
+		note->retry_in_ns = n->backoff_ns;
+}
+
+void
+cp_ctl_note(struct cp_ctl *ctl, enum cp_note_type type, const struct cp_node *n, const char *reason,
+	    bool by_peer)
+{
+	struct cp_note note;
+
+	cp_ctl_note_fill(&note, type, n, reason, by_peer);
 	if (ctl->ops.note != NULL)
 		ctl->ops.note(ctl->arg, &note);
 }
@@ -352,6 +364,7 @@ make_peers(struct cp_ctl *ctl, uint64_t now_ns)
 		snprintf(n->info.name, sizeof(n->info.name), "%s", p->name);
 		memcpy(n->info.pub, p->pub, SL_KEY_LEN);
 		n->info.peer = (int)i;
+		n->wanted = true;
 		n->info.ip = p->ip;
 		n->info.udp_port = p->port;
 		n->info.state = CP_NODE_WAITING;
@@ -519,7 +532,7 @@ node_due(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns, uint64_t wall_n
 			cp_ctl_dial(ctl, n, true, now_ns, wall_ns);
 		return;
 	}
-	if (cp_ctl_is_peer(n) && !n->closing)
+	if (cp_ctl_keep(n) && !n->closing)
 		resolve_and_dial(ctl, n, now_ns, wall_ns);
 }
 
@@ -529,6 +542,7 @@ cp_ctl_tick(struct cp_ctl *ctl, uint64_t now_ns, uint64_t wall_ns)
 	struct sl_theap_node *t;
 	uint64_t next;
 
+	SL_ASSERT_OWNER(ctl->thread);
 	while ((t = sl_theap_top(&ctl->xx_timers)) != NULL && t->at <= now_ns)
 		cp_ctl_xx_expire(ctl, container_of(t, struct cp_xx, timer));
 	while ((t = sl_theap_top(&ctl->timers)) != NULL && t->at <= now_ns) {
@@ -546,12 +560,45 @@ cp_ctl_tick(struct cp_ctl *ctl, uint64_t now_ns, uint64_t wall_ns)
 void
 cp_ctl_kick(struct cp_ctl *ctl, uint64_t now_ns)
 {
+	SL_ASSERT_OWNER(ctl->thread);
 	for (unsigned int i = 0; i < ctl->cfg.n_peers; i++)
 		if (ctl->peers[i].info.state == CP_NODE_RESOLVING)
 			cp_ctl_schedule(ctl, &ctl->peers[i].timer, now_ns);
 }
 
 /* --- dataplane events ----------------------------------------------------------------------- */
+
+/* A session whose node moved on to a newer one (its NodeDisconnected was noted then) ended
+ * with messages undelivered: say so, by its connection id. */
+static void
+note_replaced_ended(struct cp_ctl *ctl, uint32_t connid, const struct dp_evt *ev)
+{
+	struct cp_note note = {
+		.type = CP_NOTE_REPLACED_ENDED,
+		.name = "",
+		.connid = connid,
+		.reason = cp_close_reason_name(ev->reason),
+		.by_peer = ev->by_peer,
+		.undelivered = ev->undelivered,
+		.undelivered_bytes = ev->undelivered_bytes,
+	};
+
+	if (ev->undelivered != 0 && ctl->ops.note != NULL)
+		ctl->ops.note(ctl->arg, &note);
+}
+
+static void
+note_disconnected(struct cp_ctl *ctl, const struct cp_node *n, const struct dp_evt *ev)
+{
+	struct cp_note note;
+
+	cp_ctl_note_fill(&note, CP_NOTE_DISCONNECTED, n, cp_close_reason_name(ev->reason),
+			 ev->by_peer);
+	note.undelivered = ev->undelivered;
+	note.undelivered_bytes = ev->undelivered_bytes;
+	if (ctl->ops.note != NULL)
+		ctl->ops.note(ctl->arg, &note);
+}
 
 static void
 session_closed(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, uint64_t now_ns)
@@ -564,14 +611,16 @@ session_closed(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, 
 	ctl->st.sessions_closed++;
 	cp_ctl_slot_release(ctl, lcore, ev->slot);
 	if (n == NULL || n->info.lcore != lcore || n->slot != ev->slot ||
-	    n->info.state != CP_NODE_CONNECTED)
-		return; /* replaced: the node lives on in another slot */
+	    n->info.state != CP_NODE_CONNECTED) { /* replaced: the node lives on in another slot */
+		note_replaced_ended(ctl, sl_connid(lcore, ev->slot, s->gen), ev);
+		return;
+	}
 	n->info.state = CP_NODE_WAITING;
 	n->info.disconnects++;
 	n->closing = false;
 	cp_ctl_hs_free(n);
-	cp_ctl_note(ctl, CP_NOTE_DISCONNECTED, n, cp_close_reason_name(ev->reason), ev->by_peer);
-	if (!cp_ctl_is_peer(n)) {
+	note_disconnected(ctl, n, ev);
+	if (!cp_ctl_keep(n)) {
 		cp_ctl_node_put(ctl, n);
 		return;
 	}
@@ -585,6 +634,7 @@ cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, ui
 {
 	struct cp_slot *s;
 
+	SL_ASSERT_OWNER(ctl->thread);
 	if (lcore >= ctl->cfg.n_lcores || ev->slot >= ctl->cfg.slots_per_lcore)
 		return;
 	s = &ctl->slots[lcore][ev->slot];
@@ -613,6 +663,7 @@ cp_ctl_close_all(struct cp_ctl *ctl, uint64_t now_ns)
 {
 	bool all = true;
 
+	SL_ASSERT_OWNER(ctl->thread);
 	(void)now_ns;
 	ctl->stopping = true;
 	for (unsigned int l = 0; l < ctl->cfg.n_lcores; l++) {

@@ -12,12 +12,20 @@
  * IK or XX. When both sides dial each other at once, the initiation of the node with the lower
  * public key wins (the other abandons its own); when two sessions with one node complete
  * anyway, both sides keep the one initiated by the lower key if the first is younger than
- * handshake_timeout_ns, else the newer replaces the older (the peer restarted). Rekeys are IK
+ * SL_HS_CROSSING_NS (sl_limits.h: the two crossed), else the newer replaces the older (the
+ * peer restarted). Rekeys are IK
  * handshakes with SL_HS_F_REKEY that keep the session (docs/protocol.md, 5.3).
  *
  * I/O goes through struct cp_ctl_ops, so the logic runs the same against the dataplane rings
- * (cp_main.c) and against an in-memory harness (tests/test_ctl.c). Control thread only; time is
- * injected (now_ns monotonic, wall_ns the real-time clock for handshake timestamps).
+ * (cp_main.c) and against an in-memory harness (tests/test_ctl.c). Time is injected (now_ns
+ * monotonic, wall_ns the real-time clock for handshake timestamps).
+ *
+ * Threading: create and destroy on any thread while no other uses it; everything that changes
+ * state (cp_ctl_handshake, _event, _tick, _kick, _close_all) on one thread only, the control
+ * thread — debug builds check it (the first of those calls binds the thread, SL_ASSERT_OWNER).
+ * The read-only queries (cp_ctl_stats, _admission_stats, _sessions, _foreach_node, _pubkey)
+ * may run on another thread that holds the lock the control thread holds while it changes
+ * state (cp_main's mutex, for telemetry).
  */
 #ifndef CP_CTL_H
 #define CP_CTL_H
@@ -46,6 +54,8 @@ enum cp_note_type {
 	CP_NOTE_DISCONNECTED,	/* its session closed */
 	CP_NOTE_REKEYED,	/* new keys for a live session */
 	CP_NOTE_UNRESPONSIVE,	/* the session's peer stopped answering */
+	CP_NOTE_REPLACED_ENDED, /* a replaced session ended, messages undelivered */
+	CP_NOTE_COUNT
 };
 
 /* Something an operator wants in the log. Pointers are valid during the call only. */
@@ -55,10 +65,13 @@ struct cp_note {
 	const uint8_t *pub; /* the node's static key */
 	uint32_t ip;
 	uint16_t udp_port;
-	bool initiator;	      /* CONNECTED, REKEYED: we started the handshake */
-	uint32_t connid;      /* CONNECTED, REKEYED, DISCONNECTED: our connection id */
-	const char *reason;   /* CONNECT_FAILED: why; DISCONNECTED: the close reason's name */
-	bool by_peer;	      /* DISCONNECTED: the peer closed */
+	bool initiator;	    /* CONNECTED, REKEYED: we started the handshake */
+	uint32_t connid;    /* CONNECTED, REKEYED, DISCONNECTED: our connection id */
+	const char *reason; /* CONNECT_FAILED: why; DISCONNECTED: the close reason's name */
+	bool by_peer;	    /* DISCONNECTED: the peer closed */
+	/* DISCONNECTED (once the lcore reported the end; 0 for a replacement, noted before it),
+	 * REPLACED_ENDED: messages and bytes the session never got acknowledged */
+	uint64_t undelivered, undelivered_bytes;
 	uint32_t attempts;    /* CONNECT_FAILED: failures in a row */
 	uint64_t retry_in_ns; /* CONNECT_FAILED: next attempt */
 };
@@ -98,25 +111,27 @@ void cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 			     const uint8_t static_priv[SL_KEY_LEN]);
 
 /* Counters of the control thread. */
-#define CP_CTL_COUNTERS(X)                                                           \
-	X(initiations_sent, "initiations sent (retries included)")                   \
-	X(initiations_received, "initiations received and admitted")                 \
-	X(answers_received, "answers and finishing messages received")               \
-	X(sessions_opened, "sessions opened")                                        \
-	X(sessions_closed, "sessions closed")                                        \
-	X(rekeys, "keys renewed")                                                    \
-	X(rekeys_refused, "rekeys the peer did not know (it had restarted)")         \
-	X(connect_failures, "connection attempts that gave up")                      \
-	X(collisions, "initiations ignored: ours wins (lower key)")                  \
-	X(duplicates, "second sessions discarded (the other one stays)")             \
-	X(replaced, "sessions replaced by a newer one with the same peer")           \
-	X(unmatched, "answers or cookies for no handshake of ours")                  \
-	X(refused, "handshakes refused (see refused_by_reason)")                     \
-	X(no_slot, "handshakes dropped: every session slot taken")                   \
-	X(pending_full, "XX initiations dropped: too many waiting for their finish") \
-	X(cookies_received, "cookie replies taken")                                  \
-	X(command_failures, "commands the dataplane could not take")                 \
-	X(slot_double_release, "slots released twice (a bug: always 0)")
+#define CP_CTL_COUNTERS(X)                                                            \
+	X(initiations_sent, "initiations sent (retries included)")                    \
+	X(initiations_received, "initiations received and admitted")                  \
+	X(answers_received, "answers and finishing messages received")                \
+	X(sessions_opened, "sessions opened")                                         \
+	X(sessions_closed, "sessions closed")                                         \
+	X(rekeys, "keys renewed")                                                     \
+	X(rekeys_refused, "rekeys the peer did not know (it had restarted)")          \
+	X(connect_failures, "connection attempts that gave up")                       \
+	X(collisions, "initiations ignored: ours wins (lower key)")                   \
+	X(duplicates, "second sessions discarded (the other one stays)")              \
+	X(replaced, "sessions replaced by a newer one with the same peer")            \
+	X(unmatched, "answers or cookies for no handshake of ours")                   \
+	X(refused, "handshakes refused (see refused_by_reason)")                      \
+	X(no_slot, "handshakes dropped: every session slot taken")                    \
+	X(pending_full, "XX initiations dropped: too many waiting for their finish")  \
+	X(cookies_received, "cookie replies taken")                                   \
+	X(command_failures, "commands the dataplane could not take")                  \
+	X(slot_double_release, "slots released twice (a bug: always 0)")              \
+	X(table_pressure, "initiations that needed a cookie: session table 3/4 full") \
+	X(stale_initiations, "initiations older than the handshake timeout: not answered")
 
 struct cp_ctl_stats {
 #define CP_CTL_FIELD(name, doc) uint64_t name;
@@ -171,6 +186,25 @@ const uint8_t *cp_ctl_pubkey(const struct cp_ctl *ctl);
  * behind it (admission switches to cookies under load). */
 void cp_ctl_handshake(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg,
 		      size_t len, uint32_t backlog, uint64_t now_ns, uint64_t wall_ns);
+
+/* May this handshake message still be answered? False (counted in stale_initiations) for an
+ * initiation that may have waited longer than the handshake timeout before now: since_ns is
+ * the earliest it can have arrived (the receive queue it came from was last found empty then).
+ * Its initiator has given it up; answering would open a session nobody completes, or replace
+ * a good one, once for every initiation a stopped process finds queued when it wakes. Other
+ * messages are always fresh here (answers are matched to our own handshake state). */
+bool cp_ctl_initiation_fresh(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t since_ns,
+			     uint64_t now_ns);
+
+/* Dial the node with static key pub at ip:port (host order; ip 0: the address it is known at)
+ * and keep it connected, like a configured peer, until cp_ctl_disconnect(). 0 when it is being
+ * dialled or already connected (CONNECTED or CONNECT_FAILED notes follow); -EINVAL our own key,
+ * a low-order key, or a port of 0 with an address; -EDESTADDRREQ no address known; -ENOMEM. */
+int cp_ctl_connect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, uint16_t port,
+		   uint64_t now_ns);
+/* Stop keeping the node connected (configured peers too, until cp_ctl_connect()): its dial is
+ * given up and its session closed gracefully (SL_CLOSE_APPLICATION). 0, or -ENOENT. */
+int cp_ctl_disconnect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint64_t now_ns);
 
 /* An event from lcore (DP_EVT_REKEY, DP_EVT_UNRESPONSIVE, DP_EVT_CLOSED). */
 void cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, uint64_t now_ns,

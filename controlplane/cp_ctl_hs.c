@@ -45,14 +45,15 @@ same_session(uint32_t a, uint32_t b)
 }
 
 /* A second session with n completed (initiated by us or not) while one is live: keep the live
- * one? If it is young, the two crossed: keep the one the lower static key initiated. If it is
- * old, or both were initiated by the same side, the newer replaces it (the peer restarted). */
+ * one? If it is younger than SL_HS_CROSSING_NS, the two crossed: keep the one the lower static
+ * key initiated. If it is older, or both were initiated by the same side, the newer replaces it
+ * (the peer restarted). */
 static bool
 keep_old(struct cp_ctl *ctl, const struct cp_node *n, bool new_by_us, uint64_t now_ns)
 {
 	bool we_are_lower;
 
-	if (now_ns - n->info.connected_ns >= ctl->cfg.handshake_timeout_ns)
+	if (now_ns - n->info.connected_ns >= SL_HS_CROSSING_NS)
 		return false;
 	if (n->info.initiator == new_by_us)
 		return false;
@@ -95,6 +96,7 @@ open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, uint32_t
 	uint32_t local_id = hs->local_id, remote_id = hs->remote_id;
 
 	memcpy(cmd.mac, ep->mac, sizeof(cmd.mac));
+	memcpy(cmd.node, n->info.pub, sizeof(cmd.node));
 	if (!post_keys(ctl, &cmd, lcore, hs, now_ns))
 		return false;
 	s->state = CP_SLOT_LIVE;
@@ -210,6 +212,16 @@ cp_ctl_dial(struct cp_ctl *ctl, struct cp_node *n, bool rekey, uint64_t now_ns, 
 
 /* --- admission ------------------------------------------------------------------------------ */
 
+/* The session table is filling up: three quarters of max_sessions taken, or half the XX
+ * answers that may wait. Then, as under a backlog, only initiations that proved their source
+ * address with a cookie get in, so what spoofed sources took cannot grow (and it expires). */
+static bool
+tables_under_pressure(const struct cp_ctl *ctl)
+{
+	return (uint64_t)ctl->n_used * 4 >= (uint64_t)ctl->cfg.max_sessions * 3 ||
+	       (uint64_t)ctl->n_xx * 2 >= ctl->cfg.max_pending_xx;
+}
+
 static bool
 admit(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len, bool anon,
       bool initiation, uint32_t backlog, uint64_t now_ns)
@@ -217,6 +229,10 @@ admit(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, si
 	const struct cp_src src = { .ip = from->ip, .port = from->udp_port };
 	struct sl_msg_cookie reply;
 
+	if (initiation && tables_under_pressure(ctl)) {
+		backlog = UINT32_MAX; /* counts as load: a cookie is required */
+		ctl->st.table_pressure++;
+	}
 	switch (cp_admission_check(ctl->adm, msg, len, anon, initiation, 4, &src, backlog, now_ns,
 				   &reply)) {
 	case CP_ADMIT_ACCEPT:
@@ -482,7 +498,7 @@ rekeyed(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_session *hs, uint64_
 		ctl->st.rekeys_refused++;
 		cp_hs_session_wipe(hs);
 		replace_session(ctl, n);
-		if (cp_ctl_is_peer(n))
+		if (cp_ctl_keep(n))
 			cp_ctl_schedule(ctl, &n->timer, now_ns);
 		return;
 	}
@@ -555,10 +571,23 @@ cookie_reply(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns
 
 /* --- dispatch ------------------------------------------------------------------------------- */
 
+bool
+cp_ctl_initiation_fresh(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t since_ns,
+			uint64_t now_ns)
+{
+	SL_ASSERT_OWNER(ctl->thread);
+	if (len < 1 || (msg[0] != SL_MSG_IK_INIT && msg[0] != SL_MSG_XX_INIT) ||
+	    now_ns < since_ns || now_ns - since_ns <= ctl->cfg.handshake_timeout_ns)
+		return true;
+	ctl->st.stale_initiations++;
+	return false;
+}
+
 void
 cp_ctl_handshake(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len,
 		 uint32_t backlog, uint64_t now_ns, uint64_t wall_ns)
 {
+	SL_ASSERT_OWNER(ctl->thread);
 	if (ctl->stopping)
 		return;
 	if (len < 12) {

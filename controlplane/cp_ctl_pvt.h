@@ -8,6 +8,7 @@
 #include <intel-ipsec-mb.h>
 
 #include "cp_ctl.h"
+#include "sl_debug.h"
 #include "sl_theap.h"
 
 struct rte_hash;
@@ -55,6 +56,7 @@ struct cp_xx {
 struct cp_node {
 	struct cp_node_info info; /* name, key, state, endpoint, session ids, counters */
 	bool pub_in_hash;
+	bool wanted;	       /* kept connected: a configured peer, or asked (cp_ctl_connect) */
 	bool closing;	       /* its session is closing (no new dial until it closed) */
 	struct cp_endpoint ep; /* where its session sends */
 	uint32_t slot;	       /* DIALING / CONNECTED: the slot on info.lcore */
@@ -88,6 +90,7 @@ struct cp_ctl {
 	bool stopping;
 	uint64_t rng; /* jitter */
 	struct cp_ctl_stats st;
+	struct sl_owner thread; /* the control thread: bound by its first call (debug builds) */
 };
 
 /* cp_ctl.c */
@@ -105,6 +108,9 @@ void cp_ctl_schedule(struct cp_ctl *ctl, struct sl_theap_node *t, uint64_t at);
 void cp_ctl_schedule_retry(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns);
 void cp_ctl_note(struct cp_ctl *ctl, enum cp_note_type type, const struct cp_node *n,
 		 const char *reason, bool by_peer);
+/* The note cp_ctl_note() would give, to add to before it goes. */
+void cp_ctl_note_fill(struct cp_note *note, enum cp_note_type type, const struct cp_node *n,
+		      const char *reason, bool by_peer);
 /* Close the node's live session (its slot stays held until the lcore says it closed). */
 void cp_ctl_close_session(struct cp_ctl *ctl, struct cp_node *n, uint16_t reason, bool graceful);
 /* An attempt to reach a configured peer failed: back off and note it. */
@@ -116,6 +122,12 @@ static inline bool
 cp_ctl_is_peer(const struct cp_node *n)
 {
 	return n->info.peer >= 0;
+}
+/* Dialled, and dialled again after its session ends, with back-off. */
+static inline bool
+cp_ctl_keep(const struct cp_node *n)
+{
+	return n->wanted;
 }
 
 /* cp_ctl_hs.c */

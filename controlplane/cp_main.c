@@ -18,8 +18,10 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "cp_api.h"
 #include "cp_main.h"
 #include "cp_arp.h"
+#include "drv_memif_guard.h"
 #include "sl_aead.h"
 #include "dp_net.h"
 #include "sl_clock.h"
@@ -160,10 +162,15 @@ static void
 op_note(void *arg, const struct cp_note *n)
 {
 	struct cp_main *a = arg;
-	char key[45], who[CONF_NAME_LEN + 16];
+	char key[45] = "-", who[CONF_NAME_LEN + 16], undel[64] = "";
 
-	(void)a;
-	conf_key_to_base64(n->pub, key);
+	cp_api_note(a->api, n);
+	if (n->pub != NULL)
+		conf_key_to_base64(n->pub, key);
+	if (n->undelivered != 0) /* never split: grep for the NodeDisconnected line */
+		snprintf(undel, sizeof(undel),
+			 " undelivered=%" PRIu64 " undelivered_bytes=%" PRIu64, n->undelivered,
+			 n->undelivered_bytes);
 	snprintf(who, sizeof(who), "%s", n->name[0] != '\0' ? n->name : "-");
 	switch (n->type) {
 	case CP_NOTE_CONNECTED:
@@ -180,8 +187,14 @@ op_note(void *arg, const struct cp_note *n)
 			who, key, n->reason, n->attempts, n->retry_in_ns / MS);
 		break;
 	case CP_NOTE_DISCONNECTED:
-		CTL_LOG(INFO, "NodeDisconnected peer=%s key=%.12s connid=%08x reason=%s by=%s\n",
-			who, key, n->connid, n->reason, n->by_peer ? "peer" : "us");
+		CTL_LOG(INFO, "NodeDisconnected peer=%s key=%.12s connid=%08x reason=%s by=%s%s\n",
+			who, key, n->connid, n->reason, n->by_peer ? "peer" : "us", undel);
+		break;
+	case CP_NOTE_REPLACED_ENDED:
+		CTL_LOG(INFO, "ReplacedSessionEnded connid=%08x reason=%s by=%s%s\n", n->connid,
+			n->reason, n->by_peer ? "peer" : "us", undel);
+		break;
+	case CP_NOTE_COUNT:
 		break;
 	case CP_NOTE_REKEYED:
 		CTL_LOG(DEBUG, "Rekeyed peer=%s key=%.12s connid=%08x role=%s\n", who, key,
@@ -239,10 +252,11 @@ on_handshake(struct cp_main *a, const struct dp_evt *ev, uint32_t backlog, uint6
 
 	memcpy(from.mac, ev->mac, sizeof(from.mac));
 	if ((uint32_t)ev->off + ev->len <= rte_pktmbuf_data_len(m)) {
+		const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, ev->off);
+
 		a->hs_msgs++;
-		cp_ctl_handshake(a->ctl, &from,
-				 rte_pktmbuf_mtod_offset(m, const uint8_t *, ev->off), ev->len,
-				 backlog, a->now_ns, wall);
+		if (cp_ctl_initiation_fresh(a->ctl, msg, ev->len, ev->since_ns, a->now_ns))
+			cp_ctl_handshake(a->ctl, &from, msg, ev->len, backlog, a->now_ns, wall);
 	}
 	rte_pktmbuf_free(m);
 }
@@ -327,7 +341,25 @@ cp_main_totals(struct cp_main *a, struct cp_totals *t)
 		t->sessions += s->total;
 		for (unsigned int i = 0; i < a->cfg->services.n; i++)
 			dp_svc_stats_merge(&t->svc[i], &s->svc[i]);
+		for (unsigned int ch = 0; ch < SL_MAX_CHANNELS; ch++)
+			dp_undelivered_add(&t->undelivered[ch], &s->undelivered[ch]);
 	}
+}
+
+void
+cp_main_final_snapshot(struct cp_main *a)
+{
+	pthread_mutex_lock(&a->lock);
+	for (unsigned int l = 0; l < a->dp->n_lcores; l++) {
+		uint8_t b = a->snap_valid[l] ? a->snap_cur[l] ^ 1 : 0;
+
+		a->snap[l][b]->cap = a->snap_cap;
+		dp_lcore_final_stats(a->dp, l, a->snap[l][b]);
+		a->snap_cur[l] = b;
+		a->snap_valid[l] = true;
+		a->snap_pending[l] = false;
+	}
+	pthread_mutex_unlock(&a->lock);
 }
 
 /* How many configured sources there are, and how many finished (sent their count; echoes
@@ -392,6 +424,18 @@ last_snapshot(struct cp_main *a)
 
 /* --- ports that must be restarted to reconnect -------------------------------------------- */
 
+static void
+pause_set(struct cp_main *a, unsigned int p, uint8_t why)
+{
+	__atomic_fetch_or(&a->dp->port_paused[p], why, __ATOMIC_SEQ_CST);
+}
+
+static void
+pause_clear(struct cp_main *a, unsigned int p, uint8_t why)
+{
+	__atomic_fetch_and(&a->dp->port_paused[p], (uint8_t)~why, __ATOMIC_SEQ_CST);
+}
+
 /* Keep the lcores off the port, restart it, let them back if it came up; if not, try again
  * after twice the wait (1 s doubling to 8 s). */
 static void
@@ -399,10 +443,10 @@ restart_port(struct cp_main *a, unsigned int p)
 {
 	struct drv_port *port = &a->dp->ports[p];
 
-	if (!a->dp->port_paused[p]) {
+	if ((a->dp->port_paused[p] & DRV_PORT_PAUSE_RESTART) == 0) {
 		CTL_LOG(WARNING, "port %s: link down, restarting it until its peer is back\n",
 			port->cfg->name);
-		a->dp->port_paused[p] = 1;
+		pause_set(a, p, DRV_PORT_PAUSE_RESTART);
 		rte_rcu_qsbr_synchronize(a->dp->rcu, RTE_QSBR_THRID_INVALID);
 	}
 	a->port_restarts++;
@@ -410,7 +454,7 @@ restart_port(struct cp_main *a, unsigned int p)
 		CTL_LOG(INFO, "port %s: restarted, link to its peer back\n", port->cfg->name);
 		a->port_down_since[p] = 0;
 		a->port_retry_ns[p] = 0;
-		a->dp->port_paused[p] = 0;
+		pause_clear(a, p, DRV_PORT_PAUSE_RESTART | DRV_PORT_PAUSE_GONE);
 		return;
 	}
 	a->port_retry_ns[p] = a->port_retry_ns[p] == 0 ? PORT_RESTART_NS
@@ -420,26 +464,52 @@ restart_port(struct cp_main *a, unsigned int p)
 	a->port_down_since[p] = a->now_ns;
 }
 
+static bool
+link_up(const struct cp_main *a, unsigned int p)
+{
+	struct rte_eth_link link;
+
+	return rte_eth_link_get_nowait(a->dp->ports[p].port_id, &link) != 0 ||
+	       link.link_status == RTE_ETH_LINK_UP;
+}
+
+/* A port the memif guard paused (its peer left) is given back to the lcores once its link is
+ * up again: a memif server's peer reconnected, or a client port restarted. */
+static void
+resume_port(struct cp_main *a, unsigned int p)
+{
+	pause_clear(a, p, DRV_PORT_PAUSE_GONE);
+	CTL_LOG(INFO, "port %s: link to its peer back\n", a->dp->ports[p].cfg->name);
+}
+
+/* Every round while a port waits for its peer (a resumed port is soon in use again), every
+ * PORT_RESTART_NS / 2 otherwise. */
 static void
 supervise_ports(struct cp_main *a)
 {
-	for (unsigned int p = 0; p < a->dp->n_ports; p++) {
-		struct rte_eth_link link;
+	bool waiting = false;
 
-		if (!drv_port_reconnects(a->dp->ports[p].cfg))
+	for (unsigned int p = 0; p < a->dp->n_ports; p++) {
+		uint8_t paused = a->dp->port_paused[p];
+
+		if (!drv_port_is_memif(a->dp->ports[p].cfg))
 			continue;
-		if (!a->dp->port_paused[p] &&
-		    (rte_eth_link_get_nowait(a->dp->ports[p].port_id, &link) != 0 ||
-		     link.link_status == RTE_ETH_LINK_UP)) {
+		if ((paused & DRV_PORT_PAUSE_RESTART) == 0 && link_up(a, p)) {
 			a->port_down_since[p] = 0;
+			if ((paused & DRV_PORT_PAUSE_GONE) != 0)
+				resume_port(a, p);
 			continue;
 		}
+		waiting |= paused != 0;
+		if (!drv_port_reconnects(a->dp->ports[p].cfg))
+			continue;
 		if (a->port_down_since[p] == 0)
 			a->port_down_since[p] = a->now_ns;
 		else if (a->now_ns - a->port_down_since[p] >=
 			 RTE_MAX(a->port_retry_ns[p], PORT_RESTART_NS))
 			restart_port(a, p);
 	}
+	a->next_port_check = waiting ? a->now_ns : a->now_ns + PORT_RESTART_NS / 2;
 }
 
 struct arp_tick_ctx {
@@ -464,6 +534,8 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 	uint64_t wall = wall_ns();
 
 	*work += poll_events(a, wall);
+	if (a->api != NULL)
+		*work += cp_api_poll(a->api, a->now_ns);
 	cp_ctl_tick(a->ctl, a->now_ns, wall);
 	if (a->now_ns >= *next_arp) {
 		for (unsigned int p = 0; p < a->dp->n_ports; p++) {
@@ -473,10 +545,8 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 		}
 		*next_arp = a->now_ns + ARP_TICK_NS;
 	}
-	if (a->now_ns >= a->next_port_check) {
+	if (a->now_ns >= a->next_port_check)
 		supervise_ports(a);
-		a->next_port_check = a->now_ns + PORT_RESTART_NS / 2;
-	}
 	if (a->now_ns >= *next_snap) {
 		request_snapshots(a);
 		*next_snap = a->now_ns + SNAPSHOT_NS;
@@ -567,6 +637,8 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 		CTL_LOG(ERR, "control: %s\n", strerror(errno));
 		return -errno;
 	}
+	if (cfg->api.enabled && (a->api = cp_api_create(a)) == NULL)
+		return -errno; /* logged */
 	return 0;
 }
 
@@ -594,6 +666,8 @@ cp_main_join(struct cp_main *a)
 void
 cp_main_fini(struct cp_main *a)
 {
+	cp_api_destroy(a->api); /* the lcores stopped: nothing can be inside the memory */
+	a->api = NULL;
 	cp_ctl_destroy(a->ctl);
 	a->ctl = NULL;
 	for (unsigned int p = 0; p < CONF_MAX_PORTS; p++) {
@@ -606,4 +680,18 @@ cp_main_fini(struct cp_main *a)
 			a->snap[l][i] = NULL;
 		}
 	pthread_mutex_destroy(&a->lock);
+}
+
+const struct dp_session_stats *
+cp_main_session_stats(const struct cp_main *a, unsigned int lcore, uint32_t slot)
+{
+	const struct dp_stats *s;
+
+	if (lcore >= a->dp->n_lcores || !a->snap_valid[lcore])
+		return NULL;
+	s = a->snap[lcore][a->snap_cur[lcore]];
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->s[i].slot == slot)
+			return &s->s[i];
+	return NULL;
 }

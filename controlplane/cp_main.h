@@ -6,11 +6,14 @@
  *   - takes the lcores' events: handshake messages (to cp_ctl), ARP packets (answered and
  *     learned into a cp_arp cache per port), session events (to cp_ctl), statistics buffers;
  *   - carries out cp_ctl's requests: commands on the lcores' rings, handshake packets built
- *     into mbufs and sent by lcore 0, next hops resolved through ARP;
+ *     into mbufs and sent by lcore 0 ahead of its data (dp_txq.h), next hops resolved through
+ *     ARP;
  *   - restarts a memif client port whose server went away (DPDK's memif client connects only
- *     when the port starts): the lcores are kept off the port (dp_runtime.port_paused and an RCU
- *     grace period) while it is stopped and started again, every second until the server is
- *     back;
+ *     when the port starts): the lcores are kept off the port (dp_runtime.port_paused,
+ *     DRV_PORT_PAUSE_RESTART, and an RCU grace period) while it is stopped and started again,
+ *     every second until the server is back; gives a memif port the guard paused when its peer
+ *     left (DRV_PORT_PAUSE_GONE, drivers/drv_memif_guard.h) back to the lcores once its link is
+ *     up (checked every round while a port waits);
  *   - asks every lcore for a statistics snapshot every 500 ms, which telemetry and the final
  *     summary read (cp_telemetry.c);
  *   - stops the appliance cleanly: on request (a signal, --duration, or every source done with
@@ -34,6 +37,7 @@
 #include "dp_cmd.h"
 
 struct cp_arp;
+struct cp_api;
 
 struct cp_main_options {
 	uint64_t duration_ns;	     /* stop by itself after this long (0: until a signal) */
@@ -48,6 +52,8 @@ struct cp_totals {
 	uint64_t busy_cycles; /* all lcores' */
 	uint32_t sessions;
 	struct dp_svc_stats svc[DP_SVC_MAX];
+	/* per channel: what the sessions that ended left undone (dp_conn_undelivered) */
+	struct dp_undelivered undelivered[SL_MAX_CHANNELS];
 };
 
 struct cp_main {
@@ -56,6 +62,7 @@ struct cp_main {
 	struct cp_main_options opt;
 	struct cp_ctl *ctl;
 	struct cp_arp *arp[CONF_MAX_PORTS];
+	struct cp_api *api; /* the control socket for applications (NULL: no api section) */
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock; /* the control loop vs telemetry */
@@ -84,12 +91,19 @@ int cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cf
 int cp_main_start(struct cp_main *a);
 /* Wait for the control thread to finish (after a stop request; it sets dp->quit). */
 void cp_main_join(struct cp_main *a);
+/* Main thread, once every lcore's loop has returned: a last snapshot of each, read directly,
+ * so that the summary counts the sessions freed at the very end too. */
+void cp_main_final_snapshot(struct cp_main *a);
 void cp_main_fini(struct cp_main *a);
 
 /* Sum the latest snapshots of every lcore (under the lock). */
 void cp_main_totals(struct cp_main *a, struct cp_totals *t);
 /* The final report: sessions, services, drops — one "key=value" line each. */
 void cp_main_summary(struct cp_main *a, FILE *f);
+
+/* The latest statistics of the session in (lcore, slot), or NULL (under the lock). */
+const struct dp_session_stats *cp_main_session_stats(const struct cp_main *a, unsigned int lcore,
+						     uint32_t slot);
 
 /* Telemetry endpoints /sluice/... for this appliance (cp_telemetry.c). */
 int cp_telemetry_register(struct cp_main *a);

@@ -8,6 +8,10 @@
  *   /sluice/drops     every drop counter: dataplane reasons (summed over lcores), control
  *                     thread, admission, ARP
  *   /sluice/services  every configured service: counters and round-trip percentiles
+ *   /sluice/channels  every configured channel: what the sessions that ended left undone
+ *                     (undelivered, discarded, ...: dp_conn_undelivered)
+ *   /sluice/apps      attached applications and what the application interface counted
+ *   /sluice/ports     every port: name, device, address, UDP port, MAC, MTU, state
  *
  * DPDK's telemetry thread calls these; they take the control thread's lock.
  */
@@ -18,8 +22,11 @@
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 
+#include "cp_api.h"
 #include "cp_main.h"
 #include "cp_arp.h"
+#include "drv_memif_guard.h"
+#include "sl_hist.h"
 
 #define NS_PER_US UINT64_C(1000)
 
@@ -32,11 +39,33 @@ static const char *const svc_types[] = {
 	[DP_SVC_SOURCE] = "source",
 };
 
+/* "a.b.c.d", then suffix (may be ""). */
+static void
+ip4_str(char *out, size_t len, uint32_t ip, const char *suffix)
+{
+	snprintf(out, len, "%u.%u.%u.%u%s", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
+		 ip & 0xff, suffix);
+}
+
 static void
 ip_str(char *out, size_t len, uint32_t ip, uint16_t port)
 {
-	snprintf(out, len, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
-		 ip & 0xff, port);
+	char p[8];
+
+	snprintf(p, sizeof(p), ":%u", port);
+	ip4_str(out, len, ip, p);
+}
+
+/* "1,3,7": the channels of a bit mask. */
+static void
+chan_list(char *out, size_t len, uint32_t mask)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (unsigned int k = 0; k < SL_MAX_CHANNELS && n < len; k++)
+		if (mask & (1u << k))
+			n += (size_t)snprintf(out + n, len - n, "%s%u", n > 0 ? "," : "", k);
 }
 
 /* Run fn on the appliance under both locks; -ENODEV when there is none. */
@@ -62,7 +91,7 @@ static int
 info(struct cp_main *a, const char *params, struct rte_tel_data *d)
 {
 	const struct cp_ctl_stats *st = cp_ctl_stats(a->ctl);
-	char key[45];
+	char key[45], netid[24];
 
 	(void)params;
 	conf_key_to_base64(cp_ctl_pubkey(a->ctl), key);
@@ -70,7 +99,9 @@ info(struct cp_main *a, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "version", SLUICE_VERSION);
 	rte_tel_data_add_dict_string(d, "public_key", key);
 	rte_tel_data_add_dict_string(d, "network", a->cfg->network);
-	rte_tel_data_add_dict_u64(d, "network_id", a->cfg->network_id);
+	/* a string: as a number, half the ids are beyond what int64 JSON parsers take */
+	snprintf(netid, sizeof(netid), "0x%016" PRIx64, a->cfg->network_id);
+	rte_tel_data_add_dict_string(d, "network_id", netid);
 	rte_tel_data_add_dict_u64(d, "uptime_ms", (a->now_ns - a->started_ns) / 1000000);
 	rte_tel_data_add_dict_u64(d, "lcores", a->dp->n_lcores);
 	rte_tel_data_add_dict_u64(d, "ports", a->dp->n_ports);
@@ -84,24 +115,11 @@ info(struct cp_main *a, const char *params, struct rte_tel_data *d)
 
 /* --- /sluice/peers -------------------------------------------------------------------------- */
 
-/* The latest statistics of the session in (lcore, slot), or NULL. */
-static const struct dp_session_stats *
-session_stats(const struct cp_main *a, unsigned int lcore, uint32_t slot)
-{
-	const struct dp_stats *s;
-
-	if (lcore >= a->dp->n_lcores || !a->snap_valid[lcore])
-		return NULL;
-	s = a->snap[lcore][a->snap_cur[lcore]];
-	for (uint32_t i = 0; i < s->n; i++)
-		if (s->s[i].slot == slot)
-			return &s->s[i];
-	return NULL;
-}
-
 static void
 add_session(struct rte_tel_data *c, const struct dp_session_stats *s)
 {
+	char chans[3 * SL_MAX_CHANNELS + 1];
+
 	rte_tel_data_add_dict_u64(c, "pkts_in", s->pkts_in);
 	rte_tel_data_add_dict_u64(c, "pkts_out", s->pkts_out);
 	rte_tel_data_add_dict_u64(c, "bytes_in", s->bytes_in);
@@ -113,6 +131,8 @@ add_session(struct rte_tel_data *c, const struct dp_session_stats *s)
 	rte_tel_data_add_dict_u64(c, "rtt_us", s->rtt_ns / NS_PER_US);
 	rte_tel_data_add_dict_u64(c, "rtt_min_us", s->rtt_min_ns / NS_PER_US);
 	rte_tel_data_add_dict_u64(c, "cwnd", s->cwnd);
+	chan_list(chans, sizeof(chans), s->channels);
+	rte_tel_data_add_dict_string(c, "channels", chans);
 }
 
 /* The dictionary key of a node. Telemetry takes only letters, digits and '_' in names, so a
@@ -190,7 +210,8 @@ peer_entry(void *arg, const struct cp_node_info *n)
 					  (w->a->now_ns - n->connected_ns) / 1000000);
 		rte_tel_data_add_dict_u64(c, "last_handshake_ms",
 					  (w->a->now_ns - n->last_handshake_ns) / 1000000);
-		ss = session_stats(w->a, sl_connid_owner(n->connid), sl_connid_slot(n->connid));
+		ss = cp_main_session_stats(w->a, sl_connid_owner(n->connid),
+					   sl_connid_slot(n->connid));
 		if (ss != NULL)
 			add_session(c, ss);
 	}
@@ -232,6 +253,7 @@ ctl_counters(struct cp_main *a)
 	rte_tel_data_add_dict_u64(c, "tx_no_mbuf", a->tx_no_mbuf);
 	rte_tel_data_add_dict_u64(c, "tx_build_failed", a->tx_build_failed);
 	rte_tel_data_add_dict_u64(c, "port_restarts", a->port_restarts);
+	rte_tel_data_add_dict_u64(c, "port_peer_gone", drv_memif_guard_pauses());
 	return c;
 }
 
@@ -260,6 +282,7 @@ admission_counters(struct cp_main *a)
 	rte_tel_data_add_dict_u64(c, "bad_mac1", st->bad_mac1);
 	rte_tel_data_add_dict_u64(c, "cookies_sent", st->cookies_sent);
 	rte_tel_data_add_dict_u64(c, "ratelimited", st->ratelimited);
+	rte_tel_data_add_dict_u64(c, "over_budget", st->over_budget);
 	rte_tel_data_add_dict_u64(c, "arp_packets", a->arp_msgs);
 	rte_tel_data_add_dict_u64(c, "arp_replies_sent", a->arp_replies);
 	rte_tel_data_add_dict_u64(c, "arp_requests_sent", a->arp_requests);
@@ -327,36 +350,197 @@ add_service(struct rte_tel_data *c, const struct conf *cfg, unsigned int i,
 		rte_tel_data_add_dict_u64(c, "rtt_samples", s->rtt.count);
 		rte_tel_data_add_dict_u64(c, "rtt_min_us", s->rtt.min / NS_PER_US);
 		rte_tel_data_add_dict_u64(c, "rtt_p50_us",
-					  dp_svc_hist_percentile(&s->rtt, 50) / NS_PER_US);
+					  sl_hist_percentile(&s->rtt, 50) / NS_PER_US);
 		rte_tel_data_add_dict_u64(c, "rtt_p99_us",
-					  dp_svc_hist_percentile(&s->rtt, 99) / NS_PER_US);
+					  sl_hist_percentile(&s->rtt, 99) / NS_PER_US);
 		rte_tel_data_add_dict_u64(c, "rtt_p999_us",
-					  dp_svc_hist_percentile(&s->rtt, 99.9) / NS_PER_US);
+					  sl_hist_percentile(&s->rtt, 99.9) / NS_PER_US);
 		rte_tel_data_add_dict_u64(c, "rtt_max_us", s->rtt.max / NS_PER_US);
 	}
+}
+
+/* d: entries "0" .. "n-1" from the lcores' latest snapshots, each filled by fill (which returns
+ * false to leave it out). */
+static int
+totals_by_index(struct cp_main *a, struct rte_tel_data *d, unsigned int n,
+		bool (*fill)(struct rte_tel_data *c, const struct cp_main *a,
+			     const struct cp_totals *t, unsigned int i))
+{
+	struct cp_totals *t = malloc(sizeof(*t));
+	char name[16];
+
+	if (t == NULL)
+		return -ENOMEM;
+	cp_main_totals(a, t);
+	rte_tel_data_start_dict(d);
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+
+		if (c == NULL)
+			break;
+		if (!fill(c, a, t, i)) {
+			rte_tel_data_free(c);
+			continue;
+		}
+		snprintf(name, sizeof(name), "%u", i);
+		rte_tel_data_add_dict_container(d, name, c, 0);
+	}
+	free(t);
+	return 0;
+}
+
+static bool
+service_entry(struct rte_tel_data *c, const struct cp_main *a, const struct cp_totals *t,
+	      unsigned int i)
+{
+	add_service(c, a->cfg, i, &t->svc[i]);
+	return true;
 }
 
 static int
 services(struct cp_main *a, const char *params, struct rte_tel_data *d)
 {
-	struct cp_totals *t = malloc(sizeof(*t));
+	(void)params;
+	return totals_by_index(a, d, a->cfg->services.n, service_entry);
+}
+
+/* --- /sluice/channels ----------------------------------------------------------------------- */
+
+static const char *const chan_kinds[] = {
+	[DP_CHAN_UNUSED] = "unused",
+	[DP_CHAN_RELIABLE] = "reliable",
+	[DP_CHAN_DATAGRAM] = "datagram",
+};
+
+static bool
+channel_entry(struct rte_tel_data *c, const struct cp_main *a, const struct cp_totals *t,
+	      unsigned int ch)
+{
+	const struct dp_chan_config *cc = &a->cfg->engine.chan[ch];
+	const struct dp_undelivered *u = &t->undelivered[ch];
+
+	if (cc->kind == DP_CHAN_UNUSED)
+		return false;
+	rte_tel_data_start_dict(c);
+	rte_tel_data_add_dict_string(c, "kind", chan_kinds[cc->kind]);
+#define CHAN_TEL(field, doc) rte_tel_data_add_dict_u64(c, #field, u->field);
+	DP_UNDELIVERED_FIELDS(CHAN_TEL)
+#undef CHAN_TEL
+	return true;
+}
+
+static int
+channels(struct cp_main *a, const char *params, struct rte_tel_data *d)
+{
+	(void)params;
+	return totals_by_index(a, d, a->cfg->engine.n_channels, channel_entry);
+}
+
+/* --- /sluice/apps ---------------------------------------------------------------------------- */
+
+static int
+app_entry(void *arg, const struct cp_api_app_info *app)
+{
+	struct rte_tel_data *d = arg, *c = rte_tel_data_alloc();
+	char name[16], chans[3 * SL_MAX_CHANNELS + 1];
+
+	if (c == NULL)
+		return 1;
+	rte_tel_data_start_dict(c);
+	rte_tel_data_add_dict_string(c, "name", app->name);
+	rte_tel_data_add_dict_int(c, "pid", app->pid);
+	rte_tel_data_add_dict_u64(c, "uid", app->uid);
+	rte_tel_data_add_dict_u64(c, "gid", app->gid);
+	chan_list(chans, sizeof(chans), app->channels);
+	rte_tel_data_add_dict_string(c, "channels", chans);
+#define APP_CNT(field, what) rte_tel_data_add_dict_u64(c, #field, app->cnt.field);
+	DP_API_COUNTERS(APP_CNT)
+#undef APP_CNT
+	snprintf(name, sizeof(name), "%u", app->idx);
+	rte_tel_data_add_dict_container(d, name, c, 0);
+	return 0;
+}
+
+/* The attached applications (one dict each, by slot), and what the interface counted. */
+static int
+apps(struct cp_main *a, const char *params, struct rte_tel_data *d)
+{
+	struct dp_api_lcore_stats ls;
+	struct rte_tel_data *c;
+
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (a->api == NULL)
+		return 0;
+	cp_api_foreach(a->api, app_entry, d);
+	c = rte_tel_data_alloc();
+	if (c == NULL)
+		return 0;
+	dp_lcore_api_stats(a->dp, &ls);
+	rte_tel_data_start_dict(c);
+#define API_CNT(field, what) rte_tel_data_add_dict_u64(c, #field, cp_api_stats(a->api)->field);
+	CP_API_COUNTERS(API_CNT)
+#undef API_CNT
+	rte_tel_data_add_dict_u64(c, "dropped_app_gone", ls.dropped_app_gone);
+	rte_tel_data_add_dict_u64(c, "dropped_closed", ls.dropped_closed);
+	rte_tel_data_add_dict_u64(c, "dropped_no_memory", ls.no_memory);
+	for (unsigned int k = 0; k < SL_MAX_CHANNELS; k++) {
+		char key[24];
+
+		snprintf(key, sizeof(key), "no_owner_chan%u", k);
+		if (ls.no_owner[k] != 0)
+			rte_tel_data_add_dict_u64(c, key, ls.no_owner[k]);
+	}
+	rte_tel_data_add_dict_container(d, "interface", c, 0);
+	return 0;
+}
+
+/* --- /sluice/ports -------------------------------------------------------------------------- */
+
+static void
+add_port(struct rte_tel_data *c, const struct dp_runtime *dp, unsigned int i)
+{
+	const struct drv_port *p = &dp->ports[i];
+	const struct conf_port *cfg = p->cfg;
+	char addr[32], plen[8], mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+	rte_tel_data_start_dict(c);
+	rte_tel_data_add_dict_string(c, "name", cfg->name);
+	rte_tel_data_add_dict_string(c, "device", cfg->device);
+	snprintf(plen, sizeof(plen), "/%u", cfg->prefix_len);
+	ip4_str(addr, sizeof(addr), cfg->ipv4, plen);
+	rte_tel_data_add_dict_string(c, "ipv4", addr);
+	if (cfg->gateway != 0) {
+		ip4_str(addr, sizeof(addr), cfg->gateway, "");
+		rte_tel_data_add_dict_string(c, "gateway", addr);
+	}
+	rte_tel_data_add_dict_u64(c, "udp_port", cfg->udp_port);
+	rte_tel_data_add_dict_u64(c, "mtu", cfg->mtu);
+	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
+	rte_tel_data_add_dict_string(c, "mac", mac);
+	/* paused: the lcores keep off it (a memif peer gone, or a restart under way) */
+	rte_tel_data_add_dict_string(c, "state",
+				     !p->started	       ? "stopped"
+				     : dp->port_paused[i] != 0 ? "paused"
+							       : "up");
+}
+
+static int
+ports(struct cp_main *a, const char *params, struct rte_tel_data *d)
+{
 	char name[16];
 
 	(void)params;
-	if (t == NULL)
-		return -ENOMEM;
-	cp_main_totals(a, t);
 	rte_tel_data_start_dict(d);
-	for (unsigned int i = 0; i < a->cfg->services.n; i++) {
+	for (unsigned int i = 0; i < a->dp->n_ports; i++) {
 		struct rte_tel_data *c = rte_tel_data_alloc();
 
 		if (c == NULL)
-			break;
-		add_service(c, a->cfg, i, &t->svc[i]);
+			return -ENOMEM;
+		add_port(c, a->dp, i);
 		snprintf(name, sizeof(name), "%u", i);
 		rte_tel_data_add_dict_container(d, name, c, 0);
 	}
-	free(t);
 	return 0;
 }
 
@@ -372,6 +556,9 @@ TEL_CB(info)
 TEL_CB(peers)
 TEL_CB(drops)
 TEL_CB(services)
+TEL_CB(channels)
+TEL_CB(apps)
+TEL_CB(ports)
 
 int
 cp_telemetry_register(struct cp_main *a)
@@ -394,6 +581,17 @@ cp_telemetry_register(struct cp_main *a)
 		rc |= rte_telemetry_register_cmd(
 			"/sluice/services", tel_services,
 			"Built-in services: counters and round-trip percentiles. No parameters");
+		rc |= rte_telemetry_register_cmd(
+			"/sluice/channels", tel_channels,
+			"Per channel, what ended sessions left undelivered "
+			"or discarded. No parameters");
+		rc |= rte_telemetry_register_cmd(
+			"/sluice/apps", tel_apps,
+			"Attached applications, their channels and counters, and what the "
+			"application interface dropped. No parameters");
+		rc |= rte_telemetry_register_cmd(
+			"/sluice/ports", tel_ports,
+			"Ports: name, device, address, UDP port, MAC, MTU, state. No parameters");
 		registered = rc == 0;
 	}
 	pthread_mutex_unlock(&tel_lock);
@@ -427,17 +625,45 @@ summary_service(FILE *f, const struct conf *cfg, unsigned int i, const struct dp
 		fprintf(f,
 			" rtt_p50_us=%" PRIu64 " rtt_p99_us=%" PRIu64 " rtt_p999_us=%" PRIu64
 			" rtt_max_us=%" PRIu64,
-			dp_svc_hist_percentile(&s->rtt, 50) / NS_PER_US,
-			dp_svc_hist_percentile(&s->rtt, 99) / NS_PER_US,
-			dp_svc_hist_percentile(&s->rtt, 99.9) / NS_PER_US, s->rtt.max / NS_PER_US);
+			sl_hist_percentile(&s->rtt, 50) / NS_PER_US,
+			sl_hist_percentile(&s->rtt, 99) / NS_PER_US,
+			sl_hist_percentile(&s->rtt, 99.9) / NS_PER_US, s->rtt.max / NS_PER_US);
 	if (s->rtt.count > 0) /* the same in ns: sub-microsecond round trips exist */
 		fprintf(f,
 			" rtt_min_ns=%" PRIu64 " rtt_p50_ns=%" PRIu64 " rtt_p99_ns=%" PRIu64
 			" rtt_p999_ns=%" PRIu64 " rtt_max_ns=%" PRIu64,
-			s->rtt.min, dp_svc_hist_percentile(&s->rtt, 50),
-			dp_svc_hist_percentile(&s->rtt, 99), dp_svc_hist_percentile(&s->rtt, 99.9),
+			s->rtt.min, sl_hist_percentile(&s->rtt, 50),
+			sl_hist_percentile(&s->rtt, 99), sl_hist_percentile(&s->rtt, 99.9),
 			s->rtt.max);
 	fputc('\n', f);
+}
+
+static void
+summary_fields(FILE *f, const struct dp_undelivered *u)
+{
+#define UNDEL_SUM(field, doc) fprintf(f, " %s=%" PRIu64, #field, u->field);
+	DP_UNDELIVERED_FIELDS(UNDEL_SUM)
+#undef UNDEL_SUM
+	fputc('\n', f);
+}
+
+/* The totals over channels, then a line for each channel with anything to say. */
+static void
+summary_undelivered(FILE *f, const struct cp_totals *t)
+{
+	static const struct dp_undelivered none;
+	struct dp_undelivered all = { 0 };
+
+	for (unsigned int ch = 0; ch < SL_MAX_CHANNELS; ch++)
+		dp_undelivered_add(&all, &t->undelivered[ch]);
+	fprintf(f, "sluice: channels");
+	summary_fields(f, &all);
+	for (unsigned int ch = 0; ch < SL_MAX_CHANNELS; ch++) {
+		if (memcmp(&t->undelivered[ch], &none, sizeof(none)) == 0)
+			continue;
+		fprintf(f, "sluice: channel=%u", ch);
+		summary_fields(f, &t->undelivered[ch]);
+	}
 }
 
 void
@@ -462,6 +688,7 @@ cp_main_summary(struct cp_main *a, FILE *f)
 		t->busy_cycles, rte_get_tsc_hz());
 	for (unsigned int i = 0; i < a->cfg->services.n; i++)
 		summary_service(f, a->cfg, i, &t->svc[i]);
+	summary_undelivered(f, t);
 	for (unsigned int r = 0; r < DP_DROP_COUNT; r++)
 		total += t->drops[r];
 	fprintf(f, "sluice: drops total=%" PRIu64, total);

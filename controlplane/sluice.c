@@ -139,13 +139,38 @@ load(const char *path)
 	return c;
 }
 
+/* The key file the configuration names, checked against it (conf_check_identity()). */
+static int
+identity(const struct conf *c, uint8_t priv[SL_KEY_LEN])
+{
+	struct conf_errors *errs = calloc(1, sizeof(*errs));
+	int rc;
+
+	if (errs == NULL)
+		return -ENOMEM;
+	rc = conf_check_identity(c, priv, errs);
+	if (rc != 0) {
+		conf_errors_print(errs, stderr);
+		fprintf(stderr, "sluice: %s: %u problem%s, nothing started\n", c->path, errs->n,
+			errs->n == 1 ? "" : "s");
+	}
+	free(errs);
+	return rc;
+}
+
 static int
 cmd_check(const char *path)
 {
+	uint8_t priv[SL_KEY_LEN];
 	struct conf *c = load(path);
 
 	if (c == NULL)
 		return 1;
+	if (identity(c, priv) != 0) {
+		conf_free(c);
+		return 1;
+	}
+	sodium_memzero(priv, sizeof(priv));
 	printf("%s: ok (%u ports, %u lcores, %u peers, %u services)\n", path, c->n_ports,
 	       c->n_lcores, c->n_peers, c->services.n);
 	conf_free(c);
@@ -222,16 +247,12 @@ run(const struct run_opts *o)
 	static struct dp_runtime dp;
 	static struct cp_main cp;
 	uint8_t priv[SL_KEY_LEN];
-	const char *why = NULL;
 	struct conf *c = load(o->config);
 	int rc, status = 0;
 
 	if (c == NULL)
 		return 1;
-	rc = conf_read_key(c->key_file, priv, &why);
-	if (rc != 0) {
-		fprintf(stderr, "sluice: identity.key_file %s: %s\n", c->key_file,
-			why != NULL ? why : strerror(-rc));
+	if (identity(c, priv) != 0) {
 		conf_free(c);
 		return 1;
 	}
@@ -254,6 +275,7 @@ run(const struct run_opts *o)
 	if (rc == 0) {
 		run_lcores(&dp);
 		cp_main_join(&cp);
+		cp_main_final_snapshot(&cp);
 		cp_main_summary(&cp, stdout);
 		fflush(stdout);
 		if (o->main.exit_when_done && !cp.sources_finished)

@@ -42,6 +42,7 @@ struct dp_cmd {
 	uint32_t ip;	 /* peer address, host order */
 	uint16_t udp_port;
 	uint64_t rtt_ns;	/* the handshake's round trip, a hint for the engine */
+	uint8_t node[SL_KEY_LEN]; /* SESSION_OPEN: the peer's static public key */
 	struct dp_keypair *kp;	/* SESSION_OPEN, KEYPAIR_ADD */
 	struct rte_mbuf *m;	/* TX */
 	struct dp_stats *stats; /* STATS */
@@ -67,8 +68,12 @@ struct dp_evt {
 	uint32_t ip;
 	uint16_t udp_port;
 	uint16_t off, len; /* HANDSHAKE: the sluice message inside m */
+	uint64_t since_ns; /* HANDSHAKE: it arrived no earlier than this (sl_now_ns() clock) */
 	struct rte_mbuf *m;
 	struct dp_stats *stats;
+	/* CLOSED: messages (and their bytes) the session's engine never got acknowledged, all
+	 * channels together (dp_conn_undelivered) */
+	uint64_t undelivered, undelivered_bytes;
 };
 
 /* Statistics of one session, as the control thread reports them. */
@@ -83,6 +88,7 @@ struct dp_session_stats {
 	uint64_t retransmits, pkts_lost;
 	uint64_t rtt_ns, rtt_min_ns;
 	uint64_t cwnd;
+	uint32_t channels; /* a bit per channel the session has opened */
 };
 
 /* A snapshot the control thread asks an lcore for (DP_CMD_STATS): the buffer is the control
@@ -94,6 +100,8 @@ struct dp_stats {
 	uint64_t rx_pkts, tx_pkts, rx_bursts_empty, handoffs;
 	uint64_t busy_cycles;	     /* TSC cycles of polling rounds that found work */
 	struct dp_svc_stats svc[16]; /* per configured service, summed over this lcore */
+	/* per channel: what the sessions that ended on this lcore left undone */
+	struct dp_undelivered undelivered[SL_MAX_CHANNELS];
 	struct dp_session_stats s[]; /* cap entries */
 };
 

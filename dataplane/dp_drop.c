@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: drop reason names and counter sums (see dp_drop.h).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "dp_drop.h"
@@ -26,6 +27,25 @@ dp_drop_from_name(const char *s)
 		if (strcmp(drop_names[i], s) == 0)
 			return i;
 	return -1;
+}
+
+enum dp_drop_reason
+dp_drop_from_errno(int err)
+{
+	switch (err) {
+	case -EBADMSG:
+		return DP_DROP_DATA_BAD_SIZE;
+	case -ENOKEY:
+		return DP_DROP_DATA_UNKNOWN_SESSION;
+	case -EKEYEXPIRED:
+		return DP_DROP_DATA_KEY_EXPIRED;
+	case -EALREADY:
+		return DP_DROP_DATA_REPLAY;
+	case -EPERM:
+		return DP_DROP_DATA_DECRYPT_FAILED;
+	default:
+		return DP_DROP_NO_MBUF;
+	}
 }
 
 void

@@ -17,6 +17,8 @@
  *   -- Ethernet
  *   eth_too_short          shorter than an Ethernet header
  *   eth_not_for_us         dst MAC not ours (nor broadcast ARP)
+ *   eth_bad_source         src MAC broadcast, multicast, all zero or ours: nothing we may
+ *                          answer (an echo or handshake answer would go to the whole segment)
  *   eth_unknown_type       neither IPv4 nor ARP
  *   vlan                   802.1Q / 802.1ad tagged (or stripped)
  *   multi_segment          chained mbuf that could not be made flat
@@ -44,6 +46,7 @@
  *   icmp_malformed         shorter than an echo header
  *   icmp_bad_checksum      over the whole ICMP message
  *   icmp_not_echo          anything but an echo request (8/0)
+ *   icmp_too_big           echo request larger than the port's MTU: no reply could leave
  *   -- sluice messages (sl_wire.h)
  *   sluice_too_short       shorter than its type's minimum
  *   sluice_unknown_type    first byte not an SL_MSG_*
@@ -74,6 +77,7 @@
 #define DP_DROPS(X)                                     \
 	X(ETH_TOO_SHORT, "eth_too_short")               \
 	X(ETH_NOT_FOR_US, "eth_not_for_us")             \
+	X(ETH_BAD_SOURCE, "eth_bad_source")             \
 	X(ETH_UNKNOWN_TYPE, "eth_unknown_type")         \
 	X(VLAN, "vlan")                                 \
 	X(MULTI_SEGMENT, "multi_segment")               \
@@ -97,6 +101,7 @@
 	X(ICMP_MALFORMED, "icmp_malformed")             \
 	X(ICMP_BAD_CHECKSUM, "icmp_bad_checksum")       \
 	X(ICMP_NOT_ECHO, "icmp_not_echo")               \
+	X(ICMP_TOO_BIG, "icmp_too_big")                 \
 	X(SLUICE_TOO_SHORT, "sluice_too_short")         \
 	X(SLUICE_UNKNOWN_TYPE, "sluice_unknown_type")   \
 	X(DATA_UNKNOWN_SESSION, "data_unknown_session") \
@@ -107,6 +112,7 @@
 	X(HANDSHAKE_QUEUE_FULL, "handshake_queue_full") \
 	X(HANDOFF_QUEUE_FULL, "handoff_queue_full")     \
 	X(TX_QUEUE_FULL, "tx_queue_full")               \
+	X(TX_CTL_QUEUE_FULL, "tx_ctl_queue_full")       \
 	X(PORT_DOWN, "port_down")                       \
 	X(NO_MBUF, "no_mbuf")                           \
 	X(NO_ROUTE, "no_route")                         \
@@ -134,6 +140,17 @@ const char *dp_drop_name(enum dp_drop_reason why);
 
 /* The reason named s, or -1. */
 int dp_drop_from_name(const char *s);
+
+/* The reason for a negative errno a data-path stage returned: the one place where the keys
+ * layer's errors (dp_keypair.h: one errno per reason) become drop reasons.
+ *   -EBADMSG      data_bad_size         malformed data packet
+ *   -ENOKEY       data_unknown_session  no keypair for the receiver id (or no key to send)
+ *   -EKEYEXPIRED  data_key_expired      keypair past its reject limits
+ *   -EALREADY     data_replay           replayed or too old
+ *   -EPERM        data_decrypt_failed   the tag did not verify
+ *   anything else no_mbuf               no memory or no room (-ENOMEM, -ENOSPC, -EMSGSIZE...)
+ * Any thread. */
+enum dp_drop_reason dp_drop_from_errno(int err);
 
 /* Owner lcore only. */
 static inline void

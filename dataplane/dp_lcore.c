@@ -28,27 +28,25 @@ RTE_LOG_REGISTER(dp_lcore_logtype, sluice.dp.lcore, INFO);
 
 /* --- transmit ---------------------------------------------------------------------------- */
 
-/* Hand the queued packets to the port. What it does not take stays queued for the next try
- * (the NIC is busy: the sessions wait, see dp_lcore_tx_room), so nothing is built in vain. */
+/* Hand the queued packets to the port, control packets first (dp_txq.h). What it does not take
+ * stays queued for the next try (the NIC is busy: the sessions wait, see dp_lcore_tx_room), so
+ * nothing is built in vain. A paused port takes nothing: what waits is dropped. */
 static void
 tx_flush(struct dp_lcore *lc, uint8_t port)
 {
 	struct dp_txq *q = &lc->txq[port];
-	uint16_t sent;
 
-	if (q->n == 0)
+	if (q->n == 0 && q->n_ctl == 0)
 		return;
-	if (lc->rt->port_paused[port]) {
-		dp_drop_count(&lc->drops, DP_DROP_PORT_DOWN, q->n);
-		rte_pktmbuf_free_bulk(q->pkts, q->n);
-		q->n = 0;
+	if (unlikely(lc->rt->port_paused[port] != 0)) {
+		struct rte_mbuf *v[DP_TXQ_CTL + DP_TXQ_DATA];
+		unsigned int n = dp_txq_take_all(q, v);
+
+		dp_drop_count(&lc->drops, DP_DROP_PORT_DOWN, n);
+		rte_pktmbuf_free_bulk(v, n);
 		return;
 	}
-	sent = rte_eth_tx_burst(lc->rt->ports[port].port_id, (uint16_t)lc->index, q->pkts, q->n);
-	lc->tx_pkts += sent;
-	if (sent < q->n)
-		memmove(q->pkts, q->pkts + sent, (q->n - sent) * sizeof(q->pkts[0]));
-	q->n -= sent;
+	lc->tx_pkts += dp_txq_flush(q, rte_eth_tx_burst);
 }
 
 bool
@@ -56,24 +54,39 @@ dp_lcore_tx_room(struct dp_lcore *lc, uint8_t port)
 {
 	struct dp_txq *q = &lc->txq[port];
 
-	if (q->n == DP_BURST)
+	if (!dp_txq_data_room(q))
 		tx_flush(lc, port);
-	return q->n < DP_BURST;
+	return dp_txq_data_room(q);
 }
 
 void
 dp_lcore_tx(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
 {
-	struct dp_txq *q = &lc->txq[port];
-
+	DP_ASSERT_LCORE(lc);
 	if (!dp_lcore_tx_room(lc, port)) {
 		dp_drop_count(&lc->drops, DP_DROP_TX_QUEUE_FULL, 1);
 		rte_pktmbuf_free(m);
 		return;
 	}
-	q->pkts[q->n++] = m;
-	if (q->n == DP_BURST)
+	if (dp_txq_push_data(&lc->txq[port], m))
 		tx_flush(lc, port);
+}
+
+void
+dp_lcore_tx_ctl(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
+{
+	struct dp_txq *q = &lc->txq[port];
+
+	DP_ASSERT_LCORE(lc);
+	if (!dp_txq_push_ctl(q, m)) {
+		tx_flush(lc, port);
+		if (!dp_txq_push_ctl(q, m)) {
+			dp_drop_count(&lc->drops, DP_DROP_TX_CTL_QUEUE_FULL, 1);
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
+	tx_flush(lc, port); /* now, ahead of the data waiting: it may leave the batch early */
 }
 
 /* --- to the control thread --------------------------------------------------------------- */
@@ -81,6 +94,7 @@ dp_lcore_tx(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
 void
 dp_lcore_event(struct dp_lcore *lc, const struct dp_evt *ev)
 {
+	DP_ASSERT_LCORE(lc); /* the event ring has one producer: this lcore */
 	if (rte_ring_sp_enqueue_elem(lc->evt_ring, (void *)(uintptr_t)ev, sizeof(*ev)) == 0)
 		return;
 	/* the control thread is behind: handshake and ARP packets are dropped and counted;
@@ -95,9 +109,11 @@ dp_lcore_event(struct dp_lcore *lc, const struct dp_evt *ev)
 		rte_pause();
 }
 
+/* A handshake message or an ARP packet goes to the control thread with its mbuf (type:
+ * DP_EVT_HANDSHAKE or DP_EVT_ARP). */
 static void
-to_control(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, uint8_t port,
-	   uint8_t type)
+packet_to_control(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt,
+		  uint8_t port, uint8_t type)
 {
 	struct dp_evt ev = {
 		.type = type,
@@ -106,6 +122,7 @@ to_control(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt
 		.udp_port = pkt->src_port,
 		.off = pkt->payload_off,
 		.len = pkt->payload_len,
+		.since_ns = lc->rx_since,
 		.m = m,
 	};
 
@@ -117,7 +134,7 @@ to_control(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt
 
 /* A data packet for another lcore goes to its handoff ring (multi-producer). */
 static void
-handoff(struct dp_lcore *lc, struct rte_mbuf *m, uint32_t owner)
+handoff_to_owner(struct dp_lcore *lc, struct rte_mbuf *m, uint32_t owner)
 {
 	if (owner >= lc->rt->n_lcores) {
 		dp_drop_count(&lc->drops, DP_DROP_DATA_UNKNOWN_SESSION, 1);
@@ -132,27 +149,21 @@ handoff(struct dp_lcore *lc, struct rte_mbuf *m, uint32_t owner)
 	lc->handoffs++;
 }
 
+/* A sluice message: handshakes to the control thread, data packets (their header decoded by
+ * dp_net_classify, its length checked there) to their owner lcore's session. */
 static void
 rx_sluice(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, uint8_t port)
 {
-	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, pkt->payload_off);
-	rte_be32_t id;
 	uint32_t owner;
 
 	if (pkt->msg_type != SL_MSG_DATA) {
-		to_control(lc, m, pkt, port, DP_EVT_HANDSHAKE);
+		packet_to_control(lc, m, pkt, port, DP_EVT_HANDSHAKE);
 		return;
 	}
-	if (pkt->payload_len < sizeof(struct sl_data_hdr) + SL_TAG_LEN) {
-		dp_drop_count(&lc->drops, DP_DROP_DATA_BAD_SIZE, 1);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	memcpy(&id, p + offsetof(struct sl_data_hdr, receiver), sizeof(id));
-	owner = sl_connid_owner(rte_be_to_cpu_32(id));
+	owner = sl_connid_owner(pkt->data.receiver);
 	if (owner != lc->index) {
 		m->port = port; /* the owner classifies it again on this port */
-		handoff(lc, m, owner);
+		handoff_to_owner(lc, m, owner);
 	} else
 		dp_session_rx(lc, m, pkt, port);
 }
@@ -168,7 +179,7 @@ rx_one(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
 		rx_sluice(lc, m, &pkt, port);
 		return;
 	case DP_NET_ARP:
-		to_control(lc, m, &pkt, port, DP_EVT_ARP);
+		packet_to_control(lc, m, &pkt, port, DP_EVT_ARP);
 		return;
 	case DP_NET_ICMP_ECHO:
 		if (dp_net_icmp_echo_reply(&lc->rt->nif[port], m) == 0) {
@@ -194,9 +205,14 @@ poll_rx(struct dp_lcore *lc)
 		struct dp_rxq *q = &lc->rxq[i];
 		uint16_t n;
 
-		if (lc->rt->port_paused[q->port])
+		if (lc->rt->port_paused[q->port]) {
+			q->drained_ns = lc->now; /* being restarted: what comes after is new */
 			continue;
+		}
 		n = rte_eth_rx_burst(lc->rt->ports[q->port].port_id, q->queue, pkts, DP_BURST);
+		lc->rx_since = q->drained_ns;
+		if (n < DP_BURST)
+			q->drained_ns = lc->now;
 
 		if (q->impair != NULL)
 			n = dp_impair_rx(q->impair, pkts, n, RTE_DIM(pkts), lc->now, &lc->drops);
@@ -235,7 +251,7 @@ poll_handoff(struct dp_lcore *lc)
 /* --- commands ----------------------------------------------------------------------------- */
 
 static void
-do_command(struct dp_lcore *lc, struct dp_cmd *c)
+run_command(struct dp_lcore *lc, struct dp_cmd *c)
 {
 	struct dp_evt ev = { .type = DP_EVT_STATS_DONE, .stats = c->stats };
 
@@ -258,7 +274,7 @@ do_command(struct dp_lcore *lc, struct dp_cmd *c)
 		break;
 	case DP_CMD_TX:
 		if (c->port < lc->rt->n_ports)
-			dp_lcore_tx(lc, c->port, c->m);
+			dp_lcore_tx_ctl(lc, c->port, c->m);
 		else
 			rte_pktmbuf_free(c->m);
 		break;
@@ -279,7 +295,7 @@ poll_commands(struct dp_lcore *lc)
 							RTE_DIM(cmds), NULL);
 
 	for (unsigned int i = 0; i < n; i++)
-		do_command(lc, &cmds[i]);
+		run_command(lc, &cmds[i]);
 	return n;
 }
 
@@ -317,11 +333,17 @@ dp_lcore_retire_keypair(struct dp_keypair *kp, void *lcore)
 	dp_keypair_destroy(kp);
 }
 
+void
+dp_lcore_final_stats(struct dp_runtime *rt, unsigned int i, struct dp_stats *st)
+{
+	dp_session_stats(rt->lcores[i], st);
+}
+
 /* --- the loop ----------------------------------------------------------------------------- */
 
 /* Nothing to do: spin a little, then sleep a little — never past the next session timer. */
 static void
-idle(struct dp_lcore *lc, unsigned int work)
+idle_backoff(struct dp_lcore *lc, unsigned int work)
 {
 	struct timespec nap = { .tv_nsec = IDLE_SLEEP_NS };
 	uint64_t next, now;
@@ -366,14 +388,17 @@ dp_lcore_main(void *arg)
 	}
 	rte_rcu_qsbr_thread_register(rt->rcu, lc->index);
 	rte_rcu_qsbr_thread_online(rt->rcu, lc->index);
+	for (unsigned int i = 0; i < lc->n_rxq; i++)
+		lc->rxq[i].drained_ns = sl_now_ns(); /* what the ports hold came after they started */
 	LC_LOG(INFO, "%u: running on lcore %u, %u rx queues\n", lc->index, lc->lcore_id, lc->n_rxq);
 	while (!rt->quit) {
 		uint64_t t0 = rte_rdtsc();
 		unsigned int work;
 
 		lc->now = sl_now_ns();
-		work = poll_rx(lc) + poll_handoff(lc) + poll_commands(lc);
+		work = poll_rx(lc) + poll_handoff(lc) + poll_commands(lc) + dp_api_poll(lc);
 		work += dp_session_run(lc);
+		dp_api_round_end(lc);
 		for (uint8_t p = 0; p < rt->n_ports; p++)
 			tx_flush(lc, p);
 		rte_rcu_qsbr_quiescent(rt->rcu, lc->index);
@@ -381,16 +406,19 @@ dp_lcore_main(void *arg)
 			rte_rcu_qsbr_dq_reclaim(lc->dq, 64, NULL, &lc->dq_pending, NULL);
 		if (work != 0) /* rounds that did something: the lcore's CPU cost of its traffic */
 			lc->busy_cycles += rte_rdtsc() - t0;
-		idle(lc, work);
+		idle_backoff(lc, work);
 	}
 	dp_session_free_all(lc);
+	dp_api_lcore_fini(lc);
 	for (uint8_t p = 0; p < rt->n_ports; p++) {
+		struct rte_mbuf *v[DP_TXQ_CTL + DP_TXQ_DATA];
+		unsigned int n;
+
 		tx_flush(lc, p);
-		if (lc->txq[p].n > 0) { /* the port is gone or stuck: these never leave */
-			dp_drop_count(&lc->drops, DP_DROP_TX_QUEUE_FULL, lc->txq[p].n);
-			rte_pktmbuf_free_bulk(lc->txq[p].pkts, lc->txq[p].n);
-			lc->txq[p].n = 0;
-		}
+		/* what is left: the port is gone or stuck, these never leave */
+		n = dp_txq_take_all(&lc->txq[p], v);
+		dp_drop_count(&lc->drops, DP_DROP_TX_QUEUE_FULL, n);
+		rte_pktmbuf_free_bulk(v, n);
 	}
 	rte_rcu_qsbr_thread_offline(rt->rcu, lc->index);
 	rte_rcu_qsbr_thread_unregister(rt->rcu, lc->index);

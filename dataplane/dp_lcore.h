@@ -21,6 +21,7 @@
 #include <rte_common.h>
 
 #include "conf.h"
+#include "dp_api.h"
 #include "dp_drop.h"
 #include "dp_keypair.h"
 #include "dp_net.h"
@@ -34,6 +35,7 @@ struct rte_mbuf;
 struct dp_impair;
 struct dp_session;
 struct dp_lcore;
+struct dp_stats;
 
 #define DP_BURST	32
 #define DP_RING_SIZE	4096 /* commands / events per lcore ring */
@@ -51,10 +53,14 @@ struct dp_runtime {
 		*rcu; /* keypairs are freed after every lcore passed a quiescent point */
 	struct dp_key_limits key_limits;
 	volatile int quit;
-	/* set by the control thread while it restarts a port (cp_main.c): the lcores neither poll
-	 * nor send on it; it waits for an RCU grace period before touching the port */
+	/* while non-zero the lcores neither poll nor send on the port: DRV_PORT_PAUSE_RESTART
+	 * while the control thread restarts it (cp_main.c), DRV_PORT_PAUSE_GONE from the memif
+	 * guard (drv_memif_guard.h) until the peer is back; set, then an RCU grace period before
+	 * the port is touched; changed with atomic or/and (two threads write) */
 	volatile uint8_t port_paused[CONF_MAX_PORTS];
+	bool memif_guarded; /* the memif guard is armed with these ports */
 	unsigned int mbufs_in_use; /* after dp_runtime_fini(): mbufs never returned (0 unless a leak) */
+	struct dp_api api;	   /* attached applications (controlplane/cp_api.c) */
 };
 
 /* Create ports, lcore contexts, rings and the RCU state for cfg. 0 or -errno (logged). */
@@ -68,6 +74,11 @@ int dp_lcore_main(void *rt);
 /* Rings of lcore i, for the control thread. */
 struct rte_ring *dp_lcore_cmd_ring(const struct dp_runtime *rt, unsigned int i);
 struct rte_ring *dp_lcore_evt_ring(const struct dp_runtime *rt, unsigned int i);
+
+/* Fill st (st->cap set) with lcore i's statistics, as DP_CMD_STATS would. Main thread, once
+ * every loop has returned (dp_lcore_main): nothing writes them any more, and the sessions
+ * freed as the loop ended, whose DP_EVT_CLOSED never went, are counted. */
+void dp_lcore_final_stats(struct dp_runtime *rt, unsigned int i, struct dp_stats *st);
 
 /* Drop counters of lcore i (written by it; a reader sees each counter whole). */
 const struct dp_drop_counters *dp_lcore_drops(const struct dp_runtime *rt, unsigned int i);

@@ -5,23 +5,24 @@
 #ifndef DP_LCORE_PVT_H
 #define DP_LCORE_PVT_H
 
+#include <rte_debug.h>
 #include <rte_ether.h>
+#include <rte_lcore.h>
 
+#include "dp_api.h"
 #include "dp_conn.h"
 #include "dp_lcore.h"
 #include "dp_cmd.h"
 #include "dp_svc.h"
+#include "dp_txq.h"
 
 struct dp_rxq {
 	uint8_t port; /* index into rt->ports */
 	uint16_t queue;
 	struct dp_impair *impair; /* tests: loss, reordering, duplication, corruption */
-};
-
-/* Transmit batching for one port. */
-struct dp_txq {
-	uint16_t n;
-	struct rte_mbuf *pkts[DP_BURST];
+	/* when a poll last left the queue empty: whatever it holds now arrived after that (a
+	 * process stopped for a while finds old packets there; the control thread needs to know) */
+	uint64_t drained_ns;
 };
 
 /* One peer session, owned by one lcore. */
@@ -44,6 +45,10 @@ struct dp_session {
 	uint64_t opened_ns;
 	uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
 	struct dp_svc svc;
+	uint32_t connid;		  /* at open: the handle applications know it by */
+	uint64_t api_told;		  /* applications told of it (NODE_UP), a bit each */
+	struct dp_api_sess *api;	  /* NULL until an application needs it */
+	uint8_t node[SL_API_NODE_LEN]; /* the peer's static public key */
 };
 
 struct dp_lcore {
@@ -64,16 +69,34 @@ struct dp_lcore {
 	struct dp_session *busy; /* sessions with work to do this round */
 	uint16_t ip_id;
 	uint64_t now;
+	uint64_t rx_since; /* the packets being received arrived no earlier (dp_rxq.drained_ns) */
 	uint64_t rx_pkts, tx_pkts, handoffs, empty_polls;
 	uint64_t busy_cycles; /* TSC cycles of the rounds that found work */
 	struct dp_svc_stats svc_closed[DP_SVC_MAX]; /* services of sessions already freed */
+	/* what those sessions left undone, per channel (dp_conn_undelivered) */
+	struct dp_undelivered undelivered[SL_MAX_CHANNELS];
 	uint8_t scratch[SL_MAX_PAYLOAD];		   /* frames of the packet being built */
+	struct dp_api_lane *api_lane[DP_API_MAX_APPS];	   /* attached applications */
+	uint64_t api_lanes;				   /* a bit per lane open */
+	struct dp_api_counters api_cnt[DP_API_MAX_APPS];  /* per application slot */
+	struct dp_api_lcore_stats api_stats;
 	struct dp_drop_counters drops;
 } __rte_cache_aligned;
 
+/* Ownership, checked in debug builds (RTE_ENABLE_ASSERT), like lockdep_assert_held(): the
+ * calling thread is lc's lcore, and s is a session lc owns (in lc's slot table at s->slot). */
+#define DP_ASSERT_LCORE(lc) RTE_ASSERT(rte_lcore_id() == (lc)->lcore_id)
+#define DP_ASSERT_OWNER(lc, s)                                                           \
+	RTE_ASSERT(rte_lcore_id() == (lc)->lcore_id && (s)->slot < SL_CONNID_MAX_SLOTS && \
+		   (lc)->slots[(s)->slot] == (s))
+
 /* dp_lcore.c */
-/* Queue m for transmission on port (dropped and counted if the port's queue stays full). */
+/* Queue data packet m for transmission on port (dropped and counted if the port's queue stays
+ * full). */
 void dp_lcore_tx(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m);
+/* Send control packet m (handshake, ARP) on port ahead of every data packet waiting there
+ * (dropped and counted only if DP_TXQ_CTL control packets already wait). */
+void dp_lcore_tx_ctl(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m);
 /* Can the port's transmit queue take another packet (after trying to flush it)? */
 bool dp_lcore_tx_room(struct dp_lcore *lc, uint8_t port);
 void dp_lcore_event(struct dp_lcore *lc, const struct dp_evt *ev);
@@ -85,7 +108,8 @@ void dp_lcore_free_keypairs(void *arg, void *entries, unsigned int n);
 int dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd);
 void dp_session_add_keypair(struct dp_lcore *lc, const struct dp_cmd *cmd);
 void dp_session_close(struct dp_lcore *lc, const struct dp_cmd *cmd);
-/* A data packet for this lcore: payload points at the sluice header inside m. */
+/* A data packet for a session of this lcore, its header decoded in pkt->data (dp_net_classify);
+ * opened in place in m, then m is freed. */
 void dp_session_rx(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt,
 		   uint8_t port);
 /* Run sessions that have work, and those whose timers are due. Returns work done. */

@@ -33,7 +33,7 @@ static const uint16_t sluice_min_len[] = {
 	[SL_MSG_IK_INIT] = sizeof(struct sl_msg_ik_init),
 	[SL_MSG_IK_RESP] = sizeof(struct sl_msg_ik_resp),
 	[SL_MSG_COOKIE] = sizeof(struct sl_msg_cookie),
-	[SL_MSG_DATA] = sizeof(struct sl_data_hdr) + SL_TAG_LEN,
+	[SL_MSG_DATA] = DP_DATA_OVERHEAD,
 	[SL_MSG_XX_INIT] = sizeof(struct sl_msg_xx_init),
 	[SL_MSG_XX_RESP] = sizeof(struct sl_msg_xx_resp),
 	[SL_MSG_XX_FINISH] = sizeof(struct sl_msg_xx_finish),
@@ -86,7 +86,7 @@ dp_net_next_hop(const struct dp_net_if *nif, uint32_t dst_ip)
 /* Never a unicast source (RFC 1122 3.2.1.3, RFC 5735): 0/8 "this network", 127/8 loopback,
  * 224/4 multicast, 240/4 reserved and the limited broadcast. */
 static bool
-ip_special(uint32_t ip)
+ip_never_source(uint32_t ip)
 {
 	uint8_t first = ip >> 24;
 
@@ -106,7 +106,7 @@ ip_subnet_broadcast(const struct dp_net_if *nif, uint32_t ip)
 static bool
 source_ok(const struct dp_net_if *nif, uint32_t src)
 {
-	return !ip_special(src) && !ip_subnet_broadcast(nif, src) && src != nif->ip;
+	return !ip_never_source(src) && !ip_subnet_broadcast(nif, src) && src != nif->ip;
 }
 
 /* --- receive ---------------------------------------------------------------------------- */
@@ -153,6 +153,13 @@ classify_sluice(const uint8_t *payload, struct dp_net_pkt *out, enum dp_drop_rea
 	if (out->payload_len < sluice_min_len[type])
 		return drop(why, DP_DROP_SLUICE_TOO_SHORT);
 	out->msg_type = type;
+	if (type == SL_MSG_DATA) {
+		/* the one decode of the header; too long cannot be in one IPv4 datagram */
+		int rc = dp_data_rx_decode(payload, out->payload_len, &out->data);
+
+		if (unlikely(rc != 0))
+			return drop(why, dp_drop_from_errno(rc));
+	}
 	return DP_NET_SLUICE;
 }
 
@@ -180,7 +187,8 @@ classify_udp(const struct dp_net_if *nif, const struct rte_mbuf *m, const struct
 }
 
 static enum dp_net_kind
-classify_icmp(const struct rte_ipv4_hdr *ip, uint16_t l4_len, enum dp_drop_reason *why)
+classify_icmp(const struct dp_net_if *nif, const struct rte_ipv4_hdr *ip, uint16_t l4_len,
+	      enum dp_drop_reason *why)
 {
 	const struct rte_icmp_hdr *icmp = (const struct rte_icmp_hdr *)(ip + 1);
 
@@ -190,13 +198,16 @@ classify_icmp(const struct rte_ipv4_hdr *ip, uint16_t l4_len, enum dp_drop_reaso
 		return drop(why, DP_DROP_ICMP_NOT_ECHO);
 	if (rte_raw_cksum(icmp, l4_len) != 0xffff)
 		return drop(why, DP_DROP_ICMP_BAD_CHECKSUM);
+	/* the reply is as large as the request: above the MTU it could not be sent */
+	if ((uint32_t)l4_len + L3_LEN > nif->mtu)
+		return drop(why, DP_DROP_ICMP_TOO_BIG);
 	return DP_NET_ICMP_ECHO;
 }
 
 /* The IPv4 header: everything but the payload. */
 static bool
-ipv4_ok(const struct dp_net_if *nif, const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
-	uint16_t avail, enum dp_drop_reason *why)
+ipv4_header_ok(const struct dp_net_if *nif, const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+	       uint16_t avail, enum dp_drop_reason *why)
 {
 	uint16_t tot;
 
@@ -233,7 +244,7 @@ classify_ipv4(const struct dp_net_if *nif, const struct rte_mbuf *m, struct dp_n
 		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, L2_LEN);
 	uint16_t l4_len;
 
-	if (!ipv4_ok(nif, m, ip, rte_pktmbuf_data_len(m) - L2_LEN, why))
+	if (!ipv4_header_ok(nif, m, ip, rte_pktmbuf_data_len(m) - L2_LEN, why))
 		return DP_NET_DROP;
 	out->src_ip = rte_be_to_cpu_32(ip->src_addr);
 	l4_len = rte_be_to_cpu_16(ip->total_length) - L3_LEN;
@@ -241,7 +252,7 @@ classify_ipv4(const struct dp_net_if *nif, const struct rte_mbuf *m, struct dp_n
 	case IPPROTO_UDP:
 		return classify_udp(nif, m, ip, l4_len, out, why);
 	case IPPROTO_ICMP:
-		return classify_icmp(ip, l4_len, why);
+		return classify_icmp(nif, ip, l4_len, why);
 	default:
 		return drop(why, DP_DROP_IPV4_UNKNOWN_PROTO);
 	}
@@ -249,8 +260,8 @@ classify_ipv4(const struct dp_net_if *nif, const struct rte_mbuf *m, struct dp_n
 
 /* Is this ARP packet for us? Sets arp_for_us, or *why. */
 static bool
-arp_target(const struct dp_net_if *nif, uint16_t op, uint32_t sip, uint32_t tip,
-	   struct dp_net_pkt *out, enum dp_drop_reason *why)
+arp_target_ok(const struct dp_net_if *nif, uint16_t op, uint32_t sip, uint32_t tip,
+	      struct dp_net_pkt *out, enum dp_drop_reason *why)
 {
 	if (sip == nif->ip) /* our own address in someone else's mouth: never learn it */
 		return fail(why, DP_DROP_ARP_NOT_FOR_US);
@@ -287,11 +298,11 @@ classify_arp(const struct dp_net_if *nif, const struct rte_mbuf *m, struct dp_ne
 	    (op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY))
 		return drop(why, DP_DROP_ARP_MALFORMED);
 	sip = rte_be_to_cpu_32(d->arp_sip);
-	if (!rte_is_valid_assigned_ether_addr(&d->arp_sha) || (sip != 0 && ip_special(sip)))
+	if (!rte_is_valid_assigned_ether_addr(&d->arp_sha) || (sip != 0 && ip_never_source(sip)))
 		return drop(why, DP_DROP_ARP_MALFORMED);
 	if (rte_is_same_ether_addr(&d->arp_sha, &nif->mac))
 		return drop(why, DP_DROP_ARP_NOT_FOR_US); /* our own, looped back */
-	if (!arp_target(nif, op, sip, rte_be_to_cpu_32(d->arp_tip), out, why))
+	if (!arp_target_ok(nif, op, sip, rte_be_to_cpu_32(d->arp_tip), out, why))
 		return DP_NET_DROP;
 	out->arp_op = op;
 	out->arp_sha = d->arp_sha;
@@ -329,6 +340,11 @@ dp_net_classify(const struct dp_net_if *nif, struct rte_mbuf *m, struct dp_net_p
 		return drop(why, DP_DROP_ETH_UNKNOWN_TYPE);
 	if (bcast && type != RTE_ETHER_TYPE_ARP)
 		return drop(why, DP_DROP_ETH_NOT_FOR_US);
+	/* whatever we answer goes back to this address (echo replies, handshake answers): it
+	 * must be one station's, and not ours */
+	if (!rte_is_valid_assigned_ether_addr(&eth->src_addr) ||
+	    rte_is_same_ether_addr(&eth->src_addr, &nif->mac))
+		return drop(why, DP_DROP_ETH_BAD_SOURCE);
 	memset(out, 0, sizeof(*out));
 	rte_ether_addr_copy(&eth->src_addr, &out->src_mac);
 	if (type == RTE_ETHER_TYPE_ARP)

@@ -17,7 +17,9 @@
  *             the pseudo-header verified unless it is zero (no checksum); destination port
  *             ours; source port not 0 (nothing to answer: counted as udp_wrong_port). Then
  *             the sluice payload: a known SL_MSG_* type and at least the size of that
- *             message (sl_wire.h); anything finer (data sizes, sessions) is the caller's.
+ *             message (sl_wire.h). A data packet's header is decoded here, once
+ *             (dp_data_rx_decode, dp_data.h), into dp_net_pkt.data, which every later stage
+ *             reads; anything finer (reserved bytes, sessions, keys) is the caller's.
  *   ICMP      echo request (type 8, code 0), at least 8 bytes, checksum over the message.
  *   ARP       Ethernet/IPv4 (htype 1, ptype 0x0800, hlen 6, plen 4), request or reply,
  *             sender MAC unicast and not ours, target IP ours; or a gratuitous ARP (sender
@@ -51,6 +53,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "dp_data.h"
 #include "dp_drop.h"
 
 /* Ethernet + IPv4 (no options) + UDP in front of every sluice payload. */
@@ -90,6 +93,7 @@ struct dp_net_pkt {
 	uint8_t msg_type;	       /* SLUICE: SL_MSG_* */
 	uint16_t payload_off;	       /* SLUICE: offset of the UDP payload in the mbuf data */
 	uint16_t payload_len;	       /* SLUICE: its length (Ethernet padding excluded) */
+	struct dp_data_rx data;	       /* SLUICE, msg_type SL_MSG_DATA: the header, decoded */
 };
 
 /* Build flags. */

@@ -15,6 +15,7 @@
 
 #include "dp_lcore_pvt.h"
 #include "dp_impair.h"
+#include "drv_memif_guard.h"
 #include "sl_clock.h"
 
 struct sl_clock sl_clock; /* sl_clock_init() at startup, read-only afterwards */
@@ -33,7 +34,7 @@ open_ports(struct dp_runtime *rt)
 		int rc = drv_port_open(&rt->ports[i], cp, (uint16_t)cfg->n_lcores, i);
 
 		if (rc == -ENOTCONN) /* a memif client before its server: the control restarts it */
-			rt->port_paused[i] = 1;
+			rt->port_paused[i] = DRV_PORT_PAUSE_RESTART;
 		else if (rc != 0)
 			return rc;
 		rt->n_ports = i + 1;
@@ -99,6 +100,11 @@ make_lcore(struct dp_runtime *rt, unsigned int i)
 	lc->handoff = ring("hand", i, 0, DP_HANDOFF_SIZE, RING_F_SC_DEQ);
 	if (lc->slots == NULL || !lc->cmd_ring || !lc->evt_ring || !lc->handoff)
 		return -ENOMEM;
+	/* lcore i sends on queue i of every port */
+	for (unsigned int p = 0; p < rt->n_ports; p++) {
+		lc->txq[p].port_id = rt->ports[p].port_id;
+		lc->txq[p].queue_id = (uint16_t)i;
+	}
 	lc->n_rxq = cl->n_rx;
 	for (unsigned int k = 0; k < cl->n_rx; k++) {
 		const struct conf_port *cp = &rt->cfg->ports[cl->rx[k].port];
@@ -115,6 +121,40 @@ make_lcore(struct dp_runtime *rt, unsigned int i)
 	return make_dq(rt, lc);
 }
 
+/* The application interface before anything attaches: the built-in services own their
+ * channels (and the control plane channel 0), nobody the others. */
+static void
+api_init(struct dp_runtime *rt, const struct conf *cfg)
+{
+	rt->api.max_apps = cfg->api.enabled ? cfg->api.max_apps : 0;
+	rt->api.max_message = cfg->engine.max_message;
+	for (unsigned int c = 0; c < SL_MAX_CHANNELS; c++)
+		atomic_init(&rt->api.owner[c], DP_API_OWNER_NONE);
+	atomic_init(&rt->api.owner[SL_CONTROL_CHANNEL], DP_API_OWNER_SERVICE);
+	for (unsigned int i = 0; i < cfg->services.n; i++)
+		atomic_init(&rt->api.owner[cfg->services.svc[i].channel], DP_API_OWNER_SERVICE);
+}
+
+/* Keep the lcores off a memif port whose peer leaves, before the driver unmaps its rings. */
+static void
+arm_memif_guard(struct dp_runtime *rt)
+{
+	struct drv_memif_guard g = {
+		.rcu = rt->rcu,
+		.paused = rt->port_paused,
+		.n_ports = rt->n_ports,
+	};
+	bool any = false;
+
+	for (unsigned int p = 0; p < rt->n_ports; p++) {
+		g.port_id[p] = rt->ports[p].port_id;
+		g.guarded[p] = drv_port_is_memif(&rt->cfg->ports[p]);
+		g.name[p] = rt->cfg->ports[p].name;
+		any |= g.guarded[p];
+	}
+	rt->memif_guarded = any && drv_memif_guard_arm(&g) == 0;
+}
+
 int
 dp_runtime_init(struct dp_runtime *rt, const struct conf *cfg)
 {
@@ -125,6 +165,7 @@ dp_runtime_init(struct dp_runtime *rt, const struct conf *cfg)
 	rt->cfg = cfg;
 	dp_key_limits_init(&rt->key_limits);
 	rt->key_limits.rekey_after_ns = cfg->limits.rekey_after_ns;
+	api_init(rt, cfg);
 	rc = open_ports(rt);
 	if (rc != 0)
 		return rc;
@@ -141,6 +182,7 @@ dp_runtime_init(struct dp_runtime *rt, const struct conf *cfg)
 			return rc;
 		}
 	}
+	arm_memif_guard(rt);
 	return 0;
 }
 
@@ -190,6 +232,9 @@ dp_runtime_fini(struct dp_runtime *rt)
 		if (rt->lcores[i] != NULL)
 			free_lcore(rt->lcores[i]);
 	rt->n_lcores = 0;
+	if (rt->memif_guarded)
+		drv_memif_guard_disarm();
+	rt->memif_guarded = false;
 	rte_free(rt->rcu);
 	rt->rcu = NULL;
 	rt->mbufs_in_use = 0;

@@ -15,8 +15,9 @@
 RTE_LOG_REGISTER(dp_session_logtype, sluice.dp.session, INFO);
 #define SES_LOG(level, ...) rte_log(RTE_LOG_##level, dp_session_logtype, "session: " __VA_ARGS__)
 
+/* The session in this slot of the lcore, or NULL (empty, or beyond max_sessions). */
 static struct dp_session *
-slot_get(const struct dp_lcore *lc, uint32_t slot)
+session_in_slot(const struct dp_lcore *lc, uint32_t slot)
 {
 	return slot < lc->rt->cfg->limits.max_sessions ? lc->slots[slot] : NULL;
 }
@@ -29,6 +30,7 @@ dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd)
 	const struct conf *cfg = lc->rt->cfg;
 	struct dp_session *s;
 
+	DP_ASSERT_LCORE(lc);
 	if (cmd->slot >= cfg->limits.max_sessions || lc->slots[cmd->slot] != NULL)
 		return -EEXIST;
 	s = calloc(1, sizeof(*s));
@@ -54,8 +56,11 @@ dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd)
 	s->ip = cmd->ip;
 	s->udp_port = cmd->udp_port;
 	s->opened_ns = lc->now;
+	s->connid = cmd->kp->local_id;
+	memcpy(s->node, cmd->node, sizeof(s->node));
 	lc->slots[cmd->slot] = s;
 	lc->n_sessions++;
+	dp_api_session_open(lc, s);
 	dp_session_wake(lc, s);
 	return 0;
 }
@@ -63,8 +68,9 @@ dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd)
 void
 dp_session_add_keypair(struct dp_lcore *lc, const struct dp_cmd *cmd)
 {
-	struct dp_session *s = slot_get(lc, cmd->slot);
+	struct dp_session *s = session_in_slot(lc, cmd->slot);
 
+	DP_ASSERT_LCORE(lc);
 	if (s == NULL || s->closing) { /* closed meanwhile: the control thread hears of it */
 		dp_lcore_retire_keypair(cmd->kp, lc);
 		return;
@@ -79,18 +85,27 @@ dp_session_add_keypair(struct dp_lcore *lc, const struct dp_cmd *cmd)
 void
 dp_session_close(struct dp_lcore *lc, const struct dp_cmd *cmd)
 {
-	struct dp_session *s = slot_get(lc, cmd->slot);
+	struct dp_session *s = session_in_slot(lc, cmd->slot);
 
+	DP_ASSERT_LCORE(lc);
 	if (s == NULL)
 		return;
 	dp_conn_close(s->conn, cmd->graceful, cmd->reason, lc->now);
 	dp_session_wake(lc, s);
 }
 
-/* Fold a session's service counters into the lcore's and free it. */
+/* Count what the session's engine leaves undone (into *u, the lcore's totals and its
+ * services), fold its service counters into the lcore's and free it. */
 static void
-session_free(struct dp_lcore *lc, struct dp_session *s)
+session_free(struct dp_lcore *lc, struct dp_session *s, struct dp_conn_undelivered *u)
 {
+	DP_ASSERT_OWNER(lc, s);
+	dp_conn_undelivered(s->conn, u);
+	for (unsigned int ch = 0; ch < SL_MAX_CHANNELS; ch++)
+		dp_undelivered_add(&lc->undelivered[ch], &u->chan[ch]);
+	dp_svc_on_undelivered(&s->svc, u);
+	dp_api_session_close(lc, s, s->closing ? s->close_reason : SL_CLOSE_SHUTDOWN,
+			     s->closed_by_peer, (uint32_t)RTE_MIN(u->total.undelivered, UINT32_MAX));
 	for (unsigned int i = 0; i < lc->rt->cfg->services.n; i++)
 		dp_svc_stats_add(&s->svc, i, &lc->svc_closed[i]);
 	dp_svc_fini(&s->svc, s->conn);
@@ -113,12 +128,13 @@ session_free(struct dp_lcore *lc, struct dp_session *s)
 void
 dp_session_free_all(struct dp_lcore *lc)
 {
+	struct dp_conn_undelivered u;
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < lc->rt->cfg->limits.max_sessions; i++) {
 		if (lc->slots[i] == NULL)
 			continue;
-		session_free(lc, lc->slots[i]);
+		session_free(lc, lc->slots[i], &u);
 		/* between two sessions this lcore holds nothing: say so, so that the keypairs
 		 * retired so far pass their grace period and the defer queue drains */
 		if (++n % 64 == 0)
@@ -129,26 +145,9 @@ dp_session_free_all(struct dp_lcore *lc)
 
 /* --- receive ------------------------------------------------------------------------------ */
 
-static enum dp_drop_reason
-open_error(int rc)
-{
-	switch (rc) {
-	case -ENOKEY:
-		return DP_DROP_DATA_UNKNOWN_SESSION;
-	case -EKEYEXPIRED:
-		return DP_DROP_DATA_KEY_EXPIRED;
-	case -EALREADY:
-		return DP_DROP_DATA_REPLAY;
-	case -EPERM:
-		return DP_DROP_DATA_DECRYPT_FAILED;
-	default:
-		return DP_DROP_DATA_BAD_SIZE;
-	}
-}
-
 /* The peer may move (another address or port, a new next hop): follow authenticated packets. */
 static void
-follow(struct dp_session *s, const struct dp_net_pkt *pkt, uint8_t port)
+session_follow_peer(struct dp_session *s, const struct dp_net_pkt *pkt, uint8_t port)
 {
 	if (s->ip != pkt->src_ip || s->udp_port != pkt->src_port || s->port != port) {
 		s->ip = pkt->src_ip;
@@ -162,28 +161,29 @@ follow(struct dp_session *s, const struct dp_net_pkt *pkt, uint8_t port)
 void
 dp_session_rx(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, uint8_t port)
 {
-	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, pkt->payload_off);
-	struct sl_data_hdr hdr;
-	struct dp_session *s;
+	const struct dp_data_rx *rx = &pkt->data;
+	/* decrypted in place: the payload replaces the ciphertext, after the header */
+	uint8_t *plain = rte_pktmbuf_mtod_offset(m, uint8_t *,
+						 pkt->payload_off + sizeof(struct sl_data_hdr));
+	struct dp_session *s = session_in_slot(lc, sl_connid_slot(rx->receiver));
 	int n;
 
-	memcpy(&hdr, p, sizeof(hdr));
-	s = slot_get(lc, sl_connid_slot(rte_be_to_cpu_32(hdr.receiver)));
 	if (s == NULL) {
 		dp_drop_count(&lc->drops, DP_DROP_DATA_UNKNOWN_SESSION, 1);
 		goto out;
 	}
-	n = dp_keyset_open(lc->mgr, &s->ks, lc->now, &lc->rt->key_limits, p, pkt->payload_len,
-			   p + sizeof(hdr));
+	DP_ASSERT_OWNER(lc, s);
+	RTE_ASSERT(sl_connid_owner(rx->receiver) == lc->index); /* handed to its owner */
+	n = dp_keyset_open(lc->mgr, &s->ks, lc->now, &lc->rt->key_limits, rx, plain);
 	if (n < 0) {
-		dp_drop_count(&lc->drops, open_error(n), 1);
+		dp_drop_count(&lc->drops, dp_drop_from_errno(n), 1);
 		goto out;
 	}
 	s->pkts_in++;
 	s->bytes_in += pkt->payload_len;
-	follow(s, pkt, port);
-	(void)dp_conn_input(s->conn, rte_be_to_cpu_64(hdr.pn), p + sizeof(hdr), (size_t)n,
-			    lc->now); /* protocol errors close the connection: events tell */
+	session_follow_peer(s, pkt, port);
+	/* protocol errors close the connection: events tell */
+	(void)dp_conn_input(s->conn, rx->pn, plain, (size_t)n, lc->now);
 	dp_session_wake(lc, s);
 out:
 	rte_pktmbuf_free(m);
@@ -193,7 +193,7 @@ out:
 
 /* Encrypt the frames of packet pn straight into a transmit mbuf and queue it. */
 static void
-tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t n)
+session_tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t n)
 {
 	const struct dp_runtime *rt = lc->rt;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(rt->ports[s->port].pool);
@@ -201,6 +201,7 @@ tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t n)
 	uint8_t *out;
 	int rc;
 
+	DP_ASSERT_OWNER(lc, s);
 	if (m == NULL) {
 		dp_drop_count(&lc->drops, DP_DROP_NO_MBUF, 1); /* the engine will resend it */
 		return;
@@ -213,8 +214,7 @@ tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t n)
 		rc = dp_net_build_udp(&rt->nif[s->port], m, &s->mac, s->ip, s->udp_port, len,
 				      lc->ip_id++, DP_NET_F_NO_UDP_CKSUM);
 	if (rc != 0) {
-		dp_drop_count(&lc->drops,
-			      rc == -EKEYEXPIRED ? DP_DROP_DATA_KEY_EXPIRED : DP_DROP_NO_MBUF, 1);
+		dp_drop_count(&lc->drops, dp_drop_from_errno(rc), 1);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -223,12 +223,14 @@ tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t n)
 	dp_lcore_tx(lc, s->port, m);
 }
 
+/* Build, seal and queue the engine's packets while the port has room. */
 static void
-output(struct dp_lcore *lc, struct dp_session *s)
+session_output(struct dp_lcore *lc, struct dp_session *s)
 {
 	uint64_t pn;
 	int n;
 
+	DP_ASSERT_OWNER(lc, s);
 	if (s->ks.cur == NULL) {
 		/* A responder waits for the initiator's first packet before it sends. Closed before
 		 * that, it has no key to say so: let the engine finish its close unsent. */
@@ -242,33 +244,44 @@ output(struct dp_lcore *lc, struct dp_session *s)
 		n = dp_conn_output(s->conn, lc->now, lc->scratch, sizeof(lc->scratch), &pn);
 		if (n <= 0)
 			return;
-		tx_packet(lc, s, pn, (size_t)n);
+		session_tx_packet(lc, s, pn, (size_t)n);
 	}
 	dp_session_wake(lc, s); /* the port is busy: build the rest when it has room */
 }
 
 /* --- running a session -------------------------------------------------------------------- */
 
+/* Messages the engine delivered go to the services; those none keeps are released. */
 static void
-deliver(struct dp_lcore *lc, struct dp_session *s)
+session_deliver_messages(struct dp_lcore *lc, struct dp_session *s)
 {
 	struct dp_msg *m;
 
-	while ((m = dp_conn_recv(s->conn)) != NULL)
-		if (!dp_svc_on_message(&s->svc, s->conn, m, lc->now))
-			dp_conn_msg_release(s->conn, m);
+	DP_ASSERT_OWNER(lc, s);
+	while ((m = dp_conn_recv(s->conn)) != NULL) {
+		if (dp_api_deliver(lc, s, m))
+			continue; /* an application serves the channel */
+		if (dp_svc_on_message(&s->svc, s->conn, m, lc->now))
+			continue;
+		if (atomic_load_explicit(&lc->rt->api.owner[m->chan], memory_order_relaxed) ==
+		    DP_API_OWNER_NONE)
+			lc->api_stats.no_owner[m->chan]++;
+		dp_conn_msg_release(s->conn, m);
+	}
 }
 
 /* Engine events go to the services; the control thread hears what concerns the session. */
 static void
-events(struct dp_lcore *lc, struct dp_session *s)
+session_drain_events(struct dp_lcore *lc, struct dp_session *s)
 {
 	struct dp_conn_event ev;
 
+	DP_ASSERT_OWNER(lc, s);
 	while (dp_conn_poll_event(s->conn, &ev)) {
 		struct dp_evt out = { .slot = s->slot, .ip = s->ip, .udp_port = s->udp_port };
 
 		dp_svc_on_event(&s->svc, s->conn, &ev, lc->now);
+		dp_api_engine_event(lc, s, &ev);
 		if (ev.type == DP_EV_UNRESPONSIVE) {
 			out.type = DP_EVT_UNRESPONSIVE;
 			dp_lcore_event(lc, &out);
@@ -283,10 +296,11 @@ events(struct dp_lcore *lc, struct dp_session *s)
 /* Ask the control thread for new keys when the current ones age (initiator side by time,
  * either side by count); drop keys that can no longer receive. */
 static void
-keys(struct dp_lcore *lc, struct dp_session *s)
+session_rekey_and_expire(struct dp_lcore *lc, struct dp_session *s)
 {
 	const struct dp_key_limits *lim = &lc->rt->key_limits;
 
+	DP_ASSERT_OWNER(lc, s);
 	if (s->ks.cur != NULL && !s->rekey_asked &&
 	    dp_keypair_needs_rekey(s->ks.cur, lc->now, lim)) {
 		struct dp_evt ev = { .type = DP_EVT_REKEY, .slot = s->slot };
@@ -297,27 +311,34 @@ keys(struct dp_lcore *lc, struct dp_session *s)
 	dp_keyset_expire(&s->ks, lc->now, lim);
 }
 
+/* One session's turn: engine timers, delivery, events, services, keys, output; then either
+ * free it (closed) or set its timer. */
 static void
-process(struct dp_lcore *lc, struct dp_session *s)
+session_run_one(struct dp_lcore *lc, struct dp_session *s)
 {
 	uint64_t at;
 
+	DP_ASSERT_OWNER(lc, s);
 	if (dp_conn_next_wakeup(s->conn) <= lc->now)
 		dp_conn_tick(s->conn, lc->now);
-	deliver(lc, s);
-	events(lc, s);
+	session_deliver_messages(lc, s);
+	session_drain_events(lc, s);
 	if (dp_svc_next_wakeup(&s->svc) <= lc->now)
 		dp_svc_poll(&s->svc, s->conn, lc->now);
-	keys(lc, s);
-	output(lc, s);
-	events(lc, s); /* a graceful close completes in output() */
+	dp_api_session_run(lc, s);
+	session_rekey_and_expire(lc, s);
+	session_output(lc, s);
+	session_drain_events(lc, s); /* a graceful close completes in session_output() */
 	if (s->closing && dp_conn_state(s->conn) == DP_CONN_CLOSED) {
 		struct dp_evt ev = { .type = DP_EVT_CLOSED,
 				     .slot = s->slot,
 				     .reason = s->close_reason,
 				     .by_peer = s->closed_by_peer };
+		struct dp_conn_undelivered u;
 
-		session_free(lc, s);
+		session_free(lc, s, &u);
+		ev.undelivered = u.total.undelivered;
+		ev.undelivered_bytes = u.total.undelivered_bytes;
 		dp_lcore_event(lc, &ev);
 		return;
 	}
@@ -343,7 +364,7 @@ dp_session_run(struct dp_lcore *lc)
 	while ((s = list) != NULL) {
 		list = s->next_busy;
 		s->busy = false;
-		process(lc, s);
+		session_run_one(lc, s);
 		work++;
 	}
 	return work;
@@ -381,6 +402,7 @@ session_stats(const struct dp_session *s, struct dp_session_stats *o)
 	o->rtt_ns = st.rtt_smoothed_ns;
 	o->rtt_min_ns = st.rtt_min_ns;
 	o->cwnd = st.cwnd;
+	o->channels = st.channels;
 }
 
 void
@@ -397,6 +419,7 @@ dp_session_stats(struct dp_lcore *lc, struct dp_stats *st)
 	st->busy_cycles = lc->busy_cycles;
 	for (unsigned int i = 0; i < cfg->services.n; i++)
 		st->svc[i] = lc->svc_closed[i];
+	memcpy(st->undelivered, lc->undelivered, sizeof(st->undelivered));
 	for (uint32_t i = 0; i < cfg->limits.max_sessions; i++) {
 		const struct dp_session *s = lc->slots[i];
 

@@ -28,10 +28,15 @@ drv_device_name(const char *device, char *name, size_t len)
 }
 
 bool
+drv_port_is_memif(const struct conf_port *cfg)
+{
+	return strncmp(cfg->device, "net_memif", 9) == 0;
+}
+
+bool
 drv_port_reconnects(const struct conf_port *cfg)
 {
-	return strncmp(cfg->device, "net_memif", 9) == 0 &&
-	       strstr(cfg->device, "role=client") != NULL;
+	return drv_port_is_memif(cfg) && strstr(cfg->device, "role=client") != NULL;
 }
 
 static bool

@@ -39,6 +39,9 @@ int drv_eal_args(const struct conf *cfg, const char *prog, char **argv, int max,
  * address for a PCI device. */
 void drv_device_name(const char *device, char *name, size_t len);
 
+/* Is this a memif port (see drv_memif_guard.h)? */
+bool drv_port_is_memif(const struct conf_port *cfg);
+
 /* Does this port connect to a peer only when it starts (a memif client), so that it must be
  * restarted to reconnect after its peer went away? */
 bool drv_port_reconnects(const struct conf_port *cfg);

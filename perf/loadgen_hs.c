@@ -108,21 +108,24 @@ static void session_up(struct lg *g, struct lg_sess *s);
 void
 lg_on_data(struct lg *g, const uint8_t *pkt, size_t len)
 {
-	const struct sl_data_hdr *h = (const void *)pkt;
-	uint32_t idx = rte_be_to_cpu_32(h->receiver);
 	uint8_t plain[2048], out[PLAIN_MAX];
 	struct dp_ack_ranges a;
+	struct dp_data_rx rx;
 	struct lg_sess *s;
 	size_t n_out = 0;
 	int n;
 
-	if (g->sess == NULL || idx >= g->o.sessions || g->sess[idx].kp == NULL ||
-	    len > sizeof(plain) + DP_DATA_OVERHEAD) {
+	if (dp_data_rx_decode(pkt, len, &rx) != 0) {
+		g->st.data_bad++;
+		return;
+	}
+	if (g->sess == NULL || rx.receiver >= g->o.sessions || g->sess[rx.receiver].kp == NULL ||
+	    rx.plain_len > sizeof(plain)) {
 		g->st.rx_other++;
 		return;
 	}
-	s = &g->sess[idx];
-	n = dp_keypair_open(g->mgr, s->kp, g->now, &g->lim, pkt, len, plain);
+	s = &g->sess[rx.receiver];
+	n = dp_keypair_open(g->mgr, s->kp, g->now, &g->lim, &rx, plain);
 	if (n < 0) {
 		g->st.data_bad++;
 		return;
@@ -130,7 +133,7 @@ lg_on_data(struct lg *g, const uint8_t *pkt, size_t len)
 	g->st.data_rx++;
 	if (s->state == LG_CONFIRM)
 		session_up(g, s);
-	ack_note(s, rte_be_to_cpu_64(h->pn), &a);
+	ack_note(s, rx.pn, &a);
 	/* PONGs first: the ACK then takes what room is left */
 	if (!read_frames(plain, (size_t)n, out, sizeof(out), &n_out))
 		return;

@@ -21,13 +21,16 @@ import sys
 LAYERS = {
     "common":                 ([], "common_dep", True),
     "common/crypto":          (["common"], "crypto_dep", True),
+    "api":                    ([], "api_dep", True),
+    "api/lib":                (["api"], "libsluice_dep", True),
+    "api/ctl":                (["api/lib", "common"], "ctl_dep", True),
     "dataplane/engine":       (["common"], "engine_dep", True),
     "dataplane/keys":         (["common/crypto"], "keys_dep", True),
     "dataplane/services":     (["dataplane/engine"], "services_dep", True),
     "controlplane/handshake": (["common/crypto"], "handshake_dep", True),
     "conf":                   (["dataplane/services", "common/crypto"], "conf_dep", True),
     "drivers":                (["conf"], "drivers_dep", False),
-    "dataplane":              (["drivers", "dataplane/keys", "dataplane/services"],
+    "dataplane":              (["drivers", "dataplane/keys", "dataplane/services", "api"],
                                "runtime_dep", False),
     "controlplane":           (["dataplane", "controlplane/handshake"], "cp_dep", False),
 }

@@ -8,8 +8,9 @@
 A sends 100,000 messages of 64 B to 4 KiB to R's echo and checks every reply; at the same time
 B streams 100,000 messages of 1 KiB to R's sink, which verifies them. The demo prints a live
 progress line from telemetry, stops every appliance cleanly and prints a table per node. Exit
-status 0 only if every source finished, nothing was lost, duplicated or corrupted, every message
-arrived, and every appliance exited 0 with all of its mbufs back (mbufs_in_use=0).
+status 0 only if every source finished, nothing was lost, duplicated, corrupted or left
+undelivered, every message arrived, and every appliance exited 0 with all of its mbufs back
+(mbufs_in_use=0).
 
 Each run has its own world: a fresh temporary directory holding new keys (`sluice keygen`), the
 configurations made from the templates in demo/, the memif socket names and each appliance's
@@ -543,7 +544,7 @@ class Demo:
                 bad.append("%s did not report mbufs_in_use=0 (%s)" % (
                     n.label, s.get("exit", {}).get("mbufs_in_use", "no exit line")))
             for i, svc in sorted(s["service"].items()):
-                for what in ("lost", "duplicated", "corrupt"):
+                for what in ("lost", "duplicated", "corrupt", "undelivered"):
                     if svc.get(what, "0") != "0":
                         bad.append("%s service %d (%s): %s=%s" % (
                             n.label, i, svc.get("type"), what, svc[what]))
@@ -571,15 +572,18 @@ class Demo:
     def column(self, n, sums):
         """One node's column: its messages are those its services sent."""
         s = sums[n.name]
-        sent = deliv = lost = dup = corrupt = 0
+        sent = deliv = lost = dup = corrupt = undel = 0
         rate = rtt = None
         for f in self.flows:
             if n is f.src:
-                sent += int(s["service"].get(f.idx, {}).get("msgs_sent", 0))
+                mine = s["service"].get(f.idx, {})
+                sent += int(mine.get("msgs_sent", 0))
             elif n is f.dst and f.echo:
-                sent += int(s["service"].get(f.dst_idx, {}).get("msgs_echoed", 0))
+                mine = s["service"].get(f.dst_idx, {})
+                sent += int(mine.get("msgs_echoed", 0))
             else:
                 continue
+            undel += int(mine.get("undelivered", 0))
             msgs, nbytes = self.delivered(f, sums)
             checker = (sums[f.src.name]["service"].get(f.idx, {}) if f.echo else
                        sums[f.dst.name]["service"].get(f.dst_idx, {}))
@@ -596,14 +600,14 @@ class Demo:
         ex = s.get("exit", {})
         return [", ".join(sorted(p.upper() for p in n.connected)) or "-",
                 fmt_int(hs) if summ else "-", fmt_int(sent), fmt_int(deliv), fmt_int(lost),
-                fmt_int(dup), fmt_int(corrupt), fmt_rate(rate), rtt or "-",
+                fmt_int(dup), fmt_int(corrupt), fmt_int(undel), fmt_rate(rate), rtt or "-",
                 "%s, mbufs %s" % (fmt_status(n.status), ex.get("mbufs_in_use", "?")),
                 s.get("drops", {}).get("total", "?")]
 
     def table(self, sums):
         rows = ["peers", "handshakes", "messages sent", "  delivered", "  lost",
-                "  duplicated", "  corrupt", "goodput", "rtt p50 / p99", "exit status",
-                "packet drops"]
+                "  duplicated", "  corrupt", "  undelivered", "goodput", "rtt p50 / p99",
+                "exit status", "packet drops"]
         cols = [self.column(self.nodes[k], sums) for k in SHOW_ORDER]
         print()
         print(("%-15s" % "" + "".join("%-20s" % self.nodes[k].label for k in SHOW_ORDER)).rstrip())

@@ -467,13 +467,14 @@ seal_open(struct dp_keypair *a, struct dp_keypair *b)
 {
 	uint8_t plain[64], pkt[64 + DP_DATA_OVERHEAD], back[64];
 	IMB_MGR *mgr = sl_aead_thread_mgr();
+	struct dp_data_rx rx;
 	int n;
 
 	randombytes_buf(plain, sizeof(plain));
 	n = dp_keypair_seal(mgr, a, now, limits(), plain, sizeof(plain), pkt);
-	if (n <= 0)
+	if (n <= 0 || dp_data_rx_decode(pkt, (size_t)n, &rx) != 0)
 		return false;
-	return dp_keypair_open(mgr, b, now, limits(), pkt, (size_t)n, back) == (int)sizeof(back) &&
+	return dp_keypair_open(mgr, b, now, limits(), &rx, back) == (int)sizeof(back) &&
 	       memcmp(plain, back, sizeof(back)) == 0;
 }
 

@@ -47,7 +47,7 @@ struct hnode {
 	unsigned int n_evq;
 	bool offline;	  /* everything sent to it is lost */
 	uint32_t backlog; /* handshakes "queued" (admission under load) */
-	unsigned int notes[CP_NOTE_UNRESPONSIVE + 1];
+	unsigned int notes[CP_NOTE_COUNT];
 	struct cp_note last_fail;
 	char last_fail_reason[48];
 	char last_disc_reason[48];

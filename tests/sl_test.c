@@ -2,8 +2,6 @@
  * sluice: CUnit harness (see sl_test.h).
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -36,22 +34,4 @@ sl_test_run(const char *suite, CU_TestInfo *cases)
 		failed = 1;
 	CU_cleanup_registry();
 	return failed ? 1 : 0;
-}
-
-void
-sl_test_tmpdir(char dir[64], const char *name)
-{
-	snprintf(dir, 64, "/tmp/sluice-test-%s-XXXXXX", name);
-	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
-}
-
-void
-sl_test_write_text(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-
-	CU_ASSERT_FATAL(f != NULL);
-	fputs(text, f);
-	CU_ASSERT_FATAL(fclose(f) == 0);
-	CU_ASSERT_FATAL(chmod(path, mode) == 0);
 }

@@ -8,17 +8,10 @@
 #define SL_TEST_H
 
 #include <stdint.h>
-#include <sys/types.h>
 
 #include <CUnit/Basic.h>
 
 int sl_test_run(const char *suite, CU_TestInfo *cases);
-
-/* A new directory /tmp/sluice-test-<name>-XXXXXX for the files a test writes (the test removes
- * them and it). */
-void sl_test_tmpdir(char dir[64], const char *name);
-/* Write text to path (created or emptied) and give the file that mode. */
-void sl_test_write_text(const char *path, const char *text, mode_t mode);
 
 /* SplitMix64: the next value of a 64-bit counter-based generator whose state is *s (tests'
  * deterministic randomness, and seeds for the simulator's generator). */

@@ -78,6 +78,48 @@ test_cookie_round_trip(void)
 	node_fini(&b);
 }
 
+/* The global budget: SL_HS_BUDGET_BURST initiations without a cookie pass at once from as many
+ * sources, the next one is answered with a cookie (over_budget) however new its source; a
+ * cookie's mac2 is admitted without the budget; the budget refills at SL_HS_BUDGET_PER_SEC. */
+static void
+test_global_budget(void)
+{
+	static struct cp_hs_pending pa;
+	const uint64_t token_ns = 1000000000ull / SL_HS_BUDGET_PER_SEC;
+	struct node a, b;
+	struct sl_msg_ik_init m;
+	struct sl_msg_cookie reply;
+	struct cp_cookie cookie = { 0 };
+	struct cp_src src = { 0 };
+
+	node_init(&a, 0xc6120001);
+	node_init(&b, 0xc6120002);
+	initiation(&a, &b, 1, NULL, 0, &pa, &m);
+	for (unsigned int i = 0; i < SL_HS_BUDGET_BURST; i++) {
+		src = (struct cp_src){ .ip = 0xc6130000 + i, .port = 4789 }; /* spoofed, each new */
+		CU_ASSERT_EQUAL(admit(&b, &m, &src, 0, 0, &reply), CP_ADMIT_ACCEPT);
+	}
+	src.ip++;
+	CU_ASSERT_EQUAL(admit(&b, &m, &src, 0, 0, &reply), CP_ADMIT_COOKIE);
+	CU_ASSERT_EQUAL(admit(&b, &m, &a.src, 0, 0, &reply), CP_ADMIT_COOKIE);
+	CU_ASSERT_EQUAL(cp_admission_stats(b.adm)->over_budget, 2);
+	/* the honest initiator answers its cookie: admitted though the budget is spent */
+	CU_ASSERT_EQUAL_FATAL(cp_hs_cookie_consume(a.ctx, &pa, &reply, sizeof(reply), 0, &cookie),
+			      0);
+	initiation(&a, &b, 2, &cookie, 1, &pa, &m);
+	CU_ASSERT_EQUAL(admit(&b, &m, &a.src, 0, 1, &reply), CP_ADMIT_ACCEPT);
+	/* one token later, one more without a cookie, and no more */
+	initiation(&a, &b, 3, NULL, token_ns, &pa, &m);
+	src.ip++;
+	CU_ASSERT_EQUAL(admit(&b, &m, &src, 0, token_ns, &reply), CP_ADMIT_ACCEPT);
+	src.ip++;
+	CU_ASSERT_EQUAL(admit(&b, &m, &src, 0, token_ns, &reply), CP_ADMIT_COOKIE);
+	CU_ASSERT_EQUAL(cp_admission_stats(b.adm)->over_budget, 3);
+	CU_ASSERT_EQUAL(cp_admission_stats(b.adm)->accepted, SL_HS_BUDGET_BURST + 2);
+	node_fini(&a);
+	node_fini(&b);
+}
+
 /* The cookie secret rotates: a mac2 made with a cookie from before the rotation no longer
  * passes, and the answer is a fresh cookie that does. */
 static void
@@ -212,6 +254,7 @@ test_no_reply_to_unauthenticated(void)
 	memset(&reply, 0xa5, sizeof(reply));
 	untouched = reply;
 	randombytes_buf(junk, sizeof(junk));
+	junk[0] = SL_MSG_IK_INIT; /* the right length for its type: it gets as far as mac1 */
 	CU_ASSERT_EQUAL(cp_admission_check(b.adm, junk, sizeof(junk), false, true, 4, &a.src, 1000,
 					   0, &reply),
 			CP_ADMIT_BAD_MAC1);
@@ -222,8 +265,17 @@ test_no_reply_to_unauthenticated(void)
 	CU_ASSERT_EQUAL(admit(&b, &m, &a.src, 1000, 0, &reply), CP_ADMIT_BAD_MAC1);
 	CU_ASSERT_EQUAL(memcmp(&reply, &untouched, sizeof(reply)), 0);
 	CU_ASSERT_EQUAL(admit(&c, &m, &a.src, 0, 0, &reply), CP_ADMIT_ACCEPT);
+	/* a handshake type at another length than its own, and a data type, never reach mac1 */
+	CU_ASSERT_EQUAL(cp_admission_check(b.adm, junk, sizeof(junk) - 1, false, true, 4, &a.src, 0,
+					   0, &reply),
+			CP_ADMIT_BAD_LENGTH);
+	junk[0] = SL_MSG_DATA;
+	CU_ASSERT_EQUAL(cp_admission_check(b.adm, junk, sizeof(junk), false, true, 4, &a.src, 0, 0,
+					   &reply),
+			CP_ADMIT_BAD_LENGTH);
+	CU_ASSERT_EQUAL(memcmp(&reply, &untouched, sizeof(reply)), 0);
 	CU_ASSERT_EQUAL(cp_admission_stats(b.adm)->bad_mac1, 2);
-	CU_ASSERT_EQUAL(cp_admission_stats(b.adm)->bad_length, 1);
+	CU_ASSERT_EQUAL(cp_admission_stats(b.adm)->bad_length, 3);
 	CU_ASSERT_STRING_EQUAL(cp_admit_name(CP_ADMIT_RATELIMITED), "ratelimited");
 	node_fini(&a);
 	node_fini(&b);
@@ -282,6 +334,7 @@ test_release(void)
 }
 
 static CU_TestInfo cases[] = {
+	{ "global budget: cookies beyond it, whatever the source", test_global_budget },
 	{ "cookie round trip under load", test_cookie_round_trip },
 	{ "cookie secret rotation", test_cookie_rotation },
 	{ "a cookie reply authenticates only for its message", test_cookie_bound_to_message },

@@ -4,7 +4,7 @@
  * expected JSON path and message, and with that one problem only; several problems are all
  * reported; comment lines keep syntax error positions; conf_parse() of a text gives what
  * conf_load() of its file gives; defaults and the derived engine settings; the network id.
- * Key files and base64 are test_conf_keys.c.
+ * Key files, the identity and base64 are test_conf_keys.c.
  */
 #include <errno.h>
 #include <glob.h>
@@ -19,63 +19,12 @@
 #include "conf.h"
 #include "conf_pvt.h"
 #include "conf_test_paths.h"
+#include "conf_text.h"
 #include "sl_dh.h"
 #include "sl_test.h"
 
 #define MS  1000000ull
 #define SEC 1000000000ull
-
-/* --- helpers ------------------------------------------------------------------------------- */
-
-static void
-print_errors(const char *what, const struct conf_errors *errs)
-{
-	fprintf(stderr, "\n%s: %u problem(s)\n", what, errs->n);
-	conf_errors_print(errs, stderr);
-}
-
-/* Load text as <dir>/c.json (dir is left for the caller to compare paths with). */
-static struct conf *
-load_text(const char *text, struct conf_errors *errs, char dir[64])
-{
-	char path[128];
-	struct conf *c;
-
-	sl_test_tmpdir(dir, "conf");
-	snprintf(path, sizeof(path), "%s/c.json", dir);
-	sl_test_write_text(path, text, 0644);
-	c = conf_load(path, errs);
-	unlink(path);
-	rmdir(dir);
-	return c;
-}
-
-/* where: a JSON path (exact), or ":line:column" (the end of a syntax error's position). */
-static bool
-error_matches(const struct conf_error *e, const char *where, const char *substr)
-{
-	size_t wl = strlen(e->where), l = strlen(where);
-
-	if (where[0] == ':' ? (wl < l || strcmp(e->where + wl - l, where) != 0)
-			    : strcmp(e->where, where) != 0)
-		return false;
-	return strstr(e->message, substr) != NULL;
-}
-
-static bool
-has_error(const struct conf_errors *errs, const char *where, const char *substr)
-{
-	for (unsigned int i = 0; i < errs->n && i < CONF_MAX_ERRORS; i++) {
-		if (error_matches(&errs->e[i], where, substr))
-			return true;
-	}
-	return false;
-}
-
-#define MINIMAL_PORT "{ \"name\": \"p0\", \"device\": \"net_null0\", \"ipv4\": \"198.18.0.1/24\" }"
-#define MINIMAL                                                                        \
-	"{ \"network\": \"sluice-demo\", \"identity\": { \"key_file\": \"k.key\" },\n" \
-	"  \"ports\": [ " MINIMAL_PORT " ] }\n"
 
 /* --- the examples -------------------------------------------------------------------------- */
 
@@ -372,7 +321,7 @@ test_fifo(void)
 	struct conf_errors errs;
 	char dir[64], path[128];
 
-	sl_test_tmpdir(dir, "conf");
+	tmpdir_make(dir);
 	snprintf(path, sizeof(path), "%s/fifo.json", dir);
 	CU_ASSERT_FATAL(mkfifo(path, 0600) == 0);
 	CU_ASSERT(conf_load(path, &errs) == NULL);
@@ -398,12 +347,12 @@ test_file_mode(void)
 	struct conf_errors errs;
 	char dir[64], path[128];
 
-	sl_test_tmpdir(dir, "conf");
+	tmpdir_make(dir);
 	snprintf(path, sizeof(path), "%s/c.json", dir);
 	for (size_t i = 0; i < RTE_DIM(cases); i++) {
 		struct conf *c;
 
-		sl_test_write_text(path, MINIMAL, cases[i].mode);
+		write_text(path, MINIMAL, cases[i].mode);
 		c = conf_load(path, &errs);
 		CU_ASSERT_EQUAL(c != NULL, cases[i].loads);
 		CU_ASSERT_EQUAL(errs.n_warnings, cases[i].warnings);

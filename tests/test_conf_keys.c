@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: key files and base64 keys (conf_keys.c) — a written key reads back, with mode 0600
  * and never over another; a key readable by group or others, or not a regular file, is
- * refused; every malformed file is refused with the reason; base64 known answers.
+ * refused; every malformed file is refused with the reason; the identity a configuration names
+ * (the key file's problems, the node's own key as a peer); base64 known answers.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include <sodium.h>
 
 #include "conf.h"
+#include "conf_text.h"
+#include "sl_dh.h"
 #include "sl_test.h"
 
 static void
@@ -22,7 +25,7 @@ test_key_round_trip(void)
 	const char *why = "unset";
 	struct stat st;
 
-	sl_test_tmpdir(dir, "conf-keys");
+	tmpdir_make(dir);
 	snprintf(path, sizeof(path), "%s/node.key", dir);
 	randombytes_buf(key, sizeof(key));
 	CU_ASSERT_EQUAL(conf_write_key(path, key), 0);
@@ -49,7 +52,7 @@ test_key_permissions(void)
 	char dir[64], path[128];
 	const char *why;
 
-	sl_test_tmpdir(dir, "conf-keys");
+	tmpdir_make(dir);
 	snprintf(path, sizeof(path), "%s/node.key", dir);
 	CU_ASSERT_FATAL(conf_write_key(path, key) == 0);
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
@@ -63,6 +66,46 @@ test_key_permissions(void)
 	CU_ASSERT_EQUAL(conf_read_key(dir, key, &why), -EPERM);
 	CU_ASSERT(why != NULL && strstr(why, "not a regular file") != NULL);
 	unlink(path);
+	rmdir(dir);
+}
+
+/* The identity a configuration names: the key file's problems with its path and the system's
+ * reason, and a peer with this node's own key. */
+static void
+test_check_identity(void)
+{
+	uint8_t priv[SL_KEY_LEN] = { 0 }, pub[SL_KEY_LEN];
+	struct conf c = { .n_peers = 2 };
+	struct conf_errors errs;
+	char dir[64];
+
+	tmpdir_make(dir);
+	snprintf(c.key_file, sizeof(c.key_file), "%s/node.key", dir);
+	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), -ENOENT);
+	CU_ASSERT(errs.n == 1 && error_matches(&errs.e[0], "identity.key_file",
+					       "node.key: cannot "
+					       "open the key file: No such file or directory"));
+	CU_ASSERT_FATAL(mkdir(c.key_file, 0700) == 0);
+	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), -EPERM);
+	CU_ASSERT(error_matches(&errs.e[0], "identity.key_file", "not a regular file"));
+	CU_ASSERT_FATAL(rmdir(c.key_file) == 0);
+	sl_dh_keygen(priv, pub);
+	CU_ASSERT_FATAL(conf_write_key(c.key_file, priv) == 0);
+	CU_ASSERT_FATAL(chmod(c.key_file, 0640) == 0);
+	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), -EPERM);
+	CU_ASSERT(error_matches(&errs.e[0], "identity.key_file", "accessible by group or others"));
+	CU_ASSERT(sodium_is_zero(priv, sizeof(priv)));
+	CU_ASSERT_FATAL(chmod(c.key_file, 0600) == 0);
+	/* peers[1] is this node */
+	snprintf(c.peers[1].name, sizeof(c.peers[1].name), "me");
+	memcpy(c.peers[1].pub, pub, SL_KEY_LEN);
+	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), -EINVAL);
+	CU_ASSERT(errs.n == 1 && error_matches(&errs.e[0], "peers[1]", "own public key"));
+	c.peers[1].pub[0] ^= 1;
+	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), 0);
+	CU_ASSERT_EQUAL(errs.n, 0);
+	CU_ASSERT(!sodium_is_zero(priv, sizeof(priv)));
+	unlink(c.key_file);
 	rmdir(dir);
 }
 
@@ -86,16 +129,16 @@ test_key_contents(void)
 	char dir[64], path[128];
 	const char *why;
 
-	sl_test_tmpdir(dir, "conf-keys");
+	tmpdir_make(dir);
 	snprintf(path, sizeof(path), "%s/node.key", dir);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		sl_test_write_text(path, bad[i], 0600);
+		write_text(path, bad[i], 0600);
 		why = NULL;
 		CU_ASSERT_EQUAL(conf_read_key(path, key, &why), -EINVAL);
 		CU_ASSERT(why != NULL && strstr(why, "44 characters") != NULL);
 	}
 	/* no newline at the end is fine */
-	sl_test_write_text(path, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 0600);
+	write_text(path, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 0600);
 	CU_ASSERT_EQUAL(conf_read_key(path, key, NULL), 0);
 	CU_ASSERT(key[0] == 0 && key[31] == 31);
 	unlink(path);
@@ -128,6 +171,7 @@ static CU_TestInfo cases[] = {
 	{ "key write/read round trip", test_key_round_trip },
 	{ "key file permissions", test_key_permissions },
 	{ "key file contents", test_key_contents },
+	{ "the identity: key file problems, own key as a peer", test_check_identity },
 	{ "base64 keys", test_base64 },
 	CU_TEST_INFO_NULL,
 };

@@ -25,6 +25,7 @@ test_messages_in_order(void)
 	unsigned int got = 0, bad = 0;
 
 	pair_open(&p, NULL);
+	CU_ASSERT_EQUAL(dp_conn_stats_now(p.a).channels, 0); /* none opened yet */
 	for (size_t i = 0; i < RTE_DIM(sizes); i++) {
 		fill(msg, sizes[i], (uint32_t)i);
 		CU_ASSERT_EQUAL(dp_conn_send(p.a, 1 + i % 3, msg, sizes[i], 0, p.now, NULL), 0);
@@ -45,6 +46,9 @@ test_messages_in_order(void)
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_EQUAL(dp_conn_stats_now(p.b).msgs_delivered, RTE_DIM(sizes));
 	CU_ASSERT(dp_conn_stats_now(p.a).rtt_smoothed_ns > 0);
+	/* the channels used, on both sides (telemetry's per-peer "channels") */
+	CU_ASSERT_EQUAL(dp_conn_stats_now(p.a).channels, 0xeu);
+	CU_ASSERT_EQUAL(dp_conn_stats_now(p.b).channels, 0xeu);
 	pair_close(&p);
 }
 
@@ -593,7 +597,52 @@ test_config_validation(void)
 	CU_ASSERT_PTR_NULL(dp_conn_config_check(&cfg));
 }
 
+/* dp_conn_send_room(): sends that fit the room are never refused, whatever their sizes; with
+ * no room, even one byte is refused; the room comes back as the peer acknowledges. */
+static void
+test_send_room(void)
+{
+	static uint8_t msg[20000];
+	uint64_t rng = 5, sent = 0, got = 0;
+	struct pair p;
+	struct dp_msg *m;
+
+	pair_open(&p, small_unsent);
+	CU_ASSERT_EQUAL(dp_conn_send_room(p.a, 0 + 20), 0); /* no such channel */
+	for (unsigned int round = 0; round < 30; round++) {
+		uint32_t room = dp_conn_send_room(p.a, 1);
+
+		CU_ASSERT(round == 0 || room > 0);
+		while (room > 0) {
+			uint32_t len = 1 + (uint32_t)(sl_test_mix64(&rng) % sizeof(msg));
+
+			if (len > room)
+				len = room;
+			CU_ASSERT_EQUAL_FATAL(dp_conn_send(p.a, 1, msg, len, 0, p.now, NULL), 0);
+			sent++;
+			CU_ASSERT_EQUAL(dp_conn_send_room(p.a, 1), room - len);
+			room -= len;
+		}
+		CU_ASSERT_EQUAL(dp_conn_send(p.a, 1, msg, 1, 0, p.now, NULL), -ENOBUFS);
+		pump(&p, 200);
+		while ((m = dp_conn_recv(p.b)) != NULL) {
+			got++;
+			dp_conn_msg_release(p.b, m);
+		}
+	}
+	pump(&p, 2000);
+	while ((m = dp_conn_recv(p.b)) != NULL) {
+		got++;
+		dp_conn_msg_release(p.b, m);
+	}
+	CU_ASSERT_EQUAL(got, sent);
+	dp_conn_close(p.a, false, SL_CLOSE_APPLICATION, p.now);
+	CU_ASSERT_EQUAL(dp_conn_send_room(p.a, 1), 0); /* closed */
+	pair_close(&p);
+}
+
 static CU_TestInfo cases[] = {
+	{ "send room: never refused within it", test_send_room },
 	{ "messages of every size arrive byte-exact, in order per channel",
 	  test_messages_in_order },
 	{ "a 16 MiB message arrives whole, one byte more is refused", test_16mib_message },

@@ -187,9 +187,9 @@ test_rekey_to_restarted_peer(void)
 	world_end();
 }
 
-/* A restarted peer dials again. While the old session is young and was initiated by the lower
- * key, the new initiation is taken for a crossed one and ignored; once it is old, the new
- * session replaces it. */
+/* A restarted peer dials again: its first initiation replaces the old session at once (the
+ * session, initiated by the lower key, is older than SL_HS_CROSSING_NS). Before, it was
+ * ignored while younger than the handshake timeout (5 s). */
 static void
 test_restarted_peer_dials(void)
 {
@@ -203,16 +203,69 @@ test_restarted_peer_dials(void)
 	node_crash(1);
 	add_peer(1, 0); /* comes back configured to dial node0 */
 	node_start(1, NULL);
-	run_for(2 * SEC); /* node1 dials; node0's session is young: ignored */
-	CU_ASSERT(stats(0)->duplicates >= 1);
-	CU_ASSERT_EQUAL(stats(0)->replaced, 0);
-	run_for(12 * SEC); /* node1 times out, backs off, dials again: replaced */
-	CU_ASSERT(connected(0, 1));
+	while (!connected(1, 0) && now < 10 * SEC)
+		step();
+	CU_ASSERT(connected(0, 1) && connected(1, 0));
+	CU_ASSERT_EQUAL(stats(1)->initiations_sent, 1); /* its first initiation was answered */
+	CU_ASSERT_EQUAL(stats(0)->duplicates, 0);
 	CU_ASSERT_EQUAL(stats(0)->replaced, 1);
 	CU_ASSERT_STRING_EQUAL(nodes[0].last_disc_reason, "replaced");
 	CU_ASSERT_EQUAL(open_slots(&nodes[0]), 1);
 	CU_ASSERT_EQUAL(open_slots(&nodes[1]), 1);
 	world_end();
+}
+
+/* Both dial at once, and node1's initiation (the higher key's: it loses) is held back on the
+ * wire until node0's session — node1, dialling, answered node0's initiation — is up: reordered
+ * behind that answer. Delivered within SL_HS_CROSSING_NS it is taken for the crossed initiation it is and
+ * ignored; after it, for a restarted peer's, and the session gives way (the two recover: one
+ * session each in the end). */
+static void
+crossed_initiation(uint64_t hold_ns)
+{
+	struct wmsg held;
+
+	world_reset(2);
+	add_peer(0, 1);
+	add_peer(1, 0);
+	node_start(1, NULL);
+	while (n_captured == 0 && now < 7 * SEC) /* node0 is not up: node1's initiation is kept */
+		step();
+	CU_ASSERT_FATAL(n_captured > 0 && captured[0].buf[0] == SL_MSG_IK_INIT);
+	held = captured[0];
+	held.to = 0;
+	held.from = (struct cp_endpoint){ .port = 0, .ip = nodes[1].ip, .udp_port = 4789 };
+	held.from.mac[5] = 1;
+	node_start(0, NULL); /* its initiation reaches node1 while node1 dials */
+	while (!connected(0, 1) && now < 8 * SEC)
+		step();
+	CU_ASSERT_FATAL(connected(0, 1));
+	CU_ASSERT_FATAL(view(0, 1).info.initiator);
+	CU_ASSERT_EQUAL(stats(1)->initiations_sent, 1); /* it abandoned its dial when it answered */
+	run_for(hold_ns);
+	wire[n_wire++] = held;
+	step();
+	if (hold_ns < SL_HS_CROSSING_NS) {
+		CU_ASSERT_EQUAL(stats(0)->duplicates, 1);
+		CU_ASSERT_EQUAL(stats(0)->replaced, 0);
+		CU_ASSERT(connected(0, 1));
+		CU_ASSERT_EQUAL(stats(0)->sessions_opened, 1);
+	} else {
+		CU_ASSERT_EQUAL(stats(0)->duplicates, 0);
+		CU_ASSERT_EQUAL(stats(0)->replaced, 1);
+		run_for(15 * SEC);
+		CU_ASSERT(connected(0, 1) && connected(1, 0));
+	}
+	CU_ASSERT_EQUAL(open_slots(&nodes[0]), 1);
+	CU_ASSERT_EQUAL(open_slots(&nodes[1]), 1);
+	world_end();
+}
+
+static void
+test_crossed_initiation_reordered(void)
+{
+	crossed_initiation(SL_HS_CROSSING_NS / 10);
+	crossed_initiation(SL_HS_CROSSING_NS + 10 * MS);
 }
 
 static void
@@ -291,8 +344,8 @@ test_xx_responder(void)
 	cp_ctl_foreach_node(nodes[0].ctl, find_cb, &f);
 	CU_ASSERT_FATAL(f.found && f.info.state == CP_NODE_CONNECTED);
 	CU_ASSERT_EQUAL(f.info.connid, hs.remote_id);
-	mine = dp_keypair_create(cp_hs_suite_aead(hs.suite), hs.send_key,
-				 hs.recv_key, hs.local_id, hs.remote_id, true, now);
+	mine = dp_keypair_create(cp_hs_suite_aead(hs.suite), hs.send_key, hs.recv_key, hs.local_id,
+				 hs.remote_id, true, now);
 	CU_ASSERT_FATAL(mine != NULL);
 	CU_ASSERT(seal_open(mine, latest(&nodes[0].slots[sl_connid_owner(f.info.connid)]
 							[sl_connid_slot(f.info.connid)])));
@@ -326,26 +379,72 @@ test_refused_xx_keep_no_slot(void)
 	for (unsigned int i = 0; i < n; i++) {
 		size_t len = sizeof(*m);
 
-		CU_ASSERT_FATAL(cp_hs_xx_start(d.ctx, d.p, SL_SUITE_AESGCM_SHA256, i, NULL, now,
-					       m) == 0);
+		CU_ASSERT_FATAL(
+			cp_hs_xx_start(d.ctx, d.p, SL_SUITE_AESGCM_SHA256, i, NULL, now, m) == 0);
 		switch (i % 5) {
-		case 0: m->suite = 0x7f; break;
-		case 1: m->reserved = rte_cpu_to_be_16(1); break;
-		case 2: m->padding[3] = 1; break;
-		case 3: len--; break;
-		default: memset(m->ephemeral, 0, sizeof(m->ephemeral)); break;
+		case 0:
+			m->suite = 0x7f;
+			break;
+		case 1:
+			m->reserved = rte_cpu_to_be_16(1);
+			break;
+		case 2:
+			m->padding[3] = 1;
+			break;
+		case 3:
+			len--;
+			break;
+		default:
+			memset(m->ephemeral, 0, sizeof(m->ephemeral));
+			break;
 		}
 		cp_macs_write(buf, len, anon, NULL, now, 0);
 		d.ep.ip = 0xc6130100 + i; /* spoofed sources: no per-source limit applies */
 		cp_ctl_handshake(nodes[0].ctl, &d.ep, buf, len, 0, now, WALL0 + now);
 	}
-	CU_ASSERT_EQUAL(cp_ctl_admission_stats(nodes[0].ctl)->accepted, n);
-	CU_ASSERT_EQUAL(stats(0)->refused, n);
+	/* the short ones stop at admission (bad_length), the others at the handshake */
+	CU_ASSERT_EQUAL(cp_ctl_admission_stats(nodes[0].ctl)->bad_length, n / 5);
+	CU_ASSERT_EQUAL(cp_ctl_admission_stats(nodes[0].ctl)->accepted, n - n / 5);
+	CU_ASSERT_EQUAL(stats(0)->refused, n - n / 5);
 	CU_ASSERT_EQUAL(n_captured, 0); /* nothing answered */
 	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 0);
 	node_start(1, NULL);
 	run_for(1 * SEC);
 	CU_ASSERT(connected(1, 0));
+	dialer_fini(&d);
+	world_end();
+}
+
+/* Valid XX initiations from sources that never finish (spoofed) fill half the waiting XX
+ * answers: from then on every initiation needs a cookie, so the spoofed ones get no further
+ * while a real peer answers its cookie and connects. */
+static void
+test_table_pressure(void)
+{
+	struct dialer d;
+	struct sl_msg_xx_init m1;
+
+	world_reset(2);
+	add_peer(1, 0);
+	node_start(0, NULL); /* max_pending_xx 4 (ctl_world.c) */
+	dialer_init(&d, NULL, NET_ID);
+	for (unsigned int i = 0; i < 6; i++) {
+		CU_ASSERT_FATAL(cp_hs_xx_start(d.ctx, d.p, SL_SUITE_AESGCM_SHA256, i, NULL, now,
+					       &m1) == 0);
+		d.ep.ip = 0xc6130200 + i;
+		cp_ctl_handshake(nodes[0].ctl, &d.ep, (uint8_t *)&m1, sizeof(m1), 0, now,
+				 WALL0 + now);
+	}
+	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 2); /* two XX answers wait */
+	CU_ASSERT_EQUAL(stats(0)->table_pressure, 4);
+	CU_ASSERT_EQUAL(cp_ctl_admission_stats(nodes[0].ctl)->cookies_sent, 4);
+	CU_ASSERT_EQUAL(n_captured, 6); /* two answers, four cookies */
+	node_start(1, NULL);
+	run_for(1 * SEC);
+	CU_ASSERT(connected(1, 0));
+	CU_ASSERT_EQUAL(stats(1)->cookies_received, 1);
+	run_for(6 * SEC); /* the spoofed XX answers expire */
+	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 1);
 	dialer_fini(&d);
 	world_end();
 }
@@ -535,11 +634,14 @@ static CU_TestInfo cases[] = {
 	  test_timeout_and_backoff },
 	{ "rekeys keep the session (either side)", test_rekey },
 	{ "rekey to a restarted peer: a new session", test_rekey_to_restarted_peer },
-	{ "restarted peer dials: young kept, old replaced", test_restarted_peer_dials },
+	{ "restarted peer dials: replaced at its first initiation", test_restarted_peer_dials },
+	{ "crossed initiation reordered behind the answer: kept within the window",
+	  test_crossed_initiation_reordered },
 	{ "wrong network: refused with the reason", test_wrong_network },
 	{ "under load: cookie round trip", test_cookie_under_load },
 	{ "XX responder: session, expiry, replay", test_xx_responder },
 	{ "refused XX initiations keep no slot", test_refused_xx_keep_no_slot },
+	{ "session table under pressure: cookies first", test_table_pressure },
 	{ "damaged answers change nothing", test_damaged_answers },
 	{ "random bytes of every type and length", test_garbage },
 	{ "closed sessions: configured redial, others forgotten", test_closed_sessions },

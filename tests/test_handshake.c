@@ -472,14 +472,23 @@ seal(struct dp_keyset *ks, const char *text, uint64_t now, const struct dp_key_l
 			      strlen(text) + 1, pkt);
 }
 
+/* Decode the data packet's header, then open it with the keyset (as the appliance does). */
+static int
+open_data(struct dp_keyset *ks, const uint8_t *pkt, int len, uint8_t *plain, uint64_t now,
+	  const struct dp_key_limits *lim)
+{
+	struct dp_data_rx rx;
+	int rc = dp_data_rx_decode(pkt, (size_t)len, &rx);
+
+	return rc != 0 ? rc : dp_keyset_open(sl_aead_thread_mgr(), ks, now, lim, &rx, plain);
+}
+
 static bool
 opens_to(struct dp_keyset *ks, const uint8_t *pkt, int len, const char *text, uint64_t now,
 	 const struct dp_key_limits *lim)
 {
 	uint8_t plain[256];
-	int n = len > 0 ? dp_keyset_open(sl_aead_thread_mgr(), ks, now, lim, pkt, (size_t)len,
-					 plain)
-			: len;
+	int n = len > 0 ? open_data(ks, pkt, len, plain, now, lim) : len;
 
 	return n == (int)strlen(text) + 1 && memcmp(plain, text, (size_t)n) == 0;
 }
@@ -526,9 +535,7 @@ test_session_keys_carry_data(void)
 		n3 = seal(&kb, "b on new", 2 * SEC, &lim, p3);
 		CU_ASSERT(opens_to(&ka, p3, n3, "b on new", 2 * SEC, &lim));
 		/* and a replay of any of them is refused */
-		CU_ASSERT_EQUAL(dp_keyset_open(sl_aead_thread_mgr(), &kb, 2 * SEC, &lim, p2,
-					       (size_t)n2, p3),
-				-EALREADY);
+		CU_ASSERT_EQUAL(open_data(&kb, p2, n2, p3, 2 * SEC, &lim), -EALREADY);
 		dp_keyset_clear(&ka);
 		dp_keyset_clear(&kb);
 		node_fini(&a);

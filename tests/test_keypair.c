@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: keypair and keyset tests — round trips both ways for both suites, rekeying with
  * packets in flight, the responder's next slot, time and message limits, replays, every
- * single-bit change of a data packet, and keys zeroed before their memory is freed.
+ * single-bit change of a data packet, reserved header bytes, and keys zeroed before their
+ * memory is freed. The header decode itself: test_data.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -65,6 +66,22 @@ default_limits(void)
 	return lim;
 }
 
+/* What the appliance does with a received packet: decode its header once, then open the
+ * decoded packet with the keyset ks or, when ks is NULL, the keypair kp. A packet the decode
+ * refuses gives the decode's -EBADMSG. */
+static int
+open_pkt(struct dp_keyset *ks, struct dp_keypair *kp, uint64_t now, const struct dp_key_limits *lim,
+	 const uint8_t *pkt, size_t len, uint8_t *plain)
+{
+	struct dp_data_rx rx;
+	int rc = dp_data_rx_decode(pkt, len, &rx);
+
+	if (rc != 0)
+		return rc;
+	return ks != NULL ? dp_keyset_open(mgr(), ks, now, lim, &rx, plain)
+			  : dp_keypair_open(mgr(), kp, now, lim, &rx, plain);
+}
+
 /* One handshake's result: the initiator's and the responder's keypair, fresh random keys. */
 struct session {
 	struct dp_keypair *i, *r;
@@ -111,7 +128,7 @@ deliver(struct dp_keyset *ks, uint64_t now, const struct pkt *p)
 {
 	struct dp_key_limits lim = default_limits();
 	uint8_t out[MAX_PKT];
-	int n = dp_keyset_open(mgr(), ks, now, &lim, p->b, (size_t)p->len, out);
+	int n = open_pkt(ks, NULL, now, &lim, p->b, (size_t)p->len, out);
 
 	return n == (int)p->msg_len && memcmp(out, p->msg, p->msg_len) == 0;
 }
@@ -145,8 +162,7 @@ round_trip_one(enum sl_aead_alg alg)
 		CU_ASSERT_EQUAL(hdr.type, SL_MSG_DATA);
 		CU_ASSERT_EQUAL(rte_be_to_cpu_32(hdr.receiver), 0x02000009);
 		CU_ASSERT_EQUAL(rte_be_to_cpu_64(hdr.pn), len / 25);
-		CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 1001, &lim, pkt, (size_t)n, out),
-				(int)len);
+		CU_ASSERT_EQUAL(open_pkt(&b, NULL, 1001, &lim, pkt, (size_t)n, out), (int)len);
 		CU_ASSERT_EQUAL(memcmp(out, msg, len), 0);
 		CU_ASSERT(b.cur == s.r && b.next == NULL); /* confirmed by the first packet */
 
@@ -155,8 +171,7 @@ round_trip_one(enum sl_aead_alg alg)
 		CU_ASSERT_EQUAL_FATAL(n, (int)(len + DP_DATA_OVERHEAD));
 		CU_ASSERT_EQUAL(rte_be_to_cpu_32(((struct sl_data_hdr *)pkt)->receiver),
 				0x01000007);
-		CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &a, 1003, &lim, pkt, (size_t)n, out),
-				(int)len);
+		CU_ASSERT_EQUAL(open_pkt(&a, NULL, 1003, &lim, pkt, (size_t)n, out), (int)len);
 		CU_ASSERT_EQUAL(memcmp(out, msg, len), 0);
 	}
 	CU_ASSERT_EQUAL(s.i->counters.tx_packets, 9);
@@ -168,8 +183,7 @@ round_trip_one(enum sl_aead_alg alg)
 	memcpy(pkt + sizeof(hdr), "in place", 8);
 	n = dp_keyset_seal(mgr(), &a, 1004, &lim, pkt + sizeof(hdr), 8, pkt);
 	CU_ASSERT_EQUAL(n, (int)(8 + DP_DATA_OVERHEAD));
-	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 1005, &lim, pkt, (size_t)n, pkt + sizeof(hdr)),
-			8);
+	CU_ASSERT_EQUAL(open_pkt(&b, NULL, 1005, &lim, pkt, (size_t)n, pkt + sizeof(hdr)), 8);
 	CU_ASSERT_EQUAL(memcmp(pkt + sizeof(hdr), "in place", 8), 0);
 
 	dp_keyset_clear(&a);
@@ -289,10 +303,10 @@ test_next_needs_authenticated_packet(void)
 	send_pkt(&(struct dp_keyset){ .cur = s.i }, 0, &p, 1);
 
 	p.b[p.len - 1] ^= 1; /* forged tag */
-	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 0, &lim, p.b, (size_t)p.len, out), -EPERM);
+	CU_ASSERT_EQUAL(open_pkt(&b, NULL, 0, &lim, p.b, (size_t)p.len, out), -EPERM);
 	CU_ASSERT(b.next == s.r && b.cur == NULL);
 	p.b[p.len - 1] ^= 1;
-	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 0, &lim, p.b, 20, out), -EBADMSG);
+	CU_ASSERT_EQUAL(open_pkt(&b, NULL, 0, &lim, p.b, 20, out), -EBADMSG);
 	CU_ASSERT_FALSE(dp_keyset_confirm(&b, s.i)); /* not in next */
 	CU_ASSERT_FALSE(dp_keyset_confirm(&b, NULL));
 	CU_ASSERT(b.next == s.r && b.cur == NULL);
@@ -356,22 +370,19 @@ test_limits_time_and_count(void)
 		CU_ASSERT_EQUAL(dp_keypair_needs_rekey(s.r, 1000, &lim), i >= 5);
 		CU_ASSERT_EQUAL(dp_keypair_next_pn(s.r, 1000, &lim, &pn), 0);
 		CU_ASSERT_EQUAL(pn, i);
-		CU_ASSERT_EQUAL(
-			dp_keypair_open(mgr(), s.r, 1000, &lim, pkt[i], (size_t)len[i], out), 3);
+		CU_ASSERT_EQUAL(open_pkt(NULL, s.r, 1000, &lim, pkt[i], (size_t)len[i], out), 3);
 	}
 	CU_ASSERT(dp_keypair_needs_rekey(s.r, 1000, &lim)); /* responder, on count */
 	CU_ASSERT_EQUAL(dp_keypair_next_pn(s.r, 1000, &lim, &pn), -EKEYEXPIRED);
 	CU_ASSERT_EQUAL(dp_keypair_seal(mgr(), s.r, 1000, &lim, out, 1, pkt[0]), -EKEYEXPIRED);
-	CU_ASSERT_EQUAL(dp_keypair_open(mgr(), s.r, 1000, &lim, pkt[8], (size_t)len[8], out),
-			-EKEYEXPIRED);
+	CU_ASSERT_EQUAL(open_pkt(NULL, s.r, 1000, &lim, pkt[8], (size_t)len[8], out), -EKEYEXPIRED);
 	/* too old to receive at all, even a packet number that is fine */
 	struct dp_key_limits time_only = lim;
 
 	time_only.reject_after_msgs = big.reject_after_msgs;
-	CU_ASSERT_EQUAL(dp_keypair_open(mgr(), s.r, 1200, &time_only, pkt[8], (size_t)len[8], out),
+	CU_ASSERT_EQUAL(open_pkt(NULL, s.r, 1200, &time_only, pkt[8], (size_t)len[8], out),
 			-EKEYEXPIRED);
-	CU_ASSERT_EQUAL(dp_keypair_open(mgr(), s.r, 1199, &time_only, pkt[8], (size_t)len[8], out),
-			3);
+	CU_ASSERT_EQUAL(open_pkt(NULL, s.r, 1199, &time_only, pkt[8], (size_t)len[8], out), 3);
 
 	/* the keyset drops keypairs that can no longer receive */
 	struct dp_keyset ks = { .cur = s.i, .prev = s.r };
@@ -418,11 +429,9 @@ test_replay_rejected(void)
 	for (unsigned int i = 0; i < RTE_DIM(p); i++)
 		send_pkt(&a, 0, &p[i], i);
 	CU_ASSERT(deliver(&b, 0, &p[2]));
-	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 0, &lim, p[2].b, (size_t)p[2].len, out),
-			-EALREADY);
+	CU_ASSERT_EQUAL(open_pkt(&b, NULL, 0, &lim, p[2].b, (size_t)p[2].len, out), -EALREADY);
 	CU_ASSERT(deliver(&b, 0, &p[0])); /* out of order, inside the window */
-	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 0, &lim, p[0].b, (size_t)p[0].len, out),
-			-EALREADY);
+	CU_ASSERT_EQUAL(open_pkt(&b, NULL, 0, &lim, p[0].b, (size_t)p[0].len, out), -EALREADY);
 	CU_ASSERT(deliver(&b, 0, &p[1]));
 	CU_ASSERT_EQUAL(s.r->counters.rx_packets, 3);
 
@@ -433,7 +442,7 @@ test_replay_rejected(void)
 	for (unsigned int i = 0; i <= SL_REPLAY_WINDOW; i++)
 		send_pkt(&a, 0, &p[0], i);
 	CU_ASSERT(deliver(&b, 0, &p[0]));
-	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 0, &lim, old.b, (size_t)old.len, out), -EALREADY);
+	CU_ASSERT_EQUAL(open_pkt(&b, NULL, 0, &lim, old.b, (size_t)old.len, out), -EALREADY);
 	dp_keyset_clear(&a);
 	dp_keyset_clear(&b);
 	CU_ASSERT_EQUAL(rel.dirty, 0);
@@ -457,7 +466,7 @@ bit_flips_one(enum sl_aead_alg alg)
 
 		p.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		memset(out, 0x5a, sizeof(out));
-		rc = dp_keyset_open(mgr(), &b, 0, &lim, p.b, (size_t)p.len, out);
+		rc = open_pkt(&b, NULL, 0, &lim, p.b, (size_t)p.len, out);
 		p.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		trials++;
 		rejected += rc < 0;
@@ -504,10 +513,10 @@ test_malformed(void)
 	watch_releases();
 	send_pkt(&a, 0, &p, 5);
 	for (int n = 0; n < (int)DP_DATA_OVERHEAD; n++)
-		CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 0, &lim, p.b, (size_t)n, out), -EBADMSG);
-	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 0, &lim, p.b, (size_t)p.len - 1, out), -EPERM);
+		CU_ASSERT_EQUAL(open_pkt(&b, NULL, 0, &lim, p.b, (size_t)n, out), -EBADMSG);
+	CU_ASSERT_EQUAL(open_pkt(&b, NULL, 0, &lim, p.b, (size_t)p.len - 1, out), -EPERM);
 	/* a packet for another keypair, handed to this one directly */
-	CU_ASSERT_EQUAL(dp_keypair_open(mgr(), s.i, 0, &lim, p.b, (size_t)p.len, out), -ENOKEY);
+	CU_ASSERT_EQUAL(open_pkt(NULL, s.i, 0, &lim, p.b, (size_t)p.len, out), -ENOKEY);
 	CU_ASSERT(deliver(&b, 0, &p));
 	/* sizes: the largest payload seals, one more does not; oversized packets are malformed */
 	CU_ASSERT_EQUAL(dp_keyset_seal(mgr(), &a, 0, &lim, big, DP_DATA_MAX_PLAIN + 1, big),
@@ -515,12 +524,42 @@ test_malformed(void)
 	CU_ASSERT_EQUAL(dp_keyset_seal(mgr(), &a, 0, &lim, big + sizeof(struct sl_data_hdr),
 				       DP_DATA_MAX_PLAIN, big),
 			(int)(DP_DATA_MAX_PLAIN + DP_DATA_OVERHEAD));
-	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 0, &lim, big, sizeof(big), big + 16), -EBADMSG);
-	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 0, &lim, big, sizeof(big) - 1, big + 16),
+	CU_ASSERT_EQUAL(open_pkt(&b, NULL, 0, &lim, big, sizeof(big), big + 16), -EBADMSG);
+	CU_ASSERT_EQUAL(open_pkt(&b, NULL, 0, &lim, big, sizeof(big) - 1, big + 16),
 			(int)DP_DATA_MAX_PLAIN);
 	dp_keyset_clear(&a);
 	dp_keyset_clear(&b);
 	CU_ASSERT_EQUAL(rel.dirty, 0);
+}
+
+/* --- reserved bytes ------------------------------------------------------------------------ */
+
+/* A real packet with a reserved bit set decodes, and both opens refuse it as malformed before
+ * any key is used: nothing in the keypair changes, the untouched packet still opens. */
+static void
+test_reserved_refused_by_open(void)
+{
+	struct dp_key_limits lim = default_limits();
+	struct session s = handshake(SL_AEAD_AES256_GCM, 0x03000001, 0x04000002, 0);
+	struct dp_keyset b = { .next = s.r };
+	uint8_t out[MAX_PKT];
+	struct dp_data_rx rx;
+	struct pkt p;
+
+	watch_releases();
+	send_pkt(&(struct dp_keyset){ .cur = s.i }, 0, &p, 7);
+	p.b[2] ^= 0x10;
+	CU_ASSERT_EQUAL_FATAL(dp_data_rx_decode(p.b, (size_t)p.len, &rx), 0);
+	CU_ASSERT(rx.reserved_set && rx.receiver == 0x04000002);
+	CU_ASSERT_EQUAL(dp_keypair_open(mgr(), s.r, 0, &lim, &rx, out), -EBADMSG);
+	CU_ASSERT_EQUAL(dp_keyset_open(mgr(), &b, 0, &lim, &rx, out), -EBADMSG);
+	CU_ASSERT(b.next == s.r && s.r->counters.rx_packets == 0);
+	p.b[2] ^= 0x10;
+	CU_ASSERT(deliver(&b, 0, &p));
+	CU_ASSERT(b.cur == s.r);
+	dp_keyset_clear(&b);
+	dp_keypair_destroy(s.i);
+	CU_ASSERT(rel.released == 2 && rel.dirty == 0);
 }
 
 /* --- construction and destruction ------------------------------------------------------- */
@@ -606,11 +645,10 @@ test_cache_sharing(void)
 		CU_ASSERT(dp_keypair_cached(a.i->tag) && !dp_keypair_cached(b.i->tag));
 		nb = dp_keypair_seal(mgr(), b.i, 0, &lim, msg, sizeof(msg), pb);
 		CU_ASSERT(dp_keypair_cached(b.i->tag) && !dp_keypair_cached(a.i->tag));
-		CU_ASSERT_EQUAL(dp_keypair_open(mgr(), a.r, 0, &lim, pa, (size_t)na, back), 32);
-		CU_ASSERT_EQUAL(dp_keypair_open(mgr(), b.r, 0, &lim, pb, (size_t)nb, back), 32);
+		CU_ASSERT_EQUAL(open_pkt(NULL, a.r, 0, &lim, pa, (size_t)na, back), 32);
+		CU_ASSERT_EQUAL(open_pkt(NULL, b.r, 0, &lim, pb, (size_t)nb, back), 32);
 		/* a.i's packet under b.r's keys (same entry, other keys) never opens */
-		CU_ASSERT_EQUAL(dp_keypair_open(mgr(), b.r, 0, &lim, pa, (size_t)na, back),
-				-ENOKEY);
+		CU_ASSERT_EQUAL(open_pkt(NULL, b.r, 0, &lim, pa, (size_t)na, back), -ENOKEY);
 	}
 	dp_keypair_thread_release();
 	CU_ASSERT(!dp_keypair_cached(a.r->tag) && !dp_keypair_cached(b.r->tag));
@@ -646,7 +684,7 @@ test_seal_at_packet_number(void)
 		int n = dp_keypair_seal_pn(mgr(), s.i, pns[i], 0, &lim, msg, sizeof(msg), pkt);
 
 		CU_ASSERT_EQUAL(n, (int)(sizeof(msg) + DP_DATA_OVERHEAD));
-		CU_ASSERT_EQUAL(dp_keypair_open(mgr(), s.r, 0, &lim, pkt, (size_t)n, back),
+		CU_ASSERT_EQUAL(open_pkt(NULL, s.r, 0, &lim, pkt, (size_t)n, back),
 				(int)sizeof(msg));
 	}
 	CU_ASSERT_EQUAL(s.i->next_pn, 1000002);
@@ -711,6 +749,7 @@ static CU_TestInfo cases[] = {
 	{ "replayed and too-old packets rejected", test_replay_rejected },
 	{ "every single-bit change rejected, nothing leaked", test_every_bit_flip_rejected },
 	{ "malformed and oversized packets", test_malformed },
+	{ "reserved bytes: decoded, refused by both opens", test_reserved_refused_by_open },
 	{ "create rejects bad arguments", test_create_rejects_bad_arguments },
 	{ "keys zeroed before memory is freed, cache entry too", test_keys_zeroed_on_destroy },
 	{ "keypairs sharing a cache entry take turns", test_cache_sharing },

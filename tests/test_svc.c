@@ -3,14 +3,16 @@
  * takes 1..3 ms, so packets also reorder) with services on both ends, driven the way the
  * dataplane loop drives them: source -> sink, source -> echo with round trips, rate limiting
  * on the injected clock, backpressure, the sink's detection of corrupt, missing and repeated
- * messages, idle memory and the configuration checks. The message format, the latency
- * histogram and merging statistics, which need no engine, are in test_svc_msg.c.
+ * messages, idle memory, the configuration checks and what a session's end leaves undone. The
+ * message format, the latency histogram and merging statistics, which need no engine, are in
+ * test_svc_msg.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dp_svc.h"
+#include "dp_svc_msg.h"
 #include "sl_test.h"
 
 #define US 1000ull
@@ -293,9 +295,9 @@ test_echo_round_trips(void)
 	CU_ASSERT_EQUAL(st_a.cnt.msgs_verified, 2000);
 	CU_ASSERT_EQUAL(st_a.cnt.lost + st_a.cnt.duplicated + st_a.cnt.corrupt, 0);
 	CU_ASSERT_EQUAL(st_a.rtt.count, 2000);
-	p50 = dp_svc_hist_percentile(&st_a.rtt, 50);
-	p99 = dp_svc_hist_percentile(&st_a.rtt, 99);
-	p999 = dp_svc_hist_percentile(&st_a.rtt, 99.9);
+	p50 = sl_hist_percentile(&st_a.rtt, 50);
+	p99 = sl_hist_percentile(&st_a.rtt, 99);
+	p999 = sl_hist_percentile(&st_a.rtt, 99.9);
 	CU_ASSERT(st_a.rtt.min <= p50 && p50 <= p99 && p99 <= p999 && p999 <= st_a.rtt.max);
 	/* two crossings of 1..3 ms each; the engine adds at most a few ms of pacing */
 	CU_ASSERT(st_a.rtt.min >= 2 * w.dmin * MS);
@@ -319,7 +321,7 @@ test_echo_round_trips_idle_link(void)
 	CU_ASSERT_EQUAL(st_a.rtt.count, 300);
 	CU_ASSERT(st_a.rtt.min >= 2 * w.dmin * MS);
 	CU_ASSERT(st_a.rtt.max <= 2 * w.dmax * MS);
-	CU_ASSERT(dp_svc_hist_percentile(&st_a.rtt, 50) < st_a.rtt.max);
+	CU_ASSERT(sl_hist_percentile(&st_a.rtt, 50) < st_a.rtt.max);
 	world_close(&w);
 }
 
@@ -696,6 +698,39 @@ test_close_with_held_messages(void)
 	world_close(&w);
 }
 
+/* The receiving side closes mid-transfer: at the end each service hears what its engine left
+ * undone, and the source's and the sink's numbers add up (dp_svc_on_undelivered). */
+static void
+test_undelivered_at_end(void)
+{
+	struct conf *ca = conf_new(), *cb = conf_new();
+	struct dp_conn_undelivered ua, ub;
+	struct world w;
+
+	add_source(ca, 1, 0, 32, 4096, 0, false);
+	add_svc(cb, DP_SVC_SINK, 1);
+	world_open(&w, ca, cb);
+	for (int t = 0; t < 30; t++)
+		step(&w);
+	dp_conn_close(w.b, false, SL_CLOSE_APPLICATION, w.now);
+	for (int t = 0; t < 100 && dp_conn_state(w.a) != DP_CONN_CLOSED; t++)
+		step(&w);
+	CU_ASSERT_EQUAL(dp_conn_state(w.a), DP_CONN_CLOSED);
+	dp_conn_undelivered(w.a, &ua);
+	dp_conn_undelivered(w.b, &ub);
+	dp_svc_on_undelivered(&w.sa, &ua);
+	dp_svc_on_undelivered(&w.sb, &ub);
+	stats_of(&w.sa, 0, &st_a);
+	stats_of(&w.sb, 0, &st_b);
+	CU_ASSERT(st_a.cnt.undelivered > 0);
+	CU_ASSERT_EQUAL(st_a.cnt.undelivered, ua.chan[1].undelivered);
+	CU_ASSERT_EQUAL(st_b.cnt.delivered_unacked, ub.chan[1].delivered_unacked);
+	CU_ASSERT_EQUAL(st_a.cnt.msgs_sent, st_b.cnt.msgs_verified + st_a.cnt.undelivered -
+						    st_b.cnt.delivered_unacked +
+						    st_b.cnt.discarded_acked);
+	world_close(&w);
+}
+
 static CU_TestInfo cases[] = {
 	{ "source_to_sink", test_source_to_sink },
 	{ "tiny_messages", test_tiny_messages },
@@ -711,6 +746,7 @@ static CU_TestInfo cases[] = {
 	{ "idle_memory", test_idle_memory },
 	{ "conf_check", test_conf_check },
 	{ "close_with_held_messages", test_close_with_held_messages },
+	{ "undelivered_at_end", test_undelivered_at_end },
 	CU_TEST_INFO_NULL,
 };
 

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: built-in services tests, the parts without engines — the service message format
- * (CRC-32C, build and check, every byte covered), the latency histogram against a
- * sorted-array reference, and merging statistics. The services between two engines are in
- * test_svc.c.
+ * (CRC-32C, build and check, every byte covered) and merging statistics. The services between
+ * two engines are in test_svc.c; the histogram in their statistics is tested in test_hist.c.
  */
-#include <stdlib.h>
 #include <string.h>
 
-#include "dp_svc.h"
+#include "dp_svc_msg.h"
+#include "dp_svc_stats.h"
 #include "sl_test.h"
 
 /* --- the message format --------------------------------------------------------------------- */
@@ -105,98 +104,6 @@ test_msg_every_byte_matters(void)
 	CU_ASSERT_EQUAL(missed, 0);
 }
 
-/* --- the latency histogram against a sorted array ------------------------------------------- */
-static int
-cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-/* Nearest rank, naively: the same definition as the histogram's. */
-static uint64_t
-ref_percentile(const uint64_t *sorted, uint64_t n, double pct)
-{
-	double r = pct / 100.0 * (double)n;
-	uint64_t rank = (uint64_t)r;
-
-	if ((double)rank < r - 1e-9)
-		rank++;
-	return sorted[RTE_MAX(rank, 1ull) - 1];
-}
-
-#define HN 100000
-
-static void
-test_hist_reference(void)
-{
-	static const double pcts[] = { 0, 0.1, 1, 10, 25, 50, 75, 90, 99, 99.9, 99.99, 100 };
-	static uint64_t v[HN];
-	static struct dp_svc_hist h, h1, h2;
-	uint64_t rng = 3;
-	unsigned int bad = 0;
-
-	for (int round = 0; round < 4; round++) {
-		memset(&h, 0, sizeof(h));
-		memset(&h1, 0, sizeof(h1));
-		memset(&h2, 0, sizeof(h2));
-		for (unsigned int i = 0; i < HN; i++) {
-			/* roughly log-uniform 1 us..8 s, some below 300 ns, a few past 2^34 */
-			uint64_t octave = 1000ull << sl_test_mix64(&rng) % 23;
-			uint64_t x = octave + sl_test_mix64(&rng) % octave;
-
-			if (i % 97 == 0)
-				x = sl_test_mix64(&rng) % 300;
-			if (round == 3 && i % 1001 == 0)
-				x = (1ull << 35) + sl_test_mix64(&rng) % 1000;
-			v[i] = x;
-			dp_svc_hist_record(&h, x);
-			dp_svc_hist_record(i % 2 ? &h1 : &h2, x);
-		}
-		qsort(v, HN, sizeof(v[0]), cmp_u64);
-		CU_ASSERT_EQUAL(h.count, HN);
-		CU_ASSERT_EQUAL(h.min, v[0]);
-		CU_ASSERT_EQUAL(h.max, v[HN - 1]);
-		for (size_t k = 0; k < RTE_DIM(pcts); k++) {
-			uint64_t got = dp_svc_hist_percentile(&h, pcts[k]);
-			uint64_t want = ref_percentile(v, HN, pcts[k]);
-			uint64_t err = got > want ? got - want : want - got;
-
-			/* within the bucket precision, except beyond the histogram's range */
-			bad += err > want / 128 + 1 && want < (1ull << DP_SVC_HIST_MAX_BITS);
-		}
-		dp_svc_hist_merge(&h1, &h2);
-		CU_ASSERT_EQUAL(memcmp(&h1, &h, sizeof(h)), 0);
-	}
-	CU_ASSERT_EQUAL(bad, 0);
-}
-
-static void
-test_hist_edges(void)
-{
-	static struct dp_svc_hist h;
-
-	memset(&h, 0, sizeof(h));
-	CU_ASSERT_EQUAL(dp_svc_hist_percentile(&h, 50), 0);
-	dp_svc_hist_record(&h, 123456789);
-	CU_ASSERT_EQUAL(dp_svc_hist_percentile(&h, 0), 123456789);
-	CU_ASSERT_EQUAL(dp_svc_hist_percentile(&h, 50), 123456789);
-	CU_ASSERT_EQUAL(dp_svc_hist_percentile(&h, 100), 123456789);
-	for (uint64_t x = 0; x < 256; x++) { /* exact below 256 ns */
-		memset(&h, 0, sizeof(h));
-		dp_svc_hist_record(&h, x);
-		dp_svc_hist_record(&h, x);
-		dp_svc_hist_record(&h, 1000);
-		CU_ASSERT_EQUAL(dp_svc_hist_percentile(&h, 50), x);
-	}
-	memset(&h, 0, sizeof(h));
-	dp_svc_hist_record(&h, UINT64_MAX / 2);
-	dp_svc_hist_record(&h, 1);
-	CU_ASSERT_EQUAL(dp_svc_hist_percentile(&h, 100), UINT64_MAX / 2);
-	CU_ASSERT_EQUAL(h.bucket[DP_SVC_HIST_BUCKETS - 1], 1);
-}
-
 /* --- statistics ----------------------------------------------------------------------------- */
 static void
 test_stats_merge(void)
@@ -207,11 +114,11 @@ test_stats_merge(void)
 	memset(&y, 0, sizeof(y));
 	x.cnt.lost = 2;
 	x.sources = 1;
-	dp_svc_hist_record(&x.rtt, 5000);
+	sl_hist_record(&x.rtt, 5000);
 	y.cnt.lost = 3;
 	y.cnt.send_blocked = 7;
 	y.sources = y.sources_done = 1;
-	dp_svc_hist_record(&y.rtt, 100);
+	sl_hist_record(&y.rtt, 100);
 	x.first_ns = 50;
 	x.last_ns = 90;
 	y.first_ns = 20;
@@ -232,8 +139,6 @@ static CU_TestInfo cases[] = {
 	{ "msg_roundtrip", test_msg_roundtrip },
 	{ "msg_every_byte_matters", test_msg_every_byte_matters },
 	{ "payload pattern against a naive reference", test_payload_reference },
-	{ "hist_reference", test_hist_reference },
-	{ "hist_edges", test_hist_edges },
 	{ "stats_merge", test_stats_merge },
 	CU_TEST_INFO_NULL,
 };

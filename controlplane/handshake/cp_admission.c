@@ -26,6 +26,7 @@ struct cp_admission {
 	uint8_t secret[SL_KEY_LEN]; /* cookie secret, rotated */
 	uint64_t secret_born_ns;
 	struct cp_ratelimit *rl;
+	struct cp_ratelimit *budget; /* one bucket, source 0: every initiation without a cookie */
 	struct cp_admission_stats stats;
 };
 
@@ -35,6 +36,29 @@ cp_admission_config_defaults(struct cp_admission_config *cfg)
 	cfg->cookie_rotate_ns = SL_COOKIE_ROTATE_NS;
 	cfg->under_load_pending = SL_UNDER_LOAD_PENDING;
 	cp_ratelimit_conf_init(&cfg->rate);
+	cfg->budget = (struct cp_ratelimit_conf){ .per_sec = SL_HS_BUDGET_PER_SEC,
+						  .burst = SL_HS_BUDGET_BURST,
+						  .capacity = 1 };
+}
+
+/* The size of each handshake message type; 0 for types that are not handshake messages. */
+static size_t
+msg_len(uint8_t type)
+{
+	switch (type) {
+	case SL_MSG_IK_INIT:
+		return sizeof(struct sl_msg_ik_init);
+	case SL_MSG_IK_RESP:
+		return sizeof(struct sl_msg_ik_resp);
+	case SL_MSG_XX_INIT:
+		return sizeof(struct sl_msg_xx_init);
+	case SL_MSG_XX_RESP:
+		return sizeof(struct sl_msg_xx_resp);
+	case SL_MSG_XX_FINISH:
+		return sizeof(struct sl_msg_xx_finish);
+	default:
+		return 0;
+	}
 }
 
 /* HASH(label || material), 32 bytes. */
@@ -97,9 +121,11 @@ cp_admission_create(const uint8_t our_pub[SL_KEY_LEN], const struct cp_admission
 	}
 	a->cfg = *cfg;
 	a->rl = cp_ratelimit_create(&cfg->rate);
-	if (a->rl == NULL) {
+	a->budget = a->rl != NULL ? cp_ratelimit_create(&cfg->budget) : NULL;
+	if (a->budget == NULL) {
 		int err = errno;
 
+		cp_ratelimit_destroy(a->rl);
 		free(a);
 		errno = err;
 		return NULL;
@@ -119,6 +145,7 @@ cp_admission_destroy(struct cp_admission *a)
 	if (a == NULL)
 		return;
 	cp_ratelimit_destroy(a->rl);
+	cp_ratelimit_destroy(a->budget);
 	sodium_memzero(a, sizeof(*a));
 	free(a);
 }
@@ -173,9 +200,10 @@ cookie_reply(struct cp_admission *a, const uint8_t *msg, size_t len, bool anon, 
 						   anon ? a->cookie_anon_key : a->cookie_key);
 }
 
-/* mac1 and mac2 verdicts, in constant time per MAC. */
+/* mac1 and mac2 verdicts, in constant time per MAC. An initiation without mac2 takes a token
+ * of the global budget; none left counts as load. */
 static enum cp_admit
-check_macs(struct cp_admission *a, const uint8_t *msg, size_t len, bool anon,
+check_macs(struct cp_admission *a, const uint8_t *msg, size_t len, bool anon, bool initiation,
 	   const struct cp_src *src, uint64_t now_ns, bool under_load, uint8_t cookie[SL_MAC_LEN])
 {
 	const struct sl_msg_macs *m = (const void *)(msg + len - sizeof(*m));
@@ -187,6 +215,10 @@ check_macs(struct cp_admission *a, const uint8_t *msg, size_t len, bool anon,
 	if (sodium_memcmp(want, m->mac1, SL_MAC_LEN) != 0)
 		return CP_ADMIT_BAD_MAC1;
 	mac2_present = !sodium_is_zero(m->mac2, SL_MAC_LEN);
+	if (!mac2_present && !under_load && initiation && !cp_ratelimit_allow(a->budget, 0, now_ns)) {
+		a->stats.over_budget++;
+		under_load = true;
+	}
 	if (!mac2_present && !under_load)
 		return CP_ADMIT_ACCEPT;
 	cookie_for(a, src, now_ns, cookie);
@@ -208,12 +240,12 @@ cp_admission_check(struct cp_admission *a, const uint8_t *msg, size_t len, bool 
 	enum cp_admit v;
 
 	if (len < sizeof(struct sl_msg_macs) + sender_off + sizeof(rte_be32_t) ||
-	    len < sizeof(struct sl_msg_cookie)) {
+	    len < sizeof(struct sl_msg_cookie) || len != msg_len(msg[0])) {
 		v = CP_ADMIT_BAD_LENGTH;
 		a->stats.bad_length++;
 		return v;
 	}
-	v = check_macs(a, msg, len, anon, src, now_ns, under_load, cookie);
+	v = check_macs(a, msg, len, anon, initiation, src, now_ns, under_load, cookie);
 	if (v == CP_ADMIT_COOKIE)
 		cookie_reply(a, msg, len, anon, sender_off, cookie, reply);
 	else if (v == CP_ADMIT_ACCEPT && initiation && !cp_ratelimit_allow(a->rl, src->ip, now_ns))

@@ -12,8 +12,15 @@
  *   mac2 = zero, or MAC(cookie, msg up to mac2) where cookie = MAC(secret, source ip || port)
  *          was handed to the sender in an encrypted cookie reply. The secret rotates every
  *          cookie_rotate_ns (2 minutes by default).
+ * Every message must have exactly the size of its type (struct sl_msg_* in sl_wire.h); any
+ * other length is counted in bad_length and dropped before a MAC is computed.
  * Under load (at least under_load_pending handshakes waiting) a message without a valid mac2 is
- * answered with a cookie reply (64 bytes, never more than the message) and not processed.
+ * answered with a cookie reply (64 bytes, never more than the message) and not processed. So is
+ * an initiation without a valid mac2 when the global budget is spent: at most budget.per_sec
+ * initiations a second (burst budget.burst), all sources together, are processed without
+ * proof of their source address (counted in over_budget), so a flood from spoofed sources —
+ * which never see their cookies — cannot hold the handshake table, however many addresses it
+ * uses; an honest sender answers the cookie at once and is then limited per source only.
  * A non-zero mac2 must always be valid; a wrong one (damaged, or made with a cookie from before
  * the secret rotated) is answered with a fresh cookie too, so every altered message is refused
  * and an honest sender can retry at once. Accepted initiations are then rate-limited per
@@ -40,6 +47,9 @@ struct cp_admission_config {
 	uint64_t cookie_rotate_ns;     /* default SL_COOKIE_ROTATE_NS */
 	uint32_t under_load_pending;   /* default SL_UNDER_LOAD_PENDING */
 	struct cp_ratelimit_conf rate; /* per-source initiations: 20/s, burst 5 by default */
+	/* all sources together, without a cookie: SL_HS_BUDGET_PER_SEC, SL_HS_BUDGET_BURST
+	 * (capacity unused: one bucket) */
+	struct cp_ratelimit_conf budget;
 };
 
 void cp_admission_config_defaults(struct cp_admission_config *cfg);
@@ -60,6 +70,7 @@ enum cp_admit {
 
 struct cp_admission_stats {
 	uint64_t accepted, bad_length, bad_mac1, cookies_sent, ratelimited;
+	uint64_t over_budget; /* initiations answered with a cookie: the global budget was spent */
 };
 
 struct cp_admission;
@@ -72,7 +83,8 @@ void cp_admission_destroy(struct cp_admission *a);
 /*
  * Check a handshake message received from src. anon: the message's mac1 uses the anonymous
  * key (XX initiation and answer). initiation: it starts new work (IK or XX message 1) and is
- * subject to the per-source rate limit. pending: handshakes waiting to be processed now.
+ * subject to the per-source rate limit. pending: handshakes waiting to be processed now (a
+ * caller whose own tables fill up passes UINT32_MAX: it is under load too).
  * On CP_ADMIT_COOKIE, *reply holds a cookie reply addressed to the message's sender id
  * (sender_off: offset of its 32-bit sender field).
  */

@@ -1,6 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: the reliable engine — configuration, lifecycle, input, timers, events
- * (see dp_conn.h; packet assembly is in dp_conn_out.c, channels in dp_chan.c).
+ * sluice: the reliable engine — configuration, lifecycle, channels (made on first use), events,
+ * the application's side (send, receive, release), closing, timers and statistics
+ * (see dp_conn.h).
+ *
+ * The engine is split by direction. Receive side: dp_conn_in.c (frames in and their dispatch,
+ * acknowledged and lost packets resolved) and dp_chan_in.c (what that means for a channel's
+ * sent messages; reassembly, delivery, credit given back). Send side: dp_conn_out.c
+ * (scheduling, packet assembly, the record of what each packet carried) and dp_chan_out.c (the
+ * send queue, retransmissions, DATA/DATAGRAM frames). dp_conn_pvt.h holds what they share.
+ *
+ * Owner thread only: a connection and everything in it belongs to one thread and nothing here
+ * is thread-safe; its configuration is shared read-only (dp_conn.h).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -201,6 +211,23 @@ dp_conn_get_stats(const struct dp_conn *c, struct dp_conn_stats *out)
 	out->rtt_latest_ns = c->rec.rtt.latest_ns;
 	out->cwnd = c->rec.cc.cwnd;
 	out->bytes_in_flight = c->rec.bytes_in_flight;
+	out->channels = 0;
+	for (unsigned int i = 0; c->chans != NULL && i < c->cfg->n_channels; i++)
+		if (c->chans[i] != NULL)
+			out->channels |= 1u << i;
+}
+
+void
+dp_conn_undelivered(const struct dp_conn *c, struct dp_conn_undelivered *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
+		if (dp_chan_at(c, i) != NULL)
+			dp_chan_tx_undelivered(c->chans[i], &out->chan[i]);
+	dp_conn_dgrams_in_flight(c, out);
+	dp_chan_rx_undelivered(c, out);
+	for (unsigned int i = 0; i < SL_MAX_CHANNELS; i++)
+		dp_undelivered_add(&out->total, &out->chan[i]);
 }
 
 size_t
@@ -208,6 +235,37 @@ dp_conn_memory(const struct dp_conn *c)
 {
 	return c->heap + dp_recovery_memory(&c->rec) + c->ev_cap * sizeof(*c->ev) +
 	       c->ref_cap * sizeof(struct dp_ref);
+}
+/* --- channels ------------------------------------------------------------------------------- */
+
+struct dp_chan *
+dp_chan_get_slow(struct dp_conn *c, uint8_t id)
+{
+	struct dp_chan *ch;
+
+	if (id >= c->cfg->n_channels || c->cfg->chan[id].kind == DP_CHAN_UNUSED)
+		return NULL;
+	if (c->chans == NULL) {
+		c->chans = calloc(c->cfg->n_channels, sizeof(*c->chans));
+		if (c->chans == NULL)
+			return NULL;
+		c->heap += c->cfg->n_channels * sizeof(*c->chans);
+	}
+	if (c->chans[id] != NULL)
+		return c->chans[id];
+	ch = calloc(1, sizeof(*ch));
+	if (ch == NULL)
+		return NULL;
+	ch->id = id;
+	ch->peer_max = DP_INITIAL_CHAN_CREDIT;
+	/* what the peer may send before hearing from this channel: the default credit, once our
+	 * MAX_CHAN_DEFAULT has gone out */
+	ch->rx_advertised = c->chan_default_dirty ? DP_INITIAL_CHAN_CREDIT : c->cfg->chan_window;
+	c->chans[id] = ch;
+	if (dp_chan_reliable(c, ch) && c->cfg->chan_window > ch->rx_advertised)
+		dp_chan_owe_credit(c, ch);
+	c->heap += sizeof(*ch);
+	return ch;
 }
 
 /* --- events --------------------------------------------------------------------------------- */
@@ -296,6 +354,28 @@ dp_conn_send(struct dp_conn *c, uint8_t chan, const void *data, size_t len, uint
 	return 0;
 }
 
+uint32_t
+dp_conn_send_room(const struct dp_conn *c, uint8_t chan)
+{
+	const struct dp_chan *ch;
+	uint32_t qlim, ulim = c->cfg->unsent_limit, queued = 0, unsent = 0, room;
+
+	if (c->state != DP_CONN_OPEN || chan >= c->cfg->n_channels ||
+	    c->cfg->chan[chan].kind == DP_CHAN_UNUSED)
+		return 0;
+	ch = dp_chan_at(c, chan);
+	if (ch != NULL) {
+		queued = ch->queued;
+		unsent = ch->unsent_bytes;
+	}
+	/* dp_chan_enqueue(): queued + len <= queue_limit, and unsent < unsent_limit before it */
+	qlim = c->cfg->chan[chan].queue_limit;
+	room = queued < qlim ? qlim - queued : 0;
+	if (ulim != 0)
+		room = unsent < ulim ? RTE_MIN(room, ulim - unsent) : 0;
+	return room;
+}
+
 struct dp_msg *
 dp_conn_recv(struct dp_conn *c)
 {
@@ -320,13 +400,12 @@ enter_closed(struct dp_conn *c, uint16_t reason, bool by_peer, bool send_close)
 {
 	struct dp_conn_event *ev;
 
+	/* nothing more is sent, resent or expired; the queues stay as they are until
+	 * dp_conn_destroy(), so that dp_conn_undelivered() can count what they hold */
 	c->state = DP_CONN_CLOSED;
 	c->close_reason = reason;
 	c->close_pending = send_close;
 	c->closed_by_peer = by_peer;
-	for (unsigned int i = 0; i < c->cfg->n_channels; i++)
-		if (dp_chan_at(c, i) != NULL)
-			dp_chan_drop_queue(c, c->chans[i]);
 	ev = event_slot(c);
 	if (ev != NULL) {
 		ev->type = DP_EV_CLOSED;
@@ -373,131 +452,6 @@ void
 dp_conn_enter_closed(struct dp_conn *c, uint16_t reason, bool by_peer, bool send_close)
 {
 	enter_closed(c, reason, by_peer, send_close);
-}
-
-/* --- input ---------------------------------------------------------------------------------- */
-
-static void
-on_acked(void *arg, const struct dp_sent *p)
-{
-	dp_conn_resolve(arg, p->frames, p->nframes, true);
-}
-
-static void
-on_lost(void *arg, const struct dp_sent *p)
-{
-	dp_conn_resolve(arg, p->frames, p->nframes, false);
-}
-
-static void
-take_credit(struct dp_conn *c, const struct dp_frame *f)
-{
-	uint64_t *cur;
-
-	if (f->type == SL_FRAME_MAX_DATA) {
-		cur = &c->tx_conn_max;
-	} else if (f->type == SL_FRAME_MAX_CHAN_DEFAULT) {
-		cur = &c->tx_chan_default;
-	} else {
-		struct dp_chan *ch = dp_chan_get(c, f->credit.chan);
-
-		if (ch == NULL || !dp_chan_reliable(c, ch)) {
-			c->cnt.drops[DP_CONN_DROP_BAD_CHANNEL]++; /* harmless: ignored */
-			return;
-		}
-		cur = &ch->peer_max;
-	}
-	if (f->credit.max < *cur)
-		c->cnt.drops[DP_CONN_DROP_CREDIT_BACKWARDS]++;
-	else
-		*cur = f->credit.max;
-}
-
-/* One frame; 0 or -EPROTO (the connection is then closed). */
-static int
-handle_frame(struct dp_conn *c, const struct dp_frame *f, const struct dp_ack_ranges *ack,
-	     uint64_t now_ns)
-{
-	const struct dp_recovery_cb cb = { on_acked, on_lost, c };
-	enum dp_conn_drop why = DP_CONN_DROP_MALFORMED;
-	int rc = 0;
-
-	switch (f->type) {
-	case SL_FRAME_PING:
-		c->pong_due = true;
-		c->pong_token = f->token;
-		break;
-	case SL_FRAME_ACK:
-		if (dp_recovery_on_ack(&c->rec, ack, now_ns, &cb) != 0)
-			return dp_conn_fail(c, DP_CONN_DROP_ACK_UNSENT, SL_CLOSE_PROTOCOL);
-		if (c->rec.pto_count == 0)
-			c->unresponsive_reported = false;
-		break;
-	case SL_FRAME_DATA:
-		rc = dp_chan_rx_data(c, f, &why);
-		break;
-	case SL_FRAME_DATAGRAM:
-		rc = dp_chan_rx_datagram(c, f, &why);
-		break;
-	case SL_FRAME_MAX_DATA:
-	case SL_FRAME_MAX_CHAN:
-	case SL_FRAME_MAX_CHAN_DEFAULT:
-		take_credit(c, f);
-		break;
-	case SL_FRAME_CLOSE:
-		enter_closed(c, f->close.reason, true, false);
-		break;
-	default: /* PONG: its ACK is what matters */
-		break;
-	}
-	if (rc == 0)
-		return 0;
-	return dp_conn_fail(c, why,
-			    rc == -ENOMEM		       ? SL_CLOSE_INTERNAL
-			    : why == DP_CONN_DROP_FLOW_CONTROL ? SL_CLOSE_FLOW_CONTROL
-							       : SL_CLOSE_PROTOCOL);
-}
-
-int
-dp_conn_input(struct dp_conn *c, uint64_t pn, const uint8_t *frames, size_t len, uint64_t now_ns)
-{
-	struct dp_ack_ranges ack;
-	struct dp_frame f;
-	bool eliciting = false;
-	size_t off = 0;
-	int rc;
-
-	if (c->state == DP_CONN_CLOSED) {
-		c->cnt.drops[DP_CONN_DROP_AFTER_CLOSE]++;
-		if (!c->closed_by_peer && !c->close_pending &&
-		    c->close_resends < DP_MAX_CLOSE_RESENDS) {
-			c->close_resends++; /* the peer missed our CLOSE: say it again */
-			c->close_pending = true;
-		}
-		return 0;
-	}
-	if (dp_ack_seen(&c->ack, pn)) {
-		c->cnt.drops[DP_CONN_DROP_DUPLICATE]++;
-		return 0;
-	}
-	c->cnt.pkts_recv++;
-	c->cnt.bytes_recv += len;
-	c->last_recv_ns = now_ns;
-	while ((rc = dp_frame_parse(frames, len, &off, &f, &ack)) > 0) {
-		eliciting = eliciting || dp_frame_ack_eliciting(f.type);
-		rc = handle_frame(c, &f, &ack, now_ns);
-		if (rc != 0)
-			return rc; /* closed with a protocol error */
-		if (c->state == DP_CONN_CLOSED)
-			return 0; /* the peer closed */
-	}
-	if (rc < 0)
-		return dp_conn_fail(
-			c, rc == -ENOTSUP ? DP_CONN_DROP_UNKNOWN_FRAME : DP_CONN_DROP_MALFORMED,
-			SL_CLOSE_PROTOCOL);
-	dp_ack_on_packet(&c->ack, pn, eliciting, now_ns, c->cfg->max_ack_delay_ns,
-			 c->cfg->ack_every);
-	return 0;
 }
 
 /* --- timers --------------------------------------------------------------------------------- */
@@ -560,11 +514,11 @@ expire_all(struct dp_conn *c, uint64_t now_ns)
 void
 dp_conn_tick(struct dp_conn *c, uint64_t now_ns)
 {
-	const struct dp_recovery_cb cb = { on_acked, on_lost, c };
+	const struct dp_recovery_cb cb = { dp_conn_on_acked, dp_conn_on_lost, c };
 
 	if (c->state == DP_CONN_CLOSED)
 		return;
-	if (c->cfg->idle_timeout_ns != 0 && now_ns - c->last_recv_ns >= c->cfg->idle_timeout_ns) {
+	if (dp_conn_idle_expired(c, now_ns)) {
 		enter_closed(c, SL_CLOSE_IDLE, false, true);
 		return;
 	}

@@ -86,7 +86,8 @@ struct dp_conn;
 
 /* NULL with errno set (EINVAL bad config, ENOMEM). */
 struct dp_conn *dp_conn_create(const struct dp_conn_config *cfg, uint64_t now_ns);
-/* Frees everything, queued and delivered-but-unreleased messages included. */
+/* Frees everything, queued and delivered-but-unreleased messages included. What that throws
+ * away can be counted first with dp_conn_undelivered(). */
 void dp_conn_destroy(struct dp_conn *c);
 
 /* --- application side ------------------------------------------------------------------- */
@@ -103,11 +104,17 @@ void dp_conn_destroy(struct dp_conn *c);
 int dp_conn_send(struct dp_conn *c, uint8_t chan, const void *data, size_t len, uint64_t ttl_ns,
 		 uint64_t now_ns, uint64_t *msg_id) __rte_warn_unused_result;
 
+/* Bytes channel chan takes now: any run of dp_conn_send() calls on it totalling at most this
+ * many is accepted (while the connection stays open). 0 when the channel is full, unused, or
+ * the connection not open. It is what a sender that must never be refused may post (the
+ * application interface grants it as credit). */
+uint32_t dp_conn_send_room(const struct dp_conn *c, uint8_t chan);
+
 /* A delivered message. data stays valid until dp_conn_msg_release(). */
 struct dp_msg {
 	uint8_t chan;
-	uint64_t id; /* message id (reliable) or sequence number (datagram) */
 	uint32_t len;
+	uint64_t id; /* message id (reliable) or sequence number (datagram) */
 	uint8_t *data;
 };
 
@@ -139,8 +146,9 @@ struct dp_conn_event {
 /* Take the oldest pending event; false when there is none. */
 bool dp_conn_poll_event(struct dp_conn *c, struct dp_conn_event *ev);
 
-/* Graceful: stop accepting messages, deliver what is queued, then send CLOSE. Abortive: drop
- * everything queued (reporting nothing more) and send CLOSE with reason at once. */
+/* Graceful: stop accepting messages, deliver what is queued, then send CLOSE. Abortive: send
+ * nothing queued any more (reporting nothing more: it counts in dp_conn_undelivered() and is
+ * freed by dp_conn_destroy()) and send CLOSE with reason at once. */
 void dp_conn_close(struct dp_conn *c, bool graceful, uint16_t reason, uint64_t now_ns);
 
 /* Send a PING with the next packet (an initiator does at once, so the responder learns the
@@ -152,7 +160,12 @@ void dp_conn_ping(struct dp_conn *c);
 /* Take the frames of an authenticated packet. Returns 0 (also for a duplicate, which is
  * ignored), or -EPROTO when the frames broke the protocol: the connection is then closed with
  * SL_CLOSE_PROTOCOL or SL_CLOSE_FLOW_CONTROL (a DP_EV_CLOSED follows, and a CLOSE frame goes
- * out with the next output). Malformed or impossible frames are counted by reason. */
+ * out with the next output). Malformed or impossible frames are counted by reason.
+ * Packets taken after the idle deadline (nothing heard for idle_timeout_ns and the owner has
+ * not ticked since, e.g. its process was paused) are taken as usual — what they acknowledge
+ * and deliver is true — but do not revive the connection: the owner's next dp_conn_tick() (due
+ * at once: call it before output, as in the loop above) closes it with SL_CLOSE_IDLE, and it
+ * answers nothing, since its peer has given up on it by then. */
 int dp_conn_input(struct dp_conn *c, uint64_t pn, const uint8_t *frames, size_t len,
 		  uint64_t now_ns);
 
@@ -220,6 +233,7 @@ struct dp_conn_stats {
 	uint64_t pkts_lost, ptos;
 	uint64_t rtt_smoothed_ns, rtt_min_ns, rtt_var_ns, rtt_latest_ns;
 	uint64_t cwnd, bytes_in_flight;
+	uint32_t channels; /* a bit per channel the connection has opened (either side used it) */
 };
 
 void dp_conn_get_stats(const struct dp_conn *c, struct dp_conn_stats *out);
@@ -232,6 +246,68 @@ dp_conn_stats_now(const struct dp_conn *c)
 
 	dp_conn_get_stats(c, &st);
 	return st;
+}
+
+/* --- what a connection leaves undone ------------------------------------------------------ */
+
+/* Per channel, what the connection would throw away were it destroyed now: its owner calls
+ * dp_conn_undelivered() once the connection has closed (or when it gives up on it), before
+ * dp_conn_destroy(), so that no message is lost without a count. Names are the telemetry keys.
+ *
+ * Sender and receiver each see half of the picture: a message the receiver handed over just
+ * before the end, whose acknowledgement never left, is "undelivered" at the sender; a message
+ * that arrived whole and was acknowledged, but waited behind a gap when the end came, is
+ * delivered as far as the sender knows. The receiver counts both, so that for a reliable
+ * channel, with `sent` its dp_conn_send() successes at the sender and `delivered` what the
+ * receiver's application got from dp_conn_recv():
+ *
+ *     sent = delivered + undelivered - delivered_unacked + discarded_acked   (+ msgs_expired)
+ *
+ * exactly, provided every acknowledgement the receiver sent reached the sender before the
+ * sender's connection ended (nothing it sent was lost on the way: a paused peer, an idle
+ * timeout, a close by the receiver or a replacement keep to this; a wire that loses the last
+ * ACKs does not, and the sender's undelivered then also counts the messages those ACKs
+ * covered, as it does when the sender closes while ACKs are on their way), and
+ * no packet arrived more than DP_ACK_KEEP ranges out of order (every ACK reports every packet
+ * received since the last one). On a datagram channel, datagrams declared lost
+ * (datagrams_lost) are outside this count; one declared lost that did arrive is counted twice. */
+#define DP_UNDELIVERED_FIELDS(X)                                                                  \
+	X(undelivered, "sending: messages dp_conn_send() accepted that were not acknowledged in " \
+		       "full: queued and never sent, in flight, partly acknowledged; datagrams "  \
+		       "never sent or in flight (the peer may have some of them)")                \
+	X(undelivered_bytes, "sending: the bytes of those messages")                              \
+	X(discarded, "receiving: messages that arrived in part or whole and were never handed "   \
+		     "over (waiting behind a gap, incomplete, or delivered but not taken)")       \
+	X(discarded_bytes, "receiving: the bytes of those messages (their whole length)")         \
+	X(discarded_acked, "receiving: of discarded, those that arrived whole and were "          \
+			   "acknowledged: the sender counts them delivered")                      \
+	X(delivered_unacked, "receiving: messages handed over whose acknowledgement never "       \
+			     "left: the sender counts them undelivered")
+
+struct dp_undelivered {
+#define DP_UNDELIVERED_FIELD(name, what) uint64_t name;
+	DP_UNDELIVERED_FIELDS(DP_UNDELIVERED_FIELD)
+#undef DP_UNDELIVERED_FIELD
+};
+
+struct dp_conn_undelivered {
+	struct dp_undelivered chan[SL_MAX_CHANNELS]; /* by channel id */
+	struct dp_undelivered total;		     /* over channels */
+};
+
+/* Fill *out (owner thread; any state, typically closed). Walks what the connection holds:
+ * O(messages held + packets in flight). As it runs, the connection only keeps, per channel,
+ * how many messages it received whole since its last ACK, and a mark on each message it holds
+ * (in what was padding: no memory of its own). */
+void dp_conn_undelivered(const struct dp_conn *c, struct dp_conn_undelivered *out);
+
+/* acc += u, field by field. */
+static inline void
+dp_undelivered_add(struct dp_undelivered *acc, const struct dp_undelivered *u)
+{
+#define DP_UNDELIVERED_ADD(name, what) acc->name += u->name;
+	DP_UNDELIVERED_FIELDS(DP_UNDELIVERED_ADD)
+#undef DP_UNDELIVERED_ADD
 }
 
 /* Bytes of heap the connection holds now (itself included), for the memory benchmark. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: the reliable engine — packet assembly and the record of what each packet carried
- * (see dp_conn.h).
+ * sluice: the reliable engine, send side — scheduling and packet assembly (dp_conn_output), and
+ * the record of what each packet carried (see dp_conn.h).
  *
  * A packet is built as: ACK (when one is due, or piggybacked), PONG, credit updates, PING
  * (keepalive or probe), then data frames chosen by deficit round robin across channels, each
@@ -11,8 +11,10 @@
  * What each ack-eliciting packet carried is kept in a ring of struct dp_ref, one entry per
  * frame that must be acted on when the packet is acknowledged or lost (data fragments,
  * datagrams, credit); the packet's record in dp_recovery holds its first entry and their
- * count. Entries are freed as packets are resolved; the ring's head skips over freed entries,
- * and the ring is released when empty.
+ * count. Entries are freed as packets are resolved (dp_conn_in.c); the ring's head skips over
+ * freed entries, and the ring is released when empty.
+ *
+ * Owner thread only (dp_conn.h).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -53,13 +55,6 @@ refs_reserve(struct dp_conn *c, uint32_t n)
 	return refs_grow(c, n);
 }
 
-static void
-refs_compact(struct dp_conn *c)
-{
-	while (c->ref_head != c->ref_tail && dp_conn_ref_at(c, c->ref_head)->kind == DP_REF_FREE)
-		c->ref_head++;
-}
-
 void
 dp_conn_trim(struct dp_conn *c)
 {
@@ -70,47 +65,6 @@ dp_conn_trim(struct dp_conn *c)
 		c->ref_head = c->ref_tail = 0;
 	}
 	dp_recovery_trim(&c->rec);
-}
-
-static __rte_noinline void
-resolve_other(struct dp_conn *c, struct dp_ref *r, bool acked)
-{
-	struct dp_chan *ch = dp_chan_at(c, r->chan);
-
-	switch (r->kind) {
-	case DP_REF_DGRAM:
-		if (!acked) {
-			c->cnt.datagrams_lost++;
-			dp_conn_event_push(c, DP_EV_DATAGRAM_LOST, r->chan, r->off);
-		}
-		break;
-	case DP_REF_CREDIT:
-		if (!acked && r->chan == DP_REF_CONN)
-			c->conn_credit_dirty = true;
-		else if (!acked && r->chan == DP_REF_CHAN_DEFAULT)
-			c->chan_default_dirty = true;
-		else if (!acked && ch != NULL)
-			dp_chan_owe_credit(c, ch);
-		break;
-	default:
-		break;
-	}
-}
-
-void
-dp_conn_resolve(struct dp_conn *c, uint32_t first, uint16_t n, bool acked)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		struct dp_ref *r = dp_conn_ref_at(c, first + i);
-
-		if (likely(r->kind == DP_REF_DATA))
-			dp_chan_frag_resolved(c, r->msg, r->off, r->len, acked);
-		else
-			resolve_other(c, r, acked);
-		r->kind = DP_REF_FREE;
-	}
-	if (first == c->ref_head) /* the oldest packet: the ring's head moves past it */
-		refs_compact(c);
 }
 
 void
@@ -126,6 +80,19 @@ dp_conn_refs_fini(struct dp_conn *c)
 	c->refs = NULL;
 	c->ref_cap = 0;
 	c->ref_head = c->ref_tail = 0;
+}
+
+void
+dp_conn_dgrams_in_flight(const struct dp_conn *c, struct dp_conn_undelivered *out)
+{
+	for (uint32_t i = c->ref_head; i != c->ref_tail; i++) {
+		const struct dp_ref *r = dp_conn_ref_at(c, i);
+
+		if (r->kind == DP_REF_DGRAM && r->chan < SL_MAX_CHANNELS) {
+			out->chan[r->chan].undelivered++;
+			out->chan[r->chan].undelivered_bytes += r->len;
+		}
+	}
 }
 
 /* --- what there is to send ----------------------------------------------------------------- */
@@ -359,6 +326,8 @@ put_ack(struct dp_conn *c, uint8_t *buf, size_t room, uint64_t now_ns)
 		return 0;
 	dp_ack_build(&c->ack, now_ns, &ack);
 	c->cnt.acks_sent++;
+	if (unlikely(dp_ack_epoch(c) == 0))
+		dp_chan_rx_all_acked(c);
 	return dp_frame_put_ack(buf, room, &ack);
 }
 

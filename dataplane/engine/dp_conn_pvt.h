@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: reliable engine internals, shared by dp_conn.c (lifecycle, input, timers),
- * dp_conn_out.c (packet assembly) and dp_chan.c (channels). Not for other modules.
+ * sluice: reliable engine internals, shared by dp_conn.c (configuration, lifecycle, timers,
+ * events), the receive side dp_conn_in.c (frames in, acknowledged and lost packets resolved)
+ * and dp_chan_in.c (a channel's sent bytes acknowledged or lost; reassembly, delivery, credit
+ * given), and the send side dp_conn_out.c (scheduling, packet assembly, the record of what
+ * packets carried) and dp_chan_out.c (send queue, retransmissions, DATA/DATAGRAM frames).
+ * Not for other modules.
+ *
+ * Owner thread only: everything here works on one connection, on the thread that owns it.
  */
 #ifndef DP_CONN_PVT_H
 #define DP_CONN_PVT_H
@@ -8,7 +14,10 @@
 #include <assert.h>
 #include <stddef.h>
 
+#include <rte_branch_prediction.h>
+
 #include "dp_ack.h"
+#include "dp_blk.h"
 #include "dp_conn.h"
 #include "dp_frame.h"
 #include "dp_rangeset.h"
@@ -51,9 +60,15 @@ struct dp_omsg {
 };
 static_assert(offsetof(struct dp_omsg, data) % 64 == 0, "message bytes start a cache line");
 
+#define DP_IMSG_WHOLE	(1u << 16)
+#define DP_IMSG_UNACKED (1u << 17)
+
 /* An incoming message: reassembled, then delivered (m is what the application sees). */
 struct dp_imsg {
 	struct dp_msg m;
+	/* 0 until received whole; then DP_IMSG_WHOLE, the ACK epoch it became whole in (low 16
+	 * bits) and DP_IMSG_UNACKED (cleared when the epoch wraps: dp_chan_rx_all_acked) */
+	uint32_t whole;
 	struct dp_imsg *next; /* reassembly list (id order) or delivered FIFO */
 	uint64_t base;
 	struct dp_rangeset got;
@@ -80,6 +95,10 @@ struct dp_chan {
 	int32_t deficit;	/* deficit round robin */
 	uint8_t id;
 	bool blocked; /* a send failed with -ENOBUFS: report when writable */
+	/* messages received whole in ACK epoch rx_unacked_at; only those of the current epoch
+	 * are still unacknowledged (dp_conn_undelivered) */
+	uint16_t rx_unacked_at;
+	uint32_t rx_unacked;
 };
 
 enum dp_ref_kind {
@@ -134,17 +153,32 @@ struct dp_conn {
 	struct dp_conn_counters cnt;
 };
 
+static_assert(sizeof(struct dp_chan) <= 144, "the epoch fields fit in what was padding");
+static_assert(sizeof(struct dp_imsg) <= 80, "the epoch fields fit in what was padding");
+
+/* The ACK epoch: the low 16 bits of the ACKs sent. A message received whole in the current
+ * epoch has not been acknowledged yet. Each time the epoch wraps to 0 every mark of an older
+ * epoch is cleared (dp_chan_rx_all_acked), so an equal epoch always means "no ACK since". */
+static inline uint16_t
+dp_ack_epoch(const struct dp_conn *c)
+{
+	return (uint16_t)c->cnt.acks_sent;
+}
+
+/* Nothing heard for idle_timeout_ns: the connection is dead whatever comes next. */
+static inline bool
+dp_conn_idle_expired(const struct dp_conn *c, uint64_t now_ns)
+{
+	return c->cfg->idle_timeout_ns != 0 && now_ns - c->last_recv_ns >= c->cfg->idle_timeout_ns;
+}
+
 /* --- dp_conn.c ------------------------------------------------------------------------------ */
 void dp_conn_event_push(struct dp_conn *c, enum dp_conn_event_type type, uint8_t chan, uint64_t id);
 /* Close because of what the peer sent; counts the drop reason. Returns -EPROTO. */
 int dp_conn_fail(struct dp_conn *c, enum dp_conn_drop why, uint16_t reason);
-/* The packet whose n entries start at `first` was acknowledged (acked) or lost. */
-void dp_conn_resolve(struct dp_conn *c, uint32_t first, uint16_t n, bool acked);
 /* Every reliable message acknowledged: a graceful close may finish. */
 bool dp_conn_drained(const struct dp_conn *c);
 void dp_conn_enter_closed(struct dp_conn *c, uint16_t reason, bool by_peer, bool send_close);
-
-/* --- dp_chan.c ------------------------------------------------------------------------------ */
 struct dp_chan *dp_chan_get_slow(struct dp_conn *c, uint8_t id);
 
 /* The channel if it has been used, else NULL. */
@@ -162,29 +196,13 @@ dp_chan_get(struct dp_conn *c, uint8_t id)
 
 	return ch != NULL ? ch : dp_chan_get_slow(c, id);
 }
-int dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_t len,
-		    uint64_t expires_ns, uint64_t *msg_id);
-void dp_chan_drop_queue(struct dp_conn *c, struct dp_chan *ch);
-/* The packet holding a fragment of m was acknowledged (acked) or lost: record that and drop
- * the packet's reference to m. */
-void dp_chan_frag_resolved(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len,
-			   bool acked);
-void dp_chan_omsg_unref(struct dp_conn *c, struct dp_omsg *m);
-/* Expire messages whose TTL passed before their first byte left; returns the next expiry. */
-uint64_t dp_chan_expire(struct dp_conn *c, struct dp_chan *ch, uint64_t now_ns);
-/* Receiving. 0, or -EPROTO / -ENOMEM with *why when the frame breaks the protocol. */
-int dp_chan_rx_data(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *why);
-int dp_chan_rx_datagram(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *why);
-void dp_chan_release(struct dp_conn *c, struct dp_imsg *im);
-void dp_chan_drop_rx(struct dp_conn *c, struct dp_chan *ch);
 
-/* Emission: write chan's next frame into p (0 if none fits); dp_chan_sendable (below) says
- * whether it has something it may send now. */
-size_t dp_chan_emit(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room,
-		    uint64_t now_ns);
-/* The same for a reliable channel with nothing to resend: new data only. */
-size_t dp_chan_emit_new(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room,
-			uint64_t now_ns);
+/* --- dp_conn_in.c --------------------------------------------------------------------------- */
+/* The packet whose n entries start at `first` was acknowledged (acked) or lost. */
+void dp_conn_resolve(struct dp_conn *c, uint32_t first, uint16_t n, bool acked);
+/* dp_recovery's callbacks (arg: the connection): a packet acknowledged, a packet lost. */
+void dp_conn_on_acked(void *arg, const struct dp_sent *p);
+void dp_conn_on_lost(void *arg, const struct dp_sent *p);
 
 /* --- dp_conn_out.c -------------------------------------------------------------------------- */
 bool dp_conn_has_data(const struct dp_conn *c);
@@ -211,10 +229,65 @@ dp_conn_ref_add(struct dp_conn *c, enum dp_ref_kind kind, uint8_t chan, struct d
 }
 
 void dp_conn_refs_fini(struct dp_conn *c);
-/* Release buffers kept for a busy connection once nothing is in flight (from the timers). */
+/* Datagrams in packets in flight (they left their queue when sent), into out->chan[]. */
+void dp_conn_dgrams_in_flight(const struct dp_conn *c, struct dp_conn_undelivered *out);
 /* Release the buffers an idle connection does not need (nothing in flight); the engine does
  * it at the first tick DP_CONN_TRIM_NS (dp_conn.h) after the last packet. */
 void dp_conn_trim(struct dp_conn *c);
+
+/* --- dp_chan_in.c --------------------------------------------------------------------------- */
+/* The packet holding a fragment of m was acknowledged (acked) or lost: record that and drop
+ * the packet's reference to m. */
+void dp_chan_frag_resolved(struct dp_conn *c, struct dp_omsg *m, uint32_t off, uint32_t len,
+			   bool acked);
+/* dp_rs_remove() with the heap it takes or gives back accounted. */
+int dp_conn_rs_remove(struct dp_conn *c, struct dp_rangeset *rs, uint32_t lo, uint32_t hi);
+/* Receiving. 0, or -EPROTO / -ENOMEM with *why when the frame breaks the protocol. */
+int dp_chan_rx_data(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *why);
+int dp_chan_rx_datagram(struct dp_conn *c, const struct dp_frame *f, enum dp_conn_drop *why);
+void dp_chan_release(struct dp_conn *c, struct dp_imsg *im);
+void dp_chan_drop_rx(struct dp_conn *c, struct dp_chan *ch);
+/* An ACK left and the epoch wrapped to 0: everything received so far is acknowledged. */
+void dp_chan_rx_all_acked(struct dp_conn *c);
+/* Receiving side of dp_conn_undelivered(): messages held and never handed over, per channel
+ * (the delivered FIFO and the reassembly lists), and those handed over unacknowledged. */
+void dp_chan_rx_undelivered(const struct dp_conn *c, struct dp_conn_undelivered *out);
+
+/* --- dp_chan_out.c -------------------------------------------------------------------------- */
+int dp_chan_enqueue(struct dp_conn *c, struct dp_chan *ch, const void *data, uint32_t len,
+		    uint64_t expires_ns, uint64_t *msg_id);
+/* Take m out of its channel queue (fully acknowledged, expired or dropped). */
+void dp_chan_dequeue(struct dp_conn *c, struct dp_chan *ch, struct dp_omsg *m);
+void dp_chan_drop_queue(struct dp_conn *c, struct dp_chan *ch);
+void dp_chan_omsg_unref(struct dp_conn *c, struct dp_omsg *m);
+/* Sending side of dp_conn_undelivered() for one channel: its queue (not acknowledged in full). */
+void dp_chan_tx_undelivered(const struct dp_chan *ch, struct dp_undelivered *u);
+/* Expire messages whose TTL passed before their first byte left; returns the next expiry. */
+uint64_t dp_chan_expire(struct dp_conn *c, struct dp_chan *ch, uint64_t now_ns);
+
+/* Emission: write chan's next frame into p (0 if none fits); dp_chan_sendable (below) says
+ * whether it has something it may send now. */
+size_t dp_chan_emit(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room,
+		    uint64_t now_ns);
+/* The same for a reliable channel with nothing to resend: new data only. */
+size_t dp_chan_emit_new(struct dp_conn *c, struct dp_chan *ch, uint8_t *p, size_t room,
+			uint64_t now_ns);
+
+/* Free m once nothing holds it any more: not queued, on no retransmission list, in no packet
+ * in flight. */
+static inline void
+dp_omsg_maybe_free(struct dp_conn *c, struct dp_omsg *m)
+{
+	if (m->queued || m->refs != 0 || m->in_rtx)
+		return;
+	c->heap -= sizeof(*m) + m->len;
+	if (unlikely(m->ranges_on && (m->acked.v != m->acked.inl || m->lost.v != m->lost.inl))) {
+		c->heap -= dp_rs_heap(&m->acked) + dp_rs_heap(&m->lost);
+		dp_rs_fini(&m->acked);
+		dp_rs_fini(&m->lost);
+	}
+	dp_blk_free(m, sizeof(*m) + m->len);
+}
 
 static_assert(SL_MAX_CHANNELS <= 16, "channel masks are 16 bits");
 static_assert(SL_MAX_PAYLOAD / 9 + SL_MAX_CHANNELS + 4 <= UINT16_MAX,

@@ -239,40 +239,17 @@ dp_keypair_seal_pn(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t pn, uint64_t no
 	return seal_at(mgr, kp, pn, plain, len, out);
 }
 
-/* Check the framing of a data packet and read its receiver id and packet number.
- * 0 or -EBADMSG. */
+/* Open rx under kp, the keypair its receiver id names: limits, replay window, tag. */
 static int
-parse_hdr(const uint8_t *pkt, size_t len, uint32_t *receiver, uint64_t *pn)
+open_under(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns, const struct dp_key_limits *lim,
+	   const struct dp_data_rx *rx, uint8_t *plain)
 {
-	struct sl_data_hdr hdr;
-
-	if (len < DP_DATA_OVERHEAD || len - DP_DATA_OVERHEAD > DP_DATA_MAX_PLAIN)
-		return -EBADMSG;
-	memcpy(&hdr, pkt, sizeof(hdr));
-	if (hdr.type != SL_MSG_DATA || (hdr.reserved[0] | hdr.reserved[1] | hdr.reserved[2]) != 0)
-		return -EBADMSG;
-	*receiver = rte_be_to_cpu_32(hdr.receiver);
-	*pn = rte_be_to_cpu_64(hdr.pn);
-	return 0;
-}
-
-int
-dp_keypair_open(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
-		const struct dp_key_limits *lim, const uint8_t *pkt, size_t len, uint8_t *plain)
-{
-	const uint8_t *ct = pkt + sizeof(struct sl_data_hdr);
+	const uint8_t *ct = rx->pkt + sizeof(struct sl_data_hdr);
+	const uint64_t pn = rx->pn;
+	const uint16_t len = rx->plain_len;
 	const struct kc_entry *keys;
 	uint8_t nonce[SL_NONCE_LEN];
-	uint32_t receiver;
-	size_t plain_len;
-	uint64_t pn;
-	int rc;
 
-	rc = parse_hdr(pkt, len, &receiver, &pn);
-	if (rc != 0)
-		return rc;
-	if (receiver != kp->local_id)
-		return -ENOKEY;
 	if (!dp_keypair_can_receive(kp, now_ns, lim) || pn >= lim->reject_after_msgs)
 		return -EKEYEXPIRED;
 	if (!dp_replay_check(&kp->replay, pn, lim->reject_after_msgs))
@@ -281,19 +258,29 @@ dp_keypair_open(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
 	keys = kc_get(mgr, kp);
 	if (keys == NULL)
 		return -ENOMEM;
-	plain_len = len - DP_DATA_OVERHEAD;
 	sl_aead_nonce_be(nonce, pn);
-	if (!sl_aead_open(mgr, &keys->recv, nonce, pkt, sizeof(struct sl_data_hdr), ct, plain_len,
-			  plain, ct + plain_len))
+	if (!sl_aead_open(mgr, &keys->recv, nonce, rx->pkt, sizeof(struct sl_data_hdr), ct, len,
+			  plain, ct + len))
 		return -EPERM; /* plain already zeroed */
 	if (!dp_replay_update(&kp->replay, pn, lim->reject_after_msgs)) {
 		/* Cannot happen after the check above on the owner lcore; never leak anyway. */
-		sodium_memzero(plain, plain_len);
+		sodium_memzero(plain, len);
 		return -EALREADY;
 	}
 	kp->counters.rx_packets++;
-	kp->counters.rx_bytes += plain_len;
-	return (int)plain_len;
+	kp->counters.rx_bytes += len;
+	return len;
+}
+
+int
+dp_keypair_open(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
+		const struct dp_key_limits *lim, const struct dp_data_rx *rx, uint8_t *plain)
+{
+	if (rx->reserved_set)
+		return -EBADMSG;
+	if (rx->receiver != kp->local_id)
+		return -ENOKEY;
+	return open_under(mgr, kp, now_ns, lim, rx, plain);
 }
 
 /* --- keysets ------------------------------------------------------------------------------ */
@@ -401,20 +388,17 @@ dp_keyset_seal(IMB_MGR *mgr, struct dp_keyset *ks, uint64_t now_ns, const struct
 
 int
 dp_keyset_open(IMB_MGR *mgr, struct dp_keyset *ks, uint64_t now_ns, const struct dp_key_limits *lim,
-	       const uint8_t *pkt, size_t len, uint8_t *plain)
+	       const struct dp_data_rx *rx, uint8_t *plain)
 {
 	struct dp_keypair *kp;
-	uint32_t receiver;
-	uint64_t pn;
 	int rc;
 
-	rc = parse_hdr(pkt, len, &receiver, &pn);
-	if (rc != 0)
-		return rc;
-	kp = dp_keyset_lookup(ks, receiver);
+	if (rx->reserved_set)
+		return -EBADMSG;
+	kp = dp_keyset_lookup(ks, rx->receiver);
 	if (kp == NULL)
 		return -ENOKEY;
-	rc = dp_keypair_open(mgr, kp, now_ns, lim, pkt, len, plain);
+	rc = open_under(mgr, kp, now_ns, lim, rx, plain);
 	if (rc >= 0)
 		dp_keyset_confirm(ks, kp);
 	return rc;

@@ -18,9 +18,10 @@
  * destroyed on the thread that holds it (the owner lcore) and when the thread releases its
  * cache (dp_keypair_thread_release, before it exits).
  *
- * Data packet: struct sl_data_hdr (type, receiver connection id, packet number), then the
- * AEAD ciphertext of the payload, then the tag. The header is the associated data and the
- * packet number, big-endian after four zero bytes, is the nonce.
+ * Data packet (dp_data.h): struct sl_data_hdr (type, receiver connection id, packet number),
+ * then the AEAD ciphertext of the payload, then the tag. The header is the associated data and
+ * the packet number, big-endian after four zero bytes, is the nonce. Sealing writes the header;
+ * opening takes it decoded once by dp_data_rx_decode() (struct dp_data_rx), never the bytes.
  *
  * Threading: a keyset and its keypairs belong to the peer's owner lcore; every function that
  * takes a keyset, and seal / open / next_pn, is owner lcore only. dp_keypair_create() may run
@@ -40,14 +41,10 @@
 #include <rte_common.h>
 
 #include "sl_aead.h"
+#include "dp_data.h"
 #include "dp_replay.h"
 #include "sl_limits.h"
 #include "sl_wire.h"
-
-/* Bytes a data packet adds to its payload: header and tag. */
-#define DP_DATA_OVERHEAD (sizeof(struct sl_data_hdr) + SL_TAG_LEN)
-/* Largest payload: the whole packet must fit in one IPv4 UDP datagram (65507 bytes). */
-#define DP_DATA_MAX_PLAIN (65507 - DP_DATA_OVERHEAD)
 
 /* When to start a new handshake and when a keypair becomes unusable. Times are keypair ages;
  * message counts are packet numbers. */
@@ -140,11 +137,13 @@ int dp_keypair_seal(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
 		    const struct dp_key_limits *lim, const uint8_t *plain, size_t len,
 		    uint8_t *out) __rte_warn_unused_result;
 
-/* Open the data packet pkt of len bytes into plain (len - DP_DATA_OVERHEAD bytes). plain may
- * be pkt + sizeof(struct sl_data_hdr) (in place); otherwise the two must not overlap.
+/* Open the data packet rx (decoded by dp_data_rx_decode; its header bytes rx->pkt are the
+ * associated data) into plain (rx->plain_len bytes). plain may be
+ * rx->pkt + sizeof(struct sl_data_hdr) (in place); otherwise the two must not overlap.
  * The replay window is consulted before decryption and updated only after the tag verified.
- * Returns the payload length, or one negative errno per drop reason:
- *   -EBADMSG      malformed: too short or too long, not a data packet, reserved bytes set
+ * Returns the payload length, or one negative errno per drop reason (the appliance maps them
+ * with dp_drop_from_errno, dp_drop.h):
+ *   -EBADMSG      malformed: reserved bytes set (the framing was checked by the decode)
  *   -ENOKEY       the receiver id is not this keypair's
  *   -EKEYEXPIRED  the keypair is too old, or the packet number is at the hard limit
  *   -EALREADY     replayed, or too far behind the window to tell
@@ -152,7 +151,7 @@ int dp_keypair_seal(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
  *   -ENOMEM       this thread's key cache could not be made
  * On any error nothing in the keypair changes and no unauthenticated byte is in plain. */
 int dp_keypair_open(IMB_MGR *mgr, struct dp_keypair *kp, uint64_t now_ns,
-		    const struct dp_key_limits *lim, const uint8_t *pkt, size_t len,
+		    const struct dp_key_limits *lim, const struct dp_data_rx *rx,
 		    uint8_t *plain) __rte_warn_unused_result;
 
 /* --- keysets ------------------------------------------------------------------------------ */
@@ -204,10 +203,10 @@ int dp_keyset_seal(IMB_MGR *mgr, struct dp_keyset *ks, uint64_t now_ns,
 		   const struct dp_key_limits *lim, const uint8_t *plain, size_t len,
 		   uint8_t *out) __rte_warn_unused_result;
 
-/* Open with the keypair the receiver id names, then confirm it: -EBADMSG if malformed,
- * -ENOKEY if no slot has that receiver id, else as dp_keypair_open(). */
+/* Open rx with the keypair its receiver id names, then confirm it: -EBADMSG if reserved bytes
+ * are set, -ENOKEY if no slot has that receiver id, else as dp_keypair_open(). */
 int dp_keyset_open(IMB_MGR *mgr, struct dp_keyset *ks, uint64_t now_ns,
-		   const struct dp_key_limits *lim, const uint8_t *pkt, size_t len,
+		   const struct dp_key_limits *lim, const struct dp_data_rx *rx,
 		   uint8_t *plain) __rte_warn_unused_result;
 
 #endif /* DP_KEYPAIR_H */

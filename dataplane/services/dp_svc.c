@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dp_svc.h"
+#include "dp_svc_msg.h"
 
 #define TOKEN_UNIT 1000000000ull /* one message, in rate-per-nanosecond units */
 
@@ -29,7 +30,7 @@ struct svc_source {
 	uint64_t tokens, cap;	 /* token bucket, TOKEN_UNIT per message */
 	uint64_t last_ns;	 /* when the bucket was last filled */
 	uint8_t *buf;		 /* max bytes: the message being built */
-	struct dp_svc_hist *rtt; /* expect_echo only */
+	struct sl_hist *rtt; /* expect_echo only */
 	bool started;		 /* polled once: the bucket fills from then on */
 	bool stopped;		 /* the engine refused for good */
 };
@@ -375,7 +376,7 @@ source_on_echo(struct dp_svc_inst *in, const struct dp_msg *m, uint64_t now)
 	in->cnt.msgs_verified++;
 	svc_active(in, now);
 	if (info.has_hdr && src->rtt != NULL)
-		dp_svc_hist_record(src->rtt, now - info.sent_ns);
+		sl_hist_record(src->rtt, now - info.sent_ns);
 }
 
 /* --- sink ----------------------------------------------------------------------------------- */
@@ -587,6 +588,26 @@ sender_on(const struct dp_svc *svc, uint8_t chan, struct dp_svc_inst **echo)
 	return src;
 }
 
+void
+dp_svc_on_undelivered(struct dp_svc *svc, const struct dp_conn_undelivered *u)
+{
+	for (uint8_t ch = 0; svc->cfg != NULL && ch < SL_MAX_CHANNELS; ch++) {
+		const struct dp_undelivered *c = &u->chan[ch];
+		struct dp_svc_inst *src, *echo = NULL, *rx = NULL;
+		unsigned int to = svc->plain[ch] != 0 ? svc->plain[ch] : svc->echo_src[ch];
+
+		src = c->undelivered != 0 ? sender_on(svc, ch, &echo) : NULL;
+		if (c->undelivered != 0 && (src != NULL || echo != NULL))
+			(src != NULL ? src : echo)->cnt.undelivered += c->undelivered;
+		if (c->delivered_unacked + c->discarded_acked != 0 && to != 0)
+			rx = inst_get(svc, to - 1); /* made if need be: it may have got nothing */
+		if (rx != NULL) {
+			rx->cnt.delivered_unacked += c->delivered_unacked;
+			rx->cnt.discarded_acked += c->discarded_acked;
+		}
+	}
+}
+
 static void
 on_closed(struct dp_svc *svc, struct dp_conn *conn)
 {
@@ -672,7 +693,7 @@ dp_svc_stats_add(const struct dp_svc *svc, unsigned int idx, struct dp_svc_stats
 		return;
 	acc->sources_done += source_done(&in->src);
 	if (in->src.rtt != NULL)
-		dp_svc_hist_merge(&acc->rtt, in->src.rtt);
+		sl_hist_merge(&acc->rtt, in->src.rtt);
 }
 
 size_t

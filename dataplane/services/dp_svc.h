@@ -8,7 +8,8 @@
  *   source  sends `count` messages (0: unbounded) of a fixed or uniformly random size at `rate`
  *           messages/s (0: as fast as the engine takes them) on its channel to its peer; with
  *           expect_echo it verifies the returns and records their round trips.
- * The message format is in sl_wire.h ("service messages").
+ * The message format is in sl_wire.h ("service messages"), built and checked by dp_svc_msg.h;
+ * the counters and totals are in dp_svc_stats.h.
  *
  * One struct dp_svc per session, embedded in it. Plain C, no DPDK runtime; the caller passes
  * the time (now_ns, the clock the engine gets). The owner lcore's loop, per session:
@@ -21,8 +22,10 @@
  *   while (dp_conn_poll_event(conn, &ev)) dp_svc_on_event(&s->svc, conn, &ev, now);
  *   if (dp_svc_next_wakeup(&s->svc) <= now) dp_svc_poll(&s->svc, conn, now);
  *   then dp_conn_output() as usual (the services only queue messages)
- *   dp_svc_stats_add(&s->svc, i, &lcore_retired[i]) for each service i, then
- *   dp_svc_fini(&s->svc, conn) before dp_conn_destroy(conn)      when the session ends
+ *   when the session ends:
+ *       dp_conn_undelivered(conn, &u); dp_svc_on_undelivered(&s->svc, &u);
+ *       dp_svc_stats_add(&s->svc, i, &lcore_retired[i]) for each service i, then
+ *       dp_svc_fini(&s->svc, conn) before dp_conn_destroy(conn)
  *
  * Which service takes a received message on channel c (the config is scanned in order):
  *   - a message with the ECHOED flag goes to this session's source on c if it expects echoes
@@ -65,6 +68,7 @@
 #include <rte_common.h>
 
 #include "dp_conn.h"
+#include "dp_svc_stats.h"
 #include "sl_wire.h"
 
 #define DP_SVC_ECHO_MAX_HELD 16384	   /* messages an echo service holds while blocked */
@@ -102,79 +106,6 @@ struct dp_svc_config {
 	unsigned int n_peers;    /* configured peers: a source's peer is an index below this */
 };
 
-
-/* --- latency histogram ------------------------------------------------------------------
- * Log-linear in nanoseconds: exact below 256 ns, then 128 buckets per power of two, so a
- * recorded value is known to within 1/128 (0.8 %) up to 2^34 ns (17 s); larger values land in
- * the last bucket. count, min, max and sum are exact. An all-zero histogram is empty. */
-#define DP_SVC_HIST_SUB_BITS 7
-#define DP_SVC_HIST_MAX_BITS 34
-#define DP_SVC_HIST_BUCKETS             \
-	((2u << DP_SVC_HIST_SUB_BITS) + \
-	 (DP_SVC_HIST_MAX_BITS - DP_SVC_HIST_SUB_BITS - 1) * (1u << DP_SVC_HIST_SUB_BITS))
-
-struct dp_svc_hist {
-	uint64_t count, min, max, sum;
-	uint64_t bucket[DP_SVC_HIST_BUCKETS];
-};
-
-void dp_svc_hist_record(struct dp_svc_hist *h, uint64_t v);
-void dp_svc_hist_merge(struct dp_svc_hist *dst, const struct dp_svc_hist *src);
-/* The value at percentile pct (0..100, nearest rank: the smallest recorded value with at least
- * pct % of the samples at or below it), to within the bucket precision and never outside
- * [min, max]; 0 when empty. */
-uint64_t dp_svc_hist_percentile(const struct dp_svc_hist *h, double pct);
-
-/* --- counters --------------------------------------------------------------------------- */
-/* Per service and session; names are the telemetry keys. */
-#define DP_SVC_COUNTERS(X)                                                              \
-	X(msgs_sent, "messages a source queued to the engine")                          \
-	X(bytes_sent, "bytes of those")                                                 \
-	X(msgs_recv, "messages received (sink, echo) or echoes received (source)")      \
-	X(bytes_recv, "bytes of those")                                                 \
-	X(msgs_verified, "received messages that passed every check (sink, source)")    \
-	X(msgs_echoed, "messages an echo service queued back")                          \
-	X(bytes_echoed, "bytes of those")                                               \
-	X(lost, "sequence numbers skipped (sink: messages, source: echoes)")            \
-	X(duplicated, "sequence numbers seen again")                                    \
-	X(corrupt, "bad magic, version, length, checksum or payload")                   \
-	X(expired, "own messages that expired (TTL) or datagrams lost before arriving") \
-	X(send_blocked, "sends refused with -ENOBUFS (retried on DP_EV_WRITABLE)")      \
-	X(dropped, "echo: messages not returned (closed, ring full, refused); source: unsendable")
-
-struct dp_svc_counters {
-#define DP_SVC_CNT_FIELD(name, what) uint64_t name;
-	DP_SVC_COUNTERS(DP_SVC_CNT_FIELD)
-#undef DP_SVC_CNT_FIELD
-};
-
-/* One configured service, summed over the sessions that ran it. */
-struct dp_svc_stats {
-	struct dp_svc_counters cnt;
-	uint32_t sources;      /* source instances counted in */
-	uint32_t sources_done; /* of those: sent `count` and, expecting echoes, got them all */
-	/* the active period, for goodput (0: none yet): from the first message sent (source) or
-	 * received (sink, echo) to the last one sent (source without echoes), echo verified
-	 * (source with echoes) or received (sink, echo); over sessions and lcores, the earliest
-	 * start and the latest end */
-	uint64_t first_ns, last_ns;
-	struct dp_svc_hist rtt; /* round trips of echoed messages (source with expect_echo) */
-};
-
-/* Widen acc's active period to include [first, last] (first 0: nothing to add). */
-static inline void
-dp_svc_span_add(struct dp_svc_stats *acc, uint64_t first, uint64_t last)
-{
-	if (first == 0)
-		return;
-	if (acc->first_ns == 0 || first < acc->first_ns)
-		acc->first_ns = first;
-	if (last > acc->last_ns)
-		acc->last_ns = last;
-}
-
-/* dst += src, counters and histograms. A zeroed struct dp_svc_stats is empty. */
-void dp_svc_stats_merge(struct dp_svc_stats *dst, const struct dp_svc_stats *src);
 
 /* --- per-session state ------------------------------------------------------------------ */
 struct dp_svc_inst;
@@ -222,6 +153,15 @@ bool dp_svc_on_message(struct dp_svc *svc, struct dp_conn *conn, struct dp_msg *
 void dp_svc_on_event(struct dp_svc *svc, struct dp_conn *conn, const struct dp_conn_event *ev,
 		     uint64_t now_ns);
 
+/* The session ends: what its engine left undone (dp_conn_undelivered). Each channel's
+ * undelivered messages count at the service that sent on it — the source towards this peer,
+ * else the echo; its delivered_unacked and discarded_acked at the one that received on it — the
+ * echo or sink, else the source expecting echoes. With a source here and a sink on the peer,
+ *     source msgs_sent = sink msgs_recv + source undelivered - sink delivered_unacked
+ *                        + sink discarded_acked
+ * (see dp_conn.h for when this is exact). Call it once, before dp_svc_stats_add(). */
+void dp_svc_on_undelivered(struct dp_svc *svc, const struct dp_conn_undelivered *u);
+
 /* Sources send what their rate allows (at most DP_SVC_POLL_BATCH messages each), echo
  * services retry what they hold. */
 void dp_svc_poll(struct dp_svc *svc, struct dp_conn *conn, uint64_t now_ns);
@@ -246,26 +186,5 @@ dp_svc_unhandled(const struct dp_svc *svc)
 
 /* Bytes the session's service state holds (struct dp_svc included). */
 size_t dp_svc_memory(const struct dp_svc *svc);
-
-/* --- message format helpers (sl_wire.h "service messages"); also for tests ----------------- */
-
-/* CRC32C (Castagnoli) continuing from crc (start with 0). */
-uint32_t dp_svc_crc32c(uint32_t crc, const void *buf, size_t len);
-
-/* Write message seq of len bytes (len >= 1): header (if len >= SL_SVC_HDR_LEN) and payload. */
-void dp_svc_msg_build(uint8_t *buf, uint32_t len, uint64_t seq, uint64_t sent_ns);
-
-/* What dp_svc_msg_check() read from a message. */
-struct dp_svc_msg_info {
-	bool has_hdr;	  /* false: headerless (shorter than the header) */
-	uint8_t flags;	  /* header flags (0 when headerless) */
-	uint64_t seq;	  /* from the header, or the implied one */
-	uint64_t sent_ns; /* from the header, or 0 */
-};
-
-/* Check every byte of a received message. implied_seq is the sequence number a headerless
- * message is taken to have. true if the message is intact. */
-bool dp_svc_msg_check(const uint8_t *buf, uint32_t len, uint64_t implied_seq,
-		      struct dp_svc_msg_info *info) __rte_warn_unused_result;
 
 #endif /* DP_SVC_H */

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: service messages (sl_wire.h "service messages") — CRC32C, the payload pattern,
- * building and checking messages — and the latency histogram and statistics of dp_svc.h.
+ * sluice: service messages (see dp_svc_msg.h) — CRC32C, the payload pattern, building and
+ * checking messages.
  */
 #include <string.h>
 
 #include <rte_byteorder.h>
 
-#include "dp_svc.h"
+#include "dp_svc_msg.h"
 
 #if defined(__SSE4_2__)
 #include <nmmintrin.h>
@@ -200,107 +200,4 @@ dp_svc_msg_check(const uint8_t *buf, uint32_t len, uint64_t implied_seq,
 	if (rte_be_to_cpu_32(h->checksum) != msg_checksum(buf, len))
 		return false;
 	return pattern_check(buf + SL_SVC_HDR_LEN, len - SL_SVC_HDR_LEN, info->seq);
-}
-
-/* --- histogram ------------------------------------------------------------------------------ */
-#define HIST_SUB    (1u << DP_SVC_HIST_SUB_BITS) /* buckets per power of two */
-#define HIST_LINEAR (2u * HIST_SUB)		 /* values below this are exact */
-
-static unsigned int
-hist_index(uint64_t v)
-{
-	unsigned int k, s;
-
-	if (v < HIST_LINEAR)
-		return (unsigned int)v;
-	k = 63u - (unsigned int)__builtin_clzll(v); /* >= SUB_BITS + 1 */
-	if (k >= DP_SVC_HIST_MAX_BITS)
-		return DP_SVC_HIST_BUCKETS - 1;
-	s = k - DP_SVC_HIST_SUB_BITS;
-	return HIST_LINEAR + (k - DP_SVC_HIST_SUB_BITS - 1) * HIST_SUB + (unsigned int)(v >> s) -
-	       HIST_SUB;
-}
-
-/* The middle of bucket i's value range. */
-static uint64_t
-hist_value(unsigned int i)
-{
-	unsigned int j, s;
-	uint64_t lo;
-
-	if (i < HIST_LINEAR)
-		return i;
-	j = i - HIST_LINEAR;
-	s = j / HIST_SUB + 1;
-	lo = (uint64_t)(HIST_SUB + j % HIST_SUB) << s;
-	return lo + ((1ull << s) - 1) / 2;
-}
-
-static_assert(DP_SVC_HIST_BUCKETS ==
-		      HIST_LINEAR + (DP_SVC_HIST_MAX_BITS - DP_SVC_HIST_SUB_BITS - 1) * HIST_SUB,
-	      "one run of HIST_SUB buckets per power of two from HIST_LINEAR to 2^MAX_BITS");
-
-void
-dp_svc_hist_record(struct dp_svc_hist *h, uint64_t v)
-{
-	if (h->count == 0 || v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
-	h->count++;
-	h->sum += v;
-	h->bucket[hist_index(v)]++;
-}
-
-void
-dp_svc_hist_merge(struct dp_svc_hist *dst, const struct dp_svc_hist *src)
-{
-	if (src->count == 0)
-		return;
-	if (dst->count == 0 || src->min < dst->min)
-		dst->min = src->min;
-	if (src->max > dst->max)
-		dst->max = src->max;
-	dst->count += src->count;
-	dst->sum += src->sum;
-	for (unsigned int i = 0; i < DP_SVC_HIST_BUCKETS; i++)
-		dst->bucket[i] += src->bucket[i];
-}
-
-uint64_t
-dp_svc_hist_percentile(const struct dp_svc_hist *h, double pct)
-{
-	double r = pct / 100.0 * (double)h->count;
-	uint64_t rank = (uint64_t)r, seen = 0, v = h->max;
-
-	if (h->count == 0)
-		return 0;
-	if ((double)rank < r - 1e-9)
-		rank++; /* nearest rank: ceil, forgiving the rounding of pct / 100 */
-	if (rank <= 1)
-		return h->min;
-	if (rank >= h->count)
-		return h->max;
-	for (unsigned int i = 0; i < DP_SVC_HIST_BUCKETS; i++) {
-		seen += h->bucket[i];
-		if (seen >= rank) {
-			v = hist_value(i);
-			break;
-		}
-	}
-	v = RTE_MAX(v, h->min);
-	return RTE_MIN(v, h->max);
-}
-
-/* --- statistics ----------------------------------------------------------------------------- */
-void
-dp_svc_stats_merge(struct dp_svc_stats *dst, const struct dp_svc_stats *src)
-{
-#define DP_SVC_CNT_ADD(name, what) dst->cnt.name += src->cnt.name;
-	DP_SVC_COUNTERS(DP_SVC_CNT_ADD)
-#undef DP_SVC_CNT_ADD
-	dst->sources += src->sources;
-	dst->sources_done += src->sources_done;
-	dp_svc_span_add(dst, src->first_ns, src->last_ns);
-	dp_svc_hist_merge(&dst->rtt, &src->rtt);
 }

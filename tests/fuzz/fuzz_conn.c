@@ -12,8 +12,9 @@
  * small windows, so the fuzzer reaches loss recovery, flow control and reassembly.
  *
  * Built only with -Dfuzz=true under clang (make fuzz). Invariants checked: the engine never
- * crashes, leaks or reads out of bounds (ASan/UBSan), never reuses a packet number, and every
- * output fits the payload size.
+ * crashes, leaks or reads out of bounds (ASan/UBSan), never reuses a packet number, every
+ * output fits the payload size, and what the closed connection counts as undone
+ * (dp_conn_undelivered) is consistent with what it was given.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,6 +68,23 @@ consume(struct dp_conn *c)
 		;
 }
 
+/* At most what was sent is undelivered; what was received and discarded (everything was
+ * taken: consume) is what reassembly held. */
+static void
+check_undelivered(const struct dp_conn *c)
+{
+	struct dp_conn_stats st = dp_conn_stats_now(c);
+	struct dp_conn_undelivered u;
+
+	dp_conn_undelivered(c, &u);
+	fuzz_check(u.total.undelivered <= st.msgs_sent, "undelivered <= sent");
+	fuzz_check(u.total.discarded_acked <= u.total.discarded, "discarded_acked <= discarded");
+	fuzz_check(u.total.delivered_unacked <= st.msgs_delivered,
+		   "delivered_unacked <= delivered");
+	fuzz_check(u.total.undelivered_bytes >= u.total.undelivered,
+		   "an undelivered message has a byte at least");
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -104,6 +122,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dp_conn_close(c, false, SL_CLOSE_APPLICATION, now);
 	drain(c, now, &last_out, &any_out);
 	consume(c);
+	check_undelivered(c);
 	dp_conn_destroy(c);
 	return 0;
 }

@@ -29,6 +29,8 @@ Python 3 standard library only.
 import ctypes
 import json
 import os
+import platform
+import random
 import re
 import shutil
 import signal
@@ -58,10 +60,30 @@ class TelemetryError(TestFailure):
 
 QUIET = bool(os.environ.get("SL_INTEG_QUIET"))  # the perf rig keeps its output to results
 
+# System call numbers of nanosleep and clock_nanosleep: the idle sleep of an lcore's loop.
+SLEEP_SYSCALLS = {"x86_64": {35, 230}, "aarch64": {101, 115}}.get(platform.machine())
+
 
 def log(msg):
     if not QUIET:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def wait_until(what, cond, timeout, nodes=(), every=0.05):
+    """Poll cond() every `every` seconds until it returns something true (returned); a
+    TestFailure after `timeout` seconds, or at once when one of `nodes` exited meanwhile."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        for n in nodes:
+            if not n.running():
+                raise TestFailure(f"{n.name} exited (status {n.proc.returncode}) "
+                                  f"while waiting for: {what}")
+        if time.monotonic() >= deadline:
+            raise TestFailure(f"timed out ({timeout} s) waiting for: {what}")
+        time.sleep(every)
 
 
 def terminate(proc, timeout, what, say=None):
@@ -80,8 +102,6 @@ def terminate(proc, timeout, what, say=None):
     return proc.returncode
 
 
-# --- summaries -------------------------------------------------------------------------------
-
 def _kv(tokens):
     d = {}
     for t in tokens:
@@ -94,9 +114,12 @@ def _kv(tokens):
 
 def parse_summary(text):
     """The lines `sluice:` prints on stdout at exit, as
-    {"summary": {...}, "services": {index: {...}}, "drops": {...}, "exit": {...}}.
+    {"summary": {...}, "services": {index: {...}}, "channels": {...}, "channel": {id: {...}},
+     "drops": {...}, "exit": {...}}.
+    "channels" are the undelivered/discarded totals over channels, "channel" the channels
+    with anything undelivered or discarded (absent: all 0).
     Counters are ints; `done=1/1` stays a string. Missing parts are absent keys."""
-    out = {"services": {}}
+    out = {"services": {}, "channel": {}}
     for line in text.splitlines():
         if not line.startswith("sluice: "):
             continue
@@ -113,6 +136,11 @@ def parse_summary(text):
         elif head.startswith("service="):
             d = _kv(words)
             out["services"][d["service"]] = d
+        elif head == "channels":
+            out["channels"] = _kv(words[1:])
+        elif head.startswith("channel="):
+            d = _kv(words)
+            out["channel"][d["channel"]] = d
     return out
 
 
@@ -179,6 +207,7 @@ class Node:
         }
         self.core = core
         self.proc = None
+        self.paused = False
         self.runs = []  # (stdout path, stderr path, argv) of every start, oldest first
 
     # configuration
@@ -244,12 +273,44 @@ class Node:
 
     def stop(self, timeout=15.0):
         """SIGTERM (a graceful stop), then SIGKILL after timeout. Returns the exit status."""
+        if self.paused:
+            self.resume()
         return terminate(self.proc, timeout, self.name)
 
     def kill9(self):
         self.proc.kill()
         self.proc.wait()
+        self.paused = False
         log(f"{self.name}: pid {self.proc.pid} killed (SIGKILL)")
+
+    def pause_between_polls(self, tries=500):
+        """SIGSTOP the appliance while its lcore (the main thread: lcore = its core) sleeps
+        between two polling rounds, as /proc/PID/syscall shows: every packet it built has been
+        handed to its port and its next round reads the clock afresh. Stopped elsewhere, it is
+        let go (SIGCONT) and tried again a moment later. Returns the number of tries."""
+        if SLEEP_SYSCALLS is None:
+            raise TestFailure(f"pause_between_polls: unknown machine {platform.machine()}")
+        for i in range(1, tries + 1):
+            self.proc.send_signal(signal.SIGSTOP)
+            self.paused = True
+            deadline = time.monotonic() + 5.0
+            while _read(f"/proc/{self.proc.pid}/stat").rpartition(")")[2].split()[:1] != ["T"]:
+                if time.monotonic() >= deadline or not self.running():
+                    raise TestFailure(f"{self.name}: did not stop on SIGSTOP")
+                time.sleep(0.001)
+            call = _read(f"/proc/{self.proc.pid}/syscall").split()
+            if call and call[0].isdigit() and int(call[0]) in SLEEP_SYSCALLS:
+                log(f"{self.name}: pid {self.proc.pid} stopped between polls (try {i})")
+                return i
+            self.resume(quiet=True)
+            time.sleep(random.uniform(0.0005, 0.005))
+        raise TestFailure(f"{self.name}: never found its lcore asleep in {tries} tries")
+
+    def resume(self, quiet=False):
+        self.proc.send_signal(signal.SIGCONT)
+        self.paused = False
+        if not quiet:
+            log(f"{self.name}: pid {self.proc.pid} continued (SIGCONT)")
 
     # logs
 
@@ -366,6 +427,7 @@ class World:
         self.args = argv[2:]
         self.tag = tag
         self.nodes = []
+        self.others = []  # other things it started: each has stop() and diagnostics()
         self.checks = 0
         self.t0 = time.monotonic()
         self.dir = tempfile.mkdtemp(prefix=f"sluice-it-{tag}-{os.getpid()}-")
@@ -432,8 +494,16 @@ class World:
     def elapsed(self):
         return time.monotonic() - self.t0
 
+    def track(self, thing):
+        """Something else the test started (thing.stop(), thing.diagnostics()): stopped before
+        the appliances on every exit path, its diagnostics printed on a failure."""
+        self.others.append(thing)
+        return thing
+
     def diagnostics(self, exc):
         print(f"--- {self.tag} failed after {self.elapsed():.1f} s: {exc!r}", flush=True)
+        for t in self.others:
+            t.diagnostics()
         for n in self.nodes:
             for i, (out, err, argv) in enumerate(n.runs):
                 text = _read(err)
@@ -450,6 +520,11 @@ class World:
         sys.stdout.flush()
 
     def cleanup(self):
+        for t in self.others:
+            try:
+                t.stop()
+            except Exception as e:  # keep cleaning up
+                print(f"cleanup: {t!r}: {e!r}", flush=True)
         for n in self.nodes:
             try:
                 if n.running():
@@ -464,6 +539,20 @@ class World:
             print(f"SLUICE_KEEP_TMP: work directory kept: {self.dir}", flush=True)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def runs_and_mode(doc, default_runs, max_runs, modes):
+    """(runs, mode) of a repeated script's command line `SCRIPT SLUICE [RUNS] [MODE]` (mode:
+    one of modes, the first by default); exits with the script's doc on anything else."""
+    args = sys.argv[2:]
+    try:
+        runs = int(args[0]) if args else default_runs
+    except ValueError:
+        sys.exit(doc)
+    mode = args[1] if len(args) > 1 else modes[0]
+    if len(sys.argv) < 2 or not 1 <= runs <= max_runs or mode not in modes or len(args) > 2:
+        sys.exit(doc)
+    return runs, mode
 
 
 def run(main):

@@ -71,8 +71,8 @@ class Injector:
 
     # --- building ------------------------------------------------------------------------
 
-    def frame(self, l3, etype=0x0800, dst_mac=None):
-        return L.eth(dst_mac or self.dst_mac, self.src_mac, etype, l3)
+    def frame(self, l3, etype=0x0800, dst_mac=None, src_mac=None):
+        return L.eth(dst_mac or self.dst_mac, src_mac or self.src_mac, etype, l3)
 
     def ip(self, proto, l4, **kw):
         return self.frame(L.ipv4(kw.pop("src", self.src), kw.pop("dst", self.dst), proto, l4,
@@ -135,6 +135,15 @@ def ethernet_cases(j):
     j.case("broadcast IPv4", [j.frame(L.ipv4(j.src, j.dst, 17, L.udp(
         j.src, j.dst, INJ_PORT, j.a.udp_port, pl)), dst_mac=b"\xff" * 6)] * 4,
         dp_eth_not_for_us=4)
+    # sources nobody may answer: an echo reply or handshake answer would flood the segment
+    echo = L.icmp(8, 0, b"\x12\x34\0\1", b"ping")
+    init = bytes([L.MSG_XX_INIT]) + bytes(L.MSG_SIZE[L.MSG_XX_INIT] - 1)
+    j.case("broadcast, multicast, zero or A's own source MAC", [
+        j.frame(l3, src_mac=mac)
+        for mac in (b"\xff" * 6, L.mac_bytes("01:00:5e:00:00:01"), bytes(6), j.dst_mac)
+        for l3 in (L.ipv4(j.src, j.dst, 1, echo),
+                   L.ipv4(j.src, j.dst, 17, L.udp(j.src, j.dst, INJ_PORT, j.a.udp_port, init)))],
+        dp_eth_bad_source=8)
     j.case("unknown EtherTypes", [j.frame(pl, etype=t) for t in (0x86DD, 0x88B5, 0x0842,
                                                                     0x0600)] * 2,
            dp_eth_unknown_type=8)
@@ -292,6 +301,10 @@ def sluice_cases(j, rng, live_id, recorded):
             for t in (L.MSG_IK_INIT, L.MSG_XX_INIT) for _ in range(5)]
     j.case("handshake initiations with a bad mac1", junk, adm_bad_mac1=10,
            ctl_handshake_msgs=10)
+    longer = [j.udp(bytes([t]) + rng.randbytes(L.MSG_SIZE[t] - 1 + extra))
+              for t in (L.MSG_IK_INIT, L.MSG_XX_INIT) for extra in (1, 2, 100)]
+    j.case("handshake initiations longer than their type", longer, adm_bad_length=6,
+           ctl_handshake_msgs=6)
     unasked = [j.udp(bytes([t]) + rng.randbytes(L.MSG_SIZE[t] - 1))
                for t in (L.MSG_IK_RESP, L.MSG_COOKIE, L.MSG_XX_RESP, L.MSG_XX_FINISH)] * 3
     j.case("answers and cookies nobody asked for", unasked, ctl_unmatched=12,
@@ -321,7 +334,8 @@ def random_bytes_case(j, rng, live_id, n=150):
                 continue  # the live session's slot: a matter of chance, not of the model
             count("dp_data_unknown_session")
         elif p[0] in (L.MSG_IK_INIT, L.MSG_XX_INIT):
-            count("adm_bad_mac1")
+            # admission: exactly the type's size, then mac1
+            count("adm_bad_mac1" if len(p) == L.MSG_SIZE[p[0]] else "adm_bad_length")
             count("ctl_handshake_msgs")
         else:
             count("ctl_unmatched")

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: requests to the control thread's session logic from applications and operators —
+ * connect to a node, disconnect from it (see cp_ctl.h).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cp_ctl_pvt.h"
+#include "sl_dh.h"
+
+int
+cp_ctl_connect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, uint16_t port,
+	       uint64_t now_ns)
+{
+	struct cp_node *n;
+
+	SL_ASSERT_OWNER(ctl->thread);
+	if (!sl_dh_pub_usable(pub) || memcmp(pub, cp_ctl_pubkey(ctl), SL_KEY_LEN) == 0 ||
+	    (ip != 0 && port == 0))
+		return -EINVAL;
+	n = cp_ctl_node_find(ctl, pub);
+	if (n == NULL && ip == 0)
+		return -EDESTADDRREQ;
+	if (n == NULL && (n = cp_ctl_node_get(ctl, pub)) == NULL)
+		return -ENOMEM;
+	if (ip != 0 && n->info.state != CP_NODE_CONNECTED) {
+		n->info.ip = ip;
+		n->info.udp_port = port;
+	}
+	if (n->info.ip == 0) {
+		cp_ctl_node_put(ctl, n);
+		return -EDESTADDRREQ;
+	}
+	n->wanted = true;
+	if (n->info.state == CP_NODE_WAITING && n->hs == NULL && !n->closing && !ctl->stopping) {
+		n->info.attempts = 0; /* asked: try now, not after the back-off */
+		cp_ctl_schedule(ctl, &n->timer, now_ns);
+	}
+	return 0;
+}
+
+int
+cp_ctl_disconnect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint64_t now_ns)
+{
+	struct cp_node *n;
+
+	SL_ASSERT_OWNER(ctl->thread);
+	(void)now_ns;
+	n = cp_ctl_node_find(ctl, pub);
+	if (n == NULL)
+		return -ENOENT;
+	n->wanted = false;
+	sl_theap_remove(&ctl->timers, &n->timer);
+	if (n->hs != NULL && !n->hs_rekey) { /* a dial in progress: give it up */
+		cp_ctl_hs_free(n);
+		if (n->info.state == CP_NODE_DIALING)
+			cp_ctl_slot_release(ctl, n->info.lcore, n->slot);
+		n->info.state = CP_NODE_WAITING;
+	}
+	if (n->info.state == CP_NODE_CONNECTED && !n->closing) {
+		cp_ctl_close_session(ctl, n, SL_CLOSE_APPLICATION, true);
+		n->closing = true; /* the node goes when the lcore says the session closed */
+		return 0;
+	}
+	cp_ctl_node_put(ctl, n);
+	return 0;
+}
