@@ -38,7 +38,7 @@ $(FUZZ_BUILD)/build.ninja: | deps
 # ASan + UBSan with its dictionary, on a corpus in the build directory that starts as a copy of
 # its committed seeds (new inputs never go back into the source tree). Any crash, leak,
 # sanitizer report or broken invariant fails; what it found is left in $(FUZZ_BUILD)/artifacts.
-FUZZ_TARGETS = fuzz_conn fuzz_conf fuzz_handshake
+FUZZ_TARGETS = fuzz_conn fuzz_conf fuzz_handshake fuzz_frame fuzz_api
 FUZZ_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
