@@ -12,7 +12,8 @@ corpus/fuzz_api/        records of what applications and peers do (fuzz_api.c): 
                         arena, credit, sessions, re-attachment, MALLORY's misdeeds; and the inputs
                         of regress/fuzz_api/ (each found a bug)
 corpus/fuzz_frame/      records of Ethernet frames (fuzz_frame.c): data packets sealed, replayed,
-                        in two segments; handshakes, echo requests, ARP, odd IPv4, NIC flags
+                        in two segments; handshakes, echo requests, ARP, odd IPv4, NIC flags; and
+                        the inputs of regress/fuzz_frame/
 fuzz_conf.dict          every key and enum value the loader knows (the string tables of
                         conf/*.c) and the JSON tokens around them
 
@@ -395,7 +396,7 @@ def main():
     write_corpus("fuzz_conn", conn_seeds())
     write_corpus("fuzz_handshake", handshake_seeds())
     write_corpus("fuzz_conf", conf_seeds())
-    write_corpus("fuzz_frame", frame_seeds())
+    write_corpus("fuzz_frame", dict(frame_seeds(), **regressions("fuzz_frame")))
     write_corpus("fuzz_api", dict(api_seeds(), **regressions("fuzz_api")))
     write_dict("fuzz_conf.dict", conf_dict(),
                "# written by make_corpus.py: the keys and enum values of conf/*.c, JSON tokens\n")
