@@ -66,9 +66,19 @@ static_assert(SL_REPLAY_WINDOW >= 2048, "the design requires at least 2048 packe
  * peer's first initiation after its restart is never the one ignored. */
 #define SL_HS_CROSSING_NS (250ull * 1000000ull)
 
+/* --- session resumption (defaults; see controlplane/handshake/cp_resume.h) -------------------
+ * A resumption secret is good for this long after the full handshake (IK or XX, both static
+ * keys authenticated) that began its chain: a resumed session's own secret inherits the expiry
+ * of the one it used, so at least one full handshake per lifetime re-proves the static keys. */
+#define SL_RESUME_LIFETIME_NS	(600ull * 1000000000ull)
+#define SL_RESUME_CACHE_DEFAULT 4096 /* node ids a cache remembers */
+
+static_assert(SL_RESUME_LIFETIME_NS > SL_REKEY_AFTER_TIME_NS,
+	      "a secret must outlive a session's rekey interval, so a rekey can resume");
+
 /* --- handshake payload -------------------------------------------------------------------- */
 #define SL_HS_MAX_ADDRS	  4  /* listen addresses carried in a handshake payload */
-#define SL_HS_PAYLOAD_LEN 64 /* fixed size of struct sl_hs_payload */
+#define SL_HS_PAYLOAD_LEN 72 /* fixed size of struct sl_hs_payload */
 
 /* --- connection ids ----------------------------------------------------------------------- */
 /* A receiver connection id carries its owner lcore in the top bits, so any lcore finds the
@@ -125,5 +135,49 @@ static_assert(SL_CONNID_MAX_SLOTS >= 200000, "100,000 sessions fit on one lcore"
 static_assert(SL_DEFAULT_PAYLOAD == 1440, "1500-byte MTU leaves 1440 bytes of frames");
 static_assert(SL_DEFAULT_MAX_MESSAGE <= SL_MAX_MESSAGE && SL_MAX_MESSAGE >= (16u << 20),
 	      "at least 16 MiB messages must be configurable");
+
+/* --- control channel (channel 0) and peer exchange (defaults; see conf) -------------------- */
+/* The largest control message (channel 0, between the control threads of two nodes), header
+ * included. Every node takes one this large: the configuration refuses a limits.max_message
+ * below it (conf_node.c), and it goes between the control thread and the lcores in one piece
+ * (16-bit lengths in struct dp_cmd / dp_evt). Longer ones are refused when sent
+ * (cp_ctl_control_send: -EMSGSIZE) and dropped, counted, when received (control_too_large). */
+#define SL_CONTROL_MSG_MAX 4096
+/* Peer exchange: entries in one ADDR answer, at most (what a node asks for and sends by
+ * default, too). */
+#define SL_PEX_MAX_ADDRS 64
+/* A node asks one peer for addresses at most once per interval and answers one peer at most
+ * once per interval; the answering side allows 1/SL_PEX_JITTER_DIV of it for delivery jitter. */
+#define SL_PEX_INTERVAL_NS (30ull * 1000000000ull)
+#define SL_PEX_JITTER_DIV  8
+/* An entry's last_seen may be ahead of our clock by this much; older than max_age it is stale
+ * (Bitcoin's addrman horizon: 30 days). */
+#define SL_PEX_MAX_SKEW_S 600ull
+#define SL_PEX_MAX_AGE_S  (30ull * 24 * 3600)
+/* Misbehaviour: points per offence, forgiven SL_PEX_SCORE_DECAY per interval; a peer whose
+ * score reaches SL_PEX_BAN_SCORE is disconnected and marked bad. */
+#define SL_PEX_BAN_SCORE	 100
+#define SL_PEX_SCORE_DECAY	 10
+#define SL_PEX_PTS_MALFORMED	 50 /* a control message breaking the format */
+#define SL_PEX_PTS_OVERSIZED	 50 /* an answer longer than the maximum or than asked for */
+#define SL_PEX_PTS_UNSOLICITED	 25 /* an answer with no request of ours outstanding */
+#define SL_PEX_PTS_WRONG_REQUEST 25 /* an answer to another request id than ours */
+#define SL_PEX_PTS_EARLY_REQUEST 10 /* a request before the interval, or one we do not serve */
+#define SL_PEX_PTS_BAD_ENTRY	 1  /* an entry no honest peer sends (see cp_pex.h) */
+
+static_assert(SL_CONTROL_MSG_MAX <= SL_DEFAULT_MAX_MESSAGE,
+	      "the engine's default message limit takes any control message");
+static_assert(SL_CONTROL_MSG_MAX <= UINT16_MAX, "a control message's length fits 16 bits");
+static_assert(SL_PEX_MAX_ADDRS > 0 && SL_PEX_MAX_ADDRS <= 0xffff, "entry counts are 16 bits");
+static_assert(SL_PEX_SCORE_DECAY < SL_PEX_PTS_UNSOLICITED &&
+		      SL_PEX_SCORE_DECAY < SL_PEX_PTS_WRONG_REQUEST,
+	      "one bad answer per interval still adds up");
+static_assert(2 * SL_PEX_MAX_ADDRS * SL_PEX_PTS_BAD_ENTRY - 2 * SL_PEX_SCORE_DECAY >=
+		      SL_PEX_BAN_SCORE,
+	      "two answers of nothing but junk, one interval apart, reach the ban score");
+static_assert(SL_PEX_PTS_MALFORMED * 2 >= SL_PEX_BAN_SCORE &&
+		      SL_PEX_PTS_OVERSIZED * 2 >= SL_PEX_BAN_SCORE,
+	      "two broken or oversized messages disconnect");
+static_assert(SL_PEX_MAX_SKEW_S < SL_PEX_MAX_AGE_S, "skew within the horizon");
 
 #endif /* SL_LIMITS_H */

@@ -25,6 +25,10 @@
 #define SL_MSG_XX_INIT	 5 /* Noise XX message 1 (responder's key unknown) */
 #define SL_MSG_XX_RESP	 6 /* Noise XX message 2 */
 #define SL_MSG_XX_FINISH 7 /* Noise XX message 3 */
+/* Session resumption (section 3.7 of docs/protocol.md). */
+#define SL_MSG_RESUME_INIT   8	/* Noise NNpsk0 message 1, naming a resumption ticket */
+#define SL_MSG_RESUME_RESP   9	/* Noise NNpsk0 message 2 */
+#define SL_MSG_RESUME_REJECT 10 /* the responder cannot resume: the initiator falls back to IK */
 
 /* --- cipher suites (second byte of handshake messages) ------------------------------------ */
 #define SL_SUITE_AESGCM_SHA256	    1 /* Noise_*_25519_AESGCM_SHA256 (default) */
@@ -49,6 +53,12 @@ struct sl_hs_payload {
 	rte_be64_t capabilities; /* SL_CAP_* bits */
 	rte_be64_t timestamp;	 /* initiator: strictly increasing per identity (anti-replay) */
 	struct sl_wire_addr4 addrs[SL_HS_MAX_ADDRS];
+	/* The sender's channel set: both sides must have the same one (a frame on a channel the
+	 * receiver lacks, or of the other kind, ends the session), so a mismatch is refused here.
+	 */
+	rte_be16_t chan_used;	  /* bit i: channel i exists; bit 0 (the control channel) always */
+	rte_be16_t chan_datagram; /* of those, the datagram channels; the others are reliable */
+	uint8_t reserved[4];	  /* zero */
 } __rte_packed;
 
 /* Handshake flags. REKEY: the initiator already has a session with the responder and this
@@ -93,7 +103,7 @@ struct sl_msg_ik_resp {
 
 /* The responder answers an XX initiation before it knows who sent it, so the initiation is
  * padded to the size of the answer: sluice never amplifies. */
-#define SL_XX_INIT_PAD 132
+#define SL_XX_INIT_PAD 140
 
 struct sl_msg_xx_init {
 	uint8_t type; /* SL_MSG_XX_INIT */
@@ -126,6 +136,47 @@ struct sl_msg_xx_finish {
 	uint8_t static_enc[SL_SEALED(SL_KEY_LEN)];
 	uint8_t payload_enc[SL_SEALED(SL_HS_PAYLOAD_LEN)];
 	struct sl_msg_macs macs;
+} __rte_packed;
+
+/* Session resumption (docs/protocol.md 3.7): every completed handshake leaves both sides a
+ * resumption secret and a ticket that names it; a reconnection within the secret's lifetime
+ * runs Noise NNpsk0 with that secret as the psk (one Diffie-Hellman a side instead of IK's
+ * four). A ticket is used once. */
+#define SL_RESUME_TICKET_LEN 16
+
+struct sl_msg_resume_init {
+	uint8_t type;  /* SL_MSG_RESUME_INIT */
+	uint8_t suite; /* SL_SUITE_* */
+	rte_be16_t reserved;
+	rte_be32_t sender;		      /* initiator's receiver connection id */
+	uint8_t ticket[SL_RESUME_TICKET_LEN]; /* names the resumption secret at the responder */
+	uint8_t ephemeral[SL_KEY_LEN];
+	uint8_t payload_enc[SL_SEALED(SL_HS_PAYLOAD_LEN)];
+	struct sl_msg_macs macs;
+} __rte_packed;
+
+struct sl_msg_resume_resp {
+	uint8_t type; /* SL_MSG_RESUME_RESP */
+	uint8_t suite;
+	rte_be16_t reserved;
+	rte_be32_t sender;   /* responder's receiver connection id */
+	rte_be32_t receiver; /* initiator's sender id, echoed */
+	uint8_t ephemeral[SL_KEY_LEN];
+	uint8_t payload_enc[SL_SEALED(SL_HS_PAYLOAD_LEN)];
+	struct sl_msg_macs macs;
+} __rte_packed;
+
+/* The responder has no usable secret for the ticket (unknown, expired, used, or the
+ * initiation does not authenticate under it): the initiator starts a full IK handshake at once
+ * instead of waiting for its retry timer. Not authenticated — it cannot be, the responder does
+ * not know who sent the ticket — but it echoes the initiation's mac1, which only someone who saw
+ * the initiation knows; and all it can cause is the full handshake dropping the initiation
+ * would cause too. */
+struct sl_msg_resume_reject {
+	uint8_t type; /* SL_MSG_RESUME_REJECT */
+	uint8_t reserved[3];
+	rte_be32_t receiver;	  /* sender id of the initiation refused */
+	uint8_t mac1[SL_MAC_LEN]; /* that initiation's mac1 */
 } __rte_packed;
 
 /* Sent instead of a handshake answer when the responder is under load. Never larger than the
@@ -241,7 +292,10 @@ struct sl_frame_close {
 #define SL_CLOSE_INTERNAL     6 /* out of memory or similar */
 #define SL_CLOSE_REPLACED     7 /* a newer session with the same peer took its place */
 #define SL_CLOSE_SHUTDOWN     8 /* the appliance is stopping */
-#define SL_CLOSE_REASON_COUNT 9 /* reasons this build names; others are shown as numbers */
+#define SL_CLOSE_REFUSED      9 /* the connection pool refused the session (full, policy) */
+#define SL_CLOSE_MISBEHAVED   10 /* the peer broke the rules of peer exchange */
+#define SL_CLOSE_DONE	      11 /* a seed or crawler is done with the session */
+#define SL_CLOSE_REASON_COUNT 12 /* reasons this build names; others are shown as numbers */
 
 /* --- service messages ------------------------------------------------------------------------
  * The messages of the built-in services (dataplane/dp_svc.h): a source sends them, a sink
@@ -285,49 +339,131 @@ static_assert(offsetof(struct sl_svc_hdr, seq) == 16, "service header layout");
 static_assert(offsetof(struct sl_svc_hdr, sent_ns) == 24, "service header layout");
 static_assert(SL_SVC_HDR_LEN <= SL_MIN_PAYLOAD, "a service header fits in one packet");
 
+/* --- control messages: the messages of channel 0 ----------------------------------------------
+ * Channel 0 (SL_CONTROL_CHANNEL) carries whole messages of the control plane, each at most
+ * SL_CONTROL_MSG_MAX bytes, each starting with struct sl_ctl_hdr. A receiver ignores and counts a
+ * message of a type or version it does not know (so newer nodes can add messages); it counts
+ * as malformed one whose len differs from the message's length or whose reserved bytes are not
+ * zero. Peer exchange (docs/protocol.md, 8.2): a node asks with GETADDR, the peer answers with
+ * one ADDR echoing the request id; an ADDR that answers no request of ours is dropped. */
+#define SL_CTL_GETADDR 0x01 /* asks the peer for addresses it knows */
+#define SL_CTL_ADDR    0x02 /* answers one GETADDR */
+#define SL_CTL_HELLO   0x03 /* each side's first control message on a new session */
+#define SL_CTL_VERSION 1    /* version of the control messages' layout */
+
+struct sl_ctl_hdr {
+	uint8_t type;	     /* SL_CTL_* */
+	uint8_t version;     /* SL_CTL_VERSION */
+	rte_be16_t len;	     /* whole message, header included */
+	rte_be32_t reserved; /* zero */
+} __rte_packed;
+
+struct sl_ctl_getaddr {
+	struct sl_ctl_hdr hdr; /* type SL_CTL_GETADDR, len 16 */
+	rte_be32_t req_id;     /* chosen by the asker, echoed by the answer */
+	rte_be16_t max;	       /* entries the asker takes, 1..SL_PEX_MAX_ADDRS */
+	rte_be16_t reserved;   /* zero */
+} __rte_packed;
+
+#define SL_PEX_F_HAS_ID 0x01 /* entry flags: id[] is the node's static key (else all zero) */
+
+/* One known node: where it listens, and when it was last known to be up. */
+struct sl_pex_entry {
+	uint8_t id[SL_KEY_LEN]; /* the node's static public key, or zero */
+	rte_be32_t ip;		/* IPv4 address */
+	rte_be16_t port;	/* UDP port, never 0 */
+	uint8_t flags;		/* SL_PEX_F_*; other bits zero */
+	uint8_t reserved;	/* zero */
+	rte_be64_t last_seen;	/* UNIX time, seconds */
+} __rte_packed;
+
+struct sl_ctl_addr {
+	struct sl_ctl_hdr hdr; /* type SL_CTL_ADDR, len 16 + 48 * count */
+	rte_be32_t req_id;     /* the GETADDR's this answers */
+	rte_be16_t count;    /* entries that follow, 0..min(the GETADDR's max, SL_PEX_MAX_ADDRS) */
+	rte_be16_t reserved; /* zero */
+} __rte_packed;		     /* then count struct sl_pex_entry */
+
+/* HELLO: sent by each side once its session opens. observed: the address and UDP port the
+ * receiver's packets come from, as the sender sees them (a node behind a translating router
+ * learns how others reach it, as Bitcoin's version message tells addr_recv). */
+struct sl_ctl_hello {
+	struct sl_ctl_hdr hdr; /* type SL_CTL_HELLO, len 16 */
+	rte_be32_t observed_ip;
+	rte_be16_t observed_port;
+	rte_be16_t reserved; /* zero */
+} __rte_packed;
+
+#define SL_CTL_HDR_LEN	   8
+#define SL_PEX_ENTRY_LEN   48
+#define SL_CTL_GETADDR_LEN 16
+#define SL_CTL_ADDR_LEN(n) (16 + SL_PEX_ENTRY_LEN * (size_t)(n))
+
 /* --- compile-time checks ------------------------------------------------------------------ */
 static_assert(sizeof(struct sl_wire_addr4) == 8, "addr4 size");
 static_assert(sizeof(struct sl_hs_payload) == SL_HS_PAYLOAD_LEN, "payload size");
 static_assert(offsetof(struct sl_hs_payload, network_id) == 8, "payload layout");
 static_assert(offsetof(struct sl_hs_payload, timestamp) == 24, "payload layout");
 static_assert(offsetof(struct sl_hs_payload, addrs) == 32, "payload layout");
+static_assert(offsetof(struct sl_hs_payload, chan_used) == 64, "payload layout");
+static_assert(offsetof(struct sl_hs_payload, reserved) == 68, "payload layout");
+static_assert(SL_MAX_CHANNELS <= 16, "a channel set is a 16-bit mask");
 static_assert(sizeof(struct sl_msg_macs) == 2 * SL_MAC_LEN, "macs size");
 
-static_assert(sizeof(struct sl_msg_ik_init) == 200, "ik init size");
+static_assert(sizeof(struct sl_msg_ik_init) == 208, "ik init size");
 static_assert(offsetof(struct sl_msg_ik_init, sender) == 4, "ik init layout");
 static_assert(offsetof(struct sl_msg_ik_init, ephemeral) == 8, "ik init layout");
-static_assert(offsetof(struct sl_msg_ik_init, macs) == 168, "ik init layout");
+static_assert(offsetof(struct sl_msg_ik_init, macs) == 176, "ik init layout");
 
-static_assert(sizeof(struct sl_msg_ik_resp) == 156, "ik resp size");
+static_assert(sizeof(struct sl_msg_ik_resp) == 164, "ik resp size");
 static_assert(offsetof(struct sl_msg_ik_resp, receiver) == 8, "ik resp layout");
 static_assert(offsetof(struct sl_msg_ik_resp, ephemeral) == 12, "ik resp layout");
-static_assert(offsetof(struct sl_msg_ik_resp, macs) == 124, "ik resp layout");
+static_assert(offsetof(struct sl_msg_ik_resp, macs) == 132, "ik resp layout");
 
-static_assert(sizeof(struct sl_msg_xx_init) == 204, "xx init size");
+static_assert(sizeof(struct sl_msg_xx_init) == 212, "xx init size");
 static_assert(offsetof(struct sl_msg_xx_init, padding) == 40, "xx init layout");
-static_assert(offsetof(struct sl_msg_xx_init, macs) == 172, "xx init layout");
-static_assert(sizeof(struct sl_msg_xx_resp) == 204, "xx resp size");
-static_assert(offsetof(struct sl_msg_xx_resp, macs) == 172, "xx resp layout");
-static_assert(sizeof(struct sl_msg_xx_finish) == 172, "xx finish size");
-static_assert(offsetof(struct sl_msg_xx_finish, macs) == 140, "xx finish layout");
+static_assert(offsetof(struct sl_msg_xx_init, macs) == 180, "xx init layout");
+static_assert(sizeof(struct sl_msg_xx_resp) == 212, "xx resp size");
+static_assert(offsetof(struct sl_msg_xx_resp, macs) == 180, "xx resp layout");
+static_assert(sizeof(struct sl_msg_xx_finish) == 180, "xx finish size");
+static_assert(offsetof(struct sl_msg_xx_finish, macs) == 148, "xx finish layout");
+
+static_assert(sizeof(struct sl_msg_resume_init) == 176, "resume init size");
+static_assert(offsetof(struct sl_msg_resume_init, sender) == 4, "resume init layout");
+static_assert(offsetof(struct sl_msg_resume_init, ticket) == 8, "resume init layout");
+static_assert(offsetof(struct sl_msg_resume_init, ephemeral) == 24, "resume init layout");
+static_assert(offsetof(struct sl_msg_resume_init, macs) == 144, "resume init layout");
+static_assert(sizeof(struct sl_msg_resume_resp) == 164, "resume resp size");
+static_assert(offsetof(struct sl_msg_resume_resp, receiver) == 8, "resume resp layout");
+static_assert(offsetof(struct sl_msg_resume_resp, ephemeral) == 12, "resume resp layout");
+static_assert(offsetof(struct sl_msg_resume_resp, macs) == 132, "resume resp layout");
+static_assert(sizeof(struct sl_msg_resume_reject) == 24, "resume reject size");
+static_assert(offsetof(struct sl_msg_resume_reject, receiver) == 4, "resume reject layout");
+static_assert(offsetof(struct sl_msg_resume_reject, mac1) == 8, "resume reject layout");
 
 static_assert(sizeof(struct sl_msg_cookie) == 64, "cookie size");
 static_assert(offsetof(struct sl_msg_cookie, nonce) == 8, "cookie layout");
 /* No amplification: an unauthenticated message is never answered with more bytes. */
 static_assert(sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_xx_init) &&
 		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_ik_init) &&
-		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_xx_finish),
+		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_xx_finish) &&
+		      sizeof(struct sl_msg_cookie) <= sizeof(struct sl_msg_resume_init),
 	      "a cookie reply must never be larger than what triggers it");
 static_assert(sizeof(struct sl_msg_xx_resp) <= sizeof(struct sl_msg_xx_init),
 	      "an XX answer must never be larger than the initiation");
 static_assert(sizeof(struct sl_msg_ik_resp) <= sizeof(struct sl_msg_ik_init),
 	      "an IK answer must never be larger than the initiation");
+static_assert(sizeof(struct sl_msg_resume_resp) <= sizeof(struct sl_msg_resume_init) &&
+		      sizeof(struct sl_msg_resume_reject) <= sizeof(struct sl_msg_resume_init),
+	      "a resumption answer or reject must never be larger than the initiation");
 
 static_assert(sizeof(struct sl_data_hdr) == 16, "data header size");
 static_assert(offsetof(struct sl_data_hdr, receiver) == 4, "data header layout");
 static_assert(offsetof(struct sl_data_hdr, pn) == 8, "data header layout");
 /* The type byte sits at the same place in every message so one load classifies a packet. */
-static_assert(offsetof(struct sl_data_hdr, type) == 0 && offsetof(struct sl_msg_cookie, type) == 0,
+static_assert(offsetof(struct sl_data_hdr, type) == 0 &&
+		      offsetof(struct sl_msg_cookie, type) == 0 &&
+		      offsetof(struct sl_msg_resume_reject, type) == 0,
 	      "type first");
 
 static_assert(sizeof(struct sl_frame_ping) == 16, "ping size");
@@ -343,5 +479,27 @@ static_assert(sizeof(struct sl_frame_close) == 8, "close frame size");
 static_assert(sizeof(struct sl_frame_ack) + SL_MAX_ACK_RANGES * sizeof(struct sl_ack_range) <
 		      SL_MIN_PAYLOAD,
 	      "a full ACK fits in the smallest packet");
+
+static_assert(sizeof(struct sl_ctl_hdr) == SL_CTL_HDR_LEN, "control header size");
+static_assert(offsetof(struct sl_ctl_hdr, len) == 2, "control header layout");
+static_assert(sizeof(struct sl_ctl_getaddr) == SL_CTL_GETADDR_LEN, "getaddr size");
+static_assert(sizeof(struct sl_ctl_hello) == 16, "hello size");
+static_assert(offsetof(struct sl_ctl_hello, observed_ip) == 8, "hello layout");
+static_assert(offsetof(struct sl_ctl_hello, observed_port) == 12, "hello layout");
+static_assert(offsetof(struct sl_ctl_getaddr, req_id) == 8, "getaddr layout");
+static_assert(offsetof(struct sl_ctl_getaddr, max) == 12, "getaddr layout");
+static_assert(sizeof(struct sl_pex_entry) == SL_PEX_ENTRY_LEN, "pex entry size");
+static_assert(offsetof(struct sl_pex_entry, ip) == 32, "pex entry layout");
+static_assert(offsetof(struct sl_pex_entry, port) == 36, "pex entry layout");
+static_assert(offsetof(struct sl_pex_entry, flags) == 38, "pex entry layout");
+static_assert(offsetof(struct sl_pex_entry, last_seen) == 40, "pex entry layout");
+static_assert(sizeof(struct sl_ctl_addr) == SL_CTL_ADDR_LEN(0), "addr size");
+static_assert(offsetof(struct sl_ctl_addr, req_id) == 8, "addr layout");
+static_assert(offsetof(struct sl_ctl_addr, count) == 12, "addr layout");
+static_assert(offsetof(struct sl_ctl_getaddr, hdr) == 0 && offsetof(struct sl_ctl_addr, hdr) == 0,
+	      "every control message starts with the header");
+static_assert(SL_CTL_ADDR_LEN(SL_PEX_MAX_ADDRS) <= SL_CONTROL_MSG_MAX,
+	      "the largest ADDR fits in one control message");
+static_assert(SL_CONTROL_MSG_MAX <= UINT16_MAX, "a control message's length fits its len field");
 
 #endif /* SL_WIRE_H */

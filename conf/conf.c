@@ -254,8 +254,8 @@ parse_text(struct conf_ctx *x, char *buf, size_t len)
 }
 
 static const char *const top_keys[] = {
-	"network", "suite",    "identity", "eal",      "ports",	    "lcores",
-	"limits",  "channels", "peers",	   "services", "telemetry", "api", NULL,
+	"network",  "suite", "identity", "eal",	      "ports", "lcores",    "limits",
+	"channels", "peers", "services", "telemetry", "api",   "discovery", NULL,
 };
 
 static const char *const suite_names[] = { "aesgcm-sha256", "chachapoly-blake2b", NULL };
@@ -298,6 +298,7 @@ top_level(struct conf_ctx *x, const json_t *root)
 	conf_peers(x, json_object_get(root, "peers"), "peers");
 	conf_services(x, json_object_get(root, "services"), "services");
 	conf_api(x, json_object_get(root, "api"), "api");
+	conf_discovery(x, json_object_get(root, "discovery"), "discovery");
 	if (x->errs->n == 0) {
 		conf_engine(x);
 		conf_services_bind(x->c);

@@ -119,6 +119,47 @@ struct conf_peer {
 	uint8_t pub[SL_KEY_LEN];
 	uint32_t ip;   /* host order */
 	uint16_t port;
+	bool persistent;    /* default true: redialled whenever its session ends */
+	bool unconditional; /* default false: exempt from discovery's inbound/outbound caps */
+};
+
+#define CONF_MAX_SEEDS	       64
+#define CONF_MAX_INBOUND_ALLOW 256
+
+/* A seed: an address to start from, with the node's key or without ("ip:port": Noise XX). */
+struct conf_seed {
+	uint8_t pub[SL_KEY_LEN]; /* when has_key (first: 4-byte aligned, as hash keys want) */
+	uint32_t ip;		 /* host order */
+	uint16_t port;
+	bool has_key;
+};
+
+/* Address classes peer exchange may accept besides routable ones (discovery.pex.allow). */
+#define CONF_PEX_ALLOW_PRIVATE	 0x1u /* 10/8, 172.16/12, 192.168/16, 100.64/10, 169.254/16 */
+#define CONF_PEX_ALLOW_BENCHMARK 0x2u /* 198.18.0.0/15 */
+#define CONF_PEX_ALLOW_LOOPBACK	 0x4u /* 127/8 */
+
+struct conf_pex {
+	uint32_t interval_s; /* at most one address request per peer this often (default 30) */
+	uint32_t max_addrs;  /* addresses in one answer (default 64, <= SL_PEX_MAX_ADDRS) */
+	uint32_t allow;	     /* CONF_PEX_ALLOW_* (default none: routable addresses only) */
+};
+
+/* Finding peers (docs/configuration.md, discovery). Absent: enabled false, and the node
+ * behaves as before the section existed (configured peers only, no capability bits). */
+struct conf_discovery {
+	bool enabled; /* the section is there */
+	unsigned int n_seeds;
+	struct conf_seed seeds[CONF_MAX_SEEDS];
+	bool seed_mode;		  /* crawl and answer address requests, keep no sessions */
+	char book[CONF_PATH_LEN]; /* the address book file; "": in memory only */
+	uint32_t save_interval_s; /* default 60 */
+	uint32_t max_inbound;	  /* default 32 */
+	uint32_t max_outbound;	  /* default 8: the outbound target */
+	bool inbound_open;	  /* default true; false: only inbound_allow[] may dial us */
+	unsigned int n_inbound_allow;
+	uint8_t inbound_allow[CONF_MAX_INBOUND_ALLOW][SL_KEY_LEN];
+	struct conf_pex pex;
 };
 
 #define CONF_MAX_APPS 64 /* attached applications at once (DP_API_MAX_APPS) */
@@ -151,6 +192,7 @@ struct conf {
 	struct dp_svc_config services; /* the built-in services, ready for dp_svc_init() */
 	bool telemetry; /* default true */
 	struct conf_api api;
+	struct conf_discovery discovery;
 };
 
 /* Parse and validate path. Returns a new configuration, or NULL with every problem in *errs
@@ -177,7 +219,8 @@ int conf_read_key(const char *path, uint8_t key[SL_KEY_LEN], const char **why);
 int conf_write_key(const char *path, const uint8_t key[SL_KEY_LEN]);
 
 /* The identity a loaded configuration names: read identity.key_file into priv and check it
- * against the configuration (no peer may be this node: same public key). 0, or -errno with
+ * against the configuration (no peer or keyed seed may be this node: same public key; nor may
+ * the inbound allow-list name it). 0, or -errno with
  * every problem in *errs (errs may be NULL): the key file's resolved path and why it cannot be
  * used (missing, permissions, not a regular file, contents, with the system's reason where
  * there is one), or the peer that has our key. priv is zeroed on failure. Main thread only;

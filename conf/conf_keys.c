@@ -193,6 +193,34 @@ key_error(struct conf_ctx *x, const struct conf *c, int rc, const char *why)
 			   why != NULL ? why : strerror(-rc));
 }
 
+/* A keyed seed, or an entry of the inbound allow-list, with our own key: reported. */
+static bool
+own_key_in_discovery(struct conf_ctx *x, const struct conf_discovery *d,
+		     const uint8_t pub[SL_KEY_LEN])
+{
+	char where[CONF_WHERE_LEN];
+	bool found = false;
+
+	for (unsigned int i = 0; i < d->n_seeds; i++) {
+		if (!d->seeds[i].has_key || sodium_memcmp(d->seeds[i].pub, pub, SL_KEY_LEN) != 0)
+			continue;
+		snprintf(where, sizeof(where), "discovery.seeds[%u]", i);
+		conf_error(x, where,
+			   "this node's own public key (identity.key_file): a node cannot be its "
+			   "own seed");
+		found = true;
+	}
+	for (unsigned int i = 0; i < d->n_inbound_allow; i++) {
+		if (sodium_memcmp(d->inbound_allow[i], pub, SL_KEY_LEN) != 0)
+			continue;
+		snprintf(where, sizeof(where), "discovery.inbound[%u]", i);
+		conf_error(x, where,
+			   "this node's own public key (identity.key_file): it never dials itself");
+		found = true;
+	}
+	return found;
+}
+
 int
 conf_check_identity(const struct conf *c, uint8_t priv[SL_KEY_LEN], struct conf_errors *errs)
 {
@@ -224,6 +252,8 @@ conf_check_identity(const struct conf *c, uint8_t priv[SL_KEY_LEN], struct conf_
 			   c->peers[i].name);
 		rc = -EINVAL;
 	}
+	if (own_key_in_discovery(&x, &c->discovery, pub))
+		rc = -EINVAL;
 out:
 	if (rc != 0)
 		sodium_memzero(priv, SL_KEY_LEN);

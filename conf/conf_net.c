@@ -382,11 +382,10 @@ conf_peer_index(const struct conf *c, const char *name)
 	return -1;
 }
 
-/* A key no handshake can ever complete with (all zero, or another low-order point). */
-static bool
-peer_key_usable(struct conf_ctx *x, const char *where, const struct conf_peer *pe)
+bool
+conf_key_usable(struct conf_ctx *x, const char *where, const uint8_t pub[SL_KEY_LEN])
 {
-	if (sl_dh_pub_usable(pe->pub))
+	if (sl_dh_pub_usable(pub))
 		return true;
 	conf_error(x, where,
 		   "the public key is a low-order point (the all-zero key is one): no session "
@@ -394,48 +393,54 @@ peer_key_usable(struct conf_ctx *x, const char *where, const struct conf_peer *p
 	return false;
 }
 
-/* "endpoint": "a.b.c.d:port" or "<public key>@a.b.c.d:port". *key says whether a key came
- * before an '@': 0 no, 1 a valid one (in pe->pub), -1 an invalid one (reported). */
-static bool
-peer_endpoint(struct conf_ctx *x, const json_t *v, const char *path, struct conf_peer *pe, int *key)
+bool
+conf_endpoint(struct conf_ctx *x, const char *where, char *s, uint8_t pub[SL_KEY_LEN], int *key,
+	      uint32_t *ip, uint16_t *port)
 {
-	char where[CONF_WHERE_LEN], s[128];
 	const char *addr = s, *end, *why;
-	unsigned int port = 0;
-	char *at;
+	unsigned int p = 0;
+	char *at = strchr(s, '@');
 
-	conf_path_key(where, path, "endpoint");
-	if (conf_member(x, v, path, "endpoint", "a string \"a.b.c.d:port\"") == NULL ||
-	    !conf_opt_string(x, v, path, "endpoint", sizeof(s) - 1, s, sizeof(s)))
-		return false;
-	at = strchr(s, '@');
 	if (at != NULL) {
 		*at = '\0';
 		addr = at + 1;
-		*key = conf_key_from_base64(s, pe->pub) == 0 ? 1 : -1;
+		*key = conf_key_from_base64(s, pub) == 0 ? 1 : -1;
 		if (*key < 0)
 			conf_error(x, where,
 				   "the public key before '@' is not 44 characters of "
 				   "base64 (a 32-byte key)");
-		else if (!peer_key_usable(x, where, pe))
+		else if (!conf_key_usable(x, where, pub))
 			*key = -1;
 	}
-	end = conf_parse_ipv4(addr, &pe->ip);
-	if (end == NULL || *end != ':' || (end = parse_dec(end + 1, UINT16_MAX, &port)) == NULL ||
-	    *end != '\0' || port == 0) {
+	end = conf_parse_ipv4(addr, ip);
+	if (end == NULL || *end != ':' || (end = parse_dec(end + 1, UINT16_MAX, &p)) == NULL ||
+	    *end != '\0' || p == 0) {
 		conf_error(x, where,
 			   "\"%s\" is not an endpoint (expected \"a.b.c.d:port\" with a "
 			   "port 1..65535, or \"<public key>@a.b.c.d:port\")",
 			   addr);
 		return false;
 	}
-	pe->port = (uint16_t)port;
-	why = not_a_host(pe->ip);
+	*port = (uint16_t)p;
+	why = not_a_host(*ip);
 	if (why != NULL) {
 		conf_error(x, where, "%s %s", addr, why);
 		return false;
 	}
 	return true;
+}
+
+/* "endpoint": "a.b.c.d:port" or "<public key>@a.b.c.d:port" (conf_endpoint()). */
+static bool
+peer_endpoint(struct conf_ctx *x, const json_t *v, const char *path, struct conf_peer *pe, int *key)
+{
+	char where[CONF_WHERE_LEN], s[128];
+
+	conf_path_key(where, path, "endpoint");
+	if (conf_member(x, v, path, "endpoint", "a string \"a.b.c.d:port\"") == NULL ||
+	    !conf_opt_string(x, v, path, "endpoint", sizeof(s) - 1, s, sizeof(s)))
+		return false;
+	return conf_endpoint(x, where, s, pe->pub, key, &pe->ip, &pe->port);
 }
 
 /* "public_key": base64, unless the endpoint carries the key (key_in_endpoint != 0). True if
@@ -469,37 +474,35 @@ peer_key(struct conf_ctx *x, const json_t *v, const char *path, struct conf_peer
 			   " as `sluice pubkey` prints");
 		return false;
 	}
-	return peer_key_usable(x, where, pe);
+	return conf_key_usable(x, where, pe->pub);
 }
 
-/* A peer is not this node, and is on a port's subnet or behind a gateway. */
-static void
-peer_address(struct conf_ctx *x, const char *path, const struct conf_peer *pe)
+void
+conf_endpoint_reachable(struct conf_ctx *x, const char *where, uint32_t addr)
 {
 	const struct conf *c = x->c;
-	char where[CONF_WHERE_LEN], ip[16];
+	char ip[16];
 	bool reachable = false;
 
-	conf_path_key(where, path, "endpoint");
-	conf_ipv4_str(pe->ip, ip);
+	conf_ipv4_str(addr, ip);
 	for (unsigned int k = 0; k < c->n_ports; k++) {
 		const struct conf_port *p = &c->ports[k];
 		uint32_t mask = prefix_mask(p->prefix_len);
 
-		if (pe->ip == p->ipv4) {
+		if (addr == p->ipv4) {
 			conf_error(x, where,
 				   "%s is the address of ports[%u]: a peer cannot be "
 				   "this node",
 				   ip, k);
 			return;
 		}
-		if ((pe->ip & mask) == (p->ipv4 & mask) && p->prefix_len <= 30 &&
-		    ((pe->ip & ~mask) == 0 || (pe->ip & ~mask) == ~mask)) {
+		if ((addr & mask) == (p->ipv4 & mask) && p->prefix_len <= 30 &&
+		    ((addr & ~mask) == 0 || (addr & ~mask) == ~mask)) {
 			conf_error(x, where, "%s is the %s address of ports[%u]'s subnet", ip,
-				   (pe->ip & ~mask) == 0 ? "network" : "broadcast", k);
+				   (addr & ~mask) == 0 ? "network" : "broadcast", k);
 			return;
 		}
-		reachable |= (pe->ip & mask) == (p->ipv4 & mask) || p->gateway != 0;
+		reachable |= (addr & mask) == (p->ipv4 & mask) || p->gateway != 0;
 	}
 	if (x->ports_ok && !reachable)
 		conf_error(x, where, "%s is on no port's subnet, and no port has a gateway", ip);
@@ -533,7 +536,8 @@ peer_unique(struct conf_ctx *x, const char *path, unsigned int i, bool key_ok, b
 static void
 peer_entry(struct conf_ctx *x, const json_t *v, const char *path, unsigned int i)
 {
-	static const char *const keys[] = { "name", "endpoint", "public_key", NULL };
+	static const char *const keys[] = { "name",	  "endpoint",	   "public_key",
+					    "persistent", "unconditional", NULL };
 	struct conf_peer *pe = &x->c->peers[i];
 	char where[CONF_WHERE_LEN];
 	bool key_ok, ep_ok;
@@ -557,7 +561,10 @@ peer_entry(struct conf_ctx *x, const json_t *v, const char *path, unsigned int i
 	ep_ok = peer_endpoint(x, v, path, pe, &key_in_endpoint);
 	key_ok = peer_key(x, v, path, pe, key_in_endpoint);
 	if (ep_ok)
-		peer_address(x, path, pe);
+		conf_endpoint_reachable(x, conf_path_key(where, path, "endpoint"), pe->ip);
+	pe->persistent = true;
+	conf_opt_bool(x, v, path, "persistent", &pe->persistent);
+	conf_opt_bool(x, v, path, "unconditional", &pe->unconditional);
 	peer_unique(x, path, i, key_ok, ep_ok, key_in_endpoint ? "endpoint" : "public_key");
 }
 

@@ -16,9 +16,9 @@
 
 /* --- identity ------------------------------------------------------------------------------ */
 
-/* A relative key file is relative to the directory of the configuration file. */
-static void
-resolve_key_file(struct conf_ctx *x, const char *file, const char *where)
+bool
+conf_resolve_path(struct conf_ctx *x, const char *file, const char *where, const char *what,
+		  char *out, size_t size)
 {
 	const char *slash = strrchr(x->file, '/');
 	int dir_len = slash == NULL ? 0 : (int)(slash - x->file + 1);
@@ -26,12 +26,20 @@ resolve_key_file(struct conf_ctx *x, const char *file, const char *where)
 
 	if (file[0] == '/')
 		dir_len = 0;
-	n = snprintf(x->c->key_file, sizeof(x->c->key_file), "%.*s%s", dir_len, x->file, file);
-	if (n < 0 || (size_t)n >= sizeof(x->c->key_file))
-		conf_error(x, where,
-			   "the key file's path (from the configuration's directory) is "
-			   "longer than %zu characters",
-			   sizeof(x->c->key_file) - 1);
+	n = snprintf(out, size, "%.*s%s", dir_len, x->file, file);
+	if (n >= 0 && (size_t)n < size)
+		return true;
+	conf_error(x, where,
+		   "%s's path (from the configuration's directory) is longer than %zu characters",
+		   what, size - 1);
+	return false;
+}
+
+/* A relative key file is relative to the directory of the configuration file. */
+static void
+resolve_key_file(struct conf_ctx *x, const char *file, const char *where)
+{
+	conf_resolve_path(x, file, where, "the key file", x->c->key_file, sizeof(x->c->key_file));
 }
 
 void
@@ -351,7 +359,9 @@ conf_limits(struct conf_ctx *x, const json_t *v, const char *path)
 	if (v == NULL || !conf_is(x, v, path, JSON_OBJECT))
 		return;
 	conf_check_keys(x, v, path, keys);
-	ok[0] = conf_opt_u32(x, v, path, "max_message", 1, SL_MAX_MESSAGE, &l->max_message);
+	/* every node takes any control message (channel 0: sl_limits.h) */
+	ok[0] = conf_opt_u32(x, v, path, "max_message", SL_CONTROL_MSG_MAX, SL_MAX_MESSAGE,
+			     &l->max_message);
 	ok[0] &= conf_opt_u32(x, v, path, "queue_bytes", 1, CONF_MAX_QUEUE, &l->queue_bytes);
 	ok[0] &= conf_opt_u32(x, v, path, "window_bytes", CONF_MIN_WINDOW, CONF_MAX_WINDOW,
 			      &l->window_bytes);

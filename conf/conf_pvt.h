@@ -107,6 +107,22 @@ const char *conf_parse_ipv4(const char *s, uint32_t *ip);
 /* "a.b.c.d" into "buf" (at least 16 bytes). Returns buf. */
 const char *conf_ipv4_str(uint32_t ip, char *buf);
 
+/* An endpoint "a.b.c.d:port" or "<base64 key>@a.b.c.d:port" in s (modified), reported at
+ * where: a host address (not 0/8, loopback, multicast, broadcast or reserved) and a port
+ * 1..65535 into *ip and *port. *key: 0 no key, 1 a usable one (in pub), -1 an unusable one
+ * (reported). True if the address is good. */
+bool conf_endpoint(struct conf_ctx *x, const char *where, char *s, uint8_t pub[SL_KEY_LEN],
+		   int *key, uint32_t *ip, uint16_t *port);
+/* A key a handshake can complete with (not a low-order point); reported at where if not. */
+bool conf_key_usable(struct conf_ctx *x, const char *where, const uint8_t pub[SL_KEY_LEN]);
+/* An endpoint's address is not this node's (a port's address) nor a port subnet's network or
+ * broadcast address, and some port reaches it (on its subnet, or it has a gateway). */
+void conf_endpoint_reachable(struct conf_ctx *x, const char *where, uint32_t ip);
+/* A path from the configuration, relative ones from the configuration file's directory, into
+ * out[size]; reported at where (what: "the key file") if it does not fit. */
+bool conf_resolve_path(struct conf_ctx *x, const char *file, const char *where, const char *what,
+		       char *out, size_t size);
+
 /* Index of the port or peer with that name, or -1. */
 int conf_port_index(const struct conf *c, const char *name);
 int conf_peer_index(const struct conf *c, const char *name);
@@ -125,6 +141,8 @@ void conf_peers(struct conf_ctx *x, const json_t *v, const char *path);
 void conf_services(struct conf_ctx *x, const json_t *v, const char *path);
 /* conf_api.c */
 void conf_api(struct conf_ctx *x, const json_t *v, const char *path);
+/* conf_discovery.c; after peers and limits */
+void conf_discovery(struct conf_ctx *x, const json_t *v, const char *path);
 /* What the services are checked against at run time (dp_svc_config): the engine's channels and
  * largest message, the number of peers. After conf_engine(). */
 void conf_services_bind(struct conf *c);

@@ -456,8 +456,8 @@ cp_api_note(struct cp_api *a, const struct cp_note *n)
 {
 	struct sl_api_desc d = { .type = SL_API_D_CONNECT_FAILED };
 
-	if (a == NULL || n->type != CP_NOTE_CONNECT_FAILED)
-		return;
+	if (a == NULL || n->type != CP_NOTE_CONNECT_FAILED || n->pub == NULL)
+		return; /* a keyless dial has no node id to tell applications about */
 	memcpy(d.node.node, n->pub, SL_API_NODE_LEN);
 	d.reason =
 		strcmp(n->reason, "handshake_timeout") == 0 ? SL_API_FAIL_TIMEOUT

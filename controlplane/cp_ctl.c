@@ -16,8 +16,6 @@
 #include "sl_aead.h"
 #include "dp_keypair.h"
 
-#define SEC 1000000000ull
-
 static const char *const state_names[] = {
 	[CP_NODE_WAITING] = "waiting",
 	[CP_NODE_RESOLVING] = "resolving",
@@ -44,77 +42,12 @@ cp_close_reason_name(uint16_t reason)
 		[SL_CLOSE_INTERNAL] = "internal_error",
 		[SL_CLOSE_REPLACED] = "replaced",
 		[SL_CLOSE_SHUTDOWN] = "shutdown",
+		[SL_CLOSE_REFUSED] = "refused",
+		[SL_CLOSE_MISBEHAVED] = "misbehaved",
+		[SL_CLOSE_DONE] = "done",
 	};
 
 	return reason < SL_CLOSE_REASON_COUNT ? names[reason] : "unknown_reason";
-}
-
-/* --- configuration -------------------------------------------------------------------------- */
-
-void
-cp_ctl_config_defaults(struct cp_ctl_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->hs.version = SL_PROTO_VERSION;
-	cfg->hs.min_version = SL_PROTO_MIN_VERSION;
-	cfg->hs.tstamp_capacity = 4096;
-	cfg->hs.cookie_max_age_ns = SL_COOKIE_ROTATE_NS;
-	cfg->suite = SL_SUITE_AESGCM_SHA256;
-	cfg->n_lcores = 1;
-	cfg->slots_per_lcore = 1024;
-	cfg->max_sessions = 1024;
-	cfg->max_pending_xx = 1024;
-	cfg->handshake_timeout_ns = 5 * SEC;
-	cfg->retry_ns = SEC;
-	cfg->backoff_min_ns = SEC;
-	cfg->backoff_max_ns = 60 * SEC;
-	cp_admission_config_defaults(&cfg->admission);
-}
-
-void
-cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
-			const uint8_t static_priv[SL_KEY_LEN])
-{
-	cp_ctl_config_defaults(cfg);
-	memcpy(cfg->hs.static_priv, static_priv, SL_KEY_LEN);
-	cfg->hs.network_id = c->network_id;
-	cfg->hs.n_addrs = (uint8_t)RTE_MIN(c->n_ports, (unsigned int)SL_HS_MAX_ADDRS);
-	for (unsigned int i = 0; i < cfg->hs.n_addrs; i++) {
-		cfg->hs.addrs[i].ip = c->ports[i].ipv4;
-		cfg->hs.addrs[i].port = c->ports[i].udp_port;
-	}
-	cfg->hs.tstamp_capacity = RTE_MAX(4096u, c->limits.max_sessions);
-	cfg->suite = c->suite;
-	cfg->n_lcores = c->n_lcores;
-	cfg->max_sessions = c->limits.max_sessions;
-	cfg->slots_per_lcore = RTE_MIN(c->limits.max_sessions, SL_CONNID_MAX_SLOTS);
-	cfg->max_pending_xx = RTE_MAX(16u, c->limits.max_sessions / 16);
-	cfg->handshake_timeout_ns = c->limits.handshake_timeout_ns;
-	/* a fresh initiation every second, or within a shorter handshake timeout (the
-	 * configuration allows 100 ms and up) */
-	cfg->retry_ns = RTE_MIN(cfg->retry_ns, cfg->handshake_timeout_ns);
-	cfg->admission.rate.per_sec = c->limits.handshakes_per_sec;
-	cfg->admission.rate.burst = c->limits.handshake_burst;
-	cfg->n_peers = c->n_peers;
-	cfg->peers = c->peers;
-}
-
-static const char *
-config_problem(const struct cp_ctl_config *cfg)
-{
-	if (cfg->n_lcores == 0 || cfg->n_lcores > CONF_MAX_LCORES)
-		return "n_lcores";
-	if (cfg->slots_per_lcore == 0 || cfg->slots_per_lcore > SL_CONNID_MAX_SLOTS)
-		return "slots_per_lcore";
-	if (cfg->max_sessions == 0 || cfg->n_peers > CONF_MAX_PEERS ||
-	    (cfg->n_peers > 0 && cfg->peers == NULL))
-		return "sessions / peers";
-	if (cfg->retry_ns == 0 || cfg->handshake_timeout_ns < cfg->retry_ns ||
-	    cfg->backoff_min_ns == 0 || cfg->backoff_max_ns < cfg->backoff_min_ns)
-		return "timers";
-	if (cp_hs_suite_aead(cfg->suite) == SL_AEAD_NONE)
-		return "suite";
-	return NULL;
 }
 
 /* --- slots ---------------------------------------------------------------------------------- */
@@ -140,7 +73,7 @@ cp_ctl_slot_alloc(struct cp_ctl *ctl, enum cp_slot_state state, unsigned int *lc
 	slot = ctl->free_slots[best][--ctl->n_free[best]];
 	s = &ctl->slots[best][slot];
 	RTE_ASSERT(s->state == CP_SLOT_FREE);
-	RTE_ASSERT(state == CP_SLOT_DIALING || state == CP_SLOT_RESERVED);
+	RTE_ASSERT(state == CP_SLOT_DIALING || state == CP_SLOT_RESERVED || state == CP_SLOT_XDIAL);
 	s->state = (uint8_t)state;
 	s->gen++;
 	s->node = NULL;
@@ -268,7 +201,16 @@ cp_ctl_note_fill(struct cp_note *note, enum cp_note_type type, const struct cp_n
 		.reason = reason,
 		.by_peer = by_peer,
 		.attempts = n->info.attempts,
+		.capabilities = n->info.capabilities,
+		.n_addrs = n->info.n_addrs,
+		.addrs = n->info.addrs,
+		.learned = n->info.learned,
 	};
+	if (type == CP_NOTE_CONNECTED || type == CP_NOTE_REKEYED) {
+		note->capabilities = n->info.capabilities;
+		note->n_addrs = n->info.n_addrs;
+		note->addrs = n->info.addrs;
+	}
 	if (type == CP_NOTE_CONNECT_FAILED && n->timer.at != UINT64_MAX)
 		note->retry_in_ns = n->backoff_ns;
 }
@@ -392,7 +334,7 @@ cp_ctl_create(const struct cp_ctl_config *cfg, const struct cp_ctl_ops *ops, voi
 	};
 	struct cp_ctl *ctl;
 
-	if (config_problem(cfg) != NULL || ops == NULL || ops->command == NULL ||
+	if (cp_ctl_config_problem(cfg) != NULL || ops == NULL || ops->command == NULL ||
 	    ops->send == NULL || ops->resolve == NULL) {
 		errno = EINVAL;
 		return NULL;
@@ -407,6 +349,7 @@ cp_ctl_create(const struct cp_ctl_config *cfg, const struct cp_ctl_ops *ops, voi
 	ctl->arg = arg;
 	sl_theap_init(&ctl->timers);
 	sl_theap_init(&ctl->xx_timers);
+	sl_theap_init(&ctl->xd_timers);
 	randombytes_buf(&ctl->rng, sizeof(ctl->rng));
 	snprintf(name, sizeof(name), "sl_nodes%u",
 		 __atomic_fetch_add(&instance, 1, __ATOMIC_RELAXED));
@@ -418,7 +361,8 @@ cp_ctl_create(const struct cp_ctl_config *cfg, const struct cp_ctl_ops *ops, voi
 							 now_ns);
 	ctl->scratch = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*ctl->scratch), 64));
 	if (ctl->by_pub == NULL || ctl->scratch == NULL || ctl->adm == NULL ||
-	    make_slots(ctl) != 0 || make_peers(ctl, now_ns) != 0) {
+	    make_slots(ctl) != 0 || make_peers(ctl, now_ns) != 0 || cp_ctl_xdial_init(ctl) != 0 ||
+	    cp_ctl_seeds_start(ctl, now_ns) != 0) {
 		cp_ctl_destroy(ctl);
 		errno = ENOMEM;
 		return NULL;
@@ -450,6 +394,7 @@ cp_ctl_destroy(struct cp_ctl *ctl)
 		return;
 	sl_theap_fini(&ctl->timers); /* first: it touches the nodes it holds */
 	sl_theap_fini(&ctl->xx_timers);
+	cp_ctl_xdial_fini(ctl);
 	for (unsigned int l = 0; l < ctl->cfg.n_lcores; l++) {
 		for (uint32_t i = 0; ctl->slots[l] != NULL && i < ctl->cfg.slots_per_lcore; i++)
 			if (ctl->slots[l][i].state == CP_SLOT_XX)
@@ -549,10 +494,13 @@ cp_ctl_tick(struct cp_ctl *ctl, uint64_t now_ns, uint64_t wall_ns)
 		sl_theap_remove(&ctl->timers, t);
 		node_due(ctl, container_of(t, struct cp_node, timer), now_ns, wall_ns);
 	}
+	cp_ctl_xdial_tick(ctl, now_ns, wall_ns);
 	next = UINT64_MAX;
 	if ((t = sl_theap_top(&ctl->timers)) != NULL)
 		next = t->at;
 	if ((t = sl_theap_top(&ctl->xx_timers)) != NULL)
+		next = RTE_MIN(next, t->at);
+	if ((t = sl_theap_top(&ctl->xd_timers)) != NULL)
 		next = RTE_MIN(next, t->at);
 	return next;
 }
@@ -564,6 +512,7 @@ cp_ctl_kick(struct cp_ctl *ctl, uint64_t now_ns)
 	for (unsigned int i = 0; i < ctl->cfg.n_peers; i++)
 		if (ctl->peers[i].info.state == CP_NODE_RESOLVING)
 			cp_ctl_schedule(ctl, &ctl->peers[i].timer, now_ns);
+	cp_ctl_xdial_kick(ctl, now_ns);
 }
 
 /* --- dataplane events ----------------------------------------------------------------------- */
@@ -620,6 +569,8 @@ session_closed(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, 
 	n->closing = false;
 	cp_ctl_hs_free(n);
 	note_disconnected(ctl, n, ev);
+	if (cp_ctl_is_peer(n) && !ctl->cfg.peers[n->info.peer].persistent)
+		n->wanted = false; /* dialled until connected, not again: the pool decides */
 	if (!cp_ctl_keep(n)) {
 		cp_ctl_node_put(ctl, n);
 		return;
@@ -635,6 +586,10 @@ cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, ui
 	struct cp_slot *s;
 
 	SL_ASSERT_OWNER(ctl->thread);
+	if (ev->type == DP_EVT_CONTROL) {
+		cp_ctl_control_in(ctl, lcore, ev);
+		return;
+	}
 	if (lcore >= ctl->cfg.n_lcores || ev->slot >= ctl->cfg.slots_per_lcore)
 		return;
 	s = &ctl->slots[lcore][ev->slot];
@@ -680,6 +635,10 @@ cp_ctl_close_all(struct cp_ctl *ctl, uint64_t now_ns)
 
 			if (s->state == CP_SLOT_XX) {
 				cp_ctl_xx_expire(ctl, s->xx);
+				continue;
+			}
+			if (s->state == CP_SLOT_XDIAL) {
+				cp_ctl_xdial_stop(ctl, l, i);
 				continue;
 			}
 			if (s->state == CP_SLOT_DIALING && s->node != NULL) {

@@ -8,22 +8,32 @@
  *
  * Configured peers are dialled with Noise IK and kept connected: an attempt resends a fresh
  * initiation every retry_ns until handshake_timeout_ns, then waits (exponential back-off with
- * jitter, backoff_min_ns doubling to backoff_max_ns) and tries again. Nodes that dial us use
- * IK or XX. When both sides dial each other at once, the initiation of the node with the lower
+ * jitter, backoff_min_ns doubling to backoff_max_ns) and tries again. An address without a key
+ * (a keyless seed, cp_ctl_connect_addr()) is dialled the same way with Noise XX until the
+ * answer names its node, which is then known by key and redialled with IK. Nodes that dial us
+ * use IK or XX. When both sides dial each other at once, the initiation of the node with the lower
  * public key wins (the other abandons its own); when two sessions with one node complete
  * anyway, both sides keep the one initiated by the lower key if the first is younger than
  * SL_HS_CROSSING_NS (sl_limits.h: the two crossed), else the newer replaces the older (the
  * peer restarted). Rekeys are IK
  * handshakes with SL_HS_F_REKEY that keep the session (docs/protocol.md, 5.3).
  *
+ * The control channel (channel 0 of every session, reliable and in order) carries messages
+ * between the control threads of two nodes: cp_ctl_control_send() posts one to the session's
+ * lcore (DP_CMD_CONTROL_SEND), and the lcore's DP_EVT_CONTROL comes back through
+ * cp_ctl_event() to ops.control with the sender's key. Delivery is best effort under overload:
+ * what the lcores could not hand over is counted there (dp_drop.h, control_*), never waited for.
+ *
  * I/O goes through struct cp_ctl_ops, so the logic runs the same against the dataplane rings
  * (cp_main.c) and against an in-memory harness (tests/test_ctl.c). Time is injected (now_ns
  * monotonic, wall_ns the real-time clock for handshake timestamps).
  *
  * Threading: create and destroy on any thread while no other uses it; everything that changes
- * state (cp_ctl_handshake, _event, _tick, _kick, _close_all) on one thread only, the control
+ * state (cp_ctl_handshake, _event, _tick, _kick, _close_all, _control_send, _connect,
+ * _disconnect) on one thread only, the control
  * thread — debug builds check it (the first of those calls binds the thread, SL_ASSERT_OWNER).
- * The read-only queries (cp_ctl_stats, _admission_stats, _sessions, _foreach_node, _pubkey)
+ * The read-only queries (cp_ctl_stats, _admission_stats, _sessions, _foreach_node,
+ * _foreach_addr_dial, _pubkey)
  * may run on another thread that holds the lock the control thread holds while it changes
  * state (cp_main's mutex, for telemetry).
  */
@@ -50,7 +60,7 @@ struct cp_endpoint {
 
 enum cp_note_type {
 	CP_NOTE_CONNECTED,	/* a session with the node is open */
-	CP_NOTE_CONNECT_FAILED, /* an attempt to reach a configured peer gave up */
+	CP_NOTE_CONNECT_FAILED, /* an attempt to reach a node we keep gave up (keyless: pub NULL) */
 	CP_NOTE_DISCONNECTED,	/* its session closed */
 	CP_NOTE_REKEYED,	/* new keys for a live session */
 	CP_NOTE_UNRESPONSIVE,	/* the session's peer stopped answering */
@@ -62,7 +72,7 @@ enum cp_note_type {
 struct cp_note {
 	enum cp_note_type type;
 	const char *name;   /* configured peer name, or "" */
-	const uint8_t *pub; /* the node's static key */
+	const uint8_t *pub; /* the node's static key; NULL for a keyless dial's CONNECT_FAILED */
 	uint32_t ip;
 	uint16_t udp_port;
 	bool initiator;	    /* CONNECTED, REKEYED: we started the handshake */
@@ -74,6 +84,11 @@ struct cp_note {
 	uint64_t undelivered, undelivered_bytes;
 	uint32_t attempts;    /* CONNECT_FAILED: failures in a row */
 	uint64_t retry_in_ns; /* CONNECT_FAILED: next attempt */
+	/* CONNECTED, REKEYED: what the node's handshake said of itself */
+	uint64_t capabilities;		/* SL_CAP_* bits (and any a later version sets) */
+	uint8_t n_addrs;		/* listen addresses it advertised ... */
+	const struct cp_hs_addr *addrs; /* ... (ip, udp_port above: where it is dialled) */
+	bool learned;			/* its key was learned by a keyless dial of ours (XX) */
 };
 
 struct cp_ctl_ops {
@@ -87,6 +102,9 @@ struct cp_ctl_ops {
 	 * without a route. */
 	int (*resolve)(void *arg, uint32_t ip, uint8_t *port, uint8_t mac[6]);
 	void (*note)(void *arg, const struct cp_note *n);
+	/* A message on the control channel from the node with static key pub (len bytes,
+	 * 1..SL_CONTROL_MSG_MAX; valid during the call only). May be NULL: then counted only. */
+	void (*control)(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len);
 };
 
 struct cp_ctl_config {
@@ -96,12 +114,18 @@ struct cp_ctl_config {
 	uint32_t slots_per_lcore; /* session slots on each (<= SL_CONNID_MAX_SLOTS) */
 	uint32_t max_sessions;	  /* sessions in all, handshakes in progress included */
 	uint32_t max_pending_xx;  /* XX answers waiting for the finishing message */
+	uint32_t max_addr_dials;  /* keyless dials at once (cp_ctl_connect_addr) */
 	uint64_t handshake_timeout_ns;
 	uint64_t retry_ns; /* resend an initiation this often */
 	uint64_t backoff_min_ns, backoff_max_ns;
 	struct cp_admission_config admission;
 	unsigned int n_peers;
 	const struct conf_peer *peers; /* kept by reference: must outlive the control */
+	/* Seeds, dialled from the start: with a key like a peer asked for (cp_ctl_connect), without
+	 * as a keyless dial (cp_ctl_connect_addr); at most max_addr_dials of them. Kept by
+	 * reference too. */
+	unsigned int n_seeds;
+	const struct conf_seed *seeds;
 };
 
 /* The defaults for everything but identity and peers; then override from a conf. */
@@ -131,6 +155,12 @@ void cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 	X(command_failures, "commands the dataplane could not take")                  \
 	X(slot_double_release, "slots released twice (a bug: always 0)")              \
 	X(table_pressure, "initiations that needed a cookie: session table 3/4 full") \
+	X(control_sent, "control messages posted to a session's lcore")               \
+	X(control_received, "control messages received and handed on")                \
+	X(control_stale, "control messages from no current session: dropped")         \
+	X(control_ring_full, "control messages not sent: command ring full")          \
+	X(addr_dials, "keyless dial attempts (XX), resends not counted")              \
+	X(keys_learned, "sessions keyless dials opened: node key learned")            \
 	X(stale_initiations, "initiations older than the handshake timeout: not answered")
 
 struct cp_ctl_stats {
@@ -160,6 +190,8 @@ struct cp_node_info {
 	uint8_t pub[SL_KEY_LEN];
 	int peer; /* configured peer index, or -1 */
 	enum cp_node_state state;
+	/* Where it is dialled: the address we dialled, or for a node that dialled us the listen
+	 * address it advertised on the IP its packets come from (else their source). */
 	uint32_t ip;
 	uint16_t udp_port;
 	uint32_t connid, remote_id; /* CONNECTED */
@@ -170,6 +202,14 @@ struct cp_node_info {
 	uint64_t connects, disconnects, failures, rekeys;
 	uint32_t attempts; /* failed attempts in a row */
 	char last_error[48];
+	/* from its last handshake */
+	uint64_t capabilities; /* SL_CAP_* */
+	uint8_t n_addrs;
+	struct cp_hs_addr addrs[SL_HS_MAX_ADDRS]; /* its advertised listen addresses */
+	bool learned; /* its key was learned by a keyless dial of ours (Noise XX) */
+	/* control messages with it, all its sessions (a node that is not a configured peer is
+	 * forgotten, counters and all, when its session ends) */
+	uint64_t control_sent, control_received;
 };
 
 struct cp_ctl;
@@ -202,13 +242,49 @@ bool cp_ctl_initiation_fresh(struct cp_ctl *ctl, const uint8_t *msg, size_t len,
  * a low-order key, or a port of 0 with an address; -EDESTADDRREQ no address known; -ENOMEM. */
 int cp_ctl_connect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, uint16_t port,
 		   uint64_t now_ns);
+/* Dial ip:port (host order) without knowing the key of the node there: Noise XX, whose answer
+ * names it. The address is dialled like a configured peer (a fresh initiation every retry_ns
+ * until handshake_timeout_ns, then back-off doubling from backoff_min_ns to backoff_max_ns,
+ * with jitter; CONNECT_FAILED notes without a key) until a session opens. Then the keyless dial
+ * ends: the node it reached is known by its key, kept connected as cp_ctl_connect() would,
+ * and dialled at ip:port with IK from then on; its CONNECTED note has `learned` set. If the
+ * node already has a session, the two are resolved as any two sessions with one node are.
+ * An answer with our own key (the address is ours) ends the dial for good: CONNECT_FAILED
+ * "own_identity". At most max_addr_dials addresses are dialled at once; an XX answer for none
+ * of them is counted in `unmatched`.
+ * 0 when it is being dialled, or a node known at ip:port is (then with IK, cp_ctl_connect());
+ * -EINVAL ip or port 0, or one of our own listen addresses; -ENOSPC max_addr_dials addresses
+ * dialled already. */
+int cp_ctl_connect_addr(struct cp_ctl *ctl, uint32_t ip, uint16_t port, uint64_t now_ns);
+/* Give up the keyless dial of ip:port (not the node it reached: cp_ctl_disconnect()). 0, or
+ * -ENOENT. */
+int cp_ctl_disconnect_addr(struct cp_ctl *ctl, uint32_t ip, uint16_t port, uint64_t now_ns);
+
 /* Stop keeping the node connected (configured peers too, until cp_ctl_connect()): its dial is
  * given up and its session closed gracefully (SL_CLOSE_APPLICATION). 0, or -ENOENT. */
 int cp_ctl_disconnect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint64_t now_ns);
+/* Stop keeping the node connected, as cp_ctl_disconnect(), but leave a live session alone
+ * (discovery: a dial that failed, a node whose session ended). 0, or -ENOENT. */
+int cp_ctl_forget(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint64_t now_ns);
+/* Close the node's live session gracefully, telling the peer reason (SL_CLOSE_*), and nothing
+ * else (a node kept connected is redialled). 0, or -ENOTCONN (no live session). */
+int cp_ctl_close(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint16_t reason,
+		 uint64_t now_ns);
 
-/* An event from lcore (DP_EVT_REKEY, DP_EVT_UNRESPONSIVE, DP_EVT_CLOSED). */
+/* An event from lcore (DP_EVT_REKEY, DP_EVT_UNRESPONSIVE, DP_EVT_CLOSED, DP_EVT_CONTROL). A
+ * DP_EVT_CONTROL's buffer stays the caller's (read during the call: ops.control). */
 void cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, uint64_t now_ns,
 		  uint64_t wall_ns);
+
+/* Send a control message (len bytes, 1..SL_CONTROL_MSG_MAX) to the node with static key pub on
+ * the control channel of its live session: posted to the session's lcore, which queues it on
+ * the engine (reliable, in order; what the lcore cannot queue is counted there,
+ * control_send_stale / control_send_refused). 0; -ENOTCONN no live session with the node;
+ * -EMSGSIZE len 0 or above SL_CONTROL_MSG_MAX; -ENOBUFS the lcore's command ring is full (try
+ * again later); -ENOMEM. Control thread; may be called from ops.note (a CONNECTED note: the
+ * session's open command is posted, so the message follows it). */
+int cp_ctl_control_send(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], const void *msg,
+			size_t len);
 
 /* Run what is due; returns when it next needs to run (UINT64_MAX: nothing scheduled). */
 uint64_t cp_ctl_tick(struct cp_ctl *ctl, uint64_t now_ns, uint64_t wall_ns);
@@ -230,5 +306,19 @@ const struct cp_admission_stats *cp_ctl_admission_stats(const struct cp_ctl *ctl
 /* Call fn for every node (configured peers first); stops early when fn returns non-zero. */
 int cp_ctl_foreach_node(const struct cp_ctl *ctl,
 			int (*fn)(void *arg, const struct cp_node_info *info), void *arg);
+
+/* A keyless dial as telemetry shows it. */
+struct cp_addr_dial_info {
+	uint32_t ip;
+	uint16_t udp_port;
+	enum cp_node_state state; /* WAITING, RESOLVING or DIALING */
+	uint32_t attempts;	  /* failed attempts in a row */
+	uint64_t failures;
+	char last_error[48];
+};
+
+/* Call fn for every keyless dial in progress; stops early when fn returns non-zero. */
+int cp_ctl_foreach_addr_dial(const struct cp_ctl *ctl,
+			     int (*fn)(void *arg, const struct cp_addr_dial_info *info), void *arg);
 
 #endif /* CP_CTL_H */

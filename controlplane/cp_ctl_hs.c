@@ -24,15 +24,15 @@ be32_at(const uint8_t *p)
 	return rte_be_to_cpu_32(v);
 }
 
-static void
-refused(struct cp_ctl *ctl, enum cp_hs_reason r)
+void
+cp_ctl_refused(struct cp_ctl *ctl, enum cp_hs_reason r)
 {
 	ctl->st.refused++;
 	ctl->st.refused_by_reason[r < CP_HS_REASON_COUNT ? r : CP_HS_MALFORMED]++;
 }
 
-static struct cp_hs_pending *
-pending_alloc(void)
+struct cp_hs_pending *
+cp_ctl_pending_alloc(void)
 {
 	return aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(struct cp_hs_pending), 64));
 }
@@ -48,8 +48,8 @@ same_session(uint32_t a, uint32_t b)
  * one? If it is younger than SL_HS_CROSSING_NS, the two crossed: keep the one the lower static
  * key initiated. If it is older, or both were initiated by the same side, the newer replaces it
  * (the peer restarted). */
-static bool
-keep_old(struct cp_ctl *ctl, const struct cp_node *n, bool new_by_us, uint64_t now_ns)
+bool
+cp_ctl_keep_old(struct cp_ctl *ctl, const struct cp_node *n, bool new_by_us, uint64_t now_ns)
 {
 	bool we_are_lower;
 
@@ -78,10 +78,30 @@ post_keys(struct cp_ctl *ctl, struct dp_cmd *cmd, unsigned int lcore, struct cp_
 	return true;
 }
 
-/* Open the session of a completed handshake in (lcore, slot), reserved for it. */
-static bool
-open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, uint32_t slot,
-	     struct cp_hs_session *hs, const struct cp_endpoint *ep, uint64_t now_ns)
+/* What the node's handshake said of it, and where it is dialled from now on: where we
+ * dialled it, or for a node that dialled us, the listen address it advertised on the IP its
+ * packets come from (their source port need not be one it listens on), else their source.
+ * Only an address on that IP is taken: a peer cannot point our dials at another host. */
+static void
+learn_peer(struct cp_node *n, const struct cp_hs_peerinfo *pi, bool initiator,
+	   const struct cp_endpoint *ep)
+{
+	n->info.capabilities = pi->capabilities;
+	n->info.n_addrs = pi->n_addrs;
+	memcpy(n->info.addrs, pi->addrs, sizeof(n->info.addrs));
+	n->info.ip = ep->ip;
+	n->info.udp_port = ep->udp_port;
+	for (unsigned int i = 0; !initiator && i < pi->n_addrs; i++)
+		if (pi->addrs[i].ip == ep->ip && pi->addrs[i].port != 0) {
+			n->info.udp_port = pi->addrs[i].port;
+			break;
+		}
+}
+
+bool
+cp_ctl_open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, uint32_t slot,
+		    struct cp_hs_session *hs, const struct cp_endpoint *ep, bool learned,
+		    uint64_t now_ns)
 {
 	struct cp_slot *s = &ctl->slots[lcore][slot];
 	struct dp_cmd cmd = {
@@ -94,23 +114,25 @@ open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, uint32_t
 	};
 	bool initiator = hs->initiator;
 	uint32_t local_id = hs->local_id, remote_id = hs->remote_id;
+	const struct cp_hs_peerinfo peer = hs->peer; /* post_keys() wipes hs */
 
 	memcpy(cmd.mac, ep->mac, sizeof(cmd.mac));
 	memcpy(cmd.node, n->info.pub, sizeof(cmd.node));
 	if (!post_keys(ctl, &cmd, lcore, hs, now_ns))
 		return false;
+	learn_peer(n, &peer, initiator, ep);
 	s->state = CP_SLOT_LIVE;
 	s->node = n;
+	s->open_id = local_id;
 	n->slot = slot;
 	n->ep = *ep;
 	n->closing = false;
 	n->info.lcore = lcore;
 	n->info.state = CP_NODE_CONNECTED;
-	n->info.ip = ep->ip;
-	n->info.udp_port = ep->udp_port;
 	n->info.connid = local_id;
 	n->info.remote_id = remote_id;
 	n->info.initiator = initiator;
+	n->info.learned = learned;
 	n->info.connected_ns = now_ns;
 	n->info.last_handshake_ns = now_ns;
 	n->info.connects++;
@@ -123,9 +145,8 @@ open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, uint32_t
 	return true;
 }
 
-/* n's live session gives way to a newer one. */
-static void
-replace_session(struct cp_ctl *ctl, struct cp_node *n)
+void
+cp_ctl_replace_session(struct cp_ctl *ctl, struct cp_node *n)
 {
 	cp_ctl_close_session(ctl, n, SL_CLOSE_REPLACED, false);
 	ctl->slots[n->info.lcore][n->slot].node = NULL; /* the slot frees itself when closed */
@@ -136,9 +157,8 @@ replace_session(struct cp_ctl *ctl, struct cp_node *n)
 	cp_ctl_hs_free(n);
 }
 
-/* Give up our own dial of n (the peer's handshake wins). */
-static void
-abandon_dial(struct cp_ctl *ctl, struct cp_node *n)
+void
+cp_ctl_abandon_dial(struct cp_ctl *ctl, struct cp_node *n)
 {
 	cp_ctl_hs_free(n);
 	cp_ctl_slot_release(ctl, n->info.lcore, n->slot);
@@ -159,7 +179,7 @@ cp_ctl_send_initiation(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns, u
 	if (rc != 0) { /* our own key, or a low-order one: the configuration is wrong */
 		enum cp_hs_reason why = n->hs->reason;
 
-		refused(ctl, why);
+		cp_ctl_refused(ctl, why);
 		if (n->hs_rekey)
 			cp_ctl_hs_free(n);
 		else
@@ -178,7 +198,7 @@ cp_ctl_dial(struct cp_ctl *ctl, struct cp_node *n, bool rekey, uint64_t now_ns, 
 
 	if (n->hs != NULL)
 		return;
-	n->hs = pending_alloc();
+	n->hs = cp_ctl_pending_alloc();
 	if (n->hs == NULL) {
 		if (!rekey)
 			cp_ctl_dial_failed(ctl, n, "out_of_memory", now_ns);
@@ -259,7 +279,7 @@ answer_rekey(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_pending *p,
 	struct cp_hs_session hs;
 
 	if (cp_hs_ik_answer(ctl->hs, p, local_id, SL_HS_F_REKEY, &resp, &hs) != 0) {
-		refused(ctl, p->reason);
+		cp_ctl_refused(ctl, p->reason);
 		return;
 	}
 	n->info.remote_id = hs.remote_id;
@@ -293,15 +313,15 @@ answer_new(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_pending *p,
 	}
 	if (cp_hs_ik_answer(ctl->hs, p, sl_connid(lcore, slot, ctl->slots[lcore][slot].gen), 0,
 			    &resp, &hs) != 0) {
-		refused(ctl, p->reason);
+		cp_ctl_refused(ctl, p->reason);
 		cp_ctl_slot_release(ctl, lcore, slot);
 		return;
 	}
 	if (n == NULL)
 		n = cp_ctl_node_get(ctl, hs.peer.pub);
 	if (n != NULL && n->info.state == CP_NODE_CONNECTED)
-		replace_session(ctl, n);
-	if (n == NULL || !open_session(ctl, n, lcore, slot, &hs, from, now_ns)) {
+		cp_ctl_replace_session(ctl, n);
+	if (n == NULL || !cp_ctl_open_session(ctl, n, lcore, slot, &hs, from, false, now_ns)) {
 		cp_hs_session_wipe(&hs);
 		cp_ctl_slot_release(ctl, lcore, slot);
 		if (n != NULL)
@@ -325,14 +345,14 @@ ik_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, 
 		return;
 	ctl->st.initiations_received++;
 	rc = cp_hs_ik_read(ctl->hs, p, msg, len, now_ns);
-	if (rc == -ECONNREFUSED && (p->reason == CP_HS_NETWORK || p->reason == CP_HS_VERSION)) {
-		refused(ctl, p->reason); /* the answer tells the initiator why */
+	if (rc == -ECONNREFUSED && cp_hs_reason_answered(p->reason)) {
+		cp_ctl_refused(ctl, p->reason); /* the answer tells the initiator why */
 		if (cp_hs_ik_answer(ctl->hs, p, 0, 0, &resp, &hs) == -ECONNREFUSED)
 			ctl->ops.send(ctl->arg, from, &resp, sizeof(resp));
 		return;
 	}
 	if (rc != 0) {
-		refused(ctl, p->reason);
+		cp_ctl_refused(ctl, p->reason);
 		return;
 	}
 	n = cp_ctl_node_find(ctl, p->peer.pub);
@@ -342,7 +362,7 @@ ik_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, 
 			answer_rekey(ctl, n, p, from, now_ns);
 			return;
 		}
-		if (keep_old(ctl, n, false, now_ns)) {
+		if (cp_ctl_keep_old(ctl, n, false, now_ns)) {
 			ctl->st.duplicates++;
 			cp_hs_pending_wipe(p);
 			return;
@@ -353,7 +373,7 @@ ik_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, 
 			cp_hs_pending_wipe(p);
 			return;
 		}
-		abandon_dial(ctl, n);
+		cp_ctl_abandon_dial(ctl, n);
 	}
 	answer_new(ctl, n, p, from, now_ns);
 }
@@ -381,12 +401,12 @@ xx_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, 
 	}
 	xx = calloc(1, sizeof(*xx));
 	if (xx != NULL)
-		xx->hs = pending_alloc();
+		xx->hs = cp_ctl_pending_alloc();
 	if (xx == NULL || xx->hs == NULL ||
 	    cp_hs_xx_respond(ctl->hs, xx->hs, msg, len,
 			     sl_connid(lcore, slot, ctl->slots[lcore][slot].gen), &resp) != 0) {
 		if (xx != NULL && xx->hs != NULL)
-			refused(ctl, xx->hs->reason);
+			cp_ctl_refused(ctl, xx->hs->reason);
 		if (xx != NULL)
 			free(xx->hs);
 		free(xx);
@@ -450,23 +470,24 @@ xx_finish(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg
 	xx = s->xx;
 	memcpy(p, xx->hs, sizeof(*p));
 	if (cp_hs_xx_complete(ctl->hs, p, msg, len, now_ns, &hs) != 0) {
-		refused(ctl, p->reason);
+		cp_ctl_refused(ctl, p->reason);
 		return;
 	}
 	ctl->st.answers_received++;
 	n = cp_ctl_node_get(ctl, hs.peer.pub);
-	if (n != NULL && n->info.state == CP_NODE_CONNECTED && keep_old(ctl, n, false, now_ns)) {
+	if (n != NULL && n->info.state == CP_NODE_CONNECTED &&
+	    cp_ctl_keep_old(ctl, n, false, now_ns)) {
 		ctl->st.duplicates++;
 		n = NULL;
 	} else if (n != NULL && n->info.state == CP_NODE_CONNECTED) {
-		replace_session(ctl, n);
+		cp_ctl_replace_session(ctl, n);
 	} else if (n != NULL && n->info.state == CP_NODE_DIALING) {
-		abandon_dial(ctl, n); /* this session is complete; ours is not */
+		cp_ctl_abandon_dial(ctl, n); /* this session is complete; ours is not */
 	}
 	cp_ctl_xx_free(ctl, xx);
 	s->state = CP_SLOT_RESERVED; /* until opened */
-	if (n == NULL || !open_session(ctl, n, sl_connid_owner(receiver), sl_connid_slot(receiver),
-				       &hs, from, now_ns)) {
+	if (n == NULL || !cp_ctl_open_session(ctl, n, sl_connid_owner(receiver),
+					      sl_connid_slot(receiver), &hs, from, false, now_ns)) {
 		cp_hs_session_wipe(&hs);
 		cp_ctl_slot_release(ctl, sl_connid_owner(receiver), sl_connid_slot(receiver));
 	}
@@ -497,7 +518,7 @@ rekeyed(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_session *hs, uint64_
 	if (!(hs->peer.flags & SL_HS_F_REKEY)) {
 		ctl->st.rekeys_refused++;
 		cp_hs_session_wipe(hs);
-		replace_session(ctl, n);
+		cp_ctl_replace_session(ctl, n);
 		if (cp_ctl_keep(n))
 			cp_ctl_schedule(ctl, &n->timer, now_ns);
 		return;
@@ -530,7 +551,7 @@ ik_resp(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns)
 	memcpy(p, n->hs, sizeof(*p));
 	rc = cp_hs_ik_finish(ctl->hs, p, msg, len, &hs);
 	if (rc != 0) {
-		refused(ctl, p->reason);
+		cp_ctl_refused(ctl, p->reason);
 		/* a refusal on network or version is the responder's word: give up */
 		if (rc == -ECONNREFUSED && !n->hs_rekey)
 			cp_ctl_dial_failed(ctl, n, cp_hs_reason_name(p->reason), now_ns);
@@ -545,7 +566,7 @@ ik_resp(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns)
 		rekeyed(ctl, n, &hs, now_ns);
 		return;
 	}
-	if (!open_session(ctl, n, n->info.lcore, n->slot, &hs, &n->ep, now_ns)) {
+	if (!cp_ctl_open_session(ctl, n, n->info.lcore, n->slot, &hs, &n->ep, false, now_ns)) {
 		cp_hs_session_wipe(&hs);
 		cp_ctl_dial_failed(ctl, n, "dataplane_refused", now_ns);
 	}
@@ -554,15 +575,21 @@ ik_resp(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns)
 static void
 cookie_reply(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns, uint64_t wall_ns)
 {
-	struct cp_node *n = dialer(ctl, be32_at(msg + 4));
+	struct cp_slot *s = cp_ctl_slot(ctl, be32_at(msg + 4));
+	struct cp_node *n;
 
+	if (s != NULL && s->state == CP_SLOT_XDIAL) {
+		cp_ctl_xdial_cookie(ctl, msg, len, now_ns);
+		return;
+	}
+	n = dialer(ctl, be32_at(msg + 4));
 	if (n == NULL) {
 		ctl->st.unmatched++;
 		return;
 	}
 	if (cp_hs_cookie_consume(ctl->hs, n->hs, (const struct sl_msg_cookie *)msg, len, now_ns,
 				 &n->cookie) != 0) {
-		refused(ctl, CP_HS_MALFORMED);
+		cp_ctl_refused(ctl, CP_HS_MALFORMED);
 		return;
 	}
 	ctl->st.cookies_received++;
@@ -591,7 +618,7 @@ cp_ctl_handshake(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8
 	if (ctl->stopping)
 		return;
 	if (len < 12) {
-		refused(ctl, CP_HS_MALFORMED);
+		cp_ctl_refused(ctl, CP_HS_MALFORMED);
 		return;
 	}
 	switch (msg[0]) {
@@ -610,11 +637,11 @@ cp_ctl_handshake(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8
 	case SL_MSG_COOKIE:
 		cookie_reply(ctl, msg, len, now_ns, wall_ns);
 		break;
-	case SL_MSG_XX_RESP: /* we dial with IK only */
-		ctl->st.unmatched++;
+	case SL_MSG_XX_RESP: /* the answer to a keyless dial of ours, or to nothing */
+		cp_ctl_xdial_answer(ctl, msg, len, now_ns, wall_ns);
 		break;
 	default:
-		refused(ctl, CP_HS_MALFORMED);
+		cp_ctl_refused(ctl, CP_HS_MALFORMED);
 		break;
 	}
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: control-thread internals shared by cp_ctl.c (nodes, slots, timers, dataplane
- * events) and cp_ctl_hs.c (handshake messages in and out).
+ * events), cp_ctl_hs.c (handshake messages in and out), cp_ctl_req.c (connect, disconnect) and
+ * cp_ctl_chan.c (the control channel).
  */
 #ifndef CP_CTL_PVT_H
 #define CP_CTL_PVT_H
@@ -16,9 +17,10 @@ struct rte_hash;
 /* A session slot's life. Only cp_ctl_slot_alloc() takes a slot out of FREE (into the state its
  * caller names, never FREE) and only cp_ctl_slot_release() puts it back, from any other state:
  * so every path that took a slot can give it back, whatever it did in between.
- *   FREE -> DIALING | RESERVED                          cp_ctl_slot_alloc()
+ *   FREE -> DIALING | RESERVED | XDIAL                  cp_ctl_slot_alloc()
  *   RESERVED -> XX (an answer went out) | LIVE           cp_ctl_hs.c
  *   DIALING -> LIVE;  XX -> RESERVED (finished) -> LIVE  cp_ctl_hs.c
+ *   XDIAL -> LIVE                                        cp_ctl_xdial.c
  *   LIVE -> CLOSING                                      cp_ctl_close_session(), close_all
  *   any but FREE -> FREE                                 cp_ctl_slot_release()
  * RESERVED never outlives the call that set it; XX lasts until the finishing message or the
@@ -30,18 +32,23 @@ enum cp_slot_state {
 	CP_SLOT_XX,	  /* our XX answer waits for the finishing message (xx) */
 	CP_SLOT_LIVE,	  /* a session on the lcore (node, or NULL once replaced) */
 	CP_SLOT_CLOSING,  /* close sent; free on DP_EVT_CLOSED */
+	CP_SLOT_XDIAL,	  /* reserved by our keyless (XX) initiation (xd) */
 };
 
 struct cp_node;
 struct cp_xx;
+struct cp_xdial;
 
 struct cp_slot {
 	union {
 		struct cp_node *node; /* DIALING, LIVE (NULL: nobody's any more), CLOSING */
 		struct cp_xx *xx;     /* XX */
+		struct cp_xdial *xd;  /* XDIAL */
 	};
-	uint8_t state; /* enum cp_slot_state */
-	uint8_t gen;   /* generation of the connection id in use */
+	uint8_t state;	  /* enum cp_slot_state */
+	uint8_t gen;	  /* generation of the connection id in use */
+	uint32_t open_id; /* LIVE, CLOSING: the connection id the session was opened with (the
+			   * lcore's name for it in control messages, whatever rekeys did since) */
 };
 
 /* A responder's XX handshake waiting for its finishing message. */
@@ -51,6 +58,26 @@ struct cp_xx {
 	struct cp_endpoint from;
 	unsigned int lcore;
 	uint32_t slot;
+};
+
+/* A keyless dial: ip:port dialled with Noise XX, whose answer names the node (cp_ctl_xdial.c).
+ * One per address, in a table of max_addr_dials; it ends when its session opens. */
+struct cp_xdial {
+	bool used;
+	enum cp_node_state state; /* WAITING, RESOLVING or DIALING (our initiation is out) */
+	uint32_t ip;		  /* the address dialled (host order) */
+	uint16_t port;
+	struct cp_endpoint ep; /* resolved */
+	struct cp_hs_pending *hs;
+	unsigned int lcore; /* DIALING: the slot reserved for the session */
+	uint32_t slot, local_id;
+	uint64_t deadline_ns;
+	struct cp_cookie cookie;
+	uint64_t backoff_base_ns, backoff_ns;
+	uint32_t attempts;
+	uint64_t failures;
+	char last_error[48];
+	struct sl_theap_node timer; /* next resend, deadline, back-off end or resolve attempt */
 };
 
 struct cp_node {
@@ -86,12 +113,27 @@ struct cp_ctl {
 	uint32_t n_xx;
 	struct sl_theap timers;	       /* nodes */
 	struct sl_theap xx_timers;     /* XX answers waiting for their finish */
+	struct sl_theap xd_timers;     /* keyless dials */
+	struct cp_xdial *xd;	       /* max_addr_dials keyless dials */
+	uint32_t n_xd;		       /* of them used */
 	struct cp_hs_pending *scratch; /* a responder's read, or a copy an answer is tried on */
 	bool stopping;
 	uint64_t rng; /* jitter */
 	struct cp_ctl_stats st;
 	struct sl_owner thread; /* the control thread: bound by its first call (debug builds) */
 };
+
+/* cp_ctl_conf.c */
+/* NULL if cp_ctl_create() can take cfg, else what is wrong with it. */
+const char *cp_ctl_config_problem(const struct cp_ctl_config *cfg);
+/* Dial every configured seed (cp_ctl_create()). 0 or -errno. */
+int cp_ctl_seeds_start(struct cp_ctl *ctl, uint64_t now_ns);
+
+/* cp_ctl_req.c */
+/* cp_ctl_connect() on any thread (cp_ctl_create()): keep the node connected, dialled at ip:port
+ * (0: where it is known) from `at` on. */
+int cp_ctl_want(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, uint16_t port,
+		uint64_t at);
 
 /* cp_ctl.c */
 /* A free slot, now in `state` (DIALING or RESERVED), with its next generation; UINT32_MAX if
@@ -130,7 +172,26 @@ cp_ctl_keep(const struct cp_node *n)
 	return n->wanted;
 }
 
+/* cp_ctl_chan.c */
+/* A DP_EVT_CONTROL from lcore: to ops.control if its session is still its node's. */
+void cp_ctl_control_in(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev);
+
 /* cp_ctl_hs.c */
+void cp_ctl_refused(struct cp_ctl *ctl, enum cp_hs_reason r);
+/* Handshake state, 64-byte aligned (ipsec-mb key schedules); NULL if out of memory. */
+struct cp_hs_pending *cp_ctl_pending_alloc(void);
+/* A second session with n completed while n's is live: keep the live one (the two crossed,
+ * and the lower key initiated it)? */
+bool cp_ctl_keep_old(struct cp_ctl *ctl, const struct cp_node *n, bool new_by_us, uint64_t now_ns);
+/* Open the session of a completed handshake in (lcore, slot), reserved for it; learned: its
+ * key came from our keyless dial. False if the dataplane did not take it (hs wiped anyway). */
+bool cp_ctl_open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, uint32_t slot,
+			 struct cp_hs_session *hs, const struct cp_endpoint *ep, bool learned,
+			 uint64_t now_ns);
+/* n's live session gives way to a newer one. */
+void cp_ctl_replace_session(struct cp_ctl *ctl, struct cp_node *n);
+/* Give up our own dial of n (another handshake wins). */
+void cp_ctl_abandon_dial(struct cp_ctl *ctl, struct cp_node *n);
 /* Send a (new) initiation of the node's current dial or rekey. */
 void cp_ctl_send_initiation(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns,
 			    uint64_t wall_ns);
@@ -140,5 +201,24 @@ void cp_ctl_dial(struct cp_ctl *ctl, struct cp_node *n, bool rekey, uint64_t now
 /* Forget a waiting XX answer (its slot is the caller's), or let it expire (slot freed). */
 void cp_ctl_xx_free(struct cp_ctl *ctl, struct cp_xx *xx);
 void cp_ctl_xx_expire(struct cp_ctl *ctl, struct cp_xx *xx);
+
+/* cp_ctl_xdial.c (keyless dials) */
+int cp_ctl_xdial_init(struct cp_ctl *ctl);
+void cp_ctl_xdial_fini(struct cp_ctl *ctl);
+/* Run the keyless dials that are due. */
+void cp_ctl_xdial_tick(struct cp_ctl *ctl, uint64_t now_ns, uint64_t wall_ns);
+/* An XX answer (SL_MSG_XX_RESP): for a keyless dial of ours, or counted in unmatched. */
+void cp_ctl_xdial_answer(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns,
+			 uint64_t wall_ns);
+/* A cookie reply to a message whose sender id is a CP_SLOT_XDIAL slot's. */
+void cp_ctl_xdial_cookie(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns);
+/* Stop: every keyless dial gives its slot back and waits (close_all). */
+void cp_ctl_xdial_stop(struct cp_ctl *ctl, unsigned int lcore, uint32_t slot);
+/* Addresses were resolved: keyless dials waiting for one try again. */
+void cp_ctl_xdial_kick(struct cp_ctl *ctl, uint64_t now_ns);
+/* cp_ctl_connect_addr() on any thread (cp_ctl_create()): first attempt at `at`. */
+int cp_ctl_xdial_add(struct cp_ctl *ctl, uint32_t ip, uint16_t port, uint64_t at);
+/* A node at ip:port (where it is dialled), or NULL. */
+struct cp_node *cp_ctl_node_at(struct cp_ctl *ctl, uint32_t ip, uint16_t port);
 
 #endif /* CP_CTL_PVT_H */

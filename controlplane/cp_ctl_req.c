@@ -12,9 +12,16 @@ int
 cp_ctl_connect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, uint16_t port,
 	       uint64_t now_ns)
 {
+	SL_ASSERT_OWNER(ctl->thread);
+	return cp_ctl_want(ctl, pub, ip, port, now_ns);
+}
+
+int
+cp_ctl_want(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, uint16_t port,
+	    uint64_t at)
+{
 	struct cp_node *n;
 
-	SL_ASSERT_OWNER(ctl->thread);
 	if (!sl_dh_pub_usable(pub) || memcmp(pub, cp_ctl_pubkey(ctl), SL_KEY_LEN) == 0 ||
 	    (ip != 0 && port == 0))
 		return -EINVAL;
@@ -34,9 +41,23 @@ cp_ctl_connect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, u
 	n->wanted = true;
 	if (n->info.state == CP_NODE_WAITING && n->hs == NULL && !n->closing && !ctl->stopping) {
 		n->info.attempts = 0; /* asked: try now, not after the back-off */
-		cp_ctl_schedule(ctl, &n->timer, now_ns);
+		cp_ctl_schedule(ctl, &n->timer, at);
 	}
 	return 0;
+}
+
+/* Stop keeping n connected: its pending dial (not a rekey) is given up. */
+static void
+unwant(struct cp_ctl *ctl, struct cp_node *n)
+{
+	n->wanted = false;
+	sl_theap_remove(&ctl->timers, &n->timer);
+	if (n->hs != NULL && !n->hs_rekey) { /* a dial in progress: give it up */
+		cp_ctl_hs_free(n);
+		if (n->info.state == CP_NODE_DIALING)
+			cp_ctl_slot_release(ctl, n->info.lcore, n->slot);
+		n->info.state = CP_NODE_WAITING;
+	}
 }
 
 int
@@ -49,19 +70,43 @@ cp_ctl_disconnect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint64_t no
 	n = cp_ctl_node_find(ctl, pub);
 	if (n == NULL)
 		return -ENOENT;
-	n->wanted = false;
-	sl_theap_remove(&ctl->timers, &n->timer);
-	if (n->hs != NULL && !n->hs_rekey) { /* a dial in progress: give it up */
-		cp_ctl_hs_free(n);
-		if (n->info.state == CP_NODE_DIALING)
-			cp_ctl_slot_release(ctl, n->info.lcore, n->slot);
-		n->info.state = CP_NODE_WAITING;
-	}
+	unwant(ctl, n);
 	if (n->info.state == CP_NODE_CONNECTED && !n->closing) {
 		cp_ctl_close_session(ctl, n, SL_CLOSE_APPLICATION, true);
 		n->closing = true; /* the node goes when the lcore says the session closed */
 		return 0;
 	}
 	cp_ctl_node_put(ctl, n);
+	return 0;
+}
+
+int
+cp_ctl_forget(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint64_t now_ns)
+{
+	struct cp_node *n;
+
+	SL_ASSERT_OWNER(ctl->thread);
+	(void)now_ns;
+	n = cp_ctl_node_find(ctl, pub);
+	if (n == NULL)
+		return -ENOENT;
+	unwant(ctl, n);
+	if (n->info.state != CP_NODE_CONNECTED && !n->closing)
+		cp_ctl_node_put(ctl, n); /* a configured peer stays; a node nobody wants goes */
+	return 0;
+}
+
+int
+cp_ctl_close(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint16_t reason, uint64_t now_ns)
+{
+	struct cp_node *n;
+
+	SL_ASSERT_OWNER(ctl->thread);
+	(void)now_ns;
+	n = cp_ctl_node_find(ctl, pub);
+	if (n == NULL || n->info.state != CP_NODE_CONNECTED || n->closing)
+		return -ENOTCONN;
+	cp_ctl_close_session(ctl, n, reason, true);
+	n->closing = true;
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <rte_ring_elem.h>
 
 #include "cp_api.h"
+#include "cp_discovery.h"
 #include "cp_main.h"
 #include "cp_arp.h"
 #include "drv_memif_guard.h"
@@ -58,10 +59,11 @@ op_command(void *arg, unsigned int lcore, const struct dp_cmd *cmd)
 	struct cp_main *a = arg;
 	struct rte_ring *r = dp_lcore_cmd_ring(a->dp, lcore);
 
-	/* the lcore empties its ring every round: a full ring is a moment, not a state */
+	/* the lcore empties its ring every round: a full ring is a moment, not a state; but a
+	 * control message is not worth waiting for (its sender hears -ENOBUFS) */
 	for (unsigned int spins = 0;
 	     rte_ring_sp_enqueue_elem(r, (void *)(uintptr_t)cmd, sizeof(*cmd)) != 0; spins++) {
-		if (a->dp->quit || spins > 10000000)
+		if (a->dp->quit || spins > 10000000 || cmd->type == DP_CMD_CONTROL_SEND)
 			return -ENOBUFS;
 		rte_pause();
 	}
@@ -165,6 +167,9 @@ op_note(void *arg, const struct cp_note *n)
 	char key[45] = "-", who[CONF_NAME_LEN + 16], undel[64] = "";
 
 	cp_api_note(a->api, n);
+	cp_control_note(&a->control, n); /* a new session: HELLO */
+	if (a->disc != NULL)
+		cp_discovery_note(a->disc, n);
 	if (n->pub != NULL)
 		conf_key_to_base64(n->pub, key);
 	if (n->undelivered != 0) /* never split: grep for the NodeDisconnected line */
@@ -175,16 +180,19 @@ op_note(void *arg, const struct cp_note *n)
 	switch (n->type) {
 	case CP_NOTE_CONNECTED:
 		CTL_LOG(INFO,
-			"NodeConnected peer=%s key=%.12s addr=%u.%u.%u.%u:%u connid=%08x role=%s\n",
+			"NodeConnected peer=%s key=%.12s addr=%u.%u.%u.%u:%u connid=%08x role=%s "
+			"caps=%#" PRIx64 "%s\n",
 			who, key, n->ip >> 24, (n->ip >> 16) & 0xff, (n->ip >> 8) & 0xff,
 			n->ip & 0xff, n->udp_port, n->connid,
-			n->initiator ? "initiator" : "responder");
+			n->initiator ? "initiator" : "responder", n->capabilities,
+			n->learned ? " key_learned=xx" : "");
 		break;
 	case CP_NOTE_CONNECT_FAILED:
 		CTL_LOG(WARNING,
-			"ConnectFailed peer=%s key=%.12s reason=%s attempts=%u retry_in_ms=%" PRIu64
-			"\n",
-			who, key, n->reason, n->attempts, n->retry_in_ns / MS);
+			"ConnectFailed peer=%s key=%.12s addr=%u.%u.%u.%u:%u reason=%s attempts=%u "
+			"retry_in_ms=%" PRIu64 "\n",
+			who, key, n->ip >> 24, (n->ip >> 16) & 0xff, (n->ip >> 8) & 0xff,
+			n->ip & 0xff, n->udp_port, n->reason, n->attempts, n->retry_in_ns / MS);
 		break;
 	case CP_NOTE_DISCONNECTED:
 		CTL_LOG(INFO, "NodeDisconnected peer=%s key=%.12s connid=%08x reason=%s by=%s%s\n",
@@ -206,11 +214,38 @@ op_note(void *arg, const struct cp_note *n)
 	}
 }
 
+static void
+op_control(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len)
+{
+	struct cp_main *a = arg;
+
+	cp_control_input(&a->control, pub, msg, len);
+}
+
+/* Control messages cp_control leaves to others: peer exchange's. */
+static void
+control_other(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len)
+{
+	struct cp_main *a = arg;
+
+	if (a->disc != NULL)
+		cp_discovery_control(a->disc, pub, msg, len);
+}
+
+static int
+control_send(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len)
+{
+	struct cp_main *a = arg;
+
+	return cp_ctl_control_send(a->ctl, pub, msg, len);
+}
+
 static const struct cp_ctl_ops ctl_ops = {
 	.command = op_command,
 	.send = op_send,
 	.resolve = op_resolve,
 	.note = op_note,
+	.control = op_control,
 };
 
 /* --- from the dataplane --------------------------------------------------------------------- */
@@ -294,6 +329,10 @@ poll_events(struct cp_main *a, uint64_t wall)
 				break;
 			case DP_EVT_STATS_DONE:
 				on_stats(a, l, evs[k].stats);
+				break;
+			case DP_EVT_CONTROL: /* its buffer is ours once dequeued */
+				cp_ctl_event(a->ctl, l, &evs[k], a->now_ns, wall);
+				free(evs[k].msg);
 				break;
 			default:
 				cp_ctl_event(a->ctl, l, &evs[k], a->now_ns, wall);
@@ -537,6 +576,8 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 	if (a->api != NULL)
 		*work += cp_api_poll(a->api, a->now_ns);
 	cp_ctl_tick(a->ctl, a->now_ns, wall);
+	if (a->disc != NULL)
+		cp_discovery_tick(a->disc, a->now_ns);
 	if (a->now_ns >= *next_arp) {
 		for (unsigned int p = 0; p < a->dp->n_ports; p++) {
 			struct arp_tick_ctx c = { a, (uint8_t)p };
@@ -606,7 +647,7 @@ control_main(void *arg)
 
 int
 cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
-	    const uint8_t static_priv[SL_KEY_LEN], const struct cp_main_options *opt)
+	     const uint8_t static_priv[SL_KEY_LEN], const struct cp_main_options *opt)
 {
 	struct cp_ctl_config cc;
 	size_t sz;
@@ -630,6 +671,7 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 				return -ENOMEM;
 		}
 	cp_ctl_config_from_conf(&cc, cfg, static_priv);
+	cp_control_init(&a->control, control_send, a);
 	a->started_ns = a->now_ns = sl_now_ns();
 	a->ctl = cp_ctl_create(&cc, &ctl_ops, a, a->now_ns);
 	memset(cc.hs.static_priv, 0, sizeof(cc.hs.static_priv));
@@ -639,6 +681,14 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 	}
 	if (cfg->api.enabled && (a->api = cp_api_create(a)) == NULL)
 		return -errno; /* logged */
+	if (cfg->discovery.enabled) {
+		a->disc = cp_discovery_create(cfg, a->ctl, a->now_ns);
+		if (a->disc == NULL) {
+			CTL_LOG(ERR, "discovery: %s\n", strerror(errno));
+			return -errno;
+		}
+		cp_control_forward(&a->control, control_other, a);
+	}
 	return 0;
 }
 
@@ -668,6 +718,8 @@ cp_main_fini(struct cp_main *a)
 {
 	cp_api_destroy(a->api); /* the lcores stopped: nothing can be inside the memory */
 	a->api = NULL;
+	cp_discovery_destroy(a->disc); /* saves the address book */
+	a->disc = NULL;
 	cp_ctl_destroy(a->ctl);
 	a->ctl = NULL;
 	for (unsigned int p = 0; p < CONF_MAX_PORTS; p++) {

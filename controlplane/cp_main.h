@@ -4,7 +4,8 @@
  * It runs on a DPDK control thread (rte_ctrl_thread_create: not a polling lcore, so it may
  * sleep and take locks) and:
  *   - takes the lcores' events: handshake messages (to cp_ctl), ARP packets (answered and
- *     learned into a cp_arp cache per port), session events (to cp_ctl), statistics buffers;
+ *     learned into a cp_arp cache per port), session events (to cp_ctl), control-channel
+ *     messages (to cp_ctl, which hands them to cp_control), statistics buffers;
  *   - carries out cp_ctl's requests: commands on the lcores' rings, handshake packets built
  *     into mbufs and sent by lcore 0 ahead of its data (dp_txq.h), next hops resolved through
  *     ARP;
@@ -32,7 +33,9 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "cp_control.h"
 #include "cp_ctl.h"
+#include "cp_discovery.h"
 #include "dp_lcore.h"
 #include "dp_cmd.h"
 
@@ -61,8 +64,10 @@ struct cp_main {
 	const struct conf *cfg;
 	struct cp_main_options opt;
 	struct cp_ctl *ctl;
+	struct cp_control control; /* the control messages (HELLO) on cp_ctl's control channel */
 	struct cp_arp *arp[CONF_MAX_PORTS];
 	struct cp_api *api; /* the control socket for applications (NULL: no api section) */
+	struct cp_discovery *disc; /* NULL: no discovery section */
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock; /* the control loop vs telemetry */

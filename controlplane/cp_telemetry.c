@@ -12,6 +12,7 @@
  *                     (undelivered, discarded, ...: dp_conn_undelivered)
  *   /sluice/apps      attached applications and what the application interface counted
  *   /sluice/ports     every port: name, device, address, UDP port, MAC, MTU, state
+ *   /sluice/dials     every keyless dial in progress (an address without a key: a seed)
  *
  * DPDK's telemetry thread calls these; they take the control thread's lock.
  */
@@ -27,6 +28,7 @@
 #include "cp_arp.h"
 #include "drv_memif_guard.h"
 #include "sl_hist.h"
+#include "cp_telemetry_disc.h"
 
 #define NS_PER_US UINT64_C(1000)
 
@@ -68,9 +70,8 @@ chan_list(char *out, size_t len, uint32_t mask)
 			n += (size_t)snprintf(out + n, len - n, "%s%u", n > 0 ? "," : "", k);
 }
 
-/* Run fn on the appliance under both locks; -ENODEV when there is none. */
-static int
-with_app(int (*fn)(struct cp_main *a, const char *params, struct rte_tel_data *d),
+int
+cp_telemetry_with_app(int (*fn)(struct cp_main *a, const char *params, struct rte_tel_data *d),
 	 const char *params, struct rte_tel_data *d)
 {
 	int rc = -ENODEV;
@@ -109,6 +110,13 @@ info(struct cp_main *a, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "sessions_live", st->sessions_live);
 	rte_tel_data_add_dict_u64(d, "handshakes_pending", st->handshakes_pending);
 	rte_tel_data_add_dict_u64(d, "snapshots", a->snaps_done);
+	if (cp_control_stats(&a->control)->observed_ip != 0) { /* how the last HELLO saw us */
+		const struct cp_control_stats *cs = cp_control_stats(&a->control);
+		char seen[32];
+
+		ip_str(seen, sizeof(seen), cs->observed_ip, cs->observed_port);
+		rte_tel_data_add_dict_string(d, "observed_addr", seen);
+	}
 	rte_tel_data_add_dict_string(d, "state", a->done ? "stopped" : "running");
 	return 0;
 }
@@ -163,6 +171,37 @@ tel_name(char *out, size_t len, const struct cp_node_info *n)
 		snprintf(out + i, len - i, "_%d", n->peer);
 }
 
+/* "a.b.c.d:p,...": the listen addresses a peer advertised. */
+static void
+listen_list(char *out, size_t len, const struct cp_node_info *n)
+{
+	size_t k = 0;
+
+	out[0] = '\0';
+	for (unsigned int i = 0; i < n->n_addrs && i < SL_HS_MAX_ADDRS && k < len; i++) {
+		char one[24];
+
+		ip_str(one, sizeof(one), n->addrs[i].ip, n->addrs[i].port);
+		k += (size_t)snprintf(out + k, len - k, "%s%s", i > 0 ? "," : "", one);
+	}
+}
+
+/* What a connected node told us about itself, and the control messages exchanged with it. */
+static void
+add_node_extras(struct rte_tel_data *c, const struct cp_node_info *n)
+{
+	char caps[24], addrs[SL_HS_MAX_ADDRS * 22 + 1];
+
+	rte_tel_data_add_dict_u64(c, "control_sent", n->control_sent);
+	rte_tel_data_add_dict_u64(c, "control_received", n->control_received);
+	if (n->state != CP_NODE_CONNECTED)
+		return;
+	snprintf(caps, sizeof(caps), "0x%" PRIx64, n->capabilities);
+	rte_tel_data_add_dict_string(c, "capabilities", caps);
+	listen_list(addrs, sizeof(addrs), n);
+	rte_tel_data_add_dict_string(c, "listen", addrs);
+}
+
 struct peers_walk {
 	struct cp_main *a;
 	struct rte_tel_data *d;
@@ -201,6 +240,8 @@ peer_entry(void *arg, const struct cp_node_info *n)
 	rte_tel_data_add_dict_u64(c, "attempts", n->attempts);
 	rte_tel_data_add_dict_u64(c, "rekeys", n->rekeys);
 	rte_tel_data_add_dict_string(c, "last_error", n->last_error);
+	add_node_extras(c, n);
+	rte_tel_data_add_dict_string(c, "key_learned", n->learned ? "xx" : "no");
 	if (n->state == CP_NODE_CONNECTED) {
 		rte_tel_data_add_dict_u64(c, "connid", n->connid);
 		rte_tel_data_add_dict_u64(c, "remote_id", n->remote_id);
@@ -230,12 +271,52 @@ peers(struct cp_main *a, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* --- /sluice/dials -------------------------------------------------------------------------- */
+
+static int
+dial_entry(void *arg, const struct cp_addr_dial_info *di)
+{
+	struct peers_walk *w = arg;
+	struct rte_tel_data *c;
+	char name[40], addr[32];
+
+	if (++w->n >= RTE_TEL_MAX_DICT_ENTRIES) /* one entry left for "truncated" */
+		return 1;
+	c = rte_tel_data_alloc();
+	if (c == NULL)
+		return 1;
+	rte_tel_data_start_dict(c);
+	ip_str(addr, sizeof(addr), di->ip, di->udp_port);
+	snprintf(name, sizeof(name), "addr_%u_%u_%u_%u_%u", di->ip >> 24, (di->ip >> 16) & 0xff,
+		 (di->ip >> 8) & 0xff, di->ip & 0xff, di->udp_port);
+	rte_tel_data_add_dict_string(c, "addr", addr);
+	rte_tel_data_add_dict_string(c, "state", cp_node_state_name(di->state));
+	rte_tel_data_add_dict_u64(c, "attempts", di->attempts);
+	rte_tel_data_add_dict_u64(c, "failures", di->failures);
+	rte_tel_data_add_dict_string(c, "last_error", di->last_error);
+	rte_tel_data_add_dict_container(w->d, name, c, 0);
+	return 0;
+}
+
+static int
+dials(struct cp_main *a, const char *params, struct rte_tel_data *d)
+{
+	struct peers_walk w = { .a = a, .d = d };
+
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (cp_ctl_foreach_addr_dial(a->ctl, dial_entry, &w) != 0)
+		rte_tel_data_add_dict_string(d, "truncated", "yes");
+	return 0;
+}
+
 /* --- /sluice/drops -------------------------------------------------------------------------- */
 
 static struct rte_tel_data *
 ctl_counters(struct cp_main *a)
 {
 	const struct cp_ctl_stats *st = cp_ctl_stats(a->ctl);
+	const struct cp_control_stats *cs = cp_control_stats(&a->control);
 	struct rte_tel_data *c = rte_tel_data_alloc();
 	char name[64];
 
@@ -245,6 +326,9 @@ ctl_counters(struct cp_main *a)
 #define CP_CTL_TEL(field, doc) rte_tel_data_add_dict_u64(c, #field, st->field);
 	CP_CTL_COUNTERS(CP_CTL_TEL)
 #undef CP_CTL_TEL
+#define CP_CONTROL_TEL(field, doc) rte_tel_data_add_dict_u64(c, #field, cs->field);
+	CP_CONTROL_COUNTERS(CP_CONTROL_TEL)
+#undef CP_CONTROL_TEL
 	for (unsigned int r = 1; r < CP_HS_REASON_COUNT; r++) {
 		snprintf(name, sizeof(name), "refused_%s", cp_hs_reason_name(r));
 		rte_tel_data_add_dict_u64(c, name, st->refused_by_reason[r]);
@@ -550,7 +634,7 @@ ports(struct cp_main *a, const char *params, struct rte_tel_data *d)
 	static int tel_##fn(const char *cmd, const char *params, struct rte_tel_data *d) \
 	{                                                                                \
 		(void)cmd;                                                               \
-		return with_app(fn, params, d);                                          \
+		return cp_telemetry_with_app(fn, params, d);                                          \
 	}
 TEL_CB(info)
 TEL_CB(peers)
@@ -559,6 +643,7 @@ TEL_CB(services)
 TEL_CB(channels)
 TEL_CB(apps)
 TEL_CB(ports)
+TEL_CB(dials)
 
 int
 cp_telemetry_register(struct cp_main *a)
@@ -592,6 +677,10 @@ cp_telemetry_register(struct cp_main *a)
 		rc |= rte_telemetry_register_cmd(
 			"/sluice/ports", tel_ports,
 			"Ports: name, device, address, UDP port, MAC, MTU, state. No parameters");
+		rc |= rte_telemetry_register_cmd(
+			"/sluice/dials", tel_dials,
+			"Keyless dials in progress (addresses without a key). No parameters");
+		rc |= cp_telemetry_disc_register();
 		registered = rc == 0;
 	}
 	pthread_mutex_unlock(&tel_lock);

@@ -7,6 +7,15 @@
  *
  * Session slots are allocated by the control thread only; the lcore that owns a slot creates,
  * runs and frees the session in it, and tells the control thread when the slot is free again.
+ *
+ * The control channel (channel 0 of every session) runs between the control thread and the
+ * session's owner lcore: DP_CMD_CONTROL_SEND queues a message on it, DP_EVT_CONTROL brings one
+ * that arrived. Both carry the bytes in a malloc'd buffer (msg, len <= SL_CONTROL_MSG_MAX) that
+ * whoever dequeues the ring message frees with free(), and the session's connection id at open
+ * (connid), so that neither ever reaches another session that took the same slot. Delivery to
+ * the control thread is best effort: the engine has acknowledged a message before the lcore
+ * hands it on, so one the control thread has no room for is dropped and counted
+ * (control_queue_full, dp_drop.h), never waited for.
  */
 #ifndef DP_CMD_H
 #define DP_CMD_H
@@ -29,6 +38,7 @@ enum dp_cmd_type {
 	DP_CMD_SESSION_CLOSE,	 /* close the session in slot (reason, graceful) and free it */
 	DP_CMD_TX,		 /* transmit m on port (handshake answers, ARP) */
 	DP_CMD_STATS,		 /* fill stats with the lcore's sessions and counters */
+	DP_CMD_CONTROL_SEND,	 /* send msg on channel 0 of the session in slot, if it is connid */
 };
 
 struct dp_cmd {
@@ -41,11 +51,14 @@ struct dp_cmd {
 	uint8_t mac[6];	 /* next hop of the peer */
 	uint32_t ip;	 /* peer address, host order */
 	uint16_t udp_port;
-	uint64_t rtt_ns;	/* the handshake's round trip, a hint for the engine */
+	uint64_t rtt_ns;	  /* the handshake's round trip, a hint for the engine */
+	uint32_t connid;	  /* CONTROL_SEND: the session's connection id at open */
+	uint16_t len;		  /* CONTROL_SEND: bytes at msg */
 	uint8_t node[SL_KEY_LEN]; /* SESSION_OPEN: the peer's static public key */
-	struct dp_keypair *kp;	/* SESSION_OPEN, KEYPAIR_ADD */
-	struct rte_mbuf *m;	/* TX */
-	struct dp_stats *stats; /* STATS */
+	struct dp_keypair *kp;	  /* SESSION_OPEN, KEYPAIR_ADD */
+	struct rte_mbuf *m;	  /* TX */
+	struct dp_stats *stats;	  /* STATS */
+	uint8_t *msg;		  /* CONTROL_SEND: malloc'd, freed by the lcore */
 };
 
 /* --- lcore -> control thread ------------------------------------------------------------ */
@@ -56,6 +69,7 @@ enum dp_evt_type {
 	DP_EVT_UNRESPONSIVE,  /* the peer of the session in slot stopped answering */
 	DP_EVT_CLOSED,	      /* the session in slot is closed and the slot free; reason, by_peer */
 	DP_EVT_STATS_DONE,    /* the stats buffer of a DP_CMD_STATS is filled */
+	DP_EVT_CONTROL,	      /* a message (msg, len) on channel 0 of the session in slot */
 };
 
 struct dp_evt {
@@ -67,10 +81,12 @@ struct dp_evt {
 	uint8_t mac[6];
 	uint32_t ip;
 	uint16_t udp_port;
-	uint16_t off, len; /* HANDSHAKE: the sluice message inside m */
+	uint16_t off, len; /* HANDSHAKE: the sluice message inside m; CONTROL: bytes at msg */
+	uint32_t connid;   /* CONTROL: the session's connection id at open */
 	uint64_t since_ns; /* HANDSHAKE: it arrived no earlier than this (sl_now_ns() clock) */
 	struct rte_mbuf *m;
 	struct dp_stats *stats;
+	uint8_t *msg; /* CONTROL: malloc'd, freed by whoever dequeues the event */
 	/* CLOSED: messages (and their bytes) the session's engine never got acknowledged, all
 	 * channels together (dp_conn_undelivered) */
 	uint64_t undelivered, undelivered_bytes;

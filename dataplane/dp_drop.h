@@ -62,6 +62,13 @@
  *   port_down              the port is being reconnected (a memif client whose server left)
  *   no_mbuf                mempool empty
  *   no_route               destination not on-link and no gateway, or no ARP entry
+ *   -- control channel (channel 0; messages, not packets: dp_cmd.h)
+ *   control_too_large      received, longer than SL_CONTROL_MSG_MAX
+ *   control_queue_full     received, the event ring to the control thread had no room to
+ *                          spare (the engine had acknowledged it: best effort, counted)
+ *   control_no_memory      received, no memory for its copy
+ *   control_send_stale     to send, but the session is gone (closed, or its slot reused)
+ *   control_send_refused   to send, refused by the engine (channel 0's queue full, closing)
  *   -- impairment stage (tests; drivers/dp_impair.h)
  *   impair_loss            dropped on purpose
  *   impair_corrupt         one bit flipped (delivered, then dropped)
@@ -116,6 +123,11 @@
 	X(PORT_DOWN, "port_down")                       \
 	X(NO_MBUF, "no_mbuf")                           \
 	X(NO_ROUTE, "no_route")                         \
+	X(CONTROL_TOO_LARGE, "control_too_large")       \
+	X(CONTROL_QUEUE_FULL, "control_queue_full")     \
+	X(CONTROL_NO_MEMORY, "control_no_memory")       \
+	X(CONTROL_SEND_STALE, "control_send_stale")     \
+	X(CONTROL_SEND_REFUSED, "control_send_refused") \
 	X(IMPAIR_LOSS, "impair_loss")                   \
 	X(IMPAIR_CORRUPT, "impair_corrupt")
 

@@ -91,10 +91,30 @@ dp_lcore_tx_ctl(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m)
 
 /* --- to the control thread --------------------------------------------------------------- */
 
+/* Control messages leave this much of the event ring to the events that must not be lost, so
+ * that a peer flooding channel 0 never makes a session's end wait. */
+#define CONTROL_EVT_RESERVE (DP_RING_SIZE / 4)
+
+/* A control message (DP_EVT_CONTROL): best effort, never waited for; dropped and counted (its
+ * buffer freed) when the ring has no room to spare. */
+static void
+control_event(struct dp_lcore *lc, const struct dp_evt *ev)
+{
+	if (rte_ring_free_count(lc->evt_ring) > CONTROL_EVT_RESERVE &&
+	    rte_ring_sp_enqueue_elem(lc->evt_ring, (void *)(uintptr_t)ev, sizeof(*ev)) == 0)
+		return;
+	dp_drop_count(&lc->drops, DP_DROP_CONTROL_QUEUE_FULL, 1);
+	free(ev->msg);
+}
+
 void
 dp_lcore_event(struct dp_lcore *lc, const struct dp_evt *ev)
 {
 	DP_ASSERT_LCORE(lc); /* the event ring has one producer: this lcore */
+	if (ev->type == DP_EVT_CONTROL) {
+		control_event(lc, ev);
+		return;
+	}
 	if (rte_ring_sp_enqueue_elem(lc->evt_ring, (void *)(uintptr_t)ev, sizeof(*ev)) == 0)
 		return;
 	/* the control thread is behind: handshake and ARP packets are dropped and counted;
@@ -281,6 +301,9 @@ run_command(struct dp_lcore *lc, struct dp_cmd *c)
 	case DP_CMD_STATS:
 		dp_session_stats(lc, c->stats);
 		dp_lcore_event(lc, &ev);
+		break;
+	case DP_CMD_CONTROL_SEND:
+		dp_session_control_send(lc, c);
 		break;
 	default:
 		break;

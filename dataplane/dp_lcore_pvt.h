@@ -99,6 +99,9 @@ void dp_lcore_tx(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m);
 void dp_lcore_tx_ctl(struct dp_lcore *lc, uint8_t port, struct rte_mbuf *m);
 /* Can the port's transmit queue take another packet (after trying to flush it)? */
 bool dp_lcore_tx_room(struct dp_lcore *lc, uint8_t port);
+/* Post an event to the control thread. Packets (HANDSHAKE, ARP) and control messages (CONTROL)
+ * are dropped and counted when the ring is full (CONTROL already when it is three quarters
+ * full); other events wait for room. */
 void dp_lcore_event(struct dp_lcore *lc, const struct dp_evt *ev);
 void dp_lcore_retire_keypair(struct dp_keypair *kp, void *lcore);
 /* The RCU defer queue's free function: keypairs whose grace period passed. */
@@ -108,6 +111,10 @@ void dp_lcore_free_keypairs(void *arg, void *entries, unsigned int n);
 int dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd);
 void dp_session_add_keypair(struct dp_lcore *lc, const struct dp_cmd *cmd);
 void dp_session_close(struct dp_lcore *lc, const struct dp_cmd *cmd);
+/* DP_CMD_CONTROL_SEND: queue cmd->msg on channel 0 of the session in cmd->slot if it is still
+ * cmd->connid (else counted: control_send_stale; refused by the engine: control_send_refused);
+ * frees cmd->msg either way. */
+void dp_session_control_send(struct dp_lcore *lc, const struct dp_cmd *cmd);
 /* A data packet for a session of this lcore, its header decoded in pkt->data (dp_net_classify);
  * opened in place in m, then m is freed. */
 void dp_session_rx(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt,

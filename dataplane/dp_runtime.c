@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_lcore.h>
@@ -122,7 +123,9 @@ make_lcore(struct dp_runtime *rt, unsigned int i)
 }
 
 /* The application interface before anything attaches: the built-in services own their
- * channels (and the control plane channel 0), nobody the others. */
+ * channels, the control thread channel 0 (marked as a service's: applications can neither
+ * register nor send on it; the lcores hand its messages to the control thread, dp_session.c),
+ * nobody the others. */
 static void
 api_init(struct dp_runtime *rt, const struct conf *cfg)
 {
@@ -198,10 +201,15 @@ drain_rings(struct dp_lcore *lc)
 			rte_pktmbuf_free(c.m);
 		if (c.type == DP_CMD_SESSION_OPEN || c.type == DP_CMD_KEYPAIR_ADD)
 			dp_keypair_destroy(c.kp);
+		if (c.type == DP_CMD_CONTROL_SEND)
+			free(c.msg);
 	}
-	while (lc->evt_ring != NULL && rte_ring_dequeue_elem(lc->evt_ring, &e, sizeof(e)) == 0)
+	while (lc->evt_ring != NULL && rte_ring_dequeue_elem(lc->evt_ring, &e, sizeof(e)) == 0) {
 		if (e.type == DP_EVT_HANDSHAKE || e.type == DP_EVT_ARP)
 			rte_pktmbuf_free(e.m);
+		if (e.type == DP_EVT_CONTROL)
+			free(e.msg);
+	}
 }
 
 static void

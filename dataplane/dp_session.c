@@ -249,9 +249,53 @@ session_output(struct dp_lcore *lc, struct dp_session *s)
 	dp_session_wake(lc, s); /* the port is busy: build the rest when it has room */
 }
 
+/* --- the control channel ---------------------------------------------------------------- */
+
+/* A message on channel 0 goes to the control thread, copied (DP_EVT_CONTROL); the engine's
+ * buffer is released at once. Too long for a control message, or no memory: counted. */
+static void
+session_control_in(struct dp_lcore *lc, struct dp_session *s, struct dp_msg *m)
+{
+	struct dp_evt ev = {
+		.type = DP_EVT_CONTROL,
+		.slot = s->slot,
+		.connid = s->connid,
+		.len = (uint16_t)m->len,
+	};
+
+	DP_ASSERT_OWNER(lc, s);
+	if (m->len > SL_CONTROL_MSG_MAX) {
+		dp_drop_count(&lc->drops, DP_DROP_CONTROL_TOO_LARGE, 1);
+	} else if ((ev.msg = malloc(m->len)) == NULL) {
+		dp_drop_count(&lc->drops, DP_DROP_CONTROL_NO_MEMORY, 1);
+	} else {
+		memcpy(ev.msg, m->data, m->len);
+		dp_lcore_event(lc, &ev); /* counted there if the ring has no room */
+	}
+	dp_conn_msg_release(s->conn, m);
+}
+
+void
+dp_session_control_send(struct dp_lcore *lc, const struct dp_cmd *cmd)
+{
+	struct dp_session *s = session_in_slot(lc, cmd->slot);
+
+	DP_ASSERT_LCORE(lc);
+	if (s == NULL || s->connid != cmd->connid || s->closing) {
+		dp_drop_count(&lc->drops, DP_DROP_CONTROL_SEND_STALE, 1);
+	} else if (dp_conn_send(s->conn, SL_CONTROL_CHANNEL, cmd->msg, cmd->len, 0, lc->now,
+				NULL) != 0) {
+		dp_drop_count(&lc->drops, DP_DROP_CONTROL_SEND_REFUSED, 1);
+	} else {
+		dp_session_wake(lc, s);
+	}
+	free(cmd->msg);
+}
+
 /* --- running a session -------------------------------------------------------------------- */
 
-/* Messages the engine delivered go to the services; those none keeps are released. */
+/* Messages the engine delivered go to the control thread (channel 0), the applications or the
+ * services; those none keeps are released. */
 static void
 session_deliver_messages(struct dp_lcore *lc, struct dp_session *s)
 {
@@ -259,6 +303,10 @@ session_deliver_messages(struct dp_lcore *lc, struct dp_session *s)
 
 	DP_ASSERT_OWNER(lc, s);
 	while ((m = dp_conn_recv(s->conn)) != NULL) {
+		if (m->chan == SL_CONTROL_CHANNEL) {
+			session_control_in(lc, s, m); /* the control thread's */
+			continue;
+		}
 		if (dp_api_deliver(lc, s, m))
 			continue; /* an application serves the channel */
 		if (dp_svc_on_message(&s->svc, s->conn, m, lc->now))

@@ -31,11 +31,21 @@
  * cp_noise_init(), i.e. once per side per handshake, so the code is expected to make
  * 4 base-point + 8 variable-base calls. The target is measured against the pattern's bound.
  *
- * Method: `reps` repetitions, each timing `work` handshakes of each suite, `work` base-point
- * mults and `work` variable-base mults, the order of the four rotating between repetitions,
- * after an untimed warm-up. Reported: medians, and for each suite the median over repetitions
- * of the ratio rate / bound computed within the repetition. Setup (contexts, static keys) is
- * not timed.
+ * Resumed handshakes (cp_hs_resume.h), in the same run: Noise NNpsk0 keyed by the resumption
+ * secret the previous session left, exactly what a control plane runs:
+ *   initiator  cp_hs_resume_start                          (takes the secret from its cache)
+ *   responder  cp_admission_check, cp_hs_resume_respond    (finds it by the ticket, answers)
+ *   initiator  cp_hs_resume_finish
+ * X25519 operations of NNpsk0 ("psk, e" then "e, ee"): one keygen and one "ee" a side = 2
+ * base-point + 2 variable-base mults, against IK's 2 + 8. Both kinds of handshake store the
+ * resumption their session leaves in both caches (cp_resume_put), as a control plane would, so
+ * every resumed handshake resumes the session before it, and both rows pay for the cache.
+ *
+ * Method: `reps` repetitions, each timing `work` handshakes of each kind (full, resumed) and
+ * suite, `work` base-point mults and `work` variable-base mults, the order of the six rotating
+ * between repetitions, after an untimed warm-up. Reported: medians, and for each suite the
+ * median over repetitions of the ratio rate / bound, and of resumed / full, each computed
+ * within the repetition. Setup (contexts, static keys) is not timed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,6 +58,7 @@
 #include "cp_admission.h"
 #include "sl_dh.h"
 #include "cp_handshake.h"
+#include "cp_hs_resume.h"
 
 #define N_INITIATORS  16
 #define CLOCK_STEP_NS 4000000ull /* injected time per handshake: 4 ms */
@@ -58,6 +69,8 @@
 #define TARGET_PCT    80.0
 #define PATTERN_BASE  2 /* X25519 base-point mults of Noise IK (see above) */
 #define PATTERN_VAR   8 /* variable-base mults */
+#define RESUME_BASE   2 /* of Noise NNpsk0 */
+#define RESUME_VAR    2
 
 /* --- counting libsodium's X25519 calls ------------------------------------------------------ */
 
@@ -86,6 +99,7 @@ __wrap_crypto_scalarmult(unsigned char *q, const unsigned char *n, const unsigne
 
 struct node {
 	struct cp_hs_ctx *ctx;
+	struct cp_resume *cache; /* its resumption cache */
 	uint8_t pub[SL_KEY_LEN];
 	struct cp_src src;
 };
@@ -113,12 +127,17 @@ node_create(struct node *n, uint32_t ip)
 		.addrs = { { ip, 4789 } },
 	};
 
+	struct cp_resume_config rcfg = { .capacity = 2 * N_INITIATORS };
+
 	sl_dh_keygen(cfg.static_priv, n->pub);
 	n->ctx = cp_hs_ctx_create(&cfg);
 	sodium_memzero(cfg.static_priv, sizeof(cfg.static_priv));
 	n->src.ip = ip;
 	n->src.port = 4789;
-	return n->ctx == NULL ? -errno : 0;
+	if (n->ctx == NULL)
+		return -errno;
+	n->cache = cp_resume_create(&rcfg);
+	return n->cache == NULL ? -errno : 0;
 }
 
 static struct cp_hs_pending *
@@ -134,9 +153,12 @@ pending_alloc(void)
 static void
 rig_destroy(struct rig *r)
 {
-	for (unsigned int i = 0; i < N_INITIATORS; i++)
+	for (unsigned int i = 0; i < N_INITIATORS; i++) {
 		cp_hs_ctx_destroy(r->init[i].ctx);
+		cp_resume_destroy(r->init[i].cache);
+	}
 	cp_hs_ctx_destroy(r->resp.ctx);
+	cp_resume_destroy(r->resp.cache);
 	cp_admission_destroy(r->adm);
 	free(r->pi);
 	free(r->pr);
@@ -179,6 +201,16 @@ sessions_match(const struct cp_hs_session *si, const struct cp_hs_session *sr)
 	       memcmp(si->recv_key, sr->send_key, SL_KEY_LEN) == 0;
 }
 
+/* Both sides keep what the session leaves for resuming it. */
+static int
+keep_resumption(struct rig *r, struct node *ini, const struct cp_hs_session *si,
+		const struct cp_hs_session *sr, uint64_t now)
+{
+	int rc = cp_resume_put(ini->cache, r->resp.pub, &si->resume, now);
+
+	return rc == 0 ? cp_resume_put(r->resp.cache, ini->pub, &sr->resume, now) : rc;
+}
+
 /* One full IK handshake from the next initiator to the responder. 0 or -errno. */
 static int
 handshake(struct rig *r, uint8_t suite)
@@ -204,21 +236,63 @@ handshake(struct rig *r, uint8_t suite)
 		rc = cp_hs_ik_finish(ini->ctx, r->pi, (const uint8_t *)&m2, sizeof(m2), &si);
 	if (rc == 0 && !sessions_match(&si, &sr))
 		rc = -EPROTO;
+	if (rc == 0)
+		rc = keep_resumption(r, ini, &si, &sr, now);
 	cp_hs_session_wipe(&si);
 	cp_hs_session_wipe(&sr);
 	return rc;
 }
 
-enum task { T_HS_AESGCM, T_HS_CHACHAPOLY, T_BASE, T_VAR, T_COUNT };
+/* One resumed handshake (NNpsk0) of the next initiator's last session. 0 or -errno. */
+static int
+resumed(struct rig *r, uint8_t suite)
+{
+	struct node *ini = &r->init[r->count % N_INITIATORS];
+	uint32_t id = (uint32_t)r->count++;
+	uint64_t now = r->now_ns += CLOCK_STEP_NS;
+	struct cp_hs_session si, sr;
+	struct sl_msg_cookie cookie_reply;
+	struct sl_msg_resume_init m1;
+	struct sl_msg_resume_resp m2;
+	int rc;
+
+	rc = cp_hs_resume_start(ini->ctx, ini->cache, r->pi, r->resp.pub, suite, id, 0, now, NULL,
+				now, &m1);
+	if (rc == 0 && cp_admission_check(r->adm, (const uint8_t *)&m1, sizeof(m1), false, true,
+					  offsetof(struct sl_msg_resume_init, sender), &ini->src, 0,
+					  now, &cookie_reply) != CP_ADMIT_ACCEPT)
+		rc = -EACCES;
+	if (rc == 0)
+		rc = cp_hs_resume_respond(r->resp.ctx, r->resp.cache, r->pr, (const uint8_t *)&m1,
+					  sizeof(m1), ~id, now, &m2, &sr);
+	if (rc == 0)
+		rc = cp_hs_resume_finish(ini->ctx, r->pi, (const uint8_t *)&m2, sizeof(m2), &si);
+	if (rc == 0 && (!sessions_match(&si, &sr) || !si.resumed))
+		rc = -EPROTO;
+	if (rc == 0)
+		rc = keep_resumption(r, ini, &si, &sr, now);
+	cp_hs_session_wipe(&si);
+	cp_hs_session_wipe(&sr);
+	return rc;
+}
+
+/* Full handshakes of each suite, then resumed ones in the same order (T_RS_* = T_HS_* + 2). */
+enum task { T_HS_AESGCM, T_HS_CHACHAPOLY, T_RS_AESGCM, T_RS_CHACHAPOLY, T_BASE, T_VAR, T_COUNT };
+
+#define N_SUITES 2
 
 static const uint8_t task_suite[] = {
 	[T_HS_AESGCM] = SL_SUITE_AESGCM_SHA256,
 	[T_HS_CHACHAPOLY] = SL_SUITE_CHACHAPOLY_BLAKE2B,
+	[T_RS_AESGCM] = SL_SUITE_AESGCM_SHA256,
+	[T_RS_CHACHAPOLY] = SL_SUITE_CHACHAPOLY_BLAKE2B,
 };
 
 static const char *const task_name[] = {
 	[T_HS_AESGCM] = "Noise_IK_25519_AESGCM_SHA256",
 	[T_HS_CHACHAPOLY] = "Noise_IK_25519_ChaChaPoly_BLAKE2b",
+	[T_RS_AESGCM] = "Noise_NNpsk0_25519_AESGCM_SHA256",
+	[T_RS_CHACHAPOLY] = "Noise_NNpsk0_25519_ChaChaPoly_BLAKE2b",
 	[T_BASE] = "crypto_scalarmult_base",
 	[T_VAR] = "crypto_scalarmult",
 };
@@ -240,7 +314,9 @@ run_ops(struct rig *r, enum task t, unsigned long n)
 	int rc = 0;
 
 	for (unsigned long i = 0; rc == 0 && i < n; i++)
-		rc = t >= T_BASE ? x25519_op(r, t) : handshake(r, task_suite[t]);
+		rc = t >= T_BASE	? x25519_op(r, t)
+		     : t >= T_RS_AESGCM ? resumed(r, task_suite[t])
+					: handshake(r, task_suite[t]);
 	return rc;
 }
 
@@ -266,15 +342,19 @@ time_ops(struct rig *r, enum task t, unsigned long n)
 
 struct results {
 	double ns[T_COUNT];		 /* median ns per operation */
-	double ratio[T_COUNT];		 /* handshake tasks: median of rate / pattern bound */
+	double ratio[T_COUNT];		 /* full handshakes: median of rate / pattern bound */
+	double speedup[N_SUITES];	 /* median of resumed rate / full rate, per suite */
 	unsigned long calls[T_COUNT][2]; /* handshake tasks: base and variable calls counted */
 };
 
-/* X25519 calls one handshake of each suite makes (untimed). */
+/* X25519 calls one handshake of each kind and suite makes (untimed). First a full handshake
+ * of every initiator, so that each has a session to resume. */
 static int
 count_calls(struct rig *r, struct results *res)
 {
-	for (int t = T_HS_AESGCM; t <= T_HS_CHACHAPOLY; t++) {
+	if (time_ops(r, T_HS_AESGCM, N_INITIATORS) < 0)
+		return -1;
+	for (int t = T_HS_AESGCM; t < T_BASE; t++) {
 		calls_base = calls_var = 0;
 		if (time_ops(r, (enum task)t, 1) < 0)
 			return -1;
@@ -288,6 +368,7 @@ static int
 measure(struct rig *r, const struct bench_opts *o, struct results *res)
 {
 	static double ns[T_COUNT][BENCH_MAX_REPS], ratio[T_COUNT][BENCH_MAX_REPS];
+	static double speedup[N_SUITES][BENCH_MAX_REPS];
 
 	for (int t = 0; t < T_COUNT; t++)
 		if (time_ops(r, (enum task)t, o->work / 10 + 1) < 0)
@@ -300,14 +381,18 @@ measure(struct rig *r, const struct bench_opts *o, struct results *res)
 			if (ns[t][i] < 0)
 				return -1;
 		}
-		for (int t = T_HS_AESGCM; t <= T_HS_CHACHAPOLY; t++)
+		for (int t = T_HS_AESGCM; t <= T_HS_CHACHAPOLY; t++) {
 			ratio[t][i] = (PATTERN_BASE * ns[T_BASE][i] + PATTERN_VAR * ns[T_VAR][i]) /
 				      ns[t][i];
+			speedup[t][i] = ns[t][i] / ns[t + T_RS_AESGCM][i];
+		}
 	}
 	for (int t = 0; t < T_COUNT; t++) {
 		res->ns[t] = bench_median(ns[t], o->reps);
 		res->ratio[t] = t <= T_HS_CHACHAPOLY ? bench_median(ratio[t], o->reps) : 0;
 	}
+	for (int t = 0; t < N_SUITES; t++)
+		res->speedup[t] = bench_median(speedup[t], o->reps);
 	return 0;
 }
 
@@ -338,6 +423,34 @@ print_suite(const struct results *res, enum task t, double bound_ns)
 }
 
 static void
+print_resumed(const struct results *res, const struct bench_opts *o)
+{
+	printf("### Resumed (Noise NNpsk0, one DH a side) vs full (Noise IK) handshakes, same "
+	       "run\n\n");
+	printf("Resumed handshakes (Noise NNpsk0 keyed by the resumption secret of the last "
+	       "session, one Diffie-Hellman a side; docs/protocol.md 3.7) next to the full IK "
+	       "handshakes above, same rig: each resumed handshake resumes the session before it, "
+	       "with the secret and ticket that session left in both caches; both kinds store what "
+	       "their session leaves. Alternated in the same %u repetitions of %lu handshakes; "
+	       "speed-up: median of the per-repetition ratios. X25519 calls counted per handshake "
+	       "(base-point + variable-base).\n\n",
+	       o->reps, o->work);
+	printf("| suite | full handshakes/s | resumed handshakes/s | speed-up | X25519 calls full "
+	       "| resumed |\n");
+	printf("|---|---:|---:|---:|---:|---:|\n");
+	for (int t = T_HS_AESGCM; t <= T_HS_CHACHAPOLY; t++) {
+		int rs = t + T_RS_AESGCM;
+
+		printf("| %s | %.0f | %.0f | %.2fx | %lu + %lu | %lu + %lu |\n",
+		       t == T_HS_AESGCM ? "AESGCM_SHA256" : "ChaChaPoly_BLAKE2b", 1e9 / res->ns[t],
+		       1e9 / res->ns[rs], res->speedup[t], res->calls[t][0], res->calls[t][1],
+		       res->calls[rs][0], res->calls[rs][1]);
+	}
+	printf("\nPattern: IK %d + %d, NNpsk0 %d + %d X25519 operations per handshake.\n\n",
+	       PATTERN_BASE, PATTERN_VAR, RESUME_BASE, RESUME_VAR);
+}
+
+static void
 print_report(const struct results *res, const struct bench_opts *o)
 {
 	double bound_ns = PATTERN_BASE * res->ns[T_BASE] + PATTERN_VAR * res->ns[T_VAR];
@@ -356,6 +469,7 @@ print_report(const struct results *res, const struct bench_opts *o)
 		print_suite(res, (enum task)t, bound_ns);
 	printf("\nX25519 share: time of the X25519 calls the handshake was counted making, over "
 	       "the handshake's time; the rest is hashing, AEAD, admission and bookkeeping.\n\n");
+	print_resumed(res, o);
 }
 
 int

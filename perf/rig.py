@@ -3,7 +3,8 @@
 """The perf rig (`make bench`): sluice next to what a user would otherwise use, every figure
 measured in the same run as its reference, on the same two cores.
 
-    python3 perf/rig.py BUILD_DIR [--sections 1,2,...] [--merge] [--quick] [--out FILE]
+    python3 perf/rig.py BUILD_DIR [--sections 1,2,...] [--merge [--keep-flood]] [--quick]
+                        [--out FILE]
 
 Sections (see perf/README.md and the tables of perf/RESULTS.md):
   1 raw DPDK reference (testpmd txonly -> rxonly, and through testpmd io)   rig_testpmd_raw.py
@@ -57,6 +58,7 @@ class Ctx:
         self.build = os.path.abspath(build)
         self.sluice = os.path.join(self.build, "sluice")
         self.quick = quick
+        self.keep_flood = None  # section 8's flood figures to keep (--keep-flood), with when
         self.data = {}
 
     def prog(self, name):
@@ -192,6 +194,9 @@ def s8_handshakes(ctx):
     md = run_cmd(["taskset", "-c", "1", ctx.prog("bench_handshake"), "-n",
                   "5" if ctx.quick else "9"], 300)
     out = {"markdown": md, "bound": rig_report.parse_handshake_bound(md)}
+    if ctx.keep_flood is not None:
+        out.update(ctx.keep_flood)
+        return out
     try:
         import rig_scale
     except ImportError as e:
@@ -233,6 +238,10 @@ def main():
                     help="a tenth of the work: a smoke run, not figures to publish")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--data", help="render RESULTS.md from this data.json; measure nothing")
+    ap.add_argument("--keep-flood", action="store_true",
+                    help="with --merge: section 8 runs bench_handshake only and keeps the flood "
+                    "figures of data.json, marked with the time they were measured (the flood "
+                    "needs two quiet cores; bench_handshake's figures are ratios within its run)")
     args = ap.parse_args()
     ctx = Ctx(args.build, args.quick)
     if not os.access(ctx.sluice, os.X_OK):
@@ -251,6 +260,14 @@ def main():
         if args.merge and os.path.exists(old):
             with open(old) as f:
                 data = json.load(f)
+        if args.keep_flood:
+            prev = data["sections"].get("8", {}) if args.merge else {}
+            if "flood" not in prev:
+                sys.exit("rig: --keep-flood needs --merge and flood figures in data.json")
+            m = data["machine"]  # a section without a stamp was measured in the header's run
+            ctx.keep_flood = {"flood": prev["flood"],
+                              "flood_measured": (prev.get("flood_measured") or prev.get("measured")
+                                                 or f"{m['commit']}, {m['date']}")}
         for n in want:
             t = time.monotonic()
             try:

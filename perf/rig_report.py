@@ -385,6 +385,9 @@ def sec8(data, s):
             out += "\n" + f["note"] + "\n"
     elif s.get("flood_error"):
         out += f"\n_Flood not measured: {s['flood_error']}_\n"
+    if f and s.get("flood_measured") and s["flood_measured"] != s.get("measured"):
+        out += (f"\n_The flood figures were measured at {s['flood_measured']}, not with the "
+                "handshake figures above (`perf/rig.py --sections 8 --merge --keep-flood`)._\n")
     return out
 
 

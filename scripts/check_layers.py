@@ -28,11 +28,13 @@ LAYERS = {
     "dataplane/keys":         (["common/crypto"], "keys_dep", True),
     "dataplane/services":     (["dataplane/engine"], "services_dep", True),
     "controlplane/handshake": (["common/crypto"], "handshake_dep", True),
+    "controlplane/discovery": (["common"], "discovery_dep", True),
     "conf":                   (["dataplane/services", "common/crypto"], "conf_dep", True),
     "drivers":                (["conf"], "drivers_dep", False),
     "dataplane":              (["drivers", "dataplane/keys", "dataplane/services", "api"],
                                "runtime_dep", False),
-    "controlplane":           (["dataplane", "controlplane/handshake"], "cp_dep", False),
+    "controlplane":           (["dataplane", "controlplane/handshake",
+                                "controlplane/discovery"], "cp_dep", False),
 }
 
 # DPDK headers a plain-C layer may use: header-only helpers, no EAL, mbufs, rings or ports.

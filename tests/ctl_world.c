@@ -99,11 +99,23 @@ push_event(struct hnode *h, unsigned int lcore, const struct dp_evt *ev)
 	h->n_evq++;
 }
 
+/* Forget h's events from the first-th on (the buffers of control messages freed). */
+static void
+evq_drop(struct hnode *h, unsigned int first)
+{
+	for (unsigned int k = first; k < h->n_evq; k++)
+		if (h->evq[k].ev.type == DP_EVT_CONTROL)
+			free(h->evq[k].ev.msg);
+	h->n_evq = 0;
+}
+
 static void
 mslot_free(struct mslot *s)
 {
 	for (unsigned int i = 0; i < s->n_kp; i++)
 		dp_keypair_destroy(s->kp[i]);
+	for (unsigned int i = 0; i < s->n_out; i++)
+		free(s->out[i].msg); /* never sent: the session ended first */
 	memset(s, 0, sizeof(*s));
 }
 
@@ -164,6 +176,61 @@ close_slot(struct hnode *h, unsigned int lcore, uint32_t slot, uint16_t reason, 
 	}
 }
 
+/* DP_CMD_CONTROL_SEND: queued on the session if it is the one the command names (the slot open,
+ * not closing, opened with that connection id), else it goes nowhere (as the lcore counts it,
+ * control_send_stale). */
+static void
+control_queue(struct hnode *h, struct mslot *s, const struct dp_cmd *cmd)
+{
+	CU_ASSERT_FATAL(cmd->msg != NULL && cmd->len >= 1 && cmd->len <= SL_CONTROL_MSG_MAX);
+	h->ctl_cmds++;
+	h->last_ctl_cmd = *cmd;
+	h->last_ctl_cmd.msg = NULL;
+	memcpy(h->last_ctl_bytes, cmd->msg, cmd->len);
+	if (!s->open || s->closing || s->kp[0]->local_id != cmd->connid) {
+		h->ctl_cmd_stale++;
+		free(cmd->msg);
+		return;
+	}
+	CU_ASSERT_FATAL(s->n_out < RTE_DIM(s->out));
+	s->out[s->n_out++] = *cmd;
+}
+
+/* The queued control messages of session s of h go to the peer's matching session once it is
+ * open, in order, as DP_EVT_CONTROL naming that session as its lcore would (its slot and its
+ * connection id at open). */
+static void
+carry_slot(struct hnode *h, struct mslot *s)
+{
+	struct hnode *other = NULL;
+	struct mslot *ps;
+	uint32_t id;
+
+	if (s->n_out == 0 || s->closing || (ps = peer_slot(h, latest(s), &other)) == NULL ||
+	    ps->closing)
+		return;
+	id = ps->kp[0]->local_id;
+	for (unsigned int m = 0; m < s->n_out; m++) {
+		struct dp_evt ev = { .type = DP_EVT_CONTROL,
+				     .slot = sl_connid_slot(id),
+				     .connid = id,
+				     .len = s->out[m].len,
+				     .msg = s->out[m].msg };
+
+		push_event(other, sl_connid_owner(id), &ev);
+	}
+	s->n_out = 0;
+}
+
+static void
+control_carry(void)
+{
+	for (int i = 0; i < MAXN; i++)
+		for (unsigned int l = 0; nodes[i].ctl != NULL && l < LCORES; l++)
+			for (unsigned int k = 0; k < SLOTS; k++)
+				carry_slot(&nodes[i], &nodes[i].slots[l][k]);
+}
+
 static int
 ops_command(void *arg, unsigned int lcore, const struct dp_cmd *cmd)
 {
@@ -197,6 +264,11 @@ ops_command(void *arg, unsigned int lcore, const struct dp_cmd *cmd)
 			h->closes[cmd->reason]++;
 		close_slot(h, lcore, cmd->slot, cmd->reason, false);
 		break;
+	case DP_CMD_CONTROL_SEND:
+		if (h->refuse_control)
+			return -ENOBUFS; /* the buffer stays the caller's */
+		control_queue(h, s, cmd);
+		break;
 	default:
 		CU_FAIL("unexpected command");
 	}
@@ -219,6 +291,40 @@ ops_note(void *arg, const struct cp_note *n)
 	}
 	if (n->type == CP_NOTE_DISCONNECTED)
 		snprintf(h->last_disc_reason, sizeof(h->last_disc_reason), "%s", n->reason);
+	if (n->type == CP_NOTE_CONNECTED) {
+		CU_ASSERT_FATAL(n->n_addrs <= SL_HS_MAX_ADDRS && (n->n_addrs == 0 || n->addrs));
+		h->last_conn = *n;
+		memcpy(h->last_conn_pub, n->pub, SL_KEY_LEN);
+		memcpy(h->last_conn_addrs, n->addrs, n->n_addrs * sizeof(n->addrs[0]));
+		h->last_conn.pub = NULL;
+		h->last_conn.addrs = NULL;
+		h->last_conn.name = NULL;
+		h->last_conn.reason = NULL;
+	}
+	if (h->greet)
+		cp_control_note(&h->cc, n);
+}
+
+static void
+ops_control(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len)
+{
+	struct hnode *h = arg;
+
+	CU_ASSERT_FATAL(len >= 1 && len <= sizeof(h->ctl_rx));
+	h->n_ctl_rx++;
+	memcpy(h->ctl_rx_pub, pub, SL_KEY_LEN);
+	memcpy(h->ctl_rx, msg, len);
+	h->ctl_rx_len = len;
+	if (h->greet)
+		cp_control_input(&h->cc, pub, msg, len);
+}
+
+static int
+world_control_send(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len)
+{
+	struct hnode *h = arg;
+
+	return cp_ctl_control_send(h->ctl, pub, msg, len);
 }
 
 const struct cp_ctl_ops world_ops = {
@@ -226,6 +332,7 @@ const struct cp_ctl_ops world_ops = {
 	.send = ops_send,
 	.resolve = ops_resolve,
 	.note = ops_note,
+	.control = ops_control,
 };
 
 /* --- nodes ---------------------------------------------------------------------------------- */
@@ -263,6 +370,7 @@ add_peer(unsigned int i, unsigned int j)
 	memcpy(p->pub, nodes[j].pub, SL_KEY_LEN);
 	p->ip = nodes[j].ip;
 	p->port = 4789;
+	p->persistent = true; /* the configuration's default */
 }
 
 void
@@ -285,6 +393,8 @@ node_start(unsigned int i, void (*tweak)(struct cp_ctl_config *))
 	h->cfg.peers = h->peers;
 	if (tweak != NULL)
 		tweak(&h->cfg);
+	if (h->greet)
+		cp_control_init(&h->cc, world_control_send, h);
 	h->ctl = cp_ctl_create(&h->cfg, &world_ops, h, now);
 	CU_ASSERT_FATAL(h->ctl != NULL);
 	CU_ASSERT_EQUAL(memcmp(cp_ctl_pubkey(h->ctl), h->pub, SL_KEY_LEN), 0);
@@ -301,7 +411,7 @@ node_crash(unsigned int i)
 	for (unsigned int l = 0; l < LCORES; l++)
 		for (unsigned int k = 0; k < SLOTS; k++)
 			mslot_free(&h->slots[l][k]);
-	h->n_evq = 0;
+	evq_drop(h, 0);
 }
 
 void
@@ -352,6 +462,7 @@ step(void)
 	memcpy(batch, wire, n * sizeof(batch[0]));
 	n_wire = 0;
 	next_due = UINT64_MAX;
+	control_carry();
 	for (unsigned int k = 0; k < n; k++) {
 		struct hnode *h = &nodes[batch[k].to];
 
@@ -362,14 +473,18 @@ step(void)
 	for (unsigned int i = 0; i < MAXN; i++) {
 		struct hnode *h = &nodes[i];
 
-		for (unsigned int k = 0; h->ctl != NULL && k < h->n_evq; k++) {
+		unsigned int k;
+
+		for (k = 0; h->ctl != NULL && k < h->n_evq; k++) {
 			const struct dp_evt *ev = &h->evq[k].ev;
 
 			if (ev->type == DP_EVT_CLOSED)
 				mslot_free(&h->slots[h->evq[k].lcore][ev->slot]);
 			cp_ctl_event(h->ctl, h->evq[k].lcore, ev, now, WALL0 + now);
+			if (ev->type == DP_EVT_CONTROL)
+				free(ev->msg);
 		}
-		h->n_evq = 0;
+		evq_drop(h, k); /* all delivered, or the node is down */
 		if (h->ctl != NULL)
 			next_due = RTE_MIN(next_due, cp_ctl_tick(h->ctl, now, WALL0 + now));
 	}
@@ -399,6 +514,7 @@ leap_for(uint64_t ns)
 		uint64_t due;
 
 		step();
+		control_carry(); /* (what the next step would carry first) queued events count */
 		due = RTE_MIN(next_due, end);
 		if (n_wire == 0 && !events_queued() && due > now)
 			now = due;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cp_control.h"
 #include "cp_ctl.h"
 #include "dp_keypair.h"
 
@@ -30,6 +31,10 @@ struct mslot {
 	uint16_t close_reason;
 	unsigned int n_kp;
 	struct dp_keypair *kp[8]; /* the latest keys of its session: older ones are dropped */
+	/* control messages queued on the session (its engine's channel 0), carried to the
+	 * peer's matching session once it is open */
+	unsigned int n_out;
+	struct dp_cmd out[16];
 };
 
 struct hnode {
@@ -50,10 +55,26 @@ struct hnode {
 	unsigned int notes[CP_NOTE_COUNT];
 	struct cp_note last_fail;
 	char last_fail_reason[48];
+	struct cp_note last_conn; /* the last CONNECTED note (pointers not kept) */
+	uint8_t last_conn_pub[SL_KEY_LEN];
+	struct cp_hs_addr last_conn_addrs[SL_HS_MAX_ADDRS];
 	char last_disc_reason[48];
 	uint64_t fail_at[16], fail_retry[16];
 	unsigned int n_fail;
 	unsigned int closes[SL_CLOSE_REASON_COUNT];
+	/* the control channel: sends the model dataplane carried to the peer's session (and
+	 * the last one's bytes), sends it found no session for, messages ops.control got */
+	unsigned int ctl_cmds, ctl_cmd_stale;
+	struct dp_cmd last_ctl_cmd; /* msg: NULL (freed); the bytes are in last_ctl_bytes */
+	uint8_t last_ctl_bytes[SL_CONTROL_MSG_MAX];
+	bool refuse_control; /* ops.command refuses DP_CMD_CONTROL_SEND (a full ring) */
+	unsigned int n_ctl_rx;
+	uint8_t ctl_rx_pub[SL_KEY_LEN];
+	uint8_t ctl_rx[SL_CONTROL_MSG_MAX];
+	size_t ctl_rx_len;
+	/* control messages: when greet is set, cp_control gets the notes and messages */
+	bool greet;
+	struct cp_control cc;
 };
 
 /* Messages on the wire, delivered in order at the next pump step. */
@@ -90,6 +111,8 @@ extern unsigned int n_captured;
 extern const struct cp_ctl_ops world_ops;
 
 const struct dp_key_limits *limits(void);
+/* Queue an event for h's control (delivered at the next step). A DP_EVT_CONTROL's msg becomes
+ * the world's (freed once delivered, or when the node goes). */
 void push_event(struct hnode *h, unsigned int lcore, const struct dp_evt *ev);
 struct dp_keypair *latest(const struct mslot *s);
 void close_slot(struct hnode *h, unsigned int lcore, uint32_t slot, uint16_t reason, bool by_peer);
@@ -104,7 +127,7 @@ void world_end(void);
 void step(void);
 void run_for(uint64_t ns);
 /* run_for(), skipping at once the milliseconds in which nothing happens (no message on the
- * wire, no event queued, no timer due): the same world, in less work. */
+ * wire, no event or control message waiting, no timer due): the same world, in less work. */
 void leap_for(uint64_t ns);
 /* priv: its static key, or NULL for a new one; network: its network id (NET_ID: the world's). */
 void dialer_init(struct dialer *d, const uint8_t *priv, uint64_t network);

@@ -12,8 +12,26 @@
 
 const uint8_t suites[N_SUITES] = { SL_SUITE_AESGCM_SHA256, SL_SUITE_CHACHAPOLY_BLAKE2B };
 
+static void
+node_init_cfg(struct node *n, struct cp_hs_config *cfg, uint32_t ip)
+{
+	struct cp_admission_config acfg;
+
+	sl_dh_keygen(cfg->static_priv, n->pub);
+	n->ctx = cp_hs_ctx_create(cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n->ctx);
+	CU_ASSERT_EQUAL(memcmp(cp_hs_ctx_pubkey(n->ctx), n->pub, SL_KEY_LEN), 0);
+	cp_admission_config_defaults(&acfg);
+	n->adm = cp_admission_create(n->pub, &acfg, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n->adm);
+	n->src.ip = ip;
+	n->src.port = 4789;
+	sodium_memzero(cfg->static_priv, sizeof(cfg->static_priv));
+}
+
 void
-node_init_ver(struct node *n, uint64_t network, uint8_t version, uint8_t min_version, uint32_t ip)
+node_init_chan(struct node *n, uint64_t network, uint8_t version, uint8_t min_version,
+	       uint16_t chan_used, uint16_t chan_datagram, uint32_t ip)
 {
 	struct cp_hs_config cfg = {
 		.network_id = network,
@@ -22,19 +40,17 @@ node_init_ver(struct node *n, uint64_t network, uint8_t version, uint8_t min_ver
 		.min_version = min_version,
 		.n_addrs = 2,
 		.addrs = { { ip, 4789 }, { ip + 1, 4790 } },
+		.chan_used = chan_used,
+		.chan_datagram = chan_datagram,
 	};
-	struct cp_admission_config acfg;
 
-	sl_dh_keygen(cfg.static_priv, n->pub);
-	n->ctx = cp_hs_ctx_create(&cfg);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(n->ctx);
-	CU_ASSERT_EQUAL(memcmp(cp_hs_ctx_pubkey(n->ctx), n->pub, SL_KEY_LEN), 0);
-	cp_admission_config_defaults(&acfg);
-	n->adm = cp_admission_create(n->pub, &acfg, 0);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(n->adm);
-	n->src.ip = ip;
-	n->src.port = 4789;
-	sodium_memzero(cfg.static_priv, sizeof(cfg.static_priv));
+	node_init_cfg(n, &cfg, ip);
+}
+
+void
+node_init_ver(struct node *n, uint64_t network, uint8_t version, uint8_t min_version, uint32_t ip)
+{
+	node_init_chan(n, network, version, min_version, 0x00ff, 0, ip);
 }
 
 void

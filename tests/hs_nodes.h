@@ -21,8 +21,12 @@ struct node {
 	struct cp_src src; /* where its packets come from */
 };
 
+/* Advertising addresses ip:4789 and ip+1:4790, capabilities RELAY | PEX, channels 0..7
+ * reliable (node_init_chan: the channel set given). */
 void node_init_ver(struct node *n, uint64_t network, uint8_t version, uint8_t min_version,
 		   uint32_t ip);
+void node_init_chan(struct node *n, uint64_t network, uint8_t version, uint8_t min_version,
+		    uint16_t chan_used, uint16_t chan_datagram, uint32_t ip);
 void node_init(struct node *n, uint32_t ip);
 void node_fini(struct node *n);
 

@@ -293,6 +293,93 @@ test_network_and_version(void)
 	node_fini(&b);
 }
 
+/* Channel sets that differ in the channels used or in a channel's kind: refused at connect,
+ * with the reason on both sides (the IK responder still answers; the XX initiator refuses on
+ * the answer). Sets equal in both, datagram channels included, connect; the control channel
+ * is always in the set, given or not. */
+static void
+test_channel_set(void)
+{
+	static const struct {
+		uint16_t used_a, dgram_a, used_b, dgram_b;
+		bool ok;
+	} rows[] = {
+		{ 0x00ff, 0, 0x01ff, 0, false },	   { 0x000f, 0x0004, 0x000f, 0, false },
+		{ 0x000f, 0x0004, 0x000f, 0x0008, false }, { 0x0001, 0, 0x0003, 0, false },
+		{ 0x8003, 0x8000, 0x8003, 0x8000, true },  { 0x0000, 0, 0x0001, 0, true },
+	};
+	struct cp_hs_session sa, sb;
+	struct node a, b;
+	int stage;
+
+	for (size_t i = 0; i < RTE_DIM(rows); i++) {
+		node_init_chan(&a, NET, 1, 1, rows[i].used_a, rows[i].dgram_a, 0xc6120001);
+		node_init_chan(&b, NET, 1, 1, rows[i].used_b, rows[i].dgram_b, 0xc6120002);
+		if (rows[i].ok) {
+			CU_ASSERT_EQUAL(run_xx(&a, &b, SL_SUITE_AESGCM_SHA256, &sa, &sb, &stage),
+					0);
+			CU_ASSERT_EQUAL(sa.peer.chan_used, rows[i].used_b | 1u);
+			CU_ASSERT_EQUAL(sb.peer.chan_datagram, rows[i].dgram_a);
+		} else {
+			ik_refusal(&a, &b, CP_HS_CHANNELS);
+			CU_ASSERT_EQUAL(run_xx(&a, &b, SL_SUITE_AESGCM_SHA256, &sa, &sb, &stage),
+					-ECONNREFUSED);
+			CU_ASSERT_EQUAL(stage, 3);
+		}
+		node_fini(&a);
+		node_fini(&b);
+	}
+	CU_ASSERT_STRING_EQUAL(cp_hs_reason_name(CP_HS_CHANNELS), "channel_set_mismatch");
+	/* a channel set that cannot be: no context */
+	{
+		struct cp_hs_config cfg = { .network_id = NET, .version = 1, .min_version = 1 };
+
+		cfg.chan_used = 0x0003;
+		cfg.chan_datagram = 0x0004; /* not among those used */
+		CU_ASSERT(cp_hs_ctx_create(&cfg) == NULL && errno == EINVAL);
+		cfg.chan_datagram = 0x0001; /* the control channel is reliable */
+		CU_ASSERT(cp_hs_ctx_create(&cfg) == NULL && errno == EINVAL);
+	}
+}
+
+/* What each side tells the other of itself reaches the completed session: capabilities and
+ * listen addresses, in IK and XX, either role. */
+static void
+test_peer_self_description(void)
+{
+	static struct cp_hs_pending pa, pb;
+	struct sl_msg_ik_init init;
+	struct sl_msg_ik_resp resp;
+	struct cp_hs_session sa, sb;
+	struct node a, b;
+	int stage;
+
+	node_init(&a, 0xc6120001);
+	node_init(&b, 0xc6120005);
+	CU_ASSERT_EQUAL_FATAL(run_xx(&a, &b, SL_SUITE_AESGCM_SHA256, &sa, &sb, &stage), 0);
+	CU_ASSERT(sa.peer.capabilities == (SL_CAP_RELAY | SL_CAP_PEX) &&
+		  sb.peer.capabilities == (SL_CAP_RELAY | SL_CAP_PEX));
+	CU_ASSERT(sa.peer.n_addrs == 2 && sa.peer.addrs[0].ip == 0xc6120005 &&
+		  sa.peer.addrs[1].ip == 0xc6120006 && sa.peer.addrs[1].port == 4790);
+	CU_ASSERT(sb.peer.n_addrs == 2 && sb.peer.addrs[0].ip == 0xc6120001 &&
+		  sb.peer.addrs[0].port == 4789);
+	CU_ASSERT(memcmp(sa.peer.pub, b.pub, SL_KEY_LEN) == 0);
+	/* IK: b dials a */
+	CU_ASSERT_EQUAL_FATAL(cp_hs_ik_start(b.ctx, &pb, a.pub, SL_SUITE_AESGCM_SHA256, 3, 0,
+					     9 * SEC, NULL, 0, &init),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(recv_ik_init(&a, &b, &init, sizeof(init), &pa, 4, 0, &resp, &sa), 0);
+	CU_ASSERT_EQUAL_FATAL(cp_hs_ik_finish(b.ctx, &pb, (uint8_t *)&resp, sizeof(resp), &sb), 0);
+	CU_ASSERT(sa.peer.capabilities == (SL_CAP_RELAY | SL_CAP_PEX) && sa.peer.n_addrs == 2 &&
+		  sa.peer.addrs[0].ip == 0xc6120005 && sa.peer.addrs[0].port == 4789);
+	CU_ASSERT(sb.peer.capabilities == (SL_CAP_RELAY | SL_CAP_PEX) && sb.peer.n_addrs == 2 &&
+		  sb.peer.addrs[1].ip == 0xc6120002 && sb.peer.addrs[1].port == 4790);
+	cp_hs_session_wipe(&sa);
+	cp_hs_session_wipe(&sb);
+	node_fini(&a);
+	node_fini(&b);
+}
+
 /* The two-step responder: it reads the initiation, sees who it is and whether it asks for a
  * rekey, then answers with its own id and flags; both sides see each other's flags. */
 static void
@@ -357,22 +444,86 @@ test_self_connection(void)
 	node_fini(&a);
 }
 
+/* Fields of a payload the decoding table changes, one per row. */
+enum field {
+	OK,
+	RESERVED0,
+	N_ADDRS,
+	UNUSED_ADDR,
+	ADDR_RESERVED,
+	MIN_VER0,
+	MIN_GT_VER,
+	NETWORK,
+	VERSION_LOW,
+	VERSION_HIGH,
+	CHAN_NO_CONTROL,
+	CHAN_CONTROL_DGRAM,
+	CHAN_DGRAM_UNUSED,
+	CHAN_RESERVED,
+	CHAN_MORE,
+	CHAN_KIND
+};
+
+/* Change field f of a valid payload. */
+static void
+change_field(struct sl_hs_payload *pl, enum field f)
+{
+	switch (f) {
+	case RESERVED0:
+		pl->flags = 0x80;
+		break;
+	case N_ADDRS:
+		pl->n_addrs = SL_HS_MAX_ADDRS + 1;
+		break;
+	case UNUSED_ADDR:
+		pl->addrs[3].port = 1;
+		break;
+	case ADDR_RESERVED:
+		pl->addrs[0].reserved[1] = 1;
+		break;
+	case MIN_VER0:
+		pl->min_version = 0;
+		break;
+	case MIN_GT_VER:
+		pl->min_version = 4;
+		break;
+	case NETWORK:
+		pl->network_id = rte_cpu_to_be_64(NET ^ 1);
+		break;
+	case VERSION_LOW:
+		pl->version = 1;
+		break;
+	case VERSION_HIGH:
+		pl->version = 9;
+		pl->min_version = 4;
+		break;
+	case CHAN_NO_CONTROL:
+		pl->chan_used = rte_cpu_to_be_16(0x00fe);
+		break;
+	case CHAN_CONTROL_DGRAM:
+		pl->chan_datagram = rte_cpu_to_be_16(0x0001);
+		break;
+	case CHAN_DGRAM_UNUSED:
+		pl->chan_datagram = rte_cpu_to_be_16(0x0100);
+		break;
+	case CHAN_RESERVED:
+		pl->reserved[3] = 1;
+		break;
+	case CHAN_MORE: /* a channel 8 we do not have */
+		pl->chan_used = rte_cpu_to_be_16(0x01ff);
+		break;
+	case CHAN_KIND: /* channel 2 a datagram channel there, reliable here */
+		pl->chan_datagram = rte_cpu_to_be_16(0x0004);
+		break;
+	default:
+		break;
+	}
+}
+
 /* Payload decoding, table-driven: each row changes one field of a valid payload. */
 static void
 test_payload_decode(void)
 {
-	enum field {
-		OK,
-		RESERVED0,
-		N_ADDRS,
-		UNUSED_ADDR,
-		ADDR_RESERVED,
-		MIN_VER0,
-		MIN_GT_VER,
-		NETWORK,
-		VERSION_LOW,
-		VERSION_HIGH
-	};
 	static const struct {
 		enum field f;
 		enum cp_hs_reason want;
@@ -387,6 +538,12 @@ test_payload_decode(void)
 		{ NETWORK, CP_HS_NETWORK },
 		{ VERSION_LOW, CP_HS_VERSION },
 		{ VERSION_HIGH, CP_HS_VERSION },
+		{ CHAN_NO_CONTROL, CP_HS_MALFORMED },
+		{ CHAN_CONTROL_DGRAM, CP_HS_MALFORMED },
+		{ CHAN_DGRAM_UNUSED, CP_HS_MALFORMED },
+		{ CHAN_RESERVED, CP_HS_MALFORMED },
+		{ CHAN_MORE, CP_HS_CHANNELS },
+		{ CHAN_KIND, CP_HS_CHANNELS },
 	};
 	struct node a, b;
 
@@ -398,44 +555,20 @@ test_payload_decode(void)
 
 		cp_hs_payload_encode(b.ctx, 9, 42, 0, &pl);
 		pl.version = 3; /* b speaks 1..3 in this table */
-		switch (rows[i].f) {
-		case RESERVED0:
-			pl.flags = 0x80;
-			break;
-		case N_ADDRS:
-			pl.n_addrs = SL_HS_MAX_ADDRS + 1;
-			break;
-		case UNUSED_ADDR:
-			pl.addrs[3].port = 1;
-			break;
-		case ADDR_RESERVED:
-			pl.addrs[0].reserved[1] = 1;
-			break;
-		case MIN_VER0:
-			pl.min_version = 0;
-			break;
-		case MIN_GT_VER:
-			pl.min_version = 4;
-			break;
-		case NETWORK:
-			pl.network_id = rte_cpu_to_be_64(NET ^ 1);
-			break;
-		case VERSION_LOW:
-			pl.version = 1;
-			break;
-		case VERSION_HIGH:
-			pl.version = 9;
-			pl.min_version = 4;
-			break;
-		default:
-			break;
-		}
+		change_field(&pl, rows[i].f);
 		CU_ASSERT_EQUAL(cp_hs_payload_decode(a.ctx, &pl, &info), rows[i].want);
 		if (rows[i].want == CP_HS_NONE) {
 			CU_ASSERT_EQUAL(info.timestamp, 42);
 			CU_ASSERT_EQUAL(info.sender, 9);
 			CU_ASSERT_EQUAL(info.version, 3);
+			CU_ASSERT_EQUAL(info.capabilities, SL_CAP_RELAY | SL_CAP_PEX);
+			CU_ASSERT(info.n_addrs == 2 && info.addrs[0].ip == 0xc6120002 &&
+				  info.addrs[0].port == 4789 && info.addrs[1].ip == 0xc6120003 &&
+				  info.addrs[1].port == 4790);
+			CU_ASSERT(info.chan_used == 0x00ff && info.chan_datagram == 0);
 		}
+		if (rows[i].want == CP_HS_CHANNELS)
+			CU_ASSERT(cp_hs_reason_answered(rows[i].want));
 	}
 	node_fini(&a);
 	node_fini(&b);
@@ -551,6 +684,8 @@ static CU_TestInfo cases[] = {
 	{ "wrong network / version refused with a reason", test_network_and_version },
 	{ "connecting to oneself refused", test_self_connection },
 	{ "rekey flag, two-step responder", test_rekey_flag },
+	{ "channel sets: a mismatch refused at connect, both sides", test_channel_set },
+	{ "capabilities and listen addresses reach the session", test_peer_self_description },
 	{ "payload validation table", test_payload_decode },
 	{ "session keys carry data, rekey loses nothing", test_session_keys_carry_data },
 	CU_TEST_INFO_NULL,

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: Noise tests — every vector file of the cacophony schema found in the vectors
  * directory (noise/ and its root), both sides, byte-exact; plus name parsing, tampering and
- * state-poisoning cases.
+ * state-poisoning cases, psk mismatches and exported secrets.
+ *
+ * NNpsk0 (session resumption) runs the same psk-token code as IKpsk2, which the shipped subset
+ * checks; NNpsk0's own cacophony vectors run too whenever a vector file holding them is in the
+ * directory (the shipped subset has none).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -287,6 +291,8 @@ test_parse_names(void)
 		{ "Noise_XX_25519_ChaChaPoly_BLAKE2b", 0 },
 		{ "Noise_NN_25519_AESGCM_BLAKE2b", 0 },
 		{ "Noise_IKpsk2_25519_ChaChaPoly_SHA256", 0 },
+		{ "Noise_NNpsk0_25519_AESGCM_BLAKE2b", 0 },
+		{ "Noise_NNpsk2_25519_AESGCM_SHA256", -ENOTSUP },
 		{ "Noise_IK_25519_AESGCM_BLAKE2s", -ENOTSUP },
 		{ "Noise_IK_448_AESGCM_SHA256", -ENOTSUP },
 		{ "Noise_KK_25519_AESGCM_SHA256", -ENOTSUP },
@@ -313,21 +319,28 @@ test_parse_names(void)
 	CU_ASSERT_EQUAL(cp_noise_name(&p, buf, 10), -ENOSPC);
 }
 
-/* Fresh random keys for an IK or XX pair. */
+/* Fresh random keys for a pair: statics for IK, XX and IKpsk2, one psk for both sides of the
+ * psk patterns. */
 static void
 random_pair(struct pair *p, enum cp_noise_pattern pat, enum cp_noise_cipher c, enum sl_hash_alg h)
 {
-	uint8_t si[SL_KEY_LEN], sr[SL_KEY_LEN], pi[SL_KEY_LEN], pr[SL_KEY_LEN];
+	uint8_t si[SL_KEY_LEN], sr[SL_KEY_LEN], pi[SL_KEY_LEN], pr[SL_KEY_LEN], psk[SL_KEY_LEN];
 	struct cp_noise_params a = { .proto = { pat, c, h }, .initiator = true, .s = si };
 	struct cp_noise_params b = { .proto = { pat, c, h }, .initiator = false, .s = sr };
 
 	sl_dh_keygen(si, pi);
 	sl_dh_keygen(sr, pr);
-	if (pat == CP_NOISE_IK)
+	randombytes_buf(psk, sizeof(psk));
+	if (pat == CP_NOISE_IK || pat == CP_NOISE_IKPSK2)
 		a.rs = pr;
+	if (pat == CP_NOISE_IKPSK2 || pat == CP_NOISE_NNPSK0)
+		a.psk = b.psk = psk;
+	if (pat == CP_NOISE_NNPSK0)
+		a.s = b.s = NULL; /* the psk is all either side has */
 	memset(p, 0, sizeof(*p));
 	CU_ASSERT_EQUAL_FATAL(cp_noise_init(&p->init, &a), 0);
 	CU_ASSERT_EQUAL_FATAL(cp_noise_init(&p->resp, &b), 0);
+	sodium_memzero(psk, sizeof(psk));
 }
 
 /* Read a tampered message on a copy of the pair. Noise authenticates everything after the
@@ -385,9 +398,10 @@ test_bit_flips_rejected(void)
 
 	flip_all_bits(CP_NOISE_IK, CP_NOISE_AESGCM, SL_HASH_SHA256, &trials, &rejected);
 	flip_all_bits(CP_NOISE_XX, CP_NOISE_CHACHAPOLY, SL_HASH_BLAKE2B, &trials, &rejected);
+	flip_all_bits(CP_NOISE_NNPSK0, CP_NOISE_AESGCM, SL_HASH_SHA256, &trials, &rejected);
 	printf("\n  %u/%u flipped messages rejected\n", rejected, trials);
-	/* IK: 103 + 55 bytes; XX: 39 + 103 + 71 bytes (7-byte payloads) */
-	CU_ASSERT_EQUAL(trials, 8 * (103 + 55 + 39 + 103 + 71));
+	/* IK: 103 + 55 bytes; XX: 39 + 103 + 71 bytes; NNpsk0: 55 + 55 (7-byte payloads) */
+	CU_ASSERT_EQUAL(trials, 8 * (103 + 55 + 39 + 103 + 71 + 55 + 55));
 	CU_ASSERT_EQUAL(rejected, trials);
 }
 
@@ -427,7 +441,8 @@ test_misuse(void)
 static void
 test_random_handshakes(void)
 {
-	static const enum cp_noise_pattern pats[] = { CP_NOISE_IK, CP_NOISE_XX };
+	static const enum cp_noise_pattern pats[] = { CP_NOISE_IK, CP_NOISE_XX, CP_NOISE_IKPSK2,
+						      CP_NOISE_NNPSK0 };
 	unsigned int ok = 0, total = 0;
 
 	for (size_t pi = 0; pi < RTE_DIM(pats); pi++)
@@ -451,11 +466,16 @@ test_random_handshakes(void)
 				}
 				good = good && cp_noise_done(&p.resp) &&
 				       cp_noise_split(&p.init, &p.i_send, &p.i_recv) == 0 &&
-				       cp_noise_split(&p.resp, &p.r_send, &p.r_recv) == 0 &&
-				       memcmp(cp_noise_remote_static(&p.resp), p.init.s_pub, 32) ==
-					       0 &&
-				       memcmp(cp_noise_remote_static(&p.init), p.resp.s_pub, 32) ==
-					       0;
+				       cp_noise_split(&p.resp, &p.r_send, &p.r_recv) == 0;
+				if (pats[pi] == CP_NOISE_NNPSK0) /* no static keys at all */
+					good = good && cp_noise_remote_static(&p.resp) == NULL &&
+					       cp_noise_remote_static(&p.init) == NULL;
+				else
+					good = good &&
+					       memcmp(cp_noise_remote_static(&p.resp), p.init.s_pub,
+						      32) == 0 &&
+					       memcmp(cp_noise_remote_static(&p.init), p.resp.s_pub,
+						      32) == 0;
 				n = cp_noise_cs_encrypt(&p.r_send, NULL, 0, msg, 100, out);
 				good = good && n == 116 &&
 				       cp_noise_cs_decrypt(&p.i_recv, NULL, 0, out, 116, msg) ==
@@ -463,6 +483,70 @@ test_random_handshakes(void)
 				ok += good;
 			}
 	CU_ASSERT_EQUAL(ok, total);
+}
+
+/* NNpsk0 with different psks: the responder refuses the first message (it is sealed under the
+ * psk); the initiator's state cannot go on either. */
+static void
+test_psk_mismatch(void)
+{
+	static struct pair p;
+	uint8_t psk_i[SL_KEY_LEN], psk_r[SL_KEY_LEN], msg[256], out[256];
+	struct cp_noise_params a = { .proto = { CP_NOISE_NNPSK0, CP_NOISE_CHACHAPOLY,
+						SL_HASH_BLAKE2B },
+				     .initiator = true,
+				     .psk = psk_i };
+	struct cp_noise_params b = a;
+	int n;
+
+	randombytes_buf(psk_i, sizeof(psk_i));
+	memcpy(psk_r, psk_i, sizeof(psk_r));
+	psk_r[31] ^= 1;
+	b.initiator = false;
+	b.psk = psk_r;
+	CU_ASSERT_EQUAL_FATAL(cp_noise_init(&p.init, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(cp_noise_init(&p.resp, &b), 0);
+	n = cp_noise_write(&p.init, (const uint8_t *)"hello", 5, msg, sizeof(msg));
+	CU_ASSERT_EQUAL(n, 32 + 5 + 16);
+	CU_ASSERT_EQUAL(cp_noise_read(&p.resp, msg, (size_t)n, out, sizeof(out)), -EBADMSG);
+	CU_ASSERT(p.resp.failed);
+	/* a psk pattern without a psk is refused at once */
+	b.psk = NULL;
+	CU_ASSERT_EQUAL(cp_noise_init(&p.resp, &b), -EINVAL);
+	cp_noise_wipe(&p.init);
+}
+
+/* cp_noise_export: both sides get the same secrets, bound to the label, independent of the
+ * session keys; only from a finished handshake, never with an empty label. */
+static void
+test_export(void)
+{
+	static struct pair p;
+	uint8_t i1[SL_KEY_LEN], i2[SL_KEY_LEN], r1[SL_KEY_LEN], r2[SL_KEY_LEN], o1[SL_KEY_LEN];
+	const uint8_t *label = (const uint8_t *)"test label";
+	uint8_t msg[256], out[256];
+	int n;
+
+	random_pair(&p, CP_NOISE_NNPSK0, CP_NOISE_AESGCM, SL_HASH_SHA256);
+	CU_ASSERT_EQUAL(cp_noise_export(&p.init, label, 10, i1, i2), -EINVAL); /* not done */
+	n = cp_noise_write(&p.init, NULL, 0, msg, sizeof(msg));
+	CU_ASSERT_FATAL(n > 0 && cp_noise_read(&p.resp, msg, (size_t)n, out, sizeof(out)) == 0);
+	n = cp_noise_write(&p.resp, NULL, 0, msg, sizeof(msg));
+	CU_ASSERT_FATAL(n > 0 && cp_noise_read(&p.init, msg, (size_t)n, out, sizeof(out)) == 0);
+	CU_ASSERT_EQUAL(cp_noise_export(&p.init, label, 10, i1, i2), 0);
+	CU_ASSERT_EQUAL(cp_noise_export(&p.resp, label, 10, r1, r2), 0);
+	CU_ASSERT(memcmp(i1, r1, SL_KEY_LEN) == 0 && memcmp(i2, r2, SL_KEY_LEN) == 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(i1, i2, SL_KEY_LEN), 0);
+	CU_ASSERT_EQUAL(cp_noise_export(&p.init, label, 9, o1, r2), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(i1, o1, SL_KEY_LEN), 0);
+	CU_ASSERT_EQUAL(cp_noise_export(&p.init, label, 0, o1, r2), -EINVAL);
+	CU_ASSERT_EQUAL(cp_noise_split(&p.init, &p.i_send, &p.i_recv), 0);
+	CU_ASSERT(memcmp(i1, p.i_send.k, SL_KEY_LEN) != 0 &&
+		  memcmp(i1, p.i_recv.k, SL_KEY_LEN) != 0 &&
+		  memcmp(i2, p.i_send.k, SL_KEY_LEN) != 0 &&
+		  memcmp(i2, p.i_recv.k, SL_KEY_LEN) != 0);
+	cp_noise_wipe(&p.init);
+	cp_noise_wipe(&p.resp);
 }
 
 static void
@@ -478,6 +562,8 @@ static CU_TestInfo cases[] = {
 	{ "every single-bit flip of a handshake message is rejected", test_bit_flips_rejected },
 	{ "misuse: wrong length, out of turn, missing keys", test_misuse },
 	{ "random-key handshakes, all suites", test_random_handshakes },
+	{ "NNpsk0 with another psk is refused", test_psk_mismatch },
+	{ "secrets exported from a finished handshake", test_export },
 	{ "release the thread manager", test_release },
 	CU_TEST_INFO_NULL,
 };

@@ -56,6 +56,10 @@ msg_len(uint8_t type)
 		return sizeof(struct sl_msg_xx_resp);
 	case SL_MSG_XX_FINISH:
 		return sizeof(struct sl_msg_xx_finish);
+	case SL_MSG_RESUME_INIT:
+		return sizeof(struct sl_msg_resume_init);
+	case SL_MSG_RESUME_RESP:
+		return sizeof(struct sl_msg_resume_resp);
 	default:
 		return 0;
 	}

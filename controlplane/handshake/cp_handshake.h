@@ -15,10 +15,16 @@
  * header (type, suite, sender id) to the handshake.
  *
  * Payloads (struct sl_hs_payload) are validated strictly: reserved bytes zero, no unknown flag,
- * address count in range, same network id, overlapping version range; and, from initiators, a
- * timestamp newer than any seen before from that identity (cp_hs_stamps.h). A refused peer gets a
- * reason (enum cp_hs_reason). A responder that refuses on network or version can still write its
- * answer, so the initiator learns the reason from the responder's own payload.
+ * address count in range, a well-formed channel set, same network id, overlapping version
+ * range, the same channel set as ours; and, from initiators, a timestamp newer than any seen
+ * before from that identity (cp_hs_stamps.h). A refused peer gets a reason (enum
+ * cp_hs_reason). A responder that refuses on network, version or channel set can still write
+ * its answer (cp_hs_reason_answered()), so the initiator learns the reason from the
+ * responder's own payload. Capability bits are passed on as they are: this build knows
+ * SL_CAP_*, a later one may set more, and whoever uses a capability tests its bit.
+ *
+ * Every completed handshake leaves both sides the same resumption secret and ticket
+ * (cp_hs_session.resume); a later reconnection may use them instead of IK (cp_hs_resume.h).
  *
  * Control thread only. Time is injected; nothing here reads a clock.
  */
@@ -47,7 +53,11 @@ struct cp_hs_stamps;
 	X(REPLAY, "replayed_initiation")     \
 	X(SELF, "own_identity")              \
 	X(WRONG_PEER, "unexpected_identity") \
-	X(STATE, "unexpected_message")
+	X(STATE, "unexpected_message")       \
+	X(CHANNELS, "channel_set_mismatch") \
+	X(NO_TICKET, "unknown_ticket")       \
+	X(TICKET_EXPIRED, "ticket_expired")  \
+	X(RESUME_REFUSED, "resume_refused")
 
 enum cp_hs_reason {
 #define CP_HS_REASON_ENUM(name, str) CP_HS_##name,
@@ -57,18 +67,28 @@ enum cp_hs_reason {
 };
 
 const char *cp_hs_reason_name(enum cp_hs_reason r);
+/* A refusal the responder still answers, so that the initiator reports the same reason:
+ * NETWORK, VERSION, CHANNELS (the peer is who it says; the two nodes do not fit). */
+bool cp_hs_reason_answered(enum cp_hs_reason r);
+
+/* A listen address (host order). */
+struct cp_hs_addr {
+	uint32_t ip;
+	uint16_t port;
+};
 
 /* This node, as every handshake presents it. */
 struct cp_hs_config {
 	uint8_t static_priv[SL_KEY_LEN];
 	uint64_t network_id;
-	uint64_t capabilities;
+	uint64_t capabilities;	      /* SL_CAP_* */
 	uint8_t version, min_version; /* defaults SL_PROTO_VERSION, SL_PROTO_MIN_VERSION */
 	uint8_t n_addrs;
-	struct {
-		uint32_t ip; /* host order */
-		uint16_t port;
-	} addrs[SL_HS_MAX_ADDRS];
+	struct cp_hs_addr addrs[SL_HS_MAX_ADDRS];
+	/* The channel set (sl_hs_payload): bit i of chan_used, channel i exists; of chan_datagram,
+	 * it is a datagram channel. Bit 0 of chan_used is always set (the control channel, which
+	 * is reliable); chan_datagram must be a subset of chan_used. */
+	uint16_t chan_used, chan_datagram;
 	uint32_t tstamp_capacity;   /* identities remembered for anti-replay */
 	uint64_t cookie_max_age_ns; /* how long a received cookie is used (SL_COOKIE_ROTATE_NS) */
 };
@@ -91,13 +111,24 @@ struct cp_hs_peerinfo {
 	uint8_t flags;	 /* SL_HS_F_* */
 	uint8_t version; /* negotiated: the lower of both */
 	uint64_t network_id;
-	uint64_t capabilities;
+	uint64_t capabilities; /* SL_CAP_* and any bits a later version defines */
 	uint64_t timestamp;
 	uint8_t n_addrs;
-	struct {
-		uint32_t ip;
-		uint16_t port;
-	} addrs[SL_HS_MAX_ADDRS];
+	struct cp_hs_addr addrs[SL_HS_MAX_ADDRS]; /* where it listens, as it says */
+	uint16_t chan_used, chan_datagram; /* its channel set (equal to ours once accepted) */
+};
+
+/* What a completed handshake leaves for resuming it later (cp_hs_resume.h): a secret both sides
+ * derived from the handshake's final chaining key, and the ticket that names it on the wire
+ * (from the same derivation, so both sides hold the same ticket). The caller stores it in its
+ * resumption cache (cp_resume_put) or wipes it with the session. */
+struct cp_hs_resumption {
+	uint8_t ticket[SL_RESUME_TICKET_LEN];
+	uint8_t secret[SL_KEY_LEN];
+	/* 0 after a full handshake (the cache makes it now + its lifetime); after a resumed one,
+	 * the expiry of the secret it used: a chain of resumptions never outlives the full
+	 * handshake that began it */
+	uint64_t not_after_ns;
 };
 
 /* The outcome of a completed handshake: what the dataplane needs for a session. */
@@ -109,6 +140,8 @@ struct cp_hs_session {
 	uint8_t send_key[SL_KEY_LEN];
 	uint8_t recv_key[SL_KEY_LEN];
 	struct cp_hs_peerinfo peer;
+	bool resumed; /* by a resumption handshake (NNpsk0), not IK or XX */
+	struct cp_hs_resumption resume;
 };
 
 void cp_hs_session_wipe(struct cp_hs_session *s);
@@ -121,9 +154,11 @@ struct cp_hs_pending {
 	uint8_t suite;
 	bool initiator;
 	bool xx;
+	bool resume;		      /* a resumption handshake (cp_hs_resume.h) */
+	uint64_t resume_not_after_ns; /* resume: the expiry of the secret in use */
 	uint32_t local_id, remote_id;
 	uint8_t sent_mac1[SL_MAC_LEN]; /* of our last message: a cookie reply's associated data */
-	uint8_t peer_pub[SL_KEY_LEN];  /* IK initiator: whom we expect */
+	uint8_t peer_pub[SL_KEY_LEN];  /* IK and resume initiator: whom we expect */
 	struct cp_hs_peerinfo peer;    /* once the peer's payload has been read */
 	enum cp_hs_reason reason;      /* why the last call failed */
 };
@@ -163,8 +198,9 @@ int cp_hs_cookie_consume(struct cp_hs_ctx *ctx, const struct cp_hs_pending *p,
 /* --- responder ------------------------------------------------------------------------------
  * Call only for messages cp_admission_check() accepted.
  * cp_hs_ik_respond reads an initiation and writes the answer; it returns 0 with a session,
- * -ECONNREFUSED when the peer was refused on network or version (out still holds an answer
- * worth sending: it tells the initiator why), or another -errno with nothing to send. */
+ * -ECONNREFUSED when the peer was refused with a reason cp_hs_reason_answered() names (out
+ * still holds an answer worth sending: it tells the initiator why), or another -errno with
+ * nothing to send. */
 int cp_hs_ik_respond(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,
 		     uint32_t local_id, uint64_t now_ns, struct sl_msg_ik_resp *out,
 		     struct cp_hs_session *s) __rte_warn_unused_result;
@@ -172,7 +208,7 @@ int cp_hs_ik_respond(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8
 /* The same in two steps, for a responder that decides what the session is (a new one, or a
  * rekey of one it has: SL_HS_F_REKEY in the peer's flags) once it knows who initiated:
  * cp_hs_ik_read() reads and checks the initiation (0: p->peer is filled; -ECONNREFUSED with
- * p->reason CP_HS_NETWORK or CP_HS_VERSION: call cp_hs_ik_answer all the same, it writes the
+ * a p->reason cp_hs_reason_answered() names: call cp_hs_ik_answer all the same, it writes the
  * answer that tells the initiator why and returns -ECONNREFUSED; else nothing to send).
  * cp_hs_ik_answer() writes the answer with our connection id and flags and completes s. */
 int cp_hs_ik_read(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg, size_t len,

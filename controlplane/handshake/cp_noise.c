@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: the Noise protocol framework for NN, IK, XX and IKpsk2 (see cp_noise.h).
+ * sluice: the Noise protocol framework for NN, IK, XX, IKpsk2 and NNpsk0 (see cp_noise.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,24 +27,35 @@ struct cp_noise_pattern_def {
 	const char *name;
 	bool resp_pre_s; /* "<- s" pre-message: the initiator knows the responder's static key */
 	bool psk;	 /* psk modifier: "e" also feeds MixKey */
+	bool statics;	 /* both sides have a static key (every pattern here but NN and NNpsk0) */
 	uint8_t n_msgs;
 	uint8_t tokens[CP_NOISE_MAX_MSGS][MAX_TOKENS + 1];
 };
 
 /* Message i is written by the initiator when i is even. */
 static const struct cp_noise_pattern_def patterns[] = {
-	[CP_NOISE_NN] = { "NN", false, false, 2, { { T_E }, { T_E, T_EE } } },
-	[CP_NOISE_IK] = { "IK", true, false, 2, { { T_E, T_ES, T_S, T_SS }, { T_E, T_EE, T_SE } } },
-	[CP_NOISE_XX] = { "XX",
-			  false,
-			  false,
-			  3,
-			  { { T_E }, { T_E, T_EE, T_S, T_ES }, { T_S, T_SE } } },
-	[CP_NOISE_IKPSK2] = { "IKpsk2",
-			      true,
-			      true,
-			      2,
-			      { { T_E, T_ES, T_S, T_SS }, { T_E, T_EE, T_SE, T_PSK } } },
+	[CP_NOISE_NN] = { .name = "NN", .n_msgs = 2, .tokens = { { T_E }, { T_E, T_EE } } },
+	[CP_NOISE_IK] = { .name = "IK",
+			  .resp_pre_s = true,
+			  .statics = true,
+			  .n_msgs = 2,
+			  .tokens = { { T_E, T_ES, T_S, T_SS }, { T_E, T_EE, T_SE } } },
+	[CP_NOISE_XX] = { .name = "XX",
+			  .statics = true,
+			  .n_msgs = 3,
+			  .tokens = { { T_E }, { T_E, T_EE, T_S, T_ES }, { T_S, T_SE } } },
+	[CP_NOISE_IKPSK2] = { .name = "IKpsk2",
+			      .resp_pre_s = true,
+			      .psk = true,
+			      .statics = true,
+			      .n_msgs = 2,
+			      .tokens = { { T_E, T_ES, T_S, T_SS }, { T_E, T_EE, T_SE, T_PSK } } },
+	/* The psk, not a static key, authenticates both sides; "ee" alone gives the keys their
+	 * forward secrecy. sluice's session resumption (cp_hs_resume.h). */
+	[CP_NOISE_NNPSK0] = { .name = "NNpsk0",
+			      .psk = true,
+			      .n_msgs = 2,
+			      .tokens = { { T_PSK, T_E }, { T_E, T_EE } } },
 };
 
 static const char *const cipher_names[] = {
@@ -327,9 +338,8 @@ static bool
 keys_complete(const struct cp_noise_hs *hs)
 {
 	const struct cp_noise_pattern_def *pat = hs->pat;
-	bool need_s = pat != &patterns[CP_NOISE_NN];
 
-	if (need_s && !hs->has_s)
+	if (pat->statics && !hs->has_s)
 		return false;
 	if (pat->resp_pre_s && hs->initiator && !hs->has_rs)
 		return false;
@@ -560,6 +570,23 @@ cp_noise_split(struct cp_noise_hs *hs, struct cp_noise_cipherstate *send,
 		cp_noise_cs_wipe(c2);
 	}
 	return rc;
+}
+
+int
+cp_noise_export(const struct cp_noise_hs *hs, const uint8_t *label, size_t label_len,
+		uint8_t out1[SL_KEY_LEN], uint8_t out2[SL_KEY_LEN])
+{
+	uint8_t o1[SL_HASH_MAX_LEN], o2[SL_HASH_MAX_LEN];
+
+	/* an empty label would give Split()'s keys */
+	if (!cp_noise_done(hs) || label == NULL || label_len == 0)
+		return -EINVAL;
+	cp_hkdf(hs->proto.hash, hs->ck, label, label_len, o1, o2, NULL);
+	memcpy(out1, o1, SL_KEY_LEN);
+	memcpy(out2, o2, SL_KEY_LEN);
+	sodium_memzero(o1, sizeof(o1));
+	sodium_memzero(o2, sizeof(o2));
+	return 0;
 }
 
 const uint8_t *

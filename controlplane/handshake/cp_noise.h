@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: the Noise protocol framework (revision 34) for the patterns sluice uses.
  *
- * Patterns NN, IK, XX and IKpsk2 over X25519, with cipher AESGCM (AES-256-GCM, big-endian
+ * Patterns NN, IK, XX, IKpsk2 and NNpsk0 over X25519, with cipher AESGCM (AES-256-GCM, big-endian
  * nonce) or ChaChaPoly (little-endian nonce) and hash SHA256 or BLAKE2b. Written from the
  * specification; checked byte for byte against published test vectors (tests/test_noise.c).
  *
@@ -30,6 +30,7 @@ enum cp_noise_pattern {
 	CP_NOISE_IK,
 	CP_NOISE_XX,
 	CP_NOISE_IKPSK2,
+	CP_NOISE_NNPSK0, /* "-> psk, e  <- e, ee": sluice's session resumption */
 };
 
 enum cp_noise_cipher {
@@ -127,6 +128,14 @@ bool cp_noise_our_turn(const struct cp_noise_hs *hs);
 /* Split(): the initiator's sending CipherState is c1, the responder's c2. Only when done. */
 int cp_noise_split(struct cp_noise_hs *hs, struct cp_noise_cipherstate *send,
 		   struct cp_noise_cipherstate *recv) __rte_warn_unused_result;
+
+/* Two 32-byte secrets bound to the finished handshake, for use outside Noise (sluice derives
+ * its resumption secret and ticket this way): out1 and out2 are the first SL_KEY_LEN bytes of
+ * HKDF(ck, label)'s two outputs, where ck is the final chaining key. Split() is HKDF(ck, empty),
+ * so a non-empty label gives keys independent of the session keys. Only when done and before
+ * the state is wiped; 0, or -EINVAL (not done, empty label). */
+int cp_noise_export(const struct cp_noise_hs *hs, const uint8_t *label, size_t label_len,
+		    uint8_t out1[SL_KEY_LEN], uint8_t out2[SL_KEY_LEN]) __rte_warn_unused_result;
 
 /* Handshake hash h (HASHLEN bytes) and the peer's static key once known. */
 const uint8_t *cp_noise_hash(const struct cp_noise_hs *hs, size_t *len);

@@ -26,6 +26,8 @@
 /* Credit both sides assume before the first MAX_DATA / MAX_CHAN arrives. */
 #define DP_INITIAL_CONN_CREDIT (256u << 10)
 #define DP_INITIAL_CHAN_CREDIT (64u << 10)
+static_assert(SL_CONTROL_MSG_MAX <= DP_INITIAL_CHAN_CREDIT,
+	      "a control message goes out before the peer's first credit frame");
 /* A frame carrying at least one byte of data. */
 #define DP_MIN_DATA_FRAME (sizeof(struct sl_frame_data) + 1)
 /* Bytes a packet occupies beyond its frames: data header + tag + IPv4 + UDP. */

@@ -422,7 +422,7 @@ def flood(j, a, answers, kind, n, rng):
         if kind == "ik":  # ephemeral, encrypted static key and payload: random
             body += rng.randbytes(size - L.MACS_LEN - 8)
         else:             # ephemeral, then the zero padding (Noise payload of message 1)
-            body += rng.randbytes(32) + bytes(132)
+            body += rng.randbytes(32) + bytes(L.XX_INIT_PAD)
         frames.append(j.udp(L.with_macs(body, key)))
     base = settled(a)
     t0 = time.monotonic()
