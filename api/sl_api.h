@@ -59,7 +59,8 @@
  * impossible rx_released (backwards, or beyond what was written) is a protocol error.
  * Tx arena rules (the application writes, lcore i reads): a SEND's bytes lie inside the arena
  * without wrapping ((pos % size) + len <= size) and 1 <= len <= max_message; the lcore checks
- * only that, copies the bytes into its engine, and takes the descriptor.
+ * only that, copies the bytes into its engine, and takes the descriptor. (One exception, below:
+ * a SEND within credit the engine cannot take yet stays in the ring, and what follows it.)
  * Sessions: a SEND's conn must name a session of this lane (owner lcore i, a slot in range);
  * one that ended (its generation is gone) comes back as SL_API_D_SEND_FAILED, anything else
  * impossible is counted against the application and dropped.
@@ -69,7 +70,10 @@
  * (the attach reply) when the session comes up: a SEND of len bytes may be posted while the
  * bytes posted on that session and channel, this one included, stay within the limit. Within
  * its credit a message is always taken by the engine, so the lcore never has to hold or refuse
- * what the application posted; beyond it libsluice's send returns -ENOBUFS at once, without a
+ * what the application posted — when the channel changed hands (its previous owner detached or
+ * unregistered it) while the engine still held that owner's unsent bytes, the new owner's
+ * initial credit may exceed what the engine takes at first: such a SEND waits at the head of
+ * the tx ring until the engine has drained enough, and is taken then; beyond it libsluice's send returns -ENOBUFS at once, without a
  * system call, and posts one WANT; the lcore answers it with a CREDIT as soon as the channel
  * has room for a quarter of its window more than granted, or has all its room back (at once if
  * it has when the lcore takes the WANT; never a message's worth at a time, which would wake a

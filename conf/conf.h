@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: the appliance configuration — what a JSON configuration file says, validated.
  *
- * conf_load() parses a file with jansson and checks it completely before anything is
- * applied: syntax errors carry file:line:column; schema errors name the JSON path
+ * conf_load() parses a file (conf_parse() a text) with jansson and checks it completely before
+ * anything is applied: syntax errors carry file:line:column; schema errors name the JSON path
  * (`peers[2].endpoint`) and what was expected; unknown and duplicate keys are errors. Every
  * problem is reported, not only the first. A configuration that fails validation is never
  * returned. Lines whose first non-blank characters are `//` are comments (the example
@@ -207,6 +207,12 @@ struct conf {
 /* Parse and validate path. Returns a new configuration, or NULL with every problem in *errs
  * (errs may be NULL). Never partially applied. */
 struct conf *conf_load(const char *path, struct conf_errors *errs);
+
+/* The same for a configuration's text: len bytes of text (need not be NUL-terminated; a NUL
+ * inside is a syntax error), named `name` — what syntax errors call the file, the path stored in
+ * conf->path, and the directory a relative identity.key_file is resolved from. conf_load() is
+ * this on the file's contents, after checking the file itself (kind, mode, size). */
+struct conf *conf_parse(const char *name, const char *text, size_t len, struct conf_errors *errs);
 void conf_free(struct conf *c);
 
 /* Print every problem, one per line: "<where>: <message>", then every warning:

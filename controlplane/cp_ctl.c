@@ -681,13 +681,16 @@ const struct cp_ctl_stats *
 cp_ctl_stats(const struct cp_ctl *ctl)
 {
 	struct cp_ctl_stats *st = (struct cp_ctl_stats *)(uintptr_t)&ctl->st;
-	uint32_t live = 0;
+	uint32_t live = 0, closing = 0;
 
 	for (unsigned int l = 0; l < ctl->cfg.n_lcores; l++)
-		for (uint32_t i = 0; i < ctl->cfg.slots_per_lcore; i++)
+		for (uint32_t i = 0; i < ctl->cfg.slots_per_lcore; i++) {
 			live += ctl->slots[l][i].state == CP_SLOT_LIVE;
+			closing += ctl->slots[l][i].state == CP_SLOT_CLOSING;
+		}
 	st->sessions_live = live;
-	st->handshakes_pending = ctl->n_xx + (ctl->n_used - live);
+	/* every other taken slot: DIALING, RESERVED, XX (each counted once) */
+	st->handshakes_pending = ctl->n_used - live - closing;
 	return st;
 }
 

@@ -257,7 +257,9 @@ session_of(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc
 	return s;
 }
 
-static void
+/* A SEND. False if it must wait in the ring: within its credit, but the engine's channel has no
+ * room yet (see below); every other outcome takes it (sent, or refused: counted, or told). */
+static bool
 on_send(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d)
 {
 	struct dp_api_counters *cnt = &lc->api_cnt[ln->idx];
@@ -269,26 +271,35 @@ on_send(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d
 	if (d->chan >= SL_MAX_CHANNELS ||
 	    atomic_load_explicit(&lc->rt->api.owner[d->chan], memory_order_relaxed) != ln->idx) {
 		cnt->not_owner++;
-		return;
+		return true;
 	}
 	if (d->msg.len == 0 || d->msg.len > lc->rt->api.max_message ||
 	    off + d->msg.len > ln->tx_size) {
 		cnt->bad_descriptor++;
-		return;
+		return true;
 	}
 	s = session_of(lc, ln, d);
 	if (s == NULL)
-		return;
+		return true;
 	as = dp_api_sess_get(s);
 	if (as != NULL)
 		credit_own(lc, as, ln, d->chan);
 	if (as == NULL || as->accepted[d->chan] + d->msg.len > as->granted[d->chan]) {
 		cnt->over_credit++;
-		return;
+		return true;
 	}
 	as->accepted[d->chan] += d->msg.len;
 	rc = dp_conn_send(s->conn, d->chan, ln->tx_arena + off, d->msg.len, d->msg.ttl_ns, lc->now,
 			  NULL);
+	if (rc == -ENOBUFS) {
+		/* Within its credit, yet the channel is full: it still holds what a previous owner
+		 * posted (an application that detached, or unregistered the channel), and
+		 * credit_own() gave this one the initial credit every new owner assumes. The
+		 * descriptor waits in the ring until that has drained: a message within credit is
+		 * neither refused nor held by the lcore. */
+		as->accepted[d->chan] -= d->msg.len;
+		return false;
+	}
 	if (rc != 0) { /* closing, or no memory: the application hears of it */
 		struct sl_api_desc f = { .type = SL_API_D_SEND_FAILED,
 					 .chan = d->chan,
@@ -297,11 +308,12 @@ on_send(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d
 		f.msg.len = d->msg.len;
 		cnt->send_failed++;
 		dp_api_notify(lc, ln, &f);
-		return;
+		return true;
 	}
 	cnt->msgs_sent++;
 	cnt->bytes_sent += d->msg.len;
 	dp_session_wake(lc, s);
+	return true;
 }
 
 static void
@@ -322,29 +334,35 @@ on_want(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d
 	dp_session_wake(lc, s);
 }
 
-/* Descriptors the application posted, a burst at most. Having taken the last one it posted,
- * the lane is drained: an application asleep waiting for room wants to hear of it. */
+/* Descriptors the application posted, a burst at most, in order; a SEND that must wait stops
+ * the burst and stays in the ring with those behind it (the next round looks again). Having
+ * taken the last one it posted, the lane is drained: an application asleep waiting for room
+ * wants to hear of it. */
 static unsigned int
 take_posted(struct dp_lcore *lc, struct dp_api_lane *ln)
 {
 	struct sl_api_desc d[DP_API_BURST];
-	int n = sl_ring_dequeue(&ln->tx, d, DP_API_BURST);
+	int n = sl_ring_peek(&ln->tx, d, DP_API_BURST), k;
 
 	if (n < 0) {
 		dp_api_broken(lc, ln, "tx ring index");
 		return 0;
 	}
-	for (int k = 0; k < n; k++) {
-		if (d[k].type == SL_API_D_SEND)
-			on_send(lc, ln, &d[k]);
-		else if (d[k].type == SL_API_D_WANT)
+	for (k = 0; k < n; k++) {
+		if (d[k].type == SL_API_D_SEND) {
+			if (!on_send(lc, ln, &d[k]))
+				break;
+		} else if (d[k].type == SL_API_D_WANT) {
 			on_want(lc, ln, &d[k]);
-		else
+		} else {
 			lc->api_cnt[ln->idx].bad_descriptor++;
+		}
 	}
-	if (n > 0 && ln->tx.theirs == ln->tx.mine) /* everything seen posted is taken */
+	if (k > 0)
+		sl_ring_take(&ln->tx, (uint32_t)k);
+	if (k > 0 && ln->tx.theirs == ln->tx.mine) /* everything seen posted is taken */
 		ln->room_wake = true;
-	return (unsigned int)n;
+	return (unsigned int)k;
 }
 
 /* Wake application ln if it sleeps with one of the bits of why (SL_API_SLEEP_*) in its sleep
