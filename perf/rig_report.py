@@ -568,6 +568,11 @@ def render(data, results_dir):
                        "(`--sections ... --merge`), not in the run the header describes._\n")
         else:
             out.append(f"\n_Section time: {s.get('elapsed_s', '?')} s._\n")
+    # The discovery simulation's section (perf/sim_discovery.py writes it; it is not the rig's)
+    discovery = os.path.join(results_dir, "discovery.md")
+    if os.path.exists(discovery):
+        with open(discovery) as f:
+            out.append("\n" + f.read())
     notes = os.path.join(os.path.dirname(results_dir), "results-notes.md")
     if os.path.exists(notes):
         with open(notes) as f:

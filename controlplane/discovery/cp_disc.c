@@ -52,8 +52,7 @@ make_parts(struct cp_disc *d, const uint8_t key[SL_KEY_LEN], uint64_t rng_seed)
 	d->book = cp_book_create(&d->cfg.book, key, rng_seed);
 	if (d->book == NULL)
 		return -errno;
-	/* one entry per session the pool may keep, and one per refused session kept a while to
-	 * answer it (refuse()): cp_disc_opened() relies on finding a free one */
+	/* one entry per pool entry, and room for the refused sessions departing */
 	d->n_sess = pool.max_inbound + pool.max_outbound + pool.max_unconditional +
 		    pool.max_persistent + CP_DISC_MAX_DEPARTING;
 	d->sess = calloc(d->n_sess, sizeof(d->sess[0]));
@@ -285,10 +284,11 @@ cp_disc_opened(struct cp_disc *d, const struct cp_disc_session *s, uint64_t now_
 	if (v != CP_POOL_ACCEPT && v != CP_POOL_EVICT)
 		return v;
 	if (x == NULL)
-		x = sess_new(d); /* one entry per pool entry, and room for the departing ones */
-	if (x == NULL) {	 /* cannot happen; if it did, the pool would be out of step */
-		d->st.untracked++;
-		return v;
+		x = sess_new(d);
+	if (x == NULL) { /* cannot happen: one entry per pool entry and per departing session */
+		(void)cp_pool_closed(d->pool, s->id);
+		d->ops.close(d->arg, s->id, SL_CLOSE_INTERNAL);
+		return CP_POOL_REFUSE_FULL;
 	}
 	memset(x, 0, sizeof(*x));
 	x->used = true;
