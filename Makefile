@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 MESON      ?= meson
 NINJA      ?= ninja
 
-.PHONY: all deps build build-asan test test-plain test-asan demo bench fuzz clean format
+.PHONY: all deps build build-asan test test-plain test-asan soak demo bench fuzz clean format
 
 all: build
 
@@ -34,14 +34,23 @@ $(FUZZ_BUILD)/build.ninja: | deps
 	CC=clang $(MESON) setup $(FUZZ_BUILD) --buildtype=debugoptimized -Dfuzz=true \
 		-Db_sanitize=address,undefined -Db_lundef=false
 
-# The frame-parser fuzz target: arbitrary decrypted payloads into the reliable engine, under
-# ASan + UBSan, for FUZZ_SECONDS (60 by default). Any crash, leak or sanitizer report fails.
+# The libFuzzer targets (tests/fuzz/README.md): each runs FUZZ_SECONDS (60 by default) under
+# ASan + UBSan with its dictionary, on a corpus in the build directory that starts as a copy of
+# its committed seeds (new inputs never go back into the source tree). Any crash, leak,
+# sanitizer report or broken invariant fails; what it found is left in $(FUZZ_BUILD)/artifacts.
+FUZZ_TARGETS = fuzz_conn fuzz_conf fuzz_handshake fuzz_frame fuzz_api fuzz_pex fuzz_book
+FUZZ_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
 fuzz: deps $(FUZZ_BUILD)/build.ninja
-	$(NINJA) -C $(FUZZ_BUILD) tests/fuzz_conn
-	mkdir -p $(FUZZ_BUILD)/corpus
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		$(FUZZ_BUILD)/tests/fuzz_conn -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
-		-rss_limit_mb=2048 -print_final_stats=1 -dict=tests/fuzz_conn.dict $(FUZZ_BUILD)/corpus
+	$(NINJA) -C $(FUZZ_BUILD) $(addprefix tests/fuzz/,$(FUZZ_TARGETS))
+	mkdir -p $(FUZZ_BUILD)/artifacts
+	for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t && cp tests/fuzz/corpus/$$t/* $(FUZZ_BUILD)/corpus/$$t/ && \
+		$(FUZZ_ENV) $(FUZZ_BUILD)/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+			-rss_limit_mb=2048 -print_final_stats=1 -dict=tests/fuzz/$$t.dict \
+			-artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- $(FUZZ_BUILD)/corpus/$$t || exit 1; \
+	done
 
 test-plain: build
 	$(MESON) test -C $(BUILD) --print-errorlogs --suite sluice
@@ -51,6 +60,16 @@ test-asan: build-asan
 
 # Every test, then every test again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test: test-plain test-asan
+
+# The long perturbation run (not in make test, not in CI): four appliances in a ring, SOAK_ROUNDS
+# rounds of every fault of tests/integration/test_perturb.py (a 10 s link outage, kill -9,
+# SIGSTOP shorter and longer than the idle timeout, a restart at new addresses), then 10^7
+# hostile packets through testpmd; prints the recovery times per fault (target: 5 s) and writes
+# them, with the date and commit, to tests/integration/SOAK.md.
+SOAK_ROUNDS ?= 15
+soak: build
+	python3 tests/integration/test_perturb.py $(BUILD)/sluice soak $(SOAK_ROUNDS) \
+		--report tests/integration/SOAK.md
 
 # Three appliances A -- R -- B over memif (no root, hugepages or NIC): A's messages to R's echo and
 # B's stream to R's sink, a live progress line, a table per node; exit 0 only if nothing was lost.

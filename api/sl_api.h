@@ -25,13 +25,25 @@
  *            rx ring  (lcore i -> application)  messages, node up / down, credit, expiry...
  *            rx arena (written by lcore i): the bytes of the messages it delivers
  *            rx_released (written by the application): how far it released the rx arena
- *   events:  ring (control thread -> application)  SL_API_D_CONNECT_FAILED
+ *   events:  ring (control thread -> application)  SL_API_D_CONNECT_FAILED, SL_API_D_DISCOVERY
+ *
+ * Growing the events ring: a later appliance may post descriptor types on the events ring,
+ * and kinds of SL_API_D_DISCOVERY, that this header does not name, without a new
+ * SL_API_VERSION. An application skips a type or kind it does not know and carries on (every
+ * libsluice does: it counts it in appliance_errors and never breaks the attachment for it);
+ * the appliance never needs an application to understand one. The lane rings do not grow
+ * this way: an unknown type there is the appliance's error.
  *
  * Waiting: an application that wants to block sets its sleep flag (shared memory), checks its
  * rings once more, then waits on the eventfd; a producer (an lcore, the control thread) that
  * publishes a descriptor and then finds the flag set writes the eventfd. Both sides order the
  * flag and the ring index with sequentially consistent fences, so a wake-up is never missed
- * and a busy application costs the appliance no system call.
+ * and a busy application costs the appliance no system call. An lcore may wait a little before
+ * it wakes a sleeper, while it keeps finding work (a batch of messages is worth a context
+ * switch, one is not), but never past a polling round without work. The flag's bits
+ * (SL_API_SLEEP_*): EVENTS, set by every sleeper; ROOM, also set while a send waits for room in
+ * a tx ring or arena: an lcore that has taken every descriptor of its lane's tx ring wakes such
+ * a sleeper (taking descriptors publishes nothing the application would otherwise hear of).
  *
  * Arenas are byte rings addressed by positions that only grow (offset = pos % arena size); a
  * message never wraps: its producer skips to the next multiple of the arena size instead.
@@ -47,7 +59,8 @@
  * impossible rx_released (backwards, or beyond what was written) is a protocol error.
  * Tx arena rules (the application writes, lcore i reads): a SEND's bytes lie inside the arena
  * without wrapping ((pos % size) + len <= size) and 1 <= len <= max_message; the lcore checks
- * only that, copies the bytes into its engine, and takes the descriptor.
+ * only that, copies the bytes into its engine, and takes the descriptor. (One exception, below:
+ * a SEND within credit the engine cannot take yet stays in the ring, and what follows it.)
  * Sessions: a SEND's conn must name a session of this lane (owner lcore i, a slot in range);
  * one that ended (its generation is gone) comes back as SL_API_D_SEND_FAILED, anything else
  * impossible is counted against the application and dropped.
@@ -57,10 +70,14 @@
  * (the attach reply) when the session comes up: a SEND of len bytes may be posted while the
  * bytes posted on that session and channel, this one included, stay within the limit. Within
  * its credit a message is always taken by the engine, so the lcore never has to hold or refuse
- * what the application posted; beyond it libsluice's send returns -ENOBUFS at once, without a
+ * what the application posted — when the channel changed hands (its previous owner detached or
+ * unregistered it) while the engine still held that owner's unsent bytes, the new owner's
+ * initial credit may exceed what the engine takes at first: such a SEND waits at the head of
+ * the tx ring until the engine has drained enough, and is taken then; beyond it libsluice's send returns -ENOBUFS at once, without a
  * system call, and posts one WANT; the lcore answers it with a CREDIT as soon as the channel
- * has room — at once if it has room when the lcore takes the WANT — and that CREDIT turns into
- * a Writable notification.
+ * has room for a quarter of its window more than granted, or has all its room back (at once if
+ * it has when the lcore takes the WANT; never a message's worth at a time, which would wake a
+ * sleeping sender per message), and that CREDIT turns into a Writable notification.
  *
  * Trust: the appliance never believes the shared memory. It keeps the layout it made in its own
  * memory, copies each descriptor out before checking it (ring indices, channel, session, the
@@ -91,26 +108,28 @@ enum sl_api_desc_type {
 	SL_API_D_SEND = 1, /* a message: conn, chan, pos, len, ttl_ns */
 	SL_API_D_WANT,	   /* send refused: tell me (CREDIT) as soon as conn/chan has room */
 	/* lcore -> application (rx ring) */
-	SL_API_D_MSG = 16,	 /* a message: conn, chan, pos, len, time_ns, id */
-	SL_API_D_NODE_UP,	 /* a session with node is up: conn, node, ip, port */
-	SL_API_D_NODE_DOWN,	 /* the session conn ended: reason, by_peer, undelivered */
-	SL_API_D_CREDIT,	 /* conn/chan may take bytes up to limit */
-	SL_API_D_EXPIRED,	 /* message id on conn/chan reached its TTL unsent */
-	SL_API_D_DATAGRAM_LOST,	 /* datagram id on conn/chan was lost */
-	SL_API_D_SEND_FAILED,	 /* a SEND for a session that had ended: conn, chan, len */
+	SL_API_D_MSG = 16,	/* a message: conn, chan, pos, len, time_ns, id */
+	SL_API_D_NODE_UP,	/* a session with node is up: conn, node, ip, port */
+	SL_API_D_NODE_DOWN,	/* the session conn ended: reason, by_peer, undelivered */
+	SL_API_D_CREDIT,	/* conn/chan may take bytes up to limit */
+	SL_API_D_EXPIRED,	/* message id on conn/chan reached its TTL unsent */
+	SL_API_D_DATAGRAM_LOST, /* datagram id on conn/chan was lost */
+	SL_API_D_SEND_FAILED,	/* a SEND for a session that had ended: conn, chan, len */
 	/* control thread -> application (event ring) */
 	SL_API_D_CONNECT_FAILED = 32, /* node could not be reached: reason */
+	SL_API_D_DISCOVERY, /* discovery: reason (enum sl_api_disc), node, count, missed */
 };
 
 struct sl_api_desc {
 	uint8_t type; /* enum sl_api_desc_type */
 	uint8_t chan;
-	uint16_t reason; /* NODE_DOWN: SL_CLOSE_*; CONNECT_FAILED: enum sl_api_fail */
+	uint16_t reason; /* NODE_DOWN: SL_CLOSE_*; CONNECT_FAILED: enum sl_api_fail;
+			    DISCOVERY: enum sl_api_disc */
 	uint32_t conn;	 /* the session: its connection id on the appliance (owner lcore, slot) */
 	union {
-		struct { /* SEND, MSG, EXPIRED, DATAGRAM_LOST, SEND_FAILED */
-			uint64_t pos;	  /* arena position of the bytes (SEND, MSG) */
-			uint32_t len;	  /* bytes */
+		struct {	      /* SEND, MSG, EXPIRED, DATAGRAM_LOST, SEND_FAILED */
+			uint64_t pos; /* arena position of the bytes (SEND, MSG) */
+			uint32_t len; /* bytes */
 			uint32_t pad;
 			uint64_t ttl_ns;  /* SEND: time to live (0: the channel's) */
 			uint64_t time_ns; /* MSG: arrival, the appliance's clock (sl_now_ns) */
@@ -120,13 +139,21 @@ struct sl_api_desc {
 			uint8_t node[SL_API_NODE_LEN];
 			uint32_t ip; /* NODE_UP: the peer's address */
 			uint16_t port;
-			uint8_t by_peer;     /* NODE_DOWN: the peer closed */
+			uint8_t by_peer; /* NODE_DOWN: the peer closed */
 			uint8_t pad;
 			uint32_t undelivered; /* NODE_DOWN: messages sent and never acknowledged */
 		} node;
-		struct { /* CREDIT */
+		struct {		/* CREDIT */
 			uint64_t limit; /* absolute bytes the application may have posted */
 		} credit;
+		struct {			       /* DISCOVERY */
+			uint8_t node[SL_API_NODE_LEN]; /* or zero (enum sl_api_disc) */
+			uint32_t count;	 /* ADDR_LEARNED: addresses; BOOK_SAVED: entries;
+					    BOOK_FAILED: the errno (positive) */
+			uint32_t missed; /* discovery events not posted to this application since
+					    the last one it was (its events ring was too full) */
+			uint8_t pad[8];
+		} disc;
 	};
 	uint8_t pad[8];
 };
@@ -134,6 +161,11 @@ struct sl_api_desc {
 _Static_assert(sizeof(struct sl_api_desc) == 64, "a descriptor is one cache line");
 _Static_assert(offsetof(struct sl_api_desc, msg) == 8, "union after the common header");
 _Static_assert(sizeof(((struct sl_api_desc *)0)->node) <= 48, "node fits the union");
+_Static_assert(SL_API_D_DISCOVERY == 33, "descriptor types are part of the contract");
+_Static_assert(sizeof(((struct sl_api_desc *)0)->disc) == 48, "disc fills the union");
+_Static_assert(offsetof(struct sl_api_desc, disc.node) == 8, "disc's node where node's is");
+_Static_assert(offsetof(struct sl_api_desc, disc.count) == 40, "disc.count");
+_Static_assert(offsetof(struct sl_api_desc, disc.missed) == 44, "disc.missed");
 
 /* Why an SL_API_D_CONNECT_FAILED (reason). */
 enum sl_api_fail {
@@ -141,6 +173,15 @@ enum sl_api_fail {
 	SL_API_FAIL_REFUSED,	 /* the node refused (network, version, identity) */
 	SL_API_FAIL_UNREACHABLE, /* no route or no address for it */
 	SL_API_FAIL_NO_SLOT,	 /* the appliance has no session slot free */
+};
+
+/* What an SL_API_D_DISCOVERY tells (reason). Later appliances may add kinds: an application
+ * skips one it does not know (see "Growing the events ring" above). */
+enum sl_api_disc {
+	SL_API_DISC_ADDR_LEARNED = 1, /* node (the peer that told us) gave count new addresses */
+	SL_API_DISC_PEER_BAD,	      /* node broke peer exchange: closed and marked bad */
+	SL_API_DISC_BOOK_SAVED,	      /* the address book was saved: count entries; node zero */
+	SL_API_DISC_BOOK_FAILED,      /* saving it failed: count = errno (positive); node zero */
 };
 
 /* --- shared memory ------------------------------------------------------------------------ */
@@ -157,12 +198,16 @@ struct sl_api_shm_hdr {
 	uint32_t version; /* SL_API_VERSION */
 	uint64_t size;	  /* bytes of the whole mapping */
 	uint32_t n_lanes;
-	uint32_t ring_slots; /* capacity of every ring (a power of two) */
+	uint32_t ring_slots;			 /* capacity of every ring (a power of two) */
 	uint64_t tx_arena_bytes, rx_arena_bytes; /* per lane, powers of two */
 	uint64_t events_ring;			 /* control thread -> application */
 	uint64_t sleeping;			 /* offset of the application's sleep flag */
 	struct sl_api_lane_layout lane[SL_API_MAX_LANES];
 };
+
+/* The sleep flag's bits (see "Waiting"): 0 is awake. */
+#define SL_API_SLEEP_EVENTS 1u /* asleep: wake it for a descriptor published for it */
+#define SL_API_SLEEP_ROOM   2u /* and a send waits for room: wake it when a tx ring is drained */
 
 /* rx_released and the sleep flag: each alone on a cache line the application writes. */
 struct sl_api_shared_word {
@@ -217,7 +262,7 @@ _Static_assert(sizeof(struct sl_api_req_hdr) == 8, "request header");
 _Static_assert(sizeof(struct sl_api_rep_hdr) == 16, "reply header");
 
 struct sl_api_attach {
-	uint32_t version; /* SL_API_VERSION */
+	uint32_t version;	    /* SL_API_VERSION */
 	char name[SL_API_NAME_LEN]; /* for logs and sluicectl apps; NUL-terminated */
 };
 
@@ -274,9 +319,9 @@ struct sl_api_node_info {
 	uint16_t port;
 	uint8_t state; /* enum sl_api_node_state */
 	uint8_t initiator;
-	uint32_t conn;	  /* CONNECTED: the session's connection id */
+	uint32_t conn; /* CONNECTED: the session's connection id */
 	uint32_t pad;
-	uint64_t rtt_ns;  /* smoothed round trip (0: no sample yet) */
+	uint64_t rtt_ns; /* smoothed round trip (0: no sample yet) */
 	uint64_t bytes_in, bytes_out, msgs_in, msgs_out;
 	uint64_t last_handshake_ns; /* appliance clock */
 	uint64_t now_ns;	    /* the appliance's clock when the reply was made */

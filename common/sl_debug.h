@@ -8,6 +8,9 @@
  *   struct sl_owner          the thread an object belongs to: bound by the first call that
  *                            checks it, then every later check must come from that thread
  *   SL_ASSERT_OWNER(owner)   e.g. at the top of every control-thread-only entry point
+ *   SL_OWNER_RELEASE(owner)  the object changes hands (built by one thread, then run by a
+ *                            thread it starts): the next check binds it again. The hand-over
+ *                            itself must order memory (pthread_create, pthread_join)
  *
  * The DPDK layers may use RTE_ASSERT as well (RTE_ENABLE_ASSERT is defined in the same builds);
  * these work in the plain-C layers, which must not call into the EAL.
@@ -49,15 +52,17 @@ sl_owner_check(struct sl_owner *o, const char *func)
 	}
 }
 
-#define SL_ASSERT_OWNER(owner) sl_owner_check(&(owner), __func__)
+#define SL_ASSERT_OWNER(owner)	sl_owner_check(&(owner), __func__)
+#define SL_OWNER_RELEASE(owner) ((owner).bound = false)
 
 #else /* !SL_DEBUG */
 
-#define SL_ASSERT(cond)	       ((void)0)
+#define SL_ASSERT(cond)		((void)0)
 struct sl_owner {
 	char unused; /* no state in release builds */
 };
-#define SL_ASSERT_OWNER(owner) ((void)0)
+#define SL_ASSERT_OWNER(owner)	((void)0)
+#define SL_OWNER_RELEASE(owner) ((void)(owner))
 
 #endif /* SL_DEBUG */
 

@@ -18,7 +18,7 @@
 
 #define CONF_MAX_FILE (4u << 20) /* a configuration is a few KiB; refuse anything huge */
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 record(struct conf_error *e, const char *where, const char *fmt, va_list ap)
 {
 	snprintf(e->where, sizeof(e->where), "%s", where);
@@ -97,6 +97,17 @@ mode_ok(struct conf_ctx *x, const char *path, mode_t m)
 	return true;
 }
 
+/* A configuration is a few KiB: anything over CONF_MAX_FILE is refused before it is read. */
+static bool
+size_ok(struct conf_ctx *x, const char *name, uint64_t size)
+{
+	if (size <= CONF_MAX_FILE)
+		return true;
+	conf_error(x, name, "%llu bytes: a configuration is at most %u bytes",
+		   (unsigned long long)size, CONF_MAX_FILE);
+	return false;
+}
+
 /* The whole file into a NUL-terminated heap buffer, or NULL after reporting why. */
 static char *
 read_file(struct conf_ctx *x, const char *path, size_t *len)
@@ -120,13 +131,8 @@ read_file(struct conf_ctx *x, const char *path, size_t *len)
 		conf_error(x, path, "not a regular file (%s)", file_kind(st.st_mode));
 		goto out;
 	}
-	if (!mode_ok(x, path, st.st_mode))
+	if (!mode_ok(x, path, st.st_mode) || !size_ok(x, path, (uint64_t)st.st_size))
 		goto out;
-	if ((uint64_t)st.st_size > CONF_MAX_FILE) {
-		conf_error(x, path, "%lld bytes: a configuration is at most %u bytes",
-			   (long long)st.st_size, CONF_MAX_FILE);
-		goto out;
-	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (buf == NULL) {
 		conf_error(x, path, "out of memory");
@@ -230,26 +236,20 @@ no_nul_byte(struct conf_ctx *x, const char *buf, size_t len)
 	return false;
 }
 
+/* The JSON of a configuration's text (buf[len], NUL-terminated; its comment lines are blanked
+ * in place), or NULL after reporting a NUL byte or the syntax error. */
 static json_t *
-parse_file(struct conf_ctx *x)
+parse_text(struct conf_ctx *x, char *buf, size_t len)
 {
 	json_error_t err;
 	json_t *root;
-	size_t len;
-	char *buf;
 
-	buf = read_file(x, x->file, &len);
-	if (buf == NULL)
+	if (!no_nul_byte(x, buf, len))
 		return NULL;
-	if (!no_nul_byte(x, buf, len)) {
-		free(buf);
-		return NULL;
-	}
 	sl_json_blank_comments(buf, len);
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL)
 		syntax_error(x, &err);
-	free(buf);
 	return root;
 }
 
@@ -305,38 +305,83 @@ top_level(struct conf_ctx *x, const json_t *root)
 	}
 }
 
+/* Start a conf_load() or conf_parse() of `name`: *errs emptied, *x set up with a new
+ * configuration to fill. NULL after reporting when out of memory. */
+static struct conf *
+begin(struct conf_ctx *x, struct conf_errors *errs, const char *name)
+{
+	memset(errs, 0, sizeof(*errs));
+	memset(x, 0, sizeof(*x));
+	x->errs = errs;
+	x->file = name;
+	x->c = calloc(1, sizeof(*x->c));
+	if (x->c == NULL) {
+		conf_error(x, name, "out of memory");
+		return NULL;
+	}
+	if (strlen(name) >= sizeof(x->c->path))
+		conf_error(x, name, "path longer than %zu characters", sizeof(x->c->path) - 1);
+	snprintf(x->c->path, sizeof(x->c->path), "%s", name);
+	return x->c;
+}
+
+/* Parse and check the text (NULL: it could not be had, which was reported); then the
+ * configuration, or NULL if anything was wrong. buf is the caller's to free. */
+static struct conf *
+finish(struct conf_ctx *x, char *buf, size_t len)
+{
+	json_t *root = buf == NULL ? NULL : parse_text(x, buf, len);
+
+	if (root != NULL) {
+		top_level(x, root);
+		json_decref(root);
+	}
+	if (x->errs->n > 0) {
+		conf_free(x->c);
+		return NULL;
+	}
+	return x->c;
+}
+
 struct conf *
 conf_load(const char *path, struct conf_errors *errs)
 {
 	struct conf_errors local;
 	struct conf_ctx x;
 	struct conf *c;
-	json_t *root;
+	size_t len = 0;
+	char *buf;
 
-	if (errs == NULL)
-		errs = &local;
-	memset(errs, 0, sizeof(*errs));
-	memset(&x, 0, sizeof(x));
-	x.errs = errs;
-	x.file = path;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		conf_error(&x, path, "out of memory");
+	if (begin(&x, errs != NULL ? errs : &local, path) == NULL)
 		return NULL;
-	}
-	x.c = c;
-	if (strlen(path) >= sizeof(c->path))
-		conf_error(&x, path, "path longer than %zu characters", sizeof(c->path) - 1);
-	snprintf(c->path, sizeof(c->path), "%s", path);
-	root = parse_file(&x);
-	if (root != NULL) {
-		top_level(&x, root);
-		json_decref(root);
-	}
-	if (errs->n > 0) {
-		conf_free(c);
+	buf = read_file(&x, path, &len);
+	c = finish(&x, buf, len);
+	free(buf);
+	return c;
+}
+
+struct conf *
+conf_parse(const char *name, const char *text, size_t len, struct conf_errors *errs)
+{
+	struct conf_errors local;
+	struct conf_ctx x;
+	char *buf = NULL;
+	struct conf *c;
+
+	if (begin(&x, errs != NULL ? errs : &local, name) == NULL)
 		return NULL;
+	if (size_ok(&x, name, len)) {
+		/* a copy: comment lines are blanked in place, and the parser wants a NUL after */
+		buf = malloc(len + 1);
+		if (buf == NULL)
+			conf_error(&x, name, "out of memory");
+		else if (len > 0)
+			memcpy(buf, text, len);
+		if (buf != NULL)
+			buf[len] = '\0';
 	}
+	c = finish(&x, buf, len);
+	free(buf);
 	return c;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: the appliance configuration — what a JSON configuration file says, validated.
  *
- * conf_load() parses a file with jansson and checks it completely before anything is
- * applied: syntax errors carry file:line:column; schema errors name the JSON path
+ * conf_load() parses a file (conf_parse() a text) with jansson and checks it completely before
+ * anything is applied: syntax errors carry file:line:column; schema errors name the JSON path
  * (`peers[2].endpoint`) and what was expected; unknown and duplicate keys are errors. Every
  * problem is reported, not only the first. A configuration that fails validation is never
  * returned. Lines whose first non-blank characters are `//` are comments (the example
@@ -33,6 +33,8 @@
 #define CONF_NAME_LEN     32
 #define CONF_PATH_LEN     256
 #define CONF_DEVICE_LEN   256
+#define CONF_MAX_OUTAGES  64 /* ports[].impair.outages */
+#define CONF_OUTAGE_MAX_MS 86400000u /* a day: outage times and lengths */
 
 /* One problem found in a configuration. */
 struct conf_error {
@@ -63,10 +65,17 @@ struct conf_eal {
 	char extra[CONF_MAX_EAL_ARGS][128]; /* more EAL arguments, passed as they are */
 };
 
+/* One outage of a port's link: from after_ms after the port started, for for_ms. */
+struct conf_outage {
+	uint32_t after_ms, for_ms;
+};
+
 struct conf_impair {
 	bool enabled;
 	uint64_t seed;
 	double loss, reorder, duplicate, corrupt; /* probabilities 0..1, per received packet */
+	unsigned int n_outages;			  /* sorted, none overlapping the next */
+	struct conf_outage outages[CONF_MAX_OUTAGES];
 };
 
 struct conf_port {
@@ -198,6 +207,12 @@ struct conf {
 /* Parse and validate path. Returns a new configuration, or NULL with every problem in *errs
  * (errs may be NULL). Never partially applied. */
 struct conf *conf_load(const char *path, struct conf_errors *errs);
+
+/* The same for a configuration's text: len bytes of text (need not be NUL-terminated; a NUL
+ * inside is a syntax error), named `name` — what syntax errors call the file, the path stored in
+ * conf->path, and the directory a relative identity.key_file is resolved from. conf_load() is
+ * this on the file's contents, after checking the file itself (kind, mode, size). */
+struct conf *conf_parse(const char *name, const char *text, size_t len, struct conf_errors *errs);
 void conf_free(struct conf *c);
 
 /* Print every problem, one per line: "<where>: <message>", then every warning:

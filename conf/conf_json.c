@@ -188,7 +188,7 @@ conf_choice(struct conf_ctx *x, const json_t *v, const char *where, const char *
 bool
 conf_name(struct conf_ctx *x, const json_t *v, const char *where, char out[CONF_NAME_LEN])
 {
-	char tmp[CONF_NAME_LEN];
+	char tmp[CONF_NAME_LEN] = ""; /* all of it is copied: nothing of the stack after the NUL */
 
 	if (!conf_string(x, v, where, CONF_NAME_LEN - 1, tmp, sizeof(tmp)))
 		return false;

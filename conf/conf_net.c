@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: the network sections of a configuration — ports (devices, addresses, queues, the
- * impairment stage) and peers (keys and endpoints). See conf_pvt.h.
+ * impairment stage and its outages) and peers (keys and endpoints). See conf_pvt.h.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -249,12 +249,52 @@ port_device(struct conf_ctx *x, const json_t *v, const char *path, unsigned int 
 	}
 }
 
-/* "impair": { "seed", "loss", "reorder", "duplicate", "corrupt" } */
+/* outages[i]: { "after_ms", "for_ms" }, starting after outages[i - 1] ended */
+static void
+impair_outage(struct conf_ctx *x, const json_t *v, const char *path, struct conf_impair *im,
+	      unsigned int i)
+{
+	static const char *const keys[] = { "after_ms", "for_ms", NULL };
+	struct conf_outage *o = &im->outages[i];
+	char where[CONF_WHERE_LEN];
+	bool after, len;
+
+	if (!conf_is(x, v, path, JSON_OBJECT))
+		return;
+	conf_check_keys(x, v, path, keys);
+	after = conf_member(x, v, path, "after_ms", "an integer (ms after the port started)") &&
+		conf_opt_u32(x, v, path, "after_ms", 0, CONF_OUTAGE_MAX_MS, &o->after_ms);
+	len = conf_member(x, v, path, "for_ms", "an integer (the outage's length in ms)") &&
+	      conf_opt_u32(x, v, path, "for_ms", 1, CONF_OUTAGE_MAX_MS, &o->for_ms);
+
+	if (after && len && i > 0 &&
+	    (uint64_t)o->after_ms < (uint64_t)o[-1].after_ms + o[-1].for_ms)
+		conf_error(x, conf_path_key(where, path, "after_ms"),
+			   "%u is before the end of the outage before it (%u + %u ms): outages "
+			   "are in order and do not overlap",
+			   o->after_ms, o[-1].after_ms, o[-1].for_ms);
+}
+
+static void
+impair_outages(struct conf_ctx *x, const json_t *v, const char *path, struct conf_impair *im)
+{
+	char where[CONF_WHERE_LEN], item[CONF_WHERE_LEN];
+
+	v = json_object_get(v, "outages");
+	conf_path_key(where, path, "outages");
+	if (v == NULL || !conf_array(x, v, where, 0, CONF_MAX_OUTAGES))
+		return;
+	im->n_outages = (unsigned int)json_array_size(v);
+	for (unsigned int i = 0; i < im->n_outages; i++)
+		impair_outage(x, json_array_get(v, i), conf_path_index(item, where, i), im, i);
+}
+
+/* "impair": { "seed", "loss", "reorder", "duplicate", "corrupt", "outages" } */
 static void
 port_impair(struct conf_ctx *x, const json_t *v, const char *path, struct conf_impair *im)
 {
 	static const char *const keys[] = {
-		"seed", "loss", "reorder", "duplicate", "corrupt", NULL
+		"seed", "loss", "reorder", "duplicate", "corrupt", "outages", NULL
 	};
 	char where[CONF_WHERE_LEN];
 
@@ -269,6 +309,7 @@ port_impair(struct conf_ctx *x, const json_t *v, const char *path, struct conf_i
 	conf_opt_number(x, v, where, "reorder", 0, 1, &im->reorder);
 	conf_opt_number(x, v, where, "duplicate", 0, 1, &im->duplicate);
 	conf_opt_number(x, v, where, "corrupt", 0, 1, &im->corrupt);
+	impair_outages(x, v, where, im);
 }
 
 /* rx/tx descriptor rings: a power of two in 64..4096 */

@@ -21,6 +21,11 @@
 RTE_LOG_REGISTER(cp_api_logtype, sluice.cp.api, INFO);
 
 #define MIN_ARENA (1u << 20)
+/* Discovery events post only while an events ring has more than this many free slots. */
+#define DISC_RING_SHARE (DP_API_RING_SLOTS / 2)
+
+_Static_assert(DISC_RING_SHARE > 0 && DISC_RING_SHARE < DP_API_RING_SLOTS,
+	       "discovery events leave room for CONNECT_FAILED, and have some of their own");
 
 /* --- the socket ----------------------------------------------------------------------------- */
 
@@ -390,7 +395,8 @@ accept_one(struct cp_api *a, int fd)
 	snprintf(app->name, sizeof(app->name), "pid %d", (int)cred.pid);
 }
 
-/* What application i sent; false once its socket is gone. */
+/* What application i sent; false once its socket is gone. A socket in error is detached: it
+ * would stay readable, and the control thread's idle wait (cp_api_pollfds()) return at once. */
 static bool
 read_requests(struct cp_api *a, unsigned int i)
 {
@@ -399,8 +405,12 @@ read_requests(struct cp_api *a, unsigned int i)
 	for (unsigned int k = 0; k < 16 && a->app[i].fd >= 0; k++) {
 		ssize_t n = recv(a->app[i].fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return true;
+		if (n < 0) {
+			cp_api_detach(a, i, "its socket failed");
+			return false;
+		}
 		if (n == 0) {
 			cp_api_detach(a, i, "its socket closed");
 			return false;
@@ -426,17 +436,31 @@ check_lanes(struct cp_api *a, unsigned int i)
 		}
 }
 
+/* New connections; how many. accept() failing for want of a resource (descriptors, memory)
+ * leaves the connection queued and the socket readable: it is retried at the control thread's
+ * idle pace rather than woken for (cp_api_pollfds()), which would spin. */
+static unsigned int
+accept_all(struct cp_api *a)
+{
+	unsigned int n = 0;
+	int fd;
+
+	while ((fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		accept_one(a, fd);
+		n++;
+	}
+	a->accept_failing =
+		errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM;
+	return n;
+}
+
 unsigned int
 cp_api_poll(struct cp_api *a, uint64_t now_ns)
 {
-	unsigned int work = 0;
-	int fd;
+	unsigned int work;
 
 	(void)now_ns;
-	while ((fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		accept_one(a, fd);
-		work++;
-	}
+	work = accept_all(a);
 	for (unsigned int i = 0; i < DP_API_MAX_APPS; i++) {
 		struct cp_api_app *app = &a->app[i];
 
@@ -449,6 +473,19 @@ cp_api_poll(struct cp_api *a, uint64_t now_ns)
 			detach_finish(a, i, false);
 	}
 	return work;
+}
+
+unsigned int
+cp_api_pollfds(const struct cp_api *a, struct pollfd *fds, unsigned int max)
+{
+	unsigned int n = 0;
+
+	if (max > 0 && !a->accept_failing)
+		fds[n++] = (struct pollfd){ .fd = a->listen_fd, .events = POLLIN };
+	for (unsigned int i = 0; i < DP_API_MAX_APPS && n < max; i++)
+		if (a->app[i].state == CP_API_ATTACHED && a->app[i].fd >= 0)
+			fds[n++] = (struct pollfd){ .fd = a->app[i].fd, .events = POLLIN };
+	return n;
 }
 
 void
@@ -468,6 +505,43 @@ cp_api_note(struct cp_api *a, const struct cp_note *n)
 	for (unsigned int i = 0; i < DP_API_MAX_APPS; i++)
 		if (a->app[i].state == CP_API_ATTACHED && a->app[i].has_shm)
 			cp_api_post_event(a, i, &d);
+}
+
+/* Post d (a DISCOVERY) to application i while its events ring is less than half full; else
+ * count it as missed. */
+static void
+post_discovery(struct cp_api *a, unsigned int i, struct sl_api_desc *d)
+{
+	struct cp_api_app *app = &a->app[i];
+	int room = sl_ring_free_slots(&app->events, DP_API_RING_SLOTS);
+
+	if (room >= 0 && room <= DISC_RING_SHARE) { /* < 0: cp_api_post_event() detaches */
+		if (app->disc_missed < UINT32_MAX)
+			app->disc_missed++;
+		app->disc_dropped++;
+		a->st.disc_dropped++;
+		return;
+	}
+	d->disc.missed = app->disc_missed;
+	if (cp_api_post_event(a, i, d)) {
+		app->disc_missed = 0;
+		a->st.disc_posted++;
+	}
+}
+
+void
+cp_api_discovery(struct cp_api *a, uint16_t kind, const uint8_t *node, uint32_t count)
+{
+	struct sl_api_desc d = { .type = SL_API_D_DISCOVERY, .reason = kind };
+
+	if (a == NULL)
+		return;
+	if (node != NULL)
+		memcpy(d.disc.node, node, SL_API_NODE_LEN);
+	d.disc.count = count;
+	for (unsigned int i = 0; i < DP_API_MAX_APPS; i++)
+		if (a->app[i].state == CP_API_ATTACHED && a->app[i].has_shm)
+			post_discovery(a, i, &d);
 }
 
 const struct cp_api_stats *
@@ -492,6 +566,7 @@ cp_api_foreach(const struct cp_api *a, int (*fn)(void *arg, const struct cp_api_
 		info.uid = app->uid;
 		info.gid = app->gid;
 		info.attached_ns = app->attached_ns;
+		info.disc_dropped = app->disc_dropped;
 		for (unsigned int c = 0; c < SL_MAX_CHANNELS; c++)
 			if (atomic_load_explicit(&a->rt->api.owner[c], memory_order_relaxed) == i)
 				info.channels |= (uint16_t)(1u << c);

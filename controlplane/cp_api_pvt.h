@@ -31,12 +31,15 @@ struct cp_api_app {
 	uint64_t attached_ns;
 	uint64_t rcu_token;    /* DETACHING: the grace period to wait for */
 	struct sl_ring events; /* the control thread produces */
+	uint32_t disc_missed;  /* discovery events dropped since the last one posted */
+	uint64_t disc_dropped; /* ... in all */
 };
 
 struct cp_api {
 	struct cp_main *m;
 	struct dp_runtime *rt;
 	int listen_fd;
+	bool accept_failing; /* accept() failed for want of a resource: retried at the idle pace */
 	char path[108];
 	uint32_t gen; /* the last attachment's generation */
 	struct cp_api_app app[DP_API_MAX_APPS];

@@ -11,7 +11,11 @@
  *   PROBE       a stale MAC being confirmed: still used while requests go out as for
  *               INCOMPLETE; no answer after max_requests means FAILED.
  *   FAILED      no answer: nothing is sent to the address and no request goes out for
- *               failed_hold_ns; then the entry is dropped and the next use starts afresh.
+ *               failed_hold_ns (one retry interval); then the entry is dropped and the next use
+ *               starts afresh. Longer would outlast what failed: a neighbour that stopped
+ *               answering during an outage of the link was unreachable after the link came
+ *               back, for the whole hold-down (it was 20 s), and so was every dial to it. The
+ *               users (dials) pace themselves with back-off; the hold-down does not need to.
  * A full cache evicts its least recently used entry (lookups, wants and learning count as use).
  *
  * Learning follows RFC 826: an ARP packet addressed to us (a reply, or a request for our
@@ -44,7 +48,7 @@
 #define CP_ARP_RETRY_NS		(1ull * 1000000000ull)	/* between requests */
 #define CP_ARP_MAX_REQUESTS	3			/* requests before FAILED */
 #define CP_ARP_REACHABLE_NS	(60ull * 1000000000ull) /* a learned MAC is fresh this long */
-#define CP_ARP_FAILED_HOLD_NS	(20ull * 1000000000ull) /* quiet time after a failure */
+#define CP_ARP_FAILED_HOLD_NS	CP_ARP_RETRY_NS		/* quiet time after a failure */
 #define CP_ARP_MAX_CAPACITY	(1u << 20)
 
 struct cp_arp_conf {

@@ -554,6 +554,7 @@ session_closed(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, 
 {
 	struct cp_slot *s = &ctl->slots[lcore][ev->slot];
 	struct cp_node *n = s->node;
+	uint64_t at;
 
 	if (s->state != CP_SLOT_LIVE && s->state != CP_SLOT_CLOSING)
 		return; /* not a session slot: a stale or forged event */
@@ -576,7 +577,13 @@ session_closed(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, 
 		return;
 	}
 	n->backoff_ns = cp_ctl_jitter(ctl, ctl->cfg.backoff_min_ns);
-	cp_ctl_schedule(ctl, &n->timer, ctl->stopping ? UINT64_MAX : now_ns + n->backoff_ns);
+	at = now_ns + n->backoff_ns;
+	if (n->dial_asked) { /* asked to connect while it closed: now, as when waiting */
+		n->info.attempts = 0;
+		at = now_ns;
+	}
+	n->dial_asked = false;
+	cp_ctl_schedule(ctl, &n->timer, ctl->stopping ? UINT64_MAX : at);
 }
 
 void
@@ -674,13 +681,16 @@ const struct cp_ctl_stats *
 cp_ctl_stats(const struct cp_ctl *ctl)
 {
 	struct cp_ctl_stats *st = (struct cp_ctl_stats *)(uintptr_t)&ctl->st;
-	uint32_t live = 0;
+	uint32_t live = 0, closing = 0;
 
 	for (unsigned int l = 0; l < ctl->cfg.n_lcores; l++)
-		for (uint32_t i = 0; i < ctl->cfg.slots_per_lcore; i++)
+		for (uint32_t i = 0; i < ctl->cfg.slots_per_lcore; i++) {
 			live += ctl->slots[l][i].state == CP_SLOT_LIVE;
+			closing += ctl->slots[l][i].state == CP_SLOT_CLOSING;
+		}
 	st->sessions_live = live;
-	st->handshakes_pending = ctl->n_xx + (ctl->n_used - live);
+	/* every other taken slot: DIALING, RESERVED, XX (each counted once) */
+	st->handshakes_pending = ctl->n_used - live - closing;
 	return st;
 }
 

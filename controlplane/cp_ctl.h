@@ -168,6 +168,8 @@ struct cp_ctl_stats {
 	CP_CTL_COUNTERS(CP_CTL_FIELD)
 #undef CP_CTL_FIELD
 	uint64_t refused_by_reason[CP_HS_REASON_COUNT];
+	/* Slots now: a live session; a handshake in progress (our dials, XX answers waiting for
+	 * their finish). Slots of sessions closing are neither: cp_ctl_sessions() counts all. */
 	uint32_t sessions_live, handshakes_pending;
 };
 

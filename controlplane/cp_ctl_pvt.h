@@ -85,6 +85,7 @@ struct cp_node {
 	bool pub_in_hash;
 	bool wanted;	       /* kept connected: a configured peer, or asked (cp_ctl_connect) */
 	bool closing;	       /* its session is closing (no new dial until it closed) */
+	bool dial_asked;       /* asked to connect while closing: dial once closed, no back-off */
 	struct cp_endpoint ep; /* where its session sends */
 	uint32_t slot;	       /* DIALING / CONNECTED: the slot on info.lcore */
 	/* our handshake in progress (dial or rekey) */

@@ -39,7 +39,9 @@ cp_ctl_want(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, uint
 		return -EDESTADDRREQ;
 	}
 	n->wanted = true;
-	if (n->info.state == CP_NODE_WAITING && n->hs == NULL && !n->closing && !ctl->stopping) {
+	if (n->closing) /* an application that heard NODE_DISCONNECTED may ask before we did */
+		n->dial_asked = true; /* session_closed() dials at once */
+	else if (n->info.state == CP_NODE_WAITING && n->hs == NULL && !ctl->stopping) {
 		n->info.attempts = 0; /* asked: try now, not after the back-off */
 		cp_ctl_schedule(ctl, &n->timer, at);
 	}
@@ -51,6 +53,7 @@ static void
 unwant(struct cp_ctl *ctl, struct cp_node *n)
 {
 	n->wanted = false;
+	n->dial_asked = false;
 	sl_theap_remove(&ctl->timers, &n->timer);
 	if (n->hs != NULL && !n->hs_rekey) { /* a dial in progress: give it up */
 		cp_ctl_hs_free(n);

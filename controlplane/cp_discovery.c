@@ -9,21 +9,22 @@
 #include <rte_log.h>
 #include <sodium.h>
 
+#include "cp_api.h"
 #include "cp_discovery.h"
 #include "sl_escape.h"
 
 RTE_LOG_REGISTER(cp_disc_logtype, sluice.cp.discovery, INFO);
 #define LOG(level, ...) rte_log(RTE_LOG_##level, cp_disc_logtype, "discovery: " __VA_ARGS__)
 
-#define NS_PER_S  1000000000ull
-#define MAX_QUEUE 256 /* closes and given-up dials waiting for the next tick */
+#define DISC_NS_PER_S 1000000000ull /* not DPDK's NS_PER_S (an int; rte_cycles.h via cp_api.h) */
+#define MAX_QUEUE     256	    /* closes and given-up dials waiting for the next tick */
 
 enum act_type { ACT_CLOSE, ACT_STOP_DIAL, ACT_STOP_ADDR };
 
 struct act {
+	uint8_t pub[SL_KEY_LEN]; /* first: 4-byte aligned, as cp_ctl's hash of keys wants */
 	enum act_type type;
 	uint16_t reason;
-	uint8_t pub[SL_KEY_LEN];
 	uint32_t ip;
 	uint16_t port;
 };
@@ -31,6 +32,7 @@ struct act {
 struct cp_discovery {
 	const struct conf *cfg;
 	struct cp_ctl *ctl;
+	struct cp_api *api; /* NULL: no application hears of events */
 	struct cp_disc *disc;
 	uint64_t now_ns;
 	uint32_t loaded;
@@ -85,12 +87,33 @@ op_send(void *arg, const uint8_t id[SL_KEY_LEN], const void *msg, size_t len)
 	return cp_ctl_control_send(x->ctl, id, msg, len);
 }
 
+/* The event for applications (sl_api.h's kinds). */
+static void
+tell_apps(struct cp_discovery *x, const struct cp_disc_event *e)
+{
+	switch (e->type) {
+	case CP_DISC_ADDR_LEARNED:
+		cp_api_discovery(x->api, SL_API_DISC_ADDR_LEARNED, e->id, e->n);
+		break;
+	case CP_DISC_PEER_BAD:
+		cp_api_discovery(x->api, SL_API_DISC_PEER_BAD, e->id, 0);
+		break;
+	case CP_DISC_BOOK_SAVED:
+		cp_api_discovery(x->api, SL_API_DISC_BOOK_SAVED, NULL, e->n);
+		break;
+	case CP_DISC_BOOK_FAILED:
+		cp_api_discovery(x->api, SL_API_DISC_BOOK_FAILED, NULL, (uint32_t)-e->err);
+		break;
+	}
+}
+
 static void
 op_event(void *arg, const struct cp_disc_event *e)
 {
+	struct cp_discovery *x = arg;
 	char key[45] = "-";
 
-	(void)arg;
+	tell_apps(x, e);
 	if (e->id != NULL)
 		conf_key_to_base64(e->id, key);
 	if (e->type == CP_DISC_PEER_BAD)
@@ -112,7 +135,7 @@ pex_config(const struct conf *c, const uint8_t self_id[SL_KEY_LEN], struct cp_pe
 {
 	const struct conf_discovery *d = &c->discovery;
 
-	p->interval_ns = (uint64_t)d->pex.interval_s * NS_PER_S;
+	p->interval_ns = (uint64_t)d->pex.interval_s * DISC_NS_PER_S;
 	p->max_addrs = (uint16_t)d->pex.max_addrs;
 	if (d->pex.allow & CONF_PEX_ALLOW_PRIVATE)
 		p->classes |= CP_PEX_CLASS(CP_ADDR_PRIVATE);
@@ -167,7 +190,7 @@ disc_config(struct cp_discovery *x, struct cp_disc_config *dc)
 	dc->n_seeds = d->n_seeds;
 	dc->seeds = x->seeds;
 	dc->book_path = d->book[0] != '\0' ? d->book : NULL;
-	dc->save_interval_ns = (uint64_t)d->save_interval_s * NS_PER_S;
+	dc->save_interval_ns = (uint64_t)d->save_interval_s * DISC_NS_PER_S;
 }
 
 static void
@@ -213,6 +236,13 @@ cp_discovery_create(const struct conf *cfg, struct cp_ctl *ctl, uint64_t now_ns)
 	}
 	load_book(x);
 	return x;
+}
+
+void
+cp_discovery_handoff(struct cp_discovery *x)
+{
+	if (x != NULL)
+		cp_disc_handoff(x->disc);
 }
 
 void
@@ -272,6 +302,13 @@ give_up(struct cp_discovery *x, const struct cp_note *n)
 	if (n->pub != NULL)
 		memcpy(a.pub, n->pub, SL_KEY_LEN);
 	defer(x, &a);
+}
+
+void
+cp_discovery_set_api(struct cp_discovery *x, struct cp_api *api)
+{
+	if (x != NULL)
+		x->api = api;
 }
 
 void

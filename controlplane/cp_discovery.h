@@ -15,6 +15,11 @@
  * or unconditional ones. Seeds are dialled by cp_disc only while the address book has nothing
  * better (cp_ctl's own seed dialling is not used).
  *
+ * Its events (cp_disc's op event) are logged and, when cp_main set an application interface,
+ * posted to the attached applications. An ADDR_LEARNED comes only with an answer to a request
+ * of ours (cp_pex refuses unsolicited ones), so at most one per peer per PEX interval: they
+ * need no rate limit of their own here; cp_api bounds what they take of each events ring.
+ *
  * Threading: the control thread, under cp_main's lock; telemetry reads under the same lock.
  */
 #ifndef CP_DISCOVERY_H
@@ -27,6 +32,7 @@
 #include "cp_disc.h"
 
 struct cp_discovery;
+struct cp_api;
 
 /* NULL with errno set (logged by the caller). Loads the book file if the configuration names
  * one (a missing file is an empty book; a corrupt one is set aside and reported). */
@@ -34,6 +40,14 @@ struct cp_discovery *cp_discovery_create(const struct conf *cfg, struct cp_ctl *
 					 uint64_t now_ns);
 /* Saves the book (if it has a file) and frees everything. NULL is accepted. */
 void cp_discovery_destroy(struct cp_discovery *x);
+/* x passes from the thread that created it to the control thread, or back after the control
+ * thread ended (cp_main_start, cp_main_join). NULL is accepted. */
+void cp_discovery_handoff(struct cp_discovery *x);
+
+/* Where its events (address learned, peer bad, book saved or not) go besides the log and the
+ * counters: the application interface (cp_api_discovery), or nowhere (NULL: no api section,
+ * or the interface is going away). x NULL is accepted. */
+void cp_discovery_set_api(struct cp_discovery *x, struct cp_api *api);
 
 void cp_discovery_note(struct cp_discovery *x, const struct cp_note *n);
 void cp_discovery_control(struct cp_discovery *x, const uint8_t pub[SL_KEY_LEN], const void *msg,

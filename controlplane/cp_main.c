@@ -14,7 +14,6 @@
 #include <rte_malloc.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
-#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -22,7 +21,6 @@
 #include "cp_discovery.h"
 #include "cp_main.h"
 #include "cp_arp.h"
-#include "drv_memif_guard.h"
 #include "sl_aead.h"
 #include "dp_net.h"
 #include "sl_clock.h"
@@ -37,8 +35,7 @@ RTE_LOG_REGISTER(cp_main_logtype, sluice.cp.main, INFO);
 #define IDLE_SLEEP_NS	  200000      /* nothing to do: the control thread sleeps this long */
 #define IDLE_LONG_NS	  1000000     /* ... and this long after IDLE_LONG_AFTER idle rounds */
 #define IDLE_LONG_AFTER	  50
-#define SNAP_SESSIONS_MAX 4096	      /* sessions per lcore a snapshot lists one by one */
-#define PORT_RESTART_NS	  (1000 * MS) /* a memif client down this long is restarted, and again */
+#define SNAP_SESSIONS_MAX 4096 /* sessions per lcore a snapshot lists one by one */
 
 static uint64_t
 wall_ns(void)
@@ -108,22 +105,39 @@ op_send(void *arg, const struct cp_endpoint *to, const void *msg, size_t len)
 	tx_mbuf(a, to->port, m);
 }
 
-static void
-send_arp_request(struct cp_main *a, uint8_t port, uint32_t ip)
+/* An ARP request for ip from the port (for the port's own address: a gratuitous one, an
+ * announcement). Whether it went to the lcores. */
+static bool
+send_arp(struct cp_main *a, uint8_t port, uint32_t ip)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(a->dp->ports[port].pool);
 
 	if (m == NULL) {
 		a->tx_no_mbuf++;
-		return;
+		return false;
 	}
 	if (dp_net_arp_request(&a->dp->nif[port], m, ip) != 0) {
 		a->tx_build_failed++;
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
-	a->arp_requests++;
 	tx_mbuf(a, port, m);
+	return true;
+}
+
+static void
+send_arp_request(struct cp_main *a, uint8_t port, uint32_t ip)
+{
+	a->arp_requests += send_arp(a, port, ip);
+}
+
+/* cp_port's announcements: a gratuitous ARP request for the port's own address. */
+static bool
+announce(void *arg, uint8_t port)
+{
+	struct cp_main *a = arg;
+
+	return send_arp(a, port, a->dp->nif[port].ip);
 }
 
 /* The port a destination is on (on-link first, then through a gateway) and its next hop. */
@@ -461,95 +475,7 @@ last_snapshot(struct cp_main *a)
 		poll_events(a, wall_ns());
 }
 
-/* --- ports that must be restarted to reconnect -------------------------------------------- */
-
-static void
-pause_set(struct cp_main *a, unsigned int p, uint8_t why)
-{
-	__atomic_fetch_or(&a->dp->port_paused[p], why, __ATOMIC_SEQ_CST);
-}
-
-static void
-pause_clear(struct cp_main *a, unsigned int p, uint8_t why)
-{
-	__atomic_fetch_and(&a->dp->port_paused[p], (uint8_t)~why, __ATOMIC_SEQ_CST);
-}
-
-/* Keep the lcores off the port, restart it, let them back if it came up; if not, try again
- * after twice the wait (1 s doubling to 8 s). */
-static void
-restart_port(struct cp_main *a, unsigned int p)
-{
-	struct drv_port *port = &a->dp->ports[p];
-
-	if ((a->dp->port_paused[p] & DRV_PORT_PAUSE_RESTART) == 0) {
-		CTL_LOG(WARNING, "port %s: link down, restarting it until its peer is back\n",
-			port->cfg->name);
-		pause_set(a, p, DRV_PORT_PAUSE_RESTART);
-		rte_rcu_qsbr_synchronize(a->dp->rcu, RTE_QSBR_THRID_INVALID);
-	}
-	a->port_restarts++;
-	if (drv_port_restart(port) == 0) {
-		CTL_LOG(INFO, "port %s: restarted, link to its peer back\n", port->cfg->name);
-		a->port_down_since[p] = 0;
-		a->port_retry_ns[p] = 0;
-		pause_clear(a, p, DRV_PORT_PAUSE_RESTART | DRV_PORT_PAUSE_GONE);
-		return;
-	}
-	a->port_retry_ns[p] = a->port_retry_ns[p] == 0 ? PORT_RESTART_NS
-			      : a->port_retry_ns[p] >= 4 * PORT_RESTART_NS
-				      ? 8 * PORT_RESTART_NS
-				      : 2 * a->port_retry_ns[p];
-	a->port_down_since[p] = a->now_ns;
-}
-
-static bool
-link_up(const struct cp_main *a, unsigned int p)
-{
-	struct rte_eth_link link;
-
-	return rte_eth_link_get_nowait(a->dp->ports[p].port_id, &link) != 0 ||
-	       link.link_status == RTE_ETH_LINK_UP;
-}
-
-/* A port the memif guard paused (its peer left) is given back to the lcores once its link is
- * up again: a memif server's peer reconnected, or a client port restarted. */
-static void
-resume_port(struct cp_main *a, unsigned int p)
-{
-	pause_clear(a, p, DRV_PORT_PAUSE_GONE);
-	CTL_LOG(INFO, "port %s: link to its peer back\n", a->dp->ports[p].cfg->name);
-}
-
-/* Every round while a port waits for its peer (a resumed port is soon in use again), every
- * PORT_RESTART_NS / 2 otherwise. */
-static void
-supervise_ports(struct cp_main *a)
-{
-	bool waiting = false;
-
-	for (unsigned int p = 0; p < a->dp->n_ports; p++) {
-		uint8_t paused = a->dp->port_paused[p];
-
-		if (!drv_port_is_memif(a->dp->ports[p].cfg))
-			continue;
-		if ((paused & DRV_PORT_PAUSE_RESTART) == 0 && link_up(a, p)) {
-			a->port_down_since[p] = 0;
-			if ((paused & DRV_PORT_PAUSE_GONE) != 0)
-				resume_port(a, p);
-			continue;
-		}
-		waiting |= paused != 0;
-		if (!drv_port_reconnects(a->dp->ports[p].cfg))
-			continue;
-		if (a->port_down_since[p] == 0)
-			a->port_down_since[p] = a->now_ns;
-		else if (a->now_ns - a->port_down_since[p] >=
-			 RTE_MAX(a->port_retry_ns[p], PORT_RESTART_NS))
-			restart_port(a, p);
-	}
-	a->next_port_check = waiting ? a->now_ns : a->now_ns + PORT_RESTART_NS / 2;
-}
+/* --- rounds -------------------------------------------------------------------------------- */
 
 struct arp_tick_ctx {
 	struct cp_main *a;
@@ -586,12 +512,25 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 		}
 		*next_arp = a->now_ns + ARP_TICK_NS;
 	}
-	if (a->now_ns >= a->next_port_check)
-		supervise_ports(a);
+	cp_port_round(&a->ports, a->now_ns);
 	if (a->now_ns >= *next_snap) {
 		request_snapshots(a);
 		*next_snap = a->now_ns + SNAPSHOT_NS;
 	}
+}
+
+/* Nothing to do: sleep for nap, or until an application's socket (a request, a new
+ * application) becomes readable: a request is answered at once, not after the nap. */
+static void
+idle_wait(struct cp_main *a, const struct timespec *nap)
+{
+	struct pollfd fds[DP_API_MAX_APPS + 1];
+	unsigned int n = a->api != NULL ? cp_api_pollfds(a->api, fds, RTE_DIM(fds)) : 0;
+
+	if (n == 0)
+		nanosleep(nap, NULL);
+	else
+		(void)ppoll(fds, n, nap, NULL); /* an error (EINTR) is one more round */
 }
 
 static void *
@@ -635,7 +574,7 @@ control_main(void *arg)
 		if (idle_rounds > IDLE_LONG_AFTER)
 			nap.tv_nsec = IDLE_LONG_NS;
 		if (work == 0)
-			nanosleep(&nap, NULL);
+			idle_wait(a, &nap);
 	}
 	sl_aead_thread_mgr_release(); /* the handshakes' AEAD manager of this thread */
 	a->done = true;
@@ -662,6 +601,7 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 		if (a->arp[p] == NULL)
 			return -ENOMEM;
 	}
+	cp_port_init(&a->ports, dp, cfg, announce, a);
 	a->snap_cap = RTE_MIN(cfg->limits.max_sessions, (uint32_t)SNAP_SESSIONS_MAX);
 	sz = sizeof(struct dp_stats) + a->snap_cap * sizeof(struct dp_session_stats);
 	for (unsigned int l = 0; l < dp->n_lcores; l++)
@@ -687,6 +627,7 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 			CTL_LOG(ERR, "discovery: %s\n", strerror(errno));
 			return -errno;
 		}
+		cp_discovery_set_api(a->disc, a->api); /* its events go to applications too */
 		cp_control_forward(&a->control, control_other, a);
 	}
 	return 0;
@@ -695,8 +636,10 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 int
 cp_main_start(struct cp_main *a)
 {
-	int rc = rte_ctrl_thread_create(&a->thread, "sluice-ctl", NULL, control_main, a);
+	int rc;
 
+	cp_discovery_handoff(a->disc); /* built here, run by the control thread */
+	rc = rte_ctrl_thread_create(&a->thread, "sluice-ctl", NULL, control_main, a);
 	if (rc != 0) {
 		CTL_LOG(ERR, "control thread: %s\n", strerror(rc));
 		return -rc;
@@ -708,14 +651,18 @@ cp_main_start(struct cp_main *a)
 void
 cp_main_join(struct cp_main *a)
 {
-	if (a->running)
+	if (a->running) {
 		pthread_join(a->thread, NULL);
+		/* back to this thread: cp_main_fini saves the book */
+		cp_discovery_handoff(a->disc);
+	}
 	a->running = false;
 }
 
 void
 cp_main_fini(struct cp_main *a)
 {
+	cp_discovery_set_api(a->disc, NULL); /* its last save is logged, nobody is told */
 	cp_api_destroy(a->api); /* the lcores stopped: nothing can be inside the memory */
 	a->api = NULL;
 	cp_discovery_destroy(a->disc); /* saves the address book */

@@ -9,12 +9,9 @@
  *   - carries out cp_ctl's requests: commands on the lcores' rings, handshake packets built
  *     into mbufs and sent by lcore 0 ahead of its data (dp_txq.h), next hops resolved through
  *     ARP;
- *   - restarts a memif client port whose server went away (DPDK's memif client connects only
- *     when the port starts): the lcores are kept off the port (dp_runtime.port_paused,
- *     DRV_PORT_PAUSE_RESTART, and an RCU grace period) while it is stopped and started again,
- *     every second until the server is back; gives a memif port the guard paused when its peer
- *     left (DRV_PORT_PAUSE_GONE, drivers/drv_memif_guard.h) back to the lcores once its link is
- *     up (checked every round while a port waits);
+ *   - watches the ports every round (cp_port.h): restarts a memif client port whose server
+ *     went away, gives a memif port the guard paused back to the lcores once its link is up,
+ *     announces a port's address when its link comes up, logs impairment outages;
  *   - asks every lcore for a statistics snapshot every 500 ms, which telemetry and the final
  *     summary read (cp_telemetry.c);
  *   - stops the appliance cleanly: on request (a signal, --duration, or every source done with
@@ -38,6 +35,7 @@
 #include "cp_discovery.h"
 #include "dp_lcore.h"
 #include "dp_cmd.h"
+#include "cp_port.h"
 
 struct cp_arp;
 struct cp_api;
@@ -82,9 +80,8 @@ struct cp_main {
 	uint64_t snaps_done;
 	/* the control thread's own counters */
 	uint64_t hs_msgs, arp_msgs, arp_replies, arp_requests, tx_no_mbuf, tx_build_failed;
-	/* ports that reconnect by themselves only when restarted (memif clients) */
-	uint64_t port_down_since[CONF_MAX_PORTS], port_retry_ns[CONF_MAX_PORTS];
-	uint64_t port_restarts, next_port_check;
+	/* memif client restarts, paused ports given back, announcements, outage log lines */
+	struct cp_port ports;
 	bool done;	       /* the loop finished: sessions closed, lcores told to quit */
 	bool sources_finished; /* at the end: every configured source had finished */
 };

@@ -72,7 +72,7 @@ chan_list(char *out, size_t len, uint32_t mask)
 
 int
 cp_telemetry_with_app(int (*fn)(struct cp_main *a, const char *params, struct rte_tel_data *d),
-	 const char *params, struct rte_tel_data *d)
+		      const char *params, struct rte_tel_data *d)
 {
 	int rc = -ENODEV;
 
@@ -336,7 +336,7 @@ ctl_counters(struct cp_main *a)
 	rte_tel_data_add_dict_u64(c, "handshake_msgs", a->hs_msgs);
 	rte_tel_data_add_dict_u64(c, "tx_no_mbuf", a->tx_no_mbuf);
 	rte_tel_data_add_dict_u64(c, "tx_build_failed", a->tx_build_failed);
-	rte_tel_data_add_dict_u64(c, "port_restarts", a->port_restarts);
+	rte_tel_data_add_dict_u64(c, "port_restarts", a->ports.restarts);
 	rte_tel_data_add_dict_u64(c, "port_peer_gone", drv_memif_guard_pauses());
 	return c;
 }
@@ -370,6 +370,7 @@ admission_counters(struct cp_main *a)
 	rte_tel_data_add_dict_u64(c, "arp_packets", a->arp_msgs);
 	rte_tel_data_add_dict_u64(c, "arp_replies_sent", a->arp_replies);
 	rte_tel_data_add_dict_u64(c, "arp_requests_sent", a->arp_requests);
+	rte_tel_data_add_dict_u64(c, "arp_announcements_sent", a->ports.announcements);
 	rte_tel_data_add_dict_u64(c, "arp_learned", as.learned);
 	rte_tel_data_add_dict_u64(c, "arp_failed", as.failed);
 	rte_tel_data_add_dict_u64(c, "arp_evicted", as.evicted);
@@ -540,6 +541,7 @@ app_entry(void *arg, const struct cp_api_app_info *app)
 #define APP_CNT(field, what) rte_tel_data_add_dict_u64(c, #field, app->cnt.field);
 	DP_API_COUNTERS(APP_CNT)
 #undef APP_CNT
+	rte_tel_data_add_dict_u64(c, "disc_dropped", app->disc_dropped);
 	snprintf(name, sizeof(name), "%u", app->idx);
 	rte_tel_data_add_dict_container(d, name, c, 0);
 	return 0;
@@ -634,7 +636,7 @@ ports(struct cp_main *a, const char *params, struct rte_tel_data *d)
 	static int tel_##fn(const char *cmd, const char *params, struct rte_tel_data *d) \
 	{                                                                                \
 		(void)cmd;                                                               \
-		return cp_telemetry_with_app(fn, params, d);                                          \
+		return cp_telemetry_with_app(fn, params, d);                             \
 	}
 TEL_CB(info)
 TEL_CB(peers)

@@ -12,7 +12,11 @@
 
 RTE_LOG_REGISTER(dp_api_logtype, sluice.dp.api, INFO);
 
-#define ANNOUNCE_PER_RUN 256u /* sessions a new lane is told about per polling round */
+#define ANNOUNCE_PER_RUN 256u	/* sessions a new lane is told about per polling round */
+#define WAKE_BATCH_SLOTS 128u	/* wake_due(): descriptors worth waking a sleeper for */
+#define WAKE_DELAY_NS	 20000u /* ... the longest a wake waits for them */
+
+static_assert(WAKE_BATCH_SLOTS <= DP_API_RING_SLOTS / 4, "a batch leaves the ring room to fill");
 
 /* --- lanes -------------------------------------------------------------------------------- */
 
@@ -132,21 +136,26 @@ credit_own(struct dp_lcore *lc, struct dp_api_sess *as, const struct dp_api_lane
 }
 
 /* Raise the credit of channel chan of s for application ln (the channel's owner) to what the
- * engine takes now, and tell it when it grew (or always, when it asked). */
+ * engine takes now, and tell it when it grew enough to be worth it: by a quarter of a window
+ * (an application that waits for it, asleep perhaps, then has a batch to send, not a message
+ * or two: the silly window of TCP); by anything when it asked and the channel has all its
+ * room back (no more is coming: it must not wait for nothing). */
 static void
 grant(struct dp_lcore *lc, struct dp_api_lane *ln, struct dp_session *s, uint8_t chan, bool asked)
 {
 	struct dp_api_sess *as = dp_api_sess_get(s);
 	struct sl_api_desc d = { .type = SL_API_D_CREDIT, .chan = chan, .conn = s->connid };
+	uint32_t room, win = chan_window(lc, chan);
 	uint64_t limit;
 
 	if (as == NULL)
 		return;
 	credit_own(lc, as, ln, chan);
-	limit = as->accepted[chan] + dp_conn_send_room(s->conn, chan);
-	/* grown by a quarter of a window, or by anything when the application is waiting */
-	if (limit <= as->granted[chan] || (!asked && as->granted[chan] != 0 &&
-					   limit - as->granted[chan] < chan_window(lc, chan) / 4))
+	room = dp_conn_send_room(s->conn, chan);
+	limit = as->accepted[chan] + room;
+	if (limit <= as->granted[chan] ||
+	    (as->granted[chan] != 0 && limit - as->granted[chan] < win / 4 &&
+	     !(asked && room >= win)))
 		return;
 	as->granted[chan] = limit;
 	d.credit.limit = limit;
@@ -248,7 +257,9 @@ session_of(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc
 	return s;
 }
 
-static void
+/* A SEND. False if it must wait in the ring: within its credit, but the engine's channel has no
+ * room yet (see below); every other outcome takes it (sent, or refused: counted, or told). */
+static bool
 on_send(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d)
 {
 	struct dp_api_counters *cnt = &lc->api_cnt[ln->idx];
@@ -260,26 +271,35 @@ on_send(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d
 	if (d->chan >= SL_MAX_CHANNELS ||
 	    atomic_load_explicit(&lc->rt->api.owner[d->chan], memory_order_relaxed) != ln->idx) {
 		cnt->not_owner++;
-		return;
+		return true;
 	}
 	if (d->msg.len == 0 || d->msg.len > lc->rt->api.max_message ||
 	    off + d->msg.len > ln->tx_size) {
 		cnt->bad_descriptor++;
-		return;
+		return true;
 	}
 	s = session_of(lc, ln, d);
 	if (s == NULL)
-		return;
+		return true;
 	as = dp_api_sess_get(s);
 	if (as != NULL)
 		credit_own(lc, as, ln, d->chan);
 	if (as == NULL || as->accepted[d->chan] + d->msg.len > as->granted[d->chan]) {
 		cnt->over_credit++;
-		return;
+		return true;
 	}
 	as->accepted[d->chan] += d->msg.len;
 	rc = dp_conn_send(s->conn, d->chan, ln->tx_arena + off, d->msg.len, d->msg.ttl_ns, lc->now,
 			  NULL);
+	if (rc == -ENOBUFS) {
+		/* Within its credit, yet the channel is full: it still holds what a previous owner
+		 * posted (an application that detached, or unregistered the channel), and
+		 * credit_own() gave this one the initial credit every new owner assumes. The
+		 * descriptor waits in the ring until that has drained: a message within credit is
+		 * neither refused nor held by the lcore. */
+		as->accepted[d->chan] -= d->msg.len;
+		return false;
+	}
 	if (rc != 0) { /* closing, or no memory: the application hears of it */
 		struct sl_api_desc f = { .type = SL_API_D_SEND_FAILED,
 					 .chan = d->chan,
@@ -288,11 +308,12 @@ on_send(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d
 		f.msg.len = d->msg.len;
 		cnt->send_failed++;
 		dp_api_notify(lc, ln, &f);
-		return;
+		return true;
 	}
 	cnt->msgs_sent++;
 	cnt->bytes_sent += d->msg.len;
 	dp_session_wake(lc, s);
+	return true;
 }
 
 static void
@@ -313,39 +334,55 @@ on_want(struct dp_lcore *lc, struct dp_api_lane *ln, const struct sl_api_desc *d
 	dp_session_wake(lc, s);
 }
 
-/* Descriptors the application posted, a burst at most. */
+/* Descriptors the application posted, a burst at most, in order; a SEND that must wait stops
+ * the burst and stays in the ring with those behind it (the next round looks again). Having
+ * taken the last one it posted, the lane is drained: an application asleep waiting for room
+ * wants to hear of it. */
 static unsigned int
 take_posted(struct dp_lcore *lc, struct dp_api_lane *ln)
 {
 	struct sl_api_desc d[DP_API_BURST];
-	int n = sl_ring_dequeue(&ln->tx, d, DP_API_BURST);
+	int n = sl_ring_peek(&ln->tx, d, DP_API_BURST), k;
 
 	if (n < 0) {
 		dp_api_broken(lc, ln, "tx ring index");
 		return 0;
 	}
-	for (int k = 0; k < n; k++) {
-		if (d[k].type == SL_API_D_SEND)
-			on_send(lc, ln, &d[k]);
-		else if (d[k].type == SL_API_D_WANT)
+	for (k = 0; k < n; k++) {
+		if (d[k].type == SL_API_D_SEND) {
+			if (!on_send(lc, ln, &d[k]))
+				break;
+		} else if (d[k].type == SL_API_D_WANT) {
 			on_want(lc, ln, &d[k]);
-		else
+		} else {
 			lc->api_cnt[ln->idx].bad_descriptor++;
+		}
 	}
-	return (unsigned int)n;
+	if (k > 0)
+		sl_ring_take(&ln->tx, (uint32_t)k);
+	if (k > 0 && ln->tx.theirs == ln->tx.mine) /* everything seen posted is taken */
+		ln->room_wake = true;
+	return (unsigned int)k;
 }
 
-/* Wake an application that sleeps, once per round that gave it something. The fence pairs
- * with the one libsluice puts between setting its sleep flag and looking at its rings. */
+/* Wake application ln if it sleeps with one of the bits of why (SL_API_SLEEP_*) in its sleep
+ * flag. The fence pairs with the one libsluice puts between setting the flag and looking at
+ * its rings (sl_api.h, "Waiting"). */
 static void
-wake(struct dp_lcore *lc, struct dp_api_lane *ln)
+wake(struct dp_lcore *lc, struct dp_api_lane *ln, uint64_t why)
 {
 	const uint64_t one = 1;
 
-	ln->wake = false;
+	ln->room_wake = false;
+	if (why & SL_API_SLEEP_EVENTS) {
+		ln->wake = false;
+		ln->wake_since = 0;
+	}
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&ln->sleeping->v, memory_order_relaxed) == 0)
+	if ((atomic_load_explicit(&ln->sleeping->v, memory_order_relaxed) & why) == 0)
 		return;
+	ln->wake = false; /* it looks at everything once awake */
+	ln->wake_since = 0;
 	if (write(lc->rt->api.app[ln->idx].eventfd, &one, sizeof(one)) == sizeof(one))
 		lc->api_cnt[ln->idx].wakeups++;
 }
@@ -376,8 +413,26 @@ dp_api_poll(struct dp_lcore *lc)
 	return work;
 }
 
+/* Wake now, or after more rounds (coalescing)? A woken application takes its core from this
+ * lcore when they share one, for what is in its rx ring; while the lcore keeps finding work
+ * more is coming, so the wake waits for a batch worth a context switch: WAKE_BATCH_SLOTS
+ * descriptors, a quarter of the rx arena, WAKE_DELAY_NS since the first round that left one
+ * pending, or a round without work (the lcore waits for nothing: it wakes it before it idles). */
+static bool
+wake_due(struct dp_lcore *lc, struct dp_api_lane *ln, unsigned int work)
+{
+	if (work == 0)
+		return true;
+	if (ln->wake_since == 0)
+		ln->wake_since = lc->now;
+	return lc->now - ln->wake_since >= WAKE_DELAY_NS ||
+	       ln->rx.mine - sl_ring_consumed(&ln->rx) >= WAKE_BATCH_SLOTS ||
+	       ln->rx_pos - atomic_load_explicit(&ln->released->v, memory_order_relaxed) >=
+		       ln->rx_size / 4; /* (an impossible rx_released only makes it wake early) */
+}
+
 void
-dp_api_round_end(struct dp_lcore *lc)
+dp_api_round_end(struct dp_lcore *lc, unsigned int work)
 {
 	for (uint64_t m = lc->api_lanes; m != 0; m &= m - 1) {
 		struct dp_api_lane *ln = lc->api_lane[__builtin_ctzll(m)];
@@ -385,15 +440,17 @@ dp_api_round_end(struct dp_lcore *lc)
 		if (ln == NULL || ln->broken)
 			continue;
 		dp_api_backlog_flush(lc, ln);
-		if (ln->wake)
-			wake(lc, ln);
+		if (ln->wake && wake_due(lc, ln, work))
+			wake(lc, ln, SL_API_SLEEP_EVENTS | SL_API_SLEEP_ROOM);
+		else if (ln->room_wake)
+			wake(lc, ln, SL_API_SLEEP_ROOM);
 	}
 }
 
 void
 dp_api_lcore_fini(struct dp_lcore *lc)
 {
-	dp_api_round_end(lc); /* the last NODE_DOWNs */
+	dp_api_round_end(lc, 0); /* the last NODE_DOWNs, and wake it for them */
 	for (unsigned int i = 0; i < DP_API_MAX_APPS; i++)
 		if (lc->api_lane[i] != NULL)
 			lane_close(lc, i);

@@ -127,8 +127,9 @@ void dp_api_session_run(struct dp_lcore *lc, struct dp_session *s);
 /* Drop what session s holds for application i, which left. */
 void dp_api_sess_forget(struct dp_lcore *lc, struct dp_session *s, unsigned int i);
 
-/* At the end of a polling round: post what waited, wake the applications that sleep. */
-void dp_api_round_end(struct dp_lcore *lc);
+/* At the end of a polling round that did work (0: none): post what waited, wake the
+ * applications that sleep — at once when the round did nothing, else once a batch is there. */
+void dp_api_round_end(struct dp_lcore *lc, unsigned int work);
 
 /* The lcore stops (after its sessions were freed): let go of every application. */
 void dp_api_lcore_fini(struct dp_lcore *lc);

@@ -30,7 +30,9 @@ struct dp_api_lane {
 	uint64_t rx_released; /* the application's rx_released as last read */
 	uint32_t announce;    /* sessions below this slot were told (NODE_UP) */
 	bool announced;	      /* every session was */
-	bool wake;	      /* something was posted this round */
+	bool wake;	      /* something was posted that it was not woken for yet */
+	bool room_wake;	      /* the tx ring was drained: wake it if it waits for room */
+	uint64_t wake_since;  /* the end of the first round that left wake set (0: none) */
 	bool broken;	      /* a protocol error: nothing more is read or written */
 	uint32_t bl_head, bl_tail;
 	/* sessions holding messages for it that found no room (their connection ids, each once:

@@ -69,9 +69,11 @@
  *   control_no_memory      received, no memory for its copy
  *   control_send_stale     to send, but the session is gone (closed, or its slot reused)
  *   control_send_refused   to send, refused by the engine (channel 0's queue full, closing)
- *   -- impairment stage (tests; drivers/dp_impair.h)
+ *   -- impairment stage (tests; dataplane/dp_impair.h)
  *   impair_loss            dropped on purpose
  *   impair_corrupt         one bit flipped (delivered, then dropped)
+ *   impair_outage_rx       received during an outage of the port (ports[].impair.outages)
+ *   impair_outage_tx       to be sent on a port during one of its outages
  */
 #ifndef DP_DROP_H
 #define DP_DROP_H
@@ -129,7 +131,9 @@
 	X(CONTROL_SEND_STALE, "control_send_stale")     \
 	X(CONTROL_SEND_REFUSED, "control_send_refused") \
 	X(IMPAIR_LOSS, "impair_loss")                   \
-	X(IMPAIR_CORRUPT, "impair_corrupt")
+	X(IMPAIR_CORRUPT, "impair_corrupt")             \
+	X(IMPAIR_OUTAGE_RX, "impair_outage_rx")         \
+	X(IMPAIR_OUTAGE_TX, "impair_outage_tx")
 
 enum dp_drop_reason {
 #define DP_DROP_ENUM(name, str) DP_DROP_##name,

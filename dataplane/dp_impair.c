@@ -22,6 +22,7 @@ struct held {
 };
 
 struct dp_impair {
+	struct dp_outage outage;
 	uint64_t rng;	/* splitmix64 state */
 	uint64_t burst; /* bursts seen (calls with packets or without) */
 	double loss, reorder, duplicate, corrupt;
@@ -74,8 +75,36 @@ prob_ok(double p)
 	return isfinite(p) && p >= 0.0 && p <= 1.0;
 }
 
+/* --- outages ------------------------------------------------------------------------------ */
+
+void
+dp_outage_init(struct dp_outage *s, const struct conf_impair *cfg, uint64_t t0_ns)
+{
+	*s = (struct dp_outage){ .o = cfg->outages, .n = cfg->n_outages, .t0_ns = t0_ns };
+}
+
+int
+dp_outage_at(struct dp_outage *s, uint64_t now_ns)
+{
+	uint64_t t = now_ns - s->t0_ns, ms = 1000000;
+
+	if (now_ns < s->t0_ns)
+		return -1;
+	for (; s->next < s->n; s->next++) {
+		const struct conf_outage *o = &s->o[s->next];
+
+		if (t < o->after_ms * ms)
+			return -1;
+		if (t < (o->after_ms + (uint64_t)o->for_ms) * ms)
+			return (int)s->next;
+	}
+	return -1;
+}
+
+/* --- the stage ---------------------------------------------------------------------------- */
+
 struct dp_impair *
-dp_impair_create(const struct conf_impair *cfg, struct rte_mempool *mp)
+dp_impair_create(const struct conf_impair *cfg, struct rte_mempool *mp, uint64_t t0_ns)
 {
 	struct dp_impair *imp;
 
@@ -91,6 +120,7 @@ dp_impair_create(const struct conf_impair *cfg, struct rte_mempool *mp)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	dp_outage_init(&imp->outage, cfg, t0_ns);
 	imp->rng = cfg->seed;
 	imp->loss = cfg->loss;
 	imp->reorder = cfg->reorder;
@@ -235,10 +265,17 @@ dp_impair_rx(struct dp_impair *imp, struct rte_mbuf **pkts, uint16_t n, uint16_t
 	      uint64_t now_ns, struct dp_drop_counters *drops)
 {
 	struct rte_mbuf *dups[DP_IMPAIR_DUP_MAX], *c;
-	uint16_t out = 0, ndup = 0;
+	uint16_t out = 0, ndup = 0, arrived = n;
 
 	cap = cap < n ? n : cap;
 	imp->burst++;
+	if (unlikely(n > 0 && dp_outage_on(&imp->outage, now_ns))) {
+		rte_pktmbuf_free_bulk(pkts, n);
+		imp->stats.outage_lost += n;
+		if (drops != NULL)
+			dp_drop_count(drops, DP_DROP_IMPAIR_OUTAGE_RX, n);
+		n = 0;
+	}
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct fate f = decide(imp);
@@ -266,7 +303,7 @@ dp_impair_rx(struct dp_impair *imp, struct rte_mbuf **pkts, uint16_t n, uint16_t
 		if (!(f.reorder && hold(imp, m, now_ns)))
 			pkts[out++] = m;
 	}
-	out = release(imp, pkts, out, cap - ndup, now_ns, n > 0);
+	out = release(imp, pkts, out, cap - ndup, now_ns, arrived > 0);
 	memcpy(&pkts[out], dups, ndup * sizeof(dups[0]));
 	return out + ndup;
 }

@@ -28,9 +28,21 @@ RTE_LOG_REGISTER(dp_lcore_logtype, sluice.dp.lcore, INFO);
 
 /* --- transmit ---------------------------------------------------------------------------- */
 
+/* Drop every packet waiting for the port, counted as why. */
+static void
+tx_drop_all(struct dp_lcore *lc, struct dp_txq *q, enum dp_drop_reason why)
+{
+	struct rte_mbuf *v[DP_TXQ_CTL + DP_TXQ_DATA];
+	unsigned int n = dp_txq_take_all(q, v);
+
+	dp_drop_count(&lc->drops, why, n);
+	rte_pktmbuf_free_bulk(v, n);
+}
+
 /* Hand the queued packets to the port, control packets first (dp_txq.h). What it does not take
  * stays queued for the next try (the NIC is busy: the sessions wait, see dp_lcore_tx_room), so
- * nothing is built in vain. A paused port takes nothing: what waits is dropped. */
+ * nothing is built in vain. A paused port takes nothing, and a port in an outage of its
+ * impairment schedule sends nothing: what waits is dropped. */
 static void
 tx_flush(struct dp_lcore *lc, uint8_t port)
 {
@@ -38,15 +50,12 @@ tx_flush(struct dp_lcore *lc, uint8_t port)
 
 	if (q->n == 0 && q->n_ctl == 0)
 		return;
-	if (unlikely(lc->rt->port_paused[port] != 0)) {
-		struct rte_mbuf *v[DP_TXQ_CTL + DP_TXQ_DATA];
-		unsigned int n = dp_txq_take_all(q, v);
-
-		dp_drop_count(&lc->drops, DP_DROP_PORT_DOWN, n);
-		rte_pktmbuf_free_bulk(v, n);
-		return;
-	}
-	lc->tx_pkts += dp_txq_flush(q, rte_eth_tx_burst);
+	if (unlikely(lc->rt->port_paused[port] != 0))
+		tx_drop_all(lc, q, DP_DROP_PORT_DOWN);
+	else if (unlikely(dp_outage_on(&lc->outage[port], lc->now)))
+		tx_drop_all(lc, q, DP_DROP_IMPAIR_OUTAGE_TX);
+	else
+		lc->tx_pkts += dp_txq_flush(q, rte_eth_tx_burst);
 }
 
 bool
@@ -421,7 +430,7 @@ dp_lcore_main(void *arg)
 		lc->now = sl_now_ns();
 		work = poll_rx(lc) + poll_handoff(lc) + poll_commands(lc) + dp_api_poll(lc);
 		work += dp_session_run(lc);
-		dp_api_round_end(lc);
+		dp_api_round_end(lc, work);
 		for (uint8_t p = 0; p < rt->n_ports; p++)
 			tx_flush(lc, p);
 		rte_rcu_qsbr_quiescent(rt->rcu, lc->index);
@@ -434,14 +443,9 @@ dp_lcore_main(void *arg)
 	dp_session_free_all(lc);
 	dp_api_lcore_fini(lc);
 	for (uint8_t p = 0; p < rt->n_ports; p++) {
-		struct rte_mbuf *v[DP_TXQ_CTL + DP_TXQ_DATA];
-		unsigned int n;
-
 		tx_flush(lc, p);
 		/* what is left: the port is gone or stuck, these never leave */
-		n = dp_txq_take_all(&lc->txq[p], v);
-		dp_drop_count(&lc->drops, DP_DROP_TX_QUEUE_FULL, n);
-		rte_pktmbuf_free_bulk(v, n);
+		tx_drop_all(lc, &lc->txq[p], DP_DROP_TX_QUEUE_FULL);
 	}
 	rte_rcu_qsbr_thread_offline(rt->rcu, lc->index);
 	rte_rcu_qsbr_thread_unregister(rt->rcu, lc->index);

@@ -54,13 +54,16 @@ struct dp_runtime {
 	struct dp_key_limits key_limits;
 	volatile int quit;
 	/* while non-zero the lcores neither poll nor send on the port: DRV_PORT_PAUSE_RESTART
-	 * while the control thread restarts it (cp_main.c), DRV_PORT_PAUSE_GONE from the memif
+	 * while the control thread restarts it (cp_port.c), DRV_PORT_PAUSE_GONE from the memif
 	 * guard (drv_memif_guard.h) until the peer is back; set, then an RCU grace period before
 	 * the port is touched; changed with atomic or/and (two threads write) */
 	volatile uint8_t port_paused[CONF_MAX_PORTS];
 	bool memif_guarded; /* the memif guard is armed with these ports */
 	unsigned int mbufs_in_use; /* after dp_runtime_fini(): mbufs never returned (0 unless a leak) */
 	struct dp_api api;	   /* attached applications (controlplane/cp_api.c) */
+	/* sl_now_ns() once the ports started: their outages count from here
+	 * (ports[].impair.outages, dp_impair.h) */
+	uint64_t ports_started_ns;
 };
 
 /* Create ports, lcore contexts, rings and the RCU state for cfg. 0 or -errno (logged). */

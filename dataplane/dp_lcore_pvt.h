@@ -13,6 +13,7 @@
 #include "dp_conn.h"
 #include "dp_lcore.h"
 #include "dp_cmd.h"
+#include "dp_impair.h"
 #include "dp_svc.h"
 #include "dp_txq.h"
 
@@ -63,6 +64,7 @@ struct dp_lcore {
 	unsigned int n_rxq;
 	struct dp_rxq rxq[CONF_MAX_RXQ];
 	struct dp_txq txq[CONF_MAX_PORTS];
+	struct dp_outage outage[CONF_MAX_PORTS]; /* each port's outages, for the transmit side */
 	struct dp_session **slots; /* SL_CONNID_MAX_SLOTS entries, allocated at start */
 	uint32_t n_sessions;
 	struct sl_theap timers;

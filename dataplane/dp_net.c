@@ -413,7 +413,11 @@ dp_net_build_udp(const struct dp_net_if *nif, struct rte_mbuf *m,
 	return 0;
 }
 
-/* RFC 1624 eqn. 3: the checksum after one 16-bit word changed from old to new. */
+/* RFC 1624 eqn. 3: the checksum after one 16-bit word changed from old to new. Eqn. 3 gives
+ * 0x0000 where a checksum computed afresh gives 0xffff when every other 16-bit word of the
+ * message is zero (an echo request with identifier 0, sequence 0 and no data, or zero data):
+ * two zeros of one's complement, but then only 0xffff verifies (the message must sum to 0xffff),
+ * while 0xffff verifies whatever the message. So 0xffff it is. */
 static rte_be16_t
 cksum_update16(rte_be16_t cksum, rte_be16_t old, rte_be16_t new)
 {
@@ -421,7 +425,7 @@ cksum_update16(rte_be16_t cksum, rte_be16_t old, rte_be16_t new)
 
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
-	return (rte_be16_t)~sum;
+	return sum == 0xffff ? (rte_be16_t)0xffff : (rte_be16_t)~sum;
 }
 
 int

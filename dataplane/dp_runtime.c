@@ -105,6 +105,7 @@ make_lcore(struct dp_runtime *rt, unsigned int i)
 	for (unsigned int p = 0; p < rt->n_ports; p++) {
 		lc->txq[p].port_id = rt->ports[p].port_id;
 		lc->txq[p].queue_id = (uint16_t)i;
+		dp_outage_init(&lc->outage[p], &rt->cfg->ports[p].impair, rt->ports_started_ns);
 	}
 	lc->n_rxq = cl->n_rx;
 	for (unsigned int k = 0; k < cl->n_rx; k++) {
@@ -113,8 +114,8 @@ make_lcore(struct dp_runtime *rt, unsigned int i)
 		lc->rxq[k].port = cl->rx[k].port;
 		lc->rxq[k].queue = cl->rx[k].queue;
 		if (cp->impair.enabled) {
-			lc->rxq[k].impair =
-				dp_impair_create(&cp->impair, rt->ports[cl->rx[k].port].pool);
+			lc->rxq[k].impair = dp_impair_create(
+				&cp->impair, rt->ports[cl->rx[k].port].pool, rt->ports_started_ns);
 			if (lc->rxq[k].impair == NULL)
 				return -ENOMEM;
 		}
@@ -172,6 +173,7 @@ dp_runtime_init(struct dp_runtime *rt, const struct conf *cfg)
 	rc = open_ports(rt);
 	if (rc != 0)
 		return rc;
+	rt->ports_started_ns = sl_now_ns();
 	sz = rte_rcu_qsbr_get_memsize(cfg->n_lcores);
 	rt->rcu = rte_zmalloc("sluice_rcu", sz, RTE_CACHE_LINE_SIZE);
 	if (rt->rcu == NULL || rte_rcu_qsbr_init(rt->rcu, cfg->n_lcores) != 0)

@@ -130,13 +130,13 @@ def transfer(sluice, suite, size, count, idle="adaptive", wire=None, during=None
     return _run(body)
 
 
-def latency(sluice, size, count, suite="aes256gcm", idle="busy", limit_s=60):
+def latency(sluice, size, count, suite="aes256gcm", idle="busy", limit_s=60, wire=None):
     """A's source sends `count` messages of `size` bytes to B's echo service, one at a time
     (in_flight 1); A's round-trip histogram: min/p50/p99/p99.9/max in nanoseconds. Lcores busy-poll
-    (idle back-off would add its sleeps to every round trip)."""
+    (idle back-off would add its sleeps to every round trip). wire: as transfer()'s."""
     def body():
         with _world(f"lat-{size}", sluice) as w:
-            a, b = _pair(w, suite, idle)
+            a, b = _pair(w, suite, idle, wire)
             src = sl_integ.source(b, channel=1, count=count, size=size, expect_echo=True)
             src["in_flight"] = 1
             a.cfg["services"] = [src]

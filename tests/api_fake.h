@@ -146,7 +146,8 @@ int api_fake_take(struct api_fake *f, unsigned int app, unsigned int lane,
 int api_fake_deliver(struct api_fake *f, unsigned int app, unsigned int lane, uint32_t conn,
 		     uint8_t chan, const void *data, uint32_t len, uint64_t *pos);
 uint64_t api_fake_rx_released(struct api_fake *f, unsigned int app, unsigned int lane);
-/* The application's sleep flag, as the appliance reads it. */
+/* The application's sleep flag, as the appliance reads it: set at all / its bits. */
 bool api_fake_sleeping(struct api_fake *f, unsigned int app);
+uint64_t api_fake_sleep_flag(struct api_fake *f, unsigned int app);
 
 #endif /* API_FAKE_H */

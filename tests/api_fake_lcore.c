@@ -23,15 +23,16 @@ conn_find(struct api_fake *f, unsigned int app, uint32_t conn)
 	return NULL;
 }
 
-/* A producer published: if the application sleeps, write its eventfd (sl_api.h, Waiting). */
+/* A producer published (why: SL_API_SLEEP_EVENTS), or drained a tx ring (SL_API_SLEEP_ROOM):
+ * if the application sleeps with that bit set, write its eventfd (sl_api.h, Waiting). */
 static void
-wake(struct api_fake_app *a)
+wake(struct api_fake_app *a, uint64_t why)
 {
 	_Atomic uint64_t *sleeping = (_Atomic uint64_t *)(a->shm + a->hdr.sleeping);
 	uint64_t one = 1;
 
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(sleeping, memory_order_relaxed) &&
+	if ((atomic_load_explicit(sleeping, memory_order_relaxed) & why) &&
 	    write(a->efd, &one, sizeof(one)) == sizeof(one))
 		a->wakes++;
 }
@@ -44,7 +45,7 @@ post_locked(struct api_fake *f, unsigned int app, int lane, const struct sl_api_
 
 	if (!a->live || sl_ring_enqueue(r, d, 1) != 1)
 		return -ENOBUFS;
-	wake(a);
+	wake(a, SL_API_SLEEP_EVENTS);
 	return 0;
 }
 
@@ -169,6 +170,8 @@ api_fake_take(struct api_fake *f, unsigned int app, unsigned int lane, struct ap
 					       .conn = d.conn,
 					       .len = d.msg.len,
 					       .pos = d.msg.pos };
+		if (sl_ring_empty(&l->tx)) /* drained: a sleeper waiting for room hears of it */
+			wake(&f->app[app], SL_API_SLEEP_ROOM);
 	}
 	pthread_mutex_unlock(&f->lock);
 	return rc;
@@ -234,11 +237,17 @@ api_fake_rx_released(struct api_fake *f, unsigned int app, unsigned int lane)
 				    memory_order_acquire);
 }
 
-bool
-api_fake_sleeping(struct api_fake *f, unsigned int app)
+uint64_t
+api_fake_sleep_flag(struct api_fake *f, unsigned int app)
 {
 	struct api_fake_app *a = &f->app[app];
 
 	return atomic_load_explicit((_Atomic uint64_t *)(a->shm + a->hdr.sleeping),
-				    memory_order_seq_cst) != 0;
+				    memory_order_seq_cst);
+}
+
+bool
+api_fake_sleeping(struct api_fake *f, unsigned int app)
+{
+	return api_fake_sleep_flag(f, app) != 0;
 }

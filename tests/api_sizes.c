@@ -45,7 +45,7 @@ structs(void)
 	FIELD(sluice_event, by_peer), FIELD(sluice_event, reason), FIELD(sluice_event, len);
 	FIELD(sluice_event, data), FIELD(sluice_event, time_ns), FIELD(sluice_event, id);
 	FIELD(sluice_event, ip), FIELD(sluice_event, port), FIELD(sluice_event, undelivered);
-	FIELD(sluice_event, priv);
+	FIELD(sluice_event, count), FIELD(sluice_event, priv);
 	close_struct();
 	STRUCT(sluice_node_info);
 	FIELD(sluice_node_info, node), FIELD(sluice_node_info, ip), FIELD(sluice_node_info, port);
@@ -70,6 +70,8 @@ constants(void)
 	CONST(SLUICE_MESSAGE), CONST(SLUICE_NODE_CONNECTED), CONST(SLUICE_NODE_CONNECT_FAILED);
 	CONST(SLUICE_NODE_DISCONNECTED), CONST(SLUICE_WRITABLE), CONST(SLUICE_EXPIRED);
 	CONST(SLUICE_DATAGRAM_LOST), CONST(SLUICE_SEND_FAILED);
+	CONST(SLUICE_DISC_ADDR_LEARNED), CONST(SLUICE_DISC_PEER_BAD);
+	CONST(SLUICE_DISC_BOOK_SAVED), CONST(SLUICE_DISC_BOOK_FAILED);
 	CONST(SLUICE_FAIL_TIMEOUT), CONST(SLUICE_FAIL_REFUSED), CONST(SLUICE_FAIL_UNREACHABLE);
 	CONST(SLUICE_FAIL_NO_SLOT);
 }

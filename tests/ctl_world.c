@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice tests: the world test_ctl runs in (see ctl_world.h).
+ * sluice tests: the world test_ctl and fuzz_handshake run in (see ctl_world.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -60,6 +60,8 @@ ops_send(void *arg, const struct cp_endpoint *to, const void *msg, size_t len)
 	if (dst < 0) {
 		if (n_captured < RTE_DIM(captured)) {
 			w = &captured[n_captured++];
+			w->to = -1;
+			w->to_ip = to->ip;
 			w->len = len;
 			memcpy(w->buf, msg, len);
 		}
@@ -69,6 +71,7 @@ ops_send(void *arg, const struct cp_endpoint *to, const void *msg, size_t len)
 		return;
 	w = &wire[n_wire++];
 	w->to = dst;
+	w->to_ip = to->ip;
 	w->from = (struct cp_endpoint){ .port = 0, .ip = h->ip, .udp_port = 4789 };
 	w->from.mac[5] = (uint8_t)node_index(h);
 	w->len = len;
@@ -246,8 +249,13 @@ ops_command(void *arg, unsigned int lcore, const struct dp_cmd *cmd)
 		CU_ASSERT_EQUAL(sl_connid_slot(cmd->kp->local_id), cmd->slot);
 		break;
 	case DP_CMD_KEYPAIR_ADD:
-		CU_ASSERT_FATAL(s->open && s->n_kp < RTE_DIM(s->kp));
+		CU_ASSERT_FATAL(s->open);
 		CU_ASSERT_EQUAL(sl_connid_slot(cmd->kp->local_id), cmd->slot);
+		if (s->n_kp == RTE_DIM(s->kp)) { /* a session keeps its latest keys, as a keyset */
+			dp_keypair_destroy(s->kp[0]);
+			memmove(s->kp, s->kp + 1, (RTE_DIM(s->kp) - 1) * sizeof(s->kp[0]));
+			s->n_kp--;
+		}
 		s->kp[s->n_kp++] = cmd->kp;
 		break;
 	case DP_CMD_SESSION_CLOSE:
@@ -407,17 +415,29 @@ node_crash(unsigned int i)
 }
 
 void
-world_reset(unsigned int n)
+world_restart(void)
 {
 	for (unsigned int i = 0; i < MAXN; i++) {
+		uint8_t priv[SL_KEY_LEN], pub[SL_KEY_LEN];
+
 		if (nodes[i].ctl != NULL)
 			node_crash(i);
+		memcpy(priv, nodes[i].priv, SL_KEY_LEN);
+		memcpy(pub, nodes[i].pub, SL_KEY_LEN);
 		memset(&nodes[i], 0, sizeof(nodes[i]));
+		memcpy(nodes[i].priv, priv, SL_KEY_LEN);
+		memcpy(nodes[i].pub, pub, SL_KEY_LEN);
 		nodes[i].ip = 0xc6120001 + i; /* 198.18.0.1 + i */
 	}
-	ordered_keys(n);
 	n_wire = n_captured = 0;
 	now = 5 * SEC;
+}
+
+void
+world_reset(unsigned int n)
+{
+	world_restart();
+	ordered_keys(n);
 }
 
 void
@@ -429,6 +449,9 @@ world_end(void)
 	n_wire = 0;
 }
 
+/* The earliest timer of any node, as the last step() saw it. */
+static uint64_t next_due = UINT64_MAX;
+
 /* One millisecond of the world: the wire, the dataplane events, the timers. */
 void
 step(void)
@@ -438,6 +461,7 @@ step(void)
 
 	memcpy(batch, wire, n * sizeof(batch[0]));
 	n_wire = 0;
+	next_due = UINT64_MAX;
 	control_carry();
 	for (unsigned int k = 0; k < n; k++) {
 		struct hnode *h = &nodes[batch[k].to];
@@ -462,7 +486,7 @@ step(void)
 		}
 		evq_drop(h, k); /* all delivered, or the node is down */
 		if (h->ctl != NULL)
-			cp_ctl_tick(h->ctl, now, WALL0 + now);
+			next_due = RTE_MIN(next_due, cp_ctl_tick(h->ctl, now, WALL0 + now));
 	}
 	now += MS;
 }
@@ -472,6 +496,61 @@ run_for(uint64_t ns)
 {
 	for (uint64_t end = now + ns; now < end;)
 		step();
+}
+
+static bool
+events_queued(void)
+{
+	for (unsigned int i = 0; i < MAXN; i++)
+		if (nodes[i].n_evq > 0)
+			return true;
+	return false;
+}
+
+void
+leap_for(uint64_t ns)
+{
+	for (uint64_t end = now + ns; now < end;) {
+		uint64_t due;
+
+		step();
+		control_carry(); /* (what the next step would carry first) queued events count */
+		due = RTE_MIN(next_due, end);
+		if (n_wire == 0 && !events_queued() && due > now)
+			now = due;
+	}
+}
+
+/* --- a party outside the world -------------------------------------------------------------- */
+
+void
+dialer_init(struct dialer *d, const uint8_t *priv, uint64_t network)
+{
+	struct cp_hs_config c = { .network_id = network,
+				  .tstamp_capacity = 16,
+				  .version = SL_PROTO_VERSION,
+				  .min_version = SL_PROTO_MIN_VERSION,
+				  .cookie_max_age_ns = SL_COOKIE_ROTATE_NS };
+
+	if (priv != NULL)
+		memcpy(c.static_priv, priv, SL_KEY_LEN);
+	else
+		sl_dh_keygen(c.static_priv, d->pub);
+	d->ctx = cp_hs_ctx_create(&c);
+	d->p = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*d->p), 64));
+	CU_ASSERT_FATAL(d->ctx != NULL && d->p != NULL);
+	memcpy(d->pub, cp_hs_ctx_pubkey(d->ctx), SL_KEY_LEN);
+	memset(d->p, 0, sizeof(*d->p));
+	d->ep = (struct cp_endpoint){ .ip = 0xc6130063, .udp_port = 5000 }; /* no node there */
+	sodium_memzero(c.static_priv, sizeof(c.static_priv));
+}
+
+void
+dialer_fini(struct dialer *d)
+{
+	cp_hs_pending_wipe(d->p);
+	free(d->p);
+	cp_hs_ctx_destroy(d->ctx);
 }
 
 /* --- checks --------------------------------------------------------------------------------- */

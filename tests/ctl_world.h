@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice tests: the world test_ctl runs in — cp_ctl instances joined by an in-memory network
- * (messages delivered in order at the next step) and a model of the dataplane (session slots
- * holding the keypairs the control posts; a close reaches the peer's matching session), in
- * virtual time, one millisecond per step.
+ * sluice tests: the world test_ctl and fuzz_handshake run in — cp_ctl instances joined by an
+ * in-memory network (messages delivered in order at the next step) and a model of the
+ * dataplane (session slots holding the keypairs the control posts; a close reaches the peer's
+ * matching session), in virtual time, one millisecond per step. What is sent to an address no
+ * node has is captured for the test, which plays the parties outside the world (struct dialer).
+ * The model checks what the control asks of it with CUnit assertions: run it inside a test.
  */
 #ifndef CTL_WORLD_H
 #define CTL_WORLD_H
@@ -28,7 +30,7 @@ struct mslot {
 	uint16_t peer;
 	uint16_t close_reason;
 	unsigned int n_kp;
-	struct dp_keypair *kp[8];
+	struct dp_keypair *kp[8]; /* the latest keys of its session: older ones are dropped */
 	/* control messages queued on the session (its engine's channel 0), carried to the
 	 * peer's matching session once it is open */
 	unsigned int n_out;
@@ -79,8 +81,18 @@ struct hnode {
 struct wmsg {
 	int to; /* node index, or -1: captured for the test (an address no node has) */
 	struct cp_endpoint from;
+	uint32_t to_ip; /* the address it was sent to */
 	size_t len;
 	uint8_t buf[256];
+};
+
+/* A handshake party outside the world: its own handshake context, a pending handshake, and an
+ * endpoint where no node is (what is sent to it is captured). */
+struct dialer {
+	struct cp_hs_ctx *ctx;
+	struct cp_hs_pending *p;
+	uint8_t pub[SL_KEY_LEN];
+	struct cp_endpoint ep;
 };
 
 struct find {
@@ -107,10 +119,19 @@ void close_slot(struct hnode *h, unsigned int lcore, uint32_t slot, uint16_t rea
 void add_peer(unsigned int i, unsigned int j);
 void node_start(unsigned int i, void (*tweak)(struct cp_ctl_config *));
 void node_crash(unsigned int i);
+/* A new world of n nodes with new keys (nodes[0] < nodes[1] < ...); world_restart(): the same
+ * with the keys of the last one (no Diffie-Hellman key generation, for a fuzz target). */
 void world_reset(unsigned int n);
+void world_restart(void);
 void world_end(void);
 void step(void);
 void run_for(uint64_t ns);
+/* run_for(), skipping at once the milliseconds in which nothing happens (no message on the
+ * wire, no event or control message waiting, no timer due): the same world, in less work. */
+void leap_for(uint64_t ns);
+/* priv: its static key, or NULL for a new one; network: its network id (NET_ID: the world's). */
+void dialer_init(struct dialer *d, const uint8_t *priv, uint64_t network);
+void dialer_fini(struct dialer *d);
 int find_cb(void *arg, const struct cp_node_info *info);
 struct find view(unsigned int i, unsigned int j);
 bool seal_open(struct dp_keypair *a, struct dp_keypair *b);

@@ -33,10 +33,12 @@ remove_runtime_dir(const char *dir)
 	rmdir(dir);
 }
 
+static char runtime_dir[PATH_MAX];
+
 int
-sl_eal_test_main(const char *name, CU_TestInfo *cases, struct rte_mempool **pool)
+sl_eal_test_start(const char *name)
 {
-	char prefix[64], prog[32], runtime_dir[PATH_MAX];
+	static char prefix[64], prog[32]; /* EAL may keep pointers to its arguments */
 	char *argv[] = {
 		prog,	    "-l",
 		"0",	    "--no-huge",
@@ -45,15 +47,33 @@ sl_eal_test_main(const char *name, CU_TestInfo *cases, struct rte_mempool **pool
 		prefix,	    "--log-level=lib.*:error",
 		NULL,
 	};
-	int rc;
 
 	snprintf(prog, sizeof(prog), "test_%s", name);
 	snprintf(prefix, sizeof(prefix), "--file-prefix=test-%s-%d", name, (int)getpid());
 	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
 		fprintf(stderr, "%s: EAL init failed: %s\n", prog, rte_strerror(rte_errno));
-		return 1;
+		return -1;
 	}
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	return 0;
+}
+
+void
+sl_eal_test_stop(void)
+{
+	rte_eal_cleanup();
+	remove_runtime_dir(runtime_dir);
+}
+
+int
+sl_eal_test_main(const char *name, CU_TestInfo *cases, struct rte_mempool **pool)
+{
+	char prog[32];
+	int rc;
+
+	snprintf(prog, sizeof(prog), "test_%s", name);
+	if (sl_eal_test_start(name) != 0)
+		return 1;
 	*pool = rte_pktmbuf_pool_create(prog, 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (*pool == NULL) {
 		fprintf(stderr, "%s: mbuf pool: %s\n", prog, rte_strerror(rte_errno));
@@ -63,7 +83,6 @@ sl_eal_test_main(const char *name, CU_TestInfo *cases, struct rte_mempool **pool
 	}
 	rte_mempool_free(*pool);
 	*pool = NULL;
-	rte_eal_cleanup();
-	remove_runtime_dir(runtime_dir);
+	sl_eal_test_stop();
 	return rc;
 }

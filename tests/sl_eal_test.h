@@ -12,6 +12,11 @@
 
 #include "sl_test.h"
 
+/* Start EAL for the program `name` (its file prefix: test-<name>-<pid>): 0, or -1 after saying
+ * why on stderr. sl_eal_test_stop() stops it and removes its runtime directory. */
+int sl_eal_test_start(const char *name);
+void sl_eal_test_stop(void);
+
 /* Start EAL, create *pool (1023 mbufs of RTE_MBUF_DEFAULT_BUF_SIZE, no per-lcore cache, so
  * rte_mempool_in_use_count() is exact), run the cases, free the pool, stop EAL. Returns the
  * process exit status. */

@@ -145,14 +145,14 @@ static const struct scenario scenarios[] = {
 	    L(T0 + 3 * S, IP_A, CP_ARP_PENDING, 0),
 	    TK(T0 + 3 * S, IP_A, 0, 1), /* failed, 1 s after the third */
 	    ST(T0 + 3 * S, IP_A, CP_ARP_ST_FAILED),
-	    L(T0 + 4 * S, IP_A, CP_ARP_FAILED, 0),
-	    W(T0 + 13 * S, IP_A, false), /* hold-down: 20 s */
-	    TK(T0 + 23 * S - 1, IP_A, 0, 0),
-	    ST(T0 + 23 * S - 1, IP_A, CP_ARP_ST_FAILED),
-	    ST(T0 + 23 * S, IP_A, CP_ARP_ST_NONE),
-	    L(T0 + 23 * S, IP_A, CP_ARP_MISS, 0),
-	    W(T0 + 23 * S, IP_A, true), /* afresh */
-	    TK(T0 + 24 * S, IP_A, 1, 0),
+	    L(T0 + 3500 * MS, IP_A, CP_ARP_FAILED, 0),
+	    W(T0 + 3500 * MS, IP_A, false), /* hold-down: 1 s, one retry interval */
+	    TK(T0 + 4 * S - 1, IP_A, 0, 0),
+	    ST(T0 + 4 * S - 1, IP_A, CP_ARP_ST_FAILED),
+	    ST(T0 + 4 * S, IP_A, CP_ARP_ST_NONE),
+	    L(T0 + 4 * S, IP_A, CP_ARP_MISS, 0),
+	    W(T0 + 4 * S, IP_A, true), /* afresh */
+	    TK(T0 + 5 * S, IP_A, 1, 0),
 	    STATS(ST_REQUESTS, 5),
 	    STATS(ST_FAILED, 1),
 	    STATS(ST_ENTRIES, 1),
@@ -166,9 +166,27 @@ static const struct scenario scenarios[] = {
 	    W(T0 + 2 * S, IP_A, true),
 	    W(T0 + 3 * S, IP_A, false),
 	    TK(T0 + 3 * S + 5 * MS, IP_A, 0, 1),
-	    TK(T0 + 23 * S + 5 * MS, 0, 0, 0),
+	    TK(T0 + 4 * S + 5 * MS, 0, 0, 0),
 	    STATS(ST_ENTRIES, 0),
 	    STATS(ST_REQUESTS, 3),
+	    { END, 0, 0, 0, 0, 0 } } },
+	{ "a neighbour silent through an outage: its probe fails, and one retry interval later the "
+	  "next use asks afresh (a 20 s hold-down kept it unreachable after the link was back)",
+	  16,
+	  { LEARN_(T0, IP_A, 0, 0),
+	    W(T0 + 61 * S, IP_A, true), /* stale: probe */
+	    ST(T0 + 61 * S, IP_A, CP_ARP_ST_PROBE),
+	    TK(T0 + 62 * S, IP_A, 1, 0),
+	    TK(T0 + 63 * S, IP_A, 1, 0),
+	    TK(T0 + 64 * S, IP_A, 0, 1), /* no answer: failed */
+	    L(T0 + 64 * S, IP_A, CP_ARP_FAILED, 0),
+	    W(T0 + 64500 * MS, IP_A, false),
+	    L(T0 + 65 * S, IP_A, CP_ARP_MISS, 0), /* the link is back: the next dial asks */
+	    W(T0 + 65 * S, IP_A, true),
+	    LEARN_(T0 + 65 * S + 1, IP_A, 2, 0),
+	    L(T0 + 65 * S + 1, IP_A, CP_ARP_FOUND, 2),
+	    STATS(ST_REQUESTS, 4),
+	    STATS(ST_FAILED, 1),
 	    { END, 0, 0, 0, 0, 0 } } },
 	{ "resolved: the reply ends the retries",
 	  16,

@@ -577,8 +577,40 @@ test_kill_during_save(void)
 	clean_dir(true);
 }
 
+/* cp_book_decode(): the bytes of a file, as cp_book_load() takes them, without the file. */
+static void
+test_decode(void)
+{
+	struct cp_book_config cfg;
+	struct cp_book *b, *c;
+	uint8_t *buf;
+	size_t len;
+	char why[256];
+
+	make_dir();
+	cp_book_config_defaults(&cfg);
+	b = full_book(&cfg, 500, 3);
+	CU_ASSERT_EQUAL_FATAL(cp_book_save(b, path), 0);
+	buf = slurp(path, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	c = tbook(&cfg, 4);
+	CU_ASSERT_EQUAL(cp_book_decode(c, buf, len, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(tfingerprint(c), tfingerprint(b));
+	buf[len / 2] ^= 0x40; /* the checksum no longer holds */
+	CU_ASSERT_EQUAL(cp_book_decode(c, buf, len, why, sizeof(why)), -EBADMSG);
+	CU_ASSERT(strlen(why) > 0);
+	CU_ASSERT_EQUAL(tfingerprint(c), tfingerprint(b)); /* unchanged */
+	CU_ASSERT_EQUAL(cp_book_decode(c, buf, 3, NULL, 0), -EBADMSG);
+	CU_ASSERT_EQUAL(cp_book_stats(c)->corrupt_set_aside, 0); /* nothing renamed: no file */
+	free(buf);
+	cp_book_destroy(b);
+	cp_book_destroy(c);
+	clean_dir(true);
+}
+
 static CU_TestInfo cases[] = {
 	{ "round_trip", test_round_trip },
+	{ "decode: bytes in memory", test_decode },
 	{ "other_geometry", test_other_geometry },
 	{ "no_file", test_no_file },
 	{ "corrupt", test_corrupt },

@@ -2,8 +2,9 @@
  * sluice: configuration loading — every example in conf/ loads and the examples agree with one
  * another (keys, addresses); every broken configuration in tests/conf/ is rejected with the
  * expected JSON path and message, and with that one problem only; several problems are all
- * reported; comment lines keep syntax error positions; defaults and the derived engine
- * settings; key files (round trip, permissions, contents); base64; the network id.
+ * reported; comment lines keep syntax error positions; conf_parse() of a text gives what
+ * conf_load() of its file gives; defaults and the derived engine settings; the network id.
+ * Key files, the identity and base64 are test_conf_keys.c.
  */
 #include <errno.h>
 #include <glob.h>
@@ -366,6 +367,80 @@ test_file_mode(void)
 	rmdir(dir);
 }
 
+/* A file's whole contents into a heap buffer (no NUL added); *len its size. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	CU_ASSERT_FATAL(f != NULL && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	CU_ASSERT_FATAL(buf != NULL && fread(buf, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* conf_parse() on a file's text gives what conf_load() gives on the file: the same
+ * configuration for every example, the same problems for every broken one. */
+static void
+test_parse_text(void)
+{
+	const char *const dirs[] = { CONF_EXAMPLES_DIR "/*.json", CONF_BROKEN_DIR "/*.json" };
+	struct conf_errors el, ep;
+
+	for (size_t d = 0; d < RTE_DIM(dirs); d++) {
+		glob_t g;
+
+		CU_ASSERT_FATAL(glob(dirs[d], 0, NULL, &g) == 0);
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			size_t len;
+			char *text = slurp(g.gl_pathv[i], &len);
+			struct conf *a = conf_load(g.gl_pathv[i], &el);
+			struct conf *b = conf_parse(g.gl_pathv[i], text, len, &ep);
+
+			CU_ASSERT_EQUAL(a == NULL, b == NULL);
+			CU_ASSERT(a == NULL || b == NULL || memcmp(a, b, sizeof(*a)) == 0);
+			CU_ASSERT(memcmp(&el, &ep, sizeof(el)) == 0);
+			conf_free(a);
+			conf_free(b);
+			free(text);
+		}
+		globfree(&g);
+	}
+}
+
+/* The text is len bytes, not a C string: what follows is not read, a NUL inside is a syntax
+ * error; the name stands for the file in positions and key paths; too long is refused. */
+static void
+test_parse_buffer(void)
+{
+	static const char text[] = MINIMAL "garbage";
+	struct conf_errors errs;
+	struct conf *c;
+	char *big;
+
+	c = conf_parse("etc/s.json", text, strlen(MINIMAL), &errs);
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_STRING_EQUAL(c->path, "etc/s.json");
+	CU_ASSERT_STRING_EQUAL(c->key_file, "etc/k.key");
+	conf_free(c);
+	CU_ASSERT(conf_parse("etc/s.json", text, strlen(text), &errs) == NULL);
+	CU_ASSERT(errs.n == 1 && error_matches(&errs.e[0], "etc/s.json:3:1", "near 'garbage'"));
+	CU_ASSERT(conf_parse("etc/s.json", MINIMAL, sizeof(MINIMAL) /* its NUL */, &errs) == NULL);
+	CU_ASSERT(errs.n == 1 && strncmp(errs.e[0].where, "etc/s.json:3:", 13) == 0);
+	CU_ASSERT(conf_parse("mem", "{}", 0, &errs) == NULL);
+	CU_ASSERT(errs.n == 1 && strncmp(errs.e[0].where, "mem:", 4) == 0);
+	big = calloc(1, (4u << 20) + 1);
+	CU_ASSERT_FATAL(big != NULL);
+	CU_ASSERT(conf_parse("big", big, (4u << 20) + 1, &errs) == NULL);
+	CU_ASSERT(errs.n == 1 && error_matches(&errs.e[0], "big", "at most 4194304 bytes"));
+	free(big);
+}
+
 /* --- what a valid configuration gives ------------------------------------------------------ */
 
 static void
@@ -445,7 +520,10 @@ test_engine_derived(void)
 		"                \"mtu\": 9000 },\n"
 		"               { \"name\": \"b\", \"device\": \"net_null1\", \"ipv4\": "
 		"\"198.18.1.1/24\","
-		"                \"mtu\": 1280, \"impair\": { \"seed\": 9, \"loss\": 0.05 } } ],\n"
+		"                \"mtu\": 1280, \"impair\": { \"seed\": 9, \"loss\": 0.05,\n"
+		"                \"outages\": [ { \"after_ms\": 0, \"for_ms\": 10 },\n"
+		"                               { \"after_ms\": 10, \"for_ms\": 86400000 } ] } } "
+		"],\n"
 		"  \"limits\": { \"window_bytes\": 8388608, \"idle_timeout_ms\": 0,"
 		"               \"keepalive_ms\": 2500, \"queue_bytes\": 2097152, "
 		"\"unsent_bytes\": 0 },\n"
@@ -479,6 +557,12 @@ test_engine_derived(void)
 	CU_ASSERT_EQUAL(e->chan[5].ttl_ns, 5 * MS);
 	CU_ASSERT(c->ports[1].impair.enabled && c->ports[1].impair.seed == 9);
 	CU_ASSERT_DOUBLE_EQUAL(c->ports[1].impair.loss, 0.05, 1e-12);
+	CU_ASSERT_EQUAL(c->ports[1].impair.n_outages, 2);
+	CU_ASSERT(c->ports[1].impair.outages[0].after_ms == 0 &&
+		  c->ports[1].impair.outages[0].for_ms == 10);
+	CU_ASSERT(c->ports[1].impair.outages[1].after_ms == 10 &&
+		  c->ports[1].impair.outages[1].for_ms == 86400000);
+	CU_ASSERT(!c->ports[0].impair.enabled && c->ports[0].impair.n_outages == 0);
 	/* the default lcore polls both ports */
 	CU_ASSERT(c->n_lcores == 1 && c->lcores[0].n_rx == 2);
 	CU_ASSERT(c->lcores[0].rx[1].port == 1 && c->lcores[0].rx[1].queue == 0);
@@ -575,158 +659,6 @@ test_parsers(void)
 	}
 }
 
-/* --- keys ---------------------------------------------------------------------------------- */
-
-static void
-test_key_round_trip(void)
-{
-	uint8_t key[SL_KEY_LEN], back[SL_KEY_LEN];
-	char dir[64], path[128];
-	const char *why = "unset";
-	struct stat st;
-
-	tmpdir_make(dir);
-	snprintf(path, sizeof(path), "%s/node.key", dir);
-	randombytes_buf(key, sizeof(key));
-	CU_ASSERT_EQUAL(conf_write_key(path, key), 0);
-	CU_ASSERT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == 45);
-	CU_ASSERT_EQUAL(conf_read_key(path, back, &why), 0);
-	CU_ASSERT(why == NULL);
-	CU_ASSERT(memcmp(key, back, sizeof(key)) == 0);
-	/* never overwrites */
-	CU_ASSERT_EQUAL(conf_write_key(path, key), -EEXIST);
-	/* read-only for the owner is fine */
-	CU_ASSERT_FATAL(chmod(path, 0400) == 0);
-	CU_ASSERT_EQUAL(conf_read_key(path, back, NULL), 0);
-	unlink(path);
-	CU_ASSERT_EQUAL(conf_read_key(path, back, &why), -ENOENT);
-	CU_ASSERT(why != NULL);
-	rmdir(dir);
-}
-
-static void
-test_key_permissions(void)
-{
-	static const mode_t refused[] = { 0644, 0640, 0604, 0610, 0601, 0660, 0666 };
-	uint8_t key[SL_KEY_LEN] = { 1 };
-	char dir[64], path[128];
-	const char *why;
-
-	tmpdir_make(dir);
-	snprintf(path, sizeof(path), "%s/node.key", dir);
-	CU_ASSERT_FATAL(conf_write_key(path, key) == 0);
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		CU_ASSERT_FATAL(chmod(path, refused[i]) == 0);
-		why = NULL;
-		CU_ASSERT_EQUAL(conf_read_key(path, key, &why), -EPERM);
-		CU_ASSERT(why != NULL && strstr(why, "group or others") != NULL);
-	}
-	/* not a regular file */
-	why = NULL;
-	CU_ASSERT_EQUAL(conf_read_key(dir, key, &why), -EPERM);
-	CU_ASSERT(why != NULL && strstr(why, "not a regular file") != NULL);
-	unlink(path);
-	rmdir(dir);
-}
-
-/* The identity a configuration names: the key file's problems with its path and the system's
- * reason, and a peer with this node's own key. */
-static void
-test_check_identity(void)
-{
-	uint8_t priv[SL_KEY_LEN] = { 0 }, pub[SL_KEY_LEN];
-	struct conf c = { .n_peers = 2 };
-	struct conf_errors errs;
-	char dir[64];
-
-	tmpdir_make(dir);
-	snprintf(c.key_file, sizeof(c.key_file), "%s/node.key", dir);
-	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), -ENOENT);
-	CU_ASSERT(errs.n == 1 && error_matches(&errs.e[0], "identity.key_file",
-					       "node.key: cannot "
-					       "open the key file: No such file or directory"));
-	CU_ASSERT_FATAL(mkdir(c.key_file, 0700) == 0);
-	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), -EPERM);
-	CU_ASSERT(error_matches(&errs.e[0], "identity.key_file", "not a regular file"));
-	CU_ASSERT_FATAL(rmdir(c.key_file) == 0);
-	sl_dh_keygen(priv, pub);
-	CU_ASSERT_FATAL(conf_write_key(c.key_file, priv) == 0);
-	CU_ASSERT_FATAL(chmod(c.key_file, 0640) == 0);
-	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), -EPERM);
-	CU_ASSERT(error_matches(&errs.e[0], "identity.key_file", "accessible by group or others"));
-	CU_ASSERT(sodium_is_zero(priv, sizeof(priv)));
-	CU_ASSERT_FATAL(chmod(c.key_file, 0600) == 0);
-	/* peers[1] is this node */
-	snprintf(c.peers[1].name, sizeof(c.peers[1].name), "me");
-	memcpy(c.peers[1].pub, pub, SL_KEY_LEN);
-	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), -EINVAL);
-	CU_ASSERT(errs.n == 1 && error_matches(&errs.e[0], "peers[1]", "own public key"));
-	c.peers[1].pub[0] ^= 1;
-	CU_ASSERT_EQUAL(conf_check_identity(&c, priv, &errs), 0);
-	CU_ASSERT_EQUAL(errs.n, 0);
-	CU_ASSERT(!sodium_is_zero(priv, sizeof(priv)));
-	unlink(c.key_file);
-	rmdir(dir);
-}
-
-static void
-test_key_contents(void)
-{
-	static const char *const bad[] = {
-		"",
-		"\n",
-		"short\n",
-		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n",      /* 43: no padding */
-		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n\n",   /* two newlines */
-		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\r\n",   /* CR */
-		" AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",    /* leading space */
-		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=\n",     /* non-zero unused bits */
-		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh*=\n",     /* not base64 */
-		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd-h8=\n",     /* URL-safe alphabet */
-		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8AAAA=\n", /* 35 bytes */
-	};
-	uint8_t key[SL_KEY_LEN];
-	char dir[64], path[128];
-	const char *why;
-
-	tmpdir_make(dir);
-	snprintf(path, sizeof(path), "%s/node.key", dir);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		write_text(path, bad[i], 0600);
-		why = NULL;
-		CU_ASSERT_EQUAL(conf_read_key(path, key, &why), -EINVAL);
-		CU_ASSERT(why != NULL && strstr(why, "44 characters") != NULL);
-	}
-	/* no newline at the end is fine */
-	write_text(path, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 0600);
-	CU_ASSERT_EQUAL(conf_read_key(path, key, NULL), 0);
-	CU_ASSERT(key[0] == 0 && key[31] == 31);
-	unlink(path);
-	rmdir(dir);
-}
-
-static void
-test_base64(void)
-{
-	uint8_t key[SL_KEY_LEN], back[SL_KEY_LEN];
-	char b64[45];
-
-	for (unsigned int i = 0; i < SL_KEY_LEN; i++)
-		key[i] = (uint8_t)i;
-	conf_key_to_base64(key, b64);
-	CU_ASSERT_STRING_EQUAL(b64, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
-	CU_ASSERT_EQUAL(conf_key_from_base64(b64, back), 0);
-	CU_ASSERT(memcmp(key, back, sizeof(key)) == 0);
-	memset(back, 0xaa, sizeof(back));
-	CU_ASSERT_EQUAL(conf_key_from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=", back),
-			-EINVAL);
-	CU_ASSERT_EQUAL(back[0], 0xaa); /* untouched on failure */
-	CU_ASSERT_EQUAL(
-		conf_key_from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", back),
-		-EINVAL);
-	CU_ASSERT_EQUAL(conf_key_from_base64("", back), -EINVAL);
-}
-
 static void
 test_network_id(void)
 {
@@ -748,16 +680,13 @@ static CU_TestInfo cases[] = {
 	{ "missing or odd file", test_missing_file },
 	{ "a FIFO is refused without waiting", test_fifo },
 	{ "file writable by group or others", test_file_mode },
+	{ "a text gives what its file gives", test_parse_text },
+	{ "a text is a buffer, with a name", test_parse_buffer },
 	{ "defaults of a minimal config", test_defaults },
 	{ "engine settings derived", test_engine_derived },
 	{ "default lcore", test_default_lcore },
 	{ "engine check mapped to a path", test_engine_where },
 	{ "cores and ipv4 parsers", test_parsers },
-	{ "key write/read round trip", test_key_round_trip },
-	{ "key file permissions", test_key_permissions },
-	{ "key file contents", test_key_contents },
-	{ "the identity: key file problems, own key as a peer", test_check_identity },
-	{ "base64 keys", test_base64 },
 	{ "network id known answers", test_network_id },
 	CU_TEST_INFO_NULL,
 };

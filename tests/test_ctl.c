@@ -308,41 +308,10 @@ test_cookie_under_load(void)
 
 /* --- XX responder --------------------------------------------------------------------------- */
 
-struct xx_dialer {
-	struct cp_hs_ctx *ctx;
-	struct cp_hs_pending *p;
-	uint8_t pub[SL_KEY_LEN];
-	struct cp_endpoint ep;
-};
-
-static void
-xx_dialer_init(struct xx_dialer *d)
-{
-	struct cp_hs_config c = { .network_id = NET_ID,
-				  .tstamp_capacity = 16,
-				  .version = SL_PROTO_VERSION,
-				  .min_version = SL_PROTO_MIN_VERSION,
-				  .cookie_max_age_ns = SL_COOKIE_ROTATE_NS };
-
-	sl_dh_keygen(c.static_priv, d->pub);
-	d->ctx = cp_hs_ctx_create(&c);
-	d->p = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*d->p), 64));
-	CU_ASSERT_FATAL(d->ctx != NULL && d->p != NULL);
-	d->ep = (struct cp_endpoint){ .ip = 0xc6130063, .udp_port = 5000 }; /* no node there */
-}
-
-static void
-xx_dialer_fini(struct xx_dialer *d)
-{
-	cp_hs_pending_wipe(d->p);
-	free(d->p);
-	cp_hs_ctx_destroy(d->ctx);
-}
-
 static void
 test_xx_responder(void)
 {
-	struct xx_dialer d;
+	struct dialer d;
 	struct sl_msg_xx_init m1;
 	struct sl_msg_xx_finish m3;
 	struct cp_hs_session hs;
@@ -351,15 +320,17 @@ test_xx_responder(void)
 
 	world_reset(1);
 	node_start(0, NULL);
-	xx_dialer_init(&d);
+	dialer_init(&d, NULL, NET_ID);
 	/* an XX initiation that is never finished holds a slot until the handshake timeout */
 	CU_ASSERT_FATAL(cp_hs_xx_start(d.ctx, d.p, SL_SUITE_AESGCM_SHA256, 77, NULL, now, &m1) ==
 			0);
 	cp_ctl_handshake(nodes[0].ctl, &d.ep, (uint8_t *)&m1, sizeof(m1), 0, now, WALL0 + now);
 	CU_ASSERT_EQUAL(n_captured, 1);
 	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 1);
+	CU_ASSERT_EQUAL(stats(0)->handshakes_pending, 1); /* was counted twice (fuzz_handshake) */
 	run_for(6 * SEC);
 	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 0);
+	CU_ASSERT_EQUAL(stats(0)->handshakes_pending, 0);
 	/* a complete one opens a session with a node it did not know */
 	n_captured = 0;
 	CU_ASSERT_FATAL(
@@ -384,7 +355,7 @@ test_xx_responder(void)
 	cp_ctl_handshake(nodes[0].ctl, &d.ep, (uint8_t *)&m3, sizeof(m3), 0, now, WALL0 + now);
 	CU_ASSERT_EQUAL(stats(0)->unmatched, 1);
 	CU_ASSERT_EQUAL(stats(0)->sessions_opened, 1);
-	xx_dialer_fini(&d);
+	dialer_fini(&d);
 	world_end();
 }
 
@@ -397,13 +368,13 @@ test_refused_xx_keep_no_slot(void)
 {
 	uint8_t anon[SL_KEY_LEN], buf[sizeof(struct sl_msg_xx_init)];
 	struct sl_msg_xx_init *m = (void *)buf;
-	struct xx_dialer d;
+	struct dialer d;
 	const unsigned int n = 3 * LCORES * SLOTS;
 
 	world_reset(2);
 	add_peer(1, 0);
 	node_start(0, NULL);
-	xx_dialer_init(&d);
+	dialer_init(&d, NULL, NET_ID);
 	cp_mac1_key_anon(anon);
 	for (unsigned int i = 0; i < n; i++) {
 		size_t len = sizeof(*m);
@@ -440,7 +411,7 @@ test_refused_xx_keep_no_slot(void)
 	node_start(1, NULL);
 	run_for(1 * SEC);
 	CU_ASSERT(connected(1, 0));
-	xx_dialer_fini(&d);
+	dialer_fini(&d);
 	world_end();
 }
 
@@ -450,13 +421,13 @@ test_refused_xx_keep_no_slot(void)
 static void
 test_table_pressure(void)
 {
-	struct xx_dialer d;
+	struct dialer d;
 	struct sl_msg_xx_init m1;
 
 	world_reset(2);
 	add_peer(1, 0);
 	node_start(0, NULL); /* max_pending_xx 4 (ctl_world.c) */
-	xx_dialer_init(&d);
+	dialer_init(&d, NULL, NET_ID);
 	for (unsigned int i = 0; i < 6; i++) {
 		CU_ASSERT_FATAL(cp_hs_xx_start(d.ctx, d.p, SL_SUITE_AESGCM_SHA256, i, NULL, now,
 					       &m1) == 0);
@@ -474,7 +445,7 @@ test_table_pressure(void)
 	CU_ASSERT_EQUAL(stats(1)->cookies_received, 1);
 	run_for(6 * SEC); /* the spoofed XX answers expire */
 	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 1);
-	xx_dialer_fini(&d);
+	dialer_fini(&d);
 	world_end();
 }
 
@@ -621,6 +592,9 @@ test_shutdown(void)
 	CU_ASSERT_FATAL(connected(0, 1) && connected(0, 2));
 	cp_ctl_close_all(nodes[0].ctl, now);
 	CU_ASSERT_EQUAL(nodes[0].closes[SL_CLOSE_SHUTDOWN], 2);
+	/* closing sessions hold their slots, as neither sessions nor handshakes */
+	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 2);
+	CU_ASSERT(stats(0)->sessions_live == 0 && stats(0)->handshakes_pending == 0);
 	step();
 	CU_ASSERT_EQUAL(cp_ctl_sessions(nodes[0].ctl), 0);
 	CU_ASSERT_EQUAL(nodes[0].notes[CP_NOTE_DISCONNECTED], 2);

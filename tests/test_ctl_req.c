@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: control-thread tests, second part — what the control thread is asked and how it is
- * run: connect and disconnect on request, stale initiations, every configured handshake
- * timeout, and the control-thread ownership check of debug builds. Same world as test_ctl.c
- * (ctl_world.h: cp_ctl instances on an in-memory network, virtual time).
+ * run: connect and disconnect on request (and connect again while that disconnect closes),
+ * stale initiations, every configured handshake timeout, and the control-thread ownership
+ * check of debug builds. Same world as test_ctl.c (ctl_world.h: cp_ctl instances on an
+ * in-memory network, virtual time).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -115,6 +116,35 @@ test_connect_disconnect(void)
 	world_end();
 }
 
+/* Connect asked while our own disconnect is still closing the session (an application that
+ * heard NODE_DISCONNECTED from the lcore may ask before the control thread heard the session
+ * end): the node is dialled as soon as the session closed, not after the back-off (at least
+ * 750 ms here; it used to make a reconnect take a second). */
+static void
+test_connect_while_closing(void)
+{
+	world_reset(2);
+	node_start(0, NULL);
+	node_start(1, NULL);
+	CU_ASSERT_EQUAL(cp_ctl_connect(nodes[0].ctl, nodes[1].pub, nodes[1].ip, 4789, now), 0);
+	run_for(1 * SEC);
+	CU_ASSERT_FATAL(connected(0, 1));
+	CU_ASSERT_EQUAL(cp_ctl_disconnect(nodes[0].ctl, nodes[1].pub, now), 0);
+	CU_ASSERT_EQUAL(view(0, 1).info.state, CP_NODE_CONNECTED); /* closing */
+	CU_ASSERT_EQUAL(cp_ctl_connect(nodes[0].ctl, nodes[1].pub, 0, 0, now), 0);
+	run_for(100 * MS);
+	CU_ASSERT_EQUAL(nodes[0].closes[SL_CLOSE_APPLICATION], 1);
+	CU_ASSERT(connected(0, 1));
+	/* disconnected and asked again, then disconnected before it closed: not dialled */
+	CU_ASSERT_EQUAL(cp_ctl_disconnect(nodes[0].ctl, nodes[1].pub, now), 0);
+	CU_ASSERT_EQUAL(cp_ctl_connect(nodes[0].ctl, nodes[1].pub, 0, 0, now), 0);
+	CU_ASSERT_EQUAL(cp_ctl_disconnect(nodes[0].ctl, nodes[1].pub, now), 0);
+	run_for(10 * SEC);
+	CU_ASSERT(!connected(0, 1));
+	CU_ASSERT_EQUAL(nodes[0].closes[SL_CLOSE_APPLICATION], 2);
+	world_end();
+}
+
 /* --- ownership ----------------------------------------------------------------------------- */
 
 static void *
@@ -159,6 +189,7 @@ static CU_TestInfo cases[] = {
 	{ "every configured handshake timeout starts", test_config_from_conf },
 	{ "stale initiations are not answered", test_stale_initiations },
 	{ "connect and disconnect on request", test_connect_disconnect },
+	{ "connect while our disconnect closes: no back-off", test_connect_while_closing },
 	{ "state changes only on the control thread (debug builds)", test_owner_thread },
 	CU_TEST_INFO_NULL,
 };

@@ -248,6 +248,12 @@ outbound_of(int i)
 	return (int)cp_pool_stats(cp_disc_pool(w[i].d))->outbound;
 }
 
+static int
+inbound_of(int i)
+{
+	return (int)cp_pool_stats(cp_disc_pool(w[i].d))->inbound;
+}
+
 /* Twelve nodes told of node 0 only. */
 static void
 bootstrap(bool seed_mode)
@@ -273,6 +279,8 @@ bootstrap(bool seed_mode)
 		CU_ASSERT(cp_book_size(cp_disc_book(w[i].d)) >= 10); /* the others, seed aside */
 		CU_ASSERT(st->seed_dials >= 1);
 		CU_ASSERT(st->requests_sent >= 1);
+		/* asked again only when due (not refused by cp_pex on every tick) */
+		CU_ASSERT(cp_disc_pex_stats(w[i].d)->requests_not_due <= st->requests_sent);
 		CU_ASSERT_EQUAL(st->peers_bad, 0);
 	}
 }
@@ -281,6 +289,10 @@ static void
 test_bootstrap(void)
 {
 	bootstrap(false);
+	/* the seed filled its inbound places before it dialled anyone: it learns the addresses of
+	 * the others from its inbound peers and dials them, so it is connected to everyone */
+	CU_ASSERT_EQUAL(outbound_of(0) + inbound_of(0), 11);
+	CU_ASSERT(outbound_of(0) >= 1);
 	world_end();
 }
 

@@ -3,7 +3,9 @@
  * over 100,000 packets for fixed seeds; every packet accounted for (delivered once, lost, or
  * delivered twice); exact repeatability for a seed; corruption flips exactly one payload bit
  * and keeps the UDP checksum valid (checked by the naive reference); holds released by a later
- * burst, by time and by flush; no mbuf left behind after destroy.
+ * burst, by time and by flush; no mbuf left behind after destroy. Outages: the schedule's
+ * cursor against a naive reference over random schedules and clocks; a stage frees and counts
+ * every packet received during an outage, and only then.
  */
 #include <math.h>
 #include <stdio.h>
@@ -96,7 +98,7 @@ make(uint64_t seed, double loss, double reorder, double dup, double corrupt)
 				   .reorder = reorder,
 				   .duplicate = dup,
 				   .corrupt = corrupt };
-	struct dp_impair *imp = dp_impair_create(&cfg, pool);
+	struct dp_impair *imp = dp_impair_create(&cfg, pool, 0);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(imp);
 	return imp;
@@ -378,7 +380,7 @@ test_loss_and_duplicates(void)
 		uint16_t cap = round == 0 ? BURST : round == 1 ? BURST + 5 : CAP, n;
 		struct conf_impair cfg = { .seed = 9, .duplicate = 1.0 };
 
-		imp = dp_impair_create(&cfg, round == 2 ? tiny : pool);
+		imp = dp_impair_create(&cfg, round == 2 ? tiny : pool, 0);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(imp);
 		for (uint16_t i = 0; i < BURST; i++) {
 			seq_frame(&f, i);
@@ -406,7 +408,7 @@ test_create_rejects(void)
 	static const double bad[] = { -0.1, 1.5, NAN, INFINITY };
 	struct conf_impair cfg = { .seed = 1 };
 
-	CU_ASSERT_PTR_NULL(dp_impair_create(NULL, pool));
+	CU_ASSERT_PTR_NULL(dp_impair_create(NULL, pool, 0));
 	CU_ASSERT_EQUAL(rte_errno, EINVAL);
 	for (size_t i = 0; i < RTE_DIM(bad); i++) {
 		for (int field = 0; field < 4; field++) {
@@ -415,16 +417,153 @@ test_create_rejects(void)
 
 			*p[field] = bad[i];
 			rte_errno = 0;
-			CU_ASSERT_PTR_NULL(dp_impair_create(&c, pool));
+			CU_ASSERT_PTR_NULL(dp_impair_create(&c, pool, 0));
 			CU_ASSERT_EQUAL(rte_errno, EINVAL);
 		}
 	}
 	cfg.duplicate = 0.1; /* duplicates need a pool */
-	CU_ASSERT_PTR_NULL(dp_impair_create(&cfg, NULL));
+	CU_ASSERT_PTR_NULL(dp_impair_create(&cfg, NULL, 0));
 	cfg.duplicate = 0;
 	cfg.loss = 1.0;
-	dp_impair_destroy(dp_impair_create(&cfg, NULL)); /* fine without */
+	dp_impair_destroy(dp_impair_create(&cfg, NULL, 0)); /* fine without */
 	dp_impair_destroy(NULL);
+}
+
+/* --- outages ------------------------------------------------------------------------------ */
+
+#define MS 1000000ull
+
+/* The naive reference: the index of the outage on at t (ns after the start), or -1. */
+static int
+ref_outage(const struct conf_impair *cfg, uint64_t t)
+{
+	for (unsigned int i = 0; i < cfg->n_outages; i++) {
+		const struct conf_outage *o = &cfg->outages[i];
+
+		if (t >= o->after_ms * MS && t < (o->after_ms + (uint64_t)o->for_ms) * MS)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* A random valid schedule: up to CONF_MAX_OUTAGES outages of 1..50 ms, 0..50 ms apart. */
+static void
+random_schedule(struct conf_impair *cfg, uint64_t *rng)
+{
+	uint32_t at = 0;
+
+	cfg->n_outages = (unsigned int)(sl_test_mix64(rng) % (CONF_MAX_OUTAGES + 1));
+	for (unsigned int i = 0; i < cfg->n_outages; i++) {
+		cfg->outages[i].after_ms = at + (uint32_t)(sl_test_mix64(rng) % 51);
+		cfg->outages[i].for_ms = 1 + (uint32_t)(sl_test_mix64(rng) % 50);
+		at = cfg->outages[i].after_ms + cfg->outages[i].for_ms;
+	}
+}
+
+/* 2,000 random schedules, each read at increasing times (steps of 0..3 ms, sometimes a leap over
+ * several outages, sometimes exactly an edge), from a start t0 and before it. */
+static void
+test_outage_schedule(void)
+{
+	uint64_t rng = 0x0ae7a9e5;
+	static struct conf_impair cfg;
+
+	for (int round = 0; round < 2000; round++) {
+		uint64_t t0 = sl_test_mix64(&rng) % (1000 * MS), now = t0 - t0 / 2;
+		struct dp_outage s;
+		unsigned int on = 0;
+
+		random_schedule(&cfg, &rng);
+		dp_outage_init(&s, &cfg, t0);
+		CU_ASSERT_FALSE(dp_outage_on(&s, now)); /* before the start: never */
+		now = t0;
+		while (now < t0 + 5000 * MS && s.next < s.n) {
+			int want = ref_outage(&cfg, now - t0), got = dp_outage_at(&s, now);
+
+			CU_ASSERT_EQUAL_FATAL(got, want);
+			CU_ASSERT_EQUAL(dp_outage_on(&s, now), want >= 0);
+			on += want >= 0;
+			switch (sl_test_mix64(&rng) % 8) {
+			case 0: /* onto the next edge: a start (on) or an end (off) */
+				if (s.next < s.n) {
+					const struct conf_outage *o = &cfg.outages[s.next];
+					uint64_t start = t0 + o->after_ms * MS;
+
+					now = now < start ? start : start + o->for_ms * MS;
+				}
+				break;
+			case 1: /* a leap */
+				now += sl_test_mix64(&rng) % (200 * MS);
+				break;
+			default:
+				now += sl_test_mix64(&rng) % (3 * MS);
+			}
+		}
+		CU_ASSERT(cfg.n_outages == 0 || on > 0 || s.next == s.n);
+		CU_ASSERT_EQUAL(dp_outage_at(&s, UINT64_MAX / 2), -1); /* all over */
+		CU_ASSERT_EQUAL(s.next, s.n);
+	}
+}
+
+/* A stage with one outage, 2 ms from 1 ms after t0: packets before and after pass (with the
+ * probabilities of the stage: none), every one during it is freed and counted, including a burst
+ * that arrives at its very first and last nanosecond; held packets from before it still come
+ * out. */
+static void
+test_outage_stage(void)
+{
+	static struct conf_impair cfg = { .enabled = true, .seed = 4, .n_outages = 1 };
+	const uint64_t t0 = 5 * MS, on = t0 + 1 * MS, off = on + 2 * MS;
+	const uint64_t at[] = { 0, t0, on - 1, on, on + MS, off - 1, off, off + MS };
+	struct dp_drop_counters drops = { 0 };
+	struct rte_mbuf *pkts[CAP];
+	struct dp_impair_stats st;
+	struct dp_impair *imp;
+	uint64_t lost = 0;
+	struct frame f;
+	uint32_t seq = 0;
+	POOL_BASELINE();
+
+	cfg.outages[0] = (struct conf_outage){ .after_ms = 1, .for_ms = 2 };
+	imp = dp_impair_create(&cfg, pool, t0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(imp);
+	for (size_t k = 0; k < RTE_DIM(at); k++) {
+		bool cut = at[k] >= on && at[k] < off;
+		uint16_t out;
+
+		for (uint16_t i = 0; i < BURST; i++) {
+			seq_frame(&f, seq++);
+			pkts[i] = frame_to_mbuf(&f, pool);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(pkts[i]);
+		}
+		out = dp_impair_rx(imp, pkts, BURST, CAP, at[k], &drops);
+		CU_ASSERT_EQUAL(out, cut ? 0 : BURST);
+		for (uint16_t i = 0; i < out; i++) {
+			CU_ASSERT_EQUAL(seq_of(pkts[i]), seq - BURST + i);
+			rte_pktmbuf_free(pkts[i]);
+		}
+		lost += cut ? BURST : 0;
+	}
+	dp_impair_get_stats(imp, &st);
+	CU_ASSERT(st.outage_lost == lost && lost == 3 * BURST);
+	CU_ASSERT(st.seen == seq - lost && st.lost == 0);
+	CU_ASSERT_EQUAL(drops.n[DP_DROP_IMPAIR_OUTAGE_RX], lost);
+	CU_ASSERT_EQUAL(dp_drop_total(&drops), lost);
+	dp_impair_destroy(imp);
+
+	/* a packet held back before the outage is released during it (it arrived before), behind
+	 * a later burst that the outage took */
+	cfg.reorder = 1.0;
+	imp = dp_impair_create(&cfg, pool, t0);
+	CU_ASSERT_EQUAL(one(imp, 0, on - 1, pkts, 1), 0);
+	CU_ASSERT_EQUAL(dp_impair_held(imp), 1);
+	CU_ASSERT_EQUAL(one(imp, 1, on, pkts, 1), 1); /* freed; the held one comes out */
+	CU_ASSERT_EQUAL(seq_of(pkts[0]), 0);
+	rte_pktmbuf_free(pkts[0]);
+	CU_ASSERT_EQUAL(dp_impair_held(imp), 0);
+	dp_impair_destroy(imp);
+	cfg.reorder = 0;
+	POOL_CHECK();
 }
 
 static CU_TestInfo cases[] = {
@@ -434,6 +573,8 @@ static CU_TestInfo cases[] = {
 	{ "corruption: one bit, checksum kept valid", test_corrupt_every_packet },
 	{ "loss; duplicates limited by room and mbufs", test_loss_and_duplicates },
 	{ "create rejects bad probabilities", test_create_rejects },
+	{ "outage schedule against a naive reference", test_outage_schedule },
+	{ "outage: every packet received during it freed and counted", test_outage_stage },
 	CU_TEST_INFO_NULL,
 };
 

@@ -8,9 +8,10 @@
  * in random order and padding at the arena's end (rx_released is exactly the first message
  * still held), a replaced session whose old NODE_DOWN comes late, sluice_wait() woken by a
  * descriptor another thread posts, and hostile descriptors from the appliance (refused, never
- * read, counted); sluice_flush() (it returns once the lcore took every send, times out, sees
- * the appliance go) and node ids as text (a table of edge cases, random round trips against
- * libsodium's base64 and hex).
+ * read, counted); discovery events (each kind's fields; types and kinds of a newer appliance
+ * skipped and counted, the attachment going on); sluice_flush() (it returns once the lcore took
+ * every send, times out, sees the appliance go) and node ids as text (a table of edge cases, random
+ * round trips against libsodium's base64 and hex).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -376,7 +377,9 @@ test_credit(void)
 	world_end(&w);
 }
 
-/* A full lane: -ENOBUFS, no WANT, WRITABLE once the lcore took what was posted before. */
+/* A full lane: -ENOBUFS, no WANT, WRITABLE once the lcore took what was posted before; an
+ * application asleep meanwhile says it waits for room, and the lcore that drains the lane wakes
+ * it (its eventfd), not before. */
 static void
 full_lane(uint32_t ring_slots, uint32_t msg_len, int fit)
 {
@@ -385,6 +388,7 @@ full_lane(uint32_t ring_slots, uint32_t msg_len, int fit)
 	struct api_fake_sent sent;
 	struct sluice_event ev;
 	struct sluice_stats st;
+	struct pollfd p = { .events = POLLIN };
 	uint8_t buf[4096] = { 0 };
 
 	api_fake_defaults(&cfg);
@@ -396,12 +400,21 @@ full_lane(uint32_t ring_slots, uint32_t msg_len, int fit)
 	CU_ASSERT_EQUAL(sluice_send(w.s, w.id, 1, buf, msg_len, 0), -ENOBUFS);
 	CU_ASSERT_EQUAL(sluice_wait_timeout(w.s, -1), 1);
 	CU_ASSERT_EQUAL(sluice_wait(w.s, 0), 0);
+	p.fd = sluice_fd(w.s);
+	CU_ASSERT_EQUAL(sluice_wait_prepare(w.s), 0); /* asleep, waiting for room */
+	CU_ASSERT_EQUAL(api_fake_sleep_flag(w.f, 0), SL_API_SLEEP_EVENTS | SL_API_SLEEP_ROOM);
 	CU_ASSERT_EQUAL(api_fake_take(w.f, 0, 1, &sent, buf), 1);
 	CU_ASSERT_EQUAL(sluice_poll(w.s, &ev, 1), 0); /* not all taken yet */
 	for (int i = 1; i < fit; i++) {
+		CU_ASSERT_EQUAL(poll(&p, 1, 0), 0); /* not woken before the lane is drained */
 		CU_ASSERT_EQUAL(api_fake_take(w.f, 0, 1, &sent, buf), 1);
 		CU_ASSERT_EQUAL(sent.type, SL_API_D_SEND);
 	}
+	CU_ASSERT_EQUAL(poll(&p, 1, 0), 1); /* drained: woken */
+	CU_ASSERT_EQUAL(w.f->app[0].wakes, 1);
+	sluice_wait_done(w.s);
+	CU_ASSERT_EQUAL(api_fake_sleep_flag(w.f, 0), 0);
+	CU_ASSERT_EQUAL(sluice_wait_prepare(w.s), 1); /* the room is back: do not wait */
 	CU_ASSERT_EQUAL(api_fake_take(w.f, 0, 1, &sent, buf), 0); /* no WANT */
 	CU_ASSERT_EQUAL(sluice_wait(w.s, WAIT_MS), 1);
 	CU_ASSERT_EQUAL_FATAL(sluice_poll(w.s, &ev, 1), 1);
@@ -634,6 +647,8 @@ static CU_TestInfo cases[] = {
 	{ "hostile descriptors refused", test_hostile_rx },
 	{ "impossible ring index", test_broken_ring },
 	{ "appliance gone", test_appliance_gone },
+	{ "discovery events: each kind, its fields", test_discovery_events },
+	{ "discovery: unknown types and kinds skipped", test_discovery_future },
 	{ "flush: waits until the lcore took every send", test_flush },
 	{ "node ids as text: table", test_node_text_table },
 	{ "node ids as text: random round trips", test_node_text_random },

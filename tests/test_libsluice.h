@@ -48,5 +48,7 @@ void test_wait_fd(void);
 void test_hostile_rx(void);
 void test_broken_ring(void);
 void test_appliance_gone(void);
+void test_discovery_events(void);
+void test_discovery_future(void);
 
 #endif /* TEST_LIBSLUICE_H */

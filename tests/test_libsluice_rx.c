@@ -3,7 +3,8 @@
  * random order with padding at the arena's end (against a reference: rx_released is always
  * the first message still held, or the end of the last one seen), copying receive, a replaced
  * session, waking (another thread posts; the epoll-style calls), hostile descriptors and ring
- * indices from the appliance, and the appliance going away. Cases listed in test_libsluice.c.
+ * indices from the appliance, the appliance going away, and discovery events (with the kinds
+ * and types a newer appliance may add). Cases listed in test_libsluice.c.
  */
 #include <errno.h>
 #include <poll.h>
@@ -313,7 +314,7 @@ test_hostile_rx(void)
 	d.type = SL_API_D_NODE_DOWN;
 	refused(w.f, w.s, 0, d);
 	d.type = SL_API_D_MSG;
-	refused(w.f, w.s, -1, d); /* the events ring carries CONNECT_FAILED only */
+	refused(w.f, w.s, -1, d); /* the events ring carries no messages */
 	CU_ASSERT_EQUAL(api_fake_node_up(w.f, 0, 0, CONN_A, held.node), 0);
 	CU_ASSERT_EQUAL(sluice_poll(w.s, &ev, 1), 0); /* up twice */
 	CU_ASSERT_EQUAL(api_fake_rx_released(w.f, 0, 0), 0);
@@ -330,6 +331,101 @@ test_hostile_rx(void)
 	CU_ASSERT_EQUAL(api_fake_deliver(w.f, 0, 0, CONN_A, 3, "fine", 4, &pos), 0);
 	CU_ASSERT_EQUAL_FATAL(sluice_poll(w.s, &ev, 1), 1);
 	CU_ASSERT_EQUAL(memcmp(ev.data, "fine", 4), 0);
+	world_end(&w);
+}
+
+/* --- discovery events --------------------------------------------------------------------- */
+
+static struct sl_api_desc
+disc_desc(uint16_t kind, const uint8_t *node, uint32_t count, uint32_t missed)
+{
+	struct sl_api_desc d = { .type = SL_API_D_DISCOVERY, .reason = kind };
+
+	if (node != NULL)
+		memcpy(d.disc.node, node, SL_API_NODE_LEN);
+	d.disc.count = count;
+	d.disc.missed = missed;
+	return d;
+}
+
+/* What each kind becomes: type, node, count, reason, undelivered. */
+void
+test_discovery_events(void)
+{
+	static const uint8_t zero[SLUICE_NODE_LEN];
+	uint8_t peer[SLUICE_NODE_LEN], bad[SLUICE_NODE_LEN];
+
+	node_id(peer, 3); /* before the table, which copies them */
+	node_id(bad, 4);
+	const struct {
+		struct sl_api_desc d;
+		enum sluice_event_type type;
+		const uint8_t *node;
+		uint32_t count, undelivered;
+		uint16_t reason;
+	} t[] = {
+		{ disc_desc(SL_API_DISC_ADDR_LEARNED, peer, 17, 0), SLUICE_DISC_ADDR_LEARNED, peer,
+		  17, 0, 0 },
+		{ disc_desc(SL_API_DISC_PEER_BAD, bad, 0, 0), SLUICE_DISC_PEER_BAD, bad, 0, 0, 0 },
+		{ disc_desc(SL_API_DISC_BOOK_SAVED, NULL, 1234, 3), SLUICE_DISC_BOOK_SAVED, zero,
+		  1234, 3, 0 },
+		{ disc_desc(SL_API_DISC_BOOK_FAILED, NULL, EACCES, 0), SLUICE_DISC_BOOK_FAILED,
+		  zero, 0, 0, EACCES },
+		{ disc_desc(SL_API_DISC_ADDR_LEARNED, peer, 1, UINT32_MAX),
+		  SLUICE_DISC_ADDR_LEARNED, peer, 1, UINT32_MAX, 0 },
+	};
+	const unsigned int n = sizeof(t) / sizeof(t[0]);
+	struct sluice_event ev[8];
+	struct sluice_stats st;
+	struct world w;
+
+	world_start(&w, NULL, 0, 0, 0);
+	for (unsigned int i = 0; i < n; i++)
+		CU_ASSERT_EQUAL_FATAL(api_fake_post(w.f, 0, -1, &t[i].d), 0);
+	CU_ASSERT_EQUAL_FATAL(sluice_poll(w.s, ev, 8), (int)n);
+	for (unsigned int i = 0; i < n; i++) {
+		CU_ASSERT_EQUAL(ev[i].type, t[i].type);
+		CU_ASSERT_EQUAL(memcmp(ev[i].node, t[i].node, SLUICE_NODE_LEN), 0);
+		CU_ASSERT_EQUAL(ev[i].count, t[i].count);
+		CU_ASSERT_EQUAL(ev[i].undelivered, t[i].undelivered);
+		CU_ASSERT_EQUAL(ev[i].reason, t[i].reason);
+		CU_ASSERT_EQUAL(ev[i].chan, 0);
+		CU_ASSERT_EQUAL(ev[i].len, 0);
+		CU_ASSERT_PTR_NULL(ev[i].data);
+	}
+	sluice_release(w.s, &ev[0]); /* not a message: ignored, counted */
+	sluice_get_stats(w.s, &st);
+	CU_ASSERT_EQUAL(st.appliance_errors, 0);
+	CU_ASSERT_EQUAL(st.release_errors, 1);
+	CU_ASSERT_EQUAL(st.events, n);
+	world_end(&w);
+}
+
+/* A newer appliance's events-ring types and discovery kinds: skipped and counted, the
+ * attachment goes on; the lane rings do not grow that way. */
+void
+test_discovery_future(void)
+{
+	struct sl_api_desc future = { .type = SL_API_D_DISCOVERY + 7 };
+	struct sluice_event ev[4];
+	struct sluice_stats st;
+	struct world w;
+
+	world_start(&w, NULL, 5, 0, CONN_A);
+	refused(w.f, w.s, -1, future);						   /* a type */
+	refused(w.f, w.s, -1, disc_desc(SL_API_DISC_BOOK_FAILED + 1, w.id, 5, 0)); /* a kind */
+	refused(w.f, w.s, -1, disc_desc(0, NULL, 0, 0));
+	refused(w.f, w.s, -1, disc_desc(UINT16_MAX, NULL, 0, 0));
+	refused(w.f, w.s, 0, disc_desc(SL_API_DISC_PEER_BAD, w.id, 0, 0)); /* on a lane */
+	CU_ASSERT_EQUAL(api_fake_post(w.f, 0, -1, &future), 0);
+	future = disc_desc(SL_API_DISC_PEER_BAD, w.id, 0, 0);
+	CU_ASSERT_EQUAL(api_fake_post(w.f, 0, -1, &future), 0);
+	CU_ASSERT_EQUAL(sluice_send(w.s, w.id, 3, "still", 5, 0), 0); /* not broken */
+	CU_ASSERT_EQUAL_FATAL(sluice_poll(w.s, ev, 4), 1);	      /* the unknown one skipped */
+	CU_ASSERT_EQUAL(ev[0].type, SLUICE_DISC_PEER_BAD);
+	CU_ASSERT_EQUAL(memcmp(ev[0].node, w.id, SLUICE_NODE_LEN), 0);
+	sluice_get_stats(w.s, &st);
+	CU_ASSERT_EQUAL(st.appliance_errors, 6);
 	world_end(&w);
 }
 

@@ -2,9 +2,10 @@
  * sluice: the minimal stack (dp_net) under EAL — a table of malformed frames, one defect each,
  * covering every drop reason dp_net produces; valid ARP, ICMP and UDP frames; builders round
  * tripping through the classifier; every checksum checked by a deliberately naive reference
- * (RFC 1071 byte by byte); 20,000 random and mutated frames. Under ASan the bytes around each
- * frame are poisoned while it is classified, so a read outside the frame is a failure. Every
- * test ends with the mbuf pool back at its baseline.
+ * (RFC 1071 byte by byte), the echo reply's also for an all-zero request; 20,000 random and
+ * mutated frames. Under ASan the bytes around each frame are poisoned while it is classified,
+ * so a read outside the frame is a failure. Every test ends with the mbuf pool back at its
+ * baseline.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -590,6 +591,36 @@ test_icmp_echo_reply(void)
 	POOL_CHECK();
 }
 
+/* Regression (fuzz_frame): an echo request whose other words are all zero — identifier 0,
+ * sequence 0, no data or zero data, of even and odd lengths. RFC 1624's update gave its reply
+ * the checksum 0x0000, which no receiver verifies; it must be 0xffff. */
+static void
+test_icmp_echo_reply_zero(void)
+{
+	static const uint16_t lens[] = { 0, 1, 2, 56 };
+	POOL_BASELINE();
+
+	for (size_t i = 0; i < RTE_DIM(lens); i++) {
+		enum dp_drop_reason why;
+		struct dp_net_pkt p;
+		struct frame f, r;
+		struct rte_mbuf *m;
+
+		frame_icmp(&f, &peer, &us, lens[i]);
+		memset(f.b + AT_L4 + 4, 0, 4u + lens[i]);
+		frame_fix_l4(&f);
+		CU_ASSERT_EQUAL(get16(f.b + AT_ICMP_CK), 0xf7ff);
+		m = to_mbuf(&f);
+		CU_ASSERT_EQUAL_FATAL(classify(&us, m, &p, &why), DP_NET_ICMP_ECHO);
+		CU_ASSERT_EQUAL(dp_net_icmp_echo_reply(&us, m), 0);
+		from_mbuf(m, &r);
+		CU_ASSERT_EQUAL(get16(r.b + AT_ICMP_CK), 0xffff);
+		CU_ASSERT_EQUAL(ref_fold(ref_sum(r.b + AT_L4, 8u + lens[i], 0)), 0xffff);
+		rte_pktmbuf_free(m);
+	}
+	POOL_CHECK();
+}
+
 static void
 test_arp_reply_and_request(void)
 {
@@ -736,6 +767,7 @@ static CU_TestInfo cases[] = {
 	{ "build udp: round trip through classify", test_build_udp_round_trip },
 	{ "build udp: mtu, headroom, length", test_build_udp_errors },
 	{ "icmp echo reply: same size, checksums", test_icmp_echo_reply },
+	{ "icmp echo reply to an all-zero request: checksum 0xffff", test_icmp_echo_reply_zero },
 	{ "arp reply, request, gratuitous", test_arp_reply_and_request },
 	{ "on-link and next hop", test_next_hop },
 	{ "20,000 random and mutated frames", test_random_frames },

@@ -53,7 +53,17 @@ enum sluice_event_type {
 	SLUICE_EXPIRED,		    /* node, chan, id: a message reached its TTL unsent */
 	SLUICE_DATAGRAM_LOST,	    /* node, chan, id: a datagram was lost */
 	SLUICE_SEND_FAILED,	    /* node, chan, len: a message sent as its session ended */
+	/* Discovery (the appliance's address book and peer exchange); each also carries
+	 * undelivered: discovery events the appliance dropped for this attachment before this
+	 * one (its events ring was half full). */
+	SLUICE_DISC_ADDR_LEARNED, /* node (the peer that told us), count: addresses it added */
+	SLUICE_DISC_PEER_BAD,	  /* node broke peer exchange: closed and marked bad */
+	SLUICE_DISC_BOOK_SAVED,	  /* the address book was saved: count entries */
+	SLUICE_DISC_BOOK_FAILED,  /* saving the address book failed: reason = the errno */
 };
+/* Later versions add event types (at the end): an application ignores those it does not
+ * know. An appliance newer than this library may post events this library does not know:
+ * it skips them (counted in sluice_stats.appliance_errors) and carries on. */
 
 enum sluice_fail {
 	SLUICE_FAIL_TIMEOUT = 1, /* no answer within the handshake timeout */
@@ -67,14 +77,16 @@ struct sluice_event {
 	uint8_t node[SLUICE_NODE_LEN];
 	uint8_t chan;
 	uint8_t by_peer;      /* DISCONNECTED */
-	uint16_t reason;      /* DISCONNECTED, CONNECT_FAILED */
+	uint16_t reason;      /* DISCONNECTED, CONNECT_FAILED, DISC_BOOK_FAILED */
 	uint32_t len;	      /* MESSAGE, SEND_FAILED */
 	const uint8_t *data;  /* MESSAGE: in shared memory until sluice_release() */
 	uint64_t time_ns;     /* MESSAGE: arrival on the appliance (its monotonic clock) */
 	uint64_t id;	      /* MESSAGE, EXPIRED, DATAGRAM_LOST */
 	uint32_t ip;	      /* CONNECTED: the node's IPv4 address, host order */
 	uint16_t port;	      /* CONNECTED */
-	uint32_t undelivered; /* DISCONNECTED: messages sent and never acknowledged */
+	uint32_t undelivered; /* DISCONNECTED: messages sent and never acknowledged; DISC_*:
+				 discovery events dropped before this one */
+	uint32_t count;	      /* DISC_ADDR_LEARNED: addresses; DISC_BOOK_SAVED: entries */
 	uint64_t priv[2];     /* libsluice's: where the message lies */
 };
 /* The same session's events keep their order. A NODE_CONNECTED for a node that is already

@@ -9,6 +9,7 @@
  * rings and consumes the rx rings and the events ring.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -35,8 +36,14 @@ attach_request(struct sluice *s, const char *name, int *memfd)
 		return -EPROTO;
 	}
 	memcpy(&s->rep, s->ctl_buf + sizeof(struct sl_api_rep_hdr), sizeof(s->rep));
+	s->efd = fds[1]; /* closed with s */
+	/* the appliance makes it non-blocking; made sure of here, so that resetting it after a
+	 * wait is one read() that never blocks (sluice_wait_done()) */
+	if (fcntl(s->efd, F_SETFL, fcntl(s->efd, F_GETFL) | O_NONBLOCK) < 0) {
+		close(fds[0]);
+		return -EPROTO;
+	}
 	*memfd = fds[0];
-	s->efd = fds[1];
 	return 0;
 }
 

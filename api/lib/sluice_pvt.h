@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -33,6 +34,13 @@
 
 _Static_assert(LSL_UNIT == SL_RING_LINE, "rx messages start on a cache line (sl_api.h)");
 _Static_assert(SLUICE_NODE_LEN == SL_API_NODE_LEN, "a node id is the same on both sides");
+/* libsluice.so.0's ABI: struct sluice_event keeps its size and its fields' places (count sits
+ * in what was padding), and event types are only added at the end. */
+_Static_assert(sizeof(struct sluice_event) == 104, "struct sluice_event's size is ABI");
+_Static_assert(offsetof(struct sluice_event, count) == 84, "count fills the old padding");
+_Static_assert(offsetof(struct sluice_event, priv) == 88, "priv stays where it was");
+_Static_assert(SLUICE_SEND_FAILED == 8 && SLUICE_DISC_ADDR_LEARNED == 9,
+	       "event types are only added at the end");
 _Static_assert(LSL_RX_BURST <= 64, "a burst of descriptors is copied onto the stack");
 
 /* --- node table (sluice_nodes.c) ---------------------------------------------------------- */

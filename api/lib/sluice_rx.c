@@ -216,16 +216,46 @@ lane_desc(struct sluice *s, uint32_t lane, const struct sl_api_desc *d, struct s
 	}
 }
 
+/* A DISCOVERY; a kind this library does not know (a newer appliance's) is skipped. */
 static unsigned int
-event_desc(struct sluice *s, const struct sl_api_desc *d, struct sluice_event *ev)
+rx_discovery(struct sluice *s, const struct sl_api_desc *d, struct sluice_event *ev)
 {
-	if (d->type != SL_API_D_CONNECT_FAILED) {
+	static const enum sluice_event_type type[] = {
+		[SL_API_DISC_ADDR_LEARNED] = SLUICE_DISC_ADDR_LEARNED,
+		[SL_API_DISC_PEER_BAD] = SLUICE_DISC_PEER_BAD,
+		[SL_API_DISC_BOOK_SAVED] = SLUICE_DISC_BOOK_SAVED,
+		[SL_API_DISC_BOOK_FAILED] = SLUICE_DISC_BOOK_FAILED,
+	};
+
+	if (d->reason >= sizeof(type) / sizeof(type[0]) || type[d->reason] == 0) {
 		s->st.appliance_errors++;
 		return 0;
 	}
-	lsl_event_node(ev, SLUICE_NODE_CONNECT_FAILED, d->node.node, 0);
-	ev->reason = d->reason;
+	lsl_event_node(ev, type[d->reason], d->disc.node, 0);
+	ev->undelivered = d->disc.missed;
+	if (d->reason == SL_API_DISC_BOOK_FAILED)
+		ev->reason = (uint16_t)(d->disc.count > UINT16_MAX ? UINT16_MAX : d->disc.count);
+	else
+		ev->count = d->disc.count;
 	return 1;
+}
+
+/* The events ring grows (sl_api.h): a type this library does not know is skipped, counted,
+ * and never breaks the attachment. */
+static unsigned int
+event_desc(struct sluice *s, const struct sl_api_desc *d, struct sluice_event *ev)
+{
+	switch (d->type) {
+	case SL_API_D_CONNECT_FAILED:
+		lsl_event_node(ev, SLUICE_NODE_CONNECT_FAILED, d->node.node, 0);
+		ev->reason = d->reason;
+		return 1;
+	case SL_API_D_DISCOVERY:
+		return rx_discovery(s, d, ev);
+	default:
+		s->st.appliance_errors++;
+		return 0;
+	}
 }
 
 /* Up to max events from one burst of ring r (lane -1: the events ring). */

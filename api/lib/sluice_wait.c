@@ -8,7 +8,10 @@
  * wake-up, and a busy application (flag clear) costs the producers no system call.
  *
  * A send refused for room in a lane's ring or arena waits for the lcore to take descriptors,
- * which writes nothing: while one waits, the wait is cut into 1-ms slices that look at it.
+ * which publishes nothing: the sleep flag then also says SL_API_SLEEP_ROOM, and an lcore that
+ * drains its lane's tx ring writes the eventfd. The wait is still cut into 1-ms slices that
+ * look at the lanes meanwhile, a bound that costs next to nothing: a wake-up that does not
+ * come (an appliance that does not know the bit) costs a millisecond, not a hang.
  * sluice_flush() waits for the same thing (every descriptor posted taken) in the same slices.
  */
 #include <errno.h>
@@ -33,9 +36,11 @@ sluice_fd(const struct sluice *s)
 int
 sluice_wait_prepare(struct sluice *s)
 {
+	uint64_t flag = SL_API_SLEEP_EVENTS | (lsl_tx_room_waiting(s) ? SL_API_SLEEP_ROOM : 0);
+
 	if (ready(s))
 		return 1;
-	atomic_store_explicit(s->sleeping, 1, memory_order_seq_cst);
+	atomic_store_explicit(s->sleeping, flag, memory_order_seq_cst);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (!ready(s))
 		return 0;
@@ -46,14 +51,13 @@ sluice_wait_prepare(struct sluice *s)
 void
 sluice_wait_done(struct sluice *s)
 {
-	struct pollfd p = { .fd = s->efd, .events = POLLIN };
 	uint64_t v;
 
 	atomic_store_explicit(s->sleeping, 0, memory_order_relaxed);
-	/* Reset the eventfd so a level-triggered loop does not wake again for nothing. */
-	if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
-		if (read(s->efd, &v, sizeof(v)) < 0)
-			return; /* nothing to reset after all */
+	/* Reset the eventfd so a level-triggered loop does not wake again for nothing: one read
+	 * (non-blocking: sluice_attach() made sure), EAGAIN when it was not written. */
+	if (read(s->efd, &v, sizeof(v)) < 0)
+		return; /* nothing to reset */
 }
 
 int

@@ -50,6 +50,10 @@ class EventType(enum.IntEnum):
     EXPIRED = 6
     DATAGRAM_LOST = 7
     SEND_FAILED = 8
+    DISC_ADDR_LEARNED = 9
+    DISC_PEER_BAD = 10
+    DISC_BOOK_SAVED = 11
+    DISC_BOOK_FAILED = 12
 
 
 class Fail(enum.IntEnum):
@@ -60,6 +64,7 @@ class Fail(enum.IntEnum):
 
 
 globals().update(EventType.__members__)
+_EVENT_TYPES = frozenset(e.value for e in EventType)
 
 _u8, _u16, _u32, _u64 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64
 
@@ -68,7 +73,7 @@ class _Event(ctypes.Structure):
     _fields_ = [("type", ctypes.c_int), ("node", _u8 * NODE_LEN), ("chan", _u8),
                 ("by_peer", _u8), ("reason", _u16), ("len", _u32), ("data", ctypes.c_void_p),
                 ("time_ns", _u64), ("id", _u64), ("ip", _u32), ("port", _u16),
-                ("undelivered", _u32), ("priv", _u64 * 2)]
+                ("undelivered", _u32), ("count", _u32), ("priv", _u64 * 2)]
 
 
 class _NodeInfo(ctypes.Structure):
@@ -216,22 +221,28 @@ if os.environ.get("SLUICE_LIB"):
 class Event:
     """One event of sluice_poll(): type (EventType), node (bytes), chan, and per type: data
     and len, time_ns, id (MESSAGE); ip, port (NODE_CONNECTED); reason, by_peer, undelivered
-    (NODE_DISCONNECTED); reason (NODE_CONNECT_FAILED, a Fail)."""
+    (NODE_DISCONNECTED); reason (NODE_CONNECT_FAILED, a Fail); node and count
+    (DISC_ADDR_LEARNED: the peer and the addresses it added), node (DISC_PEER_BAD), count
+    (DISC_BOOK_SAVED: entries), reason (DISC_BOOK_FAILED: the errno), and undelivered for
+    every DISC_* (discovery events the appliance dropped before this one).
+
+    A type this module does not know (a newer libsluice's) stays a plain int: ignore it."""
     __slots__ = ("type", "node", "chan", "by_peer", "reason", "len", "data", "time_ns", "id",
-                 "ip", "port", "undelivered", "_raw")
+                 "ip", "port", "undelivered", "count", "_raw")
 
     def __init__(self, raw, data, keep_raw):
-        self.type = EventType(raw.type)
+        self.type = EventType(raw.type) if raw.type in _EVENT_TYPES else raw.type
         self.node = bytes(raw.node)
         for f in ("chan", "by_peer", "reason", "len", "time_ns", "id", "ip", "port",
-                  "undelivered"):
+                  "undelivered", "count"):
             setattr(self, f, getattr(raw, f))
         self.data = data
         self._raw = raw if keep_raw else None
 
     def __repr__(self):
         more = f" len={self.len}" if self.type == EventType.MESSAGE else ""
-        return f"<sluice.Event {self.type.name} node={self.node[:4].hex()}… chan={self.chan}{more}>"
+        name = getattr(self.type, "name", str(self.type))
+        return f"<sluice.Event {name} node={self.node[:4].hex()}… chan={self.chan}{more}>"
 
 
 # --- an attachment ------------------------------------------------------------------------

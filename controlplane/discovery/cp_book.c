@@ -560,6 +560,12 @@ nomem:
 }
 
 void
+cp_book_handoff(struct cp_book *b)
+{
+	SL_OWNER_RELEASE(b->owner);
+}
+
+void
 cp_book_destroy(struct cp_book *b)
 {
 	if (b == NULL)

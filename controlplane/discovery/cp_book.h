@@ -172,6 +172,9 @@ struct cp_book *cp_book_create(const struct cp_book_config *cfg, const uint8_t k
 			       uint64_t rng_seed);
 /* Wipes the key and frees everything. NULL is a no-op. */
 void cp_book_destroy(struct cp_book *b);
+/* The book passes to another thread (a thread the owner starts or joins, which orders memory):
+ * the next call that checks the owner binds it again (debug builds). */
+void cp_book_handoff(struct cp_book *b);
 
 /* Learned a (a->last_seen: when the node was last up, 0: unknown) from a peer at source_ip, or
  * from the config or the node itself (source_ip = a->ip). A last_seen that is unknown or more
@@ -250,6 +253,12 @@ int cp_book_save(struct cp_book *b, const char *path);
  * configuration are dropped (load_dropped). */
 int cp_book_load(struct cp_book *b, const char *path, char *why,
 		 size_t why_len) __rte_warn_unused_result;
+
+/* The checks and the adoption of cp_book_load() on a file's bytes already in memory (the fuzz
+ * target's entry): 0, or -EBADMSG (why says what was wrong; the book unchanged). Nothing is
+ * renamed: there is no file. */
+int cp_book_decode(struct cp_book *b, const uint8_t *buf, size_t len, char *why,
+		   size_t why_len) __rte_warn_unused_result;
 
 const struct cp_book_stats *cp_book_stats(const struct cp_book *b);
 

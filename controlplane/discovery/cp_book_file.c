@@ -614,28 +614,52 @@ set_aside(struct cp_book *b, const char *path, struct bk_load *ld)
 			 strerror(-rc));
 }
 
+/* Check buf whole and, if it is a valid book, make it b's (ld->t is the book built). */
+static int
+load_buf(struct cp_book *b, struct bk_load *ld, const uint8_t *buf, size_t len)
+{
+	struct bk_file_hdr h;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	rc = check_frame(ld, buf, len, &h);
+	if (rc == 0)
+		rc = build(ld, b, buf, &h);
+	if (rc == 0)
+		adopt(b, ld);
+	return rc;
+}
+
+int
+cp_book_decode(struct cp_book *b, const uint8_t *buf, size_t len, char *why, size_t why_len)
+{
+	struct bk_load ld = { .why = why, .why_len = why_len };
+	int rc;
+
+	SL_ASSERT_OWNER(b->owner);
+	if (why != NULL && why_len > 0)
+		why[0] = '\0';
+	rc = load_buf(b, &ld, buf, len);
+	cp_book_destroy(ld.t);
+	return rc;
+}
+
 int
 cp_book_load(struct cp_book *b, const char *path, char *why, size_t why_len)
 {
 	struct bk_load ld = { .why = why, .why_len = why_len };
-	struct bk_file_hdr h;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int rc;
 
 	SL_ASSERT_OWNER(b->owner);
-	memset(&h, 0, sizeof(h));
 	if (why != NULL && why_len > 0)
 		why[0] = '\0';
 	rc = read_file(path, &buf, &len);
 	if (rc == -EFBIG)
 		rc = corrupt(&ld, "%zu bytes: larger than any book", len);
 	else if (rc == 0)
-		rc = check_frame(&ld, buf, len, &h);
-	if (rc == 0)
-		rc = build(&ld, b, buf, &h);
-	if (rc == 0)
-		adopt(b, &ld);
+		rc = load_buf(b, &ld, buf, len);
 	if (rc == -EBADMSG)
 		set_aside(b, path, &ld);
 	cp_book_destroy(ld.t);

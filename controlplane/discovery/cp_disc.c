@@ -96,6 +96,12 @@ cp_disc_destroy(struct cp_disc *d)
 	free(d);
 }
 
+void
+cp_disc_handoff(struct cp_disc *d)
+{
+	cp_book_handoff(d->book);
+}
+
 int
 cp_disc_load(struct cp_disc *d, char *why, size_t why_len)
 {

@@ -26,9 +26,10 @@
  * outbound session's address is marked good in the book (with the identity learned); an inbound
  * peer's advertised listen address is added to the book as told by itself.
  * - Peer exchange: ask each new outbound peer that advertises SL_CAP_PEX (and again every
- *   interval while the book is small); answer requests with a sample of the book; add the
- *   entries of answers to the book with the peer as their source; a peer whose misbehaviour
- *   reaches the ban score is closed and marked bad.
+ *   interval while the book is small; inbound peers too while the node wants outbound
+ *   sessions and knows no address it is not connected to); answer requests with a sample of
+ *   the book; add the entries of answers to the book with the peer as their source; a peer
+ *   whose misbehaviour reaches the ban score is closed and marked bad.
  * - Seed mode: no outbound target; dial one address of the book every crawl_interval_ns,
  *   ask it for addresses, and close once answered (or after seed_linger_ns); answer every
  *   inbound peer's request once and close seed_linger_ns later; hold no long-lived session.
@@ -153,6 +154,8 @@ struct cp_disc;
 struct cp_disc *cp_disc_create(const struct cp_disc_config *cfg, const struct cp_disc_ops *ops,
 			       void *arg, const uint8_t key[SL_KEY_LEN], uint64_t rng_seed);
 void cp_disc_destroy(struct cp_disc *d);
+/* d passes to another thread (one its owner starts or joins): cp_book_handoff(). */
+void cp_disc_handoff(struct cp_disc *d);
 
 /* Load the book from cfg.book_path: 0; -ENOENT no file (an empty book); -EBADMSG the file was
  * corrupt and set aside (why says how); another -errno. The book is unchanged on error. */

@@ -36,6 +36,7 @@ struct cp_disc {
 	struct cp_disc_stats st;
 	uint64_t next_dial_ns, next_save_ns, next_seen_ns;
 	uint32_t next_seed;
+	bool stranded; /* outbound wanted, and the last dial found nothing to dial */
 	uint32_t n_sess;
 	struct disc_sess *sess;
 	struct disc_dial dial[CP_DISC_MAX_DIALING];

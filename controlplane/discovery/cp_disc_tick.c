@@ -102,6 +102,7 @@ dial_one(struct cp_disc *d, uint64_t now_ns, uint64_t wall_s)
 
 	if (slot == NULL)
 		return;
+	d->stranded = false;
 	if (cp_book_pick(d->book, bias, skip, &c, wall_s, &a) == 0 ||
 	    (c.diverse &&
 	     (c.diverse = false, cp_book_pick(d->book, bias, skip, &c, wall_s, &a)) == 0)) {
@@ -112,6 +113,8 @@ dial_one(struct cp_disc *d, uint64_t now_ns, uint64_t wall_s)
 	seed = next_seed(d);
 	if (seed != NULL && dial(d, slot, seed, now_ns, wall_s))
 		d->st.seed_dials++;
+	else if (seed == NULL && d->st.dialing == 0)
+		d->stranded = true; /* every address it knows is connected: ask inbound peers */
 }
 
 static bool
@@ -138,7 +141,18 @@ expire_dials(struct cp_disc *d, uint64_t now_ns)
 	}
 }
 
-/* Per session: a seed's close when due; asking again while the book is small; last seen. */
+/* May this peer be asked again (one request per interval; cp_pex would refuse, and count, an
+ * earlier one)? */
+static bool
+ask_due(const struct cp_disc *d, const struct disc_sess *x, uint64_t now_ns)
+{
+	return x->pex.requests == 0 || now_ns - x->pex.asked_ns >= d->pex.cfg.interval_ns;
+}
+
+/* Per session: a seed's close when due; asking again while the book is small (outbound peers;
+ * inbound ones too while stranded: a node whose inbound places filled before it dialled anyone,
+ * a seed say, knows only its inbound peers and would never learn an address to dial); last
+ * seen. */
 static void
 sessions_due(struct cp_disc *d, uint64_t now_ns, uint64_t wall_s, bool seen)
 {
@@ -159,8 +173,9 @@ sessions_due(struct cp_disc *d, uint64_t now_ns, uint64_t wall_s, bool seen)
 			d->ops.close(d->arg, x->addr.id, SL_CLOSE_DONE);
 			continue;
 		}
-		if (book_low && !d->cfg.seed_mode && x->outbound)
-			cp_disc_ask(d, x, now_ns); /* not due: nothing sent */
+		if (book_low && !d->cfg.seed_mode && !x->departing && (x->outbound || d->stranded) &&
+		    ask_due(d, x, now_ns))
+			cp_disc_ask(d, x, now_ns);
 		if (seen)
 			cp_book_seen(d->book, &x->addr, wall_s);
 	}
@@ -196,6 +211,8 @@ cp_disc_tick(struct cp_disc *d, uint64_t now_ns, uint64_t wall_s)
 							     : d->cfg.dial_interval_ns);
 		if (wants_dial(d))
 			dial_one(d, now_ns, wall_s);
+		else
+			d->stranded = false;
 	}
 	if (d->cfg.book_path != NULL && now_ns >= d->next_save_ns) {
 		if (d->next_save_ns != 0)

@@ -194,6 +194,7 @@ class Node:
         self.key_file = os.path.join(self.dir, "node.key")
         self.public_key = world.keygen(self.key_file)
         self.file_prefix = f"sl-it-{os.getpid()}-{world.tag}-{name}"[:63]
+        self.telemetry_wait = 5.0  # query()'s default wait for an answer (seconds)
         self.config_path = os.path.join(self.dir, "node.json")
         self.cfg = {
             "network": f"sluice-it-{os.getpid()}",
@@ -212,8 +213,9 @@ class Node:
 
     # configuration
 
-    def add_port(self, name, device, impair=None):
-        p = {"name": name, "device": device, "ipv4": f"{self.ip}/{self.prefix_len}",
+    def add_port(self, name, device, impair=None, ip=None):
+        """A port (the node's address unless ip is given), polled by the node's lcore."""
+        p = {"name": name, "device": device, "ipv4": f"{ip or self.ip}/{self.prefix_len}",
              "udp_port": self.udp_port}
         if impair is not None:
             p["impair"] = dict(impair)
@@ -222,10 +224,26 @@ class Node:
                                "rx": [{"port": q["name"], "queue": 0}
                                       for q in self.cfg["ports"]]}]
 
-    def peer(self, other):
+    def peer(self, other, ip=None):
+        """other as a configured peer, at its address (or ip: that of its port on our link)."""
         self.cfg["peers"].append({"name": other.name,
-                                  "endpoint": f"{other.ip}:{other.udp_port}",
+                                  "endpoint": f"{ip or other.ip}:{other.udp_port}",
                                   "public_key": other.public_key})
+
+    def port_ip(self, name):
+        """The address of the port called name (in the configuration of the next start)."""
+        for p in self.cfg["ports"]:
+            if p["name"] == name:
+                return p["ipv4"].partition("/")[0]
+        raise KeyError(f"{self.name}: no port {name}")
+
+    def set_port_ip(self, name, ip):
+        """Give the port called name another address from the next start on."""
+        for p in self.cfg["ports"]:
+            if p["name"] == name:
+                p["ipv4"] = f"{ip}/{self.prefix_len}"
+                return
+        raise KeyError(f"{self.name}: no port {name}")
 
     def write_config(self):
         with open(self.config_path, "w") as f:
@@ -352,11 +370,11 @@ class Node:
 
     # telemetry
 
-    def query(self, cmd, wait=5.0):
+    def query(self, cmd, wait=None):
         """One telemetry command (a fresh connection each time: the process may restart),
-        retried for up to `wait` seconds; TelemetryError if it does not answer (at once if the
-        process is gone)."""
-        deadline = time.monotonic() + wait
+        retried for up to `wait` seconds (self.telemetry_wait by default); TelemetryError if it
+        does not answer (at once if the process is gone)."""
+        deadline = time.monotonic() + (self.telemetry_wait if wait is None else wait)
         while True:
             t = Telemetry(self.file_prefix)
             try:
@@ -376,6 +394,21 @@ class Node:
         svc = self.query("/sluice/services") or {}
         return svc.get(str(index)) or svc.get(index) or {}
 
+    def services(self):
+        """/sluice/services as {index (int): counters}."""
+        return {int(k): v for k, v in (self.query("/sluice/services") or {}).items()
+                if str(k).isdigit() and isinstance(v, dict)}
+
+    def snapshots(self):
+        return self.query("/sluice/info")["snapshots"]
+
+    def fresh_services(self, timeout=10.0):
+        """The services' counters from a statistics snapshot just taken: polls /sluice/info
+        every few ms until a new snapshot appears. Returns (services, t) where the snapshot was
+        taken after monotonic time t (the poll before it, less 10 ms for the lcore and the
+        control thread to fill and collect it)."""
+        return fresh_services([self], timeout)[self]
+
     def wait_snapshot(self, count=2, timeout=10.0):
         """Wait until the control thread took `count` more statistics snapshots (every 0.5 s):
         telemetry's counters are then at least as new as now."""
@@ -388,6 +421,74 @@ class Node:
 
     def runtime_dir(self):
         return os.path.join(runtime_dir(), self.file_prefix)
+
+
+def fresh_services(nodes, timeout=10.0):
+    """Node.fresh_services() of several nodes at once (their snapshots are taken within one
+    snapshot period, 0.5 s): {node: (services, t)}."""
+    return {n: (v[0], v[2]) for n, v in fresh_view(nodes, timeout).items()}
+
+
+def fresh_view(nodes, timeout=10.0, peers=False):
+    """/sluice/services and (with peers) /sluice/peers of each node, both from one statistics
+    snapshot taken after the call began: {node: (services, peers or None, t, info)}, the
+    snapshot taken after monotonic time t, info the /sluice/info read right after them. Polls
+    every few ms; a snapshot that changed while it was being read is not used, the next one
+    is."""
+    first = {n: n.snapshots() for n in nodes}
+    t_prev = {n: time.monotonic() for n in nodes}
+    out = {}
+    deadline = time.monotonic() + timeout
+    while len(out) < len(nodes):
+        for n in nodes:
+            if n in out:
+                continue
+            s = n.snapshots()
+            if s == first[n]:
+                t_prev[n] = time.monotonic()
+                continue
+            svc = n.services()
+            pe = n.query("/sluice/peers") if peers else None
+            info = n.query("/sluice/info")
+            if info["snapshots"] == s:
+                out[n] = (svc, pe, t_prev[n] - 0.010, info)
+            else:  # read across two snapshots: the next one, then
+                first[n] = n.snapshots()
+                t_prev[n] = time.monotonic()
+        if time.monotonic() >= deadline:
+            missing = ", ".join(n.name for n in nodes if n not in out)
+            raise TestFailure(f"no new statistics snapshot of {missing} in {timeout} s")
+        time.sleep(0.002)
+    return out
+
+
+# --- nothing lost without a count (docs/operations.md, "Undelivered messages") --------------
+
+SVC_SUMMED = ("msgs_sent", "msgs_recv", "msgs_verified", "undelivered", "delivered_unacked",
+              "discarded_acked", "lost", "duplicated", "corrupt")
+
+
+def add_counters(a, b):
+    """The counters of SVC_SUMMED in service dicts a and b (telemetry or summary), added."""
+    return {k: a.get(k, 0) + b.get(k, 0) for k in SVC_SUMMED}
+
+
+def counted(src, snk):
+    """What the source's and its sink's counters (summed over the same sessions) account for:
+    verified + undelivered - delivered_unacked + discarded_acked. Equal to the source's
+    msgs_sent when both ends ran to the end and no acknowledgement was lost at the very end;
+    larger by the messages whose last acknowledgement was lost (counted twice), never
+    smaller."""
+    return (snk.get("msgs_verified", 0) + src.get("undelivered", 0)
+            - snk.get("delivered_unacked", 0) + snk.get("discarded_acked", 0))
+
+
+def balance_line(src, snk):
+    """The identity written out, for check messages."""
+    return (f"sent {src.get('msgs_sent', 0)} vs verified {snk.get('msgs_verified', 0)} "
+            f"+ undelivered {src.get('undelivered', 0)} - delivered_unacked "
+            f"{snk.get('delivered_unacked', 0)} + discarded_acked "
+            f"{snk.get('discarded_acked', 0)} = {counted(src, snk)}")
 
 
 def _read(path):
@@ -474,11 +575,17 @@ class World:
         self.nodes.append(n)
         return n
 
-    def link(self, server, client, impair_server=None, impair_client=None, name="link0"):
-        """A memif link: server and client get a port each on one socket of the work directory."""
+    def link(self, server, client, impair_server=None, impair_client=None, name="link0",
+             server_ip=None, client_ip=None):
+        """A memif link: server and client get a port each (net_memif<i>, their i-th port) on
+        one socket of the work directory, with their own address or the one given. An
+        appliance must be the server or the client of all its memif links (docs/operations.md,
+        Known limitations)."""
         sock = os.path.join(self.dir, f"{name}.sock")
-        server.add_port(name, f"net_memif0,role=server,id=0,socket={sock}", impair_server)
-        client.add_port(name, f"net_memif0,role=client,id=0,socket={sock}", impair_client)
+        for node, role, imp, ip in ((server, "server", impair_server, server_ip),
+                                    (client, "client", impair_client, client_ip)):
+            i = len(node.cfg["ports"])
+            node.add_port(name, f"net_memif{i},role={role},id=0,socket={sock}", imp, ip)
 
     def check(self, cond, what):
         """A test assertion: what must hold."""

@@ -8,9 +8,13 @@
              ICMP echo request, a UDP datagram to its port that is no sluice message, a frame
              too short for Ethernet); the frames it sends are written to another capture file:
              it must hold exactly the ARP reply and the echo reply, byte for byte what they must
-             be, and the appliance must count the two bad frames under their reasons;
-  net_null   a port that makes a stream of 64-byte frames of zeros as fast as it is polled: the
-             appliance drops them all as not addressed to it, counted, and stops on time;
+             be, and the announcements of its address (gratuitous ARP requests, one when the
+             port came up and one a second later), and the appliance must count the two bad
+             frames under their reasons;
+  net_null   a port that makes a stream of 64-byte frames as fast as it is polled — zeros, or
+             whatever its mbufs last held: once the appliance announced its address on it, the
+             bytes of that gratuitous ARP (its own MAC as the source) —: the appliance drops them
+             all as not addressed to it or from itself, counted, and stops on time;
   net_ring   a port whose transmit ring is its receive ring: starts and stops;
   net_tap    (root, in a network namespace the test makes) the kernel on the tap interface
              resolves the appliance by ARP and gets replies to ping.
@@ -118,7 +122,13 @@ def check_pcap(w):
     w.equal(drops.get("eth_too_short"), 1, "pcap: the 10-byte frame")
     w.equal(drops.get("total"), 2, "pcap: nothing else dropped")
     out = read_pcap(pout)
-    w.equal(len(out), 2, "pcap: frames sent (ARP reply, echo reply)")
+    announce = (b"\xff" * 6 + PCAP_MAC + b"\x08\x06" + b"\x00\x01\x08\x00\x06\x04\x00\x01" +
+                PCAP_MAC + ip_bytes(APP_IP) + b"\x00" * 6 + ip_bytes(APP_IP)).ljust(60, b"\x00")
+    told = [f for f in out if f == announce]
+    w.check(1 <= len(told) <= 2, f"pcap: {len(told)} announcement(s) of the port's address "
+            f"(gratuitous ARP: from its MAC, for its own address)")
+    out = [f for f in out if f != announce]
+    w.equal(len(out), 2, "pcap: other frames sent (ARP reply, echo reply)")
     arp = [f for f in out if f[12:14] == b"\x08\x06"]
     icmp = [f for f in out if f[12:14] == b"\x08\x00"]
     w.check(len(arp) == 1 and arp[0][:6] == PEER_MAC and arp[0][20:22] == b"\x00\x02" and
@@ -144,8 +154,13 @@ def check_null(w):
     n = node(w, "null", "net_null0,size=64")
     s = run_for(w, n, 1)
     d = s.get("drops", {})
-    w.check(d.get("eth_not_for_us", 0) > 1000 and d.get("total") == d.get("eth_not_for_us"),
-            f"null: every generated frame dropped as not ours ({d.get('eth_not_for_us')})")
+    mine = d.get("eth_bad_source", 0)  # the announcement's bytes, recycled by net_null
+    # How many frames depends on how long the lcore polled: --duration counts from the start of
+    # the control thread, and the lcore starts after it (under ASan on a loaded machine it
+    # started as the second ended: 160 frames). At least one burst shows the port generated.
+    w.check(d.get("eth_not_for_us", 0) >= 32 and d.get("total") == d.get("eth_not_for_us") + mine,
+            f"null: every generated frame dropped as not ours ({d.get('eth_not_for_us')}) or "
+            f"from ourselves ({mine})")
 
 
 def check_ring(w):
@@ -176,6 +191,9 @@ def check_tap(w):
         subprocess.run(["ip", "-n", ns, "addr", "add", f"{PEER_IP}/24", "dev", iface],
                        check=True)
         subprocess.run(["ip", "-n", ns, "link", "set", iface, "up"], check=True)
+        # the tap exists from the port's probe on, the lcore polls it only later: under load
+        # (ASan, a shared machine) later than ping's first replies were due
+        n.wait_log(r"lcore: \d+: running", timeout=8)
         r = subprocess.run(["ip", "netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "2",
                             APP_IP], capture_output=True, text=True, timeout=30)
         w.check(r.returncode == 0 and " 0% packet loss" in r.stdout,

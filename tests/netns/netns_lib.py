@@ -332,6 +332,31 @@ class World:
             raise
         return w
 
+    @classmethod
+    def bridged(cls, tag, n):
+        """n namespaces on one Ethernet segment: a Linux bridge in a namespace of its own (ns
+        sw<pid>, so nothing touches the host's network), and per node i a namespace n<i><pid>
+        (w.nodes_ns[i]) whose veth n<i><pid> (w.nodes_if[i]) has its peer s<i><pid> enslaved to
+        the bridge. The kernel holds no address anywhere: the appliances on the veths are the
+        only hosts. No STP: a port forwards as soon as it is up."""
+        w = cls(tag)
+        try:
+            w.sw = w.add_ns("sw")
+            run("ip", "-n", w.sw, "link", "add", "br0", "type", "bridge", "stp_state", "0")
+            sysctl(w.sw, "net/ipv6/conf/br0/disable_ipv6", 1, must=False)
+            run("ip", "-n", w.sw, "link", "set", "br0", "up")
+            w.nodes_ns, w.nodes_if = [], []
+            for i in range(n):
+                ns, ifn, port = w.add_ns(f"n{i}"), w.name(f"n{i}"), w.name(f"s{i}")
+                w.add_veth(ns, ifn, w.sw, port)
+                run("ip", "-n", w.sw, "link", "set", port, "master", "br0")
+                w.nodes_ns.append(ns)
+                w.nodes_if.append(ifn)
+        except BaseException:
+            w.cleanup()
+            raise
+        return w
+
     @staticmethod
     def link_mac(ns, ifname):
         out = json.loads(run("ip", "-j", "-n", ns, "link", "show", ifname).stdout)
@@ -412,10 +437,12 @@ class Appliance:
     """One sluice process in a namespace, on one af_packet port."""
 
     def __init__(self, world, sluice, name, ns, ifname, ip, gateway, cores, udp_port=47000,
-                 peers=(), services=(), limits=None):
+                 peers=(), services=(), limits=None, memory_mb=128, mbufs=4095, prefix_len=24):
         """cores: one CPU (one lcore polls the port) or a list of them (one lcore each, each
         polling an rx queue of its own: net_af_packet qpairs, the kernel spreads flows over
-        them, and a session's packets that land on another lcore are handed to its owner)."""
+        them, and a session's packets that land on another lcore are handed to its owner).
+        gateway None: peers on the port's subnet only. More sections: set them in self.cfg,
+        then write_config() before start()."""
         cores = [cores] if isinstance(cores, int) else list(cores)
         self.world, self.sluice, self.name, self.ns = world, sluice, name, ns
         self.ip, self.udp_port = ip, udp_port
@@ -428,34 +455,55 @@ class Appliance:
         self.cfg = {
             "network": f"sluice-netns-{world.tag}",
             "identity": {"key_file": self.key_file},
-            "eal": {"cores": ",".join(map(str, cores)), "memory_mb": 128,
+            "eal": {"cores": ",".join(map(str, cores)), "memory_mb": memory_mb,
                     "file_prefix": self.prefix, "extra_args": ["--log-level=lib.eal:notice"]},
             "ports": [{"name": "p0",
                        "device": f"net_af_packet0,iface={ifname},qpairs={len(cores)}",
-                       "ipv4": f"{ip}/24", "gateway": gateway, "udp_port": udp_port,
-                       "rx_queues": len(cores), "tx_queues": len(cores), "mbufs": 4095}],
+                       "ipv4": f"{ip}/{prefix_len}", "gateway": gateway, "udp_port": udp_port,
+                       "rx_queues": len(cores), "tx_queues": len(cores), "mbufs": mbufs}],
             "lcores": [{"lcore": c, "rx": [{"port": "p0", "queue": q}]}
                        for q, c in enumerate(cores)],
             "peers": list(peers),
             "services": list(services),
         }
+        if gateway is None:
+            del self.cfg["ports"][0]["gateway"]
         if limits:
             self.cfg["limits"] = limits
         self.conf_path = os.path.join(world.tmp, f"{name}.json")
-        with open(self.conf_path, "w") as f:
-            json.dump(self.cfg, f, indent=1)
+        self.write_config()
         self.proc = None
         self.tel = None
         self.status = None
+        self.runs = 0  # starts so far: each has its own log files (log_name)
+
+    def write_config(self):
+        with open(self.conf_path, "w") as f:
+            json.dump(self.cfg, f, indent=1)
+
+    @property
+    def log_name(self):
+        """The name of the current run's log files: <name>, then <name>.1, <name>.2 ..."""
+        return self.name if self.runs <= 1 else f"{self.name}.{self.runs - 1}"
 
     def peer_entry(self, name):
         return {"name": name, "endpoint": f"{self.ip}:{self.udp_port}",
                 "public_key": self.pub_b64}
 
     def start(self, *extra):
-        self.proc = self.world.spawn(self.name, self.ns,
+        self.runs += 1
+        self.status = None
+        self.proc = self.world.spawn(self.log_name, self.ns,
                                      [self.sluice, "--config", self.conf_path] + list(extra))
         return self
+
+    def kill9(self):
+        """SIGKILL: no save, no goodbye; its exit status."""
+        if self.tel is not None:
+            self.tel.close()
+            self.tel = None
+        self.status = self.world.stop(self.proc, sig=signal.SIGKILL)
+        return self.status
 
     def telemetry(self, wait=30.0):
         """Connect to its telemetry socket and wait until it runs: the socket exists once EAL
@@ -479,17 +527,29 @@ class Appliance:
                 raise RuntimeError(f"{self.name}: not running after {wait} s")
             time.sleep(0.1)
 
-    def query(self, cmd):
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"{self.name} died (exit {self.proc.returncode})")
-        try:
-            return self.tel.query(cmd)
-        except (OSError, ValueError):  # an empty or cut answer: did it just die?
+    def query(self, cmd, wait=30.0):
+        """One telemetry command. An answer that does not come (a loaded machine), comes cut or
+        empty is asked again on a fresh connection for up to `wait` seconds; RuntimeError when
+        the process exited, or after that."""
+        deadline = time.monotonic() + wait
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} died (exit {self.proc.returncode})")
             try:
-                self.proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                raise
-            raise RuntimeError(f"{self.name} died (exit {self.proc.returncode})") from None
+                if self.tel is None:
+                    self.tel = Telemetry(self.prefix).connect()
+                return self.tel.query(cmd)
+            except (OSError, ValueError) as e:
+                if self.tel is not None:
+                    self.tel.close()
+                    self.tel = None
+                try:  # did it just die?
+                    self.proc.wait(timeout=0.5)
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{self.name}: telemetry {cmd}: {e!r} for {wait} s")
+                    continue
+                raise RuntimeError(f"{self.name} died (exit {self.proc.returncode})") from None
 
     def wait_for(self, what, cond, cmd, timeout, interval=0.2):
         """Poll telemetry cmd until cond(value) holds; returns the value."""
@@ -529,7 +589,7 @@ class Appliance:
         return self.status
 
     def output(self):
-        with open(os.path.join(self.world.tmp, f"{self.name}.out"), errors="replace") as f:
+        with open(os.path.join(self.world.tmp, f"{self.log_name}.out"), errors="replace") as f:
             return f.read()
 
     def summary(self):
@@ -555,7 +615,7 @@ def check_clean_exit(app, status_ok=(0,)):
     s = app.summary()
     assert s["mbufs_in_use"] == 0, \
         f"{app.name}: mbufs_in_use={s['mbufs_in_use']} at exit (a leak, or no summary)"
-    with open(os.path.join(app.world.tmp, f"{app.name}.err"), errors="replace") as f:
+    with open(os.path.join(app.world.tmp, f"{app.log_name}.err"), errors="replace") as f:
         err = f.read()
     for bad in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
         assert bad not in err, f"{app.name}: sanitizer report in its log ({bad})"

@@ -23,22 +23,14 @@
 #include <string.h>
 
 #include "cp_pex.h"
+#include "fuzz.h"
 #include "sl_wire.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define PEERS	4
 #define WALL_S	1700000000ull
 #define SELF_IP 0xc6120001u /* 198.18.0.1 */
 
-static void
-check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		abort();
-	}
-}
+#define check fuzz_check
 
 static void
 node(struct cp_pex *px)

@@ -4,10 +4,11 @@
  * The input is a sequence of records, each a packet as the dataplane would hand it over after
  * decryption:
  *     u8 len_hi, u8 len_lo, u8 flags, then len bytes of frames
- * flags & 0x07 skips packet numbers (gaps, reordering), flags & 0x08 repeats the previous packet
- * number (a duplicate), flags & 0xf0 advances the clock by that many milliseconds. Between
- * records the engine runs its timers and sends what it wants, so ACKs in the input can hit real
- * packets in flight. The connection has messages of its own queued, a datagram channel and
+ * flags & 0x07 skips that many packet numbers (a gap); with flags & 0x08 the packet is instead a
+ * late one, (flags & 0x07) numbers below the newest so far (0: the newest again, a duplicate),
+ * which may fill a gap (reordering); flags >> 4 advances the clock by that many milliseconds.
+ * Between records the engine runs its timers and sends what it wants, so ACKs in the input can hit
+ * real packets in flight. The connection has messages of its own queued, a datagram channel and
  * small windows, so the fuzzer reaches loss recovery, flow control and reassembly.
  *
  * Built only with -Dfuzz=true under clang (make fuzz). Invariants checked: the engine never
@@ -20,8 +21,7 @@
 #include <string.h>
 
 #include "dp_conn.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 #define MS 1000000ull
 
@@ -49,8 +49,8 @@ drain(struct dp_conn *c, uint64_t now, uint64_t *last_pn, bool *any)
 	int n, rounds = 0;
 
 	while (rounds++ < 64 && (n = dp_conn_output(c, now, buf, sizeof(buf), &pn)) > 0) {
-		if ((size_t)n > SL_DEFAULT_PAYLOAD || (*any && pn <= *last_pn))
-			abort();
+		fuzz_check((size_t)n <= SL_DEFAULT_PAYLOAD, "a packet fits the payload size");
+		fuzz_check(!*any || pn > *last_pn, "packet numbers only go up");
 		*last_pn = pn;
 		*any = true;
 	}
@@ -77,10 +77,12 @@ check_undelivered(const struct dp_conn *c)
 	struct dp_conn_undelivered u;
 
 	dp_conn_undelivered(c, &u);
-	if (u.total.undelivered > st.msgs_sent || u.total.discarded_acked > u.total.discarded ||
-	    u.total.delivered_unacked > st.msgs_delivered ||
-	    u.total.undelivered_bytes < u.total.undelivered)
-		abort();
+	fuzz_check(u.total.undelivered <= st.msgs_sent, "undelivered <= sent");
+	fuzz_check(u.total.discarded_acked <= u.total.discarded, "discarded_acked <= discarded");
+	fuzz_check(u.total.delivered_unacked <= st.msgs_delivered,
+		   "delivered_unacked <= delivered");
+	fuzz_check(u.total.undelivered_bytes >= u.total.undelivered,
+		   "an undelivered message has a byte at least");
 }
 
 int
@@ -88,7 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct dp_conn_config cfg;
 	static uint8_t msg[20000];
-	uint64_t now = 1000 * MS, pn = 0, last_out = 0;
+	uint64_t now = 1000 * MS, newest = 0, pn, last_out = 0;
 	bool any_out = false;
 	struct dp_conn *c;
 	size_t off = 0;
@@ -96,8 +98,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cfg.max_payload == 0)
 		config(&cfg);
 	c = dp_conn_create(&cfg, now);
-	if (c == NULL)
-		abort();
+	fuzz_check(c != NULL, "the connection is made");
 	for (uint8_t ch = 0; ch < 4; ch++)
 		(void)dp_conn_send(c, ch, msg, ch == 3 ? 500 : 3000 * (ch + 1), 0, now, NULL);
 	drain(c, now, &last_out, &any_out);
@@ -108,7 +109,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += 3;
 		len = len < size - off ? len : size - off;
 		if (!(flags & 0x08))
-			pn += 1 + (flags & 0x07);
+			newest += 1 + (flags & 0x07);
+		pn = flags & 0x08 ? newest - RTE_MIN(newest, (uint64_t)(flags & 0x07)) : newest;
 		now += (uint64_t)(flags >> 4) * MS;
 		(void)dp_conn_input(c, pn, data + off, len, now);
 		off += len;
