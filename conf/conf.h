@@ -121,6 +121,8 @@ struct conf_limits {
 	uint32_t max_sessions;        /* per appliance, default 65536 */
 	uint32_t handshakes_per_sec;  /* per source, default 20 */
 	uint32_t handshake_burst;     /* default 5 */
+	uint32_t resume_cache;        /* node ids whose resumption secret is kept; 0: off */
+	uint64_t resume_lifetime_ns;  /* default 600 s */
 };
 
 struct conf_peer {

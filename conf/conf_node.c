@@ -292,6 +292,13 @@ conf_eal(struct conf_ctx *x, const json_t *v, const char *path)
 static_assert(CONF_MAX_REKEY_S >= SL_REKEY_AFTER_TIME_NS / SEC_NS, "the default rekey fits");
 static_assert(4ull * CONF_MAX_WINDOW <= (1ull << 31), "the connection window stays <= 2 GiB");
 
+/* Resumption: a cache of up to 2^20 node ids; a secret good for up to a day. */
+#define CONF_MAX_RESUME_CACHE (1u << 20)
+#define CONF_MAX_RESUME_S     86400u
+
+static_assert(SL_RESUME_CACHE_DEFAULT <= CONF_MAX_RESUME_CACHE, "the default cache fits");
+static_assert(SL_RESUME_LIFETIME_NS / SEC_NS <= CONF_MAX_RESUME_S, "the default lifetime fits");
+
 static void
 limits_defaults(struct conf_limits *l)
 {
@@ -306,6 +313,8 @@ limits_defaults(struct conf_limits *l)
 	l->max_sessions = 65536;
 	l->handshakes_per_sec = SL_RATELIMIT_PER_SEC;
 	l->handshake_burst = SL_RATELIMIT_BURST;
+	l->resume_cache = SL_RESUME_CACHE_DEFAULT;
+	l->resume_lifetime_ns = SL_RESUME_LIFETIME_NS;
 }
 
 /* A duration key in unit (ns per unit) into *ns. */
@@ -350,7 +359,8 @@ conf_limits(struct conf_ctx *x, const json_t *v, const char *path)
 	static const char *const keys[] = {
 		"max_message",		"queue_bytes",	      "window_bytes",	 "unsent_bytes",
 		"handshake_timeout_ms", "idle_timeout_ms",    "keepalive_ms",	 "rekey_after_s",
-		"max_sessions",		"handshakes_per_sec", "handshake_burst", NULL
+		"max_sessions",		"handshakes_per_sec", "handshake_burst", "resume_cache",
+		"resume_lifetime_s",	NULL
 	};
 	struct conf_limits *l = &x->c->limits;
 	bool ok[3];
@@ -376,5 +386,8 @@ conf_limits(struct conf_ctx *x, const json_t *v, const char *path)
 	conf_opt_u32(x, v, path, "max_sessions", 1, SL_CONNID_MAX_SLOTS, &l->max_sessions);
 	conf_opt_u32(x, v, path, "handshakes_per_sec", 1, 1000000, &l->handshakes_per_sec);
 	conf_opt_u32(x, v, path, "handshake_burst", 1, 1000000, &l->handshake_burst);
+	conf_opt_u32(x, v, path, "resume_cache", 0, CONF_MAX_RESUME_CACHE, &l->resume_cache);
+	opt_duration(x, v, path, "resume_lifetime_s", 1, CONF_MAX_RESUME_S, SEC_NS,
+		     &l->resume_lifetime_ns);
 	limits_relations(x, path, ok);
 }

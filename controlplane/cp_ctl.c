@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "cp_ctl_pvt.h"
+#include "cp_resume.h"
 #include "sl_aead.h"
 #include "dp_keypair.h"
 
@@ -152,6 +153,7 @@ cp_ctl_hs_free(struct cp_node *n)
 		n->hs = NULL;
 	}
 	n->hs_rekey = false;
+	n->hs_resume = false;
 }
 
 /* A node that is not a configured peer goes when it has no session. */
@@ -362,6 +364,7 @@ cp_ctl_create(const struct cp_ctl_config *cfg, const struct cp_ctl_ops *ops, voi
 	ctl->scratch = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*ctl->scratch), 64));
 	if (ctl->by_pub == NULL || ctl->scratch == NULL || ctl->adm == NULL ||
 	    make_slots(ctl) != 0 || make_peers(ctl, now_ns) != 0 || cp_ctl_xdial_init(ctl) != 0 ||
+	    cp_ctl_resume_init(ctl) != 0 ||
 	    cp_ctl_seeds_start(ctl, now_ns) != 0) {
 		cp_ctl_destroy(ctl);
 		errno = ENOMEM;
@@ -409,6 +412,7 @@ cp_ctl_destroy(struct cp_ctl *ctl)
 	for (unsigned int i = 0; ctl->peers != NULL && i < ctl->cfg.n_peers; i++)
 		cp_ctl_hs_free(&ctl->peers[i]);
 	free(ctl->peers);
+	cp_resume_destroy(ctl->resume); /* wipes every secret */
 	cp_admission_destroy(ctl->adm);
 	cp_hs_ctx_destroy(ctl->hs);
 	if (ctl->scratch != NULL)

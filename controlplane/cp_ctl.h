@@ -118,6 +118,11 @@ struct cp_ctl_config {
 	uint64_t handshake_timeout_ns;
 	uint64_t retry_ns; /* resend an initiation this often */
 	uint64_t backoff_min_ns, backoff_max_ns;
+	/* Session resumption (cp_hs_resume.h): node ids whose last session's secret is kept,
+	 * 0: none (every dial is a full handshake, every resumption is rejected); and how long
+	 * a secret stays good (0: SL_RESUME_LIFETIME_NS). */
+	uint32_t resume_cache;
+	uint64_t resume_lifetime_ns;
 	struct cp_admission_config admission;
 	unsigned int n_peers;
 	const struct conf_peer *peers; /* kept by reference: must outlive the control */
@@ -161,7 +166,11 @@ void cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 	X(control_ring_full, "control messages not sent: command ring full")          \
 	X(addr_dials, "keyless dial attempts (XX), resends not counted")              \
 	X(keys_learned, "sessions keyless dials opened: node key learned")            \
-	X(stale_initiations, "initiations older than the handshake timeout: not answered")
+	X(stale_initiations, "initiations older than the handshake timeout: not answered") \
+	X(resumes_sent, "resumption initiations sent (resends included)")                  \
+	X(resumed, "sessions opened by a resumption, either side")                         \
+	X(resume_fallbacks, "our resumptions the peer rejected: a full handshake followed")  \
+	X(resume_rejected, "resumption initiations we could not resume: rejected")
 
 struct cp_ctl_stats {
 #define CP_CTL_FIELD(name, doc) uint64_t name;
@@ -302,6 +311,8 @@ uint32_t cp_ctl_sessions(const struct cp_ctl *ctl);
 
 const struct cp_ctl_stats *cp_ctl_stats(const struct cp_ctl *ctl);
 const struct cp_admission_stats *cp_ctl_admission_stats(const struct cp_ctl *ctl);
+/* The resumption cache's counters and its size now; NULL if resumption is off. */
+const struct cp_resume_stats *cp_ctl_resume_stats(const struct cp_ctl *ctl, uint32_t *entries);
 
 /* Call fn for every node (configured peers first); stops early when fn returns non-zero. */
 int cp_ctl_foreach_node(const struct cp_ctl *ctl,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cp_ctl_pvt.h"
+#include "sl_lru.h"
 
 #define SEC 1000000000ull
 
@@ -27,6 +28,8 @@ cp_ctl_config_defaults(struct cp_ctl_config *cfg)
 	cfg->retry_ns = SEC;
 	cfg->backoff_min_ns = SEC;
 	cfg->backoff_max_ns = 60 * SEC;
+	cfg->resume_cache = SL_RESUME_CACHE_DEFAULT;
+	cfg->resume_lifetime_ns = SL_RESUME_LIFETIME_NS;
 	cp_admission_config_defaults(&cfg->admission);
 }
 
@@ -67,6 +70,8 @@ cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 	/* a fresh initiation every second, or within a shorter handshake timeout (the
 	 * configuration allows 100 ms and up) */
 	cfg->retry_ns = RTE_MIN(cfg->retry_ns, cfg->handshake_timeout_ns);
+	cfg->resume_cache = c->limits.resume_cache;
+	cfg->resume_lifetime_ns = c->limits.resume_lifetime_ns;
 	cfg->admission.rate.per_sec = c->limits.handshakes_per_sec;
 	cfg->admission.rate.burst = c->limits.handshake_burst;
 	cfg->n_peers = c->n_peers;
@@ -94,6 +99,8 @@ cp_ctl_config_problem(const struct cp_ctl_config *cfg)
 	if (cfg->retry_ns == 0 || cfg->handshake_timeout_ns < cfg->retry_ns ||
 	    cfg->backoff_min_ns == 0 || cfg->backoff_max_ns < cfg->backoff_min_ns)
 		return "timers";
+	if (cfg->resume_cache > SL_LRU_MAX_CAPACITY)
+		return "resume_cache";
 	if (cp_hs_suite_aead(cfg->suite) == SL_AEAD_NONE)
 		return "suite";
 	return NULL;

@@ -13,16 +13,8 @@
 #include <sodium.h>
 
 #include "cp_ctl_pvt.h"
+#include "cp_hs_resume.h"
 #include "dp_keypair.h"
-
-static uint32_t
-be32_at(const uint8_t *p)
-{
-	rte_be32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
-}
 
 void
 cp_ctl_refused(struct cp_ctl *ctl, enum cp_hs_reason r)
@@ -34,7 +26,12 @@ cp_ctl_refused(struct cp_ctl *ctl, enum cp_hs_reason r)
 struct cp_hs_pending *
 cp_ctl_pending_alloc(void)
 {
-	return aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(struct cp_hs_pending), 64));
+	size_t size = RTE_ALIGN_CEIL(sizeof(struct cp_hs_pending), 64);
+	struct cp_hs_pending *p = aligned_alloc(64, size);
+
+	if (p != NULL)
+		memset(p, 0, size); /* nothing started (msg_type 0) */
+	return p;
 }
 
 /* Both ids name the same session: same owner lcore and slot, any generation. */
@@ -61,12 +58,13 @@ cp_ctl_keep_old(struct cp_ctl *ctl, const struct cp_node *n, bool new_by_us, uin
 	return n->info.initiator == we_are_lower;
 }
 
-/* Post a keypair for a completed handshake to the lcore (open or rekey). The handshake output
- * is wiped either way. */
+/* Post a keypair for a completed handshake with pub to the lcore (open or rekey), and keep its
+ * resumption secret. The handshake output is wiped either way. */
 static bool
 post_keys(struct cp_ctl *ctl, struct dp_cmd *cmd, unsigned int lcore, struct cp_hs_session *hs,
-	  uint64_t now_ns)
+	  const uint8_t pub[SL_KEY_LEN], uint64_t now_ns)
 {
+	cp_ctl_resume_remember(ctl, pub, hs, now_ns);
 	cmd->kp = dp_keypair_create(cp_hs_suite_aead(hs->suite), hs->send_key, hs->recv_key,
 				    hs->local_id, hs->remote_id, hs->initiator, now_ns);
 	cp_hs_session_wipe(hs);
@@ -112,13 +110,13 @@ cp_ctl_open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, u
 		.ip = ep->ip,
 		.udp_port = ep->udp_port,
 	};
-	bool initiator = hs->initiator;
+	bool initiator = hs->initiator, resumed = hs->resumed;
 	uint32_t local_id = hs->local_id, remote_id = hs->remote_id;
 	const struct cp_hs_peerinfo peer = hs->peer; /* post_keys() wipes hs */
 
 	memcpy(cmd.mac, ep->mac, sizeof(cmd.mac));
 	memcpy(cmd.node, n->info.pub, sizeof(cmd.node));
-	if (!post_keys(ctl, &cmd, lcore, hs, now_ns))
+	if (!post_keys(ctl, &cmd, lcore, hs, n->info.pub, now_ns))
 		return false;
 	learn_peer(n, &peer, initiator, ep);
 	s->state = CP_SLOT_LIVE;
@@ -140,6 +138,7 @@ cp_ctl_open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, u
 	n->info.last_error[0] = '\0';
 	n->backoff_ns = 0;
 	ctl->st.sessions_opened++;
+	ctl->st.resumed += resumed;
 	sl_theap_remove(&ctl->timers, &n->timer);
 	cp_ctl_note(ctl, CP_NOTE_CONNECTED, n, NULL, false);
 	return true;
@@ -172,10 +171,13 @@ void
 cp_ctl_send_initiation(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns, uint64_t wall_ns)
 {
 	struct sl_msg_ik_init m;
-	int rc = cp_hs_ik_start(ctl->hs, n->hs, n->info.pub, ctl->cfg.suite, n->hs_local_id,
-				n->hs_rekey ? SL_HS_F_REKEY : 0, wall_ns,
-				n->cookie.valid ? &n->cookie : NULL, now_ns, &m);
+	int rc;
 
+	if (n->hs_resume && cp_ctl_resume_send(ctl, n, now_ns, wall_ns))
+		return;
+	rc = cp_hs_ik_start(ctl->hs, n->hs, n->info.pub, ctl->cfg.suite, n->hs_local_id,
+			    n->hs_rekey ? SL_HS_F_REKEY : 0, wall_ns, n->cookie.valid ? &n->cookie : NULL,
+			    now_ns, &m);
 	if (rc != 0) { /* our own key, or a low-order one: the configuration is wrong */
 		enum cp_hs_reason why = n->hs->reason;
 
@@ -205,6 +207,7 @@ cp_ctl_dial(struct cp_ctl *ctl, struct cp_node *n, bool rekey, uint64_t now_ns, 
 		return;
 	}
 	n->hs_rekey = rekey;
+	n->hs_resume = !rekey && ctl->resume != NULL; /* a new session: resume if we can */
 	n->rekey_retry = false;
 	if (rekey) {
 		const struct cp_slot *s = &ctl->slots[n->info.lcore][n->slot];
@@ -283,7 +286,7 @@ answer_rekey(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_pending *p,
 		return;
 	}
 	n->info.remote_id = hs.remote_id;
-	if (!post_keys(ctl, &cmd, n->info.lcore, &hs, now_ns))
+	if (!post_keys(ctl, &cmd, n->info.lcore, &hs, n->info.pub, now_ns))
 		return;
 	s->gen++;
 	n->info.connid = local_id;
@@ -301,18 +304,25 @@ static void
 answer_new(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_pending *p,
 	   const struct cp_endpoint *from, uint64_t now_ns)
 {
-	struct sl_msg_ik_resp resp;
+	union {
+		struct sl_msg_ik_resp ik;
+		struct sl_msg_resume_resp resume;
+	} resp;
+	size_t resp_len = p->resume ? sizeof(resp.resume) : sizeof(resp.ik);
 	struct cp_hs_session hs;
 	unsigned int lcore;
-	uint32_t slot = cp_ctl_slot_alloc(ctl, CP_SLOT_RESERVED, &lcore);
+	uint32_t slot = cp_ctl_slot_alloc(ctl, CP_SLOT_RESERVED, &lcore), id;
+	int rc;
 
 	if (slot == UINT32_MAX) {
 		ctl->st.no_slot++;
 		cp_hs_pending_wipe(p);
 		return;
 	}
-	if (cp_hs_ik_answer(ctl->hs, p, sl_connid(lcore, slot, ctl->slots[lcore][slot].gen), 0,
-			    &resp, &hs) != 0) {
+	id = sl_connid(lcore, slot, ctl->slots[lcore][slot].gen);
+	rc = p->resume ? cp_hs_resume_answer(ctl->hs, p, id, 0, &resp.resume, &hs)
+		       : cp_hs_ik_answer(ctl->hs, p, id, 0, &resp.ik, &hs);
+	if (rc != 0) {
 		cp_ctl_refused(ctl, p->reason);
 		cp_ctl_slot_release(ctl, lcore, slot);
 		return;
@@ -328,36 +338,19 @@ answer_new(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_pending *p,
 			cp_ctl_node_put(ctl, n);
 		return;
 	}
-	ctl->ops.send(ctl->arg, from, &resp, sizeof(resp));
+	ctl->ops.send(ctl->arg, from, &resp, resp_len);
 }
 
+/* An initiation read (IK or a resumption, in ctl->scratch) from a node: a rekey of its live
+ * session, a second session (kept or not), a crossing dial, or a new session. */
 static void
-ik_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len,
-	uint32_t backlog, uint64_t now_ns)
+initiation_read(struct cp_ctl *ctl, struct cp_hs_pending *p, const struct cp_endpoint *from,
+		uint64_t now_ns)
 {
-	struct cp_hs_pending *p = ctl->scratch;
-	struct sl_msg_ik_resp resp;
-	struct cp_hs_session hs;
-	struct cp_node *n;
-	int rc;
+	struct cp_node *n = cp_ctl_node_find(ctl, p->peer.pub);
 
-	if (!admit(ctl, from, msg, len, false, true, backlog, now_ns))
-		return;
-	ctl->st.initiations_received++;
-	rc = cp_hs_ik_read(ctl->hs, p, msg, len, now_ns);
-	if (rc == -ECONNREFUSED && cp_hs_reason_answered(p->reason)) {
-		cp_ctl_refused(ctl, p->reason); /* the answer tells the initiator why */
-		if (cp_hs_ik_answer(ctl->hs, p, 0, 0, &resp, &hs) == -ECONNREFUSED)
-			ctl->ops.send(ctl->arg, from, &resp, sizeof(resp));
-		return;
-	}
-	if (rc != 0) {
-		cp_ctl_refused(ctl, p->reason);
-		return;
-	}
-	n = cp_ctl_node_find(ctl, p->peer.pub);
 	if (n != NULL && n->info.state == CP_NODE_CONNECTED && !n->closing) {
-		if ((p->peer.flags & SL_HS_F_REKEY) &&
+		if (!p->resume && (p->peer.flags & SL_HS_F_REKEY) &&
 		    same_session(p->peer.sender, n->info.remote_id)) {
 			answer_rekey(ctl, n, p, from, now_ns);
 			return;
@@ -376,6 +369,43 @@ ik_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, 
 		cp_ctl_abandon_dial(ctl, n);
 	}
 	answer_new(ctl, n, p, from, now_ns);
+}
+
+static void
+resume_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len,
+	    uint32_t backlog, uint64_t now_ns)
+{
+	if (!admit(ctl, from, msg, len, false, true, backlog, now_ns))
+		return;
+	ctl->st.initiations_received++;
+	if (cp_ctl_resume_read(ctl, from, msg, len, now_ns))
+		initiation_read(ctl, ctl->scratch, from, now_ns);
+}
+
+static void
+ik_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len,
+	uint32_t backlog, uint64_t now_ns)
+{
+	struct cp_hs_pending *p = ctl->scratch;
+	struct sl_msg_ik_resp resp;
+	struct cp_hs_session hs;
+	int rc;
+
+	if (!admit(ctl, from, msg, len, false, true, backlog, now_ns))
+		return;
+	ctl->st.initiations_received++;
+	rc = cp_hs_ik_read(ctl->hs, p, msg, len, now_ns);
+	if (rc == -ECONNREFUSED && cp_hs_reason_answered(p->reason)) {
+		cp_ctl_refused(ctl, p->reason); /* the answer tells the initiator why */
+		if (cp_hs_ik_answer(ctl->hs, p, 0, 0, &resp, &hs) == -ECONNREFUSED)
+			ctl->ops.send(ctl->arg, from, &resp, sizeof(resp));
+		return;
+	}
+	if (rc != 0) {
+		cp_ctl_refused(ctl, p->reason);
+		return;
+	}
+	initiation_read(ctl, p, from, now_ns);
 }
 
 static void
@@ -454,7 +484,7 @@ static void
 xx_finish(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len,
 	  uint64_t now_ns)
 {
-	uint32_t receiver = be32_at(msg + 8);
+	uint32_t receiver = cp_ctl_be32_at(msg + 8);
 	struct cp_slot *s = cp_ctl_slot(ctl, receiver);
 	struct cp_hs_pending *p = ctl->scratch;
 	struct cp_hs_session hs;
@@ -495,9 +525,8 @@ xx_finish(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg
 
 /* --- initiator: answers and cookies --------------------------------------------------------- */
 
-/* The node whose handshake (dial or rekey) uses connection id `receiver`. */
-static struct cp_node *
-dialer(struct cp_ctl *ctl, uint32_t receiver)
+struct cp_node *
+cp_ctl_dialer(struct cp_ctl *ctl, uint32_t receiver)
 {
 	struct cp_slot *s = cp_ctl_slot(ctl, receiver);
 
@@ -523,7 +552,7 @@ rekeyed(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_session *hs, uint64_
 			cp_ctl_schedule(ctl, &n->timer, now_ns);
 		return;
 	}
-	if (!post_keys(ctl, &cmd, n->info.lcore, hs, now_ns))
+	if (!post_keys(ctl, &cmd, n->info.lcore, hs, n->info.pub, now_ns))
 		return;
 	s->gen = (uint8_t)(local_id & SL_CONNID_GEN_MASK);
 	n->info.connid = local_id;
@@ -535,10 +564,11 @@ rekeyed(struct cp_ctl *ctl, struct cp_node *n, struct cp_hs_session *hs, uint64_
 	cp_ctl_note(ctl, CP_NOTE_REKEYED, n, NULL, false);
 }
 
+/* The answer to our IK initiation or resumption (n's dial or rekey). */
 static void
-ik_resp(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns)
+answer_in(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns)
 {
-	struct cp_node *n = dialer(ctl, be32_at(msg + 8));
+	struct cp_node *n = cp_ctl_dialer(ctl, cp_ctl_be32_at(msg + 8));
 	struct cp_hs_pending *p = ctl->scratch;
 	struct cp_hs_session hs;
 	bool rekey;
@@ -549,7 +579,8 @@ ik_resp(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns)
 		return;
 	}
 	memcpy(p, n->hs, sizeof(*p));
-	rc = cp_hs_ik_finish(ctl->hs, p, msg, len, &hs);
+	rc = msg[0] == SL_MSG_RESUME_RESP ? cp_hs_resume_finish(ctl->hs, p, msg, len, &hs)
+					  : cp_hs_ik_finish(ctl->hs, p, msg, len, &hs);
 	if (rc != 0) {
 		cp_ctl_refused(ctl, p->reason);
 		/* a refusal on network or version is the responder's word: give up */
@@ -575,14 +606,14 @@ ik_resp(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns)
 static void
 cookie_reply(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns, uint64_t wall_ns)
 {
-	struct cp_slot *s = cp_ctl_slot(ctl, be32_at(msg + 4));
+	struct cp_slot *s = cp_ctl_slot(ctl, cp_ctl_be32_at(msg + 4));
 	struct cp_node *n;
 
 	if (s != NULL && s->state == CP_SLOT_XDIAL) {
 		cp_ctl_xdial_cookie(ctl, msg, len, now_ns);
 		return;
 	}
-	n = dialer(ctl, be32_at(msg + 4));
+	n = cp_ctl_dialer(ctl, cp_ctl_be32_at(msg + 4));
 	if (n == NULL) {
 		ctl->st.unmatched++;
 		return;
@@ -603,7 +634,8 @@ cp_ctl_initiation_fresh(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint
 			uint64_t now_ns)
 {
 	SL_ASSERT_OWNER(ctl->thread);
-	if (len < 1 || (msg[0] != SL_MSG_IK_INIT && msg[0] != SL_MSG_XX_INIT) ||
+	if (len < 1 ||
+	    (msg[0] != SL_MSG_IK_INIT && msg[0] != SL_MSG_XX_INIT && msg[0] != SL_MSG_RESUME_INIT) ||
 	    now_ns < since_ns || now_ns - since_ns <= ctl->cfg.handshake_timeout_ns)
 		return true;
 	ctl->st.stale_initiations++;
@@ -629,7 +661,14 @@ cp_ctl_handshake(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8
 		xx_init(ctl, from, msg, len, backlog, now_ns);
 		break;
 	case SL_MSG_IK_RESP:
-		ik_resp(ctl, msg, len, now_ns);
+	case SL_MSG_RESUME_RESP:
+		answer_in(ctl, msg, len, now_ns);
+		break;
+	case SL_MSG_RESUME_INIT:
+		resume_init(ctl, from, msg, len, backlog, now_ns);
+		break;
+	case SL_MSG_RESUME_REJECT:
+		cp_ctl_resume_rejected(ctl, msg, len, now_ns, wall_ns);
 		break;
 	case SL_MSG_XX_FINISH:
 		xx_finish(ctl, from, msg, len, now_ns);

@@ -6,7 +6,10 @@
 #ifndef CP_CTL_PVT_H
 #define CP_CTL_PVT_H
 
+#include <string.h>
+
 #include <intel-ipsec-mb.h>
+#include <rte_byteorder.h>
 
 #include "cp_ctl.h"
 #include "sl_debug.h"
@@ -91,6 +94,8 @@ struct cp_node {
 	/* our handshake in progress (dial or rekey) */
 	struct cp_hs_pending *hs;
 	bool hs_rekey;
+	bool hs_resume; /* the dial tries a resumption first (cp_ctl_resume.c) */
+	struct sl_msg_resume_init resume_msg; /* hs_resume: the initiation, sent again as is */
 	bool rekey_retry; /* a rekey timed out: the timer tries again */
 	uint32_t hs_local_id;
 	uint64_t hs_deadline_ns, hs_next_ns;
@@ -118,11 +123,23 @@ struct cp_ctl {
 	struct cp_xdial *xd;	       /* max_addr_dials keyless dials */
 	uint32_t n_xd;		       /* of them used */
 	struct cp_hs_pending *scratch; /* a responder's read, or a copy an answer is tried on */
+	struct cp_resume *resume;      /* last sessions' resumption secrets; NULL: resumption off */
+	uint64_t resume_expire_ns;     /* next sweep of expired secrets */
 	bool stopping;
 	uint64_t rng; /* jitter */
 	struct cp_ctl_stats st;
 	struct sl_owner thread; /* the control thread: bound by its first call (debug builds) */
 };
+
+/* A big-endian 32-bit field of a received message (no alignment assumed). */
+static inline uint32_t
+cp_ctl_be32_at(const uint8_t *p)
+{
+	rte_be32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return rte_be_to_cpu_32(v);
+}
 
 /* cp_ctl_conf.c */
 /* NULL if cp_ctl_create() can take cfg, else what is wrong with it. */
@@ -202,6 +219,24 @@ void cp_ctl_dial(struct cp_ctl *ctl, struct cp_node *n, bool rekey, uint64_t now
 /* Forget a waiting XX answer (its slot is the caller's), or let it expire (slot freed). */
 void cp_ctl_xx_free(struct cp_ctl *ctl, struct cp_xx *xx);
 void cp_ctl_xx_expire(struct cp_ctl *ctl, struct cp_xx *xx);
+
+/* cp_ctl_resume.c (session resumption) */
+int cp_ctl_resume_init(struct cp_ctl *ctl);
+/* Remember the resumption secret of a session with pub that has just completed. */
+void cp_ctl_resume_remember(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN],
+			    const struct cp_hs_session *hs, uint64_t now_ns);
+/* Send n's dial as a resumption (its first attempt, or the same initiation again); false if
+ * no resumption is possible (then n->hs_resume is false: send a full initiation). */
+bool cp_ctl_resume_send(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns, uint64_t wall_ns);
+/* A resumption initiation (SL_MSG_RESUME_INIT): read, or rejected. True with ctl->scratch
+ * holding the read initiation, to be answered like an IK one. */
+bool cp_ctl_resume_read(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg,
+			size_t len, uint64_t now_ns);
+/* SL_MSG_RESUME_REJECT: the dial it names falls back to a full handshake at once. */
+void cp_ctl_resume_rejected(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns,
+			    uint64_t wall_ns);
+/* The node whose handshake (dial or rekey) uses connection id `receiver` (cp_ctl_hs.c). */
+struct cp_node *cp_ctl_dialer(struct cp_ctl *ctl, uint32_t receiver);
 
 /* cp_ctl_xdial.c (keyless dials) */
 int cp_ctl_xdial_init(struct cp_ctl *ctl);

@@ -240,15 +240,6 @@ cp_ctl_xdial_stop(struct cp_ctl *ctl, unsigned int lcore, uint32_t slot)
 
 /* --- answers -------------------------------------------------------------------------------- */
 
-static uint32_t
-be32_at(const uint8_t *p)
-{
-	rte_be32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
-}
-
 /* The keyless dial whose current initiation has sender id `receiver`, or NULL. */
 static struct cp_xdial *
 xd_of(struct cp_ctl *ctl, uint32_t receiver)
@@ -264,7 +255,7 @@ xd_of(struct cp_ctl *ctl, uint32_t receiver)
 void
 cp_ctl_xdial_cookie(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns)
 {
-	struct cp_xdial *xd = xd_of(ctl, be32_at(msg + 4));
+	struct cp_xdial *xd = xd_of(ctl, cp_ctl_be32_at(msg + 4));
 
 	if (xd == NULL) {
 		ctl->st.unmatched++;
@@ -350,7 +341,7 @@ void
 cp_ctl_xdial_answer(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uint64_t now_ns,
 		    uint64_t wall_ns)
 {
-	struct cp_xdial *xd = xd_of(ctl, be32_at(msg + 8));
+	struct cp_xdial *xd = xd_of(ctl, cp_ctl_be32_at(msg + 8));
 	struct cp_hs_pending *p = ctl->scratch;
 	struct sl_msg_xx_finish fin;
 	struct cp_hs_session hs;

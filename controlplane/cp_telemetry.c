@@ -28,6 +28,7 @@
 #include "cp_arp.h"
 #include "drv_memif_guard.h"
 #include "sl_hist.h"
+#include "cp_resume.h"
 #include "cp_telemetry_disc.h"
 
 #define NS_PER_US UINT64_C(1000)
@@ -312,6 +313,23 @@ dials(struct cp_main *a, const char *params, struct rte_tel_data *d)
 
 /* --- /sluice/drops -------------------------------------------------------------------------- */
 
+/* The resumption cache (resume_cache_* keys), when resumption is on. */
+static void
+resume_counters(struct rte_tel_data *c, const struct cp_ctl *ctl)
+{
+	uint32_t entries;
+	const struct cp_resume_stats *r = cp_ctl_resume_stats(ctl, &entries);
+
+	if (r == NULL)
+		return;
+	rte_tel_data_add_dict_u64(c, "resume_cache_entries", entries);
+	rte_tel_data_add_dict_u64(c, "resume_cache_stored", r->stored);
+	rte_tel_data_add_dict_u64(c, "resume_cache_replaced", r->replaced);
+	rte_tel_data_add_dict_u64(c, "resume_cache_evicted", r->evicted);
+	rte_tel_data_add_dict_u64(c, "resume_cache_expired", r->expired);
+	rte_tel_data_add_dict_u64(c, "resume_cache_missed", r->missed);
+}
+
 static struct rte_tel_data *
 ctl_counters(struct cp_main *a)
 {
@@ -333,6 +351,7 @@ ctl_counters(struct cp_main *a)
 		snprintf(name, sizeof(name), "refused_%s", cp_hs_reason_name(r));
 		rte_tel_data_add_dict_u64(c, name, st->refused_by_reason[r]);
 	}
+	resume_counters(c, a->ctl);
 	rte_tel_data_add_dict_u64(c, "handshake_msgs", a->hs_msgs);
 	rte_tel_data_add_dict_u64(c, "tx_no_mbuf", a->tx_no_mbuf);
 	rte_tel_data_add_dict_u64(c, "tx_build_failed", a->tx_build_failed);

@@ -37,6 +37,9 @@ static const uint16_t sluice_min_len[] = {
 	[SL_MSG_XX_INIT] = sizeof(struct sl_msg_xx_init),
 	[SL_MSG_XX_RESP] = sizeof(struct sl_msg_xx_resp),
 	[SL_MSG_XX_FINISH] = sizeof(struct sl_msg_xx_finish),
+	[SL_MSG_RESUME_INIT] = sizeof(struct sl_msg_resume_init),
+	[SL_MSG_RESUME_RESP] = sizeof(struct sl_msg_resume_resp),
+	[SL_MSG_RESUME_REJECT] = sizeof(struct sl_msg_resume_reject),
 };
 
 static inline enum dp_net_kind

@@ -504,6 +504,8 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c->limits.rekey_after_ns, 120 * SEC);
 	CU_ASSERT_EQUAL(c->limits.max_sessions, 65536);
 	CU_ASSERT(c->limits.handshakes_per_sec == 20 && c->limits.handshake_burst == 5);
+	CU_ASSERT_EQUAL(c->limits.resume_cache, SL_RESUME_CACHE_DEFAULT);
+	CU_ASSERT_EQUAL(c->limits.resume_lifetime_ns, 600 * SEC);
 	CU_ASSERT(c->n_peers == 0 && c->services.n == 0);
 	assert_defaults_engine(c);
 	conf_free(c);
@@ -526,7 +528,7 @@ test_engine_derived(void)
 		"],\n"
 		"  \"limits\": { \"window_bytes\": 8388608, \"idle_timeout_ms\": 0,"
 		"               \"keepalive_ms\": 2500, \"queue_bytes\": 2097152, "
-		"\"unsent_bytes\": 0 },\n"
+		"\"unsent_bytes\": 0, \"resume_cache\": 0, \"resume_lifetime_s\": 30 },\n"
 		"  \"channels\": [ { \"id\": 5, \"kind\": \"datagram\", \"priority\": 2, "
 		"\"ttl_ms\": 5 },"
 		"                  { \"id\": 2 } ] }\n";
@@ -541,6 +543,7 @@ test_engine_derived(void)
 	e = &c->engine;
 	CU_ASSERT_STRING_EQUAL(c->key_file, "/etc/sluice/k");
 	CU_ASSERT_EQUAL(e->max_payload, 1280 - 60);
+	CU_ASSERT(c->limits.resume_cache == 0 && c->limits.resume_lifetime_ns == 30 * SEC);
 	CU_ASSERT_EQUAL(e->chan_window, 8u << 20);
 	CU_ASSERT_EQUAL(e->conn_window, 32u << 20);
 	CU_ASSERT_EQUAL(e->idle_timeout_ns, 0);

@@ -241,7 +241,7 @@ static const struct row rows[] = {
 	D2("sluice ik init 199", B_UDP, M(PAYLEN, 0, 199), M(SET8, AT_PAY, SL_MSG_IK_INIT), FIX_L4,
 	   DP_DROP_SLUICE_TOO_SHORT),
 	D("sluice type 0", B_UDP, M(SET8, AT_PAY, 0), FIX_L4, DP_DROP_SLUICE_UNKNOWN_TYPE),
-	D("sluice type 8", B_UDP, M(SET8, AT_PAY, 8), FIX_L4, DP_DROP_SLUICE_UNKNOWN_TYPE),
+	D("sluice type 11", B_UDP, M(SET8, AT_PAY, 11), FIX_L4, DP_DROP_SLUICE_UNKNOWN_TYPE),
 	D("sluice type 255", B_UDP, M(SET8, AT_PAY, 255), FIX_L4, DP_DROP_SLUICE_UNKNOWN_TYPE),
 	/* ICMP */
 	D("icmp 7 bytes", B_ICMP, M(TOT, 0, 27), FIX_IP, DP_DROP_ICMP_MALFORMED),

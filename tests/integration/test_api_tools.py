@@ -8,7 +8,8 @@ session A closes stays closed until A dials again).
 
 sluicectl: show, peers, apps, drops in text and --json (A's key and port, B as a connected peer
 with its channels, the application count and names), -c CONFIG and -s/-p alike; disconnect B
-and see it leave, connect B@ip:port and see it back; the exit status of every error path: no
+and see it leave, connect B@ip:port and see it back (a resumption of the last session, on
+both appliances' counters); the exit status of every error path: no
 socket or no telemetry (2), a bad node, endpoint, command or argument (1), a request the
 appliance refuses — connect to itself, disconnect an unknown node (3).
 sluice-cat: lines of random text (and a line longer than the largest message) from A to a
@@ -167,7 +168,16 @@ def errors(t, a, b):
         w.check(text in r.stderr.decode(), f"... says {text!r}")
 
 
+def resumption(n):
+    c = n.query("/sluice/drops")["control"]
+    return {k: c.get(k, 0) for k in ("resumes_sent", "resumed", "resume_fallbacks",
+                                     "resume_rejected", "resume_cache_entries")}
+
+
 def connect_disconnect(t, a, b):
+    """Disconnect B and connect it again: the new session is a resumption of the last one
+    (one Diffie-Hellman a side), on both appliances' counters."""
+    before = {n.name: resumption(n) for n in (a, b)}
     t.sluicectl(a, "disconnect", b.public_key)
     wait_state(t, a, b.public_key, "waiting", "after disconnect, B is not connected")
     show = t.sluicectl_json(a, "show")
@@ -176,6 +186,15 @@ def connect_disconnect(t, a, b):
     out = t.sluicectl(a, "connect", f"{b.public_key}@198.18.6.2:4789")
     t.w.check("dialling" in out, "connect: dialling")
     wait_state(t, a, b.public_key, "connected", "after connect, B is connected again")
+    after = {n.name: resumption(n) for n in (a, b)}
+    log(f"resumption counters before {before} after {after}")
+    t.w.equal(after["a"]["resumes_sent"] - before["a"]["resumes_sent"], 1,
+              "A's reconnection is a resumption")
+    for n in ("a", "b"):
+        t.w.equal(after[n]["resumed"] - before[n]["resumed"], 1, f"{n}: one session resumed")
+        t.w.equal(after[n]["resume_cache_entries"], 1, f"{n}: the new session's secret is kept")
+        t.w.equal(after[n]["resume_fallbacks"] + after[n]["resume_rejected"], 0,
+                  f"{n}: no resumption rejected")
 
 
 def random_lines(rng, n, max_len):

@@ -51,12 +51,15 @@ PACKET_OUTGOING = 4
 # sl_wire.h
 MSG_IK_INIT, MSG_IK_RESP, MSG_COOKIE, MSG_DATA = 1, 2, 3, 4
 MSG_XX_INIT, MSG_XX_RESP, MSG_XX_FINISH = 5, 6, 7
+MSG_RESUME_INIT, MSG_RESUME_RESP, MSG_RESUME_REJECT = 8, 9, 10
 MSG_SIZE = {MSG_IK_INIT: 208, MSG_IK_RESP: 164, MSG_COOKIE: 64, MSG_XX_INIT: 212,
-            MSG_XX_RESP: 212, MSG_XX_FINISH: 180}
+            MSG_XX_RESP: 212, MSG_XX_FINISH: 180, MSG_RESUME_INIT: 176, MSG_RESUME_RESP: 164,
+            MSG_RESUME_REJECT: 24}
 MSG_MIN = {**MSG_SIZE, MSG_DATA: 32}  # data: header (16) + AEAD tag (16)
 MSG_NAME = {MSG_IK_INIT: "ik_init", MSG_IK_RESP: "ik_resp", MSG_COOKIE: "cookie",
             MSG_DATA: "data", MSG_XX_INIT: "xx_init", MSG_XX_RESP: "xx_resp",
-            MSG_XX_FINISH: "xx_finish"}
+            MSG_XX_FINISH: "xx_finish", MSG_RESUME_INIT: "resume_init",
+            MSG_RESUME_RESP: "resume_resp", MSG_RESUME_REJECT: "resume_reject"}
 MACS_LEN = 32  # mac1 + mac2 at the end of every handshake message
 XX_INIT_PAD = 140  # SL_XX_INIT_PAD: the zero padding of an XX initiation
 # sl_limits.h: | owner lcore (6) | slot (18) | generation (8) |

@@ -267,7 +267,7 @@ def sluice_cases(j, rng, live_id, recorded):
         j.udp(b"")] + [j.udp(bytes([t]) + bytes(L.MSG_MIN[t] - 2)) for t in L.MSG_MIN] +
         [j.udp(bytes([L.MSG_DATA]))], dp_sluice_too_short=2 + len(L.MSG_MIN))
     j.case("sluice unknown types", [j.udp(bytes([t]) + rng.randbytes(100))
-                                    for t in (0, 8, 9, 0x40, 0x7F, 0x80, 0xFF)],
+                                    for t in (0, 11, 12, 0x40, 0x7F, 0x80, 0xFF)],
            dp_sluice_unknown_type=7)
 
     def foreign_id():
@@ -322,7 +322,7 @@ def random_bytes_case(j, rng, live_id, n=150):
     while len(frames) < n:
         p = rng.randbytes(rng.choice((0, 1, 2, rng.randrange(0, 256), rng.randrange(0, 1400))))
         if p and rng.random() < 0.5:  # half of them with a known type, to go further in
-            p = bytes([rng.randrange(1, 8)]) + p[1:]
+            p = bytes([rng.randrange(1, 11)]) + p[1:]
         if not p:
             count("dp_sluice_too_short")
         elif p[0] not in L.MSG_NAME:
@@ -333,7 +333,7 @@ def random_bytes_case(j, rng, live_id, n=150):
             if struct.unpack("!I", p[4:8])[0] >> L.CONNID_SLOT_SHIFT == live_slot:
                 continue  # the live session's slot: a matter of chance, not of the model
             count("dp_data_unknown_session")
-        elif p[0] in (L.MSG_IK_INIT, L.MSG_XX_INIT):
+        elif p[0] in (L.MSG_IK_INIT, L.MSG_XX_INIT, L.MSG_RESUME_INIT):
             # admission: exactly the type's size, then mac1
             count("adm_bad_mac1" if len(p) == L.MSG_SIZE[p[0]] else "adm_bad_length")
             count("ctl_handshake_msgs")
