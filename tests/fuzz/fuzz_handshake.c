@@ -18,11 +18,13 @@
  *   2 XX_INIT    the actor's new XX initiation
  *   3 XX_FINISH  the actor finishes its XX handshake with the appliance's latest answer to it
  *   4 IK_RESP    the actor answers the appliance's latest initiation to it (a dial or a rekey;
- *                arg & 0x10: with SL_HS_F_REKEY)
+ *                arg & 0x10: with SL_HS_F_REKEY); a resumption initiation is answered from the
+ *                actor's resumption cache (arg & 0x10: rejected instead)
  *   5 COOKIE     the actor, "under load", answers that initiation with a cookie reply
  *   6 EVENT      the dataplane speaks of an open session slot: arg & 1 lcore, arg >> 1 & 7
  *                slot, arg >> 4 & 3: rekey due, unresponsive, closed, closed by the peer
- *   7 REPLAY     the actor's last message again
+ *   7 REPLAY     the actor's last message again; arg & 0x10: instead, the actor's resumption
+ *                initiation of its last session with the appliance (docs/protocol.md 3.7)
  * For 1-5 and 7 the len bytes are mutations of the message made: pairs (offset, xor) and, when
  * len is odd, a last byte that cuts (byte % 16) bytes off its end. Then mac1 — and mac2, zero
  * or with the actor's cookie when arg & 0x20 — are written again with the key a sender who
@@ -32,7 +34,10 @@
  * Noise. arg & 0x80: no MACs written at all. arg & 0x03: the actor; arg >> 2 & 3: from its own
  * address (0) or from 198.19.0.x (x = 1..3); arg & 0x40: the ChaCha20-Poly1305/BLAKE2b suite for
  * initiations. The appliance's answers to an actor's address reach the actors there: each keeps
- * the latest initiation and XX answer, and takes cookie replies for its handshake in progress.
+ * the latest initiation and XX answer, takes cookie replies for its handshake in progress, and
+ * completes its own IK initiation or resumption with the appliance's answer: every session an
+ * actor completes (as initiator or responder) leaves its secret in the actor's resumption
+ * cache, as the appliance's leave theirs in its own (resumption is on: the default).
  *
  * Built only with -Dfuzz=true under clang (make fuzz). Randomness is a SplitMix64 stream
  * restarted for every input, so an input replays exactly (same keys, ephemerals, cookies).
@@ -53,6 +58,8 @@
 #include <sodium.h>
 
 #include "cp_ctl.h"
+#include "cp_hs_resume.h"
+#include "cp_resume.h"
 #include "ctl_world.h"
 #include "fuzz.h"
 #include "sl_eal_test.h"
@@ -81,6 +88,7 @@ struct actor {
 	struct wmsg init;	      /* the appliance's latest initiation to it (len 0: none) */
 	struct wmsg xx_resp;	      /* the appliance's latest XX answer to it */
 	struct wmsg last;	      /* its own last message */
+	struct cp_resume *cache;      /* its sessions' resumption secrets */
 };
 
 /* Whom each actor is: the world node whose key and address it has, and its network. Keys are
@@ -176,11 +184,34 @@ check_settled(void)
 
 /* --- the actors ------------------------------------------------------------------------------ */
 
+/* A session the actor completed: its secret goes into the actor's cache. */
+static void
+completed(struct actor *a, struct cp_hs_session *s)
+{
+	(void)cp_resume_put(a->cache, nodes[APP].pub, &s->resume, now);
+	cp_hs_session_wipe(s);
+}
+
+/* The appliance's answer to the actor's own IK initiation or resumption. */
+static void
+answered(struct actor *a, const struct wmsg *w)
+{
+	struct cp_hs_session s;
+	int rc = w->buf[0] == SL_MSG_IK_RESP
+			 ? cp_hs_ik_finish(a->d.ctx, a->d.p, w->buf, w->len, &s)
+			 : cp_hs_resume_finish(a->d.ctx, a->d.p, w->buf, w->len, &s);
+
+	if (rc == 0)
+		completed(a, &s);
+}
+
 static void
 receive(struct actor *a, const struct wmsg *w)
 {
-	if (w->buf[0] == SL_MSG_IK_INIT)
+	if (w->buf[0] == SL_MSG_IK_INIT || w->buf[0] == SL_MSG_RESUME_INIT)
 		a->init = *w;
+	else if (w->buf[0] == SL_MSG_IK_RESP || w->buf[0] == SL_MSG_RESUME_RESP)
+		answered(a, w);
 	else if (w->buf[0] == SL_MSG_XX_RESP)
 		a->xx_resp = *w;
 	else if (w->buf[0] == SL_MSG_COOKIE)
@@ -219,6 +250,24 @@ cookie(const struct actor *a, uint8_t arg)
 	return (arg & A_COOKIE) && a->cookie.valid ? &a->cookie : NULL;
 }
 
+/* The actor's answer to the appliance's resumption initiation: from its cache, or a reject
+ * (arg & A_REKEY, or nothing to resume with). */
+static size_t
+resume_answer(struct actor *a, uint8_t arg, uint8_t *out)
+{
+	struct cp_hs_session s;
+
+	if (!(arg & A_REKEY) &&
+	    cp_hs_resume_respond(a->d.ctx, a->cache, a->answer, a->init.buf, a->init.len,
+				 next_id(a), now, (struct sl_msg_resume_resp *)out, &s) == 0) {
+		completed(a, &s);
+		return sizeof(struct sl_msg_resume_resp);
+	}
+	return cp_hs_resume_reject(a->init.buf, a->init.len, (struct sl_msg_resume_reject *)out) == 0
+		       ? sizeof(struct sl_msg_resume_reject)
+		       : 0;
+}
+
 /* The actor's message of kind `what` into out (256 bytes); its length, 0 if it has none. */
 static size_t
 make(struct actor *a, int what, uint8_t arg, uint8_t *out)
@@ -242,16 +291,20 @@ make(struct actor *a, int what, uint8_t arg, uint8_t *out)
 		    cp_hs_xx_finish(a->d.ctx, a->d.p, a->xx_resp.buf, a->xx_resp.len, WALL0 + now,
 				    cookie(a, arg), now, (struct sl_msg_xx_finish *)out, &s) != 0)
 			return 0;
-		cp_hs_session_wipe(&s);
+		completed(a, &s);
 		return sizeof(struct sl_msg_xx_finish);
 	case IK_RESP:
 		if (a->init.len == 0)
 			return 0;
+		if (a->init.buf[0] == SL_MSG_RESUME_INIT)
+			return resume_answer(a, arg, out);
 		rc = cp_hs_ik_read(a->d.ctx, a->answer, a->init.buf, a->init.len, now);
 		if (rc == 0 || rc == -ECONNREFUSED)
 			rc = cp_hs_ik_answer(a->d.ctx, a->answer, next_id(a),
 					     arg & A_REKEY ? SL_HS_F_REKEY : 0,
 					     (struct sl_msg_ik_resp *)out, &s);
+		if (rc == 0)
+			completed(a, &s);
 		cp_hs_session_wipe(&s);
 		return rc == 0 || rc == -ECONNREFUSED ? sizeof(struct sl_msg_ik_resp) : 0;
 	case COOKIE: {
@@ -265,6 +318,12 @@ make(struct actor *a, int what, uint8_t arg, uint8_t *out)
 		return len;
 	}
 	case REPLAY:
+		if (arg & A_REKEY) {
+			rc = cp_hs_resume_start(a->d.ctx, a->cache, a->d.p, nodes[APP].pub,
+						suite(arg), next_id(a), 0, WALL0 + now,
+						cookie(a, arg), now, (struct sl_msg_resume_init *)out);
+			return rc == 0 ? sizeof(struct sl_msg_resume_init) : 0;
+		}
 		memcpy(out, a->last.buf, a->last.len);
 		return a->last.len;
 	default:
@@ -286,7 +345,8 @@ sign(uint8_t *msg, size_t len, const struct cp_cookie *ck, bool keep_mac2)
 	at_mac2 = msg + len - SL_MAC_LEN;
 	if (msg[0] == SL_MSG_XX_INIT || msg[0] == SL_MSG_XX_RESP)
 		cp_mac1_key_anon(key);
-	else if (msg[0] == SL_MSG_IK_INIT || msg[0] == SL_MSG_IK_RESP || msg[0] == SL_MSG_XX_FINISH)
+	else if (msg[0] == SL_MSG_IK_INIT || msg[0] == SL_MSG_IK_RESP || msg[0] == SL_MSG_XX_FINISH ||
+		 msg[0] == SL_MSG_RESUME_INIT || msg[0] == SL_MSG_RESUME_RESP)
 		cp_mac1_key_peer(key, nodes[APP].pub);
 	else
 		return;
@@ -383,6 +443,7 @@ world_start(void)
 	for (unsigned int i = 0; i < ACTORS; i++) {
 		struct actor *a = &actors[i];
 		struct cp_admission_config acfg;
+		struct cp_resume_config rcfg = { .capacity = 4 };
 
 		memset(a, 0, sizeof(*a));
 		dialer_init(&a->d, nodes[cast[i].node].priv, cast[i].network);
@@ -391,7 +452,8 @@ world_start(void)
 		cp_admission_config_defaults(&acfg);
 		acfg.rate.capacity = SOURCES;
 		a->adm = cp_admission_create(a->d.pub, &acfg, now);
-		fuzz_check(a->answer != NULL && a->adm != NULL, "actor set up");
+		a->cache = cp_resume_create(&rcfg);
+		fuzz_check(a->answer != NULL && a->adm != NULL && a->cache != NULL, "actor set up");
 	}
 }
 
@@ -402,6 +464,7 @@ world_stop(void)
 		cp_hs_pending_wipe(actors[i].answer);
 		free(actors[i].answer);
 		cp_admission_destroy(actors[i].adm);
+		cp_resume_destroy(actors[i].cache);
 		dialer_fini(&actors[i].d);
 	}
 	world_end();
