@@ -11,7 +11,6 @@
 
 #include "ex_common.h"
 
-#define EX_ALIVE_MS 1000 /* an idle wait looks whether the appliance is still there */
 
 volatile sig_atomic_t ex_stop;
 
@@ -114,19 +113,17 @@ ex_wait(struct sluice *s, int fd, int timeout_ms)
 	};
 	int rc;
 
-	if (timeout_ms < 0 || timeout_ms > EX_ALIVE_MS)
-		timeout_ms = EX_ALIVE_MS;
-	if (sluice_wait_prepare(s) == 1)
+	rc = sluice_wait_prepare(s);
+	if (rc == -ECONNRESET)
+		errx(1, "the appliance went away");
+	if (rc == 1)
 		return false; /* events are there already: do not sleep */
 	/* while a send waits for room in a lane, look every millisecond (sluice.h) */
 	rc = poll(p, 2, sluice_wait_timeout(s, timeout_ms));
 	sluice_wait_done(s);
 	if (rc < 0)
 		return false; /* EINTR: ex_stop tells */
-	/* Nothing writes sluice_fd() when the appliance goes away; sluice_wait() sees it (the
-	 * control socket's hang-up), so an idle loop asks it now and then. */
-	if (rc == 0 && sluice_wait(s, 0) == -ECONNRESET)
-		errx(1, "the appliance went away");
+	/* the appliance going away wakes sluice_fd(): the next sluice_wait_prepare() says so */
 	return fd >= 0 && (p[1].revents & (POLLIN | POLLHUP)) != 0;
 }
 

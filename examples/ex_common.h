@@ -29,8 +29,8 @@ void ex_connect(struct sluice *s, const char *target, uint8_t node[SLUICE_NODE_L
 
 /* Wait until the attachment may have events, fd (-1: none) is readable, a signal comes or
  * timeout_ms (-1: none) passes — with poll() on sluice_fd(), the pattern of an application
- * that has descriptors of its own. Returns true when fd is readable. An idle wait wakes once
- * a second to see whether the appliance is still there, and exits with a message if not. */
+ * that has descriptors of its own. Returns true when fd is readable. The appliance going away
+ * wakes the wait too (sluice_fd() becomes readable): it exits with a message. */
 bool ex_wait(struct sluice *s, int fd, int timeout_ms);
 
 /* Nanoseconds of CLOCK_MONOTONIC. */

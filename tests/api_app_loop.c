@@ -167,8 +167,8 @@ app_sleep(struct app *a, bool watch_stdin)
 		sluice_wait(a->s, APP_WAIT_SLICE_MS);
 		return;
 	}
-	if (sluice_wait_prepare(a->s) == 1)
-		return;
+	if (sluice_wait_prepare(a->s) != 0)
+		return; /* events are there, or the appliance is gone (the next call says so) */
 	if (poll(p, 2, sluice_wait_timeout(a->s, APP_WAIT_SLICE_MS)) < 0 && errno != EINTR)
 		perror("poll");
 	sluice_wait_done(a->s);

@@ -644,6 +644,7 @@ static CU_TestInfo cases[] = {
 	{ "replaced session, late NODE_DOWN", test_replaced_session },
 	{ "wait woken by another thread", test_wait_thread },
 	{ "epoll style: prepare, fd, done", test_wait_fd },
+	{ "epoll style: the appliance goes away, fd wakes", test_wait_fd_appliance_gone },
 	{ "hostile descriptors refused", test_hostile_rx },
 	{ "impossible ring index", test_broken_ring },
 	{ "appliance gone", test_appliance_gone },

@@ -45,6 +45,7 @@ void test_recv_copy(void);
 void test_replaced_session(void);
 void test_wait_thread(void);
 void test_wait_fd(void);
+void test_wait_fd_appliance_gone(void);
 void test_hostile_rx(void);
 void test_broken_ring(void);
 void test_appliance_gone(void);

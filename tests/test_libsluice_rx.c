@@ -233,6 +233,27 @@ test_wait_thread(void)
 	world_end(&w);
 }
 
+/* An application blocked on sluice_fd() in its own loop wakes when the appliance goes away
+ * (nothing writes the eventfd then: the control socket's hang-up does it), and is told. */
+void
+test_wait_fd_appliance_gone(void)
+{
+	struct world w;
+	struct pollfd p = { .events = POLLIN };
+
+	world_start(&w, NULL, 0, 0, 0);
+	p.fd = sluice_fd(w.s);
+	CU_ASSERT_EQUAL(sluice_wait_prepare(w.s), 0);
+	CU_ASSERT_EQUAL(poll(&p, 1, 0), 0); /* asleep: nothing yet */
+	api_fake_stop(w.f);
+	CU_ASSERT_EQUAL(poll(&p, 1, WAIT_MS), 1);
+	sluice_wait_done(w.s);
+	CU_ASSERT_EQUAL(sluice_wait_prepare(w.s), -ECONNRESET);
+	CU_ASSERT_EQUAL(poll(&p, 1, 0), 1); /* and stays readable: the application detaches */
+	CU_ASSERT_EQUAL(sluice_wait(w.s, WAIT_MS), -ECONNRESET);
+	sluice_detach(w.s);
+}
+
 void
 test_wait_fd(void)
 {

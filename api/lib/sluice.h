@@ -199,10 +199,13 @@ int sluice_recv(struct sluice *s, struct sluice_event *ev, void *buf, size_t cap
  * producer writes when it has published a descriptor and then finds the flag set. */
 int sluice_wait(struct sluice *s, int timeout_ms);
 
-/* A file descriptor that becomes readable when sluice_wait() would return 1, for an
- * application's own epoll loop: call sluice_wait_prepare() before waiting on it and
- * sluice_wait_done() after (they set and clear the flag that asks the appliance to wake it).
- * sluice_wait_prepare() returns 1 when events are already there (do not wait). */
+/* A file descriptor that becomes readable when sluice_wait() would return 1, and for good once
+ * the appliance has closed the control socket (it exited or crashed), for an application's own
+ * epoll loop: call sluice_wait_prepare() before waiting on it and sluice_wait_done() after
+ * (they set and clear the flag that asks the appliance to wake it). sluice_wait_prepare()
+ * returns 1 when events are already there (do not wait), 0 when the application may wait,
+ * -ECONNRESET when the appliance is gone (detach: the descriptor will not stop being
+ * readable). */
 int sluice_fd(const struct sluice *s);
 int sluice_wait_prepare(struct sluice *s);
 void sluice_wait_done(struct sluice *s);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,6 +45,24 @@ attach_request(struct sluice *s, const char *name, int *memfd)
 		return -EPROTO;
 	}
 	*memfd = fds[0];
+	return 0;
+}
+
+/* sluice_fd(): readable when the appliance wrote the eventfd, and for good once it closed the
+ * control socket (exited or crashed), so an application's own loop wakes for both. */
+static int
+attach_wait_set(struct sluice *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	s->wfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->wfd < 0)
+		return -errno;
+	if (epoll_ctl(s->wfd, EPOLL_CTL_ADD, s->efd, &ev) < 0)
+		return -errno;
+	ev.events = EPOLLRDHUP; /* and always EPOLLHUP / EPOLLERR; never its replies */
+	if (epoll_ctl(s->wfd, EPOLL_CTL_ADD, s->sock, &ev) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -124,6 +143,8 @@ sluice_free(struct sluice *s)
 	lsl_nodes_free(s);
 	if (s->shm != NULL)
 		munmap(s->shm, s->shm_size);
+	if (s->wfd >= 0)
+		close(s->wfd);
 	if (s->efd >= 0)
 		close(s->efd);
 	if (s->sock >= 0)
@@ -135,16 +156,23 @@ struct sluice *
 sluice_attach(const char *socket_path, const char *name, int *err)
 {
 	struct sluice *s = calloc(1, sizeof(*s));
-	int rc = -ENOMEM, memfd;
+	int rc = -ENOMEM, memfd = -1;
 
 	if (s != NULL) {
 		s->sock = -1;
 		s->efd = -1;
+		s->wfd = -1;
 		rc = lsl_ctl_open(socket_path, &s->sock);
 		if (rc == 0)
 			rc = attach_request(s, name, &memfd);
 		if (rc == 0)
+			rc = attach_wait_set(s);
+		if (rc == 0) {
 			rc = attach_map(s, memfd);
+			memfd = -1; /* closed there */
+		}
+		if (memfd >= 0)
+			close(memfd);
 		if (rc == 0)
 			rc = attach_lanes(s);
 		if (rc == 0)

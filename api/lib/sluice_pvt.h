@@ -108,6 +108,7 @@ struct lsl_lane {
 struct sluice {
 	int sock; /* the control socket */
 	int efd;  /* the eventfd the appliance writes to wake us */
+	int wfd;  /* sluice_fd(): an epoll set of efd (readable) and sock (hang-up) */
 	uint8_t *shm;
 	uint64_t shm_size;
 	struct sl_api_shm_hdr hdr;    /* a private copy of the layout, checked */

@@ -30,7 +30,16 @@ ready(struct sluice *s)
 int
 sluice_fd(const struct sluice *s)
 {
-	return s->efd;
+	return s->wfd;
+}
+
+/* The appliance closed the control socket (it exited or crashed). */
+static bool
+appliance_gone(const struct sluice *s)
+{
+	struct pollfd p = { .fd = s->sock, .events = 0 };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)) != 0;
 }
 
 int
@@ -40,6 +49,8 @@ sluice_wait_prepare(struct sluice *s)
 
 	if (ready(s))
 		return 1;
+	if (appliance_gone(s))
+		return -ECONNRESET; /* sluice_fd() stays readable: detach */
 	atomic_store_explicit(s->sleeping, flag, memory_order_seq_cst);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (!ready(s))
@@ -78,8 +89,9 @@ wait_once(struct sluice *s, int timeout_ms)
 	};
 	int rc, err;
 
-	if (sluice_wait_prepare(s))
-		return 1;
+	rc = sluice_wait_prepare(s);
+	if (rc != 0)
+		return rc;
 	rc = poll(p, 2, timeout_ms);
 	err = errno;
 	sluice_wait_done(s);

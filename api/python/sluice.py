@@ -363,7 +363,10 @@ class Sluice:
         return self._lib.sluice_fd(self._s)
 
     def wait_prepare(self):
-        return self._lib.sluice_wait_prepare(self._s) == 1
+        """True: events are there (do not wait); False: wait on fileno(). Raises the
+        library's error (ECONNRESET) once the appliance is gone: fileno() then stays
+        readable."""
+        return _check(self._lib.sluice_wait_prepare(self._s)) == 1
 
     def wait_done(self):
         self._lib.sluice_wait_done(self._s)
