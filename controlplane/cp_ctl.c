@@ -364,8 +364,7 @@ cp_ctl_create(const struct cp_ctl_config *cfg, const struct cp_ctl_ops *ops, voi
 	ctl->scratch = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*ctl->scratch), 64));
 	if (ctl->by_pub == NULL || ctl->scratch == NULL || ctl->adm == NULL ||
 	    make_slots(ctl) != 0 || make_peers(ctl, now_ns) != 0 || cp_ctl_xdial_init(ctl) != 0 ||
-	    cp_ctl_resume_init(ctl) != 0 ||
-	    cp_ctl_seeds_start(ctl, now_ns) != 0) {
+	    cp_ctl_resume_init(ctl) != 0) {
 		cp_ctl_destroy(ctl);
 		errno = ENOMEM;
 		return NULL;

@@ -126,11 +126,6 @@ struct cp_ctl_config {
 	struct cp_admission_config admission;
 	unsigned int n_peers;
 	const struct conf_peer *peers; /* kept by reference: must outlive the control */
-	/* Seeds, dialled from the start: with a key like a peer asked for (cp_ctl_connect), without
-	 * as a keyless dial (cp_ctl_connect_addr); at most max_addr_dials of them. Kept by
-	 * reference too. */
-	unsigned int n_seeds;
-	const struct conf_seed *seeds;
 };
 
 /* The defaults for everything but identity and peers; then override from a conf. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice: the control thread's configuration — defaults, what a validated conf gives it (the
- * handshake's identity, addresses, capabilities and channel set; limits; peers and seeds), the
- * check cp_ctl_create() makes, and the seeds dialled from the start (see cp_ctl.h).
+ * handshake's identity, addresses, capabilities and channel set; limits; peers), and the check
+ * cp_ctl_create() makes (see cp_ctl.h). Seeds are discovery's to dial (cp_discovery.c), only
+ * while its address book has nothing better.
  */
 #include <string.h>
 
@@ -78,9 +79,6 @@ cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 	cfg->peers = c->peers;
 	/* with a discovery section, this node answers address requests (peer exchange) */
 	cfg->hs.capabilities = c->discovery.enabled ? SL_CAP_PEX : 0;
-	/* seeds are discovery's to dial (cp_discovery.c), only while its book has nothing better */
-	cfg->n_seeds = 0;
-	cfg->seeds = NULL;
 }
 
 const char *
@@ -93,9 +91,6 @@ cp_ctl_config_problem(const struct cp_ctl_config *cfg)
 	if (cfg->max_sessions == 0 || cfg->max_addr_dials == 0 || cfg->n_peers > CONF_MAX_PEERS ||
 	    (cfg->n_peers > 0 && cfg->peers == NULL))
 		return "sessions / peers";
-	if (cfg->n_seeds > CONF_MAX_SEEDS || cfg->n_seeds > cfg->max_addr_dials ||
-	    (cfg->n_seeds > 0 && cfg->seeds == NULL))
-		return "seeds";
 	if (cfg->retry_ns == 0 || cfg->handshake_timeout_ns < cfg->retry_ns ||
 	    cfg->backoff_min_ns == 0 || cfg->backoff_max_ns < cfg->backoff_min_ns)
 		return "timers";
@@ -104,22 +99,4 @@ cp_ctl_config_problem(const struct cp_ctl_config *cfg)
 	if (cp_hs_suite_aead(cfg->suite) == SL_AEAD_NONE)
 		return "suite";
 	return NULL;
-}
-
-/* Every seed is dialled from the start, like a configured peer (first attempts spread over
- * 100 ms): one with a key as a node we keep connected (IK), one without as a keyless dial
- * (XX). What decides when seeds are no longer needed is not here: it is the pool's. */
-int
-cp_ctl_seeds_start(struct cp_ctl *ctl, uint64_t now_ns)
-{
-	for (unsigned int i = 0; i < ctl->cfg.n_seeds; i++) {
-		const struct conf_seed *sd = &ctl->cfg.seeds[i];
-		uint64_t at = now_ns + cp_ctl_jitter(ctl, 50000000ull);
-		int rc = sd->has_key ? cp_ctl_want(ctl, sd->pub, sd->ip, sd->port, at)
-				     : cp_ctl_xdial_add(ctl, sd->ip, sd->port, at);
-
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
 }

@@ -144,11 +144,9 @@ cp_ctl_be32_at(const uint8_t *p)
 /* cp_ctl_conf.c */
 /* NULL if cp_ctl_create() can take cfg, else what is wrong with it. */
 const char *cp_ctl_config_problem(const struct cp_ctl_config *cfg);
-/* Dial every configured seed (cp_ctl_create()). 0 or -errno. */
-int cp_ctl_seeds_start(struct cp_ctl *ctl, uint64_t now_ns);
 
 /* cp_ctl_req.c */
-/* cp_ctl_connect() on any thread (cp_ctl_create()): keep the node connected, dialled at ip:port
+/* cp_ctl_connect(): keep the node connected, dialled at ip:port
  * (0: where it is known) from `at` on. */
 int cp_ctl_want(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, uint16_t port,
 		uint64_t at);
@@ -252,7 +250,7 @@ void cp_ctl_xdial_cookie(struct cp_ctl *ctl, const uint8_t *msg, size_t len, uin
 void cp_ctl_xdial_stop(struct cp_ctl *ctl, unsigned int lcore, uint32_t slot);
 /* Addresses were resolved: keyless dials waiting for one try again. */
 void cp_ctl_xdial_kick(struct cp_ctl *ctl, uint64_t now_ns);
-/* cp_ctl_connect_addr() on any thread (cp_ctl_create()): first attempt at `at`. */
+/* cp_ctl_connect_addr(): the first attempt at `at`. */
 int cp_ctl_xdial_add(struct cp_ctl *ctl, uint32_t ip, uint16_t port, uint64_t at);
 /* A node at ip:port (where it is dialled), or NULL. */
 struct cp_node *cp_ctl_node_at(struct cp_ctl *ctl, uint32_t ip, uint16_t port);

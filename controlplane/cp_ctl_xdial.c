@@ -15,7 +15,7 @@
  * The finishing message is not acknowledged: if it is lost, our session has no peer until the
  * dataplane's idle timeout closes it, and then the node is redialled (with IK).
  *
- * Control thread only (cp_ctl_xdial_add() also from cp_ctl_create(), for the seeds).
+ * Control thread only.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -402,60 +402,7 @@ test_capabilities_and_listen_address(void)
 	world_end();
 }
 
-/* --- configuration: seeds, persistent peers, what the conf gives the handshake -------------- */
-
-static struct conf_seed seeds[2];
-
-static void
-with_seeds(struct cp_ctl_config *c)
-{
-	c->n_seeds = 2;
-	c->seeds = seeds;
-}
-
-/* Seeds are dialled from the start: one with a key with IK, one without with XX; both are kept
- * connected afterwards (redialled with IK when the session ends). A seed at our own listen
- * address is a configuration the control refuses. */
-static void
-test_seeds_at_start(void)
-{
-	world_reset(3);
-	seeds[0] = (struct conf_seed){ .has_key = true, .ip = nodes[1].ip, .port = PORT };
-	memcpy(seeds[0].pub, nodes[1].pub, SL_KEY_LEN);
-	seeds[1] = (struct conf_seed){ .ip = nodes[2].ip, .port = PORT };
-	node_start(1, NULL);
-	node_start(2, NULL);
-	node_start(0, with_seeds);
-	CU_ASSERT_EQUAL(addr_dials(0, NULL), 1);
-	run_for(500 * MS);
-	CU_ASSERT(connected(0, 1) && connected(0, 2));
-	CU_ASSERT(!view(0, 1).info.learned && view(0, 2).info.learned);
-	CU_ASSERT(stats(0)->addr_dials == 1 && stats(0)->keys_learned == 1);
-	CU_ASSERT_EQUAL(addr_dials(0, NULL), 0);
-	for (unsigned int j = 1; j <= 2; j++) {
-		uint32_t id = view(0, j).info.connid;
-
-		close_slot(&nodes[0], sl_connid_owner(id), sl_connid_slot(id), SL_CLOSE_IDLE,
-			   false);
-	}
-	run_for(3 * SEC);
-	CU_ASSERT(connected(0, 1) && connected(0, 2));
-	CU_ASSERT_EQUAL(stats(0)->addr_dials, 1);
-	world_end();
-
-	world_reset(1);
-	seeds[0] = (struct conf_seed){ .ip = 0xc6120009, .port = PORT };
-	seeds[1] = (struct conf_seed){ .ip = nodes[0].ip, .port = PORT };
-	cp_ctl_config_defaults(&nodes[0].cfg);
-	memcpy(nodes[0].cfg.hs.static_priv, nodes[0].priv, SL_KEY_LEN);
-	nodes[0].cfg.hs.n_addrs = 1;
-	nodes[0].cfg.hs.addrs[0].ip = nodes[0].ip;
-	nodes[0].cfg.hs.addrs[0].port = PORT;
-	with_seeds(&nodes[0].cfg);
-	CU_ASSERT(cp_ctl_create(&nodes[0].cfg, &world_ops, &nodes[0], now) == NULL);
-	sodium_memzero(nodes[0].cfg.hs.static_priv, SL_KEY_LEN);
-	world_end();
-}
+/* --- configuration: persistent peers, what the conf gives the handshake ---------------------- */
 
 static void
 not_persistent(struct cp_ctl_config *c)
@@ -493,7 +440,7 @@ test_not_persistent(void)
 }
 
 /* What a validated conf gives the handshake: the channel set of the engine's channels, the
- * peer-exchange capability with a discovery section (none without), the seeds. */
+ * peer-exchange capability with a discovery section (none without). */
 static void
 test_config_from_conf(void)
 {
@@ -510,7 +457,7 @@ test_config_from_conf(void)
 	dp_conn_config_defaults(&c->engine);
 	cp_ctl_config_from_conf(&cfg, c, priv);
 	CU_ASSERT(cfg.hs.chan_used == 0x00ff && cfg.hs.chan_datagram == 0);
-	CU_ASSERT(cfg.hs.capabilities == 0 && cfg.n_seeds == 0);
+	CU_ASSERT_EQUAL(cfg.hs.capabilities, 0);
 	c->engine.n_channels = 6;
 	c->engine.chan[1].kind = DP_CHAN_UNUSED;
 	c->engine.chan[3].kind = DP_CHAN_DATAGRAM;
@@ -521,7 +468,6 @@ test_config_from_conf(void)
 	cp_ctl_config_from_conf(&cfg, c, priv);
 	CU_ASSERT(cfg.hs.chan_used == 0x003d && cfg.hs.chan_datagram == 0x0028);
 	CU_ASSERT_EQUAL(cfg.hs.capabilities, SL_CAP_PEX);
-	CU_ASSERT(cfg.n_seeds == 0 && cfg.seeds == NULL); /* discovery dials them (cp_discovery) */
 	sodium_memzero(priv, sizeof(priv));
 	sodium_memzero(cfg.hs.static_priv, sizeof(cfg.hs.static_priv));
 	free(c);
@@ -539,9 +485,8 @@ static CU_TestInfo cases[] = {
 	{ "channel set mismatch refused at connect (IK, XX)", test_channel_set_mismatch },
 	{ "capabilities and listen addresses: noted, dialled",
 	  test_capabilities_and_listen_address },
-	{ "seeds dialled from the start (IK and XX), kept", test_seeds_at_start },
 	{ "a peer not persistent: not redialled", test_not_persistent },
-	{ "from the conf: channel set, capabilities, seeds", test_config_from_conf },
+	{ "from the conf: channel set, capabilities", test_config_from_conf },
 	CU_TEST_INFO_NULL,
 };
 
