@@ -589,6 +589,27 @@ session_closed(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, 
 	cp_ctl_schedule(ctl, &n->timer, ctl->stopping ? UINT64_MAX : at);
 }
 
+/* The peer of a live session moved (its authenticated packets come from elsewhere): rekeys
+ * and a redial go where it is now. */
+static void
+session_moved(struct cp_ctl *ctl, struct cp_slot *s, const struct dp_evt *ev)
+{
+	struct cp_node *n = s->node;
+
+	if (s->state != CP_SLOT_LIVE || n == NULL || s->open_id != ev->connid) {
+		ctl->st.moved_stale++;
+		return;
+	}
+	n->ep.port = ev->port;
+	n->ep.ip = ev->ip;
+	n->ep.udp_port = ev->udp_port;
+	memcpy(n->ep.mac, ev->mac, sizeof(n->ep.mac));
+	n->info.ip = ev->ip;
+	n->info.udp_port = ev->udp_port;
+	n->info.moves++;
+	ctl->st.moved++;
+}
+
 void
 cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, uint64_t now_ns,
 	     uint64_t wall_ns)
@@ -615,6 +636,9 @@ cp_ctl_event(struct cp_ctl *ctl, unsigned int lcore, const struct dp_evt *ev, ui
 	case DP_EVT_UNRESPONSIVE:
 		if (s->state == CP_SLOT_LIVE && s->node != NULL)
 			cp_ctl_note(ctl, CP_NOTE_UNRESPONSIVE, s->node, "unresponsive", false);
+		break;
+	case DP_EVT_MOVED:
+		session_moved(ctl, s, ev);
 		break;
 	default:
 		break;

@@ -165,7 +165,9 @@ void cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 	X(resumes_sent, "resumption initiations sent (resends included)")                  \
 	X(resumed, "sessions opened by a resumption, either side")                         \
 	X(resume_fallbacks, "our resumptions the peer rejected: a full handshake followed")  \
-	X(resume_rejected, "resumption initiations we could not resume: rejected")
+	X(resume_rejected, "resumption initiations we could not resume: rejected")         \
+	X(moved, "peers of live sessions that moved: rekeys and redials follow them")      \
+	X(moved_stale, "moves reported for a session that is no longer live: ignored")
 
 struct cp_ctl_stats {
 #define CP_CTL_FIELD(name, doc) uint64_t name;
@@ -204,6 +206,7 @@ struct cp_node_info {
 	uint64_t connected_ns;	    /* when the live session opened */
 	uint64_t last_handshake_ns; /* when its keys were last made (open or rekey) */
 	uint64_t connects, disconnects, failures, rekeys;
+	uint64_t moves; /* its live sessions' peer moved (another address, port or next hop) */
 	uint32_t attempts; /* failed attempts in a row */
 	char last_error[48];
 	/* from its last handshake */

@@ -240,6 +240,7 @@ peer_entry(void *arg, const struct cp_node_info *n)
 	rte_tel_data_add_dict_u64(c, "failures", n->failures);
 	rte_tel_data_add_dict_u64(c, "attempts", n->attempts);
 	rte_tel_data_add_dict_u64(c, "rekeys", n->rekeys);
+	rte_tel_data_add_dict_u64(c, "moves", n->moves);
 	rte_tel_data_add_dict_string(c, "last_error", n->last_error);
 	add_node_extras(c, n);
 	rte_tel_data_add_dict_string(c, "key_learned", n->learned ? "xx" : "no");

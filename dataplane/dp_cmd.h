@@ -70,6 +70,8 @@ enum dp_evt_type {
 	DP_EVT_CLOSED,	      /* the session in slot is closed and the slot free; reason, by_peer */
 	DP_EVT_STATS_DONE,    /* the stats buffer of a DP_CMD_STATS is filled */
 	DP_EVT_CONTROL,	      /* a message (msg, len) on channel 0 of the session in slot */
+	DP_EVT_MOVED, /* the peer of the session in slot (connid at open) moved: its authenticated
+		       * packets now come from ip:udp_port via mac on port */
 };
 
 struct dp_evt {
@@ -82,7 +84,7 @@ struct dp_evt {
 	uint32_t ip;
 	uint16_t udp_port;
 	uint16_t off, len; /* HANDSHAKE: the sluice message inside m; CONTROL: bytes at msg */
-	uint32_t connid;   /* CONTROL: the session's connection id at open */
+	uint32_t connid;   /* CONTROL, MOVED: the session's connection id at open */
 	uint64_t since_ns; /* HANDSHAKE: it arrived no earlier than this (sl_now_ns() clock) */
 	struct rte_mbuf *m;
 	struct dp_stats *stats;

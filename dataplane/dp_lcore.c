@@ -116,6 +116,14 @@ control_event(struct dp_lcore *lc, const struct dp_evt *ev)
 	free(ev->msg);
 }
 
+bool
+dp_lcore_event_try(struct dp_lcore *lc, const struct dp_evt *ev)
+{
+	DP_ASSERT_LCORE(lc);
+	return rte_ring_free_count(lc->evt_ring) > CONTROL_EVT_RESERVE &&
+	       rte_ring_sp_enqueue_elem(lc->evt_ring, (void *)(uintptr_t)ev, sizeof(*ev)) == 0;
+}
+
 void
 dp_lcore_event(struct dp_lcore *lc, const struct dp_evt *ev)
 {

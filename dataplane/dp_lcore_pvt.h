@@ -39,6 +39,7 @@ struct dp_session {
 	bool rekey_asked;
 	bool closing; /* closed: freed once its CLOSE frame left */
 	bool closed_by_peer;
+	bool moved_untold; /* its peer moved and the control thread has not been told yet */
 	uint16_t close_reason;
 	struct rte_ether_addr mac;
 	uint32_t ip;
@@ -105,6 +106,9 @@ bool dp_lcore_tx_room(struct dp_lcore *lc, uint8_t port);
  * are dropped and counted when the ring is full (CONTROL already when it is three quarters
  * full); other events wait for room. */
 void dp_lcore_event(struct dp_lcore *lc, const struct dp_evt *ev);
+/* The event if the ring has room for it beside what session events may need; false if not
+ * (nothing queued: the caller tries again later). */
+bool dp_lcore_event_try(struct dp_lcore *lc, const struct dp_evt *ev);
 void dp_lcore_retire_keypair(struct dp_keypair *kp, void *lcore);
 /* The RCU defer queue's free function: keypairs whose grace period passed. */
 void dp_lcore_free_keypairs(void *arg, void *entries, unsigned int n);

@@ -145,17 +145,44 @@ dp_session_free_all(struct dp_lcore *lc)
 
 /* --- receive ------------------------------------------------------------------------------ */
 
-/* The peer may move (another address or port, a new next hop): follow authenticated packets. */
+/* Tell the control thread where the session's peer is now (its rekeys go there), if the
+ * event ring has room; else the next authenticated packet tries again. */
 static void
-session_follow_peer(struct dp_session *s, const struct dp_net_pkt *pkt, uint8_t port)
+session_tell_moved(struct dp_lcore *lc, struct dp_session *s)
 {
+	struct dp_evt ev = {
+		.type = DP_EVT_MOVED,
+		.port = s->port,
+		.slot = s->slot,
+		.ip = s->ip,
+		.udp_port = s->udp_port,
+		.connid = s->connid,
+	};
+
+	memcpy(ev.mac, &s->mac, sizeof(ev.mac));
+	s->moved_untold = !dp_lcore_event_try(lc, &ev);
+}
+
+/* The peer may move (another address or port, a new next hop): follow authenticated packets,
+ * and tell the control thread. */
+static void
+session_follow_peer(struct dp_lcore *lc, struct dp_session *s, const struct dp_net_pkt *pkt,
+		    uint8_t port)
+{
+	bool moved = s->moved_untold;
+
 	if (s->ip != pkt->src_ip || s->udp_port != pkt->src_port || s->port != port) {
 		s->ip = pkt->src_ip;
 		s->udp_port = pkt->src_port;
 		s->port = port;
+		moved = true;
 	}
-	if (!rte_is_same_ether_addr(&s->mac, &pkt->src_mac))
+	if (!rte_is_same_ether_addr(&s->mac, &pkt->src_mac)) {
 		rte_ether_addr_copy(&pkt->src_mac, &s->mac);
+		moved = true;
+	}
+	if (unlikely(moved))
+		session_tell_moved(lc, s);
 }
 
 void
@@ -181,7 +208,7 @@ dp_session_rx(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *
 	}
 	s->pkts_in++;
 	s->bytes_in += pkt->payload_len;
-	session_follow_peer(s, pkt, port);
+	session_follow_peer(lc, s, pkt, port);
 	/* protocol errors close the connection: events tell */
 	(void)dp_conn_input(s->conn, rx->pn, plain, (size_t)n, lc->now);
 	dp_session_wake(lc, s);

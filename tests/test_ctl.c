@@ -161,6 +161,43 @@ test_rekey(void)
 	world_end();
 }
 
+/* The peer moved (the dataplane follows its authenticated packets and says so): the next rekey
+ * goes to where it is now. A move reported for a session that is gone changes nothing. */
+static void
+test_peer_moved(void)
+{
+	uint32_t id;
+	struct dp_evt ev = { .type = DP_EVT_MOVED, .port = 0, .ip = 0xc6120077, .udp_port = 7777 };
+
+	world_reset(2);
+	add_peer(0, 1);
+	node_start(0, NULL);
+	node_start(1, NULL);
+	run_for(300 * MS);
+	CU_ASSERT_FATAL(connected(0, 1));
+	id = view(0, 1).info.connid;
+	ev.slot = sl_connid_slot(id);
+	ev.connid = id ^ 1; /* another session's (a generation this slot does not have now) */
+	ev.mac[5] = 0x77;
+	push_event(&nodes[0], sl_connid_owner(id), &ev);
+	run_for(MS);
+	CU_ASSERT(stats(0)->moved_stale == 1 && stats(0)->moved == 0);
+	CU_ASSERT_EQUAL(view(0, 1).info.ip, nodes[1].ip);
+	ev.connid = id;
+	push_event(&nodes[0], sl_connid_owner(id), &ev);
+	run_for(MS);
+	CU_ASSERT_EQUAL(stats(0)->moved, 1);
+	CU_ASSERT(view(0, 1).info.ip == 0xc6120077 && view(0, 1).info.udp_port == 7777);
+	CU_ASSERT_EQUAL(view(0, 1).info.moves, 1);
+	n_captured = 0;
+	rekey_event(0, 1);
+	run_for(MS);
+	CU_ASSERT_FATAL(n_captured == 1); /* no node at the new address: the test sees it */
+	CU_ASSERT_EQUAL(captured[0].to_ip, 0xc6120077);
+	CU_ASSERT_EQUAL(captured[0].buf[0], SL_MSG_IK_INIT);
+	world_end();
+}
+
 /* A rekey that reaches a restarted peer: it does not know the session, so a new one starts. */
 static void
 test_rekey_to_restarted_peer(void)
@@ -633,6 +670,7 @@ static CU_TestInfo cases[] = {
 	{ "unreachable: timeout, back-off doubling to the cap, recovery",
 	  test_timeout_and_backoff },
 	{ "rekeys keep the session (either side)", test_rekey },
+	{ "peer moved: rekeys follow it", test_peer_moved },
 	{ "rekey to a restarted peer: a new session", test_rekey_to_restarted_peer },
 	{ "restarted peer dials: replaced at its first initiation", test_restarted_peer_dials },
 	{ "crossed initiation reordered behind the answer: kept within the window",
