@@ -58,7 +58,7 @@ def attack_frames(dst_mac, dst_ip, udp_port, src_ip="198.18.4.99", src_mac="02:0
     from an on-subnet source address. Returns [(kind, frame)] in random order. Kinds:
 
       garbage         random bytes of random length (1..1400) whose first byte is no message
-                      type (0 or 8..255): dropped as sluice_unknown_type
+                      type (0 or 11..255): dropped as sluice_unknown_type
       data_unknown    a data header (type 4, a random receiver connection id, a random packet
                       number) and 16..1400 random bytes: data_unknown_session
       handshake_junk  200 bytes: type 1 (IK initiation), suite 1, random rest: passed to the
@@ -84,7 +84,7 @@ def attack_frames(dst_mac, dst_ip, udp_port, src_ip="198.18.4.99", src_mac="02:0
             elif kind == "handshake_junk":
                 body = bytes([1, 1, 0, 0]) + rnd.randbytes(196)
             else:
-                body = bytes([rnd.choice([0] + list(range(8, 256)))]) + \
+                body = bytes([rnd.choice([0] + list(range(11, 256)))]) + \
                     rnd.randbytes(rnd.randint(0, 1399))
             fr = udp_frame(dmac, smac, src_ip, dst_ip, rnd.randint(1024, 65535), udp_port, body,
                            ident=i, bad_ip_csum=kind == "bad_ip_csum",

@@ -33,6 +33,7 @@ from sl_integ import World, log  # noqa: E402
 from sl_frames import csum, ip_bytes  # noqa: E402 (sl_integ put scripts/ on the path)
 
 APP_IP = "198.18.9.1"
+KERNEL_MAC = "02:00:00:00:09:02"  # the kernel's side of the tap
 PEER_IP = "198.18.9.2"
 PEER_MAC = bytes.fromhex("020000000902")
 # What DPDK's pcap driver calls its first port's MAC: 02:70:63:61:70:<port number>
@@ -185,17 +186,24 @@ def check_tap(w):
                 break
             subprocess.run(["sleep", "0.1"])
         w.check(up, "tap: the interface appears in the namespace")
-        # net_tap gives the kernel's side of the tap the port's own MAC: give it another
-        subprocess.run(["ip", "-n", ns, "link", "set", iface, "address", "02:00:00:00:09:02"],
+        # The tap exists from the port's probe on; the port is started, and the lcore polls it,
+        # only later (under load — ASan, a shared machine — seconds later). net_tap gives the
+        # kernel's side of the tap the port's own MAC, and gives it again while it starts the
+        # port: give it another only once the lcore runs, or the kernel keeps the appliance's
+        # MAC and every frame between them is dropped (not for us / from ourselves).
+        n.wait_log(r"lcore: \d+: running", timeout=8)
+        subprocess.run(["ip", "-n", ns, "link", "set", iface, "address", KERNEL_MAC],
                        check=True)
         subprocess.run(["ip", "-n", ns, "addr", "add", f"{PEER_IP}/24", "dev", iface],
                        check=True)
         subprocess.run(["ip", "-n", ns, "link", "set", iface, "up"], check=True)
-        # the tap exists from the port's probe on, the lcore polls it only later: under load
-        # (ASan, a shared machine) later than ping's first replies were due
-        n.wait_log(r"lcore: \d+: running", timeout=8)
+        link = subprocess.run(["ip", "-n", ns, "link", "show", iface], capture_output=True,
+                              text=True).stdout
+        w.check(f"link/ether {KERNEL_MAC}" in link, f"tap: the kernel's side is {KERNEL_MAC}")
         r = subprocess.run(["ip", "netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "2",
                             APP_IP], capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            log(f"tap: ping said: {r.stdout.strip()} {r.stderr.strip()}")
         w.check(r.returncode == 0 and " 0% packet loss" in r.stdout,
                 "tap: the kernel resolves the appliance by ARP and gets 3 ping replies")
         n.stop(timeout=15)
