@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice: telemetry endpoints and the final summary, from the control thread's state and the
- * lcores' latest statistics snapshots (see cp_main.h, docs/operations.md).
+ * sluice: telemetry endpoints, from the control thread's state and the lcores' latest
+ * statistics snapshots (see cp_main.h, docs/operations.md). The final summary is cp_summary.c.
  *
  *   /sluice/info      identity, network, uptime, sessions
  *   /sluice/peers     every node: state, addresses, ids, counters, its session's statistics;
@@ -35,12 +35,6 @@
 
 static pthread_mutex_t tel_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cp_main *tel_app; /* the appliance the endpoints describe, NULL when none */
-
-static const char *const svc_types[] = {
-	[DP_SVC_ECHO] = "echo",
-	[DP_SVC_SINK] = "sink",
-	[DP_SVC_SOURCE] = "source",
-};
 
 /* "a.b.c.d", then suffix (may be ""). */
 static void
@@ -439,7 +433,7 @@ add_service(struct rte_tel_data *c, const struct conf *cfg, unsigned int i,
 	const struct dp_svc_def *sv = &cfg->services.svc[i];
 
 	rte_tel_data_start_dict(c);
-	rte_tel_data_add_dict_string(c, "type", svc_types[sv->type]);
+	rte_tel_data_add_dict_string(c, "type", dp_svc_type_name(sv->type));
 	rte_tel_data_add_dict_u64(c, "channel", sv->channel);
 	if (sv->type == DP_SVC_SOURCE) {
 		rte_tel_data_add_dict_string(c, "peer", cfg->peers[sv->peer].name);
@@ -715,98 +709,4 @@ cp_telemetry_unregister(void)
 	pthread_mutex_lock(&tel_lock);
 	tel_app = NULL;
 	pthread_mutex_unlock(&tel_lock);
-}
-
-/* --- summary -------------------------------------------------------------------------------- */
-
-static void
-summary_service(FILE *f, const struct conf *cfg, unsigned int i, const struct dp_svc_stats *s)
-{
-	const struct dp_svc_def *sv = &cfg->services.svc[i];
-
-	fprintf(f, "sluice: service=%u type=%s channel=%u", i, svc_types[sv->type], sv->channel);
-	if (sv->type == DP_SVC_SOURCE)
-		fprintf(f, " peer=%s done=%u/%u", cfg->peers[sv->peer].name, s->sources_done,
-			s->sources);
-#define SVC_SUM(field, doc) fprintf(f, " %s=%" PRIu64, #field, s->cnt.field);
-	DP_SVC_COUNTERS(SVC_SUM)
-#undef SVC_SUM
-	fprintf(f, " active_us=%" PRIu64, (s->last_ns - s->first_ns) / NS_PER_US);
-	if (s->rtt.count > 0)
-		fprintf(f,
-			" rtt_p50_us=%" PRIu64 " rtt_p99_us=%" PRIu64 " rtt_p999_us=%" PRIu64
-			" rtt_max_us=%" PRIu64,
-			sl_hist_percentile(&s->rtt, 50) / NS_PER_US,
-			sl_hist_percentile(&s->rtt, 99) / NS_PER_US,
-			sl_hist_percentile(&s->rtt, 99.9) / NS_PER_US, s->rtt.max / NS_PER_US);
-	if (s->rtt.count > 0) /* the same in ns: sub-microsecond round trips exist */
-		fprintf(f,
-			" rtt_min_ns=%" PRIu64 " rtt_p50_ns=%" PRIu64 " rtt_p99_ns=%" PRIu64
-			" rtt_p999_ns=%" PRIu64 " rtt_max_ns=%" PRIu64,
-			s->rtt.min, sl_hist_percentile(&s->rtt, 50),
-			sl_hist_percentile(&s->rtt, 99), sl_hist_percentile(&s->rtt, 99.9),
-			s->rtt.max);
-	fputc('\n', f);
-}
-
-static void
-summary_fields(FILE *f, const struct dp_undelivered *u)
-{
-#define UNDEL_SUM(field, doc) fprintf(f, " %s=%" PRIu64, #field, u->field);
-	DP_UNDELIVERED_FIELDS(UNDEL_SUM)
-#undef UNDEL_SUM
-	fputc('\n', f);
-}
-
-/* The totals over channels, then a line for each channel with anything to say. */
-static void
-summary_undelivered(FILE *f, const struct cp_totals *t)
-{
-	static const struct dp_undelivered none;
-	struct dp_undelivered all = { 0 };
-
-	for (unsigned int ch = 0; ch < SL_MAX_CHANNELS; ch++)
-		dp_undelivered_add(&all, &t->undelivered[ch]);
-	fprintf(f, "sluice: channels");
-	summary_fields(f, &all);
-	for (unsigned int ch = 0; ch < SL_MAX_CHANNELS; ch++) {
-		if (memcmp(&t->undelivered[ch], &none, sizeof(none)) == 0)
-			continue;
-		fprintf(f, "sluice: channel=%u", ch);
-		summary_fields(f, &t->undelivered[ch]);
-	}
-}
-
-void
-cp_main_summary(struct cp_main *a, FILE *f)
-{
-	const struct cp_ctl_stats *st;
-	struct cp_totals *t = malloc(sizeof(*t));
-	uint64_t total = 0;
-
-	if (t == NULL)
-		return;
-	pthread_mutex_lock(&a->lock);
-	cp_main_totals(a, t);
-	st = cp_ctl_stats(a->ctl);
-	fprintf(f,
-		"sluice: summary uptime_ms=%" PRIu64 " sessions_opened=%" PRIu64
-		" sessions_closed=%" PRIu64 " connect_failures=%" PRIu64 " refused=%" PRIu64
-		" rekeys=%" PRIu64 " rx_pkts=%" PRIu64 " tx_pkts=%" PRIu64 " handoffs=%" PRIu64
-		" busy_cycles=%" PRIu64 " tsc_hz=%" PRIu64 "\n",
-		(a->now_ns - a->started_ns) / 1000000, st->sessions_opened, st->sessions_closed,
-		st->connect_failures, st->refused, st->rekeys, t->rx_pkts, t->tx_pkts, t->handoffs,
-		t->busy_cycles, rte_get_tsc_hz());
-	for (unsigned int i = 0; i < a->cfg->services.n; i++)
-		summary_service(f, a->cfg, i, &t->svc[i]);
-	summary_undelivered(f, t);
-	for (unsigned int r = 0; r < DP_DROP_COUNT; r++)
-		total += t->drops[r];
-	fprintf(f, "sluice: drops total=%" PRIu64, total);
-	for (unsigned int r = 0; r < DP_DROP_COUNT; r++)
-		if (t->drops[r] != 0)
-			fprintf(f, " %s=%" PRIu64, dp_drop_name(r), t->drops[r]);
-	fputc('\n', f);
-	pthread_mutex_unlock(&a->lock);
-	free(t);
 }

@@ -99,6 +99,21 @@ check_pair(const struct dp_svc_def *a, const struct dp_svc_def *b)
 }
 
 const char *
+dp_svc_type_name(enum dp_svc_type type)
+{
+	switch (type) {
+	case DP_SVC_ECHO:
+		return "echo";
+	case DP_SVC_SINK:
+		return "sink";
+	case DP_SVC_SOURCE:
+		return "source";
+	default:
+		return "?";
+	}
+}
+
+const char *
 dp_svc_conf_check(const struct dp_svc_config *cfg, unsigned int *which)
 {
 	const char *why = NULL;

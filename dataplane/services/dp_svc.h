@@ -84,6 +84,9 @@ enum dp_svc_type {
 	DP_SVC_SOURCE, /* sends messages to a peer */
 };
 
+/* "echo", "sink", "source" (as the configuration names them); "?" for anything else. */
+const char *dp_svc_type_name(enum dp_svc_type type);
+
 struct dp_svc_def {
 	enum dp_svc_type type;
 	uint8_t channel;
