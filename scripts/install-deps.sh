@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config meson ninja-build python3 python3-pyelftools
 libdpdk-dev dpdk-dev dpdk libipsec-mb-dev libsodium-dev libjansson-dev libcunit1-dev
-libpcap-dev clang libclang-rt-14-dev iproute2 iputils-ping tshark gnuplot-nox"
+libpcap-dev clang libclang-rt-14-dev iproute2 iputils-ping tshark gnuplot-nox nftables conntrack"
 
 missing=""
 for p in $PKGS; do
