@@ -361,7 +361,11 @@ initiation_read(struct cp_ctl *ctl, struct cp_hs_pending *p, const struct cp_end
 			return;
 		}
 	} else if (n != NULL && n->info.state == CP_NODE_DIALING) {
-		if (memcmp(cp_ctl_pubkey(ctl), n->info.pub, SL_KEY_LEN) < 0) {
+		/* Crossed dials: the lower key's wins, and the peer answers ours — if ours goes
+		 * where the peer is. From another address the peer has moved (restarted elsewhere,
+		 * a NAT rebound): ours may never arrive, so theirs is answered. */
+		if (memcmp(cp_ctl_pubkey(ctl), n->info.pub, SL_KEY_LEN) < 0 &&
+		    n->ep.ip == from->ip && n->ep.udp_port == from->udp_port) {
 			ctl->st.collisions++; /* ours wins: the peer answers it and drops its own */
 			cp_hs_pending_wipe(p);
 			return;

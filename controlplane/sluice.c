@@ -6,6 +6,7 @@
  *   sluice keygen [FILE]          a new private key: to FILE (mode 0600) or stdout
  *   sluice pubkey [FILE]          the public key of a private key (FILE or stdin)
  *   sluice --version | --help
+ *   sluice -h                     the same as --help
  *
  * Running: load and validate the configuration and the key (nothing starts on any error),
  * start EAL from the configuration, open the ports, start the control thread and the polling
@@ -23,10 +24,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <intel-ipsec-mb.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_version.h>
 #include <sodium.h>
 
 #include "conf.h"
@@ -35,6 +38,7 @@
 #include "dp_lcore.h"
 #include "drv_port.h"
 #include "sl_clock.h"
+#include "sl_revision.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -53,7 +57,37 @@ usage(FILE *f)
 		   "       sluice --check-config FILE\n"
 		   "       sluice keygen [FILE]\n"
 		   "       sluice pubkey [FILE]\n"
-		   "       sluice --version\n");
+		   "       sluice --version | --help | -h\n");
+}
+
+static void
+help(void)
+{
+	usage(stdout);
+	printf("\n"
+	       "  --config FILE       run the appliance the JSON configuration describes\n"
+	       "                      (docs/configuration.md) until SIGINT or SIGTERM\n"
+	       "  --duration SEC      stop after SEC seconds (more than 0)\n"
+	       "  --exit-when-done    stop once every configured source has finished\n"
+	       "  --log-level LEVEL   DPDK log level for sluice's log types (e.g. debug)\n"
+	       "  -- EAL arguments    passed to DPDK's EAL after the configuration's own\n"
+	       "  --check-config FILE validate the configuration and its key file, start nothing\n"
+	       "  keygen [FILE]       a new private key to FILE (mode 0600, never replaced) or to\n"
+	       "                      standard output; with FILE, its public key is printed\n"
+	       "  pubkey [FILE]       the public key of the private key in FILE or on stdin\n"
+	       "  --version           sluice's version and git revision, and the DPDK, ipsec-mb\n"
+	       "                      and libsodium it runs with\n"
+	       "  --help, -h          this text\n"
+	       "\n"
+	       "exit status: 0 done; 1 bad usage, configuration or key; 2 startup failed;\n"
+	       "             3 --exit-when-done, but the sources did not finish\n");
+}
+
+static void
+version(void)
+{
+	printf("sluice %s (%s)\n%s\nintel-ipsec-mb %s\nlibsodium %s\n", SLUICE_VERSION,
+	       SL_REVISION, rte_version(), imb_get_version_str(), sodium_version_string());
 }
 
 /* --- keys ----------------------------------------------------------------------------------- */
@@ -316,11 +350,21 @@ main(int argc, char **argv)
 		fprintf(stderr, "sluice: libsodium failed to initialise\n");
 		return 2;
 	}
-	if (argc >= 2 && strcmp(argv[1], "keygen") == 0 && argc <= 3)
-		return cmd_keygen(argc == 3 ? argv[2] : NULL);
-	if (argc >= 2 && strcmp(argv[1], "pubkey") == 0 && argc <= 3)
-		return cmd_pubkey(argc == 3 ? argv[2] : NULL);
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	if (argc >= 2 && (strcmp(argv[1], "keygen") == 0 || strcmp(argv[1], "pubkey") == 0)) {
+		if (argc > 3) {
+			fprintf(stderr, "sluice: %s takes at most one argument (FILE)\n", argv[1]);
+			return 1;
+		}
+		return argv[1][0] == 'k' ? cmd_keygen(argc == 3 ? argv[2] : NULL)
+					 : cmd_pubkey(argc == 3 ? argv[2] : NULL);
+	}
+	if (argc >= 2 && argv[1][0] != '-') {
+		fprintf(stderr, "sluice: unknown command '%s' (commands: keygen [FILE], pubkey "
+				"[FILE]; or options: sluice --help)\n",
+			argv[1]);
+		return 1;
+	}
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			o.config = optarg;
@@ -345,10 +389,10 @@ main(int argc, char **argv)
 			o.log_level = optarg;
 			break;
 		case 'v':
-			printf("sluice %s\n", SLUICE_VERSION);
+			version();
 			return 0;
 		case 'h':
-			usage(stdout);
+			help();
 			return 0;
 		default:
 			usage(stderr);
@@ -360,7 +404,16 @@ main(int argc, char **argv)
 		o.eal_argc = argc - optind;
 		optind = argc;
 	}
-	if (optind != argc || (check == NULL) == (o.config == NULL)) {
+	if (optind != argc) {
+		fprintf(stderr, "sluice: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	if ((check == NULL) == (o.config == NULL)) {
+		fprintf(stderr, "sluice: %s\n", check == NULL ? "nothing to do: --config FILE or "
+								 "--check-config FILE"
+							       : "--config and --check-config "
+								 "exclude each other");
 		usage(stderr);
 		return 1;
 	}

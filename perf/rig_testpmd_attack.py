@@ -52,6 +52,9 @@ ATTACK_KINDS = {
 }
 
 
+IK_INIT_LEN = 208  # sizeof(struct sl_msg_ik_init): shorter is dropped as sluice_too_short
+
+
 def attack_frames(dst_mac, dst_ip, udp_port, src_ip="198.18.4.99", src_mac="02:00:00:00:04:63",
                   n=1000, mix=None, seed=1):
     """Crafted frames addressed to an appliance (its port's MAC, IPv4 address and UDP port),
@@ -61,8 +64,8 @@ def attack_frames(dst_mac, dst_ip, udp_port, src_ip="198.18.4.99", src_mac="02:0
                       type (0 or 11..255): dropped as sluice_unknown_type
       data_unknown    a data header (type 4, a random receiver connection id, a random packet
                       number) and 16..1400 random bytes: data_unknown_session
-      handshake_junk  200 bytes: type 1 (IK initiation), suite 1, random rest: passed to the
-                      control thread, refused by admission (bad_mac1)
+      handshake_junk  208 bytes (an IK initiation's size, sl_wire.h): type 1, suite 1, random
+                      rest: passed to the control thread, refused by admission (bad_mac1)
       bad_ip_csum, bad_udp_csum   a garbage datagram with a wrong IPv4 header / UDP checksum
 
     All others have valid IPv4 and UDP checksums, so they get past the stack to the sluice
@@ -82,7 +85,7 @@ def attack_frames(dst_mac, dst_ip, udp_port, src_ip="198.18.4.99", src_mac="02:0
                 body = bytes([4, 0, 0, 0]) + rnd.getrandbits(32).to_bytes(4, "big") + \
                     rnd.getrandbits(64).to_bytes(8, "big") + rnd.randbytes(rnd.randint(16, 1400))
             elif kind == "handshake_junk":
-                body = bytes([1, 1, 0, 0]) + rnd.randbytes(196)
+                body = bytes([1, 1, 0, 0]) + rnd.randbytes(IK_INIT_LEN - 4)
             else:
                 body = bytes([rnd.choice([0] + list(range(11, 256)))]) + \
                     rnd.randbytes(rnd.randint(0, 1399))

@@ -71,8 +71,23 @@ class Telemetry:
         self.close()
 
 
+def main(argv):
+    """The command line: one query, its answer as JSON; every failure in one line, exit 1."""
+    if len(argv) != 3:
+        sys.exit("usage: sl_telemetry.py PREFIX COMMAND[,PARAMS]")
+    t = Telemetry(argv[1])
+    try:
+        t.connect()
+    except OSError as e:
+        sys.exit(f"sl_telemetry.py: no appliance with file prefix {argv[1]!r} "
+                 f"({t.path}: {e.strerror or e}); is it running, as this user?")
+    try:
+        print(json.dumps(t.query(argv[2]), indent=1))
+    except (OSError, ValueError) as e:
+        sys.exit(f"sl_telemetry.py: {argv[2]}: no answer ({e})")
+    finally:
+        t.close()
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: sl_telemetry.py PREFIX COMMAND")
-    with Telemetry(sys.argv[1]) as t:
-        print(json.dumps(t.query(sys.argv[2]), indent=1))
+    main(sys.argv)

@@ -198,6 +198,26 @@ test_peer_moved(void)
 	world_end();
 }
 
+/* A peer restarted at another address dials us while we dial its old one: our key is lower, so
+ * crossed dials would keep ours — but ours goes where the peer no longer is. Its initiation,
+ * from elsewhere, is answered at once instead of after our dial times out. */
+static void
+test_moved_peer_dials_while_we_dial(void)
+{
+	world_reset(2);
+	add_peer(0, 1);
+	nodes[0].peers[0].ip = 0xc6120099; /* node 1's old address: nobody answers there */
+	add_peer(1, 0);
+	node_start(0, NULL);
+	node_start(1, NULL);
+	run_for(500 * MS);
+	CU_ASSERT(connected(0, 1));
+	CU_ASSERT_EQUAL(stats(0)->collisions, 0);
+	CU_ASSERT_EQUAL(view(0, 1).info.ip, nodes[1].ip); /* dialled where it is from now on */
+	CU_ASSERT_EQUAL(stats(0)->sessions_opened, 1);
+	world_end();
+}
+
 /* A rekey that reaches a restarted peer: it does not know the session, so a new one starts. */
 static void
 test_rekey_to_restarted_peer(void)
@@ -671,6 +691,7 @@ static CU_TestInfo cases[] = {
 	  test_timeout_and_backoff },
 	{ "rekeys keep the session (either side)", test_rekey },
 	{ "peer moved: rekeys follow it", test_peer_moved },
+	{ "moved peer dials while we dial its old address", test_moved_peer_dials_while_we_dial },
 	{ "rekey to a restarted peer: a new session", test_rekey_to_restarted_peer },
 	{ "restarted peer dials: replaced at its first initiation", test_restarted_peer_dials },
 	{ "crossed initiation reordered behind the answer: kept within the window",
