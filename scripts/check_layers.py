@@ -61,10 +61,13 @@ def layer_files(root, layer):
 
 
 def header_owner(root):
-    """Which layer each project header lives in."""
+    """Which layer each project header lives in; a header generated at build time from a
+    template (X.h.in, meson configure_file / vcs_tag) belongs to the template's layer."""
     owner = {}
     for layer in LAYERS:
-        for f in layer_files(root, layer):
+        d = os.path.join(root, layer)
+        generated = [f[:-3] for f in os.listdir(d) if f.endswith(".h.in")]
+        for f in layer_files(root, layer) + generated:
             if f.endswith(".h"):
                 if f in owner:
                     sys.exit(f"check_layers: header {f} is in both {owner[f]}/ and {layer}/")
