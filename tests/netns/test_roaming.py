@@ -41,10 +41,19 @@ def nft(w, *cmd):
 
 
 def nat_forward(w, b):
-    """k forwards FWD_OLD on A's side to B (and B's answers come back from it)."""
+    """k forwards FWD_OLD on A's side to B (and B's answers come back from it). B's own address
+    never reaches A's side: a packet of B's that leaves k untranslated — one does at the
+    rebind in every run here (84 bytes: a packet in flight while its connection-tracking entry
+    is deleted) — is dropped, as a real NAT's upstream drops private sources, instead of
+    showing A an address no NAT would (then A follows it, correctly, and the test could not
+    tell)."""
     nft(w, "add", "table", "ip", "sl")
     nft(w, "add", "chain", "ip", "sl", "pre", "{ type nat hook prerouting priority dstnat; }")
     nft(w, "add", "chain", "ip", "sl", "post", "{ type nat hook postrouting priority srcnat; }")
+    nft(w, "add", "chain", "ip", "sl", "leak",
+        "{ type filter hook postrouting priority 200; }")
+    nft(w, "add", "rule", "ip", "sl", "leak", "oifname", w.if_ka, "ip", "saddr", w.b_ip,
+        "counter", "drop")
     nft(w, "add", "rule", "ip", "sl", "pre", "iifname", w.if_ka, "udp", "dport", str(FWD_OLD),
         "dnat", "to", f"{w.b_ip}:{b.udp_port}")
 
@@ -113,6 +122,9 @@ def main(sluice):
             f"a new session instead of following: A {ctl_a['sessions_opened']}, " \
             f"B {ctl_b['sessions_opened']}"
         assert after.get("state") == "connected", after
+        leak = L.run("nft", "list", "chain", "ip", "sl", "leak", ns=w.k).stdout
+        L.log("untranslated packets of B dropped at k: " +
+              " ".join(ln.strip() for ln in leak.splitlines() if "counter" in ln))
         time.sleep(1)
         a.stop()
         b.stop()
