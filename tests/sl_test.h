@@ -7,6 +7,7 @@
 #ifndef SL_TEST_H
 #define SL_TEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <CUnit/Basic.h>
@@ -23,6 +24,21 @@ sl_test_mix64(uint64_t *s)
 	z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ z >> 27) * 0x94d049bb133111ebull;
 	return z ^ z >> 31;
+}
+
+/* CRC-32C (Castagnoli, reflected), bit by bit: a reference independent of the code under test
+ * (the address book file's checksum). */
+static inline uint32_t
+sl_test_crc32c(const uint8_t *p, size_t len)
+{
+	uint32_t c = ~0u;
+
+	while (len--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? c >> 1 ^ 0x82f63b78u : c >> 1;
+	}
+	return ~c;
 }
 
 #define SL_TEST_MAIN(name, cases)                \

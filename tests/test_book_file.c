@@ -113,19 +113,6 @@ spill(const char *p, const uint8_t *buf, size_t len)
 	fclose(f);
 }
 
-static uint32_t
-crc32c(const uint8_t *p, size_t len)
-{
-	uint32_t c = ~0u;
-
-	while (len--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? c >> 1 ^ 0x82f63b78u : c >> 1;
-	}
-	return ~c;
-}
-
 static void
 put_le(uint8_t *p, uint64_t v, int n)
 {
@@ -136,7 +123,7 @@ put_le(uint8_t *p, uint64_t v, int n)
 static void
 fix_crc(uint8_t *buf, size_t len)
 {
-	put_le(buf + len - 4, crc32c(buf, len - 4), 4);
+	put_le(buf + len - 4, sl_test_crc32c(buf, len - 4), 4);
 }
 
 /* A book with some of everything: new addresses heard of from several sources (so some are in

@@ -35,17 +35,7 @@ unit_up(uint64_t v)
 	return RTE_ALIGN_CEIL(v, UNIT);
 }
 
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON(p, n)   ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
+#include "sl_poison.h"
 
 static const struct sl_api_sizes sizes = { 1, RING_SLOTS, ARENA, ARENA };
 

@@ -21,6 +21,7 @@
 
 #include "cp_book.h"
 #include "fuzz.h"
+#include "sl_test.h"
 
 static const uint8_t key[SL_KEY_LEN] = { 1, 2, 3 };
 
@@ -74,19 +75,6 @@ check_again(struct cp_book *b)
 	free(buf);
 }
 
-static uint32_t
-crc32c(const uint8_t *p, size_t len)
-{
-	uint32_t c = ~0u;
-
-	while (len--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? c >> 1 ^ 0x82f63b78u : c >> 1;
-	}
-	return ~c;
-}
-
 /* The file from the input: all but the last byte, its trailer resealed if that byte is odd. */
 static uint8_t *
 file_of(const uint8_t *data, size_t size, size_t *len)
@@ -97,7 +85,7 @@ file_of(const uint8_t *data, size_t size, size_t *len)
 	*len = size > 0 ? size - 1 : 0;
 	memcpy(f, data, *len);
 	if (size > 0 && (data[size - 1] & 1) && *len >= 4) {
-		uint32_t c = crc32c(f, *len - 4);
+		uint32_t c = sl_test_crc32c(f, *len - 4);
 
 		for (int i = 0; i < 4; i++)
 			f[*len - 4 + (size_t)i] = (uint8_t)(c >> (8 * i));
