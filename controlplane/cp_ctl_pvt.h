@@ -223,8 +223,9 @@ int cp_ctl_resume_init(struct cp_ctl *ctl);
 /* Remember the resumption secret of a session with pub that has just completed. */
 void cp_ctl_resume_remember(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN],
 			    const struct cp_hs_session *hs, uint64_t now_ns);
-/* Send n's dial as a resumption (its first attempt, or the same initiation again); false if
- * no resumption is possible (then n->hs_resume is false: send a full initiation). */
+/* Send n's dial as a resumption (its first attempt, or the same initiation again); only for a
+ * dial with n->hs_resume set (cp_ctl_dial() sets it only when the cache exists). False if no
+ * resumption is possible (then n->hs_resume is false: send a full initiation). */
 bool cp_ctl_resume_send(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns, uint64_t wall_ns);
 /* A resumption initiation (SL_MSG_RESUME_INIT): read, or rejected. True with ctl->scratch
  * holding the read initiation, to be answered like an IK one. */

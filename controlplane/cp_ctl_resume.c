@@ -46,7 +46,8 @@ cp_ctl_resume_init(struct cp_ctl *ctl)
 	return ctl->resume == NULL ? -ENOMEM : 0;
 }
 
-/* Wipe expired secrets once a second (lookups wipe what they meet too). */
+/* Wipe expired secrets, at most once a second, whenever a secret is stored or a resumption
+ * read (lookups wipe the expired entries they meet too). */
 static void
 resume_sweep(struct cp_ctl *ctl, uint64_t now_ns)
 {
@@ -71,10 +72,6 @@ cp_ctl_resume_send(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns, uint6
 {
 	int rc = 0;
 
-	if (!n->hs_resume || ctl->resume == NULL) {
-		n->hs_resume = false;
-		return false;
-	}
 	if (n->hs->msg_type != SL_MSG_RESUME_INIT) /* the first attempt: take the secret */
 		rc = cp_hs_resume_start(ctl->hs, ctl->resume, n->hs, n->info.pub, ctl->cfg.suite,
 					n->hs_local_id, 0, wall_ns,
