@@ -373,7 +373,7 @@ slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf;
-	long n;
+	long n = -1; /* clang: set only when the first checks pass */
 
 	CU_ASSERT_FATAL(f != NULL && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0);
 	rewind(f);
