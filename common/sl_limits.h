@@ -116,6 +116,10 @@ static_assert(SL_CONNID_MAX_SLOTS >= 200000, "100,000 sessions fit on one lcore"
 #define SL_ETH_MTU          1500
 #define SL_IPV4_UDP_OVERHEAD 28 /* IPv4 header without options + UDP header */
 #define SL_DATA_OVERHEAD    32 /* sl_data_hdr (16) + AEAD tag (16) */
+/* sl_relay_hdr: in front of a packet relayed for others. The appliance keeps room for it in
+ * every packet (conf_max_payload), so a session's packets fit its MTU whichever path they
+ * take, direct or through a relay. */
+#define SL_RELAY_HDR_LEN    8
 /* Frame bytes per packet on a 1500-byte Ethernet MTU: 1500 - 28 - 32. */
 #define SL_DEFAULT_PAYLOAD  (SL_ETH_MTU - SL_IPV4_UDP_OVERHEAD - SL_DATA_OVERHEAD)
 #define SL_MIN_PAYLOAD      512  /* smallest frame space per packet (IPv4 minimum MTU 576) */

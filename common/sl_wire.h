@@ -29,6 +29,10 @@
 #define SL_MSG_RESUME_INIT   8	/* Noise NNpsk0 message 1, naming a resumption ticket */
 #define SL_MSG_RESUME_RESP   9	/* Noise NNpsk0 message 2 */
 #define SL_MSG_RESUME_REJECT 10 /* the responder cannot resume: the initiator falls back to IK */
+/* Relaying (section 17 of docs/protocol.md): a message of types 1..10 wrapped in a relay header
+ * travels between two nodes through a relay that forwards it without reading it. */
+#define SL_MSG_RELAY_TO	  11 /* to a relay: forward the message inside on circuit `circuit` */
+#define SL_MSG_RELAY_FROM 12 /* from a relay: the message inside came on circuit `circuit` */
 
 /* --- cipher suites (second byte of handshake messages) ------------------------------------ */
 #define SL_SUITE_AESGCM_SHA256	    1 /* Noise_*_25519_AESGCM_SHA256 (default) */
@@ -187,6 +191,19 @@ struct sl_msg_cookie {
 	rte_be32_t receiver; /* sender id of the message that triggered it */
 	uint8_t nonce[SL_COOKIE_NONCE_LEN];
 	uint8_t cookie_enc[SL_SEALED(SL_MAC_LEN)];
+} __rte_packed;
+
+/* Relay header, in front of an end-to-end message (types 1..10, never another relay header).
+ * `circuit` is the relay's id of one end of a circuit: the sender's end in RELAY_TO (the relay
+ * checks that the packet comes from the address that end was set up for), the receiver's end in
+ * RELAY_FROM (which the receiver answers on). The relay rewrites the outer Ethernet, IPv4 and UDP
+ * headers and this one, and nothing after it: the message inside is authenticated end to end
+ * (a data packet by its AEAD, a handshake by Noise), so a relay can drop it but not change it
+ * undetected. */
+struct sl_relay_hdr {
+	uint8_t type; /* SL_MSG_RELAY_TO or SL_MSG_RELAY_FROM */
+	uint8_t reserved[3]; /* zero */
+	rte_be32_t circuit;  /* never 0 */
 } __rte_packed;
 
 /* Transport data: this header is the AEAD associated data; the packet number is the nonce. */
@@ -349,6 +366,15 @@ static_assert(SL_SVC_HDR_LEN <= SL_MIN_PAYLOAD, "a service header fits in one pa
 #define SL_CTL_GETADDR 0x01 /* asks the peer for addresses it knows */
 #define SL_CTL_ADDR    0x02 /* answers one GETADDR */
 #define SL_CTL_HELLO   0x03 /* each side's first control message on a new session */
+/* Relaying (docs/protocol.md, 17.2): a node reserves its place at a relay, a node asks the relay
+ * for a circuit to a node with a reservation, the relay tells that node, and either side of
+ * a circuit hears when it ends. */
+#define SL_CTL_RESERVE	    0x04 /* to a relay: keep me reachable through you */
+#define SL_CTL_RESERVE_ANS  0x05 /* the relay's answer to one RESERVE */
+#define SL_CTL_CIRCUIT_REQ  0x06 /* to a relay: a circuit to node `node`, please */
+#define SL_CTL_CIRCUIT_ANS  0x07 /* the relay's answer to one CIRCUIT_REQ */
+#define SL_CTL_CIRCUIT_OPEN 0x08 /* from a relay: node `node` reaches you on circuit `circuit` */
+#define SL_CTL_CIRCUIT_END  0x09 /* the circuit ended (from the relay), or end it (to it) */
 #define SL_CTL_VERSION 1    /* version of the control messages' layout */
 
 struct sl_ctl_hdr {
@@ -391,6 +417,62 @@ struct sl_ctl_hello {
 	struct sl_ctl_hdr hdr; /* type SL_CTL_HELLO, len 16 */
 	rte_be32_t observed_ip;
 	rte_be16_t observed_port;
+	rte_be16_t reserved; /* zero */
+} __rte_packed;
+
+/* Relay status codes: the answer to a RESERVE or CIRCUIT_REQ (0: granted), and why a circuit
+ * ended. Unknown values are shown as numbers. */
+#define SL_RELAY_OK		  0
+#define SL_RELAY_DISABLED	  1  /* this node does not relay */
+#define SL_RELAY_NOT_ALLOWED	  2  /* the asker is not on the relay's allow-list */
+#define SL_RELAY_NO_RESERVATION	  3  /* the destination holds no reservation here */
+#define SL_RELAY_UNKNOWN_DEST	  4  /* the relay has no session with the destination */
+#define SL_RELAY_TOO_MANY	  5  /* circuit limits reached (in all, or for the asker) */
+#define SL_RELAY_RESERVATIONS_FULL 6 /* no room for another reservation */
+#define SL_RELAY_BAD_REQUEST	  7  /* a circuit to the asker itself, or to the relay */
+#define SL_RELAY_NO_RESOURCES	  8  /* no memory or no forwarding slot */
+#define SL_RELAY_BYTES_LIMIT	  9  /* END: the circuit carried its byte limit */
+#define SL_RELAY_TIME_LIMIT	  10 /* END: the circuit lasted its time limit */
+#define SL_RELAY_PEER_GONE	  11 /* END: the relay's session with the other end closed */
+#define SL_RELAY_CLOSED		  12 /* END: an end asked, or the relay is stopping */
+#define SL_RELAY_STATUS_COUNT	  13
+
+struct sl_ctl_reserve { /* RESERVE and RESERVE_ANS, len 16 */
+	struct sl_ctl_hdr hdr;
+	rte_be32_t req_id;   /* chosen by the asker, echoed by the answer */
+	rte_be16_t status;   /* ANS: SL_RELAY_*; RESERVE: zero */
+	rte_be16_t reserved; /* zero */
+} __rte_packed;
+
+struct sl_ctl_circuit_req { /* len 48 */
+	struct sl_ctl_hdr hdr;
+	rte_be32_t req_id;
+	rte_be32_t reserved;	  /* zero */
+	uint8_t node[SL_KEY_LEN]; /* the destination's static public key */
+} __rte_packed;
+
+struct sl_ctl_circuit_ans { /* len 32 */
+	struct sl_ctl_hdr hdr;
+	rte_be32_t req_id;	  /* the CIRCUIT_REQ's */
+	rte_be16_t status;	  /* SL_RELAY_* */
+	rte_be16_t reserved;	  /* zero */
+	rte_be32_t circuit;	  /* OK: the asker's end, to send RELAY_TO on; else 0 */
+	rte_be32_t limit_s;	  /* OK: the circuit ends after this long (0: no limit) */
+	rte_be64_t limit_bytes;	  /* OK: ... or after this many bytes each way (0: no limit) */
+} __rte_packed;
+
+struct sl_ctl_circuit_open { /* len 56 */
+	struct sl_ctl_hdr hdr;
+	rte_be32_t circuit;	  /* the receiver's end */
+	rte_be32_t limit_s;	  /* as in CIRCUIT_ANS */
+	rte_be64_t limit_bytes;
+	uint8_t node[SL_KEY_LEN]; /* who asked for it: the node that will handshake on it */
+} __rte_packed;
+
+struct sl_ctl_circuit_end { /* len 16 */
+	struct sl_ctl_hdr hdr;
+	rte_be32_t circuit;  /* the receiver's end (from the relay), the sender's (to it) */
+	rte_be16_t status;   /* SL_RELAY_* why */
 	rte_be16_t reserved; /* zero */
 } __rte_packed;
 
@@ -457,6 +539,8 @@ static_assert(sizeof(struct sl_msg_resume_resp) <= sizeof(struct sl_msg_resume_i
 		      sizeof(struct sl_msg_resume_reject) <= sizeof(struct sl_msg_resume_init),
 	      "a resumption answer or reject must never be larger than the initiation");
 
+static_assert(sizeof(struct sl_relay_hdr) == SL_RELAY_HDR_LEN, "relay header size");
+static_assert(offsetof(struct sl_relay_hdr, circuit) == 4, "relay header layout");
 static_assert(sizeof(struct sl_data_hdr) == 16, "data header size");
 static_assert(offsetof(struct sl_data_hdr, receiver) == 4, "data header layout");
 static_assert(offsetof(struct sl_data_hdr, pn) == 8, "data header layout");
@@ -494,6 +578,17 @@ static_assert(offsetof(struct sl_pex_entry, port) == 36, "pex entry layout");
 static_assert(offsetof(struct sl_pex_entry, flags) == 38, "pex entry layout");
 static_assert(offsetof(struct sl_pex_entry, last_seen) == 40, "pex entry layout");
 static_assert(sizeof(struct sl_ctl_addr) == SL_CTL_ADDR_LEN(0), "addr size");
+static_assert(sizeof(struct sl_ctl_reserve) == 16, "reserve size");
+static_assert(offsetof(struct sl_ctl_reserve, status) == 12, "reserve layout");
+static_assert(sizeof(struct sl_ctl_circuit_req) == 48, "circuit request size");
+static_assert(offsetof(struct sl_ctl_circuit_req, node) == 16, "circuit request layout");
+static_assert(sizeof(struct sl_ctl_circuit_ans) == 32, "circuit answer size");
+static_assert(offsetof(struct sl_ctl_circuit_ans, circuit) == 16, "circuit answer layout");
+static_assert(offsetof(struct sl_ctl_circuit_ans, limit_bytes) == 24, "circuit answer layout");
+static_assert(sizeof(struct sl_ctl_circuit_open) == 56, "circuit open size");
+static_assert(offsetof(struct sl_ctl_circuit_open, node) == 24, "circuit open layout");
+static_assert(sizeof(struct sl_ctl_circuit_end) == 16, "circuit end size");
+static_assert(offsetof(struct sl_ctl_circuit_end, status) == 12, "circuit end layout");
 static_assert(offsetof(struct sl_ctl_addr, req_id) == 8, "addr layout");
 static_assert(offsetof(struct sl_ctl_addr, count) == 12, "addr layout");
 static_assert(offsetof(struct sl_ctl_getaddr, hdr) == 0 && offsetof(struct sl_ctl_addr, hdr) == 0,

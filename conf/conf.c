@@ -255,7 +255,8 @@ parse_text(struct conf_ctx *x, char *buf, size_t len)
 
 static const char *const top_keys[] = {
 	"network",  "suite", "identity", "eal",	      "ports", "lcores",    "limits",
-	"channels", "peers", "services", "telemetry", "api",   "discovery", NULL,
+	"channels", "peers", "services", "telemetry", "api",   "discovery", "relay",
+	NULL,
 };
 
 static const char *const suite_names[] = { "aesgcm-sha256", "chachapoly-blake2b", NULL };
@@ -299,6 +300,7 @@ top_level(struct conf_ctx *x, const json_t *root)
 	conf_services(x, json_object_get(root, "services"), "services");
 	conf_api(x, json_object_get(root, "api"), "api");
 	conf_discovery(x, json_object_get(root, "discovery"), "discovery");
+	conf_relay(x, json_object_get(root, "relay"), "relay");
 	if (x->errs->n == 0) {
 		conf_engine(x);
 		conf_services_bind(x->c);

@@ -132,6 +132,12 @@ struct conf_peer {
 	uint16_t port;
 	bool persistent;    /* default true: redialled whenever its session ends */
 	bool unconditional; /* default false: exempt from discovery's inbound/outbound caps */
+	/* "via": reached only through a relay, peers[via] (which has an endpoint); then ip and
+	 * port are 0 unless an endpoint is given too (it is not dialled directly either way) */
+	bool has_via;
+	uint16_t via;
+	bool relay_reserve; /* default false: keep a reservation at this peer, a relay */
+	char via_name[CONF_NAME_LEN]; /* as written, until conf_relay() resolves it */
 };
 
 #define CONF_MAX_SEEDS	       64
@@ -173,6 +179,21 @@ struct conf_discovery {
 	struct conf_pex pex;
 };
 
+#define CONF_MAX_RELAY_ALLOW 256
+
+/* Relaying for others (docs/configuration.md, "relay"; docs/protocol.md, section 17). Absent
+ * or "enabled": false, the node relays for nobody (it can still use relays: peers' "via"). */
+struct conf_relay {
+	bool enabled;
+	uint32_t max_circuits;		/* default 64, 1..65536 */
+	uint32_t max_circuits_per_node; /* default 8: circuits one node may have asked for */
+	uint32_t max_reservations;	/* default 64 */
+	uint32_t circuit_seconds;	/* default 3600; 0: no time limit */
+	uint64_t circuit_bytes;		/* per direction, default 1 GiB; 0: no byte limit */
+	unsigned int n_allow;		/* 0: any node may reserve and ask for circuits */
+	uint8_t allow[CONF_MAX_RELAY_ALLOW][SL_KEY_LEN];
+};
+
 #define CONF_MAX_APPS 64 /* attached applications at once (DP_API_MAX_APPS) */
 
 /* Where applications attach (docs/api.md). */
@@ -204,6 +225,7 @@ struct conf {
 	bool telemetry; /* default true */
 	struct conf_api api;
 	struct conf_discovery discovery;
+	struct conf_relay relay;
 };
 
 /* Parse and validate path. Returns a new configuration, or NULL with every problem in *errs

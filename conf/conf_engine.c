@@ -20,7 +20,7 @@ conf_max_payload(const struct conf *c)
 		if (i == 0 || c->ports[i].mtu < mtu)
 			mtu = c->ports[i].mtu;
 	}
-	return mtu - SL_IPV4_UDP_OVERHEAD - SL_DATA_OVERHEAD;
+	return mtu - SL_IPV4_UDP_OVERHEAD - SL_RELAY_HDR_LEN - SL_DATA_OVERHEAD;
 }
 
 /* --- channels ------------------------------------------------------------------------------ */

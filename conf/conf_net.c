@@ -577,11 +577,12 @@ peer_unique(struct conf_ctx *x, const char *path, unsigned int i, bool key_ok, b
 static void
 peer_entry(struct conf_ctx *x, const json_t *v, const char *path, unsigned int i)
 {
-	static const char *const keys[] = { "name",	  "endpoint",	   "public_key",
-					    "persistent", "unconditional", NULL };
+	static const char *const keys[] = { "name",	     "endpoint",      "public_key",
+					    "persistent",    "unconditional", "via",
+					    "relay_reserve", NULL };
 	struct conf_peer *pe = &x->c->peers[i];
 	char where[CONF_WHERE_LEN];
-	bool key_ok, ep_ok;
+	bool key_ok, ep_ok = false;
 	int key_in_endpoint = 0;
 	const json_t *nv;
 
@@ -599,13 +600,17 @@ peer_entry(struct conf_ctx *x, const json_t *v, const char *path, unsigned int i
 			}
 		}
 	}
-	ep_ok = peer_endpoint(x, v, path, pe, &key_in_endpoint);
+	/* a peer reached through a relay needs no endpoint of its own (conf_relay.c) */
+	if (json_object_get(v, "via") == NULL || json_object_get(v, "endpoint") != NULL)
+		ep_ok = peer_endpoint(x, v, path, pe, &key_in_endpoint);
 	key_ok = peer_key(x, v, path, pe, key_in_endpoint);
 	if (ep_ok)
 		conf_endpoint_reachable(x, conf_path_key(where, path, "endpoint"), pe->ip);
 	pe->persistent = true;
 	conf_opt_bool(x, v, path, "persistent", &pe->persistent);
 	conf_opt_bool(x, v, path, "unconditional", &pe->unconditional);
+	conf_opt_bool(x, v, path, "relay_reserve", &pe->relay_reserve);
+	conf_opt_string(x, v, path, "via", CONF_NAME_LEN - 1, pe->via_name, sizeof(pe->via_name));
 	peer_unique(x, path, i, key_ok, ep_ok, key_in_endpoint ? "endpoint" : "public_key");
 }
 

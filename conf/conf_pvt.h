@@ -143,6 +143,8 @@ void conf_services(struct conf_ctx *x, const json_t *v, const char *path);
 void conf_api(struct conf_ctx *x, const json_t *v, const char *path);
 /* conf_discovery.c; after peers and limits */
 void conf_discovery(struct conf_ctx *x, const json_t *v, const char *path);
+/* conf_relay.c; after peers: the relay section, and the peers' "via" resolved */
+void conf_relay(struct conf_ctx *x, const json_t *v, const char *path);
 /* What the services are checked against at run time (dp_svc_config): the engine's channels and
  * largest message, the number of peers. After conf_engine(). */
 void conf_services_bind(struct conf *c);

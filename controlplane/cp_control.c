@@ -57,7 +57,8 @@ send_hello(struct cp_control *c, const struct cp_note *n)
 void
 cp_control_note(struct cp_control *c, const struct cp_note *n)
 {
-	if (n->type == CP_NOTE_CONNECTED && n->pub != NULL)
+	/* through a relay, the address we see is the relay's: nothing to tell */
+	if (n->type == CP_NOTE_CONNECTED && n->pub != NULL && n->via == 0)
 		send_hello(c, n);
 }
 
@@ -86,12 +87,18 @@ hello_in(struct cp_control *c, const uint8_t *msg, size_t len)
 void
 cp_control_input(struct cp_control *c, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len)
 {
-	struct sl_ctl_hdr h;
-
 	if (c->other != NULL && (len == 0 || ((const uint8_t *)msg)[0] != SL_CTL_HELLO)) {
 		c->other(c->other_arg, pub, msg, len);
 		return;
 	}
+	cp_control_unclaimed(c, msg, len);
+}
+
+void
+cp_control_unclaimed(struct cp_control *c, const void *msg, size_t len)
+{
+	struct sl_ctl_hdr h;
+
 	if (len < sizeof(h)) {
 		c->st.control_malformed++;
 		return;

@@ -73,6 +73,10 @@ void cp_control_forward(struct cp_control *c,
 				      size_t len),
 			void *arg);
 
+/* A message no other module claimed (the `other` of cp_control_forward() passes it back):
+ * a HELLO is taken, anything else counted as malformed or of an unknown type. */
+void cp_control_unclaimed(struct cp_control *c, const void *msg, size_t len);
+
 const struct cp_control_stats *cp_control_stats(const struct cp_control *c);
 
 #endif /* CP_CONTROL_H */

@@ -208,6 +208,8 @@ cp_ctl_note_fill(struct cp_note *note, enum cp_note_type type, const struct cp_n
 		.addrs = n->info.addrs,
 		.learned = n->info.learned,
 	};
+	if (n->info.state == CP_NODE_CONNECTED)
+		note->via = n->ep.via;
 	if (type == CP_NOTE_CONNECTED || type == CP_NOTE_REKEYED) {
 		note->capabilities = n->info.capabilities;
 		note->n_addrs = n->info.n_addrs;
@@ -308,7 +310,7 @@ make_peers(struct cp_ctl *ctl, uint64_t now_ns)
 		snprintf(n->info.name, sizeof(n->info.name), "%s", p->name);
 		memcpy(n->info.pub, p->pub, SL_KEY_LEN);
 		n->info.peer = (int)i;
-		n->wanted = true;
+		n->wanted = !p->has_via; /* through a relay: once the relay gave a circuit */
 		n->info.ip = p->ip;
 		n->info.udp_port = p->port;
 		n->info.state = CP_NODE_WAITING;
@@ -316,6 +318,8 @@ make_peers(struct cp_ctl *ctl, uint64_t now_ns)
 		if (rte_hash_add_key_data(ctl->by_pub, p->pub, n) < 0)
 			return -EINVAL; /* the configuration has each key once */
 		n->pub_in_hash = true;
+		if (p->has_via)
+			continue;
 		/* first attempts spread over 100 ms so that peers do not all dial at once */
 		cp_ctl_schedule(ctl, &n->timer, now_ns + cp_ctl_jitter(ctl, 50000000ull));
 	}
@@ -438,6 +442,7 @@ resolve_and_dial(struct cp_ctl *ctl, struct cp_node *n, uint64_t now_ns, uint64_
 	if (rc == 0) {
 		n->ep.ip = n->info.ip;
 		n->ep.udp_port = n->info.udp_port;
+		n->ep.via = n->dial_via;
 		cp_ctl_dial(ctl, n, false, now_ns, wall_ns);
 		return;
 	}
@@ -603,7 +608,9 @@ session_moved(struct cp_ctl *ctl, struct cp_slot *s, const struct dp_evt *ev)
 	n->ep.port = ev->port;
 	n->ep.ip = ev->ip;
 	n->ep.udp_port = ev->udp_port;
+	n->ep.via = ev->via;
 	memcpy(n->ep.mac, ev->mac, sizeof(n->ep.mac));
+	n->info.via = ev->via;
 	n->info.ip = ev->ip;
 	n->info.udp_port = ev->udp_port;
 	n->info.moves++;

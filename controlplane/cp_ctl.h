@@ -56,6 +56,9 @@ struct cp_endpoint {
 	uint8_t mac[6]; /* next hop */
 	uint32_t ip;	/* host order */
 	uint16_t udp_port;
+	/* the relay circuit (our end's id at the relay) when ip:udp_port is a relay that carries
+	 * the messages (sl_relay_hdr, docs/protocol.md 17); 0: direct */
+	uint32_t via;
 };
 
 enum cp_note_type {
@@ -89,6 +92,8 @@ struct cp_note {
 	uint8_t n_addrs;		/* listen addresses it advertised ... */
 	const struct cp_hs_addr *addrs; /* ... (ip, udp_port above: where it is dialled) */
 	bool learned;			/* its key was learned by a keyless dial of ours (XX) */
+	uint32_t via; /* CONNECTED, REKEYED: the session goes through a relay on this circuit
+		       * (ip, udp_port are the relay's) */
 };
 
 struct cp_ctl_ops {
@@ -207,6 +212,7 @@ struct cp_node_info {
 	uint64_t last_handshake_ns; /* when its keys were last made (open or rekey) */
 	uint64_t connects, disconnects, failures, rekeys;
 	uint64_t moves; /* its live sessions' peer moved (another address, port or next hop) */
+	uint32_t via;	/* CONNECTED through a relay: the circuit (ip, udp_port: the relay's) */
 	uint32_t attempts; /* failed attempts in a row */
 	char last_error[48];
 	/* from its last handshake */
@@ -249,6 +255,21 @@ bool cp_ctl_initiation_fresh(struct cp_ctl *ctl, const uint8_t *msg, size_t len,
  * a low-order key, or a port of 0 with an address; -EDESTADDRREQ no address known; -ENOMEM. */
 int cp_ctl_connect(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, uint16_t port,
 		   uint64_t now_ns);
+/* Dial the node with static key pub through a relay: relay is where the relay is (its
+ * address, port and next hop, as its own session's endpoint), via our end of the circuit it
+ * gave us for the node. Then kept connected like cp_ctl_connect(), always through that
+ * circuit, until cp_ctl_forget()/cp_ctl_disconnect() or another cp_ctl_connect_via(). A live
+ * session is left as it is. 0; -EINVAL as cp_ctl_connect(), or via 0; -ENOMEM. */
+int cp_ctl_connect_via(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN],
+		       const struct cp_endpoint *relay, uint32_t via, uint64_t now_ns);
+/* The live session with the node: where it sends (the endpoint, via included) and its lcore.
+ * 0, or -ENOTCONN (none, or closing). */
+int cp_ctl_session_of(const struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN],
+		      struct cp_endpoint *ep, unsigned int *lcore);
+/* Post a command to an lcore through ops.command (the relay's forwarding table). 0 or
+ * -errno. */
+int cp_ctl_post(struct cp_ctl *ctl, unsigned int lcore, const struct dp_cmd *cmd);
+
 /* Dial ip:port (host order) without knowing the key of the node there: Noise XX, whose answer
  * names it. The address is dialled like a configured peer (a fresh initiation every retry_ns
  * until handshake_timeout_ns, then back-off doubling from backoff_min_ns to backoff_max_ns,

@@ -79,6 +79,8 @@ cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 	cfg->peers = c->peers;
 	/* with a discovery section, this node answers address requests (peer exchange) */
 	cfg->hs.capabilities = c->discovery.enabled ? SL_CAP_PEX : 0;
+	if (c->relay.enabled)
+		cfg->hs.capabilities |= SL_CAP_RELAY;
 }
 
 const char *

@@ -89,7 +89,8 @@ learn_peer(struct cp_node *n, const struct cp_hs_peerinfo *pi, bool initiator,
 	memcpy(n->info.addrs, pi->addrs, sizeof(n->info.addrs));
 	n->info.ip = ep->ip;
 	n->info.udp_port = ep->udp_port;
-	for (unsigned int i = 0; !initiator && i < pi->n_addrs; i++)
+	n->info.via = ep->via;
+	for (unsigned int i = 0; !initiator && ep->via == 0 && i < pi->n_addrs; i++)
 		if (pi->addrs[i].ip == ep->ip && pi->addrs[i].port != 0) {
 			n->info.udp_port = pi->addrs[i].port;
 			break;
@@ -109,6 +110,7 @@ cp_ctl_open_session(struct cp_ctl *ctl, struct cp_node *n, unsigned int lcore, u
 		.slot = slot,
 		.ip = ep->ip,
 		.udp_port = ep->udp_port,
+		.via = ep->via,
 	};
 	bool initiator = hs->initiator, resumed = hs->resumed;
 	uint32_t local_id = hs->local_id, remote_id = hs->remote_id;
@@ -365,7 +367,8 @@ initiation_read(struct cp_ctl *ctl, struct cp_hs_pending *p, const struct cp_end
 		 * where the peer is. From another address the peer has moved (restarted elsewhere,
 		 * a NAT rebound): ours may never arrive, so theirs is answered. */
 		if (memcmp(cp_ctl_pubkey(ctl), n->info.pub, SL_KEY_LEN) < 0 &&
-		    n->ep.ip == from->ip && n->ep.udp_port == from->udp_port) {
+		    n->ep.ip == from->ip && n->ep.udp_port == from->udp_port &&
+		    n->ep.via == from->via) {
 			ctl->st.collisions++; /* ours wins: the peer answers it and drops its own */
 			cp_hs_pending_wipe(p);
 			return;

@@ -90,6 +90,7 @@ struct cp_node {
 	bool closing;	       /* its session is closing (no new dial until it closed) */
 	bool dial_asked;       /* asked to connect while closing: dial once closed, no back-off */
 	struct cp_endpoint ep; /* where its session sends */
+	uint32_t dial_via;     /* dialled through a relay on this circuit (cp_ctl_connect_via) */
 	uint32_t slot;	       /* DIALING / CONNECTED: the slot on info.lcore */
 	/* our handshake in progress (dial or rekey) */
 	struct cp_hs_pending *hs;

@@ -48,6 +48,52 @@ cp_ctl_want(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], uint32_t ip, uint
 	return 0;
 }
 
+int
+cp_ctl_connect_via(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN],
+		   const struct cp_endpoint *relay, uint32_t via, uint64_t now_ns)
+{
+	struct cp_node *n;
+	int rc;
+
+	SL_ASSERT_OWNER(ctl->thread);
+	if (via == 0 || relay->ip == 0 || relay->udp_port == 0)
+		return -EINVAL;
+	n = cp_ctl_node_find(ctl, pub);
+	if (n == NULL && (n = cp_ctl_node_get(ctl, pub)) == NULL)
+		return -ENOMEM;
+	n->dial_via = via;
+	if (n->info.state != CP_NODE_CONNECTED) {
+		n->info.ip = relay->ip;
+		n->info.udp_port = relay->udp_port;
+	}
+	rc = cp_ctl_want(ctl, pub, 0, 0, now_ns);
+	if (rc != 0 && !n->wanted)
+		cp_ctl_node_put(ctl, n);
+	return rc;
+}
+
+int
+cp_ctl_session_of(const struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN], struct cp_endpoint *ep,
+		  unsigned int *lcore)
+{
+	struct cp_node *n = cp_ctl_node_find((struct cp_ctl *)(uintptr_t)ctl, pub);
+
+	if (n == NULL || n->info.state != CP_NODE_CONNECTED || n->closing)
+		return -ENOTCONN;
+	*ep = n->ep;
+	*lcore = n->info.lcore;
+	return 0;
+}
+
+int
+cp_ctl_post(struct cp_ctl *ctl, unsigned int lcore, const struct dp_cmd *cmd)
+{
+	SL_ASSERT_OWNER(ctl->thread);
+	if (lcore >= ctl->cfg.n_lcores)
+		return -EINVAL;
+	return ctl->ops.command(ctl->arg, lcore, cmd);
+}
+
 /* Stop keeping n connected: its pending dial (not a rekey) is given up. */
 static void
 unwant(struct cp_ctl *ctl, struct cp_node *n)

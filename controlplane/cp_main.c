@@ -20,6 +20,7 @@
 #include "cp_api.h"
 #include "cp_discovery.h"
 #include "cp_main.h"
+#include "cp_relay.h"
 #include "cp_arp.h"
 #include "sl_aead.h"
 #include "dp_net.h"
@@ -82,6 +83,8 @@ op_send(void *arg, const struct cp_endpoint *to, const void *msg, size_t len)
 {
 	struct cp_main *a = arg;
 	struct rte_ether_addr dst; /* aligned, unlike the endpoint's bytes */
+	struct sl_relay_hdr rh = { .type = SL_MSG_RELAY_TO };
+	size_t hl = to->via != 0 ? sizeof(rh) : 0; /* through a relay: on our end of the circuit */
 	struct rte_mbuf *m;
 	uint8_t *p;
 
@@ -93,11 +96,14 @@ op_send(void *arg, const struct cp_endpoint *to, const void *msg, size_t len)
 		a->tx_no_mbuf++;
 		return;
 	}
-	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
-	if (p != NULL)
-		memcpy(p, msg, len);
+	rh.circuit = rte_cpu_to_be_32(to->via);
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(hl + len));
+	if (p != NULL) {
+		memcpy(p, &rh, hl);
+		memcpy(p + hl, msg, len);
+	}
 	if (p == NULL || dp_net_build_udp(&a->dp->nif[to->port], m, &dst, to->ip, to->udp_port,
-					  (uint16_t)len, a->ip_id++, 0) != 0) {
+					  (uint16_t)(hl + len), a->ip_id++, 0) != 0) {
 		a->tx_build_failed++;
 		rte_pktmbuf_free(m);
 		return;
@@ -182,7 +188,9 @@ op_note(void *arg, const struct cp_note *n)
 
 	cp_api_note(a->api, n);
 	cp_control_note(&a->control, n); /* a new session: HELLO */
-	if (a->disc != NULL)
+	cp_relay_note(a->relay, n, a->now_ns);
+	/* a session through a relay says nothing of where its node is: not the book's */
+	if (a->disc != NULL && n->via == 0)
 		cp_discovery_note(a->disc, n);
 	if (n->pub != NULL)
 		conf_key_to_base64(n->pub, key);
@@ -195,11 +203,11 @@ op_note(void *arg, const struct cp_note *n)
 	case CP_NOTE_CONNECTED:
 		CTL_LOG(INFO,
 			"NodeConnected peer=%s key=%.12s addr=%u.%u.%u.%u:%u connid=%08x role=%s "
-			"caps=%#" PRIx64 "%s\n",
+			"caps=%#" PRIx64 "%s via=%08x\n",
 			who, key, n->ip >> 24, (n->ip >> 16) & 0xff, (n->ip >> 8) & 0xff,
 			n->ip & 0xff, n->udp_port, n->connid,
 			n->initiator ? "initiator" : "responder", n->capabilities,
-			n->learned ? " key_learned=xx" : "");
+			n->learned ? " key_learned=xx" : "", n->via);
 		break;
 	case CP_NOTE_CONNECT_FAILED:
 		CTL_LOG(WARNING,
@@ -236,14 +244,18 @@ op_control(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len
 	cp_control_input(&a->control, pub, msg, len);
 }
 
-/* Control messages cp_control leaves to others: peer exchange's. */
+/* Control messages cp_control leaves to others: relaying's, and peer exchange's. */
 static void
 control_other(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len)
 {
 	struct cp_main *a = arg;
 
-	if (a->disc != NULL)
+	if (len > 0 && cp_relay_msg_type(((const uint8_t *)msg)[0]))
+		cp_relay_control(a->relay, pub, msg, len, a->now_ns);
+	else if (a->disc != NULL)
 		cp_discovery_control(a->disc, pub, msg, len);
+	else
+		cp_control_unclaimed(&a->control, msg, len);
 }
 
 static int
@@ -296,10 +308,15 @@ out:
 static void
 on_handshake(struct cp_main *a, const struct dp_evt *ev, uint32_t backlog, uint64_t wall)
 {
-	struct cp_endpoint from = { .port = ev->port, .ip = ev->ip, .udp_port = ev->udp_port };
+	struct cp_endpoint from = {
+		.port = ev->port, .ip = ev->ip, .udp_port = ev->udp_port, .via = ev->via
+	};
 	struct rte_mbuf *m = ev->m;
 
 	memcpy(from.mac, ev->mac, sizeof(from.mac));
+	/* through a relay: only on a circuit of ours, from that relay */
+	if (from.via != 0 && !cp_relay_accepts(a->relay, &from))
+		goto out;
 	if ((uint32_t)ev->off + ev->len <= rte_pktmbuf_data_len(m)) {
 		const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, ev->off);
 
@@ -307,6 +324,7 @@ on_handshake(struct cp_main *a, const struct dp_evt *ev, uint32_t backlog, uint6
 		if (cp_ctl_initiation_fresh(a->ctl, msg, ev->len, ev->since_ns, a->now_ns))
 			cp_ctl_handshake(a->ctl, &from, msg, ev->len, backlog, a->now_ns, wall);
 	}
+out:
 	rte_pktmbuf_free(m);
 }
 
@@ -343,6 +361,9 @@ poll_events(struct cp_main *a, uint64_t wall)
 				break;
 			case DP_EVT_STATS_DONE:
 				on_stats(a, l, evs[k].stats);
+				break;
+			case DP_EVT_RELAY_LIMIT:
+				cp_relay_limit(a->relay, evs[k].connid, a->now_ns);
 				break;
 			case DP_EVT_CONTROL: /* its buffer is ours once dequeued */
 				cp_ctl_event(a->ctl, l, &evs[k], a->now_ns, wall);
@@ -390,6 +411,8 @@ cp_main_totals(struct cp_main *a, struct cp_totals *t)
 		t->rx_pkts += s->rx_pkts;
 		t->tx_pkts += s->tx_pkts;
 		t->handoffs += s->handoffs;
+		t->relay_pkts += s->relay_pkts;
+		t->relay_bytes += s->relay_bytes;
 		t->busy_cycles += s->busy_cycles;
 		t->sessions += s->total;
 		for (unsigned int i = 0; i < a->cfg->services.n; i++)
@@ -502,6 +525,7 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 	if (a->api != NULL)
 		*work += cp_api_poll(a->api, a->now_ns);
 	cp_ctl_tick(a->ctl, a->now_ns, wall);
+	cp_relay_tick(a->relay, a->now_ns);
 	if (a->disc != NULL)
 		cp_discovery_tick(a->disc, a->now_ns);
 	if (a->now_ns >= *next_arp) {
@@ -550,6 +574,7 @@ control_main(void *arg)
 		control_round(a, &next_snap, &next_arp, &work);
 		if (!stopping && stop_wanted(a, a->now_ns)) {
 			stopping = closing = true;
+			cp_relay_stop(a->relay, a->now_ns); /* its ends hear it before we close */
 			drain_until = a->now_ns + DRAIN_NS;
 		}
 		if (closing) { /* in batches: the lcores' answers are drained between them */
@@ -621,6 +646,12 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 	}
 	if (cfg->api.enabled && (a->api = cp_api_create(a)) == NULL)
 		return -errno; /* logged */
+	a->relay = cp_relay_create(cfg, a->ctl, dp);
+	if (a->relay == NULL) {
+		CTL_LOG(ERR, "relay: %s\n", strerror(errno));
+		return -errno;
+	}
+	cp_control_forward(&a->control, control_other, a);
 	if (cfg->discovery.enabled) {
 		a->disc = cp_discovery_create(cfg, a->ctl, a->now_ns);
 		if (a->disc == NULL) {
@@ -628,7 +659,6 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 			return -errno;
 		}
 		cp_discovery_set_api(a->disc, a->api); /* its events go to applications too */
-		cp_control_forward(&a->control, control_other, a);
 	}
 	return 0;
 }
@@ -667,6 +697,8 @@ cp_main_fini(struct cp_main *a)
 	a->api = NULL;
 	cp_discovery_destroy(a->disc); /* saves the address book */
 	a->disc = NULL;
+	cp_relay_destroy(a->relay);
+	a->relay = NULL;
 	cp_ctl_destroy(a->ctl);
 	a->ctl = NULL;
 	for (unsigned int p = 0; p < CONF_MAX_PORTS; p++) {

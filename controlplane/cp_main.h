@@ -39,6 +39,7 @@
 
 struct cp_arp;
 struct cp_api;
+struct cp_relay;
 
 struct cp_main_options {
 	uint64_t duration_ns;	     /* stop by itself after this long (0: until a signal) */
@@ -50,6 +51,7 @@ struct cp_main_options {
 struct cp_totals {
 	uint64_t drops[DP_DROP_COUNT];
 	uint64_t rx_pkts, tx_pkts, handoffs;
+	uint64_t relay_pkts, relay_bytes; /* forwarded for circuits */
 	uint64_t busy_cycles; /* all lcores' */
 	uint32_t sessions;
 	struct dp_svc_stats svc[DP_SVC_MAX];
@@ -66,6 +68,7 @@ struct cp_main {
 	struct cp_arp *arp[CONF_MAX_PORTS];
 	struct cp_api *api; /* the control socket for applications (NULL: no api section) */
 	struct cp_discovery *disc; /* NULL: no discovery section */
+	struct cp_relay *relay;	   /* relaying, both roles (cp_relay.h) */
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock; /* the control loop vs telemetry */

@@ -235,6 +235,7 @@ peer_entry(void *arg, const struct cp_node_info *n)
 	rte_tel_data_add_dict_u64(c, "attempts", n->attempts);
 	rte_tel_data_add_dict_u64(c, "rekeys", n->rekeys);
 	rte_tel_data_add_dict_u64(c, "moves", n->moves);
+	rte_tel_data_add_dict_u64(c, "via", n->via); /* relay circuit, 0: direct */
 	rte_tel_data_add_dict_string(c, "last_error", n->last_error);
 	add_node_extras(c, n);
 	rte_tel_data_add_dict_string(c, "key_learned", n->learned ? "xx" : "no");
@@ -697,6 +698,7 @@ cp_telemetry_register(struct cp_main *a)
 			"/sluice/dials", tel_dials,
 			"Keyless dials in progress (addresses without a key). No parameters");
 		rc |= cp_telemetry_disc_register();
+		rc |= cp_telemetry_relay_register();
 		registered = rc == 0;
 	}
 	pthread_mutex_unlock(&tel_lock);

@@ -11,6 +11,9 @@ struct cp_main;
 /* Register /sluice/discovery and /sluice/book (once, by cp_telemetry_register()): 0 or -errno. */
 int cp_telemetry_disc_register(void);
 
+/* Register /sluice/relay (cp_telemetry_relay.c): 0 or -errno. */
+int cp_telemetry_relay_register(void);
+
 /* Run fn on the appliance the endpoints describe, under both locks; -ENODEV when there is
  * none (cp_telemetry.c). */
 int cp_telemetry_with_app(int (*fn)(struct cp_main *a, const char *params, struct rte_tel_data *d),

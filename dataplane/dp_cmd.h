@@ -39,6 +39,8 @@ enum dp_cmd_type {
 	DP_CMD_TX,		 /* transmit m on port (handshake answers, ARP) */
 	DP_CMD_STATS,		 /* fill stats with the lcore's sessions and counters */
 	DP_CMD_CONTROL_SEND,	 /* send msg on channel 0 of the session in slot, if it is connid */
+	DP_CMD_RELAY_SET,	 /* set up (or change) the circuit end connid in slot (dp_relay.h) */
+	DP_CMD_RELAY_CLEAR,	 /* clear the circuit end connid in slot */
 };
 
 struct dp_cmd {
@@ -48,11 +50,17 @@ struct dp_cmd {
 	uint32_t slot;	 /* session slot on this lcore */
 	uint16_t reason; /* SL_CLOSE_* (SESSION_CLOSE) */
 	bool graceful;	 /* SESSION_CLOSE */
-	uint8_t mac[6];	 /* next hop of the peer */
-	uint32_t ip;	 /* peer address, host order */
+	uint8_t mac[6];	 /* next hop of the peer (RELAY_SET: of the other end's node) */
+	uint32_t ip;	 /* peer address, host order (RELAY_SET: the other end's node) */
 	uint16_t udp_port;
+	uint32_t via; /* SESSION_OPEN: the relay circuit the peer is reached on (0: direct) */
 	uint64_t rtt_ns;	  /* the handshake's round trip, a hint for the engine */
-	uint32_t connid;	  /* CONTROL_SEND: the session's connection id at open */
+	/* CONTROL_SEND: the session's connection id at open; RELAY_SET, RELAY_CLEAR: the end's id */
+	uint32_t connid;
+	uint32_t out_id;	  /* RELAY_SET: the other end's id */
+	uint32_t src_ip;	  /* RELAY_SET: where the end's own node sends from */
+	uint16_t src_port;
+	uint64_t limit_bytes;	  /* RELAY_SET: 0, or the bytes the end may forward */
 	uint16_t len;		  /* CONTROL_SEND: bytes at msg */
 	uint8_t node[SL_KEY_LEN]; /* SESSION_OPEN: the peer's static public key */
 	struct dp_keypair *kp;	  /* SESSION_OPEN, KEYPAIR_ADD */
@@ -71,7 +79,8 @@ enum dp_evt_type {
 	DP_EVT_STATS_DONE,    /* the stats buffer of a DP_CMD_STATS is filled */
 	DP_EVT_CONTROL,	      /* a message (msg, len) on channel 0 of the session in slot */
 	DP_EVT_MOVED, /* the peer of the session in slot (connid at open) moved: its authenticated
-		       * packets now come from ip:udp_port via mac on port */
+		       * packets now come from ip:udp_port via mac on port (and circuit via) */
+	DP_EVT_RELAY_LIMIT, /* the circuit end connid in slot reached its byte limit */
 };
 
 struct dp_evt {
@@ -84,7 +93,9 @@ struct dp_evt {
 	uint32_t ip;
 	uint16_t udp_port;
 	uint16_t off, len; /* HANDSHAKE: the sluice message inside m; CONTROL: bytes at msg */
-	uint32_t connid;   /* CONTROL, MOVED: the session's connection id at open */
+	uint32_t connid;   /* CONTROL, MOVED: the session's connection id at open; RELAY_LIMIT:
+			    * the circuit end's id */
+	uint32_t via;	   /* HANDSHAKE, MOVED: the relay circuit it came on (0: direct) */
 	uint64_t since_ns; /* HANDSHAKE: it arrived no earlier than this (sl_now_ns() clock) */
 	struct rte_mbuf *m;
 	struct dp_stats *stats;
@@ -100,6 +111,7 @@ struct dp_session_stats {
 	uint16_t peer;
 	uint32_t ip;
 	uint16_t udp_port;
+	uint32_t via; /* the relay circuit its packets go on (0: direct) */
 	uint64_t opened_ns;
 	uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
 	uint64_t msgs_in, msgs_out;
@@ -116,6 +128,7 @@ struct dp_stats {
 	uint32_t cap, n, total;
 	uint64_t drops[64]; /* per-lcore drop counters (dp_drop.h), indexed by reason */
 	uint64_t rx_pkts, tx_pkts, rx_bursts_empty, handoffs;
+	uint64_t relay_pkts, relay_bytes; /* forwarded for circuits (dp_relay.h) */
 	uint64_t busy_cycles;	     /* TSC cycles of polling rounds that found work */
 	struct dp_svc_stats svc[16]; /* per configured service, summed over this lcore */
 	/* per channel: what the sessions that ended on this lcore left undone */

@@ -55,6 +55,13 @@
  *   data_decrypt_failed    AEAD tag did not verify
  *   data_replay            packet number seen or too old
  *   data_key_expired       keypair past its reject limits
+ *   -- relaying (sl_relay_hdr; dataplane/dp_relay.h)
+ *   relay_malformed        relay header with reserved bytes set or circuit 0, or wrapping
+ *                          no message (a relay header, an unknown type, too short)
+ *   relay_unknown_circuit  RELAY_TO for a circuit this node does not forward (none, ended)
+ *   relay_bad_source       RELAY_TO from another address than the circuit end's
+ *   relay_limit            the circuit carried its byte limit
+ *   relay_too_big          larger than the outgoing port's MTU
  *   -- queues and resources
  *   handshake_queue_full   ring to the control plane full
  *   handoff_queue_full     ring to the owner lcore full
@@ -118,6 +125,11 @@
 	X(DATA_DECRYPT_FAILED, "data_decrypt_failed")   \
 	X(DATA_REPLAY, "data_replay")                   \
 	X(DATA_KEY_EXPIRED, "data_key_expired")         \
+	X(RELAY_MALFORMED, "relay_malformed")           \
+	X(RELAY_UNKNOWN_CIRCUIT, "relay_unknown_circuit") \
+	X(RELAY_BAD_SOURCE, "relay_bad_source")         \
+	X(RELAY_LIMIT, "relay_limit")                   \
+	X(RELAY_TOO_BIG, "relay_too_big")               \
 	X(HANDSHAKE_QUEUE_FULL, "handshake_queue_full") \
 	X(HANDOFF_QUEUE_FULL, "handoff_queue_full")     \
 	X(TX_QUEUE_FULL, "tx_queue_full")               \

@@ -160,6 +160,7 @@ packet_to_control(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_p
 		.off = pkt->payload_off,
 		.len = pkt->payload_len,
 		.since_ns = lc->rx_since,
+		.via = pkt->circuit,
 		.m = m,
 	};
 
@@ -186,23 +187,37 @@ handoff_to_owner(struct dp_lcore *lc, struct rte_mbuf *m, uint32_t owner)
 	lc->handoffs++;
 }
 
-/* A sluice message: handshakes to the control thread, data packets (their header decoded by
- * dp_net_classify, its length checked there) to their owner lcore's session. */
+/* A data packet (to its session) or a packet to relay (to its circuit end), on its owner. */
+static void
+rx_owned(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, uint8_t port)
+{
+	if (pkt->msg_type == SL_MSG_RELAY_TO)
+		dp_relay_forward(lc, m, pkt, port);
+	else
+		dp_session_rx(lc, m, pkt, port);
+}
+
+/* A sluice message: handshakes to the control thread; data packets (their header decoded by
+ * dp_net_classify, its length checked there) to their owner lcore's session, packets to
+ * relay to their circuit end's owner. */
 static void
 rx_sluice(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, uint8_t port)
 {
 	uint32_t owner;
 
-	if (pkt->msg_type != SL_MSG_DATA) {
+	if (pkt->msg_type == SL_MSG_DATA)
+		owner = sl_connid_owner(pkt->data.receiver);
+	else if (pkt->msg_type == SL_MSG_RELAY_TO)
+		owner = sl_connid_owner(pkt->circuit);
+	else {
 		packet_to_control(lc, m, pkt, port, DP_EVT_HANDSHAKE);
 		return;
 	}
-	owner = sl_connid_owner(pkt->data.receiver);
 	if (owner != lc->index) {
 		m->port = port; /* the owner classifies it again on this port */
 		handoff_to_owner(lc, m, owner);
 	} else
-		dp_session_rx(lc, m, pkt, port);
+		rx_owned(lc, m, pkt, port);
 }
 
 static void
@@ -261,7 +276,7 @@ poll_rx(struct dp_lcore *lc)
 	return total;
 }
 
-/* Data packets other lcores received for our sessions: classified again (cheap next to the
+/* Data packets other lcores received for our sessions (or our circuit ends): classified again (cheap next to the
  * decryption that follows, and it keeps the handoff ring a ring of plain mbufs). */
 static unsigned int
 poll_handoff(struct dp_lcore *lc)
@@ -280,7 +295,7 @@ poll_handoff(struct dp_lcore *lc)
 			rte_pktmbuf_free(pkts[k]);
 			continue;
 		}
-		dp_session_rx(lc, pkts[k], &pkt, port);
+		rx_owned(lc, pkts[k], &pkt, port);
 	}
 	return n;
 }
@@ -321,6 +336,12 @@ run_command(struct dp_lcore *lc, struct dp_cmd *c)
 		break;
 	case DP_CMD_CONTROL_SEND:
 		dp_session_control_send(lc, c);
+		break;
+	case DP_CMD_RELAY_SET:
+		dp_relay_set(lc, c);
+		break;
+	case DP_CMD_RELAY_CLEAR:
+		dp_relay_clear(lc, c);
 		break;
 	default:
 		break;

@@ -14,6 +14,7 @@
 #include "dp_lcore.h"
 #include "dp_cmd.h"
 #include "dp_impair.h"
+#include "dp_relay.h"
 #include "dp_svc.h"
 #include "dp_txq.h"
 
@@ -44,6 +45,7 @@ struct dp_session {
 	struct rte_ether_addr mac;
 	uint32_t ip;
 	uint16_t udp_port;
+	uint32_t via; /* the relay circuit the peer is reached on (ip: the relay's); 0: direct */
 	uint64_t opened_ns;
 	uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
 	struct dp_svc svc;
@@ -70,6 +72,8 @@ struct dp_lcore {
 	uint32_t n_sessions;
 	struct sl_theap timers;
 	struct dp_session *busy; /* sessions with work to do this round */
+	struct dp_relay_end *relay; /* circuit ends (dp_relay.h); NULL: relaying is off */
+	uint64_t relay_pkts, relay_bytes;
 	uint16_t ip_id;
 	uint64_t now;
 	uint64_t rx_since; /* the packets being received arrived no earlier (dp_rxq.drained_ns) */

@@ -143,8 +143,9 @@ udp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, const stru
 	return rte_ipv4_udptcp_cksum_verify(ip, udp) == 0;
 }
 
+/* A message of a type from 1 to 10 (never a relay header), at least its type's size. */
 static enum dp_net_kind
-classify_sluice(const uint8_t *payload, struct dp_net_pkt *out, enum dp_drop_reason *why)
+classify_message(const uint8_t *payload, struct dp_net_pkt *out, enum dp_drop_reason *why)
 {
 	uint8_t type;
 
@@ -164,6 +165,46 @@ classify_sluice(const uint8_t *payload, struct dp_net_pkt *out, enum dp_drop_rea
 			return drop(why, dp_drop_from_errno(rc));
 	}
 	return DP_NET_SLUICE;
+}
+
+/* A relay header (sl_relay_hdr): RELAY_TO is for the forwarding table (the message inside is
+ * not the relay's to judge, beyond being one); RELAY_FROM is unwrapped here: what follows is
+ * the message, classified as if it had come alone, with the circuit it came on. */
+static enum dp_net_kind
+classify_relayed(const uint8_t *payload, struct dp_net_pkt *out, enum dp_drop_reason *why)
+{
+	struct sl_relay_hdr h;
+	enum dp_net_kind k;
+	uint8_t inner;
+
+	if (out->payload_len < SL_RELAY_HDR_LEN + 1)
+		return drop(why, DP_DROP_RELAY_MALFORMED);
+	memcpy(&h, payload, sizeof(h));
+	inner = payload[SL_RELAY_HDR_LEN];
+	if (h.reserved[0] != 0 || h.reserved[1] != 0 || h.reserved[2] != 0 || h.circuit == 0 ||
+	    inner >= RTE_DIM(sluice_min_len) || sluice_min_len[inner] == 0 ||
+	    out->payload_len < SL_RELAY_HDR_LEN + sluice_min_len[inner])
+		return drop(why, DP_DROP_RELAY_MALFORMED);
+	out->circuit = rte_be_to_cpu_32(h.circuit);
+	if (h.type == SL_MSG_RELAY_TO) {
+		out->msg_type = SL_MSG_RELAY_TO;
+		return DP_NET_SLUICE;
+	}
+	out->payload_off += SL_RELAY_HDR_LEN;
+	out->payload_len -= SL_RELAY_HDR_LEN;
+	k = classify_message(payload + SL_RELAY_HDR_LEN, out, why);
+	if (k == DP_NET_DROP && *why == DP_DROP_SLUICE_TOO_SHORT)
+		*why = DP_DROP_RELAY_MALFORMED;
+	return k;
+}
+
+static enum dp_net_kind
+classify_sluice(const uint8_t *payload, struct dp_net_pkt *out, enum dp_drop_reason *why)
+{
+	if (out->payload_len >= 1 &&
+	    (payload[0] == SL_MSG_RELAY_TO || payload[0] == SL_MSG_RELAY_FROM))
+		return classify_relayed(payload, out, why);
+	return classify_message(payload, out, why);
 }
 
 /* l4_len: the IPv4 payload length (total length - 20). */

@@ -17,7 +17,12 @@
  *             the pseudo-header verified unless it is zero (no checksum); destination port
  *             ours; source port not 0 (nothing to answer: counted as udp_wrong_port). Then
  *             the sluice payload: a known SL_MSG_* type and at least the size of that
- *             message (sl_wire.h). A data packet's header is decoded here, once
+ *             message (sl_wire.h). A relay header (SL_MSG_RELAY_FROM) in front of a
+ *             message is taken off here and its circuit kept (dp_net_pkt.circuit): what
+ *             follows is classified as if it had come alone. SL_MSG_RELAY_TO is returned
+ *             as it is, for the relay's forwarding table (dp_relay.h), once its header and
+ *             the type and size of the message inside are checked. A data packet's header is
+ *             decoded here, once
  *             (dp_data_rx_decode, dp_data.h), into dp_net_pkt.data, which every later stage
  *             reads; anything finer (reserved bytes, sessions, keys) is the caller's.
  *   ICMP      echo request (type 8, code 0), at least 8 bytes, checksum over the message.
@@ -90,7 +95,10 @@ struct dp_net_pkt {
 	uint16_t arp_op;	       /* ARP: RTE_ARP_OP_REQUEST or RTE_ARP_OP_REPLY */
 	struct rte_ether_addr arp_sha; /* ARP: sender hardware address */
 	bool arp_for_us;	       /* ARP: target IP is ours (false: gratuitous) */
-	uint8_t msg_type;	       /* SLUICE: SL_MSG_* */
+	uint8_t msg_type;	       /* SLUICE: SL_MSG_* (RELAY_FROM: the message inside's) */
+	/* SLUICE: RELAY_TO: the circuit to forward on; another type: the circuit the message
+	 * came on through a relay (its RELAY_FROM header is behind payload_off), 0 if direct */
+	uint32_t circuit;
 	uint16_t payload_off;	       /* SLUICE: offset of the UDP payload in the mbuf data */
 	uint16_t payload_len;	       /* SLUICE: its length (Ethernet padding excluded) */
 	struct dp_data_rx data;	       /* SLUICE, msg_type SL_MSG_DATA: the header, decoded */

@@ -99,7 +99,8 @@ make_lcore(struct dp_runtime *rt, unsigned int i)
 	lc->evt_ring =
 		ring("evt", i, sizeof(struct dp_evt), DP_RING_SIZE, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	lc->handoff = ring("hand", i, 0, DP_HANDOFF_SIZE, RING_F_SC_DEQ);
-	if (lc->slots == NULL || !lc->cmd_ring || !lc->evt_ring || !lc->handoff)
+	if (lc->slots == NULL || !lc->cmd_ring || !lc->evt_ring || !lc->handoff ||
+	    dp_relay_lcore_init(lc) != 0)
 		return -ENOMEM;
 	/* lcore i sends on queue i of every port */
 	for (unsigned int p = 0; p < rt->n_ports; p++) {
@@ -231,6 +232,7 @@ free_lcore(struct dp_lcore *lc)
 	rte_ring_free(lc->cmd_ring);
 	rte_ring_free(lc->evt_ring);
 	sl_theap_fini(&lc->timers);
+	dp_relay_lcore_fini(lc);
 	rte_free(lc->slots);
 	rte_free(lc);
 }

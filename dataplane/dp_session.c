@@ -11,6 +11,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "dp_lcore_pvt.h"
+#include "sl_wire.h"
 
 RTE_LOG_REGISTER(dp_session_logtype, sluice.dp.session, INFO);
 #define SES_LOG(level, ...) rte_log(RTE_LOG_##level, dp_session_logtype, "session: " __VA_ARGS__)
@@ -55,6 +56,7 @@ dp_session_open(struct dp_lcore *lc, const struct dp_cmd *cmd)
 	memcpy(&s->mac, cmd->mac, sizeof(s->mac));
 	s->ip = cmd->ip;
 	s->udp_port = cmd->udp_port;
+	s->via = cmd->via;
 	s->opened_ns = lc->now;
 	s->connid = cmd->kp->local_id;
 	memcpy(s->node, cmd->node, sizeof(s->node));
@@ -157,24 +159,27 @@ session_tell_moved(struct dp_lcore *lc, struct dp_session *s)
 		.ip = s->ip,
 		.udp_port = s->udp_port,
 		.connid = s->connid,
+		.via = s->via,
 	};
 
 	memcpy(ev.mac, &s->mac, sizeof(ev.mac));
 	s->moved_untold = !dp_lcore_event_try(lc, &ev);
 }
 
-/* The peer may move (another address or port, a new next hop): follow authenticated packets,
- * and tell the control thread. */
+/* The peer may move (another address or port, a new next hop, onto or off a relay's circuit):
+ * follow authenticated packets, and tell the control thread. */
 static void
 session_follow_peer(struct dp_lcore *lc, struct dp_session *s, const struct dp_net_pkt *pkt,
 		    uint8_t port)
 {
 	bool moved = s->moved_untold;
 
-	if (s->ip != pkt->src_ip || s->udp_port != pkt->src_port || s->port != port) {
+	if (s->ip != pkt->src_ip || s->udp_port != pkt->src_port || s->port != port ||
+	    s->via != pkt->circuit) {
 		s->ip = pkt->src_ip;
 		s->udp_port = pkt->src_port;
 		s->port = port;
+		s->via = pkt->circuit;
 		moved = true;
 	}
 	if (!rte_is_same_ether_addr(&s->mac, &pkt->src_mac)) {
@@ -218,13 +223,27 @@ out:
 
 /* --- transmit ----------------------------------------------------------------------------- */
 
+/* A relayed session's packets start with the relay header: to the relay, on our end of the
+ * circuit. Returns the bytes written (0 for a direct session). */
+static uint16_t
+session_relay_hdr(const struct dp_session *s, uint8_t *out)
+{
+	struct sl_relay_hdr h = { .type = SL_MSG_RELAY_TO };
+
+	if (s->via == 0)
+		return 0;
+	h.circuit = rte_cpu_to_be_32(s->via);
+	memcpy(out, &h, sizeof(h));
+	return sizeof(h);
+}
+
 /* Encrypt the frames of packet pn straight into a transmit mbuf and queue it. */
 static void
 session_tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t n)
 {
 	const struct dp_runtime *rt = lc->rt;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(rt->ports[s->port].pool);
-	uint16_t len = (uint16_t)(n + DP_DATA_OVERHEAD);
+	uint16_t len = (uint16_t)(n + DP_DATA_OVERHEAD + (s->via != 0 ? SL_RELAY_HDR_LEN : 0));
 	uint8_t *out;
 	int rc;
 
@@ -234,6 +253,8 @@ session_tx_packet(struct dp_lcore *lc, struct dp_session *s, uint64_t pn, size_t
 		return;
 	}
 	out = (uint8_t *)rte_pktmbuf_append(m, len);
+	if (out != NULL)
+		out += session_relay_hdr(s, out);
 	rc = out == NULL ? -ENOSPC
 			 : dp_keypair_seal_pn(lc->mgr, s->ks.cur, pn, lc->now, &rt->key_limits,
 					      lc->scratch, n, out);
@@ -465,6 +486,7 @@ session_stats(const struct dp_session *s, struct dp_session_stats *o)
 	o->peer = s->peer;
 	o->ip = s->ip;
 	o->udp_port = s->udp_port;
+	o->via = s->via;
 	o->opened_ns = s->opened_ns;
 	o->pkts_in = s->pkts_in;
 	o->pkts_out = s->pkts_out;
@@ -491,6 +513,8 @@ dp_session_stats(struct dp_lcore *lc, struct dp_stats *st)
 	st->rx_pkts = lc->rx_pkts;
 	st->tx_pkts = lc->tx_pkts;
 	st->handoffs = lc->handoffs;
+	st->relay_pkts = lc->relay_pkts;
+	st->relay_bytes = lc->relay_bytes;
 	st->busy_cycles = lc->busy_cycles;
 	for (unsigned int i = 0; i < cfg->services.n; i++)
 		st->svc[i] = lc->svc_closed[i];

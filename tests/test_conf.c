@@ -448,7 +448,7 @@ assert_defaults_engine(const struct conf *c)
 {
 	const struct dp_conn_config *e = &c->engine;
 
-	CU_ASSERT_EQUAL(e->max_payload, 1440);
+	CU_ASSERT_EQUAL(e->max_payload, 1432); /* 1500 - 28 - 8 (relay header) - 32 */
 	CU_ASSERT_EQUAL(e->max_message, 1u << 20);
 	CU_ASSERT_EQUAL(e->chan_window, 4u << 20);
 	CU_ASSERT_EQUAL(e->conn_window, 16u << 20);
@@ -542,7 +542,7 @@ test_engine_derived(void)
 	CU_ASSERT_FATAL(c != NULL);
 	e = &c->engine;
 	CU_ASSERT_STRING_EQUAL(c->key_file, "/etc/sluice/k");
-	CU_ASSERT_EQUAL(e->max_payload, 1280 - 60);
+	CU_ASSERT_EQUAL(e->max_payload, 1280 - 68);
 	CU_ASSERT(c->limits.resume_cache == 0 && c->limits.resume_lifetime_ns == 30 * SEC);
 	CU_ASSERT_EQUAL(e->chan_window, 8u << 20);
 	CU_ASSERT_EQUAL(e->conn_window, 32u << 20);
