@@ -20,6 +20,7 @@ address of each other; A reaches B only through R, a relay (docs/protocol.md, se
      refuses A's new request: A's telemetry says no_reservation.
   3. Limits. R restarts with a 64 KiB byte limit per circuit and B with its reservation: A's
      new circuit carries a burst and ends at its limit: A hears bytes_limit, R counts it.
+Every appliance exits 0 with every mbuf back in its pool.
 """
 import os
 import sys
@@ -113,6 +114,40 @@ def check_forwarding(w, a, r, b):
     return b.query("/sluice/drops").get("dataplane") or {}
 
 
+def no_reservation(w, a, r, b):
+    """B comes back without its reservation: A's circuit ended, its new request refused."""
+    b.stop()
+    del b.cfg["peers"][0]["relay_reserve"]
+    b.start(duration=DURATION)
+    a.wait_log(r"CircuitEnded peer=b relay=r reason=peer_gone", timeout=WAIT)
+    wait_via(w, a, "b", "last_status", "no_reservation")
+    rel = r.query("/sluice/relay")
+    w.check(rel["ended_by"]["peer_gone"] >= 1, "r: a circuit ended because b went (peer_gone)")
+    w.check(rel["refused_by"]["no_reservation"] >= 1, "r: a request refused: no_reservation")
+    w.check(via(a, "b").get("losses", 0) >= 1, "a: via b losses >= 1")
+
+
+def byte_limit(w, a, r, b):
+    """R limits circuits to 64 KiB each way: A's new circuit ends at the limit, A hears why."""
+    for n in (a, b, r):
+        n.stop()
+    r.cfg["relay"]["circuit_bytes"] = 65536
+    b.cfg["peers"][0]["relay_reserve"] = True
+    a.cfg["services"] = [source(b, 1, 100, 4096, expect_echo=True)]
+    r.start(duration=DURATION)
+    r.wait_log(r"lcore: \d+: running", timeout=WAIT)
+    b.start(duration=DURATION)
+    a.start(duration=DURATION)
+    a.wait_log(r"CircuitEnded peer=b relay=r reason=bytes_limit", timeout=WAIT)
+    it.wait_until("r: ended_by.bytes_limit", lambda: r.query("/sluice/relay")["ended_by"]
+                  ["bytes_limit"] >= 1, WAIT, nodes=[r])
+    # the counters telemetry shows are a snapshot of the lcores', taken every 500 ms
+    it.wait_until("r: relay_limit drops", lambda: int(
+        (r.query("/sluice/drops").get("dataplane") or {}).get("relay_limit", 0)) >= 1,
+        WAIT, nodes=[r])
+    w.check(True, "r: packets past the limit dropped and counted (relay_limit >= 1)")
+
+
 def main():
     with World("relay") as w:
         a, r, b = configure(w)
@@ -122,6 +157,12 @@ def main():
         log(f"b: drops {db}")
         w.check(int(db.get("data_decrypt_failed", 0)) > 0,
                 "b: altered relayed packets refused by the AEAD (data_decrypt_failed > 0)")
+        no_reservation(w, a, r, b)
+        byte_limit(w, a, r, b)
+        for n in (a, b, r):
+            w.equal(n.stop(), 0, f"{n.name}: exit status (SIGTERM)")
+            w.equal(n.summary().get("exit", {}).get("mbufs_in_use"), 0,
+                    f"{n.name}: mbufs in use at exit")
 
 
 if __name__ == "__main__":
