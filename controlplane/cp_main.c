@@ -21,6 +21,7 @@
 #include "cp_discovery.h"
 #include "cp_main.h"
 #include "cp_arp.h"
+#include "cp_notify.h"
 #include "sl_aead.h"
 #include "dp_net.h"
 #include "sl_clock.h"
@@ -437,26 +438,29 @@ sources_done(struct cp_main *a, unsigned int *n_sources)
 
 /* --- the loop ------------------------------------------------------------------------------- */
 
-static bool
+/* Why the appliance should stop now (logged, and told to systemd), or NULL. */
+static const char *
 stop_wanted(struct cp_main *a, uint64_t now)
 {
+	const char *why = NULL;
+
 	if (a->opt.stop != NULL && *a->opt.stop) {
-		CTL_LOG(INFO, "stopping: signal\n");
-		return true;
-	}
-	if (a->opt.duration_ns != 0 && now - a->started_ns >= a->opt.duration_ns) {
-		CTL_LOG(INFO, "stopping: --duration reached\n");
-		return true;
-	}
-	if (a->opt.exit_when_done) { /* a node without sources runs until told to stop */
+		why = "signal";
+	} else if (a->opt.duration_ns != 0 && now - a->started_ns >= a->opt.duration_ns) {
+		why = "--duration reached";
+	} else if (a->opt.exit_when_done) { /* a node without sources runs until told to stop */
 		unsigned int n, done = sources_done(a, &n);
 
-		if (n > 0 && done == n) {
-			CTL_LOG(INFO, "stopping: every source is done\n");
-			return true;
-		}
+		if (n > 0 && done == n)
+			why = "every source is done";
 	}
-	return a->dp->quit != 0;
+	if (why != NULL)
+		CTL_LOG(INFO, "stopping: %s\n", why);
+	else if (a->dp->quit != 0)
+		why = "the lcores quit";
+	if (why != NULL && a->opt.notify != NULL)
+		cp_notify_stopping(a->opt.notify, why);
+	return why;
 }
 
 /* After the sessions closed: one more snapshot of every lcore, for the summary. */
@@ -517,6 +521,9 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 		request_snapshots(a);
 		*next_snap = a->now_ns + SNAPSHOT_NS;
 	}
+	if (a->opt.notify != NULL)
+		cp_notify_tick(a->opt.notify, a->now_ns, cp_ctl_stats(a->ctl)->sessions_live,
+			       cp_ctl_stats(a->ctl)->handshakes_pending);
 }
 
 /* Nothing to do: sleep for nap, or until an application's socket (a request, a new
@@ -548,7 +555,7 @@ control_main(void *arg)
 		pthread_mutex_lock(&a->lock);
 		a->now_ns = sl_now_ns();
 		control_round(a, &next_snap, &next_arp, &work);
-		if (!stopping && stop_wanted(a, a->now_ns)) {
+		if (!stopping && stop_wanted(a, a->now_ns) != NULL) {
 			stopping = closing = true;
 			drain_until = a->now_ns + DRAIN_NS;
 		}

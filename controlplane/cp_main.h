@@ -39,11 +39,13 @@
 
 struct cp_arp;
 struct cp_api;
+struct cp_notify;
 
 struct cp_main_options {
 	uint64_t duration_ns;	     /* stop by itself after this long (0: until a signal) */
 	bool exit_when_done;	     /* stop once every configured source has finished */
 	volatile sig_atomic_t *stop; /* set by the signal handler */
+	struct cp_notify *notify;    /* systemd's notifications (cp_notify.h), or NULL */
 };
 
 /* Totals over every lcore (a snapshot). */

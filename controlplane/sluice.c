@@ -34,6 +34,7 @@
 
 #include "conf.h"
 #include "cp_main.h"
+#include "cp_notify.h"
 #include "sl_dh.h"
 #include "dp_lcore.h"
 #include "drv_port.h"
@@ -275,21 +276,36 @@ run_lcores(struct dp_runtime *dp)
 	rte_eal_mp_wait_lcore();
 }
 
+/* systemd's notification socket, when the service manager gave one (cp_notify.h). */
 static int
-run(const struct run_opts *o)
+notify_open(struct cp_notify *n)
+{
+	int rc = cp_notify_open(n);
+
+	if (rc != 0)
+		fprintf(stderr, "sluice: NOTIFY_SOCKET or WATCHDOG_USEC unusable: %s\n",
+			strerror(-rc));
+	return rc;
+}
+
+static int
+run(struct run_opts *o)
 {
 	static struct dp_runtime dp;
 	static struct cp_main cp;
+	static struct cp_notify notify;
 	uint8_t priv[SL_KEY_LEN];
 	struct conf *c = load(o->config);
 	int rc, status = 0;
 
 	if (c == NULL)
 		return 1;
-	if (identity(c, priv) != 0) {
+	if (identity(c, priv) != 0 || notify_open(&notify) != 0) {
+		sodium_memzero(priv, sizeof(priv));
 		conf_free(c);
 		return 1;
 	}
+	o->main.notify = &notify;
 	if (start_eal(c, o) != 0) {
 		sodium_memzero(priv, sizeof(priv));
 		conf_free(c);
@@ -324,6 +340,7 @@ run(const struct run_opts *o)
 	if (rc == 0) /* every mbuf back in its pool once the ports closed */
 		printf("sluice: exit mbufs_in_use=%u\n", dp.mbufs_in_use);
 	rte_eal_cleanup();
+	cp_notify_close(&notify);
 	conf_free(c);
 	return status;
 }
