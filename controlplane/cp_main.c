@@ -25,6 +25,8 @@
 #include "sl_aead.h"
 #include "dp_net.h"
 #include "sl_clock.h"
+#include "sl_lru_keyed.h"
+#include "sl_repeat.h"
 
 RTE_LOG_REGISTER(cp_main_logtype, sluice.cp.main, INFO);
 #define CTL_LOG(level, ...) rte_log(RTE_LOG_##level, cp_main_logtype, "sluice: " __VA_ARGS__)
@@ -37,6 +39,11 @@ RTE_LOG_REGISTER(cp_main_logtype, sluice.cp.main, INFO);
 #define IDLE_LONG_NS	  1000000     /* ... and this long after IDLE_LONG_AFTER idle rounds */
 #define IDLE_LONG_AFTER	  50
 #define SNAP_SESSIONS_MAX 4096 /* sessions per lcore a snapshot lists one by one */
+#define REPEATS_MAX	  1024 /* nodes and addresses whose repeated log lines are counted */
+
+/* ConnectFailed for one node (or keyless address) and reason: at most 3 lines a minute. A
+ * peer that is down fails every dial (1 s doubling to 60 s), and discovery dials many. */
+static const struct sl_repeat_rule connect_failed_rule = { .burst = 3, .window_ns = 60000 * MS };
 
 static uint64_t
 wall_ns(void)
@@ -175,6 +182,36 @@ op_resolve(void *arg, uint32_t ip, uint8_t *port, uint8_t mac[6])
 	return r == CP_ARP_FOUND ? 0 : -EAGAIN;
 }
 
+/* The ConnectFailed line, unless the same node and reason filled its share this minute; the
+ * next one written says how many were left out (suppressed=). */
+static void
+log_connect_failed(struct cp_main *a, const struct cp_note *n, const char *who, const char *key)
+{
+	uint8_t k[SL_REPEAT_KEY_LEN] = { 0 };
+	uint32_t h = 2166136261u, left_out = 0; /* FNV-1a of the reason */
+	char more[32] = "";
+
+	if (n->pub != NULL) {
+		memcpy(k, n->pub, 12);
+	} else {
+		memcpy(k, &n->ip, sizeof(n->ip));
+		memcpy(k + 4, &n->udp_port, sizeof(n->udp_port));
+	}
+	for (const char *c = n->reason; c != NULL && *c != '\0'; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	memcpy(k + 12, &h, sizeof(h));
+	if (a->repeats != NULL &&
+	    !sl_repeat_allow(a->repeats, &connect_failed_rule, k, a->now_ns, &left_out))
+		return;
+	if (left_out != 0)
+		snprintf(more, sizeof(more), " suppressed=%u", left_out);
+	CTL_LOG(WARNING,
+		"ConnectFailed peer=%s key=%.12s addr=%u.%u.%u.%u:%u reason=%s attempts=%u "
+		"retry_in_ms=%" PRIu64 "%s\n",
+		who, key, n->ip >> 24, (n->ip >> 16) & 0xff, (n->ip >> 8) & 0xff, n->ip & 0xff,
+		n->udp_port, n->reason, n->attempts, n->retry_in_ns / MS, more);
+}
+
 static void
 op_note(void *arg, const struct cp_note *n)
 {
@@ -203,11 +240,7 @@ op_note(void *arg, const struct cp_note *n)
 			n->learned ? " key_learned=xx" : "");
 		break;
 	case CP_NOTE_CONNECT_FAILED:
-		CTL_LOG(WARNING,
-			"ConnectFailed peer=%s key=%.12s addr=%u.%u.%u.%u:%u reason=%s attempts=%u "
-			"retry_in_ms=%" PRIu64 "\n",
-			who, key, n->ip >> 24, (n->ip >> 16) & 0xff, (n->ip >> 8) & 0xff,
-			n->ip & 0xff, n->udp_port, n->reason, n->attempts, n->retry_in_ns / MS);
+		log_connect_failed(a, n, who, key);
 		break;
 	case CP_NOTE_DISCONNECTED:
 		CTL_LOG(INFO, "NodeDisconnected peer=%s key=%.12s connid=%08x reason=%s by=%s%s\n",
@@ -220,7 +253,7 @@ op_note(void *arg, const struct cp_note *n)
 	case CP_NOTE_COUNT:
 		break;
 	case CP_NOTE_REKEYED:
-		CTL_LOG(DEBUG, "Rekeyed peer=%s key=%.12s connid=%08x role=%s\n", who, key,
+		CTL_LOG(INFO, "Rekeyed peer=%s key=%.12s connid=%08x role=%s\n", who, key,
 			n->connid, n->initiator ? "initiator" : "responder");
 		break;
 	case CP_NOTE_UNRESPONSIVE:
@@ -609,6 +642,9 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 			return -ENOMEM;
 	}
 	cp_port_init(&a->ports, dp, cfg, announce, a);
+	a->repeats = sl_lru_keyed_create(REPEATS_MAX, SL_REPEAT_ENTRY_SIZE, SL_REPEAT_KEY_LEN);
+	if (a->repeats == NULL)
+		return -ENOMEM;
 	a->snap_cap = RTE_MIN(cfg->limits.max_sessions, (uint32_t)SNAP_SESSIONS_MAX);
 	sz = sizeof(struct dp_stats) + a->snap_cap * sizeof(struct dp_session_stats);
 	for (unsigned int l = 0; l < dp->n_lcores; l++)
@@ -676,6 +712,8 @@ cp_main_fini(struct cp_main *a)
 	a->disc = NULL;
 	cp_ctl_destroy(a->ctl);
 	a->ctl = NULL;
+	sl_lru_destroy(a->repeats);
+	a->repeats = NULL;
 	for (unsigned int p = 0; p < CONF_MAX_PORTS; p++) {
 		cp_arp_destroy(a->arp[p]);
 		a->arp[p] = NULL;

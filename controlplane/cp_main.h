@@ -68,6 +68,7 @@ struct cp_main {
 	struct cp_arp *arp[CONF_MAX_PORTS];
 	struct cp_api *api; /* the control socket for applications (NULL: no api section) */
 	struct cp_discovery *disc; /* NULL: no discovery section */
+	struct sl_lru *repeats;	   /* log lines rate-limited by what they say (sl_repeat.h) */
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock; /* the control loop vs telemetry */
