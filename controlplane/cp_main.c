@@ -22,9 +22,12 @@
 #include "cp_main.h"
 #include "cp_relay.h"
 #include "cp_arp.h"
+#include "cp_notify.h"
 #include "sl_aead.h"
 #include "dp_net.h"
 #include "sl_clock.h"
+#include "sl_lru_keyed.h"
+#include "sl_repeat.h"
 
 RTE_LOG_REGISTER(cp_main_logtype, sluice.cp.main, INFO);
 #define CTL_LOG(level, ...) rte_log(RTE_LOG_##level, cp_main_logtype, "sluice: " __VA_ARGS__)
@@ -37,6 +40,11 @@ RTE_LOG_REGISTER(cp_main_logtype, sluice.cp.main, INFO);
 #define IDLE_LONG_NS	  1000000     /* ... and this long after IDLE_LONG_AFTER idle rounds */
 #define IDLE_LONG_AFTER	  50
 #define SNAP_SESSIONS_MAX 4096 /* sessions per lcore a snapshot lists one by one */
+#define REPEATS_MAX	  1024 /* nodes and addresses whose repeated log lines are counted */
+
+/* ConnectFailed for one node (or keyless address) and reason: at most 3 lines a minute. A
+ * peer that is down fails every dial (1 s doubling to 60 s), and discovery dials many. */
+static const struct sl_repeat_rule connect_failed_rule = { .burst = 3, .window_ns = 60000 * MS };
 
 static uint64_t
 wall_ns(void)
@@ -180,6 +188,36 @@ op_resolve(void *arg, uint32_t ip, uint8_t *port, uint8_t mac[6])
 	return r == CP_ARP_FOUND ? 0 : -EAGAIN;
 }
 
+/* The ConnectFailed line, unless the same node and reason filled its share this minute; the
+ * next one written says how many were left out (suppressed=). */
+static void
+log_connect_failed(struct cp_main *a, const struct cp_note *n, const char *who, const char *key)
+{
+	uint8_t k[SL_REPEAT_KEY_LEN] = { 0 };
+	uint32_t h = 2166136261u, left_out = 0; /* FNV-1a of the reason */
+	char more[32] = "";
+
+	if (n->pub != NULL) {
+		memcpy(k, n->pub, 12);
+	} else {
+		memcpy(k, &n->ip, sizeof(n->ip));
+		memcpy(k + 4, &n->udp_port, sizeof(n->udp_port));
+	}
+	for (const char *c = n->reason; c != NULL && *c != '\0'; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	memcpy(k + 12, &h, sizeof(h));
+	if (a->repeats != NULL &&
+	    !sl_repeat_allow(a->repeats, &connect_failed_rule, k, a->now_ns, &left_out))
+		return;
+	if (left_out != 0)
+		snprintf(more, sizeof(more), " suppressed=%u", left_out);
+	CTL_LOG(WARNING,
+		"ConnectFailed peer=%s key=%.12s addr=%u.%u.%u.%u:%u reason=%s attempts=%u "
+		"retry_in_ms=%" PRIu64 "%s\n",
+		who, key, n->ip >> 24, (n->ip >> 16) & 0xff, (n->ip >> 8) & 0xff, n->ip & 0xff,
+		n->udp_port, n->reason, n->attempts, n->retry_in_ns / MS, more);
+}
+
 static void
 op_note(void *arg, const struct cp_note *n)
 {
@@ -210,11 +248,7 @@ op_note(void *arg, const struct cp_note *n)
 			n->learned ? " key_learned=xx" : "", n->via);
 		break;
 	case CP_NOTE_CONNECT_FAILED:
-		CTL_LOG(WARNING,
-			"ConnectFailed peer=%s key=%.12s addr=%u.%u.%u.%u:%u reason=%s attempts=%u "
-			"retry_in_ms=%" PRIu64 "\n",
-			who, key, n->ip >> 24, (n->ip >> 16) & 0xff, (n->ip >> 8) & 0xff,
-			n->ip & 0xff, n->udp_port, n->reason, n->attempts, n->retry_in_ns / MS);
+		log_connect_failed(a, n, who, key);
 		break;
 	case CP_NOTE_DISCONNECTED:
 		CTL_LOG(INFO, "NodeDisconnected peer=%s key=%.12s connid=%08x reason=%s by=%s%s\n",
@@ -227,7 +261,7 @@ op_note(void *arg, const struct cp_note *n)
 	case CP_NOTE_COUNT:
 		break;
 	case CP_NOTE_REKEYED:
-		CTL_LOG(DEBUG, "Rekeyed peer=%s key=%.12s connid=%08x role=%s\n", who, key,
+		CTL_LOG(INFO, "Rekeyed peer=%s key=%.12s connid=%08x role=%s\n", who, key,
 			n->connid, n->initiator ? "initiator" : "responder");
 		break;
 	case CP_NOTE_UNRESPONSIVE:
@@ -460,26 +494,29 @@ sources_done(struct cp_main *a, unsigned int *n_sources)
 
 /* --- the loop ------------------------------------------------------------------------------- */
 
-static bool
+/* Why the appliance should stop now (logged, and told to systemd), or NULL. */
+static const char *
 stop_wanted(struct cp_main *a, uint64_t now)
 {
+	const char *why = NULL;
+
 	if (a->opt.stop != NULL && *a->opt.stop) {
-		CTL_LOG(INFO, "stopping: signal\n");
-		return true;
-	}
-	if (a->opt.duration_ns != 0 && now - a->started_ns >= a->opt.duration_ns) {
-		CTL_LOG(INFO, "stopping: --duration reached\n");
-		return true;
-	}
-	if (a->opt.exit_when_done) { /* a node without sources runs until told to stop */
+		why = "signal";
+	} else if (a->opt.duration_ns != 0 && now - a->started_ns >= a->opt.duration_ns) {
+		why = "--duration reached";
+	} else if (a->opt.exit_when_done) { /* a node without sources runs until told to stop */
 		unsigned int n, done = sources_done(a, &n);
 
-		if (n > 0 && done == n) {
-			CTL_LOG(INFO, "stopping: every source is done\n");
-			return true;
-		}
+		if (n > 0 && done == n)
+			why = "every source is done";
 	}
-	return a->dp->quit != 0;
+	if (why != NULL)
+		CTL_LOG(INFO, "stopping: %s\n", why);
+	else if (a->dp->quit != 0)
+		why = "the lcores quit";
+	if (why != NULL && a->opt.notify != NULL)
+		cp_notify_stopping(a->opt.notify, why);
+	return why;
 }
 
 /* After the sessions closed: one more snapshot of every lcore, for the summary. */
@@ -541,6 +578,9 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 		request_snapshots(a);
 		*next_snap = a->now_ns + SNAPSHOT_NS;
 	}
+	if (a->opt.notify != NULL)
+		cp_notify_tick(a->opt.notify, a->now_ns, cp_ctl_stats(a->ctl)->sessions_live,
+			       cp_ctl_stats(a->ctl)->handshakes_pending);
 }
 
 /* Nothing to do: sleep for nap, or until an application's socket (a request, a new
@@ -572,7 +612,7 @@ control_main(void *arg)
 		pthread_mutex_lock(&a->lock);
 		a->now_ns = sl_now_ns();
 		control_round(a, &next_snap, &next_arp, &work);
-		if (!stopping && stop_wanted(a, a->now_ns)) {
+		if (!stopping && stop_wanted(a, a->now_ns) != NULL) {
 			stopping = closing = true;
 			cp_relay_stop(a->relay, a->now_ns); /* its ends hear it before we close */
 			drain_until = a->now_ns + DRAIN_NS;
@@ -627,6 +667,9 @@ cp_main_init(struct cp_main *a, struct dp_runtime *dp, const struct conf *cfg,
 			return -ENOMEM;
 	}
 	cp_port_init(&a->ports, dp, cfg, announce, a);
+	a->repeats = sl_lru_keyed_create(REPEATS_MAX, SL_REPEAT_ENTRY_SIZE, SL_REPEAT_KEY_LEN);
+	if (a->repeats == NULL)
+		return -ENOMEM;
 	a->snap_cap = RTE_MIN(cfg->limits.max_sessions, (uint32_t)SNAP_SESSIONS_MAX);
 	sz = sizeof(struct dp_stats) + a->snap_cap * sizeof(struct dp_session_stats);
 	for (unsigned int l = 0; l < dp->n_lcores; l++)
@@ -701,6 +744,8 @@ cp_main_fini(struct cp_main *a)
 	a->relay = NULL;
 	cp_ctl_destroy(a->ctl);
 	a->ctl = NULL;
+	sl_lru_destroy(a->repeats);
+	a->repeats = NULL;
 	for (unsigned int p = 0; p < CONF_MAX_PORTS; p++) {
 		cp_arp_destroy(a->arp[p]);
 		a->arp[p] = NULL;

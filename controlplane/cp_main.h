@@ -40,11 +40,13 @@
 struct cp_arp;
 struct cp_api;
 struct cp_relay;
+struct cp_notify;
 
 struct cp_main_options {
 	uint64_t duration_ns;	     /* stop by itself after this long (0: until a signal) */
 	bool exit_when_done;	     /* stop once every configured source has finished */
 	volatile sig_atomic_t *stop; /* set by the signal handler */
+	struct cp_notify *notify;    /* systemd's notifications (cp_notify.h), or NULL */
 };
 
 /* Totals over every lcore (a snapshot). */
@@ -69,6 +71,7 @@ struct cp_main {
 	struct cp_api *api; /* the control socket for applications (NULL: no api section) */
 	struct cp_discovery *disc; /* NULL: no discovery section */
 	struct cp_relay *relay;	   /* relaying, both roles (cp_relay.h) */
+	struct sl_lru *repeats;	   /* log lines rate-limited by what they say (sl_repeat.h) */
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock; /* the control loop vs telemetry */

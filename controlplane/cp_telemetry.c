@@ -13,6 +13,7 @@
  *   /sluice/apps      attached applications and what the application interface counted
  *   /sluice/ports     every port: name, device, address, UDP port, MAC, MTU, state
  *   /sluice/dials     every keyless dial in progress (an address without a key: a seed)
+ *   /sluice/lcores    every lcore's own counters and drops (cp_telemetry_lcore.c)
  *
  * DPDK's telemetry thread calls these; they take the control thread's lock.
  */
@@ -699,6 +700,7 @@ cp_telemetry_register(struct cp_main *a)
 			"Keyless dials in progress (addresses without a key). No parameters");
 		rc |= cp_telemetry_disc_register();
 		rc |= cp_telemetry_relay_register();
+		rc |= cp_telemetry_lcore_register();
 		registered = rc == 0;
 	}
 	pthread_mutex_unlock(&tel_lock);

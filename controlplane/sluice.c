@@ -29,16 +29,23 @@
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_version.h>
 #include <sodium.h>
 
 #include "conf.h"
+#include "cp_log.h"
 #include "cp_main.h"
+#include "cp_notify.h"
 #include "sl_dh.h"
 #include "dp_lcore.h"
 #include "drv_port.h"
 #include "sl_clock.h"
 #include "sl_revision.h"
+
+/* The program's own lines while it runs (cp_log.h); usage and --check-config print plainly. */
+RTE_LOG_REGISTER(sluice_logtype, sluice.main, INFO);
+#define MAIN_LOG(level, ...) rte_log(RTE_LOG_##level, sluice_logtype, "sluice: " __VA_ARGS__)
 
 static volatile sig_atomic_t stop_requested;
 
@@ -229,7 +236,7 @@ start_eal(const struct conf *c, const struct run_opts *o)
 	int argc = drv_eal_args(c, "sluice", argv, (int)RTE_DIM(argv) - 2, buf, sizeof(buf));
 
 	if (argc < 0 || argc + o->eal_argc > (int)RTE_DIM(argv) - 2) {
-		fprintf(stderr, "sluice: EAL arguments do not fit\n");
+		MAIN_LOG(ERR, "EAL arguments do not fit\n");
 		return -1;
 	}
 	for (int i = 0; i < o->eal_argc; i++)
@@ -245,8 +252,8 @@ start_eal(const struct conf *c, const struct run_opts *o)
 	if (rte_eal_init(argc, argv) < 0) {
 		/* EAL said why above; its errno is not always set (a file prefix in use by another
 		 * process is the usual cause when the same configuration runs twice) */
-		fprintf(stderr, "sluice: EAL initialisation failed%s%s\n", rte_errno ? ": " : "",
-			rte_errno ? rte_strerror(rte_errno) : "");
+		MAIN_LOG(ERR, "EAL initialisation failed%s%s\n", rte_errno ? ": " : "",
+			 rte_errno ? rte_strerror(rte_errno) : "");
 		return -1;
 	}
 	return 0;
@@ -275,24 +282,46 @@ run_lcores(struct dp_runtime *dp)
 	rte_eal_mp_wait_lcore();
 }
 
+/* systemd's notification socket, when the service manager gave one (cp_notify.h). */
 static int
-run(const struct run_opts *o)
+notify_open(struct cp_notify *n)
+{
+	int rc = cp_notify_open(n);
+
+	if (rc != 0)
+		MAIN_LOG(ERR, "NOTIFY_SOCKET or WATCHDOG_USEC unusable: %s\n", strerror(-rc));
+	return rc;
+}
+
+static int
+run(struct run_opts *o)
 {
 	static struct dp_runtime dp;
 	static struct cp_main cp;
+	static struct cp_notify notify;
 	uint8_t priv[SL_KEY_LEN];
-	struct conf *c = load(o->config);
-	int rc, status = 0;
+	struct conf *c;
+	int rc = cp_log_open(), status = 0;
 
-	if (c == NULL)
-		return 1;
-	if (identity(c, priv) != 0) {
-		conf_free(c);
+	if (rc != 0)
+		fprintf(stderr, "sluice: the log stream: %s (lines without ts= and level=)\n",
+			strerror(-rc));
+	c = load(o->config);
+	if (c == NULL) {
+		cp_log_close();
 		return 1;
 	}
+	if (identity(c, priv) != 0 || notify_open(&notify) != 0) {
+		sodium_memzero(priv, sizeof(priv));
+		conf_free(c);
+		cp_log_close();
+		return 1;
+	}
+	o->main.notify = &notify;
 	if (start_eal(c, o) != 0) {
 		sodium_memzero(priv, sizeof(priv));
 		conf_free(c);
+		cp_log_close();
 		return 2;
 	}
 	sl_clock_init();
@@ -303,7 +332,7 @@ run(const struct run_opts *o)
 		rc = cp_main_init(&cp, &dp, c, priv, &o->main);
 	sodium_memzero(priv, sizeof(priv));
 	if (rc == 0 && c->telemetry && cp_telemetry_register(&cp) != 0)
-		fprintf(stderr, "sluice: telemetry endpoints not registered\n");
+		MAIN_LOG(ERR, "telemetry endpoints not registered\n");
 	if (rc == 0)
 		rc = cp_main_start(&cp);
 	if (rc == 0) {
@@ -315,7 +344,7 @@ run(const struct run_opts *o)
 		if (o->main.exit_when_done && !cp.sources_finished)
 			status = 3;
 	} else {
-		fprintf(stderr, "sluice: startup failed: %s\n", strerror(-rc));
+		MAIN_LOG(ERR, "startup failed: %s\n", strerror(-rc));
 		status = 2;
 	}
 	cp_telemetry_unregister();
@@ -324,7 +353,9 @@ run(const struct run_opts *o)
 	if (rc == 0) /* every mbuf back in its pool once the ports closed */
 		printf("sluice: exit mbufs_in_use=%u\n", dp.mbufs_in_use);
 	rte_eal_cleanup();
+	cp_notify_close(&notify);
 	conf_free(c);
+	cp_log_close();
 	return status;
 }
 

@@ -5,15 +5,16 @@
  * Two ways in, each for what it is good at:
  *   the application socket (api.socket)   connect, disconnect, peers — libsluice, attached
  *        as "sluicectl" with no channel: requests the appliance answers with a status
- *   DPDK's telemetry socket (eal.file_prefix)   show, drops, apps — read-only views of what
- *        the control thread and the lcores count, which the application interface does not
- *        carry (names, ports, channels, drop counters, other applications)
+ *   DPDK's telemetry socket (eal.file_prefix)   show, drops, apps, metrics — read-only
+ *        views of what the control thread and the lcores count, which the application
+ *        interface does not carry (names, ports, channels, drops, other applications)
  *
  *   ctl_cfg.c   where the appliance is: -c CONFIG (its api.socket and eal.file_prefix, read
  *               with jansson, none of the appliance's own layers), -s, -p
  *   ctl_tel.c   the telemetry client: SOCK_SEQPACKET, JSON replies parsed with jansson
  *   ctl_out.c   printing: escaping of the appliance's strings, sizes, ages, --json output
  *   ctl_view.c  show, drops, apps (telemetry)
+ *   ctl_metrics.c  metrics: telemetry in Prometheus' text format
  *   ctl_node.c  peers, connect, disconnect (libsluice)
  *   sluicectl.c the command line
  *
@@ -98,6 +99,8 @@ unsigned int ctl_print_nonzero(const json_t *o, const char *indent, const char *
 int ctl_show(const struct ctl *ctl, const char *arg);
 int ctl_drops(const struct ctl *ctl, const char *arg);
 int ctl_apps(const struct ctl *ctl, const char *arg);
+/* ctl_metrics.c (telemetry): Prometheus text exposition format 0.0.4 on stdout */
+int ctl_metrics(const struct ctl *ctl, const char *arg);
 
 /* ctl_node.c (the application socket) */
 int ctl_peers(const struct ctl *ctl, const char *arg);

@@ -13,9 +13,10 @@ static const struct command {
 	bool takes_arg;
 	int (*run)(const struct ctl *ctl, const char *arg);
 } commands[] = {
-	{ "show", false, ctl_show },	  { "peers", false, ctl_peers },
-	{ "connect", true, ctl_connect }, { "disconnect", true, ctl_disconnect },
-	{ "drops", false, ctl_drops },	  { "apps", false, ctl_apps },
+	{ "show", false, ctl_show },	   { "peers", false, ctl_peers },
+	{ "connect", true, ctl_connect },  { "disconnect", true, ctl_disconnect },
+	{ "drops", false, ctl_drops },	   { "apps", false, ctl_apps },
+	{ "metrics", false, ctl_metrics },
 };
 
 static void
@@ -45,6 +46,8 @@ usage(FILE *f)
 		"  drops                   drop and refusal counters                   "
 		"(telemetry)\n"
 		"  apps                    attached applications                       "
+		"(telemetry)\n"
+		"  metrics                 counters and gauges in Prometheus' text format "
 		"(telemetry)\n"
 		"NODE: the 44 characters of base64 that `sluice pubkey` prints, or 64 hex digits.\n"
 		"\n"
