@@ -14,7 +14,7 @@
  * A node that uses relays (the peers' "via" and "relay_reserve"): once its session with a relay
  * is up, it reserves there if told to, and asks it for a circuit to each peer configured
  * "via" it; with the circuit, cp_ctl dials that peer through it (cp_ctl_connect_via); a
- * refusal is logged with its reason and asked again after a back-off (5 s doubling to 60 s);
+ * refusal is logged with its reason and asked again after a back-off (1 s doubling to 60 s);
  * an ended circuit closes the session on it and is asked for again. As a destination, it keeps
  * the circuits relays it reserved at open to it: a relayed handshake is accepted only on one of
  * those, from that relay's address (cp_relay_accepts).

@@ -12,7 +12,7 @@
 #include "sl_wire.h"
 
 #define CP_RELAY_MAX_OFFERED 256	 /* circuits relays opened to us, remembered at once */
-#define CP_RELAY_BACKOFF_MIN (5ull * 1000000000ull)
+#define CP_RELAY_BACKOFF_MIN (1ull * 1000000000ull)
 #define CP_RELAY_BACKOFF_MAX (60ull * 1000000000ull)
 #define CP_RELAY_FOLLOW_NS   1000000000ull /* ends are checked against their sessions this often */
 

@@ -12,6 +12,7 @@
 #include <rte_cycles.h>
 
 #include "cp_main.h"
+#include "cp_relay.h"
 #include "sl_hist.h"
 
 #define NS_PER_US UINT64_C(1000)
@@ -74,6 +75,21 @@ summary_undelivered(FILE *f, const struct cp_totals *t)
 	}
 }
 
+/* What relaying did: forwarded for others (a relay), circuits asked for (a user of relays). */
+static void
+summary_relay(FILE *f, const struct cp_main *a, const struct cp_totals *t)
+{
+	const struct cp_relay_stats *rs = cp_relay_stats(a->relay);
+
+	fprintf(f,
+		"sluice: relay forwarded_pkts=%" PRIu64 " forwarded_bytes=%" PRIu64
+		" circuits_opened=%" PRIu64 " circuits_refused=%" PRIu64 " circuits_ended=%" PRIu64
+		" circuits_granted=%" PRIu64 " requests_refused=%" PRIu64 " circuits_lost=%" PRIu64
+		"\n",
+		t->relay_pkts, t->relay_bytes, rs->circuits_opened, rs->circuits_refused,
+		rs->circuits_ended, rs->circuits_granted, rs->requests_refused, rs->circuits_lost);
+}
+
 void
 cp_main_summary(struct cp_main *a, FILE *f)
 {
@@ -97,6 +113,7 @@ cp_main_summary(struct cp_main *a, FILE *f)
 	for (unsigned int i = 0; i < a->cfg->services.n; i++)
 		summary_service(f, a->cfg, i, &t->svc[i]);
 	summary_undelivered(f, t);
+	summary_relay(f, a, t);
 	for (unsigned int r = 0; r < DP_DROP_COUNT; r++)
 		total += t->drops[r];
 	fprintf(f, "sluice: drops total=%" PRIu64, total);

@@ -170,12 +170,13 @@ packet_to_control(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_p
 
 /* --- receive ------------------------------------------------------------------------------ */
 
-/* A data packet for another lcore goes to its handoff ring (multi-producer). */
+/* A data packet (or one to relay) for another lcore goes to its handoff ring
+ * (multi-producer); one for an lcore that does not exist is dropped, counted as why. */
 static void
-handoff_to_owner(struct dp_lcore *lc, struct rte_mbuf *m, uint32_t owner)
+handoff_to_owner(struct dp_lcore *lc, struct rte_mbuf *m, uint32_t owner, enum dp_drop_reason why)
 {
 	if (owner >= lc->rt->n_lcores) {
-		dp_drop_count(&lc->drops, DP_DROP_DATA_UNKNOWN_SESSION, 1);
+		dp_drop_count(&lc->drops, why, 1);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -203,19 +204,21 @@ rx_owned(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, 
 static void
 rx_sluice(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, uint8_t port)
 {
+	enum dp_drop_reason why = DP_DROP_DATA_UNKNOWN_SESSION;
 	uint32_t owner;
 
-	if (pkt->msg_type == SL_MSG_DATA)
+	if (pkt->msg_type == SL_MSG_DATA) {
 		owner = sl_connid_owner(pkt->data.receiver);
-	else if (pkt->msg_type == SL_MSG_RELAY_TO)
+	} else if (pkt->msg_type == SL_MSG_RELAY_TO) {
 		owner = sl_connid_owner(pkt->circuit);
-	else {
+		why = DP_DROP_RELAY_UNKNOWN_CIRCUIT;
+	} else {
 		packet_to_control(lc, m, pkt, port, DP_EVT_HANDSHAKE);
 		return;
 	}
 	if (owner != lc->index) {
 		m->port = port; /* the owner classifies it again on this port */
-		handoff_to_owner(lc, m, owner);
+		handoff_to_owner(lc, m, owner, why);
 	} else
 		rx_owned(lc, m, pkt, port);
 }

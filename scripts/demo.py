@@ -5,12 +5,13 @@
     make demo                               # builds first, then runs this
     python3 scripts/demo.py [--sluice build/sluice] [--timeout 50] [--cores A,R,B] [--keep]
 
-A sends 100,000 messages of 64 B to 4 KiB to R's echo and checks every reply; at the same time
-B streams 100,000 messages of 1 KiB to R's sink, which verifies them. The demo prints a live
-progress line from telemetry, stops every appliance cleanly and prints a table per node. Exit
-status 0 only if every source finished, nothing was lost, duplicated, corrupted or left
-undelivered, every message arrived, and every appliance exited 0 with all of its mbufs back
-(mbufs_in_use=0).
+A and B have no link to each other: A reaches B only through R, a relay. A sends 100,000
+messages of 64 B to 4 KiB to B's echo, through R's circuit, and checks every reply; at the same
+time B streams 100,000 messages of 1 KiB to R's sink, which verifies them. The demo prints a
+live progress line from telemetry, stops every appliance cleanly and prints a table per node
+with what R relayed. Exit status 0 only if every source finished, nothing was lost, duplicated,
+corrupted or left undelivered, every message arrived, A's session with B went through R's
+circuit, and every appliance exited 0 with all of its mbufs back (mbufs_in_use=0).
 
 Each run has its own world: a fresh temporary directory holding new keys (`sluice keygen`), the
 configurations made from the templates in demo/, the memif socket names and each appliance's
@@ -140,6 +141,8 @@ class Node:
         self.log_pos = 0
         self.log_rest = b""
         self.connected = {}  # peer -> time its first NodeConnected was seen
+        self.relayed = set()  # peers whose session went through a relay's circuit
+        self.names = {}  # the start of each demo node's key (as the log shows it) -> its name
         self.info = {}
         self.services = {}
         self.final = None  # the summary, once the process has exited
@@ -191,10 +194,15 @@ class Node:
         lines = (self.log_rest + data).split(b"\n")
         self.log_rest = lines.pop()
         for raw in lines:
-            m = re.search(rb"sluice: NodeConnected peer=(\S+)", raw)
+            m = re.search(rb"sluice: NodeConnected peer=(\S+) key=(\S+) .* via=([0-9a-f]{8})",
+                          raw)
             peer = m.group(1).decode() if m else None
+            if peer == "-":  # not a configured peer: named by its key, if it is one of ours
+                peer = self.names.get(m.group(2).decode(), peer)
             if peer is not None and peer not in self.connected:
                 self.connected[peer] = now
+            if peer is not None and m.group(3) != b"00000000":
+                self.relayed.add(peer)
 
     def query(self):
         """Refresh info and services from telemetry; False once it does not answer."""
@@ -225,7 +233,7 @@ class Node:
         except OSError:
             return res
         for line in lines:
-            m = re.match(r"sluice: (summary|service=(\d+)|drops|exit) ?(.*)", line)
+            m = re.match(r"sluice: (summary|service=(\d+)|drops|relay|exit) ?(.*)", line)
             if not m:
                 continue
             kv = dict(re.findall(r"(\w+)=(\S+)", m.group(3)))
@@ -404,10 +412,13 @@ class Demo:
             place(cfg, cores[n])
             self.nodes[n] = Node(n, self.sluice, self.rundir, cfg)
             self.nodes[n].write_config()
+        for n in START_ORDER:
+            self.nodes[n].names = {subst[k.upper() + "_PUB"][:12]: k for k in START_ORDER}
         self.flows = make_flows(self.nodes)
 
     def intro(self):
-        print("sluice demo: three appliances, A -- R -- B, over two memif links")
+        print("sluice demo: three appliances, A -- R -- B, over two memif links; A reaches B "
+              "only through R, a relay")
         for f in self.flows:
             print("  " + f.describe())
         print("  cores: %s (one lcore each, adaptive idle); run directory %s" % (
@@ -428,15 +439,19 @@ class Demo:
                 raise DemoError("R is not up after %d s" % UP_WAIT_S)
             time.sleep(TICK_S)
         print("R is up (%.1f s); starting A and B" % (time.monotonic() - self.t_start))
-        for n in ("a", "b"):
-            self.nodes[n].start(max(1, self.args.timeout - 10), exit_when_done=True)
+        # B echoes for A: it runs until A is done, not only until its own source is
+        self.nodes["b"].start(max(1, self.args.timeout - 10), exit_when_done=False)
+        self.nodes["a"].start(max(1, self.args.timeout - 10), exit_when_done=True)
+
+    def flows_done(self):
+        return all(f.samples and f.samples[-1][1] >= f.count for f in self.flows)
 
     def monitor(self):
-        """Until A and B have exited: read logs, sample telemetry, redraw the progress line."""
-        senders = [self.nodes[n] for n in ("a", "b")]
-        r = self.nodes["r"]
+        """Until A has exited and every flow is done (or B stopped): read logs, sample
+        telemetry, redraw the progress line."""
+        a, b, r = self.nodes["a"], self.nodes["b"], self.nodes["r"]
         next_sample = next_draw = 0.0
-        while any(n.running() for n in senders):
+        while a.running() or (b.running() and not self.flows_done()):
             now = time.monotonic()
             if now - self.t_start > self.args.timeout:
                 self.failures.append("timed out after %d s" % self.args.timeout)
@@ -445,6 +460,9 @@ class Demo:
                 n.read_log(now)
             if not r.running():
                 self.failures.append("R stopped before A and B were done")
+                return
+            if not b.running() and a.running():
+                self.failures.append("B stopped before A was done")
                 return
             if now >= next_sample:
                 for n in self.nodes.values():
@@ -556,6 +574,10 @@ class Demo:
             if got != f.count:
                 bad.append("%s -> %s: %s of %s messages delivered" % (
                     f.src.label, f.dst.label, fmt_int(got), fmt_int(f.count)))
+        relay = sums["r"].get("relay", {})
+        if int(relay.get("forwarded_pkts", 0)) == 0 or "b" not in self.nodes["a"].relayed:
+            bad.append("A's session with B did not go through R's circuit (R forwarded %s "
+                       "packets)" % relay.get("forwarded_pkts", "?"))
         return not bad
 
     @staticmethod
@@ -598,14 +620,21 @@ class Demo:
         summ = s.get("summary", {})
         hs = int(summ.get("sessions_opened", 0)) + int(summ.get("rekeys", 0))
         ex = s.get("exit", {})
-        return [", ".join(sorted(p.upper() for p in n.connected)) or "-",
+        relay = s.get("relay", {})
+        circuits = int(relay.get("circuits_opened", 0)) + int(relay.get("circuits_granted", 0))
+        return [", ".join(sorted(p.upper() + (" via relay" if p in n.relayed else "")
+                                 for p in n.connected)) or "-",
+                fmt_int(circuits) if relay else "-",
+                fmt_int(relay.get("forwarded_pkts", 0)) if relay else "-",
+                "%.1f MiB" % (int(relay.get("forwarded_bytes", 0)) / 1048576.0) if relay else "-",
                 fmt_int(hs) if summ else "-", fmt_int(sent), fmt_int(deliv), fmt_int(lost),
                 fmt_int(dup), fmt_int(corrupt), fmt_int(undel), fmt_rate(rate), rtt or "-",
                 "%s, mbufs %s" % (fmt_status(n.status), ex.get("mbufs_in_use", "?")),
                 s.get("drops", {}).get("total", "?")]
 
     def table(self, sums):
-        rows = ["peers", "handshakes", "messages sent", "  delivered", "  lost",
+        rows = ["peers", "circuits", "relayed pkts", "relayed bytes", "handshakes",
+                "messages sent", "  delivered", "  lost",
                 "  duplicated", "  corrupt", "  undelivered", "goodput", "rtt p50 / p99",
                 "exit status", "packet drops"]
         cols = [self.column(self.nodes[k], sums) for k in SHOW_ORDER]

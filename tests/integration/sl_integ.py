@@ -115,7 +115,7 @@ def _kv(tokens):
 def parse_summary(text):
     """The lines `sluice:` prints on stdout at exit, as
     {"summary": {...}, "services": {index: {...}}, "channels": {...}, "channel": {id: {...}},
-     "drops": {...}, "exit": {...}}.
+     "drops": {...}, "relay": {...}, "exit": {...}}.
     "channels" are the undelivered/discarded totals over channels, "channel" the channels
     with anything undelivered or discarded (absent: all 0).
     Counters are ints; `done=1/1` stays a string. Missing parts are absent keys."""
@@ -138,6 +138,8 @@ def parse_summary(text):
             out["services"][d["service"]] = d
         elif head == "channels":
             out["channels"] = _kv(words[1:])
+        elif head == "relay":
+            out["relay"] = _kv(words[1:])
         elif head.startswith("channel="):
             d = _kv(words)
             out["channel"][d["channel"]] = d

@@ -267,8 +267,23 @@ def sluice_cases(j, rng, live_id, recorded):
         j.udp(b"")] + [j.udp(bytes([t]) + bytes(L.MSG_MIN[t] - 2)) for t in L.MSG_MIN] +
         [j.udp(bytes([L.MSG_DATA]))], dp_sluice_too_short=2 + len(L.MSG_MIN))
     j.case("sluice unknown types", [j.udp(bytes([t]) + rng.randbytes(100))
-                                    for t in (0, 11, 12, 0x40, 0x7F, 0x80, 0xFF)],
+                                    for t in (0, 13, 14, 0x40, 0x7F, 0x80, 0xFF)],
            dp_sluice_unknown_type=7)
+    # relay headers (docs/protocol.md, 17.1): malformed ones, and well-formed ones for a circuit
+    # A does not forward (A is no relay)
+    relay = struct.Struct("!B3sI")
+    ik = bytes([L.MSG_IK_INIT]) + bytes(L.MSG_MIN[L.MSG_IK_INIT] - 1)
+    j.case("relay headers malformed", [
+        j.udp(relay.pack(11, b"\x00\x00\x00", 0) + ik),       # circuit 0
+        j.udp(relay.pack(12, b"\x01\x00\x00", 5) + ik),       # reserved bytes
+        j.udp(relay.pack(12, bytes(3), 5) + relay.pack(11, bytes(3), 5) + ik),  # nested
+        j.udp(relay.pack(11, bytes(3), 5) + ik[:100]),           # message too short
+        j.udp(relay.pack(12, bytes(3), 5)),                      # nothing inside
+        j.udp(bytes([11]) + rng.randbytes(100))],
+        dp_relay_malformed=6)
+    j.case("relay headers for no circuit of A's", [
+        j.udp(relay.pack(11, bytes(3), c) + ik) for c in (5, 0x101, 0xFFFFFFFF)],
+        dp_relay_unknown_circuit=3)
 
     def foreign_id():
         while True:
@@ -323,6 +338,8 @@ def random_bytes_case(j, rng, live_id, n=150):
         p = rng.randbytes(rng.choice((0, 1, 2, rng.randrange(0, 256), rng.randrange(0, 1400))))
         if p and rng.random() < 0.5:  # half of them with a known type, to go further in
             p = bytes([rng.randrange(1, 11)]) + p[1:]
+        if p and p[0] in (11, 12):  # relay headers: their own cases above
+            continue
         if not p:
             count("dp_sluice_too_short")
         elif p[0] not in L.MSG_NAME:
