@@ -115,9 +115,13 @@ cp_ctl_slot(struct cp_ctl *ctl, uint32_t connid)
 struct cp_node *
 cp_ctl_node_find(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN])
 {
+	/* rte_jhash reads the key a 32-bit word at a time: callers' keys may sit anywhere (in a
+	 * received message, after a flag in a struct) */
+	uint32_t key[SL_KEY_LEN / sizeof(uint32_t)];
 	void *data;
 
-	return rte_hash_lookup_data(ctl->by_pub, pub, &data) >= 0 ? data : NULL;
+	memcpy(key, pub, SL_KEY_LEN);
+	return rte_hash_lookup_data(ctl->by_pub, key, &data) >= 0 ? data : NULL;
 }
 
 /* The node of a static key, created (not a configured peer) if it is new; NULL if out of
@@ -136,7 +140,7 @@ cp_ctl_node_get(struct cp_ctl *ctl, const uint8_t pub[SL_KEY_LEN])
 	n->info.peer = -1;
 	n->info.state = CP_NODE_WAITING;
 	sl_theap_node_init(&n->timer);
-	if (rte_hash_add_key_data(ctl->by_pub, pub, n) < 0) {
+	if (rte_hash_add_key_data(ctl->by_pub, n->info.pub, n) < 0) {
 		free(n);
 		return NULL;
 	}
