@@ -237,6 +237,17 @@ ops_command(void *arg, unsigned int lcore, const struct dp_cmd *cmd)
 	struct hnode *h = arg;
 	struct mslot *s;
 
+	if (cmd->type == DP_CMD_RELAY_SET || cmd->type == DP_CMD_RELAY_CLEAR) {
+		CU_ASSERT_FATAL(lcore < LCORES && sl_connid_owner(cmd->connid) == lcore &&
+				sl_connid_slot(cmd->connid) == cmd->slot && cmd->connid != 0);
+		if (cmd->type == DP_CMD_RELAY_SET) {
+			h->relay_set++;
+			h->last_relay_set = *cmd;
+		} else {
+			h->relay_clear++;
+		}
+		return 0;
+	}
 	CU_ASSERT_FATAL(lcore < LCORES && cmd->slot < SLOTS);
 	s = &h->slots[lcore][cmd->slot];
 	switch (cmd->type) {
@@ -303,6 +314,8 @@ ops_note(void *arg, const struct cp_note *n)
 	}
 	if (h->greet)
 		cp_control_note(&h->cc, n);
+	if (h->relay != NULL)
+		cp_relay_note(h->relay, n, now);
 }
 
 static void
@@ -317,6 +330,8 @@ ops_control(void *arg, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t le
 	h->ctl_rx_len = len;
 	if (h->greet)
 		cp_control_input(&h->cc, pub, msg, len);
+	if (h->relay != NULL && cp_relay_msg_type(((const uint8_t *)msg)[0]))
+		cp_relay_control(h->relay, pub, msg, len, now);
 }
 
 static int
@@ -406,6 +421,8 @@ node_crash(unsigned int i)
 {
 	struct hnode *h = &nodes[i];
 
+	cp_relay_destroy(h->relay);
+	h->relay = NULL;
 	cp_ctl_destroy(h->ctl);
 	h->ctl = NULL;
 	for (unsigned int l = 0; l < LCORES; l++)
@@ -485,6 +502,8 @@ step(void)
 				free(ev->msg);
 		}
 		evq_drop(h, k); /* all delivered, or the node is down */
+		if (h->relay != NULL)
+			cp_relay_tick(h->relay, now);
 		if (h->ctl != NULL)
 			next_due = RTE_MIN(next_due, cp_ctl_tick(h->ctl, now, WALL0 + now));
 	}

@@ -14,6 +14,7 @@
 
 #include "cp_control.h"
 #include "cp_ctl.h"
+#include "cp_relay.h"
 #include "dp_keypair.h"
 
 #define MS     1000000ull
@@ -75,6 +76,11 @@ struct hnode {
 	/* control messages: when greet is set, cp_control gets the notes and messages */
 	bool greet;
 	struct cp_control cc;
+	/* relaying (test_ctl_relay): when set, it gets the notes, the relay control messages and
+	 * a tick every step; the forwarding table's commands are counted */
+	struct cp_relay *relay;
+	unsigned int relay_set, relay_clear;
+	struct dp_cmd last_relay_set;
 };
 
 /* Messages on the wire, delivered in order at the next pump step. */

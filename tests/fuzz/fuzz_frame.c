@@ -234,7 +234,8 @@ to_mbuf(const struct frame *f, uint8_t seg)
 static bool
 net_reason(enum dp_drop_reason why)
 {
-	return why <= DP_DROP_SLUICE_UNKNOWN_TYPE || why == DP_DROP_DATA_BAD_SIZE;
+	return why <= DP_DROP_SLUICE_UNKNOWN_TYPE || why == DP_DROP_DATA_BAD_SIZE ||
+	       why == DP_DROP_RELAY_MALFORMED;
 }
 
 /* Classify with every byte of a one-segment mbuf's buffer outside the frame poisoned; check
@@ -320,17 +321,41 @@ open_data(struct rte_mbuf *m, const struct dp_net_pkt *pkt, const struct sealed 
 	ref_accept(rx->pn);
 }
 
+/* A relay header (docs/protocol.md 17.1): RELAY_TO stays whole, RELAY_FROM is taken off. How
+ * many bytes of the UDP payload come before the message pkt describes. */
+static uint16_t
+check_relay(const uint8_t *udp_pay, const struct dp_net_pkt *pkt)
+{
+	bool wrapped = udp_pay[0] == SL_MSG_RELAY_TO || udp_pay[0] == SL_MSG_RELAY_FROM;
+
+	fuzz_check(wrapped == (pkt->circuit != 0), "a circuit exactly when a relay header");
+	if (!wrapped)
+		return 0;
+	fuzz_check(pkt->circuit == get32(udp_pay + 4) && !udp_pay[1] && !udp_pay[2] && !udp_pay[3],
+		   "the relay header's circuit, reserved bytes zero");
+	fuzz_check(udp_pay[8] >= SL_MSG_IK_INIT && udp_pay[8] <= SL_MSG_RESUME_REJECT,
+		   "one message of types 1..10 inside");
+	if (udp_pay[0] == SL_MSG_RELAY_TO) {
+		fuzz_check(pkt->msg_type == SL_MSG_RELAY_TO, "RELAY_TO: for the forwarding table");
+		return 0;
+	}
+	fuzz_check(pkt->msg_type == udp_pay[8], "RELAY_FROM: the message inside's type");
+	return SL_RELAY_HDR_LEN;
+}
+
 static void
 check_sluice(const struct frame *f, struct rte_mbuf *m, const struct dp_net_pkt *pkt,
 	     const struct sealed *s)
 {
-	const uint8_t *pay = rte_pktmbuf_mtod_offset(m, const uint8_t *, pkt->payload_off);
+	const uint8_t *udp_pay = rte_pktmbuf_mtod_offset(m, const uint8_t *, AT_PAY);
+	uint16_t hl = check_relay(udp_pay, pkt);
+	const uint8_t *pay = udp_pay + hl;
 
-	fuzz_check(pkt->payload_off == AT_PAY &&
+	fuzz_check(pkt->payload_off == AT_PAY + hl &&
 			   pkt->payload_off + pkt->payload_len <= rte_pktmbuf_data_len(m),
 		   "the payload lies in the frame");
-	fuzz_check(pkt->payload_len + 8u == get16(f->b + AT_UDP_LEN) &&
-			   get16(f->b + AT_IP_TOT) == pkt->payload_len + 28u,
+	fuzz_check(pkt->payload_len + hl + 8u == get16(f->b + AT_UDP_LEN) &&
+			   get16(f->b + AT_IP_TOT) == pkt->payload_len + hl + 28u,
 		   "UDP and IPv4 lengths agree with the payload");
 	fuzz_check(get16(f->b + AT_UDP_DPORT) == us.udp_port && pkt->src_port != 0 &&
 			   pkt->src_port == get16(f->b + AT_UDP_SPORT),
@@ -344,7 +369,7 @@ check_sluice(const struct frame *f, struct rte_mbuf *m, const struct dp_net_pkt 
 		   "the UDP checksum verifies or is absent (naive reference)");
 	fuzz_check(pkt->msg_type == pay[0], "the message type is the payload's first byte");
 	if (pkt->msg_type != SL_MSG_DATA)
-		return; /* a handshake message: the control thread's (fuzz_handshake) */
+		return; /* a handshake message: the control thread's (fuzz_handshake), or one to relay */
 	fuzz_check(pkt->data.pkt == pay &&
 			   pkt->data.plain_len + DP_DATA_OVERHEAD == pkt->payload_len,
 		   "the data packet is the payload");

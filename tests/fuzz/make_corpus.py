@@ -245,6 +245,11 @@ def frame_seeds():
         + frame(arp(2, sip=PEER_IP, tip=PEER_IP)),
         "nic_flags": frame(udp(data_pkt(1)), NIC_IP_BAD) + frame(icmp_echo(), NIC_L4_GOOD)
         + frame(udp(data_pkt(1)), VLAN_STRIPPED | SEAL),
+        "relay": frame(udp(struct.pack(">B3sI", 11, bytes(3), 0x101) + bytes([1]) + bytes(207)))
+        + frame(udp(struct.pack(">B3sI", 12, bytes(3), 0x101) + data_pkt(7)))
+        + frame(udp(struct.pack(">B3sI", 12, bytes(3), 0x101) + bytes([2]) + bytes(163)))
+        + frame(udp(struct.pack(">B3sI", 12, bytes(3), 5) + struct.pack(">B3sI", 11, bytes(3), 5)
+                    + bytes([1]) + bytes(207))),
         "ipv4_odd": frame(eth(US_MAC, 0x0800) + ipv4(17, bytes(30), vhl=0x46), FIX)
         + frame(eth(US_MAC, 0x0800) + ipv4(17, bytes(30), frag=0x2000), FIX)
         + frame(eth(US_MAC, 0x0800) + ipv4(17, bytes(30), ttl=0), FIX)
@@ -258,6 +263,7 @@ def frame_dict():
             b"\x08\x00", b"\x08\x06", b"\x81\x00", b"\x88\xa8", b"\x45\x00", b"\x40\x00",
             b"\x00\x01\x08\x00\x06\x04\x00\x01", b"\x00\x01\x08\x00\x06\x04\x00\x02",
             struct.pack(">I", OUR_ID), b"\x04\x00\x00\x00", b"\x08\x00\x00\x00",
+            b"\x0b\x00\x00\x00", b"\x0c\x00\x00\x00",
             bytes([FIX, 0]), bytes([SEAL, TWO | 30 << 2]),
             bytes([0, TWO_TIGHT | 40 << 2])] + [bytes([t]) for t in range(1, 8)]
 
