@@ -50,8 +50,14 @@ static void
 relay_section(struct conf_ctx *x, const json_t *v, const char *path)
 {
 	static const char *const keys[] = {
-		"enabled",	   "max_circuits",    "max_circuits_per_node", "max_reservations",
-		"circuit_seconds", "circuit_bytes",   "allow",		       NULL,
+		"enabled",
+		"max_circuits",
+		"max_circuits_per_node",
+		"max_reservations",
+		"circuit_seconds",
+		"circuit_bytes",
+		"allow",
+		NULL,
 	};
 	struct conf_relay *r = &x->c->relay;
 	char where[CONF_WHERE_LEN];

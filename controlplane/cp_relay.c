@@ -234,8 +234,7 @@ reserve_in(struct cp_relay *r, const uint8_t pub[SL_KEY_LEN], const uint8_t *msg
 /* --- circuits -------------------------------------------------------------------------------- */
 
 static void
-circ_end(struct cp_relay *r, struct cp_relay_circ *c, unsigned int status, bool tell_a,
-	 bool tell_b)
+circ_end(struct cp_relay *r, struct cp_relay_circ *c, unsigned int status, bool tell_a, bool tell_b)
 {
 	if (tell_a)
 		send_end(r, c->a, c->ea.id, status);

@@ -34,9 +34,9 @@ struct cp_relay;
 struct dp_runtime;
 
 #define CP_RELAY_COUNTERS(X)                                                                  \
-	X(reserve_granted, "reservations granted (relay)")                                   \
-	X(reserve_refused, "reservations refused (relay)")                                   \
-	X(circuits_opened, "circuits set up (relay)")                                        \
+	X(reserve_granted, "reservations granted (relay)")                                    \
+	X(reserve_refused, "reservations refused (relay)")                                    \
+	X(circuits_opened, "circuits set up (relay)")                                         \
 	X(circuits_refused, "circuit requests refused (relay; by reason below)")              \
 	X(circuits_ended, "circuits ended (relay; by reason below)")                          \
 	X(ends_moved, "circuit ends set up again: their node moved (relay)")                  \
@@ -96,7 +96,8 @@ struct cp_relay_circuit_info {
 	uint64_t pkts_ab, bytes_ab, pkts_ba, bytes_ba; /* forwarded, from a to b and back */
 };
 int cp_relay_foreach_circuit(const struct cp_relay *r, uint64_t now_ns,
-			     int (*fn)(void *arg, const struct cp_relay_circuit_info *c), void *arg);
+			     int (*fn)(void *arg, const struct cp_relay_circuit_info *c),
+			     void *arg);
 
 /* Telemetry: a peer of ours reached through a relay. */
 struct cp_relay_use_info {

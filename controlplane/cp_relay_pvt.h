@@ -11,7 +11,7 @@
 #include "cp_relay.h"
 #include "sl_wire.h"
 
-#define CP_RELAY_MAX_OFFERED 256	 /* circuits relays opened to us, remembered at once */
+#define CP_RELAY_MAX_OFFERED 256 /* circuits relays opened to us, remembered at once */
 #define CP_RELAY_BACKOFF_MIN (1ull * 1000000000ull)
 #define CP_RELAY_BACKOFF_MAX (60ull * 1000000000ull)
 #define CP_RELAY_FOLLOW_NS   1000000000ull /* ends are checked against their sessions this often */
@@ -45,7 +45,7 @@ enum cp_relay_use_state { CP_USE_WAITING, CP_USE_ASKED, CP_USE_OPEN };
 struct cp_relay_use {
 	uint16_t peer, relay; /* configured peer indexes */
 	enum cp_relay_use_state state;
-	bool dial_pending; /* open: cp_ctl_connect_via() at the next tick */
+	bool dial_pending;  /* open: cp_ctl_connect_via() at the next tick */
 	bool close_pending; /* the circuit ended: the session on it goes at the next tick */
 	uint32_t req_id, circuit, old_circuit;
 	unsigned int last_status;
@@ -80,7 +80,7 @@ struct cp_relay {
 	const struct dp_runtime *rt;
 	unsigned int n_lcores;
 	/* the relay */
-	struct cp_relay_res *res; /* max_reservations */
+	struct cp_relay_res *res;   /* max_reservations */
 	struct cp_relay_circ *circ; /* max_circuits */
 	uint32_t slots_per_lcore;
 	uint32_t *free_slots[CONF_MAX_LCORES]; /* stack of free forwarding slots per lcore */
@@ -100,8 +100,7 @@ struct cp_relay {
 
 /* cp_relay.c */
 /* Send a control message to pub; counted when it cannot go. */
-void cp_relay_send(struct cp_relay *r, const uint8_t pub[SL_KEY_LEN], const void *msg,
-		   size_t len);
+void cp_relay_send(struct cp_relay *r, const uint8_t pub[SL_KEY_LEN], const void *msg, size_t len);
 void cp_relay_hdr(struct sl_ctl_hdr *h, uint8_t type, size_t len);
 /* The header of a received relay message is right for its type and length. */
 bool cp_relay_hdr_ok(const void *msg, size_t len, size_t want);

@@ -113,8 +113,8 @@ rewrite(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt,
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-	struct sl_relay_hdr *rh = rte_pktmbuf_mtod_offset(m, struct sl_relay_hdr *,
-							   pkt->payload_off);
+	struct sl_relay_hdr *rh =
+		rte_pktmbuf_mtod_offset(m, struct sl_relay_hdr *, pkt->payload_off);
 
 	rte_ether_addr_copy(&e->out_mac, &eth->dst_addr);
 	rte_ether_addr_copy(&nif->mac, &eth->src_addr);

@@ -175,14 +175,17 @@ test_granted(void)
 	cp_relay_foreach_circuit(nodes[R].relay, now, circ_cb, &from.via);
 	CU_ASSERT_FATAL(from.via != 0);
 	CU_ASSERT(cp_relay_accepts(nodes[B].relay, &from));
-	CU_ASSERT(!cp_relay_accepts(nodes[B].relay, &(struct cp_endpoint){
-		.ip = nodes[R].ip, .udp_port = 4789, .via = 0x7777 }));
-	CU_ASSERT(!cp_relay_accepts(nodes[B].relay, &(struct cp_endpoint){
-		.ip = nodes[C].ip, .udp_port = 4789, .via = u.circuit }));
+	CU_ASSERT(!cp_relay_accepts(
+		nodes[B].relay,
+		&(struct cp_endpoint){ .ip = nodes[R].ip, .udp_port = 4789, .via = 0x7777 }));
+	CU_ASSERT(!cp_relay_accepts(
+		nodes[B].relay,
+		&(struct cp_endpoint){ .ip = nodes[C].ip, .udp_port = 4789, .via = u.circuit }));
 	CU_ASSERT(rst(B)->hs_unknown_circuit == 2);
 	/* A takes the answers on its own end, from R */
-	CU_ASSERT(cp_relay_accepts(nodes[A].relay, &(struct cp_endpoint){
-		.ip = nodes[R].ip, .udp_port = 4789, .via = u.circuit }));
+	CU_ASSERT(cp_relay_accepts(
+		nodes[A].relay,
+		&(struct cp_endpoint){ .ip = nodes[R].ip, .udp_port = 4789, .via = u.circuit }));
 	world_done();
 }
 
@@ -300,7 +303,8 @@ test_limits(void)
 	world(true, false, false);
 	run_for(2 * SEC);
 	CU_ASSERT_FATAL(nodes[R].relay_set == 2);
-	cp_relay_limit(nodes[R].relay, nodes[R].last_relay_set.connid, now); /* DP_EVT_RELAY_LIMIT */
+	cp_relay_limit(nodes[R].relay, nodes[R].last_relay_set.connid,
+		       now); /* DP_EVT_RELAY_LIMIT */
 	cp_relay_limit(nodes[R].relay, nodes[R].last_relay_set.connid, now); /* a second: nothing */
 	run_for(100 * MS);
 	CU_ASSERT_EQUAL(rst(R)->ended_by[SL_RELAY_BYTES_LIMIT], 1);
