@@ -335,7 +335,8 @@ def _goodput_md(rg, rows):
     return rg.table(["message", "A -> R -> B Gbit/s", "direct, A and B on core 0",
                      "R / direct", "direct, A core 0, B core 1", "R / direct",
                      "through testpmd io", "R / testpmd", "R busy-polling",
-                     "R's drops per run", "busy-polling", "A -> R -> B each round"], out,
+                     "R's drops per run", "R's drops, busy-polling",
+                     "A -> R -> B each round"], out,
                     ["---"] + ["---:"] * 10 + ["---"])
 
 
@@ -357,6 +358,11 @@ def _busy_md(rg, rows):
                 for n in "arb"])
     return rg.table(["message", "run", "A's lcore busy", "R's lcore busy", "B's lcore busy"],
                     out, ["---", "---", "---:", "---:", "---:"])
+
+
+def _r_busy_max(rows):
+    return max((r["busy"]["r"] for row in rows for k in ("relay", "relay-busy")
+                for r in row["runs"][k] if r.get("busy", {}).get("r") is not None), default=None)
 
 
 def render(data, s):
@@ -397,8 +403,12 @@ def render(data, s):
         "(decrypting) share core 0, R forwards on core 1. Share of a core each lcore's busy "
         "rounds took over the transfer (TSC; on a shared core a round the scheduler "
         "interrupts also counts the other process's time):\n\n" + _busy_md(rg, rows) +
+        f"\nR's lcore was busy {rg.pct(_r_busy_max(rows))} of the transfer at most: the relay "
+        "is not what limits the goodput here; the two ends' work on the core they share is "
+        "(compare the direct run on core 0 alone, and the direct run with a core each).\n"
         "\nConditions: other processes outside the rig used "
         f"{max(foreign) if foreign else '?'} cores at most in a round (median "
-        f"{statistics.median(foreign) if foreign else '?'}), the hypervisor took "
-        f"{max(steal) if steal else '?'} at most (steal); load average (1 min) "
+        f"{round(statistics.median(foreign), 2) if foreign else '?'}), the hypervisor took "
+        f"{max(steal) if steal else '?'} at most (steal); load average (1 min, the rig's own "
+        "processes included) "
         f"{s['loadavg_before'][0]} before the section, {s['loadavg_after'][0]} after.\n")
