@@ -20,6 +20,8 @@ Sections (see perf/README.md and the tables of perf/RESULTS.md):
  10 appendix: the reliable engine alone, ns per packet                       bench_engine
  11 applications over libsluice vs the built-in services: goodput, echo     sluice_bench,
     round trips, request latencies                                          rig_api.py
+ 12 relay: R's cycles per forwarded packet vs testpmd io's; goodput A -> R  rig_relay.py
+    -> B vs A -> B direct
 
 Writes perf/RESULTS.md, perf/results/data.json (every number measured) and the PNG plots in
 perf/results/ (gnuplot). Nothing here asserts on speed: targets are printed as met or missed.
@@ -37,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC_ROOT = os.path.normpath(os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 import rig_api  # noqa: E402
+import rig_relay  # noqa: E402
 import rig_report  # noqa: E402
 import rig_sluice  # noqa: E402
 
@@ -234,15 +237,19 @@ def s11_api(ctx):
     return rig_api.s11_api(ctx, log)
 
 
+def s12_relay(ctx):
+    return rig_relay.s12_relay(ctx, log)
+
+
 SECTIONS = {1: s1_raw, 2: s2_goodput, 3: s3_wire, 4: s4_attack, 5: s5_latency,
             6: s6_kernel, 7: s7_crypto, 8: s8_handshakes, 9: s9_scale, 10: s10_engine,
-            11: s11_api}
+            11: s11_api, 12: s12_relay}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("build")
-    ap.add_argument("--sections", default="1,2,3,4,5,6,7,8,9,10,11")
+    ap.add_argument("--sections", default="1,2,3,4,5,6,7,8,9,10,11,12")
     ap.add_argument("--merge", action="store_true",
                     help="keep the other sections of perf/results/data.json")
     ap.add_argument("--quick", action="store_true",

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 import rig_api  # section 11 renders its own part (its render() imports this module back)
+import rig_relay  # section 12 too
 
 
 def _run(argv):
@@ -435,6 +436,7 @@ TITLES = {
     "9": "9. Scale",
     "10": "Appendix: the reliable engine alone (bench_engine)",
     "11": rig_api.TITLE,
+    "12": rig_relay.TITLE,
 }
 def sec10(data, s):
     return "\n".join(line for line in s.get("markdown", "").splitlines()
@@ -442,7 +444,7 @@ def sec10(data, s):
 
 
 RENDER = {"10": sec10, "1": sec1, "2": sec2, "3": sec3, "4": sec4, "5": sec5, "6": sec6, "7": sec7,
-          "8": sec8, "9": sec9, "11": rig_api.render}
+          "8": sec8, "9": sec9, "11": rig_api.render, "12": rig_relay.render}
 
 
 # --- plots -----------------------------------------------------------------------------------

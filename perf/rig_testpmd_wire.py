@@ -35,14 +35,17 @@ class Wire:
     peer's rings from its control thread while the forwarding lcore may be reading them, and
     testpmd then dies of SIGSEGV in librte_net_memif now and then (seen here in about one run
     out of six when an appliance exited while testpmd forwarded). What an appliance sends after
-    that stays unread in testpmd's rx ring and is not counted by testpmd."""
+    that stays unread in testpmd's rx ring and is not counted by testpmd.
+
+    extra_args: more testpmd arguments (section 12 adds `--record-core-cycles`)."""
 
     def __init__(self, sock_a, sock_b, cores=(0, 1), max_seconds=120.0, log_path=None,
-                 burst=32):
+                 burst=32, extra_args=()):
         self.sock_a, self.sock_b = sock_a, sock_b
         self.testpmd = Testpmd("wire", cores, [memif_vdev(0, "server", sock_a),
                                                memif_vdev(1, "server", sock_b)],
-                               fwd="io", args=[f"--burst={burst}"], max_seconds=max_seconds,
+                               fwd="io", args=[f"--burst={burst}"] + list(extra_args),
+                               max_seconds=max_seconds,
                                log_path=log_path)
         self.t_start = None
         self.seconds = None
