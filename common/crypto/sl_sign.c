@@ -57,8 +57,7 @@ sl_sign(uint8_t sig[SL_SIGN_LEN], const uint8_t *msg, size_t len, const uint8_t 
 	k[31] |= 64;
 	memcpy(wide, k, sizeof(k));
 	crypto_core_ed25519_scalar_reduce(kred, wide);
-	if (sodium_is_zero(kred, sizeof(kred)) ||
-	    crypto_scalarmult_ed25519_base_noclamp(A, k) != 0)
+	if (sodium_is_zero(kred, sizeof(kred)) || crypto_scalarmult_ed25519_base_noclamp(A, k) != 0)
 		goto out;
 	crypto_generichash(prefix, sizeof(prefix), (const uint8_t *)PREFIX_LABEL,
 			   strlen(PREFIX_LABEL), k, sizeof(k));

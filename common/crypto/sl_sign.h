@@ -37,8 +37,8 @@
 
 #include "sl_limits.h"
 
-#define SL_SIGN_LEN	96
-#define SL_SIGN_DOMAIN	"sluice identity signature v1"
+#define SL_SIGN_LEN    96
+#define SL_SIGN_DOMAIN "sluice identity signature v1"
 
 /* Sign msg with the node's X25519 private key. 0, or -EINVAL if the key's scalar is 0 mod L
  * (impossible for a clamped key; checked anyway). The signature is deterministic. */
