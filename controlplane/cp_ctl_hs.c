@@ -251,7 +251,7 @@ static bool
 admit(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, size_t len, bool anon,
       bool initiation, uint32_t backlog, uint64_t now_ns)
 {
-	const struct cp_src src = { .ip = from->ip, .port = from->udp_port };
+	const struct cp_src src = { .ip = from->ip, .port = from->udp_port, .via = from->via };
 	struct sl_msg_cookie reply;
 
 	if (initiation && tables_under_pressure(ctl)) {

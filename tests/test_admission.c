@@ -67,13 +67,17 @@ test_cookie_round_trip(void)
 	CU_ASSERT_EQUAL(
 		cp_hs_ik_respond(b.ctx, &pb, (uint8_t *)&m, sizeof(m), 8, 2 * MS, &resp, &s), 0);
 	/* the same mac2 from another address is worth nothing */
-	struct cp_src other = { a.src.ip + 1, a.src.port };
+	struct cp_src other = { a.src.ip + 1, a.src.port, 0 };
 
 	CU_ASSERT_EQUAL(admit(&b, &m, &other, 1000, 2 * MS, &reply), CP_ADMIT_COOKIE);
 	other.ip = a.src.ip;
 	other.port = (uint16_t)(a.src.port + 1);
 	CU_ASSERT_EQUAL(admit(&b, &m, &other, 1000, 2 * MS, &reply), CP_ADMIT_COOKIE);
-	CU_ASSERT_EQUAL(cp_admission_stats(b.adm)->cookies_sent, 3);
+	/* nor from the same address on a relay circuit (each circuit is a source of its own) */
+	other = a.src;
+	other.via = 0x101;
+	CU_ASSERT_EQUAL(admit(&b, &m, &other, 1000, 2 * MS, &reply), CP_ADMIT_COOKIE);
+	CU_ASSERT_EQUAL(cp_admission_stats(b.adm)->cookies_sent, 4);
 	node_fini(&a);
 	node_fini(&b);
 }
@@ -228,11 +232,20 @@ test_rate_limit_sequence(void)
 	other = a.src;
 	other.ip++;
 	CU_ASSERT_EQUAL(admit(&b, &m, &other, 0, t0 + 10000 * MS, &reply), CP_ADMIT_ACCEPT);
+	/* so has each relay circuit from one relay's address (a's own bucket is empty now) */
+	other = a.src;
+	other.via = 0x101;
+	for (i = 0; i < SL_RATELIMIT_BURST; i++)
+		CU_ASSERT_EQUAL(admit(&b, &m, &other, 0, t0 + 10000 * MS, &reply), CP_ADMIT_ACCEPT);
+	CU_ASSERT_EQUAL(admit(&b, &m, &other, 0, t0 + 10000 * MS, &reply), CP_ADMIT_RATELIMITED);
+	other.via = 0x201;
+	CU_ASSERT_EQUAL(admit(&b, &m, &other, 0, t0 + 10000 * MS, &reply), CP_ADMIT_ACCEPT);
+	CU_ASSERT_EQUAL(admit(&b, &m, &a.src, 0, t0 + 10000 * MS, &reply), CP_ADMIT_RATELIMITED);
 	/* answers (not initiations) are never rate-limited */
 	CU_ASSERT_EQUAL(cp_admission_check(b.adm, (uint8_t *)&m, sizeof(m), false, false, 4, &a.src,
 					   0, t0 + 10000 * MS, &reply),
 			CP_ADMIT_ACCEPT);
-	CU_ASSERT_EQUAL(cp_admission_stats(b.adm)->ratelimited, 6);
+	CU_ASSERT_EQUAL(cp_admission_stats(b.adm)->ratelimited, 8);
 	node_fini(&a);
 	node_fini(&b);
 }

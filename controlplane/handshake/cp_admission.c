@@ -177,9 +177,11 @@ static void
 cookie_for(struct cp_admission *a, const struct cp_src *src, uint64_t now_ns,
 	   uint8_t cookie[SL_MAC_LEN])
 {
-	uint8_t addr[6] = {
-		(uint8_t)(src->ip >> 24), (uint8_t)(src->ip >> 16),  (uint8_t)(src->ip >> 8),
-		(uint8_t)src->ip,	  (uint8_t)(src->port >> 8), (uint8_t)src->port,
+	uint8_t addr[10] = {
+		(uint8_t)(src->ip >> 24),  (uint8_t)(src->ip >> 16),  (uint8_t)(src->ip >> 8),
+		(uint8_t)src->ip,	   (uint8_t)(src->port >> 8), (uint8_t)src->port,
+		(uint8_t)(src->via >> 24), (uint8_t)(src->via >> 16), (uint8_t)(src->via >> 8),
+		(uint8_t)src->via,
 	};
 
 	if (now_ns - a->secret_born_ns >= a->cfg.cookie_rotate_ns) {
@@ -252,7 +254,8 @@ cp_admission_check(struct cp_admission *a, const uint8_t *msg, size_t len, bool 
 	v = check_macs(a, msg, len, anon, initiation, src, now_ns, under_load, cookie);
 	if (v == CP_ADMIT_COOKIE)
 		cookie_reply(a, msg, len, anon, sender_off, cookie, reply);
-	else if (v == CP_ADMIT_ACCEPT && initiation && !cp_ratelimit_allow(a->rl, src->ip, now_ns))
+	else if (v == CP_ADMIT_ACCEPT && initiation &&
+		 !cp_ratelimit_allow(a->rl, (uint64_t)src->via << 32 | src->ip, now_ns))
 		v = CP_ADMIT_RATELIMITED;
 	sodium_memzero(cookie, sizeof(cookie));
 

@@ -58,6 +58,9 @@ void cp_admission_config_defaults(struct cp_admission_config *cfg);
 struct cp_src {
 	uint32_t ip;
 	uint16_t port;
+	/* the relay circuit it came on (0: direct): messages relayed on different circuits come
+	 * from one relay's address but are sources of their own (rate limits, cookies) */
+	uint32_t via;
 };
 
 enum cp_admit {

@@ -21,7 +21,7 @@ static_assert((uint64_t)CP_RATELIMIT_MAX_BURST * TOKEN < UINT64_MAX / 2,
 	      "a full bucket plus one nanosecond of credit fits in 64 bits");
 
 struct rl_entry {
-	uint32_t src;	  /* the key (host order) */
+	uint64_t src;	  /* the key: an IPv4 address (host order), and a relay circuit above it */
 	uint64_t credit;  /* as of last_ns, at most rl->full */
 	uint64_t last_ns; /* latest time seen for this source */
 };
@@ -74,7 +74,7 @@ cp_ratelimit_create(const struct cp_ratelimit_conf *conf)
 	rl->per_sec = conf->per_sec;
 	rl->full = (uint64_t)conf->burst * TOKEN;
 	rl->fill_ns = (rl->full + rl->per_sec - 1) / rl->per_sec;
-	rl->tab = sl_lru_keyed_create(conf->capacity, sizeof(struct rl_entry), sizeof(uint32_t));
+	rl->tab = sl_lru_keyed_create(conf->capacity, sizeof(struct rl_entry), sizeof(uint64_t));
 	if (rl->tab == NULL) {
 		free(rl);
 		return NULL; /* errno from the table */
@@ -119,7 +119,7 @@ reclaim(struct cp_ratelimit *rl, struct rl_entry *e)
 /* A new source with a full bucket, or NULL when there is no room: a full table gives up its
  * least recently seen source only if that bucket has refilled. */
 static struct rl_entry *
-insert(struct cp_ratelimit *rl, uint32_t src, uint64_t now_ns)
+insert(struct cp_ratelimit *rl, uint64_t src, uint64_t now_ns)
 {
 	struct rl_entry *e, *oldest = sl_lru_oldest(rl->tab);
 
@@ -135,7 +135,7 @@ insert(struct cp_ratelimit *rl, uint32_t src, uint64_t now_ns)
 }
 
 bool
-cp_ratelimit_allow(struct cp_ratelimit *rl, uint32_t src, uint64_t now_ns)
+cp_ratelimit_allow(struct cp_ratelimit *rl, uint64_t src, uint64_t now_ns)
 {
 	struct rl_entry *e = sl_lru_find(rl->tab, &src);
 

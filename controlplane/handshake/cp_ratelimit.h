@@ -57,9 +57,10 @@ struct cp_ratelimit *cp_ratelimit_create(const struct cp_ratelimit_conf *conf);
 /* Frees the table and wipes its hash secret. NULL is a no-op. */
 void cp_ratelimit_destroy(struct cp_ratelimit *rl);
 
-/* Admit one handshake message from src (IPv4 address, host byte order) at now_ns? Spends a
- * token if so. A clock that steps back earns no credit. */
-bool cp_ratelimit_allow(struct cp_ratelimit *rl, uint32_t src,
+/* Admit one handshake message from src (IPv4 address, host byte order, in the low 32 bits; the
+ * admission puts a relay circuit above it: each circuit through a relay is a source of its own)
+ * at now_ns? Spends a token if so. A clock that steps back earns no credit. */
+bool cp_ratelimit_allow(struct cp_ratelimit *rl, uint64_t src,
 			uint64_t now_ns) __rte_warn_unused_result;
 
 /* Drop every source whose bucket is full at now_ns. Returns how many were dropped. Costs one
