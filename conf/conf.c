@@ -254,14 +254,13 @@ parse_text(struct conf_ctx *x, char *buf, size_t len)
 }
 
 static const char *const top_keys[] = {
-	"network",  "suite", "identity", "eal",	      "ports", "lcores",    "limits",
-	"channels", "peers", "services", "telemetry", "api",   "discovery", "relay",
-	NULL,
+	"network", "suite",    "identity",  "eal", "ports",	"lcores", "limits",	"channels",
+	"peers",   "services", "telemetry", "api", "discovery", "relay",  "peers_only", NULL,
 };
 
 static const char *const suite_names[] = { "aesgcm-sha256", "chachapoly-blake2b", NULL };
 
-/* network, suite, telemetry: the scalars of the top level. */
+/* network, suite, telemetry, peers_only: the scalars of the top level. */
 static void
 top_scalars(struct conf_ctx *x, const json_t *root)
 {
@@ -277,6 +276,20 @@ top_scalars(struct conf_ctx *x, const json_t *root)
 	c->suite = suite == 0 ? SL_SUITE_AESGCM_SHA256 : SL_SUITE_CHACHAPOLY_BLAKE2B;
 	c->telemetry = true;
 	conf_opt_bool(x, root, "", "telemetry", &c->telemetry);
+	conf_opt_bool(x, root, "", "peers_only", &c->peers_only);
+}
+
+/* peers_only with nobody it lets in: valid (a node that only dials out, or is told whom to
+ * dial by applications), but more likely a mistake. */
+static void
+peers_only_check(struct conf_ctx *x)
+{
+	const struct conf *c = x->c;
+
+	if (c->peers_only && c->n_peers == 0 &&
+	    (!c->discovery.enabled || c->discovery.n_inbound_allow == 0))
+		conf_warning(x, "peers_only",
+			     "no peers, no discovery.inbound keys: whoever dials in is refused");
 }
 
 /* Every section, in an order where each one only looks back at sections already done. */
@@ -301,6 +314,7 @@ top_level(struct conf_ctx *x, const json_t *root)
 	conf_api(x, json_object_get(root, "api"), "api");
 	conf_discovery(x, json_object_get(root, "discovery"), "discovery");
 	conf_relay(x, json_object_get(root, "relay"), "relay");
+	peers_only_check(x);
 	if (x->errs->n == 0) {
 		conf_engine(x);
 		conf_services_bind(x->c);

@@ -223,6 +223,9 @@ struct conf {
 	struct conf_peer peers[CONF_MAX_PEERS];
 	struct dp_svc_config services; /* the built-in services, ready for dp_svc_init() */
 	bool telemetry; /* default true */
+	/* default false: any node of the network that knows our key may start a session; true:
+	 * only configured peers, discovery.inbound's keys and nodes we dial (cp_ctl.h) */
+	bool peers_only;
 	struct conf_api api;
 	struct conf_discovery discovery;
 	struct conf_relay relay;

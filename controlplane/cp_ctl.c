@@ -365,7 +365,11 @@ cp_ctl_create(const struct cp_ctl_config *cfg, const struct cp_ctl_ops *ops, voi
 		 __atomic_fetch_add(&instance, 1, __ATOMIC_RELAXED));
 	hp.entries = RTE_MAX(cfg->max_sessions + cfg->n_peers, 64u) * 2;
 	ctl->by_pub = rte_hash_create(&hp);
-	ctl->hs = cp_hs_ctx_create(&cfg->hs);
+	if (cfg->peers_only) { /* the handshake layer asks us whom it may answer */
+		ctl->cfg.hs.peer_allowed = cp_ctl_policy_allows;
+		ctl->cfg.hs.peer_allowed_arg = ctl;
+	}
+	ctl->hs = cp_hs_ctx_create(&ctl->cfg.hs);
 	ctl->adm = ctl->hs == NULL ? NULL
 				   : cp_admission_create(cp_hs_ctx_pubkey(ctl->hs), &cfg->admission,
 							 now_ns);

@@ -68,6 +68,9 @@ enum cp_note_type {
 	CP_NOTE_REKEYED,	/* new keys for a live session */
 	CP_NOTE_UNRESPONSIVE,	/* the session's peer stopped answering */
 	CP_NOTE_REPLACED_ENDED, /* a replaced session ended, messages undelivered */
+	/* an inbound handshake refused by peers_only (reason "policy"): no session, no slot, no
+	 * node was made; for the log only (pub, ip, udp_port, via: the initiator; name "") */
+	CP_NOTE_REFUSED,
 	CP_NOTE_COUNT
 };
 
@@ -131,6 +134,16 @@ struct cp_ctl_config {
 	struct cp_admission_config admission;
 	unsigned int n_peers;
 	const struct conf_peer *peers; /* kept by reference: must outlive the control */
+	/* Peer policy: false (the default), anyone who knows our key and network may start a
+	 * session with us. True, a handshake we answer (IK, XX, resumption, direct or through a
+	 * relay) must come from a configured peer, a node we dial or keep connected
+	 * (cp_ctl_connect, a keyless dial that learned it), a node with a live session, or a key
+	 * of inbound_allow (discovery.inbound); anyone else is refused once its key is
+	 * authenticated, before any slot or session (refused_by_reason[CP_HS_POLICY], a
+	 * CP_NOTE_REFUSED). Our own dials are not affected. */
+	bool peers_only;
+	unsigned int n_inbound_allow;
+	const uint8_t (*inbound_allow)[SL_KEY_LEN]; /* by reference, like peers */
 };
 
 /* The defaults for everything but identity and peers; then override from a conf. */

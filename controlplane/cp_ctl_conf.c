@@ -77,6 +77,11 @@ cp_ctl_config_from_conf(struct cp_ctl_config *cfg, const struct conf *c,
 	cfg->admission.rate.burst = c->limits.handshake_burst;
 	cfg->n_peers = c->n_peers;
 	cfg->peers = c->peers;
+	cfg->peers_only = c->peers_only;
+	if (c->discovery.enabled && !c->discovery.inbound_open) {
+		cfg->n_inbound_allow = c->discovery.n_inbound_allow;
+		cfg->inbound_allow = (const uint8_t(*)[SL_KEY_LEN])c->discovery.inbound_allow;
+	}
 	/* with a discovery section, this node answers address requests (peer exchange) */
 	cfg->hs.capabilities = c->discovery.enabled ? SL_CAP_PEX : 0;
 	if (c->relay.enabled)
@@ -96,6 +101,9 @@ cp_ctl_config_problem(const struct cp_ctl_config *cfg)
 	if (cfg->retry_ns == 0 || cfg->handshake_timeout_ns < cfg->retry_ns ||
 	    cfg->backoff_min_ns == 0 || cfg->backoff_max_ns < cfg->backoff_min_ns)
 		return "timers";
+	if (cfg->n_inbound_allow > CONF_MAX_INBOUND_ALLOW ||
+	    (cfg->n_inbound_allow > 0 && cfg->inbound_allow == NULL))
+		return "inbound_allow";
 	if (cfg->resume_cache > SL_LRU_MAX_CAPACITY)
 		return "resume_cache";
 	if (cp_hs_suite_aead(cfg->suite) == SL_AEAD_NONE)

@@ -409,7 +409,7 @@ ik_init(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg, 
 		return;
 	}
 	if (rc != 0) {
-		cp_ctl_refused(ctl, p->reason);
+		cp_ctl_refused_from(ctl, p, from); /* a policy refusal: noted, nothing answered */
 		return;
 	}
 	initiation_read(ctl, p, from, now_ns);
@@ -507,7 +507,9 @@ xx_finish(struct cp_ctl *ctl, const struct cp_endpoint *from, const uint8_t *msg
 	xx = s->xx;
 	memcpy(p, xx->hs, sizeof(*p));
 	if (cp_hs_xx_complete(ctl->hs, p, msg, len, now_ns, &hs) != 0) {
-		cp_ctl_refused(ctl, p->reason);
+		cp_ctl_refused_from(ctl, p, from);
+		if (p->reason == CP_HS_POLICY) /* an authenticated stranger: its XX state goes */
+			cp_ctl_xx_expire(ctl, xx);
 		return;
 	}
 	ctl->st.answers_received++;

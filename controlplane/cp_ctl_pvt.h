@@ -219,6 +219,14 @@ void cp_ctl_dial(struct cp_ctl *ctl, struct cp_node *n, bool rekey, uint64_t now
 void cp_ctl_xx_free(struct cp_ctl *ctl, struct cp_xx *xx);
 void cp_ctl_xx_expire(struct cp_ctl *ctl, struct cp_xx *xx);
 
+/* cp_ctl_policy.c (peers_only) */
+/* cp_hs_config.peer_allowed: may the node with key pub start a session with us? (arg: ctl) */
+bool cp_ctl_policy_allows(void *arg, const uint8_t pub[SL_KEY_LEN]);
+/* A handshake from `from` refused for p->reason: counted; a policy refusal also noted
+ * (CP_NOTE_REFUSED, with the initiator's key from p->peer.pub). */
+void cp_ctl_refused_from(struct cp_ctl *ctl, const struct cp_hs_pending *p,
+			 const struct cp_endpoint *from);
+
 /* cp_ctl_resume.c (session resumption) */
 int cp_ctl_resume_init(struct cp_ctl *ctl);
 /* Remember the resumption secret of a session with pub that has just completed. */

@@ -101,7 +101,9 @@ cp_ctl_resume_read(struct cp_ctl *ctl, const struct cp_endpoint *from, const uin
 		resume_sweep(ctl, now_ns);
 		if (cp_hs_resume_read(ctl->hs, ctl->resume, p, msg, len, now_ns) == 0)
 			return true;
-		cp_ctl_refused(ctl, p->reason);
+		cp_ctl_refused_from(ctl, p, from);
+		if (p->reason == CP_HS_POLICY)
+			return false; /* peers_only: a stranger hears nothing, not even a reject */
 	} else {
 		cp_ctl_refused(ctl, CP_HS_NO_TICKET);
 	}

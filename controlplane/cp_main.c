@@ -224,6 +224,10 @@ op_note(void *arg, const struct cp_note *n)
 	struct cp_main *a = arg;
 	char key[45] = "-", who[CONF_NAME_LEN + 16], undel[64] = "";
 
+	if (n->type == CP_NOTE_REFUSED) { /* peers_only: for the log, nobody else hears of it */
+		cp_main_log_refused(a, n);
+		return;
+	}
 	cp_api_note(a->api, n);
 	cp_control_note(&a->control, n); /* a new session: HELLO */
 	cp_relay_note(a->relay, n, a->now_ns);
@@ -258,6 +262,7 @@ op_note(void *arg, const struct cp_note *n)
 		CTL_LOG(INFO, "ReplacedSessionEnded connid=%08x reason=%s by=%s%s\n", n->connid,
 			n->reason, n->by_peer ? "peer" : "us", undel);
 		break;
+	case CP_NOTE_REFUSED:
 	case CP_NOTE_COUNT:
 		break;
 	case CP_NOTE_REKEYED:

@@ -113,6 +113,10 @@ void cp_main_summary(struct cp_main *a, FILE *f);
 const struct dp_session_stats *cp_main_session_stats(const struct cp_main *a, unsigned int lcore,
 						     uint32_t slot);
 
+/* A CP_NOTE_REFUSED (peers_only) as an InboundRefused warning, at most once per node and
+ * reason a minute (cp_main_log.c). Control thread. */
+void cp_main_log_refused(struct cp_main *a, const struct cp_note *n);
+
 /* Telemetry endpoints /sluice/... for this appliance (cp_telemetry.c). */
 int cp_telemetry_register(struct cp_main *a);
 void cp_telemetry_unregister(void);

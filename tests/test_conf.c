@@ -478,7 +478,7 @@ test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(c->key_file, key);
 	CU_ASSERT_EQUAL(c->network_id, 0xd315aed1981a5849ull);
 	CU_ASSERT_EQUAL(c->suite, SL_SUITE_AESGCM_SHA256);
-	CU_ASSERT(c->telemetry);
+	CU_ASSERT(c->telemetry && !c->peers_only);
 	CU_ASSERT_STRING_EQUAL(c->eal.cores, "0");
 	CU_ASSERT_EQUAL(c->eal.memory_mb, 256);
 	CU_ASSERT_STRING_EQUAL(c->eal.file_prefix, "sluice");

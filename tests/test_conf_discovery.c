@@ -2,7 +2,8 @@
  * sluice: the discovery section of a configuration and the per-peer discovery keys — absent,
  * nothing changes; every key parsed, with its default; every wrong value refused with its JSON
  * path, the only problem found (a table); our own key as a seed or in the allow-list refused
- * once the identity is known. The broken files in tests/conf/ (discovery-*.json) are checked by
+ * once the identity is known; the top-level peers_only, which works with discovery.inbound.
+ * The broken files in tests/conf/ (discovery-*.json) are checked by
  * test_conf with the others.
  */
 #include <errno.h>
@@ -122,6 +123,7 @@ test_refused(void)
 	} rows[] = {
 		{ ", \"discovery\": { \"seeds\": [ \"198.18.0.2\" ] }", "discovery.seeds[0]",
 		  "\"198.18.0.2\" is not an endpoint" },
+		{ ", \"peers_only\": 1", "peers_only", "expected true or false, got an integer" },
 		{ ", \"discovery\": { \"seeds\": [ \"198.18.0.2:0\" ] }", "discovery.seeds[0]",
 		  "not an endpoint" },
 		{ ", \"discovery\": { \"seeds\": [ \"224.0.0.1:4789\" ] }", "discovery.seeds[0]",
@@ -274,6 +276,40 @@ test_own_key(void)
 	sodium_memzero(priv, sizeof(priv));
 }
 
+/* peers_only (top level, but it decides who may dial in, with discovery.inbound): false by
+ * default; true parsed; a warning when it lets nobody in (no peers, no inbound keys). */
+static void
+test_peers_only(void)
+{
+	static const struct {
+		const char *more;
+		bool want;
+		unsigned int warnings;
+	} rows[] = {
+		{ "", false, 0 },
+		{ ", \"peers_only\": false", false, 0 },
+		{ ", \"peers_only\": true", true, 1 },
+		{ ", \"peers_only\": true, \"discovery\": { \"inbound\": \"open\" }", true, 1 },
+		{ ", \"peers_only\": true, \"discovery\": { \"inbound\": [ \"" KEY_B "\" ] }", true,
+		  0 },
+		{ ", \"peers_only\": true, \"peers\": [ { \"name\": \"b\", \"endpoint\": \"" KEY_B
+		  "@198.18.0.2:4789\" } ]",
+		  true, 0 },
+	};
+	struct conf_errors errs;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct conf *c = load_with(rows[i].more, &errs);
+
+		CU_ASSERT_FATAL(c != NULL);
+		CU_ASSERT_EQUAL(c->peers_only, rows[i].want);
+		CU_ASSERT_EQUAL(errs.n_warnings, rows[i].warnings);
+		if (rows[i].warnings > 0)
+			CU_ASSERT(error_matches(&errs.w[0], "peers_only", "dials in is refused"));
+		conf_free(c);
+	}
+}
+
 static CU_TestInfo cases[] = {
 	{ "absent: no discovery, peers persistent", test_absent },
 	{ "every key parsed", test_every_key },
@@ -281,6 +317,7 @@ static CU_TestInfo cases[] = {
 	{ "every wrong value refused at its path", test_refused },
 	{ "at most 64 seeds", test_seed_count },
 	{ "our own key as a seed or allowed inbound", test_own_key },
+	{ "peers_only: default, parsed, warned when it lets nobody in", test_peers_only },
 	CU_TEST_INFO_NULL,
 };
 

@@ -331,6 +331,17 @@ cp_hs_check_peer(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const struct sl
 	return 0;
 }
 
+int
+cp_hs_check_policy(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, int rc)
+{
+	bool known = rc == 0 || (rc == -ECONNREFUSED && cp_hs_reason_answered(p->reason));
+
+	if (ctx->cfg.peer_allowed == NULL || !known ||
+	    ctx->cfg.peer_allowed(ctx->cfg.peer_allowed_arg, p->peer.pub))
+		return rc;
+	return cp_hs_refuse(p, CP_HS_POLICY, -EACCES);
+}
+
 /* Peer payload checks of IK and XX, where Noise authenticated the peer's static key. */
 static int
 accept_payload(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const struct sl_hs_payload *pl)
@@ -518,7 +529,7 @@ cp_hs_ik_read(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t *msg
 					      offsetof(struct sl_msg_ik_init, ephemeral),
 				      &pl, sizeof(pl));
 	if (rc == 0)
-		rc = accept_payload(ctx, p, &pl);
+		rc = cp_hs_check_policy(ctx, p, accept_payload(ctx, p, &pl));
 	if (rc == -ECONNREFUSED && cp_hs_reason_answered(p->reason))
 		return rc; /* the Noise state stays usable: cp_hs_ik_answer tells the initiator */
 	if (rc == 0 && !cp_hs_stamps_fresh(ctx->tstamps, p->peer.pub, p->peer.timestamp, now_ns))
@@ -706,7 +717,7 @@ cp_hs_xx_complete(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, const uint8_t 
 				      offsetof(struct sl_msg_xx_finish, static_enc),
 			      &pl, sizeof(pl));
 	if (rc == 0)
-		rc = accept_payload(ctx, p, &pl);
+		rc = cp_hs_check_policy(ctx, p, accept_payload(ctx, p, &pl));
 	if (rc == 0 && !cp_hs_stamps_fresh(ctx->tstamps, p->peer.pub, p->peer.timestamp, now_ns))
 		rc = cp_hs_refuse(p, CP_HS_REPLAY, -EALREADY);
 	if (rc != 0) {

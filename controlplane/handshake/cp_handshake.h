@@ -57,7 +57,8 @@ struct cp_hs_stamps;
 	X(CHANNELS, "channel_set_mismatch") \
 	X(NO_TICKET, "unknown_ticket")       \
 	X(TICKET_EXPIRED, "ticket_expired")  \
-	X(RESUME_REFUSED, "resume_refused")
+	X(RESUME_REFUSED, "resume_refused")  \
+	X(POLICY, "policy")
 
 enum cp_hs_reason {
 #define CP_HS_REASON_ENUM(name, str) CP_HS_##name,
@@ -91,6 +92,12 @@ struct cp_hs_config {
 	uint16_t chan_used, chan_datagram;
 	uint32_t tstamp_capacity;   /* identities remembered for anti-replay */
 	uint64_t cookie_max_age_ns; /* how long a received cookie is used (SL_COOKIE_ROTATE_NS) */
+	/* Who may start a handshake with us (NULL: anyone). Asked as a responder, once Noise has
+	 * authenticated the initiator's static key (IK and resumption initiations, XX finishing
+	 * messages) and before its timestamp is recorded or any answer written: false refuses it
+	 * with CP_HS_POLICY and nothing is sent back. Our own dials are never asked about. */
+	bool (*peer_allowed)(void *arg, const uint8_t pub[SL_KEY_LEN]);
+	void *peer_allowed_arg;
 };
 
 struct cp_hs_ctx;

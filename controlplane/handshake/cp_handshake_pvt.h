@@ -62,6 +62,11 @@ int cp_hs_noise_read(struct cp_hs_pending *p, const uint8_t *in, size_t in_len, 
 int cp_hs_check_peer(struct cp_hs_ctx *ctx, struct cp_hs_pending *p,
 		     const struct sl_hs_payload *pl);
 
+/* A responder's policy (cp_hs_config.peer_allowed) after the payload rules returned rc: asked
+ * only when p->peer.pub is the initiator's authenticated key (rc 0, or a refusal the responder
+ * would answer). Refused: CP_HS_POLICY, -EACCES (nothing is answered); else rc unchanged. */
+int cp_hs_check_policy(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, int rc);
+
 /* mac1 (and mac2 with a cookie) of an outgoing message; remembers mac1 in p->sent_mac1. */
 void cp_hs_sign(struct cp_hs_ctx *ctx, struct cp_hs_pending *p, uint8_t *msg, size_t len,
 		const uint8_t *mac1_key, const struct cp_cookie *cookie, uint64_t now_ns);

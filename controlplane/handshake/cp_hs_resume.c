@@ -203,7 +203,7 @@ cp_hs_resume_read(struct cp_hs_ctx *ctx, struct cp_resume *cache, struct cp_hs_p
 	p->remote_id = cp_hs_read_be32(msg + 4);
 	rc = read_init(ctx, cache, p, (const void *)msg, now_ns, &pl);
 	if (rc == 0)
-		rc = cp_hs_check_peer(ctx, p, &pl);
+		rc = cp_hs_check_policy(ctx, p, cp_hs_check_peer(ctx, p, &pl));
 	if (rc == 0 && !cp_hs_stamps_fresh(ctx->tstamps, p->peer.pub, p->peer.timestamp, now_ns))
 		rc = cp_hs_refuse(p, CP_HS_REPLAY, -EALREADY);
 	if (rc != 0) {
