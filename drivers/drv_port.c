@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
@@ -15,6 +16,7 @@ RTE_LOG_REGISTER(drv_port_logtype, sluice.drv.port, INFO);
 #define PORT_LOG(level, ...) rte_log(RTE_LOG_##level, drv_port_logtype, "port: " __VA_ARGS__)
 
 #define POOL_CACHE 256
+#define TX_REAP_MS 100 /* how long drv_port_close() waits for af_xdp's last transmissions */
 
 void
 drv_device_name(const char *device, char *name, size_t len)
@@ -31,6 +33,12 @@ bool
 drv_port_is_memif(const struct conf_port *cfg)
 {
 	return strncmp(cfg->device, "net_memif", 9) == 0;
+}
+
+bool
+drv_port_keeps_fill_ring(const struct conf_port *cfg)
+{
+	return strncmp(cfg->device, "net_af_xdp", 10) == 0;
 }
 
 bool
@@ -158,6 +166,12 @@ drv_port_open(struct drv_port *p, const struct conf_port *cfg, uint16_t n_txq, u
 	rc = make_pool(p, index);
 	if (rc == 0)
 		rc = configure(p);
+	if (rc == 0 && drv_port_keeps_fill_ring(cfg)) {
+		/* nothing else has taken from the pool yet: what is out sits in the fill rings */
+		p->kept_by_driver = rte_mempool_in_use_count(p->pool);
+		PORT_LOG(INFO, "%s: %s keeps %u mbufs in its fill rings until the process exits\n",
+			 cfg->name, name, p->kept_by_driver);
+	}
 	if (rc == 0 && rte_eth_dev_start(p->port_id) != 0) {
 		if (drv_port_reconnects(cfg)) { /* configured; started once its peer is there */
 			rte_eth_macaddr_get(p->port_id, &p->mac);
@@ -192,18 +206,51 @@ drv_port_restart(struct drv_port *p)
 	return 0;
 }
 
+/* net_af_xdp: an empty transmit call frees the mbufs whose transmission the kernel completed;
+ * call it until only the fill rings' mbufs are out, or TX_REAP_MS passed (then the rest is
+ * counted as a leak). The port must be started and nothing else may use its queues. */
+static void
+reap_tx(struct drv_port *p)
+{
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * TX_REAP_MS / 1000;
+
+	while (rte_mempool_in_use_count(p->pool) > p->kept_by_driver) {
+		for (uint16_t q = 0; q < p->n_txq; q++)
+			rte_eth_tx_burst(p->port_id, q, NULL, 0);
+		if (rte_get_timer_cycles() > end)
+			break;
+		rte_delay_us_sleep(100);
+	}
+}
+
+/* What is still out of the pool once the device closed, less what the driver keeps for good:
+ * a leak. Every other kind gives its descriptors' mbufs back when it stops or closes. */
+static unsigned int
+leaked(const struct drv_port *p)
+{
+	unsigned int out = p->pool != NULL ? rte_mempool_in_use_count(p->pool) : 0;
+
+	if (out < p->kept_by_driver) { /* a driver that returns its fill rings after all */
+		PORT_LOG(WARNING, "%s: %u mbufs out at close, fewer than the %u its driver kept\n",
+			 p->cfg->name, out, p->kept_by_driver);
+		return out;
+	}
+	return out - p->kept_by_driver;
+}
+
 void
 drv_port_close(struct drv_port *p)
 {
 	if (p->cfg == NULL)
 		return;
 	if (p->started) {
+		if (p->kept_by_driver != 0)
+			reap_tx(p);
 		rte_eth_dev_stop(p->port_id);
 		p->started = false;
 	}
 	rte_eth_dev_close(p->port_id);
-	/* the device gave back its descriptors' mbufs: what is still out is a leak */
-	p->in_use_at_close = p->pool != NULL ? rte_mempool_in_use_count(p->pool) : 0;
+	p->in_use_at_close = leaked(p);
 	if (p->in_use_at_close != 0)
 		PORT_LOG(WARNING, "%s: %u mbufs not returned to the pool\n", p->cfg->name,
 			 p->in_use_at_close);

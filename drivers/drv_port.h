@@ -27,7 +27,11 @@ struct drv_port {
 	struct rte_mempool *pool;
 	struct rte_ether_addr mac;
 	bool started;
-	unsigned int in_use_at_close; /* mbufs not back in the pool when it closed (leaks) */
+	/* mbufs the driver takes at queue setup and never gives back, not even when it closes: the
+	 * fill rings of net_af_xdp (drv_port_keeps_fill_ring); 0 for every other kind */
+	unsigned int kept_by_driver;
+	/* mbufs not back in the pool when it closed, less kept_by_driver: leaks */
+	unsigned int in_use_at_close;
 };
 
 /* EAL arguments for cfg into argv (at most max entries, strings owned by the caller's buffer
@@ -41,6 +45,14 @@ void drv_device_name(const char *device, char *name, size_t len);
 
 /* Is this a memif port (see drv_memif_guard.h)? */
 bool drv_port_is_memif(const struct conf_port *cfg);
+
+/* Is this an AF_XDP port (net_af_xdp)? Its driver (DPDK 22.11) fills each receive queue's
+ * fill ring with mbufs of the port's pool when the queue is set up, keeps it full, and loses
+ * those mbufs when it closes (it drops the umem without freeing them): they are counted in
+ * kept_by_driver, not as leaks. Its zero-copy transmit holds each mbuf until the kernel
+ * completes it and frees completed ones only in a later transmit call: drv_port_close() calls
+ * it, empty, until they are back. */
+bool drv_port_keeps_fill_ring(const struct conf_port *cfg);
 
 /* Does this port connect to a peer only when it starts (a memif client), so that it must be
  * restarted to reconnect after its peer went away? */
