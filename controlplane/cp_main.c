@@ -557,6 +557,17 @@ arp_tick_cb(void *ctx, uint32_t ip, enum cp_arp_event ev)
 		send_arp_request(c->a, c->port, ip);
 }
 
+/* What systemd's STATUS= says (cp_notify_tick asks at most once a second: the count walks every
+ * session slot, far too much for every round). */
+static void
+notify_counts(void *arg, uint32_t *sessions, uint32_t *handshakes)
+{
+	const struct cp_ctl_stats *st = cp_ctl_stats(((struct cp_main *)arg)->ctl);
+
+	*sessions = st->sessions_live;
+	*handshakes = st->handshakes_pending;
+}
+
 static void
 control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsigned int *work)
 {
@@ -584,8 +595,7 @@ control_round(struct cp_main *a, uint64_t *next_snap, uint64_t *next_arp, unsign
 		*next_snap = a->now_ns + SNAPSHOT_NS;
 	}
 	if (a->opt.notify != NULL)
-		cp_notify_tick(a->opt.notify, a->now_ns, cp_ctl_stats(a->ctl)->sessions_live,
-			       cp_ctl_stats(a->ctl)->handshakes_pending);
+		cp_notify_tick(a->opt.notify, a->now_ns, notify_counts, a);
 }
 
 /* Nothing to do: sleep for nap, or until an application's socket (a request, a new

@@ -118,9 +118,11 @@ ready(struct cp_notify *n, uint64_t now_ns)
 }
 
 void
-cp_notify_tick(struct cp_notify *n, uint64_t now_ns, uint32_t sessions, uint32_t handshakes)
+cp_notify_tick(struct cp_notify *n, uint64_t now_ns,
+	       void (*counts)(void *arg, uint32_t *sessions, uint32_t *handshakes), void *arg)
 {
 	char now[sizeof(n->status)], msg[sizeof(n->status) + 8];
+	uint32_t sessions, handshakes;
 
 	if (n->fd < 0)
 		return;
@@ -134,6 +136,7 @@ cp_notify_tick(struct cp_notify *n, uint64_t now_ns, uint32_t sessions, uint32_t
 	}
 	if (now_ns < n->next_status_ns)
 		return;
+	counts(arg, &sessions, &handshakes);
 	status_text(now, sizeof(now), sessions, handshakes);
 	if (strcmp(now, n->status) == 0)
 		return;

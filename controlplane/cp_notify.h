@@ -46,8 +46,13 @@ void cp_notify_close(struct cp_notify *n);
 int cp_notify_send(struct cp_notify *n, const char *msg);
 
 /* Each round of the control thread: READY=1 (with a first STATUS=) the first time;
- * WATCHDOG=1 when due; STATUS= when the numbers changed and a second passed since the last. */
-void cp_notify_tick(struct cp_notify *n, uint64_t now_ns, uint32_t sessions, uint32_t handshakes);
+ * WATCHDOG=1 when due; STATUS= when the numbers changed and a second passed since the last.
+ * counts() gives the live sessions and handshakes in progress; it is called only when a
+ * STATUS= may go (at most once a second, never without a service manager): counting them
+ * walks every session slot. */
+void cp_notify_tick(struct cp_notify *n, uint64_t now_ns,
+		    void (*counts)(void *arg, uint32_t *sessions, uint32_t *handshakes),
+		    void *arg);
 /* STOPPING=1, once. */
 void cp_notify_stopping(struct cp_notify *n, const char *why);
 
