@@ -94,6 +94,7 @@ struct cp_relay {
 	struct cp_relay_rsv *rsv;
 	unsigned int n_rsv;
 	struct cp_relay_offer offer[CP_RELAY_MAX_OFFERED];
+	bool offers_to_close; /* some offer's close_pending is set */
 	uint32_t next_req;
 	struct cp_relay_stats st;
 };

@@ -143,7 +143,7 @@ relay_down(struct cp_relay *r, uint16_t k, uint64_t now_ns)
 	}
 	for (unsigned int i = 0; i < CP_RELAY_MAX_OFFERED; i++)
 		if (r->offer[i].used && memcmp(r->offer[i].relay, peer(r, k)->pub, SL_KEY_LEN) == 0)
-			r->offer[i].close_pending = true;
+			r->offer[i].close_pending = r->offers_to_close = true;
 	(void)now_ns;
 }
 
@@ -311,7 +311,7 @@ circuit_end_from_relay(struct cp_relay *r, const uint8_t pub[SL_KEY_LEN], const 
 	for (unsigned int i = 0; i < CP_RELAY_MAX_OFFERED; i++)
 		if (r->offer[i].used && r->offer[i].circuit == id &&
 		    memcmp(r->offer[i].relay, pub, SL_KEY_LEN) == 0) {
-			r->offer[i].close_pending = true;
+			r->offer[i].close_pending = r->offers_to_close = true;
 			return;
 		}
 	r->st.msgs_unexpected++;
@@ -409,6 +409,9 @@ cp_relay_use_tick(struct cp_relay *r, uint64_t now_ns)
 {
 	for (unsigned int i = 0; i < r->n_use; i++)
 		use_tick(r, &r->use[i], now_ns);
+	if (!r->offers_to_close)
+		return; /* (this runs every round of the control thread) */
+	r->offers_to_close = false;
 	for (unsigned int i = 0; i < CP_RELAY_MAX_OFFERED; i++) {
 		struct cp_relay_offer *o = &r->offer[i];
 
