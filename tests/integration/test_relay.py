@@ -18,7 +18,9 @@ address of each other; A reaches B only through R, a relay (docs/protocol.md, se
        - A heard why the circuit to "ghost" was refused: unknown_destination.
   2. No reservation. B restarts without "relay_reserve": R ends the circuit (peer_gone) and
      refuses A's new request: A's telemetry says no_reservation.
-  3. Limits. R restarts with a 64 KiB byte limit per circuit and B with its reservation: A's
+  3. Peer policy. B comes back with its reservation and `peers_only` (A is not its peer): A's
+     handshake through the circuit is refused at B (policy), no session opens.
+  4. Limits. R restarts with a 64 KiB byte limit per circuit and B with its reservation: A's
      new circuit carries a burst and ends at its limit: A hears bytes_limit, R counts it.
 Every appliance exits 0 with every mbuf back in its pool.
 """
@@ -127,6 +129,27 @@ def no_reservation(w, a, r, b):
     w.check(via(a, "b").get("losses", 0) >= 1, "a: via b losses >= 1")
 
 
+def policy(w, a, r, b):
+    """B, with its reservation back but peers_only (A is not among its peers), refuses A's
+    handshake that comes through R's circuit: the peer policy covers relayed sessions too."""
+    for n in (a, b):
+        n.stop()
+    b.cfg["peers"][0]["relay_reserve"] = True
+    b.cfg["peers_only"] = True
+    a.cfg["services"] = []  # (a fresh A: its requests start again without back-off)
+    b.start(duration=DURATION)
+    a.start(duration=DURATION)
+    a.wait_log(r"CircuitGranted peer=b relay=r", timeout=WAIT)
+    b.wait_log(r"InboundRefused key=\S+ reason=policy .*via=[0-9a-f]{8}", timeout=WAIT)
+    ctl = b.query("/sluice/drops").get("control") or {}
+    w.check(int(ctl.get("refused_policy", 0)) >= 1,
+            f"b: A's relayed handshake refused by policy ({ctl.get('refused_policy')})")
+    w.check(not any(isinstance(p, dict) and p.get("via")
+                    for p in b.query("/sluice/peers").values()),
+            "b: no session through the circuit")
+    del b.cfg["peers_only"]
+
+
 def byte_limit(w, a, r, b):
     """R limits circuits to 64 KiB each way: A's new circuit ends at the limit, A hears why."""
     for n in (a, b, r):
@@ -158,6 +181,7 @@ def main():
         w.check(int(db.get("data_decrypt_failed", 0)) > 0,
                 "b: altered relayed packets refused by the AEAD (data_decrypt_failed > 0)")
         no_reservation(w, a, r, b)
+        policy(w, a, r, b)
         byte_limit(w, a, r, b)
         for n in (a, b, r):
             w.equal(n.stop(), 0, f"{n.name}: exit status (SIGTERM)")
