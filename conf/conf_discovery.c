@@ -104,7 +104,7 @@ static void
 discovery_inbound(struct conf_ctx *x, const json_t *v, const char *path)
 {
 	struct conf_discovery *d = &x->c->discovery;
-	char where[CONF_WHERE_LEN], item[CONF_WHERE_LEN], s[64];
+	char where[CONF_WHERE_LEN];
 	const json_t *iv = json_object_get(v, "inbound");
 
 	conf_path_key(where, path, "inbound");
@@ -119,24 +119,7 @@ discovery_inbound(struct conf_ctx *x, const json_t *v, const char *path)
 		return;
 	d->inbound_open = false;
 	d->n_inbound_allow = (unsigned int)json_array_size(iv);
-	for (unsigned int i = 0; i < d->n_inbound_allow; i++) {
-		uint8_t *key = d->inbound_allow[i];
-
-		conf_path_index(item, where, i);
-		if (!conf_string(x, json_array_get(iv, i), item, sizeof(s) - 1, s, sizeof(s)))
-			continue;
-		if (conf_key_from_base64(s, key) != 0) {
-			conf_error(x, item, "not a public key: expected 44 characters of base64");
-			continue;
-		}
-		if (!conf_key_usable(x, item, key))
-			continue;
-		for (unsigned int j = 0; j < i; j++)
-			if (memcmp(d->inbound_allow[j], key, SL_KEY_LEN) == 0) {
-				conf_error(x, item, "the same key as discovery.inbound[%u]", j);
-				break;
-			}
-	}
+	conf_key_list(x, iv, where, d->inbound_allow);
 }
 
 /* "allow": address classes peer exchange accepts besides routable ones, each once. */

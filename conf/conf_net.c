@@ -434,6 +434,31 @@ conf_key_usable(struct conf_ctx *x, const char *where, const uint8_t pub[SL_KEY_
 	return false;
 }
 
+void
+conf_key_list(struct conf_ctx *x, const json_t *arr, const char *where, uint8_t (*keys)[SL_KEY_LEN])
+{
+	char item[CONF_WHERE_LEN], s[64];
+
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		uint8_t *key = keys[i];
+
+		conf_path_index(item, where, i);
+		if (!conf_string(x, json_array_get(arr, i), item, sizeof(s) - 1, s, sizeof(s)))
+			continue;
+		if (conf_key_from_base64(s, key) != 0) {
+			conf_error(x, item, "not a public key: expected 44 characters of base64");
+			continue;
+		}
+		if (!conf_key_usable(x, item, key))
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(keys[j], key, SL_KEY_LEN) == 0) {
+				conf_error(x, item, "the same key as %s[%zu]", where, j);
+				break;
+			}
+	}
+}
+
 bool
 conf_endpoint(struct conf_ctx *x, const char *where, char *s, uint8_t pub[SL_KEY_LEN], int *key,
 	      uint32_t *ip, uint16_t *port)

@@ -115,6 +115,10 @@ bool conf_endpoint(struct conf_ctx *x, const char *where, char *s, uint8_t pub[S
 		   int *key, uint32_t *ip, uint16_t *port);
 /* A key a handshake can complete with (not a low-order point); reported at where if not. */
 bool conf_key_usable(struct conf_ctx *x, const char *where, const uint8_t pub[SL_KEY_LEN]);
+/* The public keys (base64 strings) of the array arr at where, already checked to fit keys[]:
+ * each a usable key, each once; every problem reported at where[i]. */
+void conf_key_list(struct conf_ctx *x, const json_t *arr, const char *where,
+		   uint8_t (*keys)[SL_KEY_LEN]);
 /* An endpoint's address is not this node's (a port's address) nor a port subnet's network or
  * broadcast address, and some port reaches it (on its subnet, or it has a gateway). */
 void conf_endpoint_reachable(struct conf_ctx *x, const char *where, uint32_t ip);

@@ -19,31 +19,14 @@ static void
 relay_allow(struct conf_ctx *x, const json_t *v, const char *path)
 {
 	struct conf_relay *r = &x->c->relay;
-	char where[CONF_WHERE_LEN], item[CONF_WHERE_LEN], s[64];
+	char where[CONF_WHERE_LEN];
 	const json_t *av = json_object_get(v, "allow");
 
 	conf_path_key(where, path, "allow");
 	if (av == NULL || !conf_array(x, av, where, 1, CONF_MAX_RELAY_ALLOW))
 		return;
 	r->n_allow = (unsigned int)json_array_size(av);
-	for (unsigned int i = 0; i < r->n_allow; i++) {
-		uint8_t *key = r->allow[i];
-
-		conf_path_index(item, where, i);
-		if (!conf_string(x, json_array_get(av, i), item, sizeof(s) - 1, s, sizeof(s)))
-			continue;
-		if (conf_key_from_base64(s, key) != 0) {
-			conf_error(x, item, "not a public key: expected 44 characters of base64");
-			continue;
-		}
-		if (!conf_key_usable(x, item, key))
-			continue;
-		for (unsigned int j = 0; j < i; j++)
-			if (memcmp(r->allow[j], key, SL_KEY_LEN) == 0) {
-				conf_error(x, item, "the same key as relay.allow[%u]", j);
-				break;
-			}
-	}
+	conf_key_list(x, av, where, r->allow);
 }
 
 static void
@@ -84,11 +67,11 @@ relay_section(struct conf_ctx *x, const json_t *v, const char *path)
 	conf_opt_u32(x, v, path, "circuit_seconds", 0, 30 * DAY_S, &r->circuit_seconds);
 	conf_opt_uint(x, v, path, "circuit_bytes", 0, 1ull << 50, &r->circuit_bytes);
 	relay_allow(x, v, path);
-	/* each circuit takes two of the forwarding table's slots on every lcore */
-	if (2ull * r->max_circuits > SL_CONNID_MAX_SLOTS)
-		conf_error(x, conf_path_key(where, path, "max_circuits"), "at most %u",
-			   SL_CONNID_MAX_SLOTS / 2);
 }
+
+/* each circuit takes two of the forwarding table's slots on every lcore, ids like connection
+ * ids: the largest max_circuits fits */
+static_assert(2u * 65536 <= SL_CONNID_MAX_SLOTS, "relay.max_circuits fits the circuit ids");
 
 /* peers[i].via: the name of another peer with an endpoint of its own, reached directly. */
 static void

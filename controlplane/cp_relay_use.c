@@ -93,9 +93,8 @@ send_request(struct cp_relay *r, struct cp_relay_use *u)
 
 /* Ask again after the back-off (doubling up to its maximum). */
 static void
-use_wait(struct cp_relay *r, struct cp_relay_use *u, uint64_t now_ns)
+use_wait(struct cp_relay_use *u, uint64_t now_ns)
 {
-	(void)r;
 	u->state = CP_USE_WAITING;
 	u->next_ns = now_ns + u->backoff_ns;
 	u->backoff_ns = RTE_MIN(u->backoff_ns * 2, CP_RELAY_BACKOFF_MAX);
@@ -237,7 +236,7 @@ circuit_ans_in(struct cp_relay *r, const uint8_t pub[SL_KEY_LEN], const uint8_t 
 	RU_LOG(WARNING, "RelayRefused peer=%s relay=%s reason=%s retry_in_ms=%" PRIu64 "\n",
 	       peer(r, u->peer)->name, peer(r, u->relay)->name, status_str(u->last_status),
 	       u->backoff_ns / 1000000);
-	use_wait(r, u, now_ns);
+	use_wait(u, now_ns);
 }
 
 /* A relay we reserved at opens a circuit to us from node m.node. */
@@ -305,7 +304,7 @@ circuit_end_from_relay(struct cp_relay *r, const uint8_t pub[SL_KEY_LEN], const 
 		RU_LOG(WARNING, "CircuitEnded peer=%s relay=%s reason=%s\n", peer(r, u->peer)->name,
 		       peer(r, u->relay)->name, status_str(u->last_status));
 		u->backoff_ns = CP_RELAY_BACKOFF_MIN;
-		use_wait(r, u, now_ns);
+		use_wait(u, now_ns);
 		return;
 	}
 	for (unsigned int i = 0; i < CP_RELAY_MAX_OFFERED; i++)
@@ -396,7 +395,7 @@ use_tick(struct cp_relay *r, struct cp_relay_use *u, uint64_t now_ns)
 		if (cp_ctl_session_of(r->ctl, rp->pub, &ep, &lcore) == 0 &&
 		    cp_ctl_connect_via(r->ctl, pp->pub, &ep, u->circuit, now_ns) == 0)
 			return;
-		use_wait(r, u, now_ns); /* the relay went meanwhile */
+		use_wait(u, now_ns); /* the relay went meanwhile */
 		return;
 	}
 	if (u->state == CP_USE_WAITING && now_ns >= u->next_ns &&

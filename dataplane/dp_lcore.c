@@ -193,7 +193,7 @@ static void
 rx_owned(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt, uint8_t port)
 {
 	if (pkt->msg_type == SL_MSG_RELAY_TO)
-		dp_relay_forward(lc, m, pkt, port);
+		dp_relay_forward(lc, m, pkt);
 	else
 		dp_session_rx(lc, m, pkt, port);
 }

@@ -133,15 +133,13 @@ rewrite(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt,
 }
 
 void
-dp_relay_forward(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt,
-		 uint8_t port)
+dp_relay_forward(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt)
 {
 	struct dp_relay_end *e = end_of(lc, pkt->circuit);
 	enum dp_drop_reason why;
 	uint32_t ip_len;
 
 	DP_ASSERT_LCORE(lc);
-	(void)port;
 	if (e == NULL) {
 		why = DP_DROP_RELAY_UNKNOWN_CIRCUIT;
 		goto drop;

@@ -58,9 +58,9 @@ void dp_relay_set(struct dp_lcore *lc, const struct dp_cmd *cmd);
 void dp_relay_clear(struct dp_lcore *lc, const struct dp_cmd *cmd);
 
 /* Owner lcore: a RELAY_TO packet classified by dp_net_classify() (pkt->circuit is one of its
- * ends), received on port. Forwarded, or dropped and counted; m is consumed either way. */
-void dp_relay_forward(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt,
-		      uint8_t port);
+ * ends; the source address is what is checked, not the port it came on). Forwarded, or dropped
+ * and counted; m is consumed either way. */
+void dp_relay_forward(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_net_pkt *pkt);
 
 /* Any thread: the counters of end id (packets and bytes forwarded from it); false if that end
  * is not set up. */

@@ -6,6 +6,7 @@
 #include <rte_arp.h>
 
 #include "net_frames.h"
+#include "sl_poison.h"
 #include "sl_wire.h"
 
 void
@@ -202,4 +203,21 @@ frame_from_mbuf(const struct rte_mbuf *m, struct frame *f)
 	f->len = len <= sizeof(f->b) ? len : sizeof(f->b);
 	memcpy(f->b, rte_pktmbuf_mtod(m, const void *), f->len);
 	f->ol_flags = m->ol_flags;
+}
+
+enum dp_net_kind
+frame_classify(const struct dp_net_if *nif, struct rte_mbuf *m, struct dp_net_pkt *out,
+	       enum dp_drop_reason *why)
+{
+	char *buf = m->buf_addr, *data = rte_pktmbuf_mtod(m, char *);
+	char *end = data + rte_pktmbuf_data_len(m);
+	enum dp_net_kind k;
+
+	if (!rte_pktmbuf_is_contiguous(m))
+		return dp_net_classify(nif, m, out, why);
+	POISON(buf, (size_t)(data - buf));
+	POISON(end, (size_t)(buf + m->buf_len - end));
+	k = dp_net_classify(nif, m, out, why);
+	UNPOISON(buf, m->buf_len);
+	return k;
 }

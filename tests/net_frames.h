@@ -60,6 +60,11 @@ void frame_icmp(struct frame *f, const struct dp_net_if *from, const struct dp_n
 void frame_arp(struct frame *f, const struct dp_net_if *from, const struct dp_net_if *to,
 	       uint16_t op);
 
+/* dp_net_classify() with every byte of a one-segment mbuf's buffer outside the frame poisoned
+ * (under ASan: a read past the frame is caught). */
+enum dp_net_kind frame_classify(const struct dp_net_if *nif, struct rte_mbuf *m,
+				struct dp_net_pkt *out, enum dp_drop_reason *why);
+
 /* A fresh single-segment mbuf holding the frame (NULL if the pool is empty), and back. */
 struct rte_mbuf *frame_to_mbuf(const struct frame *f, struct rte_mempool *mp);
 void frame_from_mbuf(const struct rte_mbuf *m, struct frame *f);

@@ -285,6 +285,7 @@ test_end_peer_gone(void)
 static void
 test_limits(void)
 {
+	struct cp_endpoint from = { .udp_port = 4789 };
 	struct cp_relay_use_info u;
 
 	relay_defaults();
@@ -303,6 +304,9 @@ test_limits(void)
 	world(true, false, false);
 	run_for(2 * SEC);
 	CU_ASSERT_FATAL(nodes[R].relay_set == 2);
+	from.ip = nodes[R].ip;
+	cp_relay_foreach_circuit(nodes[R].relay, now, circ_cb, &from.via); /* B's end */
+	CU_ASSERT_FATAL(from.via != 0 && cp_relay_accepts(nodes[B].relay, &from));
 	cp_relay_limit(nodes[R].relay, nodes[R].last_relay_set.connid,
 		       now); /* DP_EVT_RELAY_LIMIT */
 	cp_relay_limit(nodes[R].relay, nodes[R].last_relay_set.connid, now); /* a second: nothing */
@@ -310,6 +314,7 @@ test_limits(void)
 	CU_ASSERT_EQUAL(rst(R)->ended_by[SL_RELAY_BYTES_LIMIT], 1);
 	CU_ASSERT_EQUAL(nodes[R].relay_clear, 2);
 	CU_ASSERT_EQUAL(use_of("b").last_status, SL_RELAY_BYTES_LIMIT);
+	CU_ASSERT(!cp_relay_accepts(nodes[B].relay, &from)); /* B heard of the end too */
 	world_done();
 }
 

@@ -20,8 +20,6 @@
 #include "sl_eal_test.h"
 #include "sl_wire.h"
 
-#include "sl_poison.h"
-
 static struct rte_mempool *pool;
 
 static const struct dp_net_if us = {
@@ -67,24 +65,6 @@ from_mbuf(const struct rte_mbuf *m, struct frame *f)
 {
 	CU_ASSERT_FATAL(rte_pktmbuf_is_contiguous(m) && rte_pktmbuf_data_len(m) <= sizeof(f->b));
 	frame_from_mbuf(m, f);
-}
-
-/* Classify with every byte of the buffer outside the frame poisoned (under ASan). */
-static enum dp_net_kind
-classify(const struct dp_net_if *nif, struct rte_mbuf *m, struct dp_net_pkt *out,
-	 enum dp_drop_reason *why)
-{
-	char *buf = m->buf_addr, *data = rte_pktmbuf_mtod(m, char *);
-	char *end = data + rte_pktmbuf_data_len(m);
-	enum dp_net_kind k;
-
-	if (!rte_pktmbuf_is_contiguous(m))
-		return dp_net_classify(nif, m, out, why);
-	POISON(buf, (size_t)(data - buf));
-	POISON(end, (size_t)(buf + m->buf_len - end));
-	k = dp_net_classify(nif, m, out, why);
-	UNPOISON(buf, m->buf_len);
-	return k;
 }
 
 #define POOL_BASELINE() unsigned int baseline_ = rte_mempool_in_use_count(pool)
@@ -374,7 +354,7 @@ test_table(void)
 		if (r->fix & FIX_L4)
 			frame_fix_l4(&f);
 		m = to_mbuf(&f);
-		k = classify(&us, m, &p, &why);
+		k = frame_classify(&us, m, &p, &why);
 		if (k != r->kind || (k == DP_NET_DROP && why != r->why))
 			printf("\n  row \"%s\": kind %d reason %s, expected kind %d reason %s",
 			       r->name, k, dp_drop_name(why), r->kind, dp_drop_name(r->why));
@@ -415,7 +395,7 @@ test_udp_checksum_ffff(void)
 	CU_ASSERT_EQUAL(ref_udp_cksum(&f), 0xffff);
 	put16(f.b + AT_UDP_CK, 0xffff);
 	m = to_mbuf(&f);
-	CU_ASSERT_EQUAL(classify(&us, m, &p, &why), DP_NET_SLUICE);
+	CU_ASSERT_EQUAL(frame_classify(&us, m, &p, &why), DP_NET_SLUICE);
 	rte_pktmbuf_free(m);
 	POOL_CHECK();
 }
@@ -511,7 +491,7 @@ test_build_udp_round_trip(void)
 		CU_ASSERT(m->l2_len == 14 && m->l3_len == 20);
 		from_mbuf(m, &f);
 		check_built(&f, len, id, ck);
-		CU_ASSERT_EQUAL(classify(&us, m, &p, &why), DP_NET_SLUICE);
+		CU_ASSERT_EQUAL(frame_classify(&us, m, &p, &why), DP_NET_SLUICE);
 		CU_ASSERT(rte_is_same_ether_addr(&p.src_mac, &peer.mac) && p.src_ip == peer.ip);
 		CU_ASSERT(p.src_port == peer.udp_port && p.payload_len == len && p.msg_type == 4);
 		CU_ASSERT(memcmp(rte_pktmbuf_mtod_offset(m, void *, p.payload_off), copy, len) ==
@@ -567,7 +547,7 @@ test_icmp_echo_reply(void)
 		if (i % 3 == 0 && f.len < 60)
 			f.len = 60; /* padded */
 		m = to_mbuf(&f);
-		CU_ASSERT_EQUAL_FATAL(classify(&us, m, &p, &why), DP_NET_ICMP_ECHO);
+		CU_ASSERT_EQUAL_FATAL(frame_classify(&us, m, &p, &why), DP_NET_ICMP_ECHO);
 		CU_ASSERT_EQUAL(dp_net_icmp_echo_reply(&us, m), 0);
 		from_mbuf(m, &r);
 		CU_ASSERT_EQUAL(r.len, f.len);
@@ -604,7 +584,7 @@ test_icmp_echo_reply_zero(void)
 		frame_fix_l4(&f);
 		CU_ASSERT_EQUAL(get16(f.b + AT_ICMP_CK), 0xf7ff);
 		m = to_mbuf(&f);
-		CU_ASSERT_EQUAL_FATAL(classify(&us, m, &p, &why), DP_NET_ICMP_ECHO);
+		CU_ASSERT_EQUAL_FATAL(frame_classify(&us, m, &p, &why), DP_NET_ICMP_ECHO);
 		CU_ASSERT_EQUAL(dp_net_icmp_echo_reply(&us, m), 0);
 		from_mbuf(m, &r);
 		CU_ASSERT_EQUAL(get16(r.b + AT_ICMP_CK), 0xffff);
@@ -627,7 +607,7 @@ test_arp_reply_and_request(void)
 	frame_arp(&f, &peer, &us, RTE_ARP_OP_REQUEST);
 	f.len = 60;
 	m = to_mbuf(&f);
-	CU_ASSERT_EQUAL(classify(&us, m, &p, &why), DP_NET_ARP);
+	CU_ASSERT_EQUAL(frame_classify(&us, m, &p, &why), DP_NET_ARP);
 	CU_ASSERT(p.arp_for_us && p.arp_op == RTE_ARP_OP_REQUEST);
 	CU_ASSERT_EQUAL(dp_net_arp_reply(&us, m), 0);
 	CU_ASSERT_EQUAL(rte_pktmbuf_data_len(m), 60);
@@ -636,7 +616,7 @@ test_arp_reply_and_request(void)
 		  memcmp(r.b + AT_ETH_SRC, &us.mac, 6) == 0);
 	CU_ASSERT(memcmp(r.b + AT_ARP_THA, &peer.mac, 6) == 0 &&
 		  memcmp(r.b + AT_ARP_SHA, &us.mac, 6) == 0);
-	CU_ASSERT_EQUAL(classify(&peer, m, &p, &why), DP_NET_ARP);
+	CU_ASSERT_EQUAL(frame_classify(&peer, m, &p, &why), DP_NET_ARP);
 	CU_ASSERT(p.arp_for_us && p.arp_op == RTE_ARP_OP_REPLY && p.src_ip == us.ip);
 	CU_ASSERT(rte_is_same_ether_addr(&p.arp_sha, &us.mac));
 	CU_ASSERT_EQUAL(dp_net_arp_reply(&us, m), -EINVAL); /* a reply is not a request */
@@ -648,9 +628,9 @@ test_arp_reply_and_request(void)
 	CU_ASSERT_EQUAL(dp_net_arp_request(&us, m, peer.ip), 0);
 	CU_ASSERT_EQUAL(rte_pktmbuf_data_len(m), 60);
 	CU_ASSERT_EQUAL(dp_net_arp_request(&us, m, peer.ip), -EINVAL); /* not empty */
-	CU_ASSERT_EQUAL(classify(&peer, m, &p, &why), DP_NET_ARP);
+	CU_ASSERT_EQUAL(frame_classify(&peer, m, &p, &why), DP_NET_ARP);
 	CU_ASSERT(p.arp_for_us && p.arp_op == RTE_ARP_OP_REQUEST && p.src_ip == us.ip);
-	CU_ASSERT_EQUAL(classify(&us, m, &p, &why), DP_NET_DROP); /* our own, looped back */
+	CU_ASSERT_EQUAL(frame_classify(&us, m, &p, &why), DP_NET_DROP); /* our own, looped back */
 	CU_ASSERT_EQUAL(why, DP_DROP_ETH_BAD_SOURCE);
 	rte_pktmbuf_free(m);
 
@@ -658,7 +638,7 @@ test_arp_reply_and_request(void)
 	m = rte_pktmbuf_alloc(pool);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	CU_ASSERT_EQUAL(dp_net_arp_request(&us, m, us.ip), 0);
-	CU_ASSERT_EQUAL(classify(&peer, m, &p, &why), DP_NET_ARP);
+	CU_ASSERT_EQUAL(frame_classify(&peer, m, &p, &why), DP_NET_ARP);
 	CU_ASSERT(!p.arp_for_us && p.src_ip == us.ip);
 	CU_ASSERT_EQUAL(dp_net_arp_reply(&peer, m), -EINVAL);
 	rte_pktmbuf_free(m);
@@ -728,7 +708,7 @@ test_random_frames(void)
 		memset(&f, 0, sizeof(f));
 		random_frame(&f, i);
 		m = to_mbuf(&f);
-		k = classify(&us, m, &p, &why);
+		k = frame_classify(&us, m, &p, &why);
 		CU_ASSERT_FATAL(k <= DP_NET_SLUICE);
 		kinds[k]++;
 		if (k == DP_NET_DROP) {

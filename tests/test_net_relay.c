@@ -11,7 +11,6 @@
 #include "dp_net.h"
 #include "net_frames.h"
 #include "sl_eal_test.h"
-#include "sl_poison.h"
 #include "sl_test.h"
 #include "sl_wire.h"
 
@@ -39,21 +38,6 @@ to_mbuf(const struct frame *f)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	return m;
-}
-
-static enum dp_net_kind
-classify(const struct dp_net_if *nif, struct rte_mbuf *m, struct dp_net_pkt *out,
-	 enum dp_drop_reason *why)
-{
-	char *buf = m->buf_addr, *data = rte_pktmbuf_mtod(m, char *);
-	char *end = data + rte_pktmbuf_data_len(m);
-	enum dp_net_kind k;
-
-	POISON(buf, (size_t)(data - buf));
-	POISON(end, (size_t)(buf + m->buf_len - end));
-	k = dp_net_classify(nif, m, out, why);
-	UNPOISON(buf, m->buf_len);
-	return k;
 }
 
 #define POOL_BASELINE() unsigned int baseline_ = rte_mempool_in_use_count(pool)
@@ -119,7 +103,7 @@ test_relay_headers(void)
 			put32(f.b + AT_PAY + 12, 0x01000203); /* the data header's receiver */
 		frame_fix_l4(&f);
 		m = to_mbuf(&f);
-		k = classify(&us, m, &p, &why);
+		k = frame_classify(&us, m, &p, &why);
 		if (k != c->kind || (k == DP_NET_DROP && why != c->why))
 			printf("\n  relay case \"%s\": kind %d reason %s", c->name, k,
 			       dp_drop_name(why));
